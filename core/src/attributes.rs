@@ -1,0 +1,64 @@
+//! Attributes as the SDK wants them: keys sorted and unique, so that every recording of a
+//! series finds it on the first lookup, and prepared sets that are built once and reused.
+
+use crate::error::{Error, Result};
+pub use opentelemetry::{Array, KeyValue, StringValue, Value};
+use std::sync::Arc;
+
+/// Sorts `attrs` by key and keeps the last value of a repeated key. An empty key is an error.
+pub fn normalize(attrs: &mut Vec<KeyValue>) -> Result<()> {
+    if let Some(i) = attrs.iter().position(|kv| kv.key.as_str().is_empty()) {
+        return Err(Error::invalid(format!("attribute {i} has an empty key")));
+    }
+    if attrs.windows(2).all(|w| w[0].key < w[1].key) {
+        return Ok(());
+    }
+    // Stable, so that among equal keys the last one given stays last; then keep it.
+    attrs.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut i = attrs.len();
+    while i > 1 {
+        i -= 1;
+        if attrs[i - 1].key == attrs[i].key {
+            attrs.remove(i - 1);
+        }
+    }
+    Ok(())
+}
+
+/// An attribute set prepared once (sorted, deduplicated) and shared by any number of
+/// recordings and bindings. Cloning is a reference-count increment.
+#[derive(Debug, Clone)]
+pub struct AttributeSet(Arc<[KeyValue]>);
+
+impl AttributeSet {
+    /// Prepares `attrs`; see [`normalize`].
+    pub fn new(mut attrs: Vec<KeyValue>) -> Result<Self> {
+        normalize(&mut attrs)?;
+        Ok(AttributeSet(attrs.into()))
+    }
+
+    /// The attributes, sorted by key.
+    pub fn as_slice(&self) -> &[KeyValue] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_and_keeps_last_duplicate() {
+        let set = AttributeSet::new(vec![
+            KeyValue::new("b", 1),
+            KeyValue::new("a", "x"),
+            KeyValue::new("b", 2),
+        ])
+        .unwrap();
+        assert_eq!(
+            set.as_slice(),
+            &[KeyValue::new("a", "x"), KeyValue::new("b", 2)]
+        );
+        assert!(AttributeSet::new(vec![KeyValue::new("", 1)]).is_err());
+    }
+}

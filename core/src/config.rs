@@ -1,0 +1,538 @@
+//! The one settings vocabulary: the OpenTelemetry environment variables with their spec
+//! defaults, plus `OTELRS_*` names where the spec has none. Values set from code (C's
+//! `otelrs_config_set`, Python's and Ruby's keyword arguments) override the environment,
+//! key by key; a signal-specific key (`..._METRICS_ENDPOINT`) beats its generic form.
+
+use crate::error::{Error, Result};
+use opentelemetry_sdk::metrics::Temporality;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a setting's value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// `true` or `false`, any case.
+    Bool,
+    /// A whole number of milliseconds.
+    Millis,
+    /// Free text.
+    Text,
+    /// `key=value` pairs separated by commas, values percent-encoded.
+    KeyValues,
+    /// A comma-separated list of exporter names.
+    Exporters,
+    /// `grpc`, `http/protobuf` or `http/json`.
+    Protocol,
+    /// `gzip` or `none`.
+    Compression,
+    /// `cumulative`, `delta` or `lowmemory`.
+    Temporality,
+    /// An `http://` or `https://` URL.
+    Url,
+    /// A path to a readable file.
+    ReadableFile,
+    /// A path to a file otelrs writes.
+    OutputFile,
+}
+
+/// One known setting: its key, spec default, how it is read, and what it does.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDoc {
+    /// The key, the same from the environment and from code.
+    pub key: &'static str,
+    /// The default when neither environment nor code sets it.
+    pub default: &'static str,
+    /// How the value is read.
+    pub kind: ValueKind,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+macro_rules! settings_table {
+    ($($key:literal, $default:literal, $kind:ident, $doc:literal;)*) => {
+        /// Every setting otelrs knows, in the order the documentation lists them.
+        pub const SETTINGS: &[SettingDoc] = &[
+            $(SettingDoc { key: $key, default: $default, kind: ValueKind::$kind, doc: $doc },)*
+        ];
+    };
+}
+
+settings_table! {
+    "OTEL_SDK_DISABLED", "false", Bool, "`true` turns every otelrs call into a cheap no-op that succeeds.";
+    "OTEL_SERVICE_NAME", "unknown_service:<executable>", Text, "`service.name` of the resource; beats a `service.name` in OTEL_RESOURCE_ATTRIBUTES.";
+    "OTEL_RESOURCE_ATTRIBUTES", "", KeyValues, "More resource attributes, `key=value,key2=value2`, values percent-encoded.";
+    "OTEL_METRICS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, `memory` (for `otelrs_sdk_collect_json`), or `none`.";
+    "OTEL_METRIC_EXPORT_INTERVAL", "60000", Millis, "Milliseconds between two collections of the push exporters (otlp, console, file).";
+    "OTEL_METRIC_EXPORT_TIMEOUT", "30000", Millis, "Milliseconds one export may take before it is abandoned.";
+    "OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4317 (grpc), http://localhost:4318 (http)", Url, "Base URL of the OTLP receiver; over HTTP `/v1/metrics` is appended.";
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "", Url, "Full URL for metrics; used as it is.";
+    "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", Protocol, "`grpc`, `http/protobuf` or `http/json`.";
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "", Protocol, "Protocol for metrics.";
+    "OTEL_EXPORTER_OTLP_HEADERS", "", KeyValues, "Request headers, `key=value,...`, values percent-encoded.";
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS", "", KeyValues, "Request headers for metrics.";
+    "OTEL_EXPORTER_OTLP_TIMEOUT", "10000", Millis, "Milliseconds one OTLP request may take.";
+    "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "", Millis, "Request timeout for metrics.";
+    "OTEL_EXPORTER_OTLP_COMPRESSION", "none", Compression, "`gzip` or `none`.";
+    "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "", Compression, "Compression for metrics.";
+    "OTEL_EXPORTER_OTLP_INSECURE", "false", Bool, "For an endpoint without a scheme: `true` uses plain http, `false` https.";
+    "OTEL_EXPORTER_OTLP_METRICS_INSECURE", "", Bool, "The same for metrics.";
+    "OTEL_EXPORTER_OTLP_CERTIFICATE", "", ReadableFile, "PEM file of the CA that signs the receiver's certificate.";
+    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", "", ReadableFile, "The same for metrics.";
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "`cumulative`, `delta` or `lowmemory` for the otlp exporter.";
+    "OTELRS_EXPORTER_CONSOLE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the console exporter.";
+    "OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the file exporter.";
+    "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the memory reader behind `otelrs_sdk_collect_json` (delta: each call returns what came since the last).";
+    "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
+    "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
+}
+
+/// Settings set from code, checked as they are set. Keys are the names in [`SETTINGS`].
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    values: BTreeMap<&'static str, String>,
+}
+
+fn find(key: &str) -> Option<&'static SettingDoc> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+impl Config {
+    /// Settings with nothing set from code: the environment and the defaults decide.
+    pub fn new() -> Self {
+        Config::default()
+    }
+
+    /// Sets `key` to `value`, overriding the environment. An unknown key, or a value that does
+    /// not parse for its key, is a [`crate::ErrorKind::Config`] error naming both.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let doc = find(key).ok_or_else(|| {
+            Error::config(format!("unknown setting {key:?} (the settings table in the README lists every key)"))
+        })?;
+        check_value(doc, value, "")?;
+        self.values.insert(doc.key, value.to_owned());
+        Ok(())
+    }
+
+    /// The value set from code for `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    /// The value in force for `key`: from code, else from the environment (an empty
+    /// environment value counts as unset, as the spec says), else `None`.
+    fn lookup(&self, key: &'static str) -> Option<(String, &'static str)> {
+        if let Some(v) = self.values.get(key) {
+            return Some((v.clone(), ""));
+        }
+        match std::env::var(key) {
+            Ok(v) if !v.trim().is_empty() => Some((v, " (from the environment)")),
+            _ => None,
+        }
+    }
+}
+
+fn bad(doc: &SettingDoc, value: &str, origin: &str, why: &str) -> Error {
+    Error::config(format!("invalid value {value:?} for {}{origin}: {why}", doc.key))
+}
+
+fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
+    let v = value.trim();
+    match doc.kind {
+        ValueKind::Bool => parse_bool(v).map(drop),
+        ValueKind::Millis => parse_millis(v).map(drop),
+        ValueKind::Text => Ok(()),
+        ValueKind::KeyValues => parse_key_values(v).map(drop),
+        ValueKind::Exporters => parse_exporters(v).map(drop),
+        ValueKind::Protocol => parse_protocol(v).map(drop),
+        ValueKind::Compression => parse_compression(v).map(drop),
+        ValueKind::Temporality => parse_temporality(v).map(drop),
+        ValueKind::Url => parse_url(v).map(drop),
+        ValueKind::ReadableFile => std::fs::File::open(v)
+            .map(drop)
+            .map_err(|e| format!("cannot read the file: {e}")),
+        ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
+        ValueKind::OutputFile => Ok(()),
+    }
+    .map_err(|why| bad(doc, value, origin, &why))
+}
+
+fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
+fn parse_millis(v: &str) -> std::result::Result<Duration, String> {
+    v.parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| "expected a whole number of milliseconds".to_owned())
+}
+
+/// Decodes `%XX` escapes, as W3C baggage (the format of OTEL_RESOURCE_ATTRIBUTES) encodes values.
+fn percent_decode(s: &str) -> std::result::Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad percent escape at byte {i}"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "percent escapes do not decode to UTF-8".to_owned())
+}
+
+fn parse_key_values(v: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for item in v.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (k, val) = item
+            .split_once('=')
+            .ok_or_else(|| format!("{item:?} is not key=value"))?;
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(format!("{item:?} has an empty key"));
+        }
+        out.push((k.to_owned(), percent_decode(val.trim())?));
+    }
+    Ok(out)
+}
+
+/// A metrics exporter named in OTEL_METRICS_EXPORTER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MetricsExporter {
+    Otlp,
+    Console,
+    File,
+    Memory,
+}
+
+fn parse_exporters(v: &str) -> std::result::Result<Vec<MetricsExporter>, String> {
+    let names: Vec<String> = v.split(',').map(|s| s.trim().to_ascii_lowercase()).collect();
+    if names.iter().any(|n| n == "none") {
+        return if names.len() == 1 {
+            Ok(Vec::new())
+        } else {
+            Err("none cannot be combined with other exporters".to_owned())
+        };
+    }
+    let mut out = Vec::new();
+    for name in &names {
+        let e = match name.as_str() {
+            "otlp" => MetricsExporter::Otlp,
+            "console" => MetricsExporter::Console,
+            "file" => MetricsExporter::File,
+            "memory" => MetricsExporter::Memory,
+            other => {
+                return Err(format!(
+                    "unknown exporter {other:?} (known: otlp, console, file, memory, none)"
+                ))
+            }
+        };
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// The OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    Grpc,
+    HttpProtobuf,
+    HttpJson,
+}
+
+fn parse_protocol(v: &str) -> std::result::Result<Protocol, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "grpc" => Ok(Protocol::Grpc),
+        "http/protobuf" => Ok(Protocol::HttpProtobuf),
+        "http/json" => Ok(Protocol::HttpJson),
+        _ => Err("expected grpc, http/protobuf or http/json".to_owned()),
+    }
+}
+
+fn parse_compression(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "gzip" => Ok(true),
+        "none" => Ok(false),
+        _ => Err("expected gzip or none".to_owned()),
+    }
+}
+
+fn parse_temporality(v: &str) -> std::result::Result<Temporality, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "cumulative" => Ok(Temporality::Cumulative),
+        "delta" => Ok(Temporality::Delta),
+        "lowmemory" => Ok(Temporality::LowMemory),
+        _ => Err("expected cumulative, delta or lowmemory".to_owned()),
+    }
+}
+
+fn parse_url(v: &str) -> std::result::Result<String, String> {
+    let rest = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"))
+        .unwrap_or(v);
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err("expected a URL such as http://collector:4317".to_owned());
+    }
+    if let Some((_, port)) = host.rsplit_once(':').filter(|_| !host.ends_with(']')) {
+        port.parse::<u16>()
+            .map_err(|_| format!("port {port:?} is not a number from 0 to 65535"))?;
+    }
+    Ok(v.to_owned())
+}
+
+/// Settings of the OTLP metrics exporter, after the signal-specific keys were applied.
+#[derive(Debug, Clone)]
+pub(crate) struct OtlpSettings {
+    pub endpoint: String,
+    pub protocol: Protocol,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+    pub gzip: bool,
+    pub certificate: Option<PathBuf>,
+    pub temporality: Temporality,
+}
+
+/// Every setting resolved and typed: what the SDK is built from.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub disabled: bool,
+    pub service_name: Option<String>,
+    pub resource_attributes: Vec<(String, String)>,
+    pub language: String,
+    pub metrics_exporters: Vec<MetricsExporter>,
+    pub export_interval: Duration,
+    pub export_timeout: Duration,
+    pub otlp: OtlpSettings,
+    pub console_temporality: Temporality,
+    pub file_temporality: Temporality,
+    pub memory_temporality: Temporality,
+    pub file_path: PathBuf,
+}
+
+struct Resolver<'a> {
+    config: &'a Config,
+}
+
+impl Resolver<'_> {
+    /// The value in force for `key`, checked, or the default.
+    fn raw(&self, key: &'static str) -> Result<Option<String>> {
+        let doc = find(key).ok_or_else(|| Error::internal(format!("setting {key} is not in the table")))?;
+        match self.config.lookup(key) {
+            Some((v, origin)) => {
+                check_value(doc, &v, origin)?;
+                Ok(Some(v.trim().to_owned()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn get<T>(
+        &self,
+        key: &'static str,
+        default: &str,
+        parse: fn(&str) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let v = self.raw(key)?.unwrap_or_else(|| default.to_owned());
+        parse(&v).map_err(|why| Error::config(format!("invalid value {v:?} for {key}: {why}")))
+    }
+
+    /// The signal-specific key if set, else the generic one.
+    fn signal(&self, specific: &'static str, generic: &'static str) -> Result<Option<String>> {
+        Ok(match self.raw(specific)? {
+            Some(v) => Some(v),
+            None => self.raw(generic)?,
+        })
+    }
+}
+
+impl Settings {
+    /// Resolves every setting: code over environment over default.
+    pub(crate) fn resolve(config: &Config) -> Result<Settings> {
+        let r = Resolver { config };
+        let protocol = match r.signal(
+            "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        )? {
+            Some(p) => parse_protocol(&p).map_err(Error::config)?,
+            None => Protocol::HttpProtobuf,
+        };
+        let insecure = match r.signal(
+            "OTEL_EXPORTER_OTLP_METRICS_INSECURE",
+            "OTEL_EXPORTER_OTLP_INSECURE",
+        )? {
+            Some(v) => parse_bool(&v).map_err(Error::config)?,
+            None => false,
+        };
+        let endpoint = match (
+            r.raw("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")?,
+            r.raw("OTEL_EXPORTER_OTLP_ENDPOINT")?,
+        ) {
+            (Some(specific), _) => with_scheme(&specific, insecure),
+            (None, generic) => {
+                let base = generic.unwrap_or_else(|| match protocol {
+                    Protocol::Grpc => "http://localhost:4317".to_owned(),
+                    _ => "http://localhost:4318".to_owned(),
+                });
+                let base = with_scheme(&base, insecure);
+                match protocol {
+                    Protocol::Grpc => base,
+                    _ => format!("{}/v1/metrics", base.trim_end_matches('/')),
+                }
+            }
+        };
+        let headers = match r.signal(
+            "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        )? {
+            Some(h) => parse_key_values(&h).map_err(Error::config)?,
+            None => Vec::new(),
+        };
+        let timeout = match r.signal(
+            "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        )? {
+            Some(t) => parse_millis(&t).map_err(Error::config)?,
+            None => Duration::from_millis(10_000),
+        };
+        let gzip = match r.signal(
+            "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+            "OTEL_EXPORTER_OTLP_COMPRESSION",
+        )? {
+            Some(c) => parse_compression(&c).map_err(Error::config)?,
+            None => false,
+        };
+        let certificate = r
+            .signal(
+                "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            )?
+            .map(PathBuf::from);
+        let export_interval = r.get("OTEL_METRIC_EXPORT_INTERVAL", "60000", parse_millis)?;
+        if export_interval.is_zero() {
+            return Err(Error::config(
+                "invalid value \"0\" for OTEL_METRIC_EXPORT_INTERVAL: must be at least 1 ms",
+            ));
+        }
+        let language = r.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?;
+        Ok(Settings {
+            disabled: r.get("OTEL_SDK_DISABLED", "false", parse_bool)?,
+            service_name: r.raw("OTEL_SERVICE_NAME")?,
+            resource_attributes: r.get("OTEL_RESOURCE_ATTRIBUTES", "", parse_key_values)?,
+            language,
+            metrics_exporters: r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)?,
+            export_interval,
+            export_timeout: r.get("OTEL_METRIC_EXPORT_TIMEOUT", "30000", parse_millis)?,
+            otlp: OtlpSettings {
+                endpoint,
+                protocol,
+                headers,
+                timeout,
+                gzip,
+                certificate,
+                temporality: r.get(
+                    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                    "cumulative",
+                    parse_temporality,
+                )?,
+            },
+            console_temporality: r.get(
+                "OTELRS_EXPORTER_CONSOLE_METRICS_TEMPORALITY_PREFERENCE",
+                "cumulative",
+                parse_temporality,
+            )?,
+            file_temporality: r.get(
+                "OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE",
+                "cumulative",
+                parse_temporality,
+            )?,
+            memory_temporality: r.get(
+                "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE",
+                "cumulative",
+                parse_temporality,
+            )?,
+            file_path: PathBuf::from(r.get(
+                "OTELRS_EXPORTER_FILE_METRICS_PATH",
+                "otelrs-metrics.jsonl",
+                |v| Ok(v.to_owned()),
+            )?),
+        })
+    }
+}
+
+fn with_scheme(endpoint: &str, insecure: bool) -> String {
+    if endpoint.starts_with("http://") || endpoint.starts_with("https://") {
+        endpoint.to_owned()
+    } else if insecure {
+        format!("http://{endpoint}")
+    } else {
+        format!("https://{endpoint}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_and_bad_values_name_key_and_value() {
+        let mut c = Config::new();
+        let e = c.set("OTEL_METRICS_EXPORTR", "otlp").unwrap_err();
+        assert!(e.message().contains("OTEL_METRICS_EXPORTR"), "{e}");
+        let e = c.set("OTEL_METRIC_EXPORT_INTERVAL", "soon").unwrap_err();
+        assert!(e.message().contains("OTEL_METRIC_EXPORT_INTERVAL") && e.message().contains("soon"));
+        let e = c.set("OTEL_METRICS_EXPORTER", "otlp,zipkin").unwrap_err();
+        assert!(e.message().contains("zipkin"), "{e}");
+        assert!(c.set("OTEL_METRICS_EXPORTER", "none,otlp").is_err());
+        assert!(c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:99999").is_err());
+        assert!(c.set("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/file.pem").is_err());
+        assert!(c.set("OTEL_SDK_DISABLED", "yes").is_err());
+    }
+
+    #[test]
+    fn code_overrides_and_signal_specific_keys_win() {
+        let mut c = Config::new();
+        c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=x%20y").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "250").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_TIMEOUT", "999").unwrap();
+        c.set("OTEL_METRICS_EXPORTER", " console , OTLP,console").unwrap();
+        let s = Settings::resolve(&c).unwrap();
+        assert_eq!(s.otlp.endpoint, "http://collector:4318/v1/metrics");
+        assert_eq!(s.otlp.headers[1], ("b".to_owned(), "x y".to_owned()));
+        assert_eq!(s.otlp.timeout, Duration::from_millis(250));
+        assert_eq!(
+            s.metrics_exporters,
+            vec![MetricsExporter::Console, MetricsExporter::Otlp]
+        );
+        c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_INSECURE", "TRUE").unwrap();
+        assert_eq!(Settings::resolve(&c).unwrap().otlp.endpoint, "http://collector:4317");
+        c.set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://m:4317").unwrap();
+        assert_eq!(Settings::resolve(&c).unwrap().otlp.endpoint, "https://m:4317");
+    }
+
+    #[test]
+    fn every_setting_is_documented_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        for s in SETTINGS {
+            assert!(readme.contains(s.key), "README lacks {}", s.key);
+        }
+    }
+}

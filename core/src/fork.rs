@@ -1,0 +1,105 @@
+//! What happens across fork(). The Rust SDK does nothing about it: its threads, and ours, do
+//! not exist in the child. otelrs registers one set of `pthread_atfork` handlers: before the
+//! fork they take every SDK's state lock (so no lock is held by a thread the child lacks),
+//! after it the parent releases them, and the child, while it still has a single thread,
+//! rebuilds every live SDK's pipeline and points every instrument at the new one.
+
+use crate::sdk::SdkShared;
+use parking_lot::Mutex;
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::sync::{Once, Weak};
+
+/// Every SDK alive in this process.
+static LIVE: Mutex<Vec<Weak<SdkShared>>> = Mutex::new(Vec::new());
+
+/// What a forked child cannot safely drop (it may hold locks or threads of the parent's
+/// pipeline): kept here, reachable, for the life of the process.
+static GRAVEYARD: Mutex<Vec<Box<dyn Any + Send>>> = Mutex::new(Vec::new());
+
+static REGISTER: Once = Once::new();
+
+/// Adds `sdk` to the SDKs that fork handling covers, installing the handlers once.
+pub(crate) fn track(sdk: Weak<SdkShared>) {
+    REGISTER.call_once(|| {
+        // SAFETY: the three handlers are `extern "C" fn()` with no arguments that live for
+        // the whole program, as pthread_atfork requires.
+        let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+        if rc != 0 {
+            tracing::warn!("otelrs: pthread_atfork failed ({rc}); a forked child will not export");
+        }
+    });
+    let mut live = LIVE.lock();
+    live.retain(|w| w.strong_count() > 0);
+    live.push(sdk);
+}
+
+/// Keeps `value` alive for the rest of the process without running its destructor.
+pub(crate) fn bury(value: impl Any + Send) {
+    GRAVEYARD.lock().push(Box::new(value));
+}
+
+extern "C" fn prepare() {
+    // The guard is forgotten: the lock stays held through fork() and is released by
+    // `parent` or `child` below.
+    std::mem::forget(LIVE.lock());
+    for sdk in live_sdks() {
+        sdk.lock_for_fork();
+    }
+}
+
+extern "C" fn parent() {
+    for sdk in live_sdks() {
+        sdk.unlock_after_fork();
+    }
+    // SAFETY: `prepare` locked LIVE in this thread and forgot the guard.
+    unsafe { LIVE.force_unlock() };
+}
+
+extern "C" fn child() {
+    for sdk in live_sdks() {
+        // SAFETY: this runs in the child right after fork(), where the calling thread is the
+        // only thread, and `prepare` holds this SDK's state lock.
+        unsafe { sdk.rebuild_in_child() };
+        sdk.unlock_after_fork();
+    }
+    // SAFETY: `prepare` locked LIVE in the thread that forked, which is this one.
+    unsafe { LIVE.force_unlock() };
+}
+
+fn live_sdks() -> Vec<std::sync::Arc<SdkShared>> {
+    // SAFETY: called only from the fork handlers, while `prepare` holds LIVE's lock in this
+    // thread; reading through the pointer is what the guard would have allowed.
+    let live = unsafe { &*LIVE.data_ptr() };
+    live.iter().filter_map(Weak::upgrade).collect()
+}
+
+/// A value read without synchronisation on the hot path and replaced only in a forked child
+/// while that child has a single thread.
+pub(crate) struct ForkCell<T>(UnsafeCell<T>);
+
+// SAFETY: shared access only reads (`get`); the one writer, `replace_in_child`, runs when no
+// other thread exists, so no read can overlap it.
+unsafe impl<T: Send + Sync> Sync for ForkCell<T> {}
+
+impl<T> ForkCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        ForkCell(UnsafeCell::new(value))
+    }
+
+    pub(crate) fn get(&self) -> &T {
+        // SAFETY: see the Sync impl: writes happen only while no other thread exists, and
+        // never while the calling thread holds a reference from `get`.
+        unsafe { &*self.0.get() }
+    }
+
+    /// Replaces the value and returns the old one.
+    ///
+    /// # Safety
+    /// Only in a forked child while it has a single thread, and with no reference returned by
+    /// `get` alive.
+    pub(crate) unsafe fn replace_in_child(&self, value: T) -> T {
+        // SAFETY: the caller guarantees exclusive access.
+        unsafe { std::mem::replace(&mut *self.0.get(), value) }
+    }
+}

@@ -1,0 +1,17 @@
+//! otelrs-core: OpenTelemetry metrics for C, Python and Ruby programs, recorded in-process
+//! through the OpenTelemetry Rust SDK. All behaviour lives here; the bindings convert.
+
+mod attributes;
+mod config;
+mod error;
+mod fork;
+pub mod metrics;
+mod resource;
+mod sdk;
+
+pub use attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};
+pub use config::{Config, SettingDoc, ValueKind, SETTINGS};
+pub use error::{Error, ErrorKind, Result};
+pub use metrics::instrument::Callback;
+pub use resource::VERSION;
+pub use sdk::{Meter, Sdk, DROP_SHUTDOWN_TIMEOUT};

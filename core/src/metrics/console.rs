@@ -1,0 +1,158 @@
+//! The console exporter's text: one header line per collection, one line per metric, one
+//! indented line per data point.
+
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::Temporality;
+use std::fmt::{Display, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{:?}", s.as_str()),
+        other => other.to_string(),
+    }
+}
+
+fn attrs_text<'a>(attrs: impl Iterator<Item = &'a KeyValue>) -> String {
+    let parts: Vec<String> = attrs
+        .map(|kv| format!("{}={}", kv.key, value_text(&kv.value)))
+        .collect();
+    if parts.is_empty() {
+        "{}".to_owned()
+    } else {
+        format!("{{{}}}", parts.join(", "))
+    }
+}
+
+fn temporality_text(t: Temporality) -> &'static str {
+    match t {
+        Temporality::Delta => "delta",
+        _ => "cumulative",
+    }
+}
+
+fn data_text<T: Display + Copy>(out: &mut String, head: &str, data: &MetricData<T>) {
+    match data {
+        MetricData::Gauge(g) => {
+            let _ = writeln!(out, "{head} gauge");
+            for p in g.data_points() {
+                let _ = writeln!(out, "    {} {}", attrs_text(p.attributes()), p.value());
+            }
+        }
+        MetricData::Sum(s) => {
+            let kind = if s.is_monotonic() { "sum monotonic" } else { "sum" };
+            let _ = writeln!(out, "{head} {kind} {}", temporality_text(s.temporality()));
+            for p in s.data_points() {
+                let _ = writeln!(out, "    {} {}", attrs_text(p.attributes()), p.value());
+            }
+        }
+        MetricData::Histogram(h) => {
+            let _ = writeln!(out, "{head} histogram {}", temporality_text(h.temporality()));
+            for p in h.data_points() {
+                let mut line = format!(
+                    "    {} count={} sum={}",
+                    attrs_text(p.attributes()),
+                    p.count(),
+                    p.sum()
+                );
+                if let (Some(min), Some(max)) = (p.min(), p.max()) {
+                    let _ = write!(line, " min={min} max={max}");
+                }
+                let bounds: Vec<f64> = p.bounds().collect();
+                let mut lower = f64::NEG_INFINITY;
+                for (i, count) in p.bucket_counts().enumerate() {
+                    let upper = bounds.get(i).copied().unwrap_or(f64::INFINITY);
+                    if count > 0 {
+                        let _ = write!(line, " ({lower},{upper}]={count}");
+                    }
+                    lower = upper;
+                }
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        MetricData::ExponentialHistogram(h) => {
+            let _ = writeln!(out, "{head} exponential histogram {}", temporality_text(h.temporality()));
+            for p in h.data_points() {
+                let _ = writeln!(
+                    out,
+                    "    {} count={} sum={} scale={}",
+                    attrs_text(p.attributes()),
+                    p.count(),
+                    p.sum(),
+                    p.scale()
+                );
+            }
+        }
+    }
+}
+
+/// The text for one collection.
+pub(crate) fn format(rm: &ResourceMetrics) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "otelrs metrics {} resource {}",
+        rfc3339(SystemTime::now()),
+        attrs_text(rm.resource().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect::<Vec<_>>().iter())
+    );
+    for sm in rm.scope_metrics() {
+        let scope = sm.scope();
+        let scope_name = match scope.version() {
+            Some(v) => format!("{}@{v}", scope.name()),
+            None => scope.name().to_owned(),
+        };
+        for m in sm.metrics() {
+            let mut head = format!("  [{scope_name}] {}", m.name());
+            if !m.unit().is_empty() {
+                let _ = write!(head, " ({})", m.unit());
+            }
+            if !m.description().is_empty() {
+                let _ = write!(head, " {:?}", m.description());
+            }
+            match m.data() {
+                AggregatedMetrics::F64(d) => data_text(&mut out, &head, d),
+                AggregatedMetrics::U64(d) => data_text(&mut out, &head, d),
+                AggregatedMetrics::I64(d) => data_text(&mut out, &head, d),
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_utc_time() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_764_091_425_123);
+        assert_eq!(rfc3339(t), "2025-11-25T17:23:45.123Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
+}

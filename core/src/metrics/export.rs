@@ -1,0 +1,77 @@
+//! Where collected metrics go: the exporters behind OTEL_METRICS_EXPORTER.
+
+use super::{console, json};
+use crate::error::{Error, ErrorKind, Result};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A push exporter, driven by the pipeline's collection thread.
+pub(crate) trait Sink: Send {
+    /// Delivers one collection.
+    fn export(&mut self, rm: &ResourceMetrics) -> Result<()>;
+    /// Releases what it holds; called once, after the last export.
+    fn shutdown(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+pub(crate) fn export_error(exporter: &str, detail: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Export, format!("{exporter} exporter: {detail}"))
+}
+
+/// Readable text on standard output.
+pub(crate) struct ConsoleSink;
+
+impl Sink for ConsoleSink {
+    fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
+        let text = console::format(rm);
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .map_err(|e| export_error("console", e))
+    }
+}
+
+/// OTLP JSON lines appended to a file.
+pub(crate) struct FileSink {
+    path: PathBuf,
+    file: File,
+}
+
+impl FileSink {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| {
+                Error::config(format!(
+                    "invalid value {:?} for OTELRS_EXPORTER_FILE_METRICS_PATH: cannot open it for appending: {e}",
+                    path.display()
+                ))
+            })?;
+        Ok(FileSink {
+            path: path.to_owned(),
+            file,
+        })
+    }
+}
+
+impl Sink for FileSink {
+    fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
+        let mut line = json::encode(rm);
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.flush())
+            .map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        self.file
+            .sync_data()
+            .map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))
+    }
+}

@@ -1,0 +1,375 @@
+//! The instruments users hold. Each points at an SDK instrument through a [`ForkCell`], so
+//! that a forked child can swap in instruments of its rebuilt pipeline without the hot path
+//! paying for a lock.
+
+use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
+use crate::attributes::AttributeSet;
+use crate::error::{Error, Result};
+use crate::fork::ForkCell;
+use crate::sdk::SdkShared;
+use opentelemetry::metrics::{
+    AsyncInstrument, BoundCounter, BoundGauge, BoundHistogram, BoundUpDownCounter, Counter, Gauge,
+    Histogram, Meter, UpDownCounter,
+};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use parking_lot::RwLock;
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Checks that `value` suits an instrument of `kind` and `number`.
+fn check_value(kind: InstrumentKind, number: NumberKind, name: &str, value: Number) -> Result<()> {
+    if value.kind() != number {
+        return Err(Error::new(
+            crate::ErrorKind::WrongHandle,
+            format!(
+                "instrument {name:?} records {} values, not {}",
+                number.name(),
+                value.kind().name()
+            ),
+        ));
+    }
+    if let Number::F64(v) = value {
+        if !v.is_finite() {
+            return Err(Error::invalid(format!(
+                "instrument {name:?}: {v} is not a finite number"
+            )));
+        }
+        let monotonic = matches!(
+            kind,
+            InstrumentKind::Counter | InstrumentKind::Histogram | InstrumentKind::ObservableCounter
+        );
+        if monotonic && v < 0.0 {
+            return Err(Error::invalid(format!(
+                "instrument {name:?}: a {} takes no negative value, got {v}",
+                kind.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The SDK instrument behind an [`Instrument`].
+pub(crate) enum SyncInst {
+    Disabled,
+    CounterU64(Counter<u64>),
+    CounterF64(Counter<f64>),
+    UpDownI64(UpDownCounter<i64>),
+    UpDownF64(UpDownCounter<f64>),
+    HistogramU64(Histogram<u64>),
+    HistogramF64(Histogram<f64>),
+    GaugeU64(Gauge<u64>),
+    GaugeI64(Gauge<i64>),
+    GaugeF64(Gauge<f64>),
+}
+
+macro_rules! sync_builder {
+    ($meter:expr, $d:expr, $method:ident) => {
+        $meter
+            .$method($d.name.clone())
+            .with_unit($d.unit.clone())
+            .with_description($d.description.clone())
+    };
+}
+
+macro_rules! histogram_builder {
+    ($meter:expr, $d:expr, $method:ident) => {{
+        let b = sync_builder!($meter, $d, $method);
+        match &$d.boundaries {
+            Some(bounds) => b.with_boundaries(bounds.clone()).build(),
+            None => b.build(),
+        }
+    }};
+}
+
+impl SyncInst {
+    /// The SDK instrument for `d` from `meter`; `d` was validated.
+    pub(crate) fn build(meter: &Meter, d: &InstrumentDesc) -> SyncInst {
+        use InstrumentKind as K;
+        use NumberKind as N;
+        match (d.kind, d.number) {
+            (K::Counter, N::U64) => SyncInst::CounterU64(sync_builder!(meter, d, u64_counter).build()),
+            (K::Counter, _) => SyncInst::CounterF64(sync_builder!(meter, d, f64_counter).build()),
+            (K::UpDownCounter, N::I64) => {
+                SyncInst::UpDownI64(sync_builder!(meter, d, i64_up_down_counter).build())
+            }
+            (K::UpDownCounter, _) => {
+                SyncInst::UpDownF64(sync_builder!(meter, d, f64_up_down_counter).build())
+            }
+            (K::Histogram, N::U64) => SyncInst::HistogramU64(histogram_builder!(meter, d, u64_histogram)),
+            (K::Histogram, _) => SyncInst::HistogramF64(histogram_builder!(meter, d, f64_histogram)),
+            (K::Gauge, N::U64) => SyncInst::GaugeU64(sync_builder!(meter, d, u64_gauge).build()),
+            (K::Gauge, N::I64) => SyncInst::GaugeI64(sync_builder!(meter, d, i64_gauge).build()),
+            (K::Gauge, N::F64) => SyncInst::GaugeF64(sync_builder!(meter, d, f64_gauge).build()),
+            _ => SyncInst::Disabled,
+        }
+    }
+
+    fn record(&self, value: Number, attrs: &[KeyValue]) {
+        match (self, value) {
+            (SyncInst::CounterU64(i), Number::U64(v)) => i.add(v, attrs),
+            (SyncInst::CounterF64(i), Number::F64(v)) => i.add(v, attrs),
+            (SyncInst::UpDownI64(i), Number::I64(v)) => i.add(v, attrs),
+            (SyncInst::UpDownF64(i), Number::F64(v)) => i.add(v, attrs),
+            (SyncInst::HistogramU64(i), Number::U64(v)) => i.record(v, attrs),
+            (SyncInst::HistogramF64(i), Number::F64(v)) => i.record(v, attrs),
+            (SyncInst::GaugeU64(i), Number::U64(v)) => i.record(v, attrs),
+            (SyncInst::GaugeI64(i), Number::I64(v)) => i.record(v, attrs),
+            (SyncInst::GaugeF64(i), Number::F64(v)) => i.record(v, attrs),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn bind(&self, attrs: &[KeyValue]) -> BoundInst {
+        match self {
+            SyncInst::Disabled => BoundInst::Disabled,
+            SyncInst::CounterU64(i) => BoundInst::CounterU64(i.bind(attrs)),
+            SyncInst::CounterF64(i) => BoundInst::CounterF64(i.bind(attrs)),
+            SyncInst::UpDownI64(i) => BoundInst::UpDownI64(i.bind(attrs)),
+            SyncInst::UpDownF64(i) => BoundInst::UpDownF64(i.bind(attrs)),
+            SyncInst::HistogramU64(i) => BoundInst::HistogramU64(i.bind(attrs)),
+            SyncInst::HistogramF64(i) => BoundInst::HistogramF64(i.bind(attrs)),
+            SyncInst::GaugeU64(i) => BoundInst::GaugeU64(i.bind(attrs)),
+            SyncInst::GaugeI64(i) => BoundInst::GaugeI64(i.bind(attrs)),
+            SyncInst::GaugeF64(i) => BoundInst::GaugeF64(i.bind(attrs)),
+        }
+    }
+}
+
+/// The SDK bound instrument behind a [`BoundInstrument`].
+pub(crate) enum BoundInst {
+    Disabled,
+    CounterU64(BoundCounter<u64>),
+    CounterF64(BoundCounter<f64>),
+    UpDownI64(BoundUpDownCounter<i64>),
+    UpDownF64(BoundUpDownCounter<f64>),
+    HistogramU64(BoundHistogram<u64>),
+    HistogramF64(BoundHistogram<f64>),
+    GaugeU64(BoundGauge<u64>),
+    GaugeI64(BoundGauge<i64>),
+    GaugeF64(BoundGauge<f64>),
+}
+
+impl BoundInst {
+    #[inline]
+    fn record(&self, value: Number) {
+        match (self, value) {
+            (BoundInst::CounterU64(i), Number::U64(v)) => i.add(v),
+            (BoundInst::CounterF64(i), Number::F64(v)) => i.add(v),
+            (BoundInst::UpDownI64(i), Number::I64(v)) => i.add(v),
+            (BoundInst::UpDownF64(i), Number::F64(v)) => i.add(v),
+            (BoundInst::HistogramU64(i), Number::U64(v)) => i.record(v),
+            (BoundInst::HistogramF64(i), Number::F64(v)) => i.record(v),
+            (BoundInst::GaugeU64(i), Number::U64(v)) => i.record(v),
+            (BoundInst::GaugeI64(i), Number::I64(v)) => i.record(v),
+            (BoundInst::GaugeF64(i), Number::F64(v)) => i.record(v),
+            _ => {}
+        }
+    }
+}
+
+pub(crate) struct InstrumentCell {
+    pub(crate) sdk: Arc<SdkShared>,
+    pub(crate) scope: InstrumentationScope,
+    pub(crate) desc: InstrumentDesc,
+    pub(crate) inst: ForkCell<SyncInst>,
+}
+
+/// A synchronous instrument: counter, up-down counter, histogram or gauge. Thread-safe;
+/// valid until dropped, even after the SDK shut down (recording then fails with
+/// [`crate::ErrorKind::Shutdown`]).
+pub struct Instrument(pub(crate) Arc<InstrumentCell>);
+
+impl Instrument {
+    /// How it was defined.
+    pub fn desc(&self) -> &InstrumentDesc {
+        &self.0.desc
+    }
+
+    /// Records `value` with `attrs` (best sorted by key: see [`crate::normalize`]): adds to a
+    /// counter or up-down counter, records into a histogram, sets a gauge.
+    #[inline]
+    pub fn record(&self, value: Number, attrs: &[KeyValue]) -> Result<()> {
+        let c = &*self.0;
+        if c.sdk.is_shut_down() {
+            return Err(Error::shutdown());
+        }
+        check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
+        c.inst.get().record(value, attrs);
+        Ok(())
+    }
+
+    /// Binds the instrument to `attrs`: recording through the result neither hashes, sorts
+    /// nor allocates.
+    pub fn bind(&self, attrs: &AttributeSet) -> Result<BoundInstrument> {
+        self.0.sdk.bind(&self.0, attrs)
+    }
+}
+
+pub(crate) struct BoundCell {
+    pub(crate) sdk: Arc<SdkShared>,
+    pub(crate) kind: InstrumentKind,
+    pub(crate) number: NumberKind,
+    pub(crate) parent: Arc<InstrumentCell>,
+    pub(crate) attrs: AttributeSet,
+    pub(crate) inst: ForkCell<BoundInst>,
+}
+
+/// An instrument bound to one attribute set: the fastest way to record.
+pub struct BoundInstrument(pub(crate) Arc<BoundCell>);
+
+impl BoundInstrument {
+    /// The definition of the instrument it is bound from.
+    pub fn desc(&self) -> &InstrumentDesc {
+        &self.0.parent.desc
+    }
+
+    /// The attributes it records with.
+    pub fn attributes(&self) -> &AttributeSet {
+        &self.0.attrs
+    }
+
+    /// Records `value` with the bound attributes.
+    #[inline]
+    pub fn record(&self, value: Number) -> Result<()> {
+        let c = &*self.0;
+        if c.sdk.is_shut_down() {
+            return Err(Error::shutdown());
+        }
+        check_value(c.kind, c.number, &c.parent.desc.name, value)?;
+        c.inst.get().record(value);
+        Ok(())
+    }
+}
+
+/// The callback of an observable instrument. It runs on an otelrs thread at each collection.
+pub type Callback = Box<dyn Fn(&mut Observer<'_>) + Send + Sync>;
+
+pub(crate) struct ObservableCell {
+    pub(crate) scope: InstrumentationScope,
+    pub(crate) desc: InstrumentDesc,
+    callback: Callback,
+    alive: AtomicBool,
+    running: RwLock<()>,
+}
+
+thread_local! {
+    /// The observable cell whose callback this thread is running, if any.
+    static IN_CALLBACK: Cell<usize> = const { Cell::new(0) };
+}
+
+enum Target<'a> {
+    U64(&'a dyn AsyncInstrument<u64>),
+    I64(&'a dyn AsyncInstrument<i64>),
+    F64(&'a dyn AsyncInstrument<f64>),
+}
+
+/// What an observable instrument's callback reports through.
+pub struct Observer<'a> {
+    target: Target<'a>,
+    desc: &'a InstrumentDesc,
+}
+
+impl Observer<'_> {
+    /// The definition of the instrument being observed.
+    pub fn desc(&self) -> &InstrumentDesc {
+        self.desc
+    }
+
+    /// Reports `value` for the series `attrs`. Any number of observations may be made per
+    /// collection; the last one for a series wins.
+    pub fn observe(&mut self, value: Number, attrs: &[KeyValue]) -> Result<()> {
+        check_value(self.desc.kind, self.desc.number, &self.desc.name, value)?;
+        match (&self.target, value) {
+            (Target::U64(o), Number::U64(v)) => o.observe(v, attrs),
+            (Target::I64(o), Number::I64(v)) => o.observe(v, attrs),
+            (Target::F64(o), Number::F64(v)) => o.observe(v, attrs),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl ObservableCell {
+    pub(crate) fn new(scope: InstrumentationScope, desc: InstrumentDesc, callback: Callback) -> Self {
+        ObservableCell {
+            scope,
+            desc,
+            callback,
+            alive: AtomicBool::new(true),
+            running: RwLock::new(()),
+        }
+    }
+
+    fn run(&self, target: Target<'_>) {
+        let _running = self.running.read();
+        if !self.alive.load(Ordering::Acquire) {
+            return;
+        }
+        let mut observer = Observer {
+            target,
+            desc: &self.desc,
+        };
+        let previous = IN_CALLBACK.with(|c| c.replace(self as *const _ as usize));
+        let outcome = catch_unwind(AssertUnwindSafe(|| (self.callback)(&mut observer)));
+        IN_CALLBACK.with(|c| c.set(previous));
+        if outcome.is_err() {
+            tracing::error!(
+                "otelrs: the callback of observable instrument {:?} panicked; its observations \
+                 of this collection are lost",
+                self.desc.name
+            );
+        }
+    }
+
+    /// Registers the callback with `meter` (the SDK keeps it for the provider's life).
+    pub(crate) fn register(self: &Arc<Self>, meter: &Meter) {
+        use InstrumentKind as K;
+        use NumberKind as N;
+        let d = &self.desc;
+        macro_rules! register {
+            ($method:ident, $target:ident) => {{
+                let cell = Arc::clone(self);
+                let _ = meter
+                    .$method(d.name.clone())
+                    .with_unit(d.unit.clone())
+                    .with_description(d.description.clone())
+                    .with_callback(move |o| cell.run(Target::$target(o)))
+                    .build();
+            }};
+        }
+        match (d.kind, d.number) {
+            (K::ObservableCounter, N::U64) => register!(u64_observable_counter, U64),
+            (K::ObservableCounter, _) => register!(f64_observable_counter, F64),
+            (K::ObservableUpDownCounter, N::I64) => register!(i64_observable_up_down_counter, I64),
+            (K::ObservableUpDownCounter, _) => register!(f64_observable_up_down_counter, F64),
+            (K::ObservableGauge, N::U64) => register!(u64_observable_gauge, U64),
+            (K::ObservableGauge, N::I64) => register!(i64_observable_gauge, I64),
+            (K::ObservableGauge, _) => register!(f64_observable_gauge, F64),
+            _ => {}
+        }
+    }
+}
+
+/// An observable instrument. Dropping it stops its callback: once the drop returns, the
+/// callback is not running and will not run again.
+pub struct ObservableInstrument(pub(crate) Arc<ObservableCell>);
+
+impl ObservableInstrument {
+    /// How it was defined.
+    pub fn desc(&self) -> &InstrumentDesc {
+        &self.0.desc
+    }
+}
+
+impl Drop for ObservableInstrument {
+    fn drop(&mut self) {
+        self.0.alive.store(false, Ordering::Release);
+        let this = Arc::as_ptr(&self.0) as usize;
+        // From inside its own callback the drop must not wait for the callback to end.
+        if IN_CALLBACK.with(|c| c.get()) != this {
+            drop(self.0.running.write());
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! One SDK's metrics pipeline: the MeterProvider, one ManualReader per exporter, and the
+//! collection thread otelrs owns, which collects each reader every export interval and
+//! hands the result to its exporter. Because otelrs drives collection from its own thread,
+//! a forked child can build a new pipeline and restart it.
+
+use super::export::{ConsoleSink, FileSink, Sink};
+use super::json;
+use super::otlp::OtlpSink;
+use crate::config::{MetricsExporter, Protocol, Settings};
+use crate::error::{Error, ErrorKind, Result};
+use opentelemetry::metrics::{Meter, MeterProvider};
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::reader::MetricReader;
+use opentelemetry_sdk::metrics::{
+    InstrumentKind, ManualReader, Pipeline as SdkPipeline, SdkMeterProvider, Temporality,
+};
+use opentelemetry_sdk::Resource;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A ManualReader that otelrs keeps a handle to after giving it to the provider.
+#[derive(Debug, Clone)]
+struct SharedReader(Arc<ManualReader>);
+
+impl SharedReader {
+    fn new(temporality: Temporality) -> Self {
+        SharedReader(Arc::new(
+            ManualReader::builder().with_temporality(temporality).build(),
+        ))
+    }
+}
+
+impl MetricReader for SharedReader {
+    fn register_pipeline(&self, pipeline: Weak<SdkPipeline>) {
+        self.0.register_pipeline(pipeline)
+    }
+    fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
+        self.0.collect(rm)
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+    fn temporality(&self, kind: InstrumentKind) -> Temporality {
+        self.0.temporality(kind)
+    }
+}
+
+pub(crate) enum Command {
+    Flush(SyncSender<Result<()>>),
+    Shutdown(SyncSender<Result<()>>),
+}
+
+struct Export {
+    reader: SharedReader,
+    sink: Box<dyn Sink>,
+    failing: bool,
+}
+
+/// What the collection thread owns.
+struct Worker {
+    exports: Vec<Export>,
+    interval: Duration,
+    /// Kept here so that it is dropped on this thread, after the last export used it.
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Worker {
+    /// Collects every reader and exports; the first failure is returned, the others logged.
+    fn export_all(&mut self) -> Result<()> {
+        let mut first_error = None;
+        for e in &mut self.exports {
+            let mut rm = ResourceMetrics::default();
+            let outcome = match e.reader.collect(&mut rm) {
+                Err(err) => Err(Error::internal(format!("collecting metrics failed: {err}"))),
+                Ok(()) if rm.scope_metrics().next().is_none() => Ok(()),
+                Ok(()) => e.sink.export(&rm),
+            };
+            match outcome {
+                Ok(()) => e.failing = false,
+                Err(err) => {
+                    if !e.failing {
+                        eprintln!(
+                            "otelrs: {err} (further failures of this exporter are not reported until it succeeds)"
+                        );
+                    }
+                    e.failing = true;
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn run(mut self, commands: mpsc::Receiver<Command>) {
+        let mut next = Instant::now() + self.interval;
+        loop {
+            match commands.recv_timeout(next.saturating_duration_since(Instant::now())) {
+                Ok(Command::Flush(reply)) => {
+                    let _ = reply.send(self.export_all());
+                }
+                Ok(Command::Shutdown(reply)) => {
+                    let mut outcome = self.export_all();
+                    for e in &mut self.exports {
+                        if let Err(err) = e.sink.shutdown() {
+                            outcome = outcome.and(Err(err));
+                        }
+                    }
+                    let _ = reply.send(outcome);
+                    return;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.export_all();
+                    next = (next + self.interval).max(Instant::now());
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+}
+
+/// Sends a command made by `make` and waits at most `timeout` for its reply.
+fn request(tx: &Sender<Command>, make: fn(SyncSender<Result<()>>) -> Command, timeout: Duration) -> Result<()> {
+    let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+    tx.send(make(reply_tx))
+        .map_err(|_| Error::internal("the metrics collection thread has stopped"))?;
+    match reply_rx.recv_timeout(timeout) {
+        Ok(outcome) => outcome,
+        Err(RecvTimeoutError::Timeout) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("exporting did not finish within {} ms", timeout.as_millis()),
+        )),
+        Err(RecvTimeoutError::Disconnected) => {
+            Err(Error::internal("the metrics collection thread stopped before answering"))
+        }
+    }
+}
+
+/// A running metrics pipeline.
+pub(crate) struct Pipeline {
+    provider: SdkMeterProvider,
+    memory: Option<SharedReader>,
+    commands: Option<Sender<Command>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Pipeline {
+    /// Builds the provider, readers and exporters of `settings`, and starts collecting.
+    pub(crate) fn build(settings: &Settings, resource: Resource) -> Result<Pipeline> {
+        let needs_runtime = settings.metrics_exporters.contains(&MetricsExporter::Otlp)
+            && settings.otlp.protocol == Protocol::Grpc;
+        let runtime = if needs_runtime {
+            Some(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("otelrs-rt")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Error::internal(format!("cannot start the otelrs runtime: {e}")))?,
+            )
+        } else {
+            None
+        };
+        let mut builder = SdkMeterProvider::builder().with_resource(resource);
+        let mut exports = Vec::new();
+        let mut memory = None;
+        for exporter in &settings.metrics_exporters {
+            let (temporality, sink): (Temporality, Box<dyn Sink>) = match exporter {
+                MetricsExporter::Otlp => (
+                    settings.otlp.temporality,
+                    Box::new(OtlpSink::new(&settings.otlp, runtime.as_ref(), settings.export_timeout)?),
+                ),
+                MetricsExporter::Console => (settings.console_temporality, Box::new(ConsoleSink)),
+                MetricsExporter::File => (
+                    settings.file_temporality,
+                    Box::new(FileSink::open(&settings.file_path)?),
+                ),
+                MetricsExporter::Memory => {
+                    let reader = SharedReader::new(settings.memory_temporality);
+                    builder = builder.with_reader(reader.clone());
+                    memory = Some(reader);
+                    continue;
+                }
+            };
+            let reader = SharedReader::new(temporality);
+            builder = builder.with_reader(reader.clone());
+            exports.push(Export {
+                reader,
+                sink,
+                failing: false,
+            });
+        }
+        let provider = builder.build();
+        let (commands, thread) = if exports.is_empty() {
+            (None, None)
+        } else {
+            let (tx, rx) = mpsc::channel();
+            let worker = Worker {
+                exports,
+                interval: settings.export_interval,
+                _runtime: runtime,
+            };
+            let thread = std::thread::Builder::new()
+                .name("otelrs-metrics".to_owned())
+                .spawn(move || worker.run(rx))
+                .map_err(|e| Error::internal(format!("cannot start the metrics thread: {e}")))?;
+            (Some(tx), Some(thread))
+        };
+        Ok(Pipeline {
+            provider,
+            memory,
+            commands,
+            thread,
+        })
+    }
+
+    /// The SDK meter for `scope`.
+    pub(crate) fn meter(&self, scope: &InstrumentationScope) -> Meter {
+        self.provider.meter_with_scope(scope.clone())
+    }
+
+    /// What `force_flush` sends its request through, if there is a push exporter.
+    pub(crate) fn commands(&self) -> Option<Sender<Command>> {
+        self.commands.clone()
+    }
+
+    /// The memory reader, collected on demand by `collect_json`.
+    pub(crate) fn memory_collector(&self) -> Option<impl Fn() -> Result<String>> {
+        let reader = self.memory.clone()?;
+        Some(move || {
+            let mut rm = ResourceMetrics::default();
+            reader
+                .collect(&mut rm)
+                .map_err(|e| Error::new(ErrorKind::Shutdown, format!("collecting metrics failed: {e}")))?;
+            Ok(json::encode(&rm))
+        })
+    }
+
+    /// Exports what was recorded and stops, within `timeout`. On a timeout the collection
+    /// thread finishes in the background.
+    pub(crate) fn shutdown(mut self, timeout: Duration) -> Result<()> {
+        let outcome = match self.commands.take() {
+            Some(tx) => request(&tx, Command::Shutdown, timeout),
+            None => Ok(()),
+        };
+        if outcome.as_ref().err().map(Error::kind) != Some(ErrorKind::Timeout) {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+        let _ = self.provider.shutdown();
+        outcome
+    }
+}
+
+/// Asks the collection thread behind `tx` to export now, waiting at most `timeout`.
+pub(crate) fn flush(tx: &Sender<Command>, timeout: Duration) -> Result<()> {
+    request(tx, Command::Flush, timeout)
+}

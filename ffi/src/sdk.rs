@@ -1,0 +1,158 @@
+//! The SDK and meters from C.
+
+use crate::boundary::{self, ffi_status, ffi_void, opaque};
+use crate::config::otelrs_config;
+use crate::status::otelrs_status;
+use otelrs_core::{Config, Meter, Sdk};
+use std::ffi::{c_char, CString};
+use std::time::Duration;
+
+/// An OpenTelemetry SDK: resource, settings, metrics pipeline and exporters, with its own
+/// threads. Thread-safe. Create one per process with `otelrs_sdk_new`; end it with
+/// `otelrs_sdk_shutdown`, then `otelrs_sdk_free`.
+pub struct otelrs_sdk {
+    _private: [u8; 0],
+}
+opaque!(otelrs_sdk => Sdk, 0x0A77_0003);
+
+/// A meter: the instrumentation scope instruments are created in. Thread-safe; it may be
+/// freed while instruments made from it live on.
+pub struct otelrs_meter {
+    _private: [u8; 0],
+}
+opaque!(otelrs_meter => Meter, 0x0A77_0004);
+
+/// Starts an SDK with the settings of `cfg` over the environment (`cfg` may be NULL: the
+/// environment alone). A bad setting gives OTELRS_ERR_CONFIG with a message naming the key
+/// and the value. With OTEL_SDK_DISABLED=true every later call is a cheap no-op that
+/// succeeds. `cfg` is not kept. On success `*out` owns the SDK until `otelrs_sdk_free`.
+///
+/// # Safety
+/// `cfg` is NULL or a live configuration; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_new(cfg: *const otelrs_config, out: *mut *mut otelrs_sdk) -> otelrs_status {
+    ffi_status!("otelrs_sdk_new", {
+        boundary::check_out(out)?;
+        let sdk = if cfg.is_null() {
+            Sdk::new(&Config::new())?
+        } else {
+            // SAFETY: the caller's contract.
+            Sdk::new(unsafe { boundary::borrow(cfg)? })?
+        };
+        // SAFETY: checked above.
+        unsafe { boundary::write_out(out, boundary::into_handle(sdk)) }
+    })
+}
+
+/// Collects and exports now through every push exporter (otlp, console, file), waiting at
+/// most `timeout_ms`. OTELRS_ERR_TIMEOUT if that was not enough (the export goes on in the
+/// background); OTELRS_ERR_EXPORT if an exporter failed; OTELRS_ERR_SHUTDOWN after shutdown.
+///
+/// # Safety
+/// `sdk` is a live SDK.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_force_flush(sdk: *const otelrs_sdk, timeout_ms: u32) -> otelrs_status {
+    ffi_status!("otelrs_sdk_force_flush", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::borrow(sdk)? }.force_flush(Duration::from_millis(timeout_ms.into()))
+    })
+}
+
+/// Exports what was recorded and stops the SDK's threads, returning within `timeout_ms`
+/// even when an endpoint is unreachable (then OTELRS_ERR_TIMEOUT, and the last export is
+/// abandoned in the background). Instruments stay valid; recording then returns
+/// OTELRS_ERR_SHUTDOWN. A second call returns OTELRS_ERR_SHUTDOWN.
+///
+/// # Safety
+/// `sdk` is a live SDK.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_shutdown(sdk: *const otelrs_sdk, timeout_ms: u32) -> otelrs_status {
+    ffi_status!("otelrs_sdk_shutdown", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::borrow(sdk)? }.shutdown(Duration::from_millis(timeout_ms.into()))
+    })
+}
+
+/// Collects the `memory` exporter's reader now (add `memory` to OTEL_METRICS_EXPORTER) and
+/// writes to `*out_json` a new NUL-terminated string: one OTLP-JSON
+/// ExportMetricsServiceRequest. The caller owns it and frees it with `otelrs_string_free`.
+/// Observable callbacks run on the calling thread during the call.
+///
+/// # Safety
+/// `sdk` is a live SDK; `out_json` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_collect_json(sdk: *const otelrs_sdk, out_json: *mut *mut c_char) -> otelrs_status {
+    ffi_status!("otelrs_sdk_collect_json", {
+        boundary::check_out(out_json)?;
+        // SAFETY: the caller's contract.
+        let json = unsafe { boundary::borrow(sdk)? }.collect_json()?;
+        let json = CString::new(json).map_err(|_| otelrs_core::Error::new(otelrs_core::ErrorKind::Internal, "JSON held a NUL byte"))?;
+        // SAFETY: checked above.
+        unsafe { boundary::write_out(out_json, json.into_raw()) }
+    })
+}
+
+/// Frees a string otelrs returned (from `otelrs_sdk_collect_json`); NULL is a no-op.
+///
+/// # Safety
+/// `s` is NULL or a string otelrs returned and that was not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_string_free(s: *mut c_char) {
+    ffi_void!("otelrs_string_free", {
+        if !s.is_null() {
+            // SAFETY: made by CString::into_raw in otelrs, by the caller's contract.
+            drop(unsafe { CString::from_raw(s) });
+        }
+    })
+}
+
+/// Frees an SDK; NULL is a no-op. Without a prior `otelrs_sdk_shutdown` it first exports
+/// what it can within one second. Meters and instruments made from it stay valid handles
+/// (recording through them returns OTELRS_ERR_SHUTDOWN) until freed.
+///
+/// # Safety
+/// `sdk` is NULL or a live SDK no other thread uses during or after the call.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_free(sdk: *mut otelrs_sdk) {
+    // SAFETY: the caller's contract.
+    ffi_void!("otelrs_sdk_free", { unsafe { boundary::free(sdk) } })
+}
+
+/// Creates a meter for the instrumentation scope `scope` (non-empty) and `version` (NULL or
+/// empty for none). Both strings are copied. On success `*out` owns the meter until
+/// `otelrs_meter_free`.
+///
+/// # Safety
+/// `sdk` is a live SDK; `scope` and `version` are NULL or NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_meter_new(
+    sdk: *const otelrs_sdk,
+    scope: *const c_char,
+    version: *const c_char,
+    out: *mut *mut otelrs_meter,
+) -> otelrs_status {
+    ffi_status!("otelrs_meter_new", {
+        boundary::check_out(out)?;
+        // SAFETY: the caller's contract.
+        let (sdk, scope, version) = unsafe {
+            (
+                boundary::borrow(sdk)?,
+                boundary::text(scope, "scope")?,
+                boundary::text_or_empty(version, "version")?,
+            )
+        };
+        let meter = sdk.meter(scope, Some(version))?;
+        // SAFETY: checked above.
+        unsafe { boundary::write_out(out, boundary::into_handle(meter)) }
+    })
+}
+
+/// Frees a meter; NULL is a no-op. Its instruments stay valid.
+///
+/// # Safety
+/// `meter` is NULL or a live meter no other thread uses during or after the call.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_meter_free(meter: *mut otelrs_meter) {
+    // SAFETY: the caller's contract.
+    ffi_void!("otelrs_meter_free", { unsafe { boundary::free(meter) } })
+}
