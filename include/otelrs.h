@@ -91,6 +91,44 @@ typedef enum {
 } otelrs_status;
 
 /**
+ * The type of an attribute value: which member of `otelrs_value` is set.
+ */
+typedef enum {
+  /**
+   * `value.string`: a NUL-terminated UTF-8 string.
+   */
+  OTELRS_TYPE_STRING = 0,
+  /**
+   * `value.boolean`.
+   */
+  OTELRS_TYPE_BOOL = 1,
+  /**
+   * `value.integer`: a signed 64-bit integer.
+   */
+  OTELRS_TYPE_INT = 2,
+  /**
+   * `value.dbl`: a double.
+   */
+  OTELRS_TYPE_DOUBLE = 3,
+  /**
+   * `value.array`: `len` pointers to NUL-terminated UTF-8 strings.
+   */
+  OTELRS_TYPE_STRING_ARRAY = 4,
+  /**
+   * `value.array`: `len` bools.
+   */
+  OTELRS_TYPE_BOOL_ARRAY = 5,
+  /**
+   * `value.array`: `len` int64_t.
+   */
+  OTELRS_TYPE_INT_ARRAY = 6,
+  /**
+   * `value.array`: `len` doubles.
+   */
+  OTELRS_TYPE_DOUBLE_ARRAY = 7,
+} otelrs_value_type;
+
+/**
  * A prepared attribute set: converted, checked and sorted once, then reused by any
  * number of recordings (`*_add_set`, `*_record_set`) and bindings (`*_bind`) from any
  * thread. Free with `otelrs_attributes_free`.

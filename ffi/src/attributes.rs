@@ -162,7 +162,7 @@ pub unsafe extern "C" fn otelrs_attributes_new(
         // SAFETY: the caller's contract.
         let set = AttributeSet::new(unsafe { convert(attrs, n_attrs)? })?;
         // SAFETY: checked above.
-        unsafe { boundary::write_out(out, boundary::into_handle(set)) }
+        unsafe { boundary::give(out, set) }
     })
 }
 

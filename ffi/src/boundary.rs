@@ -135,6 +135,17 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<(), Error> {
     Ok(())
 }
 
+/// Hands `value` to the caller through `out` as a new handle; with `out` NULL, `value` is
+/// dropped and nothing leaks.
+///
+/// # Safety
+/// `out` is NULL or valid for a write.
+pub(crate) unsafe fn give<O: Opaque>(out: *mut *mut O, value: O::Inner) -> Result<(), Error> {
+    check_out(out)?;
+    // SAFETY: checked just above; valid by the caller's contract.
+    unsafe { write_out(out, into_handle(value)) }
+}
+
 /// Checks an out-pointer before any work is done, so that nothing is created for nothing.
 pub(crate) fn check_out<T>(out: *mut T) -> Result<(), Error> {
     if out.is_null() {

@@ -20,7 +20,7 @@ opaque!(otelrs_config => Config, 0x0A77_0002);
 pub unsafe extern "C" fn otelrs_config_new(out: *mut *mut otelrs_config) -> otelrs_status {
     ffi_status!("otelrs_config_new", {
         // SAFETY: the caller's contract.
-        unsafe { boundary::write_out(out, boundary::into_handle(Config::new())) }
+        unsafe { boundary::give(out, Config::new()) }
     })
 }
 

@@ -39,7 +39,7 @@ unsafe fn create<O: Opaque<Inner = Instrument>>(
     }
     let instrument = meter.instrument(desc)?;
     // SAFETY: checked above.
-    unsafe { boundary::write_out(out, boundary::into_handle(instrument)) }
+    unsafe { boundary::give(out, instrument) }
 }
 
 /// Records `value` with `n` attributes at `attrs`.
@@ -89,7 +89,7 @@ unsafe fn bind<O: Opaque<Inner = Instrument>, B: Opaque<Inner = BoundInstrument>
     let (inst, set) = unsafe { (boundary::borrow(inst)?, boundary::borrow(set)?) };
     let bound = inst.bind(set)?;
     // SAFETY: checked above.
-    unsafe { boundary::write_out(out, boundary::into_handle(bound)) }
+    unsafe { boundary::give(out, bound) }
 }
 
 /// Records `value` through a bound instrument.

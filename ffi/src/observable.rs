@@ -79,7 +79,7 @@ unsafe fn create(
         }),
     )?;
     // SAFETY: checked above.
-    unsafe { boundary::write_out(out, boundary::into_handle(instrument)) }
+    unsafe { boundary::give(out, instrument) }
 }
 
 /// Creates an observable counter of unsigned integers (report totals, not increments) named `name` (the spec's syntax) with `unit` and

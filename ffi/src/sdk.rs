@@ -40,7 +40,7 @@ pub unsafe extern "C" fn otelrs_sdk_new(cfg: *const otelrs_config, out: *mut *mu
             Sdk::new(unsafe { boundary::borrow(cfg)? })?
         };
         // SAFETY: checked above.
-        unsafe { boundary::write_out(out, boundary::into_handle(sdk)) }
+        unsafe { boundary::give(out, sdk) }
     })
 }
 
@@ -143,7 +143,7 @@ pub unsafe extern "C" fn otelrs_meter_new(
         };
         let meter = sdk.meter(scope, Some(version))?;
         // SAFETY: checked above.
-        unsafe { boundary::write_out(out, boundary::into_handle(meter)) }
+        unsafe { boundary::give(out, meter) }
     })
 }
 

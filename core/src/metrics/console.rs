@@ -111,6 +111,17 @@ fn data_text<T: Display + Copy>(out: &mut String, head: &str, data: &MetricData<
     }
 }
 
+/// The resource's attributes, sorted by key.
+fn resource_attrs(rm: &ResourceMetrics) -> Vec<KeyValue> {
+    let mut attrs: Vec<KeyValue> = rm
+        .resource()
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    attrs.sort_by(|a, b| a.key.cmp(&b.key));
+    attrs
+}
+
 /// The text for one collection.
 pub(crate) fn format(rm: &ResourceMetrics) -> String {
     let mut out = String::new();
@@ -118,7 +129,7 @@ pub(crate) fn format(rm: &ResourceMetrics) -> String {
         out,
         "otelrs metrics {} resource {}",
         rfc3339(SystemTime::now()),
-        attrs_text(rm.resource().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect::<Vec<_>>().iter())
+        attrs_text(resource_attrs(rm).iter())
     );
     for sm in rm.scope_metrics() {
         let scope = sm.scope();

@@ -100,11 +100,16 @@ impl OtlpSink {
 impl Sink for OtlpSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
         let outcome = match &self.runtime {
-            Some(handle) => handle
-                .block_on(tokio::time::timeout(self.export_timeout, self.exporter.export(rm)))
-                .unwrap_or_else(|_| {
-                    Err(opentelemetry_sdk::error::OTelSdkError::Timeout(self.export_timeout))
-                }),
+            Some(handle) => {
+                let timeout = self.export_timeout;
+                let export = self.exporter.export(rm);
+                // The timer must be created inside the runtime, hence the async block.
+                handle.block_on(async move {
+                    tokio::time::timeout(timeout, export)
+                        .await
+                        .unwrap_or(Err(opentelemetry_sdk::error::OTelSdkError::Timeout(timeout)))
+                })
+            }
             None => futures_executor::block_on(self.exporter.export(rm)),
         };
         outcome.map_err(|e| export_error("otlp", e))

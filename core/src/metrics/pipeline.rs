@@ -17,6 +17,7 @@ use opentelemetry_sdk::metrics::{
     InstrumentKind, ManualReader, Pipeline as SdkPipeline, SdkMeterProvider, Temporality,
 };
 use opentelemetry_sdk::Resource;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -80,7 +81,9 @@ impl Worker {
             let outcome = match e.reader.collect(&mut rm) {
                 Err(err) => Err(Error::internal(format!("collecting metrics failed: {err}"))),
                 Ok(()) if rm.scope_metrics().next().is_none() => Ok(()),
-                Ok(()) => e.sink.export(&rm),
+                Ok(()) => catch_unwind(AssertUnwindSafe(|| e.sink.export(&rm))).unwrap_or_else(|_| {
+                    Err(Error::internal("an exporter panicked; this collection is lost"))
+                }),
             };
             match outcome {
                 Ok(()) => e.failing = false,

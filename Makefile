@@ -1,0 +1,48 @@
+# Build and install libotelrs (shared and static), its header and otelrs.pc.
+#
+#   make                      build the release library
+#   make install PREFIX=/usr/local
+#   make demo                 build, install into build/prefix, run examples-c/counter_histogram
+#   make test                 everything the tests need, then every test (tests/run-all.sh)
+
+PREFIX ?= /usr/local
+CARGO ?= cargo
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+MINOR := $(word 2,$(subst ., ,$(VERSION)))
+SOVERSION := $(if $(filter 0,$(MAJOR)),0.$(MINOR),$(MAJOR))
+LIBDIR := $(PREFIX)/lib
+DEMO_PREFIX := $(CURDIR)/build/prefix
+
+.PHONY: all build install uninstall demo test clean
+
+all: build
+
+build:
+	$(CARGO) build --release -p otelrs-ffi
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(TARGET_DIR)/release/libotelrs.so $(DESTDIR)$(LIBDIR)/libotelrs.so.$(VERSION)
+	ln -sf libotelrs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libotelrs.so.$(SOVERSION)
+	ln -sf libotelrs.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libotelrs.so
+	install -m 644 $(TARGET_DIR)/release/libotelrs.a $(DESTDIR)$(LIBDIR)/libotelrs.a
+	install -m 644 include/otelrs.h $(DESTDIR)$(PREFIX)/include/otelrs.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' otelrs.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/otelrs.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libotelrs.so* $(DESTDIR)$(LIBDIR)/libotelrs.a \
+	      $(DESTDIR)$(PREFIX)/include/otelrs.h $(DESTDIR)$(LIBDIR)/pkgconfig/otelrs.pc
+
+demo:
+	$(MAKE) install PREFIX=$(DEMO_PREFIX)
+	PKG_CONFIG_PATH=$(DEMO_PREFIX)/lib/pkgconfig $(MAKE) -C examples-c run-demo
+
+test:
+	tests/run-all.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf build
+	$(MAKE) -C examples-c clean
