@@ -107,7 +107,9 @@ impl Config {
     /// not parse for its key, is a [`crate::ErrorKind::Config`] error naming both.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let doc = find(key).ok_or_else(|| {
-            Error::config(format!("unknown setting {key:?} (the settings table in the README lists every key)"))
+            Error::config(format!(
+                "unknown setting {key:?} (the settings table in the README lists every key)"
+            ))
         })?;
         check_value(doc, value, "")?;
         self.values.insert(doc.key, value.to_owned());
@@ -133,7 +135,10 @@ impl Config {
 }
 
 fn bad(doc: &SettingDoc, value: &str, origin: &str, why: &str) -> Error {
-    Error::config(format!("invalid value {value:?} for {}{origin}: {why}", doc.key))
+    Error::config(format!(
+        "invalid value {value:?} for {}{origin}: {why}",
+        doc.key
+    ))
 }
 
 fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
@@ -217,7 +222,10 @@ pub(crate) enum MetricsExporter {
 }
 
 fn parse_exporters(v: &str) -> std::result::Result<Vec<MetricsExporter>, String> {
-    let names: Vec<String> = v.split(',').map(|s| s.trim().to_ascii_lowercase()).collect();
+    let names: Vec<String> = v
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
     if names.iter().any(|n| n == "none") {
         return if names.len() == 1 {
             Ok(Vec::new())
@@ -331,7 +339,8 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     /// The value in force for `key`, checked, or the default.
     fn raw(&self, key: &'static str) -> Result<Option<String>> {
-        let doc = find(key).ok_or_else(|| Error::internal(format!("setting {key} is not in the table")))?;
+        let doc = find(key)
+            .ok_or_else(|| Error::internal(format!("setting {key} is not in the table")))?;
         match self.config.lookup(key) {
             Some((v, origin)) => {
                 check_value(doc, &v, origin)?;
@@ -494,24 +503,33 @@ mod tests {
         let e = c.set("OTEL_METRICS_EXPORTR", "otlp").unwrap_err();
         assert!(e.message().contains("OTEL_METRICS_EXPORTR"), "{e}");
         let e = c.set("OTEL_METRIC_EXPORT_INTERVAL", "soon").unwrap_err();
-        assert!(e.message().contains("OTEL_METRIC_EXPORT_INTERVAL") && e.message().contains("soon"));
+        assert!(
+            e.message().contains("OTEL_METRIC_EXPORT_INTERVAL") && e.message().contains("soon")
+        );
         let e = c.set("OTEL_METRICS_EXPORTER", "otlp,zipkin").unwrap_err();
         assert!(e.message().contains("zipkin"), "{e}");
         assert!(c.set("OTEL_METRICS_EXPORTER", "none,otlp").is_err());
-        assert!(c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:99999").is_err());
-        assert!(c.set("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/file.pem").is_err());
+        assert!(c
+            .set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:99999")
+            .is_err());
+        assert!(c
+            .set("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/file.pem")
+            .is_err());
         assert!(c.set("OTEL_SDK_DISABLED", "yes").is_err());
     }
 
     #[test]
     fn code_overrides_and_signal_specific_keys_win() {
         let mut c = Config::new();
-        c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf").unwrap();
-        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .unwrap();
+        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")
+            .unwrap();
         c.set("OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=x%20y").unwrap();
         c.set("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "250").unwrap();
         c.set("OTEL_EXPORTER_OTLP_TIMEOUT", "999").unwrap();
-        c.set("OTEL_METRICS_EXPORTER", " console , OTLP,console").unwrap();
+        c.set("OTEL_METRICS_EXPORTER", " console , OTLP,console")
+            .unwrap();
         let s = Settings::resolve(&c).unwrap();
         assert_eq!(s.otlp.endpoint, "http://collector:4318/v1/metrics");
         assert_eq!(s.otlp.headers[1], ("b".to_owned(), "x y".to_owned()));
@@ -521,11 +539,19 @@ mod tests {
             vec![MetricsExporter::Console, MetricsExporter::Otlp]
         );
         c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc").unwrap();
-        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317").unwrap();
+        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")
+            .unwrap();
         c.set("OTEL_EXPORTER_OTLP_INSECURE", "TRUE").unwrap();
-        assert_eq!(Settings::resolve(&c).unwrap().otlp.endpoint, "http://collector:4317");
-        c.set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://m:4317").unwrap();
-        assert_eq!(Settings::resolve(&c).unwrap().otlp.endpoint, "https://m:4317");
+        assert_eq!(
+            Settings::resolve(&c).unwrap().otlp.endpoint,
+            "http://collector:4317"
+        );
+        c.set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://m:4317")
+            .unwrap();
+        assert_eq!(
+            Settings::resolve(&c).unwrap().otlp.endpoint,
+            "https://m:4317"
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub(crate) fn build(settings: &Settings) -> Resource {
         attrs.push(KeyValue::new("service.name", name));
     }
     attrs.push(KeyValue::new("telemetry.sdk.name", "otelrs"));
-    attrs.push(KeyValue::new("telemetry.sdk.language", settings.language.clone()));
+    attrs.push(KeyValue::new(
+        "telemetry.sdk.language",
+        settings.language.clone(),
+    ));
     attrs.push(KeyValue::new("telemetry.sdk.version", VERSION));
     attrs.push(KeyValue::new("process.pid", i64::from(std::process::id())));
     Resource::builder_empty().with_attributes(attrs).build()

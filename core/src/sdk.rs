@@ -6,7 +6,9 @@ use crate::config::{Config, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fork;
 use crate::fork::ForkCell;
-use crate::metrics::instrument::{BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst};
+use crate::metrics::instrument::{
+    BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
+};
 use crate::metrics::json;
 use crate::metrics::pipeline::{self, Pipeline};
 use crate::metrics::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
@@ -62,7 +64,11 @@ impl SdkShared {
     }
 
     /// Registers the stream of `desc` in `scope`, or checks it against the one registered.
-    fn claim_stream(state: &mut State, scope: &InstrumentationScope, desc: &InstrumentDesc) -> Result<()> {
+    fn claim_stream(
+        state: &mut State,
+        scope: &InstrumentationScope,
+        desc: &InstrumentDesc,
+    ) -> Result<()> {
         let key = (
             scope.name().to_owned(),
             scope.version().unwrap_or("").to_owned(),
@@ -94,7 +100,11 @@ impl SdkShared {
         }
     }
 
-    fn instrument(self: &Arc<Self>, scope: &InstrumentationScope, desc: InstrumentDesc) -> Result<Instrument> {
+    fn instrument(
+        self: &Arc<Self>,
+        scope: &InstrumentationScope,
+        desc: InstrumentDesc,
+    ) -> Result<Instrument> {
         desc.validate()?;
         if desc.kind.is_observable() {
             return Err(Error::invalid(format!(
@@ -143,7 +153,11 @@ impl SdkShared {
         Ok(ObservableInstrument(cell))
     }
 
-    pub(crate) fn bind(self: &Arc<Self>, parent: &Arc<InstrumentCell>, attrs: &AttributeSet) -> Result<BoundInstrument> {
+    pub(crate) fn bind(
+        self: &Arc<Self>,
+        parent: &Arc<InstrumentCell>,
+        attrs: &AttributeSet,
+    ) -> Result<BoundInstrument> {
         let mut state = self.state.lock();
         self.check_open()?;
         let cell = Arc::new(BoundCell {
@@ -261,7 +275,13 @@ impl Sdk {
             return Ok(());
         }
         self.shared.check_open()?;
-        let commands = self.shared.state.lock().pipeline.as_ref().and_then(Pipeline::commands);
+        let commands = self
+            .shared
+            .state
+            .lock()
+            .pipeline
+            .as_ref()
+            .and_then(Pipeline::commands);
         match commands {
             Some(tx) => pipeline::flush(&tx, timeout),
             None => Ok(()),
@@ -272,7 +292,10 @@ impl Sdk {
     /// exporter's endpoint is unreachable. A second call is a [`ErrorKind::Shutdown`] error.
     pub fn shutdown(&self, timeout: Duration) -> Result<()> {
         if self.shared.shut_down.swap(true, Ordering::AcqRel) {
-            return Err(Error::new(ErrorKind::Shutdown, "the SDK was already shut down"));
+            return Err(Error::new(
+                ErrorKind::Shutdown,
+                "the SDK was already shut down",
+            ));
         }
         let pipeline = self.shared.state.lock().pipeline.take();
         pipeline.map_or(Ok(()), |p| p.shutdown(timeout))
@@ -285,7 +308,13 @@ impl Sdk {
             return Ok(json::empty());
         }
         self.shared.check_open()?;
-        let collect = self.shared.state.lock().pipeline.as_ref().and_then(Pipeline::memory_collector);
+        let collect = self
+            .shared
+            .state
+            .lock()
+            .pipeline
+            .as_ref()
+            .and_then(Pipeline::memory_collector);
         match collect {
             Some(collect) => collect(),
             None => Err(Error::config(
@@ -319,12 +348,157 @@ impl Meter {
     }
 
     /// Creates an observable instrument whose `callback` reports its values at each collection.
-    pub fn observable(&self, desc: InstrumentDesc, callback: Callback) -> Result<ObservableInstrument> {
+    pub fn observable(
+        &self,
+        desc: InstrumentDesc,
+        callback: Callback,
+    ) -> Result<ObservableInstrument> {
         self.sdk.observable(&self.scope, desc, callback)
     }
 
     /// The scope name.
     pub fn name(&self) -> &str {
         self.scope.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{InstrumentKind, Number, NumberKind};
+    use crate::KeyValue;
+    use std::sync::atomic::AtomicUsize;
+
+    fn memory_sdk() -> Sdk {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_SERVICE_NAME", "unit").unwrap();
+        Sdk::new(&c).unwrap()
+    }
+
+    fn counter(meter: &Meter, name: &str) -> Instrument {
+        meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Counter,
+                NumberKind::U64,
+                name,
+            ))
+            .unwrap()
+    }
+
+    #[test]
+    fn records_and_collects_as_otlp_json() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", Some("1")).unwrap();
+        let c = counter(&meter, "unit.count");
+        c.record(Number::U64(2), &[KeyValue::new("k", "v")])
+            .unwrap();
+        let bound = c
+            .bind(&AttributeSet::new(vec![KeyValue::new("k", "v")]).unwrap())
+            .unwrap();
+        bound.record(Number::U64(3)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+        let metric = &json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
+        assert_eq!(metric["name"], "unit.count");
+        assert_eq!(metric["sum"]["dataPoints"][0]["asInt"], "5");
+        sdk.shutdown(Duration::from_secs(1)).unwrap();
+    }
+
+    #[test]
+    fn conflicts_values_and_shutdown_are_errors() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.c");
+        let same = counter(&meter, "UNIT.C");
+        let other = meter.instrument(InstrumentDesc::new(
+            InstrumentKind::Gauge,
+            NumberKind::U64,
+            "unit.c",
+        ));
+        assert_eq!(other.err().map(|e| e.kind()), Some(ErrorKind::Conflict));
+        assert_eq!(
+            c.record(Number::F64(1.0), &[]).unwrap_err().kind(),
+            ErrorKind::WrongHandle
+        );
+        let f = meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                "unit.h",
+            ))
+            .unwrap();
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                f.record(Number::F64(bad), &[]).unwrap_err().kind(),
+                ErrorKind::InvalidArgument
+            );
+        }
+        sdk.shutdown(Duration::from_secs(1)).unwrap();
+        assert_eq!(
+            sdk.shutdown(Duration::from_secs(1)).unwrap_err().kind(),
+            ErrorKind::Shutdown
+        );
+        assert_eq!(
+            same.record(Number::U64(1), &[]).unwrap_err().kind(),
+            ErrorKind::Shutdown
+        );
+        assert_eq!(sdk.collect_json().unwrap_err().kind(), ErrorKind::Shutdown);
+    }
+
+    #[test]
+    fn dropping_an_observable_stops_its_callback() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        let gauge = meter
+            .observable(
+                InstrumentDesc::new(InstrumentKind::ObservableGauge, NumberKind::I64, "unit.g"),
+                Box::new(move |o| {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    o.observe(Number::I64(-1), &[]).unwrap();
+                    assert!(o.observe(Number::U64(1), &[]).is_err());
+                }),
+            )
+            .unwrap();
+        assert!(sdk.collect_json().unwrap().contains("\"asInt\":\"-1\""));
+        drop(gauge);
+        sdk.collect_json().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_panicking_callback_loses_only_its_own_observations() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let _bad = meter
+            .observable(
+                InstrumentDesc::new(
+                    InstrumentKind::ObservableCounter,
+                    NumberKind::U64,
+                    "unit.bad",
+                ),
+                Box::new(|_| panic!("callback bug")),
+            )
+            .unwrap();
+        counter(&meter, "unit.ok")
+            .record(Number::U64(1), &[])
+            .unwrap();
+        assert!(sdk.collect_json().unwrap().contains("unit.ok"));
+        assert!(sdk.collect_json().unwrap().contains("unit.ok"));
+    }
+
+    #[test]
+    fn disabled_sdk_accepts_everything_and_exports_nothing() {
+        let mut c = Config::new();
+        c.set("OTEL_SDK_DISABLED", "true").unwrap();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        let sdk = Sdk::new(&c).unwrap();
+        let meter = sdk.meter("unit", None).unwrap();
+        counter(&meter, "unit.c")
+            .record(Number::U64(1), &[])
+            .unwrap();
+        assert_eq!(sdk.collect_json().unwrap(), json::empty());
+        sdk.force_flush(Duration::from_millis(10)).unwrap();
     }
 }

@@ -83,7 +83,9 @@ unsafe fn convert_one(i: usize, a: &otelrs_attribute) -> Result<KeyValue, Error>
     unsafe {
         let key = boundary::text(a.key, &at(i, "the key"))?;
         let value = match a.type_ {
-            0 => Value::from(boundary::text(a.value.string, &at(i, "the string value"))?.to_owned()),
+            0 => {
+                Value::from(boundary::text(a.value.string, &at(i, "the string value"))?.to_owned())
+            }
             1 => Value::Bool(a.value.boolean),
             2 => Value::I64(a.value.integer),
             3 => Value::F64(a.value.dbl),
@@ -125,7 +127,10 @@ unsafe fn array<'a, T>(i: usize, a: &otelrs_attribute) -> Result<&'a [T], Error>
 ///
 /// # Safety
 /// `attrs` is NULL with `n == 0`, or points to `n` attributes following their contract.
-pub(crate) unsafe fn convert(attrs: *const otelrs_attribute, n: usize) -> Result<Vec<KeyValue>, Error> {
+pub(crate) unsafe fn convert(
+    attrs: *const otelrs_attribute,
+    n: usize,
+) -> Result<Vec<KeyValue>, Error> {
     // SAFETY: forwarded contract.
     let items = unsafe { boundary::slice(attrs, n, "attrs")? };
     let mut out = Vec::with_capacity(items.len());

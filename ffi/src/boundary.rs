@@ -89,7 +89,10 @@ pub(crate) unsafe fn text<'a>(p: *const c_char, what: &str) -> Result<&'a str, E
     std::str::from_utf8(bytes).map_err(|e| {
         Error::new(
             ErrorKind::InvalidUtf8,
-            format!("{what} is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()),
+            format!(
+                "{what} is not valid UTF-8 (bad byte at offset {})",
+                e.valid_up_to()
+            ),
         )
     })
 }
@@ -194,9 +197,15 @@ unsafe fn check<O: Opaque>(p: *const O) -> Result<*mut Handle<O::Inner>, Error> 
     if tag == O::TAG {
         Ok(h)
     } else if tag == FREED {
-        Err(Error::new(ErrorKind::WrongHandle, format!("{} was already freed", O::NAME)))
+        Err(Error::new(
+            ErrorKind::WrongHandle,
+            format!("{} was already freed", O::NAME),
+        ))
     } else {
-        Err(Error::new(ErrorKind::WrongHandle, format!("the handle passed is not an {}", O::NAME)))
+        Err(Error::new(
+            ErrorKind::WrongHandle,
+            format!("the handle passed is not an {}", O::NAME),
+        ))
     }
 }
 

@@ -39,7 +39,8 @@ pub unsafe extern "C" fn otelrs_config_set(
 ) -> otelrs_status {
     ffi_status!("otelrs_config_set", {
         // SAFETY: the caller's contract.
-        let (key, value) = unsafe { (boundary::text(key, "key")?, boundary::text(value, "value")?) };
+        let (key, value) =
+            unsafe { (boundary::text(key, "key")?, boundary::text(value, "value")?) };
         // SAFETY: the caller's contract; a configuration is used by one thread at a time.
         unsafe { boundary::borrow_mut(cfg)? }.set(key, value)
     })

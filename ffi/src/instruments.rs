@@ -6,7 +6,9 @@ use crate::attributes::{self, otelrs_attribute, otelrs_attributes};
 use crate::boundary::{self, ffi_status, ffi_void, opaque, Opaque};
 use crate::sdk::otelrs_meter;
 use crate::status::otelrs_status;
-use otelrs_core::metrics::{BoundInstrument, Instrument, InstrumentDesc, InstrumentKind, Number, NumberKind};
+use otelrs_core::metrics::{
+    BoundInstrument, Instrument, InstrumentDesc, InstrumentKind, Number, NumberKind,
+};
 use otelrs_core::Error;
 use std::ffi::c_char;
 
@@ -97,7 +99,10 @@ unsafe fn bind<O: Opaque<Inner = Instrument>, B: Opaque<Inner = BoundInstrument>
 /// # Safety
 /// `bound` follows the contract of the bound recording functions.
 #[inline]
-unsafe fn record_bound<B: Opaque<Inner = BoundInstrument>>(bound: *const B, value: Number) -> Result<(), Error> {
+unsafe fn record_bound<B: Opaque<Inner = BoundInstrument>>(
+    bound: *const B,
+    value: Number,
+) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     unsafe { boundary::borrow(bound)? }.record(value)
 }
@@ -135,7 +140,18 @@ pub unsafe extern "C" fn otelrs_counter_u64_new(
 ) -> otelrs_status {
     ffi_status!("otelrs_counter_u64_new", {
         // SAFETY: the caller's contract.
-        unsafe { create(meter, InstrumentKind::Counter, NumberKind::U64, name, unit, description, None, out) }
+        unsafe {
+            create(
+                meter,
+                InstrumentKind::Counter,
+                NumberKind::U64,
+                name,
+                unit,
+                description,
+                None,
+                out,
+            )
+        }
     })
 }
 
@@ -152,7 +168,9 @@ pub unsafe extern "C" fn otelrs_counter_u64_add(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_counter_u64_add", { unsafe { record(inst, Number::U64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_counter_u64_add", {
+        unsafe { record(inst, Number::U64(value), attrs, n_attrs) }
+    })
 }
 
 /// Adds `value` to the counter, with a prepared attribute set: no conversion or sorting per call.
@@ -166,7 +184,9 @@ pub unsafe extern "C" fn otelrs_counter_u64_add_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_counter_u64_add_set", { unsafe { record_set(inst, Number::U64(value), set) } })
+    ffi_status!("otelrs_counter_u64_add_set", {
+        unsafe { record_set(inst, Number::U64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -181,7 +201,9 @@ pub unsafe extern "C" fn otelrs_counter_u64_bind(
     out: *mut *mut otelrs_bound_counter_u64,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_counter_u64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_counter_u64_bind", {
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Adds `value` to the counter, with the bound attributes: the fastest path.
@@ -189,9 +211,14 @@ pub unsafe extern "C" fn otelrs_counter_u64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_counter_u64_add(bound: *const otelrs_bound_counter_u64, value: u64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_counter_u64_add(
+    bound: *const otelrs_bound_counter_u64,
+    value: u64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_counter_u64_add", { unsafe { record_bound(bound, Number::U64(value)) } })
+    ffi_status!("otelrs_bound_counter_u64_add", {
+        unsafe { record_bound(bound, Number::U64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -202,7 +229,9 @@ pub unsafe extern "C" fn otelrs_bound_counter_u64_add(bound: *const otelrs_bound
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_counter_u64_free(inst: *mut otelrs_counter_u64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_counter_u64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_counter_u64_free", {
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -212,7 +241,9 @@ pub unsafe extern "C" fn otelrs_counter_u64_free(inst: *mut otelrs_counter_u64) 
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_counter_u64_free(bound: *mut otelrs_bound_counter_u64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_counter_u64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_counter_u64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// A counter of doubles. Thread-safe; valid until `otelrs_counter_f64_free`, even after
@@ -248,7 +279,18 @@ pub unsafe extern "C" fn otelrs_counter_f64_new(
 ) -> otelrs_status {
     ffi_status!("otelrs_counter_f64_new", {
         // SAFETY: the caller's contract.
-        unsafe { create(meter, InstrumentKind::Counter, NumberKind::F64, name, unit, description, None, out) }
+        unsafe {
+            create(
+                meter,
+                InstrumentKind::Counter,
+                NumberKind::F64,
+                name,
+                unit,
+                description,
+                None,
+                out,
+            )
+        }
     })
 }
 
@@ -265,7 +307,9 @@ pub unsafe extern "C" fn otelrs_counter_f64_add(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_counter_f64_add", { unsafe { record(inst, Number::F64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_counter_f64_add", {
+        unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
 }
 
 /// Adds `value` (finite, not negative) to the counter, with a prepared attribute set: no conversion or sorting per call.
@@ -279,7 +323,9 @@ pub unsafe extern "C" fn otelrs_counter_f64_add_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_counter_f64_add_set", { unsafe { record_set(inst, Number::F64(value), set) } })
+    ffi_status!("otelrs_counter_f64_add_set", {
+        unsafe { record_set(inst, Number::F64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -294,7 +340,9 @@ pub unsafe extern "C" fn otelrs_counter_f64_bind(
     out: *mut *mut otelrs_bound_counter_f64,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_counter_f64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_counter_f64_bind", {
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Adds `value` (finite, not negative) to the counter, with the bound attributes: the fastest path.
@@ -302,9 +350,14 @@ pub unsafe extern "C" fn otelrs_counter_f64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_counter_f64_add(bound: *const otelrs_bound_counter_f64, value: f64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_counter_f64_add(
+    bound: *const otelrs_bound_counter_f64,
+    value: f64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_counter_f64_add", { unsafe { record_bound(bound, Number::F64(value)) } })
+    ffi_status!("otelrs_bound_counter_f64_add", {
+        unsafe { record_bound(bound, Number::F64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -315,7 +368,9 @@ pub unsafe extern "C" fn otelrs_bound_counter_f64_add(bound: *const otelrs_bound
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_counter_f64_free(inst: *mut otelrs_counter_f64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_counter_f64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_counter_f64_free", {
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -325,7 +380,9 @@ pub unsafe extern "C" fn otelrs_counter_f64_free(inst: *mut otelrs_counter_f64) 
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_counter_f64_free(bound: *mut otelrs_bound_counter_f64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_counter_f64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_counter_f64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// An up-down counter of signed integers. Thread-safe; valid until `otelrs_up_down_counter_i64_free`, even after
@@ -361,7 +418,18 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_new(
 ) -> otelrs_status {
     ffi_status!("otelrs_up_down_counter_i64_new", {
         // SAFETY: the caller's contract.
-        unsafe { create(meter, InstrumentKind::UpDownCounter, NumberKind::I64, name, unit, description, None, out) }
+        unsafe {
+            create(
+                meter,
+                InstrumentKind::UpDownCounter,
+                NumberKind::I64,
+                name,
+                unit,
+                description,
+                None,
+                out,
+            )
+        }
     })
 }
 
@@ -378,7 +446,9 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_add(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_up_down_counter_i64_add", { unsafe { record(inst, Number::I64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_up_down_counter_i64_add", {
+        unsafe { record(inst, Number::I64(value), attrs, n_attrs) }
+    })
 }
 
 /// Adds `value` (negative to subtract) to the up-down counter, with a prepared attribute set: no conversion or sorting per call.
@@ -392,7 +462,9 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_add_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_up_down_counter_i64_add_set", { unsafe { record_set(inst, Number::I64(value), set) } })
+    ffi_status!("otelrs_up_down_counter_i64_add_set", {
+        unsafe { record_set(inst, Number::I64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -407,7 +479,9 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_bind(
     out: *mut *mut otelrs_bound_up_down_counter_i64,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_up_down_counter_i64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_up_down_counter_i64_bind", {
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Adds `value` (negative to subtract) to the up-down counter, with the bound attributes: the fastest path.
@@ -415,9 +489,14 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_add(bound: *const otelrs_bound_up_down_counter_i64, value: i64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_add(
+    bound: *const otelrs_bound_up_down_counter_i64,
+    value: i64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_up_down_counter_i64_add", { unsafe { record_bound(bound, Number::I64(value)) } })
+    ffi_status!("otelrs_bound_up_down_counter_i64_add", {
+        unsafe { record_bound(bound, Number::I64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -428,7 +507,9 @@ pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_add(bound: *const otel
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_up_down_counter_i64_free(inst: *mut otelrs_up_down_counter_i64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_up_down_counter_i64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_up_down_counter_i64_free", {
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -436,9 +517,13 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_free(inst: *mut otelrs_up_do
 /// # Safety
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_free(bound: *mut otelrs_bound_up_down_counter_i64) {
+pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_free(
+    bound: *mut otelrs_bound_up_down_counter_i64,
+) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_up_down_counter_i64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_up_down_counter_i64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// An up-down counter of doubles. Thread-safe; valid until `otelrs_up_down_counter_f64_free`, even after
@@ -474,7 +559,18 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_new(
 ) -> otelrs_status {
     ffi_status!("otelrs_up_down_counter_f64_new", {
         // SAFETY: the caller's contract.
-        unsafe { create(meter, InstrumentKind::UpDownCounter, NumberKind::F64, name, unit, description, None, out) }
+        unsafe {
+            create(
+                meter,
+                InstrumentKind::UpDownCounter,
+                NumberKind::F64,
+                name,
+                unit,
+                description,
+                None,
+                out,
+            )
+        }
     })
 }
 
@@ -491,7 +587,9 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_add(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_up_down_counter_f64_add", { unsafe { record(inst, Number::F64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_up_down_counter_f64_add", {
+        unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
 }
 
 /// Adds `value` (finite; negative to subtract) to the up-down counter, with a prepared attribute set: no conversion or sorting per call.
@@ -505,7 +603,9 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_add_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_up_down_counter_f64_add_set", { unsafe { record_set(inst, Number::F64(value), set) } })
+    ffi_status!("otelrs_up_down_counter_f64_add_set", {
+        unsafe { record_set(inst, Number::F64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -520,7 +620,9 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_bind(
     out: *mut *mut otelrs_bound_up_down_counter_f64,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_up_down_counter_f64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_up_down_counter_f64_bind", {
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Adds `value` (finite; negative to subtract) to the up-down counter, with the bound attributes: the fastest path.
@@ -528,9 +630,14 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_add(bound: *const otelrs_bound_up_down_counter_f64, value: f64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_add(
+    bound: *const otelrs_bound_up_down_counter_f64,
+    value: f64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_up_down_counter_f64_add", { unsafe { record_bound(bound, Number::F64(value)) } })
+    ffi_status!("otelrs_bound_up_down_counter_f64_add", {
+        unsafe { record_bound(bound, Number::F64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -541,7 +648,9 @@ pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_add(bound: *const otel
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_up_down_counter_f64_free(inst: *mut otelrs_up_down_counter_f64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_up_down_counter_f64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_up_down_counter_f64_free", {
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -549,9 +658,13 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_free(inst: *mut otelrs_up_do
 /// # Safety
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_free(bound: *mut otelrs_bound_up_down_counter_f64) {
+pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_free(
+    bound: *mut otelrs_bound_up_down_counter_f64,
+) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_up_down_counter_f64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_up_down_counter_f64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// A histogram of unsigned integers. Thread-safe; valid until `otelrs_histogram_u64_free`, even after
@@ -592,7 +705,16 @@ pub unsafe extern "C" fn otelrs_histogram_u64_new(
     ffi_status!("otelrs_histogram_u64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::Histogram, NumberKind::U64, name, unit, description, Some((boundaries, n_boundaries)), out)
+            create(
+                meter,
+                InstrumentKind::Histogram,
+                NumberKind::U64,
+                name,
+                unit,
+                description,
+                Some((boundaries, n_boundaries)),
+                out,
+            )
         }
     })
 }
@@ -610,7 +732,9 @@ pub unsafe extern "C" fn otelrs_histogram_u64_record(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_histogram_u64_record", { unsafe { record(inst, Number::U64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_histogram_u64_record", {
+        unsafe { record(inst, Number::U64(value), attrs, n_attrs) }
+    })
 }
 
 /// Records `value` into the histogram, with a prepared attribute set: no conversion or sorting per call.
@@ -624,7 +748,9 @@ pub unsafe extern "C" fn otelrs_histogram_u64_record_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_histogram_u64_record_set", { unsafe { record_set(inst, Number::U64(value), set) } })
+    ffi_status!("otelrs_histogram_u64_record_set", {
+        unsafe { record_set(inst, Number::U64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -639,7 +765,9 @@ pub unsafe extern "C" fn otelrs_histogram_u64_bind(
     out: *mut *mut otelrs_bound_histogram_u64,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_histogram_u64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_histogram_u64_bind", {
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Records `value` into the histogram, with the bound attributes: the fastest path.
@@ -647,9 +775,14 @@ pub unsafe extern "C" fn otelrs_histogram_u64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_histogram_u64_record(bound: *const otelrs_bound_histogram_u64, value: u64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_histogram_u64_record(
+    bound: *const otelrs_bound_histogram_u64,
+    value: u64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_histogram_u64_record", { unsafe { record_bound(bound, Number::U64(value)) } })
+    ffi_status!("otelrs_bound_histogram_u64_record", {
+        unsafe { record_bound(bound, Number::U64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -660,7 +793,9 @@ pub unsafe extern "C" fn otelrs_bound_histogram_u64_record(bound: *const otelrs_
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_histogram_u64_free(inst: *mut otelrs_histogram_u64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_histogram_u64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_histogram_u64_free", {
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -670,7 +805,9 @@ pub unsafe extern "C" fn otelrs_histogram_u64_free(inst: *mut otelrs_histogram_u
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_histogram_u64_free(bound: *mut otelrs_bound_histogram_u64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_histogram_u64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_histogram_u64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// A histogram of doubles. Thread-safe; valid until `otelrs_histogram_f64_free`, even after
@@ -711,7 +848,16 @@ pub unsafe extern "C" fn otelrs_histogram_f64_new(
     ffi_status!("otelrs_histogram_f64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::Histogram, NumberKind::F64, name, unit, description, Some((boundaries, n_boundaries)), out)
+            create(
+                meter,
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                name,
+                unit,
+                description,
+                Some((boundaries, n_boundaries)),
+                out,
+            )
         }
     })
 }
@@ -729,7 +875,9 @@ pub unsafe extern "C" fn otelrs_histogram_f64_record(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_histogram_f64_record", { unsafe { record(inst, Number::F64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_histogram_f64_record", {
+        unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
 }
 
 /// Records `value` (finite, not negative) into the histogram, with a prepared attribute set: no conversion or sorting per call.
@@ -743,7 +891,9 @@ pub unsafe extern "C" fn otelrs_histogram_f64_record_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_histogram_f64_record_set", { unsafe { record_set(inst, Number::F64(value), set) } })
+    ffi_status!("otelrs_histogram_f64_record_set", {
+        unsafe { record_set(inst, Number::F64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -758,7 +908,9 @@ pub unsafe extern "C" fn otelrs_histogram_f64_bind(
     out: *mut *mut otelrs_bound_histogram_f64,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_histogram_f64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_histogram_f64_bind", {
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Records `value` (finite, not negative) into the histogram, with the bound attributes: the fastest path.
@@ -766,9 +918,14 @@ pub unsafe extern "C" fn otelrs_histogram_f64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_histogram_f64_record(bound: *const otelrs_bound_histogram_f64, value: f64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_histogram_f64_record(
+    bound: *const otelrs_bound_histogram_f64,
+    value: f64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_histogram_f64_record", { unsafe { record_bound(bound, Number::F64(value)) } })
+    ffi_status!("otelrs_bound_histogram_f64_record", {
+        unsafe { record_bound(bound, Number::F64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -779,7 +936,9 @@ pub unsafe extern "C" fn otelrs_bound_histogram_f64_record(bound: *const otelrs_
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_histogram_f64_free(inst: *mut otelrs_histogram_f64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_histogram_f64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_histogram_f64_free", {
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -789,7 +948,9 @@ pub unsafe extern "C" fn otelrs_histogram_f64_free(inst: *mut otelrs_histogram_f
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_histogram_f64_free(bound: *mut otelrs_bound_histogram_f64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_histogram_f64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_histogram_f64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// A gauge of unsigned integers. Thread-safe; valid until `otelrs_gauge_u64_free`, even after
@@ -825,7 +986,18 @@ pub unsafe extern "C" fn otelrs_gauge_u64_new(
 ) -> otelrs_status {
     ffi_status!("otelrs_gauge_u64_new", {
         // SAFETY: the caller's contract.
-        unsafe { create(meter, InstrumentKind::Gauge, NumberKind::U64, name, unit, description, None, out) }
+        unsafe {
+            create(
+                meter,
+                InstrumentKind::Gauge,
+                NumberKind::U64,
+                name,
+                unit,
+                description,
+                None,
+                out,
+            )
+        }
     })
 }
 
@@ -842,7 +1014,9 @@ pub unsafe extern "C" fn otelrs_gauge_u64_record(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_u64_record", { unsafe { record(inst, Number::U64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_gauge_u64_record", {
+        unsafe { record(inst, Number::U64(value), attrs, n_attrs) }
+    })
 }
 
 /// Sets the gauge to `value`, with a prepared attribute set: no conversion or sorting per call.
@@ -856,7 +1030,9 @@ pub unsafe extern "C" fn otelrs_gauge_u64_record_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_u64_record_set", { unsafe { record_set(inst, Number::U64(value), set) } })
+    ffi_status!("otelrs_gauge_u64_record_set", {
+        unsafe { record_set(inst, Number::U64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -879,9 +1055,14 @@ pub unsafe extern "C" fn otelrs_gauge_u64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_gauge_u64_record(bound: *const otelrs_bound_gauge_u64, value: u64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_gauge_u64_record(
+    bound: *const otelrs_bound_gauge_u64,
+    value: u64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_gauge_u64_record", { unsafe { record_bound(bound, Number::U64(value)) } })
+    ffi_status!("otelrs_bound_gauge_u64_record", {
+        unsafe { record_bound(bound, Number::U64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -902,7 +1083,9 @@ pub unsafe extern "C" fn otelrs_gauge_u64_free(inst: *mut otelrs_gauge_u64) {
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_gauge_u64_free(bound: *mut otelrs_bound_gauge_u64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_gauge_u64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_gauge_u64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// A gauge of signed integers. Thread-safe; valid until `otelrs_gauge_i64_free`, even after
@@ -938,7 +1121,18 @@ pub unsafe extern "C" fn otelrs_gauge_i64_new(
 ) -> otelrs_status {
     ffi_status!("otelrs_gauge_i64_new", {
         // SAFETY: the caller's contract.
-        unsafe { create(meter, InstrumentKind::Gauge, NumberKind::I64, name, unit, description, None, out) }
+        unsafe {
+            create(
+                meter,
+                InstrumentKind::Gauge,
+                NumberKind::I64,
+                name,
+                unit,
+                description,
+                None,
+                out,
+            )
+        }
     })
 }
 
@@ -955,7 +1149,9 @@ pub unsafe extern "C" fn otelrs_gauge_i64_record(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_i64_record", { unsafe { record(inst, Number::I64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_gauge_i64_record", {
+        unsafe { record(inst, Number::I64(value), attrs, n_attrs) }
+    })
 }
 
 /// Sets the gauge to `value`, with a prepared attribute set: no conversion or sorting per call.
@@ -969,7 +1165,9 @@ pub unsafe extern "C" fn otelrs_gauge_i64_record_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_i64_record_set", { unsafe { record_set(inst, Number::I64(value), set) } })
+    ffi_status!("otelrs_gauge_i64_record_set", {
+        unsafe { record_set(inst, Number::I64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -992,9 +1190,14 @@ pub unsafe extern "C" fn otelrs_gauge_i64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_gauge_i64_record(bound: *const otelrs_bound_gauge_i64, value: i64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_gauge_i64_record(
+    bound: *const otelrs_bound_gauge_i64,
+    value: i64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_gauge_i64_record", { unsafe { record_bound(bound, Number::I64(value)) } })
+    ffi_status!("otelrs_bound_gauge_i64_record", {
+        unsafe { record_bound(bound, Number::I64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -1015,7 +1218,9 @@ pub unsafe extern "C" fn otelrs_gauge_i64_free(inst: *mut otelrs_gauge_i64) {
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_gauge_i64_free(bound: *mut otelrs_bound_gauge_i64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_gauge_i64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_gauge_i64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }
 
 /// A gauge of doubles. Thread-safe; valid until `otelrs_gauge_f64_free`, even after
@@ -1051,7 +1256,18 @@ pub unsafe extern "C" fn otelrs_gauge_f64_new(
 ) -> otelrs_status {
     ffi_status!("otelrs_gauge_f64_new", {
         // SAFETY: the caller's contract.
-        unsafe { create(meter, InstrumentKind::Gauge, NumberKind::F64, name, unit, description, None, out) }
+        unsafe {
+            create(
+                meter,
+                InstrumentKind::Gauge,
+                NumberKind::F64,
+                name,
+                unit,
+                description,
+                None,
+                out,
+            )
+        }
     })
 }
 
@@ -1068,7 +1284,9 @@ pub unsafe extern "C" fn otelrs_gauge_f64_record(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_f64_record", { unsafe { record(inst, Number::F64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_gauge_f64_record", {
+        unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
 }
 
 /// Sets the gauge to `value` (finite), with a prepared attribute set: no conversion or sorting per call.
@@ -1082,7 +1300,9 @@ pub unsafe extern "C" fn otelrs_gauge_f64_record_set(
     set: *const otelrs_attributes,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_f64_record_set", { unsafe { record_set(inst, Number::F64(value), set) } })
+    ffi_status!("otelrs_gauge_f64_record_set", {
+        unsafe { record_set(inst, Number::F64(value), set) }
+    })
 }
 
 /// Binds the instrument to `set` (which may be freed afterwards). On success `*out` owns the
@@ -1105,9 +1325,14 @@ pub unsafe extern "C" fn otelrs_gauge_f64_bind(
 /// # Safety
 /// `bound` is live.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_bound_gauge_f64_record(bound: *const otelrs_bound_gauge_f64, value: f64) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_bound_gauge_f64_record(
+    bound: *const otelrs_bound_gauge_f64,
+    value: f64,
+) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_bound_gauge_f64_record", { unsafe { record_bound(bound, Number::F64(value)) } })
+    ffi_status!("otelrs_bound_gauge_f64_record", {
+        unsafe { record_bound(bound, Number::F64(value)) }
+    })
 }
 
 /// Frees the instrument; NULL is a no-op. What it recorded is still exported, and bound
@@ -1128,5 +1353,7 @@ pub unsafe extern "C" fn otelrs_gauge_f64_free(inst: *mut otelrs_gauge_f64) {
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_gauge_f64_free(bound: *mut otelrs_bound_gauge_f64) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_bound_gauge_f64_free", { unsafe { boundary::free(bound) } })
+    ffi_void!("otelrs_bound_gauge_f64_free", {
+        unsafe { boundary::free(bound) }
+    })
 }

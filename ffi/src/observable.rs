@@ -5,7 +5,9 @@ use crate::attributes::{self, otelrs_attribute};
 use crate::boundary::{self, ffi_status, ffi_void, opaque};
 use crate::sdk::otelrs_meter;
 use crate::status::otelrs_status;
-use otelrs_core::metrics::{InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument, Observer};
+use otelrs_core::metrics::{
+    InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument, Observer,
+};
 use otelrs_core::Error;
 use std::ffi::{c_char, c_void};
 
@@ -28,7 +30,8 @@ opaque!(otelrs_observer => ObserverRef, 0x0A77_0006);
 /// The callback of an observable instrument: called on an otelrs thread at each collection
 /// (or on the thread calling `otelrs_sdk_collect_json`) with the observer to report through
 /// and the `user_data` given at creation. It may report any number of observations.
-pub type otelrs_observe_fn = Option<unsafe extern "C" fn(observer: *mut otelrs_observer, user_data: *mut c_void)>;
+pub type otelrs_observe_fn =
+    Option<unsafe extern "C" fn(observer: *mut otelrs_observer, user_data: *mut c_void)>;
 
 struct UserData(*mut c_void);
 // SAFETY: the caller of otelrs_observable_*_new promises that user_data may be used from the
@@ -58,7 +61,8 @@ unsafe fn create(
     out: *mut *mut otelrs_observable,
 ) -> Result<(), Error> {
     boundary::check_out(out)?;
-    let callback = callback.ok_or_else(|| Error::new(otelrs_core::ErrorKind::Null, "callback is NULL"))?;
+    let callback =
+        callback.ok_or_else(|| Error::new(otelrs_core::ErrorKind::Null, "callback is NULL"))?;
     // SAFETY: the caller's contract.
     let meter = unsafe { boundary::borrow(meter)? };
     // SAFETY: the caller's contract.
@@ -103,7 +107,17 @@ pub unsafe extern "C" fn otelrs_observable_counter_u64_new(
     ffi_status!("otelrs_observable_counter_u64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::ObservableCounter, NumberKind::U64, name, unit, description, callback, user_data, out)
+            create(
+                meter,
+                InstrumentKind::ObservableCounter,
+                NumberKind::U64,
+                name,
+                unit,
+                description,
+                callback,
+                user_data,
+                out,
+            )
         }
     })
 }
@@ -129,7 +143,17 @@ pub unsafe extern "C" fn otelrs_observable_counter_f64_new(
     ffi_status!("otelrs_observable_counter_f64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::ObservableCounter, NumberKind::F64, name, unit, description, callback, user_data, out)
+            create(
+                meter,
+                InstrumentKind::ObservableCounter,
+                NumberKind::F64,
+                name,
+                unit,
+                description,
+                callback,
+                user_data,
+                out,
+            )
         }
     })
 }
@@ -155,7 +179,17 @@ pub unsafe extern "C" fn otelrs_observable_up_down_counter_i64_new(
     ffi_status!("otelrs_observable_up_down_counter_i64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::ObservableUpDownCounter, NumberKind::I64, name, unit, description, callback, user_data, out)
+            create(
+                meter,
+                InstrumentKind::ObservableUpDownCounter,
+                NumberKind::I64,
+                name,
+                unit,
+                description,
+                callback,
+                user_data,
+                out,
+            )
         }
     })
 }
@@ -181,7 +215,17 @@ pub unsafe extern "C" fn otelrs_observable_up_down_counter_f64_new(
     ffi_status!("otelrs_observable_up_down_counter_f64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::ObservableUpDownCounter, NumberKind::F64, name, unit, description, callback, user_data, out)
+            create(
+                meter,
+                InstrumentKind::ObservableUpDownCounter,
+                NumberKind::F64,
+                name,
+                unit,
+                description,
+                callback,
+                user_data,
+                out,
+            )
         }
     })
 }
@@ -207,7 +251,17 @@ pub unsafe extern "C" fn otelrs_observable_gauge_u64_new(
     ffi_status!("otelrs_observable_gauge_u64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::ObservableGauge, NumberKind::U64, name, unit, description, callback, user_data, out)
+            create(
+                meter,
+                InstrumentKind::ObservableGauge,
+                NumberKind::U64,
+                name,
+                unit,
+                description,
+                callback,
+                user_data,
+                out,
+            )
         }
     })
 }
@@ -233,7 +287,17 @@ pub unsafe extern "C" fn otelrs_observable_gauge_i64_new(
     ffi_status!("otelrs_observable_gauge_i64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::ObservableGauge, NumberKind::I64, name, unit, description, callback, user_data, out)
+            create(
+                meter,
+                InstrumentKind::ObservableGauge,
+                NumberKind::I64,
+                name,
+                unit,
+                description,
+                callback,
+                user_data,
+                out,
+            )
         }
     })
 }
@@ -259,7 +323,17 @@ pub unsafe extern "C" fn otelrs_observable_gauge_f64_new(
     ffi_status!("otelrs_observable_gauge_f64_new", {
         // SAFETY: the caller's contract.
         unsafe {
-            create(meter, InstrumentKind::ObservableGauge, NumberKind::F64, name, unit, description, callback, user_data, out)
+            create(
+                meter,
+                InstrumentKind::ObservableGauge,
+                NumberKind::F64,
+                name,
+                unit,
+                description,
+                callback,
+                user_data,
+                out,
+            )
         }
     })
 }
@@ -269,7 +343,12 @@ pub unsafe extern "C" fn otelrs_observable_gauge_f64_new(
 /// # Safety
 /// `observer` is the one passed to the running callback; `attrs` points to `n_attrs`
 /// valid attributes.
-unsafe fn observe(observer: *mut otelrs_observer, value: Number, attrs: *const otelrs_attribute, n: usize) -> Result<(), Error> {
+unsafe fn observe(
+    observer: *mut otelrs_observer,
+    value: Number,
+    attrs: *const otelrs_attribute,
+    n: usize,
+) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     let observer = unsafe { boundary::borrow(observer)? };
     // SAFETY: the caller's contract.
@@ -295,7 +374,9 @@ pub unsafe extern "C" fn otelrs_observer_observe_u64(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_observer_observe_u64", { unsafe { observe(observer, Number::U64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_observer_observe_u64", {
+        unsafe { observe(observer, Number::U64(value), attrs, n_attrs) }
+    })
 }
 
 /// Reports `value` for the series of the `n_attrs` attributes at `attrs`, from inside an
@@ -313,7 +394,9 @@ pub unsafe extern "C" fn otelrs_observer_observe_i64(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_observer_observe_i64", { unsafe { observe(observer, Number::I64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_observer_observe_i64", {
+        unsafe { observe(observer, Number::I64(value), attrs, n_attrs) }
+    })
 }
 
 /// Reports `value` for the series of the `n_attrs` attributes at `attrs`, from inside an
@@ -331,7 +414,9 @@ pub unsafe extern "C" fn otelrs_observer_observe_f64(
     n_attrs: usize,
 ) -> otelrs_status {
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_observer_observe_f64", { unsafe { observe(observer, Number::F64(value), attrs, n_attrs) } })
+    ffi_status!("otelrs_observer_observe_f64", {
+        unsafe { observe(observer, Number::F64(value), attrs, n_attrs) }
+    })
 }
 
 /// Frees an observable instrument; NULL is a no-op. When this returns its callback is not
@@ -343,5 +428,7 @@ pub unsafe extern "C" fn otelrs_observer_observe_f64(
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_observable_free(inst: *mut otelrs_observable) {
     // SAFETY: the caller's contract.
-    ffi_void!("otelrs_observable_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_observable_free", {
+        unsafe { boundary::free(inst) }
+    })
 }

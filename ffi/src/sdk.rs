@@ -30,7 +30,10 @@ opaque!(otelrs_meter => Meter, 0x0A77_0004);
 /// # Safety
 /// `cfg` is NULL or a live configuration; `out` is valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_sdk_new(cfg: *const otelrs_config, out: *mut *mut otelrs_sdk) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_sdk_new(
+    cfg: *const otelrs_config,
+    out: *mut *mut otelrs_sdk,
+) -> otelrs_status {
     ffi_status!("otelrs_sdk_new", {
         boundary::check_out(out)?;
         let sdk = if cfg.is_null() {
@@ -51,7 +54,10 @@ pub unsafe extern "C" fn otelrs_sdk_new(cfg: *const otelrs_config, out: *mut *mu
 /// # Safety
 /// `sdk` is a live SDK.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_sdk_force_flush(sdk: *const otelrs_sdk, timeout_ms: u32) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_sdk_force_flush(
+    sdk: *const otelrs_sdk,
+    timeout_ms: u32,
+) -> otelrs_status {
     ffi_status!("otelrs_sdk_force_flush", {
         // SAFETY: the caller's contract.
         unsafe { boundary::borrow(sdk)? }.force_flush(Duration::from_millis(timeout_ms.into()))
@@ -66,7 +72,10 @@ pub unsafe extern "C" fn otelrs_sdk_force_flush(sdk: *const otelrs_sdk, timeout_
 /// # Safety
 /// `sdk` is a live SDK.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_sdk_shutdown(sdk: *const otelrs_sdk, timeout_ms: u32) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_sdk_shutdown(
+    sdk: *const otelrs_sdk,
+    timeout_ms: u32,
+) -> otelrs_status {
     ffi_status!("otelrs_sdk_shutdown", {
         // SAFETY: the caller's contract.
         unsafe { boundary::borrow(sdk)? }.shutdown(Duration::from_millis(timeout_ms.into()))
@@ -81,12 +90,17 @@ pub unsafe extern "C" fn otelrs_sdk_shutdown(sdk: *const otelrs_sdk, timeout_ms:
 /// # Safety
 /// `sdk` is a live SDK; `out_json` is valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_sdk_collect_json(sdk: *const otelrs_sdk, out_json: *mut *mut c_char) -> otelrs_status {
+pub unsafe extern "C" fn otelrs_sdk_collect_json(
+    sdk: *const otelrs_sdk,
+    out_json: *mut *mut c_char,
+) -> otelrs_status {
     ffi_status!("otelrs_sdk_collect_json", {
         boundary::check_out(out_json)?;
         // SAFETY: the caller's contract.
         let json = unsafe { boundary::borrow(sdk)? }.collect_json()?;
-        let json = CString::new(json).map_err(|_| otelrs_core::Error::new(otelrs_core::ErrorKind::Internal, "JSON held a NUL byte"))?;
+        let json = CString::new(json).map_err(|_| {
+            otelrs_core::Error::new(otelrs_core::ErrorKind::Internal, "JSON held a NUL byte")
+        })?;
         // SAFETY: checked above.
         unsafe { boundary::write_out(out_json, json.into_raw()) }
     })

@@ -1,6 +1,5 @@
 /* The error model, from C: every bad input gets a clear status and message, and the process
  * and the data already recorded survive. Run as is and under valgrind. */
-#define _DEFAULT_SOURCE
 #include "check.h"
 #include <math.h>
 

@@ -65,14 +65,22 @@ fn data_text<T: Display + Copy>(out: &mut String, head: &str, data: &MetricData<
             }
         }
         MetricData::Sum(s) => {
-            let kind = if s.is_monotonic() { "sum monotonic" } else { "sum" };
+            let kind = if s.is_monotonic() {
+                "sum monotonic"
+            } else {
+                "sum"
+            };
             let _ = writeln!(out, "{head} {kind} {}", temporality_text(s.temporality()));
             for p in s.data_points() {
                 let _ = writeln!(out, "    {} {}", attrs_text(p.attributes()), p.value());
             }
         }
         MetricData::Histogram(h) => {
-            let _ = writeln!(out, "{head} histogram {}", temporality_text(h.temporality()));
+            let _ = writeln!(
+                out,
+                "{head} histogram {}",
+                temporality_text(h.temporality())
+            );
             for p in h.data_points() {
                 let mut line = format!(
                     "    {} count={} sum={}",
@@ -96,7 +104,11 @@ fn data_text<T: Display + Copy>(out: &mut String, head: &str, data: &MetricData<
             }
         }
         MetricData::ExponentialHistogram(h) => {
-            let _ = writeln!(out, "{head} exponential histogram {}", temporality_text(h.temporality()));
+            let _ = writeln!(
+                out,
+                "{head} exponential histogram {}",
+                temporality_text(h.temporality())
+            );
             for p in h.data_points() {
                 let _ = writeln!(
                     out,

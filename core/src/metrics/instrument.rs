@@ -89,7 +89,9 @@ impl SyncInst {
         use InstrumentKind as K;
         use NumberKind as N;
         match (d.kind, d.number) {
-            (K::Counter, N::U64) => SyncInst::CounterU64(sync_builder!(meter, d, u64_counter).build()),
+            (K::Counter, N::U64) => {
+                SyncInst::CounterU64(sync_builder!(meter, d, u64_counter).build())
+            }
             (K::Counter, _) => SyncInst::CounterF64(sync_builder!(meter, d, f64_counter).build()),
             (K::UpDownCounter, N::I64) => {
                 SyncInst::UpDownI64(sync_builder!(meter, d, i64_up_down_counter).build())
@@ -97,8 +99,12 @@ impl SyncInst {
             (K::UpDownCounter, _) => {
                 SyncInst::UpDownF64(sync_builder!(meter, d, f64_up_down_counter).build())
             }
-            (K::Histogram, N::U64) => SyncInst::HistogramU64(histogram_builder!(meter, d, u64_histogram)),
-            (K::Histogram, _) => SyncInst::HistogramF64(histogram_builder!(meter, d, f64_histogram)),
+            (K::Histogram, N::U64) => {
+                SyncInst::HistogramU64(histogram_builder!(meter, d, u64_histogram))
+            }
+            (K::Histogram, _) => {
+                SyncInst::HistogramF64(histogram_builder!(meter, d, f64_histogram))
+            }
             (K::Gauge, N::U64) => SyncInst::GaugeU64(sync_builder!(meter, d, u64_gauge).build()),
             (K::Gauge, N::I64) => SyncInst::GaugeI64(sync_builder!(meter, d, i64_gauge).build()),
             (K::Gauge, N::F64) => SyncInst::GaugeF64(sync_builder!(meter, d, f64_gauge).build()),
@@ -292,7 +298,11 @@ impl Observer<'_> {
 }
 
 impl ObservableCell {
-    pub(crate) fn new(scope: InstrumentationScope, desc: InstrumentDesc, callback: Callback) -> Self {
+    pub(crate) fn new(
+        scope: InstrumentationScope,
+        desc: InstrumentDesc,
+        callback: Callback,
+    ) -> Self {
         ObservableCell {
             scope,
             desc,

@@ -139,9 +139,9 @@ impl InstrumentDesc {
             )));
         }
         let allowed = match self.kind {
-            InstrumentKind::Counter | InstrumentKind::Histogram | InstrumentKind::ObservableCounter => {
-                &[NumberKind::U64, NumberKind::F64][..]
-            }
+            InstrumentKind::Counter
+            | InstrumentKind::Histogram
+            | InstrumentKind::ObservableCounter => &[NumberKind::U64, NumberKind::F64][..],
             InstrumentKind::UpDownCounter | InstrumentKind::ObservableUpDownCounter => {
                 &[NumberKind::I64, NumberKind::F64][..]
             }

@@ -31,7 +31,11 @@ fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error {
 
 impl OtlpSink {
     /// Builds the exporter; a gRPC exporter needs `runtime`.
-    pub(crate) fn new(s: &OtlpSettings, runtime: Option<&Runtime>, export_timeout: Duration) -> Result<Self> {
+    pub(crate) fn new(
+        s: &OtlpSettings,
+        runtime: Option<&Runtime>,
+        export_timeout: Duration,
+    ) -> Result<Self> {
         let builder = MetricExporter::builder().with_temporality(s.temporality);
         let exporter = match (s.protocol, runtime) {
             (Protocol::Grpc, Some(rt)) => {
@@ -39,8 +43,9 @@ impl OtlpSink {
                 for (k, v) in &s.headers {
                     let name = http::HeaderName::from_bytes(k.as_bytes())
                         .map_err(|_| Error::config(format!("invalid OTLP header name {k:?}")))?;
-                    let value = http::HeaderValue::from_str(v)
-                        .map_err(|_| Error::config(format!("invalid value for OTLP header {k:?}")))?;
+                    let value = http::HeaderValue::from_str(v).map_err(|_| {
+                        Error::config(format!("invalid value for OTLP header {k:?}"))
+                    })?;
                     headers.insert(name, value);
                 }
                 let metadata = MetadataMap::from_headers(headers);
@@ -59,13 +64,17 @@ impl OtlpSink {
                             path.display()
                         ))
                     })?;
-                    b = b.with_tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)));
+                    b = b.with_tls_config(
+                        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)),
+                    );
                 }
                 // tonic must be built inside the runtime it will run on.
                 let _entered = rt.enter();
                 b.build().map_err(|e| build_error(s, e))?
             }
-            (Protocol::Grpc, None) => return Err(Error::internal("gRPC exporter built without a runtime")),
+            (Protocol::Grpc, None) => {
+                return Err(Error::internal("gRPC exporter built without a runtime"))
+            }
             (protocol, _) => {
                 if s.endpoint.starts_with("https://") {
                     return Err(Error::config(format!(
@@ -91,7 +100,9 @@ impl OtlpSink {
         };
         Ok(OtlpSink {
             exporter,
-            runtime: runtime.filter(|_| s.protocol == Protocol::Grpc).map(|rt| rt.handle().clone()),
+            runtime: runtime
+                .filter(|_| s.protocol == Protocol::Grpc)
+                .map(|rt| rt.handle().clone()),
             export_timeout,
         })
     }
@@ -105,9 +116,9 @@ impl Sink for OtlpSink {
                 let export = self.exporter.export(rm);
                 // The timer must be created inside the runtime, hence the async block.
                 handle.block_on(async move {
-                    tokio::time::timeout(timeout, export)
-                        .await
-                        .unwrap_or(Err(opentelemetry_sdk::error::OTelSdkError::Timeout(timeout)))
+                    tokio::time::timeout(timeout, export).await.unwrap_or(Err(
+                        opentelemetry_sdk::error::OTelSdkError::Timeout(timeout),
+                    ))
                 })
             }
             None => futures_executor::block_on(self.exporter.export(rm)),

@@ -30,7 +30,9 @@ struct SharedReader(Arc<ManualReader>);
 impl SharedReader {
     fn new(temporality: Temporality) -> Self {
         SharedReader(Arc::new(
-            ManualReader::builder().with_temporality(temporality).build(),
+            ManualReader::builder()
+                .with_temporality(temporality)
+                .build(),
         ))
     }
 }
@@ -81,9 +83,13 @@ impl Worker {
             let outcome = match e.reader.collect(&mut rm) {
                 Err(err) => Err(Error::internal(format!("collecting metrics failed: {err}"))),
                 Ok(()) if rm.scope_metrics().next().is_none() => Ok(()),
-                Ok(()) => catch_unwind(AssertUnwindSafe(|| e.sink.export(&rm))).unwrap_or_else(|_| {
-                    Err(Error::internal("an exporter panicked; this collection is lost"))
-                }),
+                Ok(()) => {
+                    catch_unwind(AssertUnwindSafe(|| e.sink.export(&rm))).unwrap_or_else(|_| {
+                        Err(Error::internal(
+                            "an exporter panicked; this collection is lost",
+                        ))
+                    })
+                }
             };
             match outcome {
                 Ok(()) => e.failing = false,
@@ -129,7 +135,11 @@ impl Worker {
 }
 
 /// Sends a command made by `make` and waits at most `timeout` for its reply.
-fn request(tx: &Sender<Command>, make: fn(SyncSender<Result<()>>) -> Command, timeout: Duration) -> Result<()> {
+fn request(
+    tx: &Sender<Command>,
+    make: fn(SyncSender<Result<()>>) -> Command,
+    timeout: Duration,
+) -> Result<()> {
     let (reply_tx, reply_rx) = mpsc::sync_channel(1);
     tx.send(make(reply_tx))
         .map_err(|_| Error::internal("the metrics collection thread has stopped"))?;
@@ -139,9 +149,9 @@ fn request(tx: &Sender<Command>, make: fn(SyncSender<Result<()>>) -> Command, ti
             ErrorKind::Timeout,
             format!("exporting did not finish within {} ms", timeout.as_millis()),
         )),
-        Err(RecvTimeoutError::Disconnected) => {
-            Err(Error::internal("the metrics collection thread stopped before answering"))
-        }
+        Err(RecvTimeoutError::Disconnected) => Err(Error::internal(
+            "the metrics collection thread stopped before answering",
+        )),
     }
 }
 
@@ -165,7 +175,9 @@ impl Pipeline {
                     .thread_name("otelrs-rt")
                     .enable_all()
                     .build()
-                    .map_err(|e| Error::internal(format!("cannot start the otelrs runtime: {e}")))?,
+                    .map_err(|e| {
+                        Error::internal(format!("cannot start the otelrs runtime: {e}"))
+                    })?,
             )
         } else {
             None
@@ -177,7 +189,11 @@ impl Pipeline {
             let (temporality, sink): (Temporality, Box<dyn Sink>) = match exporter {
                 MetricsExporter::Otlp => (
                     settings.otlp.temporality,
-                    Box::new(OtlpSink::new(&settings.otlp, runtime.as_ref(), settings.export_timeout)?),
+                    Box::new(OtlpSink::new(
+                        &settings.otlp,
+                        runtime.as_ref(),
+                        settings.export_timeout,
+                    )?),
                 ),
                 MetricsExporter::Console => (settings.console_temporality, Box::new(ConsoleSink)),
                 MetricsExporter::File => (
@@ -238,9 +254,12 @@ impl Pipeline {
         let reader = self.memory.clone()?;
         Some(move || {
             let mut rm = ResourceMetrics::default();
-            reader
-                .collect(&mut rm)
-                .map_err(|e| Error::new(ErrorKind::Shutdown, format!("collecting metrics failed: {e}")))?;
+            reader.collect(&mut rm).map_err(|e| {
+                Error::new(
+                    ErrorKind::Shutdown,
+                    format!("collecting metrics failed: {e}"),
+                )
+            })?;
             Ok(json::encode(&rm))
         })
     }

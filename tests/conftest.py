@@ -1,0 +1,110 @@
+"""Shared fixtures: C programs built against the installed otelrs (pkg-config), a clean
+environment for each run, and the Collector started by tests/run-all.sh."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "tests"
+
+
+def prefix() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("OTELRS_PREFIX", ROOT / "build" / "prefix"))
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The environment without any OTEL_/OTELRS_ setting of the caller's, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
+    env.update(settings)
+    return env
+
+
+@pytest.fixture(scope="session")
+def c_program():
+    """Builds tests/c/NAME.c the way a user would: cc ... $(pkg-config --cflags --libs otelrs)."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    built: dict[str, pathlib.Path] = {}
+    pc_env = dict(os.environ, PKG_CONFIG_PATH=str(prefix() / "lib" / "pkgconfig"))
+
+    def build(name: str) -> pathlib.Path:
+        if name not in built:
+            flags = subprocess.run(
+                ["pkg-config", "--cflags", "--libs", "otelrs"], env=pc_env, check=True, capture_output=True, text=True
+            ).stdout.split()
+            out = BUILD / name
+            source = ROOT / "tests" / "c" / f"{name}.c"
+            cmd = ["cc", "-std=c99", "-D_DEFAULT_SOURCE", "-g", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+            subprocess.run([*cmd, str(source), *flags, "-lm", "-o", str(out)], check=True)
+            built[name] = out
+        return built[name]
+
+    return build
+
+
+def run(program, *args: str, env: dict[str, str], timeout: float = 60, valgrind: bool = False):
+    cmd = [str(program), *args]
+    if valgrind:
+        cmd = [
+            "valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", *cmd,
+        ]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass
+class Collector:
+    grpc: str
+    http: str
+    out: pathlib.Path
+
+    def requests(self) -> list[dict]:
+        if not self.out.exists():
+            return []
+        out = []
+        for line in self.out.read_text().split("\n"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass  # an empty line, or the last one while the Collector is still writing it
+        return out
+
+    def wait_for(self, service: str, count: int, timeout: float = 30) -> list[dict]:
+        """The ResourceMetrics of `service` once at least `count` have arrived."""
+        from otlp import resource_metrics
+
+        deadline = time.monotonic() + timeout
+        while True:
+            found = resource_metrics(self.requests(), service)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def collector() -> Collector:
+    out = os.environ.get("OTELRS_TEST_COLLECTOR_OUT")
+    if not out:
+        pytest.fail("the Collector is not running: run the tests with tests/run-all.sh")
+    return Collector(
+        grpc=f"http://127.0.0.1:{os.environ['OTELRS_TEST_GRPC_PORT']}",
+        http=f"http://127.0.0.1:{os.environ['OTELRS_TEST_HTTP_PORT']}",
+        out=pathlib.Path(out),
+    )
+
+
+@pytest.fixture
+def service_name(request) -> str:
+    """A service.name no other test uses, to find this test's data in shared output."""
+    return f"{request.node.name[:40]}-{uuid.uuid4().hex[:8]}"

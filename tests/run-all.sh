@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds everything, starts the services the tests use (the
+# OpenTelemetry Collector built from tests/collector), and runs every test: Rust unit and
+# boundary tests, the C programs (also under valgrind), and the end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "system packages"
+need=()
+command -v valgrind >/dev/null || need+=(valgrind)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v cc >/dev/null || need+=(gcc)
+if ((${#need[@]})); then
+    if [ "$(id -u)" != 0 ]; then
+        echo "missing: ${need[*]} (install them, or run as root)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+
+step "Rust: format, lints, unit and boundary tests"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
+
+step "install libotelrs into build/prefix"
+make install PREFIX="$ROOT/build/prefix"
+export OTELRS_PREFIX="$ROOT/build/prefix"
+PKG_CONFIG_PATH="$OTELRS_PREFIX/lib/pkgconfig" make -C examples-c all
+
+step "the OpenTelemetry Collector (tests/collector)"
+collector_bin="$ROOT/build/otelcol-test"
+(cd tests/collector && go build -o "$collector_bin" .)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export OTELRS_TEST_GRPC_PORT=$(free_port) OTELRS_TEST_HTTP_PORT=$(free_port)
+mkdir -p build/collector
+export OTELRS_TEST_COLLECTOR_OUT="$ROOT/build/collector/received.jsonl"
+rm -f "$OTELRS_TEST_COLLECTOR_OUT"
+"$collector_bin" --config tests/collector/config.yaml > build/collector/collector.log 2>&1 &
+collector_pid=$!
+trap 'kill $collector_pid 2>/dev/null || true; wait $collector_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    if python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $OTELRS_TEST_HTTP_PORT)))" &&
+       python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $OTELRS_TEST_GRPC_PORT)))"; then
+        break
+    fi
+    kill -0 $collector_pid 2>/dev/null || { cat build/collector/collector.log; exit 1; }
+    sleep 0.1
+done
+echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT"
+
+step "C programs and end-to-end tests (pytest)"
+python3 -m pytest tests -p no:cacheprovider -q

@@ -1,0 +1,152 @@
+"""C programs built against the installed header and library: the error model, every
+instrument through the memory, file and console exporters, disabled mode, shutdown against an
+endpoint that never answers, all also under valgrind where it matters."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from conftest import clean_env, run
+from expected import check_record_all, check_resource
+from otlp import resource_metrics
+
+
+def test_error_model(c_program):
+    r = run(c_program("test_errors"), env=clean_env())
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith(" 0 failed")
+
+
+def test_error_model_under_valgrind(c_program):
+    r = run(c_program("test_errors"), env=clean_env(), valgrind=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stderr == "", r.stderr  # no error and no definite leak reported
+
+
+def memory_phases(stdout: str) -> tuple[list[dict], int]:
+    phases = [json.loads(line.split(" ", 1)[1]) for line in stdout.splitlines() if line.startswith("phase")]
+    pid = int(stdout.splitlines()[-1].split()[1])
+    return phases, pid
+
+
+@pytest.mark.parametrize("temporality", ["cumulative", "delta"])
+def test_every_instrument_through_the_memory_exporter(c_program, service_name, temporality):
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_METRICS_EXPORTER="memory",
+        OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE=temporality,
+        OTEL_RESOURCE_ATTRIBUTES="deployment.environment.name=test,team=a%2Cb",
+    )
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    phases, pid = memory_phases(r.stdout)
+    assert len(phases) == 2
+    for phase, request in enumerate(phases, start=1):
+        (rm,) = resource_metrics([request], service_name)
+        check_resource(rm, service_name, pid, {"deployment.environment.name": "test", "team": "a,b"})
+        check_record_all(rm, phase, temporality)
+
+
+def test_every_instrument_under_valgrind(c_program, service_name):
+    env = clean_env(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="memory")
+    r = run(c_program("record_all"), env=env, valgrind=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", r.stderr
+    phases, _ = memory_phases(r.stdout)
+    check_record_all(resource_metrics([phases[1]], service_name)[0], 2, "cumulative")
+
+
+def test_file_exporter_writes_otlp_json_lines(c_program, service_name, tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_METRICS_EXPORTER="file",
+        OTELRS_EXPORTER_FILE_METRICS_PATH=str(path),
+        OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE="delta",
+    )
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2  # the flush, then the shutdown
+    for phase, line in enumerate(lines, start=1):
+        (rm,) = resource_metrics([json.loads(line)], service_name)
+        check_record_all(rm, phase, "delta")
+
+
+def test_console_exporter_prints_readable_lines(c_program, service_name):
+    env = clean_env(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="console")
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.count("otelrs metrics ") == 2
+    assert f'service.name="{service_name}"' in out
+    assert '[e2e@1.2.3] e2e.counter_u64 ({request}) "Requests served" sum monotonic cumulative' in out
+    assert '    {ok=true, route="/a"} 28' in out
+    assert "    {} count=4 sum=556 min=1 max=500 (-inf,10]=2 (10,100]=1 (100,inf]=1" in out
+    assert '{bool=true, bools=[true,false], double=2.5, doubles=[0.5,1.5], int=-42, ints=[1,-2,3], str="text", strs=["x","y"]} 1' in out
+
+
+def test_several_exporters_each_with_its_own_temporality(c_program, service_name, tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_METRICS_EXPORTER="memory,file,console",
+        OTELRS_EXPORTER_FILE_METRICS_PATH=str(path),
+        OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE="delta",
+    )
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    phases, _ = memory_phases(r.stdout)
+    check_record_all(resource_metrics([phases[1]], service_name)[0], 2, "cumulative")
+    check_record_all(resource_metrics([json.loads(path.read_text().splitlines()[1])], service_name)[0], 2, "delta")
+    assert "    {ok=true, route=\"/a\"} 28" in r.stdout
+
+
+def test_disabled_sdk_is_a_no_op(c_program, tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    env = clean_env(OTEL_SDK_DISABLED="true", OTEL_METRICS_EXPORTER="memory,file",
+                    OTELRS_EXPORTER_FILE_METRICS_PATH=str(path))
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    phases, _ = memory_phases(r.stdout)
+    assert phases == [{"resourceMetrics": []}] * 2
+    assert not path.exists()
+
+
+@pytest.fixture
+def silent_endpoint():
+    """A loopback port that accepts connections and never answers."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    yield f"http://127.0.0.1:{s.getsockname()[1]}"
+    s.close()
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_shutdown_returns_within_its_timeout_when_the_endpoint_never_answers(c_program, silent_endpoint, protocol):
+    env = clean_env(OTEL_EXPORTER_OTLP_PROTOCOL=protocol, OTEL_EXPORTER_OTLP_ENDPOINT=silent_endpoint)
+    # shutdown is given 1 s; the OTLP request timeout is the default 10 s. The subprocess
+    # limit turns a hang into a failure.
+    r = run(c_program("shutdown"), "shutdown", env=env, timeout=8)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("OTELRS_ERR_TIMEOUT otelrs_sdk_shutdown: exporting did not finish within 1000 ms")
+    assert r.stdout.rstrip().endswith("done")
+
+
+def test_shutdown_reports_an_unreachable_endpoint(c_program):
+    env = clean_env(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:1")
+    r = run(c_program("shutdown"), "shutdown", env=env, timeout=8)
+    assert r.returncode == 0, r.stderr
+    status = r.stdout.split()[0]
+    assert status in ("OTELRS_ERR_EXPORT", "OTELRS_ERR_TIMEOUT"), r.stdout
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_free_without_shutdown_neither_hangs_nor_crashes(c_program, silent_endpoint, protocol):
+    env = clean_env(OTEL_EXPORTER_OTLP_PROTOCOL=protocol, OTEL_EXPORTER_OTLP_ENDPOINT=silent_endpoint)
+    r = run(c_program("shutdown"), "free", env=env, timeout=8)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "done"

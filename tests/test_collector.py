@@ -1,0 +1,85 @@
+"""End to end through the real OpenTelemetry Collector (tests/collector, started by
+tests/run-all.sh): what the Collector received and wrote is checked for every instrument kind,
+over gRPC and HTTP, cumulative and delta; and fork."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import clean_env, run
+from expected import check_record_all, check_resource
+from otlp import attributes, key, metrics, number, series
+
+
+@pytest.mark.parametrize(
+    "protocol,temporality,compression",
+    [
+        ("grpc", "cumulative", "none"),
+        ("grpc", "delta", "gzip"),
+        ("http/protobuf", "cumulative", "gzip"),
+        ("http/protobuf", "delta", "none"),
+        ("http/json", "cumulative", "none"),
+    ],
+)
+def test_every_instrument_reaches_the_collector(c_program, collector, service_name, protocol, temporality, compression):
+    endpoint = collector.grpc if protocol == "grpc" else collector.http
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_RESOURCE_ATTRIBUTES="host.name=e2e-host",
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+        OTEL_EXPORTER_OTLP_COMPRESSION=compression,
+        OTEL_EXPORTER_OTLP_HEADERS="x-otelrs-test=yes",
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=temporality,
+    )
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    pid = int(r.stdout.split()[-1])
+    received = collector.wait_for(service_name, 2)
+    assert len(received) == 2, f"the Collector got {len(received)} exports of {service_name}"
+    for phase, rm in enumerate(received, start=1):
+        check_resource(rm, service_name, pid, {"host.name": "e2e-host"})
+        check_record_all(rm, phase, temporality)
+
+
+def test_signal_specific_endpoint_and_settings_from_code_reach_the_collector(c_program, collector, service_name):
+    # OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as given (no /v1/metrics appended), and it
+    # beats a wrong generic endpoint.
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:1",
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=collector.http + "/v1/metrics",
+    )
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert len(collector.wait_for(service_name, 2)) == 2
+
+
+def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(c_program, collector, service_name):
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc,
+    )
+    r = run(c_program("fork"), env=env, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    child_pid = int(lines["child"].split()[0])
+    parent_pid = int(lines["parent"].split()[0])
+    assert "flush OTELRS_OK shutdown OTELRS_OK" in lines["child"]
+
+    received = collector.wait_for(service_name, 3)
+    by_pid: dict[int, list[dict]] = {}
+    for rm in received:
+        by_pid.setdefault(attributes(rm["resource"]["attributes"])["process.pid"], []).append(rm)
+    assert set(by_pid) == {child_pid, parent_pid}
+
+    child = metrics(by_pid[child_pid][-1])
+    events = {dict(k)["who"]: number(p) for k, p in series(child["fork.events"][1]).items()}
+    # The child's own counts only: nothing the parent recorded before the fork.
+    assert events == {"child": 7, "bound": 2}
+    assert number(series(child["fork.pid"][1])[key({})]) == child_pid
+
+    parent = metrics(by_pid[parent_pid][-1])
+    events = {dict(k)["who"]: number(p) for k, p in series(parent["fork.events"][1]).items()}
+    assert events == {"parent-before-fork": 5, "parent-after-fork": 11, "bound": 4}
+    assert number(series(parent["fork.pid"][1])[key({})]) == parent_pid
