@@ -76,7 +76,7 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
     child = metrics(by_pid[child_pid][-1])
     events = {dict(k)["who"]: number(p) for k, p in series(child["fork.events"][1]).items()}
     # The child's own counts only: nothing the parent recorded before the fork.
-    assert events == {"child": 7, "bound": 2}
+    assert events == {"child": 7, "bound": 2, "parent-before-fork": 3}
     assert number(series(child["fork.pid"][1])[key({})]) == child_pid
 
     parent = metrics(by_pid[parent_pid][-1])

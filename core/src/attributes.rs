@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 pub use opentelemetry::{Array, KeyValue, StringValue, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Sorts `attrs` by key and keeps the last value of a repeated key. An empty key is an error.
@@ -28,18 +29,31 @@ pub fn normalize(attrs: &mut Vec<KeyValue>) -> Result<()> {
 /// An attribute set prepared once (sorted, deduplicated) and shared by any number of
 /// recordings and bindings. Cloning is a reference-count increment.
 #[derive(Debug, Clone)]
-pub struct AttributeSet(Arc<[KeyValue]>);
+pub struct AttributeSet {
+    attrs: Arc<[KeyValue]>,
+    id: u64,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl AttributeSet {
     /// Prepares `attrs`; see [`normalize`].
     pub fn new(mut attrs: Vec<KeyValue>) -> Result<Self> {
         normalize(&mut attrs)?;
-        Ok(AttributeSet(attrs.into()))
+        Ok(AttributeSet {
+            attrs: attrs.into(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
     }
 
     /// The attributes, sorted by key.
     pub fn as_slice(&self) -> &[KeyValue] {
-        &self.0
+        &self.attrs
+    }
+
+    /// A number no other set of this process has (clones share it).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 }
 

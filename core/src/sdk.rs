@@ -11,6 +11,7 @@ use crate::metrics::instrument::{
 };
 use crate::metrics::json;
 use crate::metrics::pipeline::{self, Pipeline};
+use crate::metrics::series_cache::SeriesCache;
 use crate::metrics::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
 use crate::resource;
 use opentelemetry::InstrumentationScope;
@@ -124,6 +125,7 @@ impl SdkShared {
             scope: scope.clone(),
             desc,
             inst: ForkCell::new(inst),
+            series: ForkCell::new(SeriesCache::new()),
         });
         remember(&mut state.instruments, &cell);
         Ok(Instrument(cell))
@@ -208,6 +210,8 @@ impl SdkShared {
             let inst = SyncInst::build(&p.meter(&cell.scope), &cell.desc);
             // SAFETY: single-threaded child, no reference into the cell is alive.
             fork::bury(unsafe { cell.inst.replace_in_child(inst) });
+            // SAFETY: as above.
+            fork::bury(unsafe { cell.series.replace_in_child(SeriesCache::new()) });
         }
         for cell in state.bounds.iter().filter_map(Weak::upgrade) {
             let bound: BoundInst = cell.parent.inst.get().bind(cell.attrs.as_slice());
@@ -486,6 +490,38 @@ mod tests {
             .unwrap();
         assert!(sdk.collect_json().unwrap().contains("unit.ok"));
         assert!(sdk.collect_json().unwrap().contains("unit.ok"));
+    }
+
+    #[test]
+    fn every_measurement_counts_once_beyond_the_series_cache_and_the_cardinality_limit() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.flood");
+        let series = crate::metrics::SERIES_CACHE_LIMIT as u64 + 500;
+        for round in 0..2 {
+            for i in 0..series {
+                let encoded = i.to_le_bytes();
+                c.record_encoded(Number::U64(1), &encoded, || {
+                    Ok(vec![KeyValue::new("i", i as i64)])
+                })
+                .unwrap();
+            }
+            let json: serde_json::Value =
+                serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+            let points = json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]
+                ["dataPoints"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let total: u64 = points
+                .iter()
+                .map(|p| p["asInt"].as_str().unwrap().parse::<u64>().unwrap())
+                .sum();
+            assert_eq!(total, series * (round + 1));
+            assert!(points
+                .iter()
+                .any(|p| p["attributes"][0]["key"] == "otel.metric.overflow"));
+        }
     }
 
     #[test]

@@ -81,11 +81,11 @@ unsafe fn convert_one(i: usize, a: &otelrs_attribute) -> Result<KeyValue, Error>
     // SAFETY (whole body): each union member is read only for the type that names it, and
     // the pointers it holds are valid by the caller's contract.
     unsafe {
-        let key = boundary::text(a.key, &at(i, "the key"))?;
+        let key = boundary::text_lazy(a.key, || at(i, "the key"))?;
         let value = match a.type_ {
-            0 => {
-                Value::from(boundary::text(a.value.string, &at(i, "the string value"))?.to_owned())
-            }
+            0 => Value::from(
+                boundary::text_lazy(a.value.string, || at(i, "the string value"))?.to_owned(),
+            ),
             1 => Value::Bool(a.value.boolean),
             2 => Value::I64(a.value.integer),
             3 => Value::F64(a.value.dbl),
@@ -94,7 +94,8 @@ unsafe fn convert_one(i: usize, a: &otelrs_attribute) -> Result<KeyValue, Error>
                 let mut out = Vec::with_capacity(items.len());
                 for (j, p) in items.iter().enumerate() {
                     out.push(StringValue::from(
-                        boundary::text(*p, &at(i, &format!("string {j} of the array")))?.to_owned(),
+                        boundary::text_lazy(*p, || at(i, &format!("string {j} of the array")))?
+                            .to_owned(),
                     ));
                 }
                 Value::Array(Array::String(out))
@@ -119,7 +120,7 @@ unsafe fn array<'a, T>(i: usize, a: &otelrs_attribute) -> Result<&'a [T], Error>
     // SAFETY: forwarded contract.
     unsafe {
         let arr = a.value.array;
-        boundary::slice(arr.items.cast::<T>(), arr.len, &at(i, "the array items"))
+        boundary::slice_lazy(arr.items.cast::<T>(), arr.len, || at(i, "the array items"))
     }
 }
 
@@ -140,6 +141,74 @@ pub(crate) unsafe fn convert(
     }
     otelrs_core::normalize(&mut out)?;
     Ok(out)
+}
+
+/// Appends to `out` an exact encoding of the `n` attributes at `attrs`: per attribute its
+/// type byte, the key's bytes with their NUL, then the value (string bytes with their NUL, one
+/// byte for a bool, eight little-endian bytes for an int or a double; an array's length, then
+/// its items). Equal encodings mean equal attribute lists, so the encoding can find a series
+/// recorded before without converting anything. Pointers are checked for NULL; UTF-8 is
+/// checked later, by [`convert`], the first time a list is seen.
+///
+/// # Safety
+/// As for [`convert`].
+pub(crate) unsafe fn encode(
+    attrs: *const otelrs_attribute,
+    n: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    // SAFETY (whole body): the caller's contract; each union member is read only for the type
+    // that names it.
+    unsafe {
+        let items = boundary::slice(attrs, n, "attrs")?;
+        for (i, a) in items.iter().enumerate() {
+            let cstr = |p: *const c_char, what: &dyn Fn() -> String| {
+                if p.is_null() {
+                    Err(Error::new(ErrorKind::Null, format!("{} is NULL", what())))
+                } else {
+                    Ok(std::ffi::CStr::from_ptr(p).to_bytes_with_nul())
+                }
+            };
+            let type_byte = u8::try_from(a.type_)
+                .ok()
+                .filter(|t| *t <= 7)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        at(i, &format!("unknown type {}", a.type_)),
+                    )
+                })?;
+            out.push(type_byte);
+            out.extend_from_slice(cstr(a.key, &|| at(i, "the key"))?);
+            match type_byte {
+                0 => out.extend_from_slice(cstr(a.value.string, &|| at(i, "the string value"))?),
+                1 => out.push(u8::from(a.value.boolean)),
+                2 => out.extend_from_slice(&a.value.integer.to_le_bytes()),
+                3 => out.extend_from_slice(&a.value.dbl.to_bits().to_le_bytes()),
+                _ => {
+                    let arr = a.value.array;
+                    out.extend_from_slice(&(arr.len as u64).to_le_bytes());
+                    match type_byte {
+                        4 => {
+                            for (j, p) in array::<*const c_char>(i, a)?.iter().enumerate() {
+                                out.extend_from_slice(cstr(*p, &|| {
+                                    at(i, &format!("string {j} of the array"))
+                                })?);
+                            }
+                        }
+                        5 => out.extend(array::<bool>(i, a)?.iter().map(|b| u8::from(*b))),
+                        6 => array::<i64>(i, a)?
+                            .iter()
+                            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+                        _ => array::<f64>(i, a)?
+                            .iter()
+                            .for_each(|v| out.extend_from_slice(&v.to_bits().to_le_bytes())),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A prepared attribute set: converted, checked and sorted once, then reused by any

@@ -81,8 +81,20 @@ fn null(what: &str) -> Error {
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives `'a`.
 pub(crate) unsafe fn text<'a>(p: *const c_char, what: &str) -> Result<&'a str, Error> {
+    // SAFETY: forwarded contract.
+    unsafe { text_lazy(p, || what.to_owned()) }
+}
+
+/// [`text`], with the description of the argument made only when there is an error.
+///
+/// # Safety
+/// As for [`text`].
+pub(crate) unsafe fn text_lazy<'a>(
+    p: *const c_char,
+    what: impl FnOnce() -> String,
+) -> Result<&'a str, Error> {
     if p.is_null() {
-        return Err(null(what));
+        return Err(null(&what()));
     }
     // SAFETY: non-NULL and NUL-terminated by the caller's contract.
     let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
@@ -90,7 +102,8 @@ pub(crate) unsafe fn text<'a>(p: *const c_char, what: &str) -> Result<&'a str, E
         Error::new(
             ErrorKind::InvalidUtf8,
             format!(
-                "{what} is not valid UTF-8 (bad byte at offset {})",
+                "{} is not valid UTF-8 (bad byte at offset {})",
+                what(),
                 e.valid_up_to()
             ),
         )
@@ -115,11 +128,24 @@ pub(crate) unsafe fn text_or_empty<'a>(p: *const c_char, what: &str) -> Result<&
 /// # Safety
 /// `p` is NULL or points to `n` initialised items that outlive `'a`.
 pub(crate) unsafe fn slice<'a, T>(p: *const T, n: usize, what: &str) -> Result<&'a [T], Error> {
+    // SAFETY: forwarded contract.
+    unsafe { slice_lazy(p, n, || what.to_owned()) }
+}
+
+/// [`slice`], with the description of the argument made only when there is an error.
+///
+/// # Safety
+/// As for [`slice`].
+pub(crate) unsafe fn slice_lazy<'a, T>(
+    p: *const T,
+    n: usize,
+    what: impl FnOnce() -> String,
+) -> Result<&'a [T], Error> {
     if n == 0 {
         return Ok(&[]);
     }
     if p.is_null() {
-        return Err(null(what));
+        return Err(null(&what()));
     }
     // SAFETY: non-NULL, `n` items, by the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, n) })

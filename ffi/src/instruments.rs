@@ -10,6 +10,7 @@ use otelrs_core::metrics::{
     BoundInstrument, Instrument, InstrumentDesc, InstrumentKind, Number, NumberKind,
 };
 use otelrs_core::Error;
+use std::cell::RefCell;
 use std::ffi::c_char;
 
 /// Creates the instrument `kind`/`number` named `name` in `meter` and writes it to `out`.
@@ -44,7 +45,13 @@ unsafe fn create<O: Opaque<Inner = Instrument>>(
     unsafe { boundary::give(out, instrument) }
 }
 
-/// Records `value` with `n` attributes at `attrs`.
+thread_local! {
+    /// The encoding of the attributes being recorded, reused from call to call.
+    static ENCODED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records `value` with `n` attributes at `attrs`: a list recorded before is found by its
+/// encoding and recorded through a cached bound instrument.
 ///
 /// # Safety
 /// The pointers follow the contract of the recording functions.
@@ -57,9 +64,21 @@ unsafe fn record<O: Opaque<Inner = Instrument>>(
 ) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     let inst = unsafe { boundary::borrow(inst)? };
-    // SAFETY: the caller's contract.
-    let attrs = unsafe { attributes::convert(attrs, n) }?;
-    inst.record(value, &attrs)
+    if n == 0 {
+        return inst.record(value, &[]);
+    }
+    // SAFETY (both closures): the caller's contract.
+    let convert = || unsafe { attributes::convert(attrs, n) };
+    ENCODED.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut encoded) => {
+            encoded.clear();
+            // SAFETY: the caller's contract.
+            unsafe { attributes::encode(attrs, n, &mut encoded)? };
+            inst.record_encoded(value, &encoded, convert)
+        }
+        // Only if recording re-entered itself on this thread: take the converting path.
+        Err(_) => inst.record(value, &convert()?),
+    })
 }
 
 /// Records `value` with a prepared set.
@@ -74,7 +93,7 @@ unsafe fn record_set<O: Opaque<Inner = Instrument>>(
 ) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     let (inst, set) = unsafe { (boundary::borrow(inst)?, boundary::borrow(set)?) };
-    inst.record(value, set.as_slice())
+    inst.record_set(value, set)
 }
 
 /// Binds `inst` to `set` and writes the bound instrument to `out`.
@@ -173,7 +192,8 @@ pub unsafe extern "C" fn otelrs_counter_u64_add(
     })
 }
 
-/// Adds `value` to the counter, with a prepared attribute set: no conversion or sorting per call.
+/// Adds `value` to the counter, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -312,7 +332,8 @@ pub unsafe extern "C" fn otelrs_counter_f64_add(
     })
 }
 
-/// Adds `value` (finite, not negative) to the counter, with a prepared attribute set: no conversion or sorting per call.
+/// Adds `value` (finite, not negative) to the counter, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -451,7 +472,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_add(
     })
 }
 
-/// Adds `value` (negative to subtract) to the up-down counter, with a prepared attribute set: no conversion or sorting per call.
+/// Adds `value` (negative to subtract) to the up-down counter, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -592,7 +614,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_add(
     })
 }
 
-/// Adds `value` (finite; negative to subtract) to the up-down counter, with a prepared attribute set: no conversion or sorting per call.
+/// Adds `value` (finite; negative to subtract) to the up-down counter, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -737,7 +760,8 @@ pub unsafe extern "C" fn otelrs_histogram_u64_record(
     })
 }
 
-/// Records `value` into the histogram, with a prepared attribute set: no conversion or sorting per call.
+/// Records `value` into the histogram, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -880,7 +904,8 @@ pub unsafe extern "C" fn otelrs_histogram_f64_record(
     })
 }
 
-/// Records `value` (finite, not negative) into the histogram, with a prepared attribute set: no conversion or sorting per call.
+/// Records `value` (finite, not negative) into the histogram, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -1019,7 +1044,8 @@ pub unsafe extern "C" fn otelrs_gauge_u64_record(
     })
 }
 
-/// Sets the gauge to `value`, with a prepared attribute set: no conversion or sorting per call.
+/// Sets the gauge to `value`, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -1154,7 +1180,8 @@ pub unsafe extern "C" fn otelrs_gauge_i64_record(
     })
 }
 
-/// Sets the gauge to `value`, with a prepared attribute set: no conversion or sorting per call.
+/// Sets the gauge to `value`, with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.
@@ -1289,7 +1316,8 @@ pub unsafe extern "C" fn otelrs_gauge_f64_record(
     })
 }
 
-/// Sets the gauge to `value` (finite), with a prepared attribute set: no conversion or sorting per call.
+/// Sets the gauge to `value` (finite), with a prepared attribute set: no conversion, sorting or allocation per call
+/// (after the first, the series is found by the set's identity).
 ///
 /// # Safety
 /// `inst` and `set` are live.

@@ -41,6 +41,8 @@ int main(void) {
         alarm(30); /* a hang becomes a failure, not a stuck test */
         otelrs_attribute mine[] = {OTELRS_STR("who", "child")};
         MUST(otelrs_counter_u64_add(c, 7, mine, 1));
+        /* The same attributes the parent used before the fork: the child counts only its own. */
+        MUST(otelrs_counter_u64_add(c, 3, before, 1));
         MUST(otelrs_bound_counter_u64_add(bound, 2));
         otelrs_status flushed = otelrs_sdk_force_flush(sdk, 10000);
         otelrs_status down = otelrs_sdk_shutdown(sdk, 10000);

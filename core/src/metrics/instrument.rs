@@ -2,6 +2,7 @@
 //! that a forked child can swap in instruments of its rebuilt pipeline without the hot path
 //! paying for a lock.
 
+use super::series_cache::SeriesCache;
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
 use crate::attributes::AttributeSet;
 use crate::error::{Error, Result};
@@ -17,6 +18,9 @@ use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// The first byte of a prepared set's key in the series cache.
+const SET_KEY_TAG: u8 = 0xFF;
 
 /// Checks that `value` suits an instrument of `kind` and `number`.
 fn check_value(kind: InstrumentKind, number: NumberKind, name: &str, value: Number) -> Result<()> {
@@ -180,6 +184,9 @@ pub(crate) struct InstrumentCell {
     pub(crate) scope: InstrumentationScope,
     pub(crate) desc: InstrumentDesc,
     pub(crate) inst: ForkCell<SyncInst>,
+    /// Replaced by an empty cache in a forked child: its lock may be held by a thread the
+    /// child does not have.
+    pub(crate) series: ForkCell<SeriesCache>,
 }
 
 /// A synchronous instrument: counter, up-down counter, histogram or gauge. Thread-safe;
@@ -203,6 +210,57 @@ impl Instrument {
         }
         check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
         c.inst.get().record(value, attrs);
+        Ok(())
+    }
+
+    /// Records `value` with a prepared set: after the first time, through a cached bound
+    /// instrument found by the set's identity.
+    #[inline]
+    pub fn record_set(&self, value: Number, set: &AttributeSet) -> Result<()> {
+        let mut key = [SET_KEY_TAG; 9];
+        key[1..].copy_from_slice(&set.id().to_le_bytes());
+        self.record_encoded(value, &key, || Ok(set.as_slice().to_vec()))
+    }
+
+    /// Records `value` for the attribute list that `encoded` identifies: an exact encoding of
+    /// it, chosen by the binding, such that equal bytes mean equal attributes (encodings that
+    /// start with the byte 0xFF are reserved for prepared sets). An empty list records
+    /// directly. A list seen
+    /// before (up to [`super::SERIES_CACHE_LIMIT`] per instrument) records through a cached
+    /// bound instrument; otherwise `convert` builds the attributes, which are checked,
+    /// sorted, bound and cached.
+    #[inline]
+    pub fn record_encoded(
+        &self,
+        value: Number,
+        encoded: &[u8],
+        convert: impl FnOnce() -> Result<Vec<KeyValue>>,
+    ) -> Result<()> {
+        let c = &*self.0;
+        if c.sdk.is_shut_down() {
+            return Err(Error::shutdown());
+        }
+        check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
+        if encoded.is_empty() {
+            // No attributes: the SDK's own fast path beats any lookup.
+            c.inst.get().record(value, &[]);
+            return Ok(());
+        }
+        let series = c.series.get();
+        if series
+            .with(encoded, |bound| bound.0.inst.get().record(value))
+            .is_some()
+        {
+            return Ok(());
+        }
+        let attrs = AttributeSet::new(convert()?)?;
+        if !series.has_room() {
+            c.inst.get().record(value, attrs.as_slice());
+            return Ok(());
+        }
+        let bound = self.bind(&attrs)?;
+        bound.0.inst.get().record(value);
+        series.insert(encoded, bound);
         Ok(())
     }
 

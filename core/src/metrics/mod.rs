@@ -7,8 +7,10 @@ pub(crate) mod instrument;
 pub(crate) mod json;
 mod otlp;
 pub(crate) mod pipeline;
+pub(crate) mod series_cache;
 
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
+pub use series_cache::SERIES_CACHE_LIMIT;
 
 use crate::error::{Error, Result};
 

@@ -1,0 +1,49 @@
+//! A per-instrument map from an exact byte encoding of an attribute list (chosen by the
+//! binding: C encodes its `otelrs_attribute` array) to an instrument bound to those
+//! attributes. A series recorded before is then found without converting, validating,
+//! sorting or allocating anything: one hash of the bytes, one comparison, one bound update.
+
+use super::BoundInstrument;
+use foldhash::fast::RandomState;
+use parking_lot::RwLock;
+use std::collections::HashMap;
+
+/// How many series one instrument caches; recordings of further series take the converting
+/// path, which is correct, only slower.
+pub const SERIES_CACHE_LIMIT: usize = 2000;
+
+pub(crate) struct SeriesCache {
+    map: RwLock<HashMap<Box<[u8]>, BoundInstrument, RandomState>>,
+}
+
+impl SeriesCache {
+    pub(crate) fn new() -> Self {
+        SeriesCache {
+            map: RwLock::new(HashMap::with_hasher(RandomState::default())),
+        }
+    }
+
+    /// Runs `f` on the bound instrument cached for `encoded`; `None` when there is none.
+    #[inline]
+    pub(crate) fn with<R>(
+        &self,
+        encoded: &[u8],
+        f: impl FnOnce(&BoundInstrument) -> R,
+    ) -> Option<R> {
+        self.map.read().get(encoded).map(f)
+    }
+
+    /// Whether another series may be cached.
+    pub(crate) fn has_room(&self) -> bool {
+        self.map.read().len() < SERIES_CACHE_LIMIT
+    }
+
+    /// Caches `bound` for `encoded` (a concurrent insert of the same series wins; both record
+    /// to the same SDK series anyway).
+    pub(crate) fn insert(&self, encoded: &[u8], bound: BoundInstrument) {
+        let mut map = self.map.write();
+        if map.len() < SERIES_CACHE_LIMIT {
+            map.entry(encoded.into()).or_insert(bound);
+        }
+    }
+}

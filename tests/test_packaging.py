@@ -1,0 +1,67 @@
+"""What a C user installs: the versioned shared library, the static library, the header
+(usable from C++ too) and otelrs.pc."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+from conftest import ROOT, clean_env, prefix
+
+
+def pkg_config(*args: str) -> list[str]:
+    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix() / "lib" / "pkgconfig"))
+    return subprocess.run(["pkg-config", *args, "otelrs"], env=env, check=True, capture_output=True,
+                          text=True).stdout.split()
+
+
+def test_shared_library_has_a_versioned_soname_and_only_prefixed_symbols():
+    lib = prefix() / "lib"
+    dynamic = subprocess.run(["readelf", "-d", str(lib / "libotelrs.so")], check=True, capture_output=True,
+                             text=True).stdout
+    soname = re.search(r"Library soname: \[(.+?)\]", dynamic).group(1)
+    assert soname == "libotelrs.so.0.1"
+    assert (lib / soname).resolve() == (lib / "libotelrs.so").resolve()
+    symbols = subprocess.run(["nm", "-D", "--defined-only", str(lib / "libotelrs.so")], check=True,
+                             capture_output=True, text=True).stdout.split("\n")
+    names = [line.split()[-1] for line in symbols if line.strip()]
+    assert "otelrs_counter_u64_add" in names
+    assert [n for n in names if not n.startswith("otelrs_")] == []
+
+
+def test_pkg_config_describes_the_install():
+    assert pkg_config("--modversion") == ["0.1.0"]
+    assert f"-I{prefix() / 'include'}" in pkg_config("--cflags")
+    assert "-lotelrs" in pkg_config("--libs")
+
+
+def test_header_compiles_as_cpp(tmp_path):
+    source = tmp_path / "use.cpp"
+    source.write_text(
+        '#include <otelrs.h>\n'
+        'int main() {\n'
+        '    otelrs_sdk *sdk = nullptr;\n'
+        '    otelrs_attribute a{};\n'
+        '    a.key = "k"; a.type = OTELRS_TYPE_INT; a.value.integer = 1;\n'
+        '    (void)a;\n'
+        '    return otelrs_sdk_new(nullptr, &sdk) == OTELRS_OK ? 0 : 1;\n'
+        '}\n'
+    )
+    subprocess.run(["c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", str(source), *pkg_config("--cflags", "--libs"),
+                    "-o", str(tmp_path / "use")], check=True)
+    r = subprocess.run([str(tmp_path / "use")], env=clean_env(OTEL_METRICS_EXPORTER="none"))
+    assert r.returncode == 0
+
+
+def test_static_library_links_a_working_program(tmp_path):
+    exe = tmp_path / "static_example"
+    libs = [f for f in pkg_config("--static", "--libs") if f != "-lotelrs"]
+    subprocess.run(["cc", "-std=c99", "-D_DEFAULT_SOURCE", str(ROOT / "examples-c" / "settings_from_code.c"),
+                    *pkg_config("--cflags"), str(prefix() / "lib" / "libotelrs.a"), *libs, "-o", str(exe)],
+                   check=True)
+    dynamic = subprocess.run(["readelf", "-d", str(exe)], check=True, capture_output=True, text=True).stdout
+    assert "libotelrs" not in dynamic
+    r = subprocess.run([str(exe)], env=clean_env(), capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "checkout.active_sessions" in r.stdout
