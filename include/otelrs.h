@@ -443,7 +443,8 @@ otelrs_status otelrs_counter_u64_add(const otelrs_counter_u64 *inst,
                                      size_t n_attrs);
 
 /**
- * Adds `value` to the counter, with a prepared attribute set: no conversion or sorting per call.
+ * Adds `value` to the counter, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -517,7 +518,8 @@ otelrs_status otelrs_counter_f64_add(const otelrs_counter_f64 *inst,
                                      size_t n_attrs);
 
 /**
- * Adds `value` (finite, not negative) to the counter, with a prepared attribute set: no conversion or sorting per call.
+ * Adds `value` (finite, not negative) to the counter, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -591,7 +593,8 @@ otelrs_status otelrs_up_down_counter_i64_add(const otelrs_up_down_counter_i64 *i
                                              size_t n_attrs);
 
 /**
- * Adds `value` (negative to subtract) to the up-down counter, with a prepared attribute set: no conversion or sorting per call.
+ * Adds `value` (negative to subtract) to the up-down counter, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -666,7 +669,8 @@ otelrs_status otelrs_up_down_counter_f64_add(const otelrs_up_down_counter_f64 *i
                                              size_t n_attrs);
 
 /**
- * Adds `value` (finite; negative to subtract) to the up-down counter, with a prepared attribute set: no conversion or sorting per call.
+ * Adds `value` (finite; negative to subtract) to the up-down counter, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -745,7 +749,8 @@ otelrs_status otelrs_histogram_u64_record(const otelrs_histogram_u64 *inst,
                                           size_t n_attrs);
 
 /**
- * Records `value` into the histogram, with a prepared attribute set: no conversion or sorting per call.
+ * Records `value` into the histogram, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -824,7 +829,8 @@ otelrs_status otelrs_histogram_f64_record(const otelrs_histogram_f64 *inst,
                                           size_t n_attrs);
 
 /**
- * Records `value` (finite, not negative) into the histogram, with a prepared attribute set: no conversion or sorting per call.
+ * Records `value` (finite, not negative) into the histogram, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -899,7 +905,8 @@ otelrs_status otelrs_gauge_u64_record(const otelrs_gauge_u64 *inst,
                                       size_t n_attrs);
 
 /**
- * Sets the gauge to `value`, with a prepared attribute set: no conversion or sorting per call.
+ * Sets the gauge to `value`, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -973,7 +980,8 @@ otelrs_status otelrs_gauge_i64_record(const otelrs_gauge_i64 *inst,
                                       size_t n_attrs);
 
 /**
- * Sets the gauge to `value`, with a prepared attribute set: no conversion or sorting per call.
+ * Sets the gauge to `value`, with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.
@@ -1047,7 +1055,8 @@ otelrs_status otelrs_gauge_f64_record(const otelrs_gauge_f64 *inst,
                                       size_t n_attrs);
 
 /**
- * Sets the gauge to `value` (finite), with a prepared attribute set: no conversion or sorting per call.
+ * Sets the gauge to `value` (finite), with a prepared attribute set: no conversion, sorting or allocation per call
+ * (after the first, the series is found by the set's identity).
  *
  * # Safety
  * `inst` and `set` are live.

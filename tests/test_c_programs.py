@@ -84,7 +84,7 @@ def test_console_exporter_prints_readable_lines(c_program, service_name):
     assert f'service.name="{service_name}"' in out
     assert '[e2e@1.2.3] e2e.counter_u64 ({request}) "Requests served" sum monotonic cumulative' in out
     assert '    {ok=true, route="/a"} 28' in out
-    assert "    {} count=4 sum=556 min=1 max=500 (-inf,10]=2 (10,100]=1 (100,inf]=1" in out
+    assert "    {} count=4 sum=556 min=1 max=500 (-inf,10]=2 (10,100]=1 (100,+inf)=1" in out
     assert '{bool=true, bools=[true,false], double=2.5, doubles=[0.5,1.5], int=-42, ints=[1,-2,3], str="text", strs=["x","y"]} 1' in out
 
 

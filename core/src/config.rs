@@ -116,11 +116,6 @@ impl Config {
         Ok(())
     }
 
-    /// The value set from code for `key`, if any.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str)
-    }
-
     /// The value in force for `key`: from code, else from the environment (an empty
     /// environment value counts as unset, as the spec says), else `None`.
     fn lookup(&self, key: &'static str) -> Option<(String, &'static str)> {

@@ -359,11 +359,6 @@ impl Meter {
     ) -> Result<ObservableInstrument> {
         self.sdk.observable(&self.scope, desc, callback)
     }
-
-    /// The scope name.
-    pub fn name(&self) -> &str {
-        self.scope.name()
-    }
 }
 
 #[cfg(test)]

@@ -94,11 +94,14 @@ fn data_text<T: Display + Copy>(out: &mut String, head: &str, data: &MetricData<
                 let bounds: Vec<f64> = p.bounds().collect();
                 let mut lower = f64::NEG_INFINITY;
                 for (i, count) in p.bucket_counts().enumerate() {
-                    let upper = bounds.get(i).copied().unwrap_or(f64::INFINITY);
+                    let upper = bounds.get(i).copied();
                     if count > 0 {
-                        let _ = write!(line, " ({lower},{upper}]={count}");
+                        let _ = match upper {
+                            Some(upper) => write!(line, " ({lower},{upper}]={count}"),
+                            None => write!(line, " ({lower},+inf)={count}"),
+                        };
                     }
-                    lower = upper;
+                    lower = upper.unwrap_or(f64::INFINITY);
                 }
                 let _ = writeln!(out, "{line}");
             }
