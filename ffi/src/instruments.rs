@@ -13,6 +13,26 @@ use otelrs_core::Error;
 use std::cell::RefCell;
 use std::ffi::c_char;
 
+/// The definition of an instrument from the C strings given to its `_new` function.
+///
+/// # Safety
+/// `name` is NUL-terminated; `unit` and `description` are NULL or NUL-terminated.
+pub(crate) unsafe fn describe(
+    kind: InstrumentKind,
+    number: NumberKind,
+    name: *const c_char,
+    unit: *const c_char,
+    description: *const c_char,
+) -> Result<InstrumentDesc, Error> {
+    // SAFETY (whole body): the caller's contract.
+    unsafe {
+        let mut desc = InstrumentDesc::new(kind, number, boundary::text(name, "name")?);
+        desc.unit = boundary::text_or_empty(unit, "unit")?.to_owned();
+        desc.description = boundary::text_or_empty(description, "description")?.to_owned();
+        Ok(desc)
+    }
+}
+
 /// Creates the instrument `kind`/`number` named `name` in `meter` and writes it to `out`.
 ///
 /// # Safety
@@ -31,11 +51,8 @@ unsafe fn create<O: Opaque<Inner = Instrument>>(
     boundary::check_out(out)?;
     // SAFETY: the caller's contract.
     let meter = unsafe { boundary::borrow(meter)? };
-    let mut desc = InstrumentDesc::new(kind, number, unsafe { boundary::text(name, "name")? });
     // SAFETY: the caller's contract.
-    desc.unit = unsafe { boundary::text_or_empty(unit, "unit")? }.to_owned();
-    // SAFETY: the caller's contract.
-    desc.description = unsafe { boundary::text_or_empty(description, "description")? }.to_owned();
+    let mut desc = unsafe { describe(kind, number, name, unit, description)? };
     if let Some((p, n)) = boundaries.filter(|(p, _)| !p.is_null()) {
         // SAFETY: the caller's contract.
         desc.boundaries = Some(unsafe { boundary::slice(p, n, "boundaries")? }.to_vec());

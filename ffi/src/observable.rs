@@ -3,11 +3,10 @@
 
 use crate::attributes::{self, otelrs_attribute};
 use crate::boundary::{self, ffi_status, ffi_void, opaque};
+use crate::instruments;
 use crate::sdk::otelrs_meter;
 use crate::status::otelrs_status;
-use otelrs_core::metrics::{
-    InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument, Observer,
-};
+use otelrs_core::metrics::{InstrumentKind, Number, NumberKind, ObservableInstrument, Observer};
 use otelrs_core::Error;
 use std::ffi::{c_char, c_void};
 
@@ -66,11 +65,8 @@ unsafe fn create(
     // SAFETY: the caller's contract.
     let meter = unsafe { boundary::borrow(meter)? };
     // SAFETY: the caller's contract.
-    let mut desc = InstrumentDesc::new(kind, number, unsafe { boundary::text(name, "name")? });
     // SAFETY: the caller's contract.
-    desc.unit = unsafe { boundary::text_or_empty(unit, "unit")? }.to_owned();
-    // SAFETY: the caller's contract.
-    desc.description = unsafe { boundary::text_or_empty(description, "description")? }.to_owned();
+    let desc = unsafe { instruments::describe(kind, number, name, unit, description)? };
     let user_data = UserData(user_data);
     let instrument = meter.observable(
         desc,
