@@ -129,6 +129,37 @@ typedef enum {
 } otelrs_value_type;
 
 /**
+ * The spec's severity numbers. Functions take them as `uint32_t`; any value outside 1 to 24
+ * is refused with OTELRS_ERR_INVALID_ARGUMENT.
+ */
+typedef enum {
+  OTELRS_SEVERITY_TRACE = 1,
+  OTELRS_SEVERITY_TRACE2 = 2,
+  OTELRS_SEVERITY_TRACE3 = 3,
+  OTELRS_SEVERITY_TRACE4 = 4,
+  OTELRS_SEVERITY_DEBUG = 5,
+  OTELRS_SEVERITY_DEBUG2 = 6,
+  OTELRS_SEVERITY_DEBUG3 = 7,
+  OTELRS_SEVERITY_DEBUG4 = 8,
+  OTELRS_SEVERITY_INFO = 9,
+  OTELRS_SEVERITY_INFO2 = 10,
+  OTELRS_SEVERITY_INFO3 = 11,
+  OTELRS_SEVERITY_INFO4 = 12,
+  OTELRS_SEVERITY_WARN = 13,
+  OTELRS_SEVERITY_WARN2 = 14,
+  OTELRS_SEVERITY_WARN3 = 15,
+  OTELRS_SEVERITY_WARN4 = 16,
+  OTELRS_SEVERITY_ERROR = 17,
+  OTELRS_SEVERITY_ERROR2 = 18,
+  OTELRS_SEVERITY_ERROR3 = 19,
+  OTELRS_SEVERITY_ERROR4 = 20,
+  OTELRS_SEVERITY_FATAL = 21,
+  OTELRS_SEVERITY_FATAL2 = 22,
+  OTELRS_SEVERITY_FATAL3 = 23,
+  OTELRS_SEVERITY_FATAL4 = 24,
+} otelrs_severity;
+
+/**
  * A prepared attribute set: converted, checked and sorted once, then reused by any
  * number of recordings (`*_add_set`, `*_record_set`) and bindings (`*_bind`) from any
  * thread. Free with `otelrs_attributes_free`.
@@ -247,6 +278,13 @@ typedef struct otelrs_histogram_f64 otelrs_histogram_f64;
 typedef struct otelrs_histogram_u64 otelrs_histogram_u64;
 
 /**
+ * A logger: emits records in one instrumentation scope. Thread-safe; valid until
+ * `otelrs_logger_free`, even after the SDK shut down (emitting then returns
+ * OTELRS_ERR_SHUTDOWN).
+ */
+typedef struct otelrs_logger otelrs_logger;
+
+/**
  * A meter: the instrumentation scope instruments are created in. Thread-safe; it may be
  * freed while instruments made from it live on.
  */
@@ -341,6 +379,59 @@ typedef struct {
    */
   otelrs_value value;
 } otelrs_attribute;
+
+/**
+ * A span's identity, as a W3C traceparent carries it. All-zero ids mean "no context".
+ */
+typedef struct {
+  /**
+   * The trace id.
+   */
+  uint8_t trace_id[16];
+  /**
+   * The span id.
+   */
+  uint8_t span_id[8];
+  /**
+   * The trace flags (bit 0: sampled).
+   */
+  uint8_t flags;
+} otelrs_trace_context;
+
+/**
+ * A log record with every optional part; for `otelrs_log_emit`.
+ */
+typedef struct {
+  /**
+   * The severity number, 1 to 24 (one of `otelrs_severity`).
+   */
+  uint32_t severity;
+  /**
+   * The body: a NUL-terminated UTF-8 string, not NULL.
+   */
+  const char *body;
+  /**
+   * Attributes (NULL when `n_attrs` is 0).
+   */
+  const otelrs_attribute *attrs;
+  /**
+   * How many attributes.
+   */
+  size_t n_attrs;
+  /**
+   * An event name, or NULL.
+   */
+  const char *event_name;
+  /**
+   * When the event happened, in nanoseconds since the Unix epoch; 0 for unknown (the
+   * observed time is always set).
+   */
+  uint64_t timestamp_unix_nano;
+  /**
+   * The trace context to correlate with, or NULL for the calling thread's current one.
+   */
+  const otelrs_trace_context *trace_context;
+} otelrs_log_record;
 
 /**
  * The callback of an observable instrument: called on an otelrs thread at each collection
@@ -1100,6 +1191,93 @@ void otelrs_gauge_f64_free(otelrs_gauge_f64 *inst);
  * `bound` is NULL or live, and no other thread uses it during or after the call.
  */
 void otelrs_bound_gauge_f64_free(otelrs_bound_gauge_f64 *bound);
+
+/**
+ * Creates a logger for the instrumentation scope `scope` (non-empty) and `version` (NULL or
+ * empty for none). Both strings are copied. On success `*out` owns the logger until
+ * `otelrs_logger_free`.
+ *
+ * # Safety
+ * `sdk` is live; `scope` and `version` are NULL or NUL-terminated; `out` is writable.
+ */
+otelrs_status otelrs_logger_new(const otelrs_sdk *sdk,
+                                const char *scope,
+                                const char *version,
+                                otelrs_logger **out);
+
+/**
+ * Whether a record of `severity` would be kept (the SDK is running, a log exporter is
+ * configured, and the severity passes OTELRS_LOGS_MIN_SEVERITY): a cheap check before
+ * building an expensive record. False for NULL or a severity outside 1 to 24.
+ *
+ * # Safety
+ * `logger` is NULL or live.
+ */
+bool otelrs_logger_enabled(const otelrs_logger *logger, uint32_t severity);
+
+/**
+ * Emits a record of `severity` (1 to 24) with `body` and the `n_attrs` attributes at `attrs`,
+ * correlated with the calling thread's current trace context. Everything is copied; the
+ * call never blocks (with the queue full the record is dropped and counted, see
+ * `otelrs_sdk_logs_dropped`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.
+ *
+ * # Safety
+ * `logger` is live; `body` is NUL-terminated; `attrs` points to `n_attrs` attributes.
+ */
+otelrs_status otelrs_log(const otelrs_logger *logger,
+                         uint32_t severity,
+                         const char *body,
+                         const otelrs_attribute *attrs,
+                         size_t n_attrs);
+
+/**
+ * Emits `record`: `otelrs_log` with an event name, an explicit timestamp or an explicit
+ * trace context. Everything is copied.
+ *
+ * # Safety
+ * `logger` is live; `record` points to a record following its fields' contracts.
+ */
+otelrs_status otelrs_log_emit(const otelrs_logger *logger, const otelrs_log_record *record);
+
+/**
+ * Frees a logger; NULL is a no-op. Records it emitted are still exported.
+ *
+ * # Safety
+ * `logger` is NULL or live, and no other thread uses it during or after the call.
+ */
+void otelrs_logger_free(otelrs_logger *logger);
+
+/**
+ * Writes to `*out` the number of log records dropped so far because the export queue
+ * (OTEL_BLRP_MAX_QUEUE_SIZE) was full.
+ *
+ * # Safety
+ * `sdk` is live; `out` is writable.
+ */
+otelrs_status otelrs_sdk_logs_dropped(const otelrs_sdk *sdk, uint64_t *out);
+
+/**
+ * Parses a W3C traceparent header value (`00-<trace id>-<span id>-<flags>`, lower-case hex)
+ * into `*out`. An invalid value is OTELRS_ERR_INVALID_ARGUMENT with a message saying what is
+ * wrong; `*out` is then left alone.
+ *
+ * # Safety
+ * `traceparent` is NUL-terminated; `out` is writable.
+ */
+otelrs_status otelrs_trace_context_parse(const char *traceparent, otelrs_trace_context *out);
+
+/**
+ * Makes `ctx` the calling thread's current trace context (NULL clears it), which records
+ * emitted on this thread then carry. When `previous` is not NULL the context it replaces is
+ * written there (all zero if there was none), so that a scope can restore it:
+ * `otelrs_trace_context_set_current(&request_ctx, &saved); ...;
+ * otelrs_trace_context_set_current(&saved, NULL);`.
+ *
+ * # Safety
+ * `ctx` is NULL or readable; `previous` is NULL or writable.
+ */
+otelrs_status otelrs_trace_context_set_current(const otelrs_trace_context *ctx,
+                                               otelrs_trace_context *previous);
 
 /**
  * Creates an observable counter of unsigned integers (report totals, not increments) named `name` (the spec's syntax) with `unit` and

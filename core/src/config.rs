@@ -34,6 +34,10 @@ pub enum ValueKind {
     ReadableFile,
     /// A path to a file otelrs writes.
     OutputFile,
+    /// A whole number, at least 1.
+    Count,
+    /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
+    Severity,
 }
 
 /// One known setting: its key, spec default, how it is read, and what it does.
@@ -85,6 +89,22 @@ settings_table! {
     "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the memory reader behind `otelrs_sdk_collect_json` (delta: each call returns what came since the last).";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
+    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, or `none`.";
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "", Url, "Full URL for logs; used as it is.";
+    "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "", Protocol, "Protocol for logs.";
+    "OTEL_EXPORTER_OTLP_LOGS_HEADERS", "", KeyValues, "Request headers for logs.";
+    "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "", Millis, "Request timeout for logs.";
+    "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "", Compression, "Compression for logs.";
+    "OTEL_EXPORTER_OTLP_LOGS_INSECURE", "", Bool, "The same as OTEL_EXPORTER_OTLP_INSECURE, for logs.";
+    "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "", ReadableFile, "The same as OTEL_EXPORTER_OTLP_CERTIFICATE, for logs.";
+    "OTEL_BLRP_SCHEDULE_DELAY", "1000", Millis, "Milliseconds between two exports of queued log records.";
+    "OTEL_BLRP_EXPORT_TIMEOUT", "30000", Millis, "Milliseconds one export of log records may take.";
+    "OTEL_BLRP_MAX_QUEUE_SIZE", "2048", Count, "Log records queued at most; beyond it, records are dropped and counted.";
+    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", Count, "Log records per export at most (not more than the queue size).";
+    "OTELRS_LOGS_MIN_SEVERITY", "trace", Severity, "Records below this severity (a name such as `info`, or a number 1 to 24) are dropped before they are built.";
+    "OTELRS_EXPORTER_FILE_LOGS_PATH", "otelrs-logs.jsonl", OutputFile, "JSON-lines file of the file log exporter: one OTLP-JSON `ExportLogsServiceRequest` per line.";
+    "OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES", "10485760", Count, "Size at which the log file is rotated (`path` becomes `path.1`, `path.1` becomes `path.2`, ...).";
+    "OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "5", Count, "Rotated log files kept besides the current one; the oldest is removed.";
 }
 
 /// Settings set from code, checked as they are set. Keys are the names in [`SETTINGS`].
@@ -118,7 +138,7 @@ impl Config {
 
     /// The value in force for `key`: from code, else from the environment (an empty
     /// environment value counts as unset, as the spec says), else `None`.
-    fn lookup(&self, key: &'static str) -> Option<(String, &'static str)> {
+    fn lookup(&self, key: &str) -> Option<(String, &'static str)> {
         if let Some(v) = self.values.get(key) {
             return Some((v.clone(), ""));
         }
@@ -151,6 +171,8 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::ReadableFile => std::fs::File::open(v)
             .map(drop)
             .map_err(|e| format!("cannot read the file: {e}")),
+        ValueKind::Count => parse_count(v).map(drop),
+        ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
     }
@@ -169,6 +191,33 @@ fn parse_millis(v: &str) -> std::result::Result<Duration, String> {
     v.parse::<u64>()
         .map(Duration::from_millis)
         .map_err(|_| "expected a whole number of milliseconds".to_owned())
+}
+
+fn parse_count(v: &str) -> std::result::Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number, at least 1".to_owned()),
+    }
+}
+
+/// A severity number, 1 to 24, from its number or the name of its range.
+pub(crate) fn parse_severity(v: &str) -> std::result::Result<u8, String> {
+    if let Ok(n) = v.parse::<u8>() {
+        return if (1..=24).contains(&n) {
+            Ok(n)
+        } else {
+            Err("a severity number is from 1 to 24".to_owned())
+        };
+    }
+    match v.to_ascii_lowercase().as_str() {
+        "trace" => Ok(1),
+        "debug" => Ok(5),
+        "info" => Ok(9),
+        "warn" | "warning" => Ok(13),
+        "error" => Ok(17),
+        "fatal" => Ok(21),
+        _ => Err("expected trace, debug, info, warn, error, fatal or 1 to 24".to_owned()),
+    }
 }
 
 /// Decodes `%XX` escapes, as W3C baggage (the format of OTEL_RESOURCE_ATTRIBUTES) encodes values.
@@ -207,16 +256,17 @@ fn parse_key_values(v: &str) -> std::result::Result<Vec<(String, String)>, Strin
     Ok(out)
 }
 
-/// A metrics exporter named in OTEL_METRICS_EXPORTER.
+/// An exporter named in OTEL_METRICS_EXPORTER or OTEL_LOGS_EXPORTER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MetricsExporter {
+pub(crate) enum Exporter {
     Otlp,
     Console,
     File,
+    /// Metrics only: the reader behind `collect_json`.
     Memory,
 }
 
-fn parse_exporters(v: &str) -> std::result::Result<Vec<MetricsExporter>, String> {
+fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
     let names: Vec<String> = v
         .split(',')
         .map(|s| s.trim().to_ascii_lowercase())
@@ -231,10 +281,10 @@ fn parse_exporters(v: &str) -> std::result::Result<Vec<MetricsExporter>, String>
     let mut out = Vec::new();
     for name in &names {
         let e = match name.as_str() {
-            "otlp" => MetricsExporter::Otlp,
-            "console" => MetricsExporter::Console,
-            "file" => MetricsExporter::File,
-            "memory" => MetricsExporter::Memory,
+            "otlp" => Exporter::Otlp,
+            "console" => Exporter::Console,
+            "file" => Exporter::File,
+            "memory" => Exporter::Memory,
             other => {
                 return Err(format!(
                     "unknown exporter {other:?} (known: otlp, console, file, memory, none)"
@@ -298,7 +348,7 @@ fn parse_url(v: &str) -> std::result::Result<String, String> {
     Ok(v.to_owned())
 }
 
-/// Settings of the OTLP metrics exporter, after the signal-specific keys were applied.
+/// Settings of one signal's OTLP exporter, after the signal-specific keys were applied.
 #[derive(Debug, Clone)]
 pub(crate) struct OtlpSettings {
     pub endpoint: String,
@@ -307,7 +357,21 @@ pub(crate) struct OtlpSettings {
     pub timeout: Duration,
     pub gzip: bool,
     pub certificate: Option<PathBuf>,
-    pub temporality: Temporality,
+}
+
+/// Settings of the log pipeline.
+#[derive(Debug, Clone)]
+pub(crate) struct LogSettings {
+    pub exporters: Vec<Exporter>,
+    pub otlp: OtlpSettings,
+    pub schedule_delay: Duration,
+    pub export_timeout: Duration,
+    pub max_queue: usize,
+    pub max_batch: usize,
+    pub min_severity: u8,
+    pub file_path: PathBuf,
+    pub file_max_bytes: u64,
+    pub file_max_files: usize,
 }
 
 /// Every setting resolved and typed: what the SDK is built from.
@@ -317,14 +381,16 @@ pub(crate) struct Settings {
     pub service_name: Option<String>,
     pub resource_attributes: Vec<(String, String)>,
     pub language: String,
-    pub metrics_exporters: Vec<MetricsExporter>,
+    pub metrics_exporters: Vec<Exporter>,
     pub export_interval: Duration,
     pub export_timeout: Duration,
     pub otlp: OtlpSettings,
+    pub otlp_temporality: Temporality,
     pub console_temporality: Temporality,
     pub file_temporality: Temporality,
     pub memory_temporality: Temporality,
     pub file_path: PathBuf,
+    pub logs: LogSettings,
 }
 
 struct Resolver<'a> {
@@ -332,11 +398,11 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    /// The value in force for `key`, checked, or the default.
-    fn raw(&self, key: &'static str) -> Result<Option<String>> {
+    /// The value in force for `key`, checked, or `None`.
+    fn raw(&self, key: &str) -> Result<Option<String>> {
         let doc = find(key)
             .ok_or_else(|| Error::internal(format!("setting {key} is not in the table")))?;
-        match self.config.lookup(key) {
+        match self.config.lookup(doc.key) {
             Some((v, origin)) => {
                 check_value(doc, &v, origin)?;
                 Ok(Some(v.trim().to_owned()))
@@ -345,9 +411,10 @@ impl Resolver<'_> {
         }
     }
 
+    /// The value in force for `key` parsed, or `default` parsed.
     fn get<T>(
         &self,
-        key: &'static str,
+        key: &str,
         default: &str,
         parse: fn(&str) -> std::result::Result<T, String>,
     ) -> Result<T> {
@@ -355,11 +422,96 @@ impl Resolver<'_> {
         parse(&v).map_err(|why| Error::config(format!("invalid value {v:?} for {key}: {why}")))
     }
 
-    /// The signal-specific key if set, else the generic one.
-    fn signal(&self, specific: &'static str, generic: &'static str) -> Result<Option<String>> {
-        Ok(match self.raw(specific)? {
-            Some(v) => Some(v),
-            None => self.raw(generic)?,
+    /// `OTEL_EXPORTER_OTLP_<SIGNAL>_<what>` if set, else `OTEL_EXPORTER_OTLP_<what>`, parsed.
+    fn signal<T>(
+        &self,
+        signal: &str,
+        what: &str,
+        default: T,
+        parse: fn(&str) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let specific = format!("OTEL_EXPORTER_OTLP_{signal}_{what}");
+        let generic = format!("OTEL_EXPORTER_OTLP_{what}");
+        match self
+            .raw(&specific)?
+            .map(|v| (specific, v))
+            .or(self.raw(&generic)?.map(|v| (generic, v)))
+        {
+            Some((key, v)) => parse(&v)
+                .map_err(|why| Error::config(format!("invalid value {v:?} for {key}: {why}"))),
+            None => Ok(default),
+        }
+    }
+
+    /// The OTLP settings of `signal` (`METRICS` or `LOGS`).
+    fn otlp(&self, signal: &str) -> Result<OtlpSettings> {
+        let protocol = self.signal(signal, "PROTOCOL", Protocol::HttpProtobuf, parse_protocol)?;
+        let insecure = self.signal(signal, "INSECURE", false, parse_bool)?;
+        let endpoint = match self.raw(&format!("OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"))? {
+            Some(specific) => with_scheme(&specific, insecure),
+            None => {
+                let base =
+                    self.raw("OTEL_EXPORTER_OTLP_ENDPOINT")?
+                        .unwrap_or_else(|| match protocol {
+                            Protocol::Grpc => "http://localhost:4317".to_owned(),
+                            _ => "http://localhost:4318".to_owned(),
+                        });
+                let base = with_scheme(&base, insecure);
+                match protocol {
+                    Protocol::Grpc => base,
+                    _ => format!(
+                        "{}/v1/{}",
+                        base.trim_end_matches('/'),
+                        signal.to_ascii_lowercase()
+                    ),
+                }
+            }
+        };
+        Ok(OtlpSettings {
+            endpoint,
+            protocol,
+            headers: self.signal(signal, "HEADERS", Vec::new(), parse_key_values)?,
+            timeout: self.signal(
+                signal,
+                "TIMEOUT",
+                Duration::from_millis(10_000),
+                parse_millis,
+            )?,
+            gzip: self.signal(signal, "COMPRESSION", false, parse_compression)?,
+            certificate: self
+                .signal(signal, "CERTIFICATE", None, |v| Ok(Some(PathBuf::from(v))))?,
+        })
+    }
+
+    fn logs(&self) -> Result<LogSettings> {
+        let exporters = self.get("OTEL_LOGS_EXPORTER", "otlp", parse_exporters)?;
+        if exporters.contains(&Exporter::Memory) {
+            return Err(Error::config(
+                "invalid value \"memory\" for OTEL_LOGS_EXPORTER: known: otlp, console, file, none",
+            ));
+        }
+        let max_queue = self.get("OTEL_BLRP_MAX_QUEUE_SIZE", "2048", parse_count)?;
+        Ok(LogSettings {
+            exporters,
+            otlp: self.otlp("LOGS")?,
+            schedule_delay: self.get("OTEL_BLRP_SCHEDULE_DELAY", "1000", parse_millis)?,
+            export_timeout: self.get("OTEL_BLRP_EXPORT_TIMEOUT", "30000", parse_millis)?,
+            max_queue,
+            max_batch: self
+                .get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", parse_count)?
+                .min(max_queue),
+            min_severity: self.get("OTELRS_LOGS_MIN_SEVERITY", "trace", parse_severity)?,
+            file_path: PathBuf::from(self.get(
+                "OTELRS_EXPORTER_FILE_LOGS_PATH",
+                "otelrs-logs.jsonl",
+                |v| Ok(v.to_owned()),
+            )?),
+            file_max_bytes: self.get(
+                "OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES",
+                "10485760",
+                parse_count,
+            )? as u64,
+            file_max_files: self.get("OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "5", parse_count)?,
         })
     }
 }
@@ -368,112 +520,36 @@ impl Settings {
     /// Resolves every setting: code over environment over default.
     pub(crate) fn resolve(config: &Config) -> Result<Settings> {
         let r = Resolver { config };
-        let protocol = match r.signal(
-            "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-        )? {
-            Some(p) => parse_protocol(&p).map_err(Error::config)?,
-            None => Protocol::HttpProtobuf,
-        };
-        let insecure = match r.signal(
-            "OTEL_EXPORTER_OTLP_METRICS_INSECURE",
-            "OTEL_EXPORTER_OTLP_INSECURE",
-        )? {
-            Some(v) => parse_bool(&v).map_err(Error::config)?,
-            None => false,
-        };
-        let endpoint = match (
-            r.raw("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")?,
-            r.raw("OTEL_EXPORTER_OTLP_ENDPOINT")?,
-        ) {
-            (Some(specific), _) => with_scheme(&specific, insecure),
-            (None, generic) => {
-                let base = generic.unwrap_or_else(|| match protocol {
-                    Protocol::Grpc => "http://localhost:4317".to_owned(),
-                    _ => "http://localhost:4318".to_owned(),
-                });
-                let base = with_scheme(&base, insecure);
-                match protocol {
-                    Protocol::Grpc => base,
-                    _ => format!("{}/v1/metrics", base.trim_end_matches('/')),
-                }
-            }
-        };
-        let headers = match r.signal(
-            "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-            "OTEL_EXPORTER_OTLP_HEADERS",
-        )? {
-            Some(h) => parse_key_values(&h).map_err(Error::config)?,
-            None => Vec::new(),
-        };
-        let timeout = match r.signal(
-            "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
-            "OTEL_EXPORTER_OTLP_TIMEOUT",
-        )? {
-            Some(t) => parse_millis(&t).map_err(Error::config)?,
-            None => Duration::from_millis(10_000),
-        };
-        let gzip = match r.signal(
-            "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
-            "OTEL_EXPORTER_OTLP_COMPRESSION",
-        )? {
-            Some(c) => parse_compression(&c).map_err(Error::config)?,
-            None => false,
-        };
-        let certificate = r
-            .signal(
-                "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
-                "OTEL_EXPORTER_OTLP_CERTIFICATE",
-            )?
-            .map(PathBuf::from);
         let export_interval = r.get("OTEL_METRIC_EXPORT_INTERVAL", "60000", parse_millis)?;
         if export_interval.is_zero() {
             return Err(Error::config(
                 "invalid value \"0\" for OTEL_METRIC_EXPORT_INTERVAL: must be at least 1 ms",
             ));
         }
-        let language = r.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?;
+        let temporality = |key: &str| r.get(key, "cumulative", parse_temporality);
         Ok(Settings {
             disabled: r.get("OTEL_SDK_DISABLED", "false", parse_bool)?,
             service_name: r.raw("OTEL_SERVICE_NAME")?,
             resource_attributes: r.get("OTEL_RESOURCE_ATTRIBUTES", "", parse_key_values)?,
-            language,
+            language: r.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?,
             metrics_exporters: r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)?,
             export_interval,
             export_timeout: r.get("OTEL_METRIC_EXPORT_TIMEOUT", "30000", parse_millis)?,
-            otlp: OtlpSettings {
-                endpoint,
-                protocol,
-                headers,
-                timeout,
-                gzip,
-                certificate,
-                temporality: r.get(
-                    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
-                    "cumulative",
-                    parse_temporality,
-                )?,
-            },
-            console_temporality: r.get(
+            otlp: r.otlp("METRICS")?,
+            otlp_temporality: temporality("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE")?,
+            console_temporality: temporality(
                 "OTELRS_EXPORTER_CONSOLE_METRICS_TEMPORALITY_PREFERENCE",
-                "cumulative",
-                parse_temporality,
             )?,
-            file_temporality: r.get(
-                "OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE",
-                "cumulative",
-                parse_temporality,
-            )?,
-            memory_temporality: r.get(
+            file_temporality: temporality("OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE")?,
+            memory_temporality: temporality(
                 "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE",
-                "cumulative",
-                parse_temporality,
             )?,
             file_path: PathBuf::from(r.get(
                 "OTELRS_EXPORTER_FILE_METRICS_PATH",
                 "otelrs-metrics.jsonl",
                 |v| Ok(v.to_owned()),
             )?),
+            logs: r.logs()?,
         })
     }
 }
@@ -529,10 +605,7 @@ mod tests {
         assert_eq!(s.otlp.endpoint, "http://collector:4318/v1/metrics");
         assert_eq!(s.otlp.headers[1], ("b".to_owned(), "x y".to_owned()));
         assert_eq!(s.otlp.timeout, Duration::from_millis(250));
-        assert_eq!(
-            s.metrics_exporters,
-            vec![MetricsExporter::Console, MetricsExporter::Otlp]
-        );
+        assert_eq!(s.metrics_exporters, vec![Exporter::Console, Exporter::Otlp]);
         c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc").unwrap();
         c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")
             .unwrap();

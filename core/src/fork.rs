@@ -50,7 +50,7 @@ extern "C" fn prepare() {
 
 extern "C" fn parent() {
     for sdk in live_sdks() {
-        sdk.unlock_after_fork();
+        sdk.unlock_in_parent();
     }
     // SAFETY: `prepare` locked LIVE in this thread and forgot the guard.
     unsafe { LIVE.force_unlock() };
@@ -61,7 +61,7 @@ extern "C" fn child() {
         // SAFETY: this runs in the child right after fork(), where the calling thread is the
         // only thread, and `prepare` holds this SDK's state lock.
         unsafe { sdk.rebuild_in_child() };
-        sdk.unlock_after_fork();
+        sdk.unlock_state();
     }
     // SAFETY: `prepare` locked LIVE in the thread that forked, which is this one.
     unsafe { LIVE.force_unlock() };

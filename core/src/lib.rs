@@ -3,15 +3,20 @@
 
 mod attributes;
 mod config;
+pub mod context;
 mod error;
 mod fork;
+pub mod logs;
 pub mod metrics;
+mod otlp;
 mod resource;
 mod sdk;
 
 pub use attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};
 pub use config::{Config, SettingDoc, ValueKind, SETTINGS};
+pub use context::TraceContext;
 pub use error::{Error, ErrorKind, Result};
+pub use logs::{LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
 pub use resource::VERSION;
 pub use sdk::{Meter, Sdk, DROP_SHUTDOWN_TIMEOUT};

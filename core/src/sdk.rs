@@ -6,6 +6,7 @@ use crate::config::{Config, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fork;
 use crate::fork::ForkCell;
+use crate::logs::{LogPipeline, Logger};
 use crate::metrics::instrument::{
     BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
 };
@@ -19,7 +20,7 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long dropping an SDK that was not shut down may spend exporting what it holds.
 pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
@@ -43,11 +44,13 @@ fn remember<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
     list.push(Arc::downgrade(item));
 }
 
-/// What the SDK, its meters and its instruments share.
+/// What the SDK, its meters, loggers and instruments share.
 pub(crate) struct SdkShared {
     settings: Settings,
     shut_down: AtomicBool,
     state: Mutex<State>,
+    /// Read without a lock by every emit; replaced only in a forked child.
+    logs: ForkCell<Option<Arc<LogPipeline>>>,
 }
 
 impl SdkShared {
@@ -174,11 +177,27 @@ impl SdkShared {
         Ok(BoundInstrument(cell))
     }
 
-    pub(crate) fn lock_for_fork(&self) {
-        std::mem::forget(self.state.lock());
+    /// The log pipeline, if logs are exported.
+    #[inline]
+    pub(crate) fn logs(&self) -> Option<&Arc<LogPipeline>> {
+        self.logs.get().as_ref()
     }
 
-    pub(crate) fn unlock_after_fork(&self) {
+    pub(crate) fn lock_for_fork(&self) {
+        std::mem::forget(self.state.lock());
+        if let Some(logs) = self.logs() {
+            logs.lock_for_fork();
+        }
+    }
+
+    pub(crate) fn unlock_in_parent(&self) {
+        if let Some(logs) = self.logs() {
+            logs.unlock_after_fork();
+        }
+        self.unlock_state();
+    }
+
+    pub(crate) fn unlock_state(&self) {
         // SAFETY: `lock_for_fork` locked the state in this thread (the one that forked) and
         // forgot the guard.
         unsafe { self.state.force_unlock() }
@@ -192,10 +211,20 @@ impl SdkShared {
     pub(crate) unsafe fn rebuild_in_child(&self) {
         // SAFETY: the lock is held (taken before fork) and no other thread exists.
         let state = unsafe { &mut *self.state.data_ptr() };
+        if let Some(logs) = self.logs() {
+            // The parent's queue and the records in it stay behind: the child starts empty.
+            logs.unlock_after_fork();
+        }
         if state.pipeline.is_none() {
             return;
         }
-        let pipeline = match Pipeline::build(&self.settings, resource::build(&self.settings)) {
+        let resource = resource::build(&self.settings);
+        match LogPipeline::start(&self.settings.logs, &resource) {
+            // SAFETY: single-threaded child; no reference from `logs()` is alive here.
+            Ok(logs) => fork::bury(unsafe { self.logs.replace_in_child(logs) }),
+            Err(e) => eprintln!("otelrs: cannot rebuild the log pipeline after fork: {e}"),
+        }
+        let pipeline = match Pipeline::build(&self.settings, resource) {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("otelrs: cannot rebuild the metrics pipeline after fork: {e}");
@@ -235,10 +264,12 @@ impl Sdk {
     /// Starts an SDK from `config` over the environment.
     pub fn new(config: &Config) -> Result<Sdk> {
         let settings = Settings::resolve(config)?;
-        let pipeline = if settings.disabled {
-            None
+        let (pipeline, logs) = if settings.disabled {
+            (None, None)
         } else {
-            Some(Pipeline::build(&settings, resource::build(&settings))?)
+            let resource = resource::build(&settings);
+            let logs = LogPipeline::start(&settings.logs, &resource)?;
+            (Some(Pipeline::build(&settings, resource)?), logs)
         };
         let shared = Arc::new(SdkShared {
             settings,
@@ -247,6 +278,7 @@ impl Sdk {
                 pipeline,
                 ..State::default()
             }),
+            logs: ForkCell::new(logs),
         });
         fork::track(Arc::downgrade(&shared));
         Ok(Sdk { shared })
@@ -257,28 +289,49 @@ impl Sdk {
         self.shared.settings.disabled
     }
 
-    /// A meter for the instrumentation scope `name` (and `version`).
-    pub fn meter(&self, name: &str, version: Option<&str>) -> Result<Meter> {
+    fn scope(&self, name: &str, version: Option<&str>) -> Result<InstrumentationScope> {
         self.shared.check_open()?;
         if name.is_empty() {
-            return Err(Error::invalid("a meter needs a non-empty scope name"));
+            return Err(Error::invalid(
+                "a meter or logger needs a non-empty scope name",
+            ));
         }
         let mut scope = InstrumentationScope::builder(name.to_owned());
         if let Some(v) = version.filter(|v| !v.is_empty()) {
             scope = scope.with_version(v.to_owned());
         }
+        Ok(scope.build())
+    }
+
+    /// A meter for the instrumentation scope `name` (and `version`).
+    pub fn meter(&self, name: &str, version: Option<&str>) -> Result<Meter> {
         Ok(Meter {
             sdk: Arc::clone(&self.shared),
-            scope: scope.build(),
+            scope: self.scope(name, version)?,
         })
     }
 
-    /// Collects and exports now through every push exporter, waiting at most `timeout`.
+    /// A logger for the instrumentation scope `name` (and `version`).
+    pub fn logger(&self, name: &str, version: Option<&str>) -> Result<Logger> {
+        Ok(Logger {
+            sdk: Arc::clone(&self.shared),
+            scope: Arc::new(self.scope(name, version)?),
+        })
+    }
+
+    /// Log records dropped so far because the queue was full.
+    pub fn logs_dropped(&self) -> u64 {
+        self.shared.logs().map_or(0, |l| l.dropped())
+    }
+
+    /// Collects and exports metrics and queued log records now through every push exporter,
+    /// waiting at most `timeout` in all.
     pub fn force_flush(&self, timeout: Duration) -> Result<()> {
         if self.is_disabled() {
             return Ok(());
         }
         self.shared.check_open()?;
+        let deadline = Instant::now() + timeout;
         let commands = self
             .shared
             .state
@@ -286,10 +339,15 @@ impl Sdk {
             .pipeline
             .as_ref()
             .and_then(Pipeline::commands);
-        match commands {
+        let metrics = match commands {
             Some(tx) => pipeline::flush(&tx, timeout),
             None => Ok(()),
-        }
+        };
+        let logs = match self.shared.logs() {
+            Some(logs) => logs.flush(deadline.saturating_duration_since(Instant::now())),
+            None => Ok(()),
+        };
+        metrics.and(logs)
     }
 
     /// Exports what was recorded and stops, returning within `timeout` even when an
@@ -301,8 +359,14 @@ impl Sdk {
                 "the SDK was already shut down",
             ));
         }
+        let deadline = Instant::now() + timeout;
         let pipeline = self.shared.state.lock().pipeline.take();
-        pipeline.map_or(Ok(()), |p| p.shutdown(timeout))
+        let metrics = pipeline.map_or(Ok(()), |p| p.shutdown(timeout));
+        let logs = match self.shared.logs() {
+            Some(logs) => logs.shutdown(deadline.saturating_duration_since(Instant::now())),
+            None => Ok(()),
+        };
+        metrics.and(logs)
     }
 
     /// The metrics held by the `memory` exporter now, as one OTLP-JSON

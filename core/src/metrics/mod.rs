@@ -1,7 +1,7 @@
 //! Metrics: instrument definitions, the instruments themselves, the pipeline that collects
 //! and exports them, and the exporters.
 
-mod console;
+pub(crate) mod console;
 mod export;
 pub(crate) mod instrument;
 pub(crate) mod json;

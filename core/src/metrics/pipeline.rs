@@ -6,7 +6,7 @@
 use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
-use crate::config::{MetricsExporter, Protocol, Settings};
+use crate::config::{Exporter, Protocol, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::InstrumentationScope;
@@ -166,7 +166,7 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     /// Builds the provider, readers and exporters of `settings`, and starts collecting.
     pub(crate) fn build(settings: &Settings, resource: Resource) -> Result<Pipeline> {
-        let needs_runtime = settings.metrics_exporters.contains(&MetricsExporter::Otlp)
+        let needs_runtime = settings.metrics_exporters.contains(&Exporter::Otlp)
             && settings.otlp.protocol == Protocol::Grpc;
         let runtime = if needs_runtime {
             Some(
@@ -187,20 +187,21 @@ impl Pipeline {
         let mut memory = None;
         for exporter in &settings.metrics_exporters {
             let (temporality, sink): (Temporality, Box<dyn Sink>) = match exporter {
-                MetricsExporter::Otlp => (
-                    settings.otlp.temporality,
+                Exporter::Otlp => (
+                    settings.otlp_temporality,
                     Box::new(OtlpSink::new(
                         &settings.otlp,
+                        settings.otlp_temporality,
                         runtime.as_ref(),
                         settings.export_timeout,
                     )?),
                 ),
-                MetricsExporter::Console => (settings.console_temporality, Box::new(ConsoleSink)),
-                MetricsExporter::File => (
+                Exporter::Console => (settings.console_temporality, Box::new(ConsoleSink)),
+                Exporter::File => (
                     settings.file_temporality,
                     Box::new(FileSink::open(&settings.file_path)?),
                 ),
-                MetricsExporter::Memory => {
+                Exporter::Memory => {
                     let reader = SharedReader::new(settings.memory_temporality);
                     builder = builder.with_reader(reader.clone());
                     memory = Some(reader);

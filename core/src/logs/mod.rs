@@ -1,0 +1,171 @@
+//! Logs: loggers and the records they emit, the queue in front of the exporters (which counts
+//! what it drops), and the exporters.
+
+mod pipeline;
+mod sinks;
+
+pub(crate) use pipeline::LogPipeline;
+
+use crate::context::{self, TraceContext};
+use crate::error::{Error, Result};
+use crate::sdk::SdkShared;
+use opentelemetry::logs::Severity;
+use opentelemetry::{InstrumentationScope, KeyValue};
+use parking_lot::Mutex;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The severity text the spec gives severity number `n` (1 to 24).
+pub fn severity_text(n: u8) -> Option<&'static str> {
+    const TEXTS: [&str; 24] = [
+        "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4", "INFO",
+        "INFO2", "INFO3", "INFO4", "WARN", "WARN2", "WARN3", "WARN4", "ERROR", "ERROR2", "ERROR3",
+        "ERROR4", "FATAL", "FATAL2", "FATAL3", "FATAL4",
+    ];
+    TEXTS.get(usize::from(n).checked_sub(1)?).copied()
+}
+
+pub(crate) fn severity(n: u8) -> Severity {
+    use Severity::*;
+    const ALL: [Severity; 24] = [
+        Trace, Trace2, Trace3, Trace4, Debug, Debug2, Debug3, Debug4, Info, Info2, Info3, Info4,
+        Warn, Warn2, Warn3, Warn4, Error, Error2, Error3, Error4, Fatal, Fatal2, Fatal3, Fatal4,
+    ];
+    ALL[usize::from(n.clamp(1, 24)) - 1]
+}
+
+/// Checks a severity number.
+pub fn check_severity(n: u32) -> Result<u8> {
+    u8::try_from(n)
+        .ok()
+        .filter(|n| (1..=24).contains(n))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "severity {n} is out of range: the spec's numbers are 1 to 24"
+            ))
+        })
+}
+
+/// At most this many distinct event names per process: they are kept for its life.
+const MAX_EVENT_NAMES: usize = 4096;
+
+/// The process-wide copy of `name` (the SDK takes event names as `&'static str`).
+fn intern(name: &str) -> Result<&'static str> {
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock();
+    let names = names.get_or_insert_with(HashSet::new);
+    if let Some(found) = names.get(name) {
+        return Ok(found);
+    }
+    if names.len() >= MAX_EVENT_NAMES {
+        return Err(Error::invalid(format!(
+            "event name {name:?}: more than {MAX_EVENT_NAMES} distinct event names in one process"
+        )));
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    Ok(leaked)
+}
+
+/// One log record as a binding hands it over, before otelrs queues it.
+#[derive(Debug, Clone, Default)]
+pub struct LogRecordInput {
+    /// The body.
+    pub body: String,
+    /// Attributes.
+    pub attributes: Vec<KeyValue>,
+    /// An event name, if the record is an event.
+    pub event_name: Option<String>,
+    /// When the event happened, if the caller knows better than "now".
+    pub timestamp: Option<SystemTime>,
+    /// An explicit trace context; `None` takes the calling thread's current one.
+    pub trace_context: Option<TraceContext>,
+}
+
+/// A record in the queue.
+pub(crate) struct QueuedRecord {
+    pub scope: Arc<InstrumentationScope>,
+    pub severity: u8,
+    pub body: String,
+    pub attributes: Vec<KeyValue>,
+    pub event_name: Option<&'static str>,
+    pub timestamp: Option<SystemTime>,
+    pub observed: SystemTime,
+    pub trace_context: Option<TraceContext>,
+}
+
+/// A logger: emits records in one instrumentation scope. Thread-safe, cheap to clone; valid
+/// after shutdown (emitting then fails with [`crate::ErrorKind::Shutdown`]).
+#[derive(Clone)]
+pub struct Logger {
+    pub(crate) sdk: Arc<SdkShared>,
+    pub(crate) scope: Arc<InstrumentationScope>,
+}
+
+impl Logger {
+    /// Whether a record of `severity` would be kept: a cheap check before building one.
+    pub fn enabled(&self, severity: u8) -> bool {
+        !self.sdk.is_shut_down() && self.sdk.logs().is_some_and(|p| p.accepts(severity))
+    }
+
+    /// Emits a record of `severity` (1 to 24) built by `build`, which runs only when the
+    /// record is kept: a filtered record costs almost nothing. Never blocks: with the queue
+    /// full the record is dropped and counted.
+    pub fn emit(&self, severity: u8, build: impl FnOnce() -> Result<LogRecordInput>) -> Result<()> {
+        if self.sdk.is_shut_down() {
+            return Err(Error::shutdown());
+        }
+        let Some(pipeline) = self.sdk.logs() else {
+            return Ok(()); // disabled, or no log exporter
+        };
+        if !pipeline.accepts(severity) {
+            return Ok(());
+        }
+        let input = build()?;
+        let event_name = input.event_name.as_deref().map(intern).transpose()?;
+        let record = QueuedRecord {
+            scope: Arc::clone(&self.scope),
+            severity,
+            body: input.body,
+            attributes: input.attributes,
+            event_name,
+            timestamp: input.timestamp,
+            observed: SystemTime::now(),
+            trace_context: input.trace_context.or_else(context::current),
+        };
+        pipeline.push(record);
+        Ok(())
+    }
+
+    /// The scope name.
+    pub fn scope_name(&self) -> &str {
+        self.scope.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_texts_follow_the_spec() {
+        assert_eq!(severity_text(1), Some("TRACE"));
+        assert_eq!(severity_text(12), Some("INFO4"));
+        assert_eq!(severity_text(17), Some("ERROR"));
+        assert_eq!(severity_text(24), Some("FATAL4"));
+        assert_eq!(severity_text(0), None);
+        assert_eq!(severity_text(25), None);
+        assert!(
+            check_severity(0).is_err() && check_severity(25).is_err() && check_severity(9).is_ok()
+        );
+        assert_eq!(severity(13), Severity::Warn);
+    }
+
+    #[test]
+    fn event_names_are_interned_once() {
+        let a = intern("user.login").unwrap();
+        let b = intern(&String::from("user.login")).unwrap();
+        assert!(std::ptr::eq(a, b));
+    }
+}

@@ -1,0 +1,323 @@
+//! The log pipeline: a bounded queue that emitters push to without ever blocking (a full
+//! queue drops and counts), and the `otelrs-logs` thread that drains it in batches every
+//! OTEL_BLRP_SCHEDULE_DELAY (or as soon as a batch is full) and hands each batch to every
+//! exporter. otelrs owns both, so a forked child can build them anew.
+
+use super::sinks::{self, LogSink};
+use super::{severity, severity_text, QueuedRecord};
+use crate::config::{Exporter, LogSettings, Protocol};
+use crate::error::{Error, ErrorKind, Result};
+use opentelemetry::logs::{AnyValue, LogRecord, Logger as _, LoggerProvider as _};
+use opentelemetry::{InstrumentationScope, SpanId, TraceFlags, TraceId, Value};
+use opentelemetry_sdk::logs::{LogBatch, SdkLogRecord, SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::Resource;
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+enum Request {
+    Flush(SyncSender<Result<()>>),
+    Shutdown(SyncSender<Result<()>>),
+}
+
+#[derive(Default)]
+struct Queue {
+    records: VecDeque<QueuedRecord>,
+    requests: Vec<Request>,
+}
+
+/// What emitters and the export thread share.
+pub(crate) struct LogPipeline {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    max_queue: usize,
+    max_batch: usize,
+    min_severity: u8,
+    dropped: AtomicU64,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl LogPipeline {
+    /// Builds the exporters of `settings` and starts the export thread; `None` when no log
+    /// exporter is configured.
+    pub(crate) fn start(
+        settings: &LogSettings,
+        resource: &Resource,
+    ) -> Result<Option<Arc<LogPipeline>>> {
+        if settings.exporters.is_empty() {
+            return Ok(None);
+        }
+        let needs_runtime = settings.exporters.contains(&Exporter::Otlp)
+            && settings.otlp.protocol == Protocol::Grpc;
+        let runtime = if needs_runtime {
+            Some(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("otelrs-logs-rt")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| {
+                        Error::internal(format!("cannot start the otelrs runtime: {e}"))
+                    })?,
+            )
+        } else {
+            None
+        };
+        let mut exporters: Vec<Box<dyn LogSink>> = Vec::new();
+        for exporter in &settings.exporters {
+            exporters.push(match exporter {
+                Exporter::Otlp => Box::new(sinks::OtlpLogSink::new(
+                    &settings.otlp,
+                    resource,
+                    runtime.as_ref(),
+                    settings.export_timeout,
+                )?),
+                Exporter::Console => Box::new(sinks::ConsoleLogSink),
+                Exporter::File => Box::new(sinks::FileLogSink::open(settings, resource)?),
+                Exporter::Memory => continue,
+            });
+        }
+        let shared = Arc::new(LogPipeline {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            max_queue: settings.max_queue,
+            max_batch: settings.max_batch,
+            min_severity: settings.min_severity,
+            dropped: AtomicU64::new(0),
+            thread: Mutex::new(None),
+        });
+        // A provider without processors: only a factory of SdkLogRecords for the batches.
+        let provider = SdkLoggerProvider::builder().build();
+        let worker = Worker {
+            factory: provider.logger("otelrs"),
+            _provider: provider,
+            exporters: exporters.into_iter().map(|e| (e, false)).collect(),
+            schedule_delay: settings.schedule_delay,
+            _runtime: runtime,
+        };
+        let for_worker = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("otelrs-logs".to_owned())
+            .spawn(move || worker.run(&for_worker))
+            .map_err(|e| Error::internal(format!("cannot start the log export thread: {e}")))?;
+        *shared.thread.lock() = Some(thread);
+        Ok(Some(shared))
+    }
+
+    /// Whether a record of `severity` passes the filters.
+    #[inline]
+    pub(crate) fn accepts(&self, severity: u8) -> bool {
+        severity >= self.min_severity
+    }
+
+    /// Queues `record`, or drops and counts it when the queue is full. Never blocks on I/O.
+    pub(crate) fn push(&self, record: QueuedRecord) {
+        let mut queue = self.queue.lock();
+        if queue.records.len() >= self.max_queue {
+            drop(queue);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        queue.records.push_back(record);
+        if queue.records.len() == self.max_batch {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Records dropped because the queue was full.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn request(
+        &self,
+        make: fn(SyncSender<Result<()>>) -> Request,
+        timeout: Duration,
+    ) -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.queue.lock().requests.push(make(tx));
+        self.wake.notify_one();
+        match rx.recv_timeout(timeout) {
+            Ok(outcome) => outcome,
+            Err(RecvTimeoutError::Timeout) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "exporting log records did not finish within {} ms",
+                    timeout.as_millis()
+                ),
+            )),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(Error::internal("the log export thread has stopped"))
+            }
+        }
+    }
+
+    /// Exports every queued record now, waiting at most `timeout`.
+    pub(crate) fn flush(&self, timeout: Duration) -> Result<()> {
+        self.request(Request::Flush, timeout)
+    }
+
+    /// Exports every queued record and stops the export thread, within `timeout`.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> Result<()> {
+        let outcome = self.request(Request::Shutdown, timeout);
+        if outcome.as_ref().err().map(Error::kind) != Some(ErrorKind::Timeout) {
+            if let Some(thread) = self.thread.lock().take() {
+                let _ = thread.join();
+            }
+        }
+        outcome
+    }
+
+    pub(crate) fn lock_for_fork(&self) {
+        std::mem::forget(self.queue.lock());
+    }
+
+    pub(crate) fn unlock_after_fork(&self) {
+        // SAFETY: `lock_for_fork` locked the queue in this thread and forgot the guard.
+        unsafe { self.queue.force_unlock() }
+    }
+}
+
+struct Worker {
+    factory: SdkLogger,
+    _provider: SdkLoggerProvider,
+    /// Each exporter, and whether its last export failed (to report a failure once).
+    exporters: Vec<(Box<dyn LogSink>, bool)>,
+    schedule_delay: Duration,
+    /// Kept here so that it is dropped on this thread, after the last export used it.
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+fn any_value(v: Value) -> AnyValue {
+    use opentelemetry::Array;
+    match v {
+        Value::Bool(b) => AnyValue::Boolean(b),
+        Value::I64(i) => AnyValue::Int(i),
+        Value::F64(f) => AnyValue::Double(f),
+        Value::String(s) => AnyValue::String(s),
+        Value::Array(Array::Bool(a)) => {
+            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::Boolean).collect()))
+        }
+        Value::Array(Array::I64(a)) => {
+            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::Int).collect()))
+        }
+        Value::Array(Array::F64(a)) => {
+            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::Double).collect()))
+        }
+        Value::Array(Array::String(a)) => {
+            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::String).collect()))
+        }
+        other => AnyValue::String(other.to_string().into()),
+    }
+}
+
+impl Worker {
+    fn build(&self, q: QueuedRecord) -> (SdkLogRecord, Arc<InstrumentationScope>) {
+        let mut r = self.factory.create_log_record();
+        r.set_severity_number(severity(q.severity));
+        if let Some(text) = severity_text(q.severity) {
+            r.set_severity_text(text);
+        }
+        r.set_body(AnyValue::String(q.body.into()));
+        r.add_attributes(
+            q.attributes
+                .into_iter()
+                .map(|kv| (kv.key, any_value(kv.value))),
+        );
+        if let Some(name) = q.event_name {
+            r.set_event_name(name);
+        }
+        if let Some(t) = q.timestamp {
+            r.set_timestamp(t);
+        }
+        r.set_observed_timestamp(q.observed);
+        if let Some(ctx) = q.trace_context {
+            r.set_trace_context(
+                TraceId::from_bytes(ctx.trace_id),
+                SpanId::from_bytes(ctx.span_id),
+                Some(TraceFlags::new(ctx.flags)),
+            );
+        }
+        (r, q.scope)
+    }
+
+    /// Exports `records` to every exporter; the first failure is returned.
+    fn export(&mut self, records: Vec<QueuedRecord>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let built: Vec<(SdkLogRecord, Arc<InstrumentationScope>)> =
+            records.into_iter().map(|q| self.build(q)).collect();
+        let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+            built.iter().map(|(r, s)| (r, &**s)).collect();
+        let mut first_error = None;
+        for (sink, failing) in &mut self.exporters {
+            let outcome = catch_unwind(AssertUnwindSafe(|| sink.export(LogBatch::new(&refs))))
+                .unwrap_or_else(|_| {
+                    Err(Error::internal(
+                        "a log exporter panicked; this batch is lost",
+                    ))
+                });
+            match outcome {
+                Ok(()) => *failing = false,
+                Err(e) => {
+                    if !*failing {
+                        eprintln!("otelrs: {e} (further failures of this exporter are not reported until it succeeds)");
+                    }
+                    *failing = true;
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn run(mut self, shared: &LogPipeline) {
+        loop {
+            let (records, requests) = {
+                let mut queue = shared.queue.lock();
+                let deadline = Instant::now() + self.schedule_delay;
+                while queue.records.len() < shared.max_batch && queue.requests.is_empty() {
+                    if shared.wake.wait_until(&mut queue, deadline).timed_out() {
+                        break;
+                    }
+                }
+                let n = if queue.requests.is_empty() {
+                    queue.records.len().min(shared.max_batch)
+                } else {
+                    queue.records.len()
+                };
+                let records: Vec<QueuedRecord> = queue.records.drain(..n).collect();
+                (records, std::mem::take(&mut queue.requests))
+            };
+            let mut outcome = Ok(());
+            let mut records = records.into_iter().peekable();
+            while records.peek().is_some() {
+                let chunk: Vec<QueuedRecord> = records.by_ref().take(shared.max_batch).collect();
+                if let Err(e) = self.export(chunk) {
+                    outcome = outcome.and(Err(e));
+                }
+            }
+            let stopping = requests.iter().any(|r| matches!(r, Request::Shutdown(_)));
+            if stopping {
+                for (sink, _) in &mut self.exporters {
+                    if let Err(e) = sink.shutdown() {
+                        outcome = outcome.and(Err(e));
+                    }
+                }
+            }
+            for request in requests {
+                let (Request::Flush(reply) | Request::Shutdown(reply)) = request;
+                let _ = reply.send(outcome.clone());
+            }
+            if stopping {
+                return;
+            }
+        }
+    }
+}

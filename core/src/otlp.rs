@@ -1,0 +1,98 @@
+//! What the OTLP exporters of both signals share: building a tonic or HTTP exporter from
+//! otelrs's resolved settings (so that values set from code win over the environment), and
+//! running one export within its timeout.
+
+use crate::config::{OtlpSettings, Protocol};
+use crate::error::{Error, Result};
+use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
+use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
+use opentelemetry_otlp::{Compression, WithExportConfig, WithHttpConfig, WithTonicConfig};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+use tokio::runtime::Handle;
+
+/// The error for an exporter that cannot be built.
+pub(crate) fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error {
+    Error::config(format!(
+        "cannot build the OTLP exporter for {:?}: {e}",
+        s.endpoint
+    ))
+}
+
+/// `builder` (a tonic exporter builder of either signal) configured from `s`.
+pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
+    builder: B,
+    s: &OtlpSettings,
+) -> Result<B> {
+    let mut headers = http::HeaderMap::new();
+    for (k, v) in &s.headers {
+        let name = http::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| Error::config(format!("invalid OTLP header name {k:?}")))?;
+        let value = http::HeaderValue::from_str(v)
+            .map_err(|_| Error::config(format!("invalid value for OTLP header {k:?}")))?;
+        headers.insert(name, value);
+    }
+    let mut b = builder
+        .with_endpoint(s.endpoint.clone())
+        .with_timeout(s.timeout)
+        .with_metadata(MetadataMap::from_headers(headers));
+    if s.gzip {
+        b = b.with_compression(Compression::Gzip);
+    }
+    if let Some(path) = &s.certificate {
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::config(format!(
+                "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
+                path.display()
+            ))
+        })?;
+        b = b.with_tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)));
+    }
+    Ok(b)
+}
+
+/// `builder` (an HTTP exporter builder of either signal) configured from `s`.
+pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(
+    builder: B,
+    s: &OtlpSettings,
+) -> Result<B> {
+    if s.endpoint.starts_with("https://") {
+        return Err(Error::config(format!(
+            "invalid OTLP endpoint {:?}: https is supported over grpc only in this build",
+            s.endpoint
+        )));
+    }
+    let headers: HashMap<String, String> = s.headers.iter().cloned().collect();
+    let mut b = builder
+        .with_protocol(match s.protocol {
+            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+            _ => opentelemetry_otlp::Protocol::HttpBinary,
+        })
+        .with_endpoint(s.endpoint.clone())
+        .with_timeout(s.timeout)
+        .with_headers(headers);
+    if s.gzip {
+        b = b.with_compression(Compression::Gzip);
+    }
+    Ok(b)
+}
+
+/// Runs one export: on `runtime` (gRPC) with `timeout`, or on the calling thread (HTTP, whose
+/// blocking client enforces the request timeout itself).
+pub(crate) fn run_export(
+    runtime: Option<&Handle>,
+    timeout: Duration,
+    export: impl Future<Output = OTelSdkResult> + Send,
+) -> OTelSdkResult {
+    match runtime {
+        // The timer must be created inside the runtime, hence the async block.
+        Some(handle) => handle.block_on(async move {
+            tokio::time::timeout(timeout, export)
+                .await
+                .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
+        }),
+        None => futures_executor::block_on(export),
+    }
+}

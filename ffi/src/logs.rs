@@ -1,0 +1,308 @@
+//! Logs from C: loggers, records, severities, and the per-thread trace context.
+
+use crate::attributes::{self, otelrs_attribute};
+use crate::boundary::{self, ffi_status, ffi_void, opaque};
+use crate::sdk::otelrs_sdk;
+use crate::status::otelrs_status;
+use otelrs_core::context::{self, TraceContext};
+use otelrs_core::logs::check_severity;
+use otelrs_core::{Error, LogRecordInput, Logger};
+use std::ffi::c_char;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The spec's severity numbers. Functions take them as `uint32_t`; any value outside 1 to 24
+/// is refused with OTELRS_ERR_INVALID_ARGUMENT.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum otelrs_severity {
+    OTELRS_SEVERITY_TRACE = 1,
+    OTELRS_SEVERITY_TRACE2 = 2,
+    OTELRS_SEVERITY_TRACE3 = 3,
+    OTELRS_SEVERITY_TRACE4 = 4,
+    OTELRS_SEVERITY_DEBUG = 5,
+    OTELRS_SEVERITY_DEBUG2 = 6,
+    OTELRS_SEVERITY_DEBUG3 = 7,
+    OTELRS_SEVERITY_DEBUG4 = 8,
+    OTELRS_SEVERITY_INFO = 9,
+    OTELRS_SEVERITY_INFO2 = 10,
+    OTELRS_SEVERITY_INFO3 = 11,
+    OTELRS_SEVERITY_INFO4 = 12,
+    OTELRS_SEVERITY_WARN = 13,
+    OTELRS_SEVERITY_WARN2 = 14,
+    OTELRS_SEVERITY_WARN3 = 15,
+    OTELRS_SEVERITY_WARN4 = 16,
+    OTELRS_SEVERITY_ERROR = 17,
+    OTELRS_SEVERITY_ERROR2 = 18,
+    OTELRS_SEVERITY_ERROR3 = 19,
+    OTELRS_SEVERITY_ERROR4 = 20,
+    OTELRS_SEVERITY_FATAL = 21,
+    OTELRS_SEVERITY_FATAL2 = 22,
+    OTELRS_SEVERITY_FATAL3 = 23,
+    OTELRS_SEVERITY_FATAL4 = 24,
+}
+
+/// A span's identity, as a W3C traceparent carries it. All-zero ids mean "no context".
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct otelrs_trace_context {
+    /// The trace id.
+    pub trace_id: [u8; 16],
+    /// The span id.
+    pub span_id: [u8; 8],
+    /// The trace flags (bit 0: sampled).
+    pub flags: u8,
+}
+
+impl From<TraceContext> for otelrs_trace_context {
+    fn from(c: TraceContext) -> Self {
+        otelrs_trace_context {
+            trace_id: c.trace_id,
+            span_id: c.span_id,
+            flags: c.flags,
+        }
+    }
+}
+
+impl otelrs_trace_context {
+    fn to_core(self) -> Option<TraceContext> {
+        let c = TraceContext {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            flags: self.flags,
+        };
+        c.is_valid().then_some(c)
+    }
+}
+
+/// A log record with every optional part; for `otelrs_log_emit`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct otelrs_log_record {
+    /// The severity number, 1 to 24 (one of `otelrs_severity`).
+    pub severity: u32,
+    /// The body: a NUL-terminated UTF-8 string, not NULL.
+    pub body: *const c_char,
+    /// Attributes (NULL when `n_attrs` is 0).
+    pub attrs: *const otelrs_attribute,
+    /// How many attributes.
+    pub n_attrs: usize,
+    /// An event name, or NULL.
+    pub event_name: *const c_char,
+    /// When the event happened, in nanoseconds since the Unix epoch; 0 for unknown (the
+    /// observed time is always set).
+    pub timestamp_unix_nano: u64,
+    /// The trace context to correlate with, or NULL for the calling thread's current one.
+    pub trace_context: *const otelrs_trace_context,
+}
+
+/// A logger: emits records in one instrumentation scope. Thread-safe; valid until
+/// `otelrs_logger_free`, even after the SDK shut down (emitting then returns
+/// OTELRS_ERR_SHUTDOWN).
+pub struct otelrs_logger {
+    _private: [u8; 0],
+}
+opaque!(otelrs_logger => Logger, 0x0A77_0007);
+
+/// Creates a logger for the instrumentation scope `scope` (non-empty) and `version` (NULL or
+/// empty for none). Both strings are copied. On success `*out` owns the logger until
+/// `otelrs_logger_free`.
+///
+/// # Safety
+/// `sdk` is live; `scope` and `version` are NULL or NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_logger_new(
+    sdk: *const otelrs_sdk,
+    scope: *const c_char,
+    version: *const c_char,
+    out: *mut *mut otelrs_logger,
+) -> otelrs_status {
+    ffi_status!("otelrs_logger_new", {
+        boundary::check_out(out)?;
+        // SAFETY: the caller's contract.
+        let (sdk, scope, version) = unsafe {
+            (
+                boundary::borrow(sdk)?,
+                boundary::text(scope, "scope")?,
+                boundary::text_or_empty(version, "version")?,
+            )
+        };
+        let logger = sdk.logger(scope, Some(version))?;
+        // SAFETY: checked above.
+        unsafe { boundary::give(out, logger) }
+    })
+}
+
+/// Whether a record of `severity` would be kept (the SDK is running, a log exporter is
+/// configured, and the severity passes OTELRS_LOGS_MIN_SEVERITY): a cheap check before
+/// building an expensive record. False for NULL or a severity outside 1 to 24.
+///
+/// # Safety
+/// `logger` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_logger_enabled(
+    logger: *const otelrs_logger,
+    severity: u32,
+) -> bool {
+    // SAFETY: the caller's contract.
+    let Ok(logger) = (unsafe { boundary::borrow(logger) }) else {
+        return false;
+    };
+    check_severity(severity).is_ok_and(|s| logger.enabled(s))
+}
+
+/// # Safety
+/// `r` follows the contract of `otelrs_log_record`.
+unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<(), Error> {
+    // SAFETY: the caller's contract.
+    let logger = unsafe { boundary::borrow(logger)? };
+    let severity = check_severity(r.severity)?;
+    if r.body.is_null() {
+        return Err(Error::new(otelrs_core::ErrorKind::Null, "body is NULL"));
+    }
+    logger.emit(severity, || {
+        // SAFETY (whole closure): the caller's contract.
+        unsafe {
+            Ok(LogRecordInput {
+                body: boundary::text(r.body, "body")?.to_owned(),
+                attributes: attributes::convert(r.attrs, r.n_attrs)?,
+                event_name: if r.event_name.is_null() {
+                    None
+                } else {
+                    Some(boundary::text(r.event_name, "event_name")?.to_owned())
+                },
+                timestamp: (r.timestamp_unix_nano != 0)
+                    .then(|| UNIX_EPOCH + Duration::from_nanos(r.timestamp_unix_nano)),
+                trace_context: match r.trace_context.as_ref() {
+                    Some(ctx) => Some(ctx.to_core().ok_or_else(|| {
+                        Error::new(
+                            otelrs_core::ErrorKind::InvalidArgument,
+                            "trace_context has an all-zero trace id or span id",
+                        )
+                    })?),
+                    None => None,
+                },
+            })
+        }
+    })
+}
+
+/// Emits a record of `severity` (1 to 24) with `body` and the `n_attrs` attributes at `attrs`,
+/// correlated with the calling thread's current trace context. Everything is copied; the
+/// call never blocks (with the queue full the record is dropped and counted, see
+/// `otelrs_sdk_logs_dropped`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.
+///
+/// # Safety
+/// `logger` is live; `body` is NUL-terminated; `attrs` points to `n_attrs` attributes.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_log(
+    logger: *const otelrs_logger,
+    severity: u32,
+    body: *const c_char,
+    attrs: *const otelrs_attribute,
+    n_attrs: usize,
+) -> otelrs_status {
+    let record = otelrs_log_record {
+        severity,
+        body,
+        attrs,
+        n_attrs,
+        event_name: std::ptr::null(),
+        timestamp_unix_nano: 0,
+        trace_context: std::ptr::null(),
+    };
+    // SAFETY: the caller's contract.
+    ffi_status!("otelrs_log", { unsafe { emit(logger, &record) } })
+}
+
+/// Emits `record`: `otelrs_log` with an event name, an explicit timestamp or an explicit
+/// trace context. Everything is copied.
+///
+/// # Safety
+/// `logger` is live; `record` points to a record following its fields' contracts.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_log_emit(
+    logger: *const otelrs_logger,
+    record: *const otelrs_log_record,
+) -> otelrs_status {
+    ffi_status!("otelrs_log_emit", {
+        // SAFETY: the caller's contract.
+        let record = unsafe { record.as_ref() }
+            .ok_or_else(|| Error::new(otelrs_core::ErrorKind::Null, "record is NULL"))?;
+        // SAFETY: the caller's contract.
+        unsafe { emit(logger, record) }
+    })
+}
+
+/// Frees a logger; NULL is a no-op. Records it emitted are still exported.
+///
+/// # Safety
+/// `logger` is NULL or live, and no other thread uses it during or after the call.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_logger_free(logger: *mut otelrs_logger) {
+    // SAFETY: the caller's contract.
+    ffi_void!("otelrs_logger_free", { unsafe { boundary::free(logger) } })
+}
+
+/// Writes to `*out` the number of log records dropped so far because the export queue
+/// (OTEL_BLRP_MAX_QUEUE_SIZE) was full.
+///
+/// # Safety
+/// `sdk` is live; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_logs_dropped(
+    sdk: *const otelrs_sdk,
+    out: *mut u64,
+) -> otelrs_status {
+    ffi_status!("otelrs_sdk_logs_dropped", {
+        // SAFETY: the caller's contract.
+        let dropped = unsafe { boundary::borrow(sdk)? }.logs_dropped();
+        // SAFETY: the caller's contract.
+        unsafe { boundary::write_out(out, dropped) }
+    })
+}
+
+/// Parses a W3C traceparent header value (`00-<trace id>-<span id>-<flags>`, lower-case hex)
+/// into `*out`. An invalid value is OTELRS_ERR_INVALID_ARGUMENT with a message saying what is
+/// wrong; `*out` is then left alone.
+///
+/// # Safety
+/// `traceparent` is NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_trace_context_parse(
+    traceparent: *const c_char,
+    out: *mut otelrs_trace_context,
+) -> otelrs_status {
+    ffi_status!("otelrs_trace_context_parse", {
+        boundary::check_out(out)?;
+        // SAFETY: the caller's contract.
+        let ctx =
+            TraceContext::from_traceparent(unsafe { boundary::text(traceparent, "traceparent")? })?;
+        // SAFETY: checked above.
+        unsafe { boundary::write_out(out, ctx.into()) }
+    })
+}
+
+/// Makes `ctx` the calling thread's current trace context (NULL clears it), which records
+/// emitted on this thread then carry. When `previous` is not NULL the context it replaces is
+/// written there (all zero if there was none), so that a scope can restore it:
+/// `otelrs_trace_context_set_current(&request_ctx, &saved); ...;
+/// otelrs_trace_context_set_current(&saved, NULL);`.
+///
+/// # Safety
+/// `ctx` is NULL or readable; `previous` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_trace_context_set_current(
+    ctx: *const otelrs_trace_context,
+    previous: *mut otelrs_trace_context,
+) -> otelrs_status {
+    ffi_status!("otelrs_trace_context_set_current", {
+        // SAFETY: the caller's contract.
+        let new = unsafe { ctx.as_ref() }.and_then(|c| c.to_core());
+        let old = context::set_current(new);
+        if !previous.is_null() {
+            // SAFETY: the caller's contract.
+            unsafe { previous.write(old.map(Into::into).unwrap_or_default()) };
+        }
+        Ok(())
+    })
+}
