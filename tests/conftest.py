@@ -84,10 +84,21 @@ class Collector:
         """The ResourceMetrics of `service` once at least `count` have arrived."""
         from otlp import resource_metrics
 
+        return self._wait(lambda: resource_metrics(self.requests(), service), lambda found: len(found) >= count, timeout)
+
+    def wait_for_logs(self, service: str, count: int, timeout: float = 30) -> list[tuple[dict, dict]]:
+        """(scope, record) of every log record of `service` once at least `count` have arrived."""
+        from otlp import log_records, resource_logs
+
+        return self._wait(lambda: log_records(resource_logs(self.requests(), service)),
+                          lambda found: len(found) >= count, timeout)
+
+    @staticmethod
+    def _wait(fetch, done, timeout):
         deadline = time.monotonic() + timeout
         while True:
-            found = resource_metrics(self.requests(), service)
-            if len(found) >= count or time.monotonic() > deadline:
+            found = fetch()
+            if done(found) or time.monotonic() > deadline:
                 return found
             time.sleep(0.1)
 

@@ -39,6 +39,25 @@ def resource_metrics(requests: list[dict], service: str | None = None) -> list[d
     return out
 
 
+def resource_logs(requests: list[dict], service: str | None = None) -> list[dict]:
+    """Every ResourceLogs in `requests`, of `service` when given, in order."""
+    out = []
+    for request in requests:
+        for rl in request.get("resourceLogs", []):
+            if service is None or attributes(rl["resource"].get("attributes")).get("service.name") == service:
+                out.append(rl)
+    return out
+
+
+def log_records(rls: list[dict]) -> list[tuple[dict, dict]]:
+    """(scope, record) for every log record, in order."""
+    return [(sl.get("scope", {}), r) for rl in rls for sl in rl.get("scopeLogs", []) for r in sl.get("logRecords", [])]
+
+
+def body(record: dict):
+    return any_value(record.get("body", {}))
+
+
 def metrics(rm: dict) -> dict[str, tuple[dict, dict]]:
     """name -> (scope, metric) for one ResourceMetrics."""
     out = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import clean_env, run
 from expected import check_record_all, check_resource
-from otlp import attributes, key, metrics, number, series
+from otlp import attributes, body, key, log_records, metrics, number, resource_logs, series
 
 
 @pytest.mark.parametrize(
@@ -68,6 +68,7 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
     assert "flush OTELRS_OK shutdown OTELRS_OK" in lines["child"]
 
     received = collector.wait_for(service_name, 3)
+    collector.wait_for_logs(service_name, 3)
     by_pid: dict[int, list[dict]] = {}
     for rm in received:
         by_pid.setdefault(attributes(rm["resource"]["attributes"])["process.pid"], []).append(rm)
@@ -83,3 +84,10 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
     events = {dict(k)["who"]: number(p) for k, p in series(parent["fork.events"][1]).items()}
     assert events == {"parent-before-fork": 5, "parent-after-fork": 11, "bound": 4}
     assert number(series(parent["fork.pid"][1])[key({})]) == parent_pid
+
+    logs = {}
+    for rl in resource_logs(collector.requests(), service_name):
+        pid = attributes(rl["resource"]["attributes"])["process.pid"]
+        logs.setdefault(pid, []).extend(body(r) for _, r in log_records([rl]))
+    assert sorted(logs[child_pid]) == ["child"]
+    assert sorted(logs[parent_pid]) == ["parent after fork", "parent before fork"]

@@ -19,7 +19,9 @@ int main(void) {
     otelrs_attributes *set;
     otelrs_bound_counter_u64 *bound;
     otelrs_observable *pid_gauge;
+    otelrs_logger *log;
     MUST(otelrs_sdk_new(NULL, &sdk));
+    MUST(otelrs_logger_new(sdk, "fork", NULL, &log));
     MUST(otelrs_meter_new(sdk, "fork", NULL, &m));
     MUST(otelrs_counter_u64_new(m, "fork.events", NULL, NULL, &c));
     MUST(otelrs_observable_gauge_i64_new(m, "fork.pid", NULL, NULL, observe_pid, NULL, &pid_gauge));
@@ -30,6 +32,8 @@ int main(void) {
     otelrs_attribute before[] = {OTELRS_STR("who", "parent-before-fork")};
     MUST(otelrs_counter_u64_add(c, 5, before, 1));
     MUST(otelrs_bound_counter_u64_add(bound, 1));
+    /* Still queued at the fork: exported by the parent only. */
+    MUST(otelrs_log(log, OTELRS_SEVERITY_INFO, "parent before fork", NULL, 0));
 
     fflush(stdout);
     pid_t child = fork();
@@ -44,6 +48,7 @@ int main(void) {
         /* The same attributes the parent used before the fork: the child counts only its own. */
         MUST(otelrs_counter_u64_add(c, 3, before, 1));
         MUST(otelrs_bound_counter_u64_add(bound, 2));
+        MUST(otelrs_log(log, OTELRS_SEVERITY_WARN, "child", NULL, 0));
         otelrs_status flushed = otelrs_sdk_force_flush(sdk, 10000);
         otelrs_status down = otelrs_sdk_shutdown(sdk, 10000);
         printf("child %d flush %s shutdown %s\n", (int)getpid(), otelrs_status_name(flushed),
@@ -55,11 +60,13 @@ int main(void) {
     otelrs_attribute after[] = {OTELRS_STR("who", "parent-after-fork")};
     MUST(otelrs_counter_u64_add(c, 11, after, 1));
     MUST(otelrs_bound_counter_u64_add(bound, 3));
+    MUST(otelrs_log(log, OTELRS_SEVERITY_INFO, "parent after fork", NULL, 0));
     int status = 0;
     waitpid(child, &status, 0);
     MUST(otelrs_sdk_shutdown(sdk, 10000));
     printf("parent %d child-exit %d\n", (int)getpid(), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 
+    otelrs_logger_free(log);
     otelrs_observable_free(pid_gauge);
     otelrs_bound_counter_u64_free(bound);
     otelrs_attributes_free(set);

@@ -1,0 +1,146 @@
+"""Logs from C (tests/c/logs.c): every severity, attribute types, event name and timestamp,
+trace context set, cleared, explicit and restored; the minimum severity; drops under a tiny
+queue; rotation of the JSON-lines file; bad input; end to end through the Collector over gRPC
+and HTTP; and fork."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import clean_env, run
+from otlp import attributes, body, log_records, resource_logs
+
+TRACE_A = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 1)
+TRACE_B = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", 0)
+TEXTS = [f"{name}{n if n > 1 else ''}" for name in ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL") for n in range(1, 5)]
+
+
+def trace_of(record: dict):
+    if not record.get("traceId"):
+        return None
+    return (record["traceId"].lower(), record["spanId"].lower(), int(record.get("flags", 0)))
+
+
+def check_all(records: list[tuple[dict, dict]], resource: dict, service: str, pid: int, min_severity: int = 1):
+    assert resource["service.name"] == service
+    assert resource["telemetry.sdk.name"] == "otelrs" and resource["process.pid"] == pid
+    for scope, _ in records:
+        assert scope.get("name") == "shop.checkout" and scope.get("version") == "2.0"
+    by_body = {body(r): r for _, r in records}
+    expected_bodies = [f"severity {n}" for n in range(min_severity, 25)]
+    if min_severity <= 13:
+        expected_bodies += ["an event"]
+    if min_severity <= 9:
+        expected_bodies += ["attribute types", "in trace a", "explicit trace b", "cleared", "restored a", "after the scope"]
+    assert sorted(by_body) == sorted(expected_bodies)
+    for n in range(min_severity, 25):
+        r = by_body[f"severity {n}"]
+        assert r["severityNumber"] == n and r["severityText"] == TEXTS[n - 1]
+        assert int(r["observedTimeUnixNano"]) > 0
+        assert trace_of(r) is None
+    if min_severity > 9:
+        return
+    assert attributes(by_body["attribute types"]["attributes"]) == {
+        "str": "text", "bool": True, "int": -42, "double": 2.5,
+        "strs": ("x", "y"), "bools": (True, False), "ints": (1, -2, 3), "doubles": (0.5, 1.5),
+    }
+    event = by_body["an event"]
+    assert event["eventName"] == "order.refused" and event["severityText"] == "WARN"
+    assert event["timeUnixNano"] == "1700000000123456789"
+    assert trace_of(by_body["in trace a"]) == TRACE_A
+    assert trace_of(by_body["explicit trace b"]) == TRACE_B
+    assert trace_of(by_body["cleared"]) is None
+    assert trace_of(by_body["restored a"]) == TRACE_A
+    assert trace_of(by_body["after the scope"]) is None
+
+
+def file_records(path) -> tuple[list[tuple[dict, dict]], dict]:
+    requests = [json.loads(line) for line in path.read_text().splitlines()]
+    rls = resource_logs(requests)
+    return log_records(rls), attributes(rls[0]["resource"]["attributes"])
+
+
+@pytest.mark.parametrize("min_severity,setting", [(1, None), (13, "warn"), (17, "17")])
+def test_records_reach_the_file_exporter(c_program, service_name, tmp_path, min_severity, setting):
+    path = tmp_path / "logs.jsonl"
+    env = clean_env(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file",
+                    OTELRS_EXPORTER_FILE_LOGS_PATH=str(path))
+    if setting:
+        env["OTELRS_LOGS_MIN_SEVERITY"] = setting
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    records, resource = file_records(path)
+    check_all(records, resource, service_name, int(r.stdout.split()[-1]), min_severity)
+
+
+def test_console_exporter_prints_one_line_per_record(c_program):
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="console")
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stdout.splitlines() if "[shop.checkout]" in line]
+    assert len(lines) == 31
+    assert any(line.endswith("FATAL4 [shop.checkout] severity 24") for line in lines)
+    assert any(line.startswith("2023-11-14T22:13:20.123Z WARN   [shop.checkout] an event event=order.refused") for line in lines)
+    assert any(line.endswith("in trace a trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7") for line in lines)
+
+
+def test_a_full_queue_drops_and_counts_and_the_counts_add_up(c_program, tmp_path):
+    path = tmp_path / "logs.jsonl"
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path),
+                    OTEL_BLRP_MAX_QUEUE_SIZE="4", OTEL_BLRP_SCHEDULE_DELAY="60000")
+    r = run(c_program("logs"), "flood", env=env)
+    assert r.returncode == 0, r.stderr
+    dropped = int(r.stdout.split("dropped ")[1].split()[0])
+    kept = len(file_records(path)[0])
+    assert dropped > 0 and kept > 0
+    assert kept + dropped == 100
+
+
+def test_the_file_rotates_at_its_size_and_keeps_max_files(c_program, tmp_path):
+    path = tmp_path / "logs.jsonl"
+    # Each export of one record is a line of about 700 bytes; batches of 1 make many lines.
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path),
+                    OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="1", OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES="2000",
+                    OTELRS_EXPORTER_FILE_LOGS_MAX_FILES="2")
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stderr
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["logs.jsonl", "logs.jsonl.1", "logs.jsonl.2"]
+    for p in tmp_path.iterdir():
+        size = p.stat().st_size
+        assert 0 < size <= 2000, (p.name, size)
+        for line in p.read_text().splitlines():
+            json.loads(line)  # every line whole
+    # The newest records are in the current file; the oldest ones were removed.
+    newest = [body(r) for _, r in file_records(path)[0]]
+    assert newest[-1] == "after the scope"
+    oldest_kept = [body(r) for _, r in file_records(tmp_path / "logs.jsonl.2")[0]]
+    assert "severity 1" not in oldest_kept
+
+
+def test_bad_input_gets_a_status_and_a_message(c_program):
+    r = run(c_program("logs"), "errors", env=clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="console"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert " 0 failed" in r.stdout
+    assert "still works" in r.stdout
+
+
+def test_logs_under_valgrind(c_program, tmp_path):
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file",
+                    OTELRS_EXPORTER_FILE_LOGS_PATH=str(tmp_path / "logs.jsonl"))
+    r = run(c_program("logs"), "all", env=env, valgrind=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_records_reach_the_collector(c_program, collector, service_name, protocol):
+    env = clean_env(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="otlp",
+                    OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+                    OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http)
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    records = collector.wait_for_logs(service_name, 31)
+    rls = resource_logs(collector.requests(), service_name)
+    check_all(records, attributes(rls[0]["resource"]["attributes"]), service_name, int(r.stdout.split()[-1]))
