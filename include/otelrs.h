@@ -434,6 +434,41 @@ typedef struct {
 } otelrs_log_record;
 
 /**
+ * What was emitted and what became of it. `emitted = filtered + sampled_out + suppressed +
+ * kept`; of the kept records, `dropped` (SDK-wide only) found the queue full.
+ */
+typedef struct {
+  /**
+   * Every valid emit.
+   */
+  uint64_t emitted;
+  /**
+   * Below OTELRS_LOGS_MIN_SEVERITY.
+   */
+  uint64_t filtered;
+  /**
+   * Left out by OTELRS_LOGS_SAMPLING_RATIO.
+   */
+  uint64_t sampled_out;
+  /**
+   * Left out by OTELRS_LOGS_RATE_LIMIT.
+   */
+  uint64_t suppressed;
+  /**
+   * Kept by every rule.
+   */
+  uint64_t kept;
+  /**
+   * Kept, then dropped because the queue (OTEL_BLRP_MAX_QUEUE_SIZE) was full.
+   */
+  uint64_t dropped;
+  /**
+   * Attributes dropped by the attribute count limit.
+   */
+  uint64_t attributes_dropped;
+} otelrs_log_stats;
+
+/**
  * The callback of an observable instrument: called on an otelrs thread at each collection
  * (or on the thread calling `otelrs_sdk_collect_json`) with the observer to report through
  * and the `user_data` given at creation. It may report any number of observations.
@@ -1219,7 +1254,7 @@ bool otelrs_logger_enabled(const otelrs_logger *logger, uint32_t severity);
  * Emits a record of `severity` (1 to 24) with `body` and the `n_attrs` attributes at `attrs`,
  * correlated with the calling thread's current trace context. Everything is copied; the
  * call never blocks (with the queue full the record is dropped and counted, see
- * `otelrs_sdk_logs_dropped`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.
+ * `otelrs_sdk_log_stats`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.
  *
  * # Safety
  * `logger` is live; `body` is NUL-terminated; `attrs` points to `n_attrs` attributes.
@@ -1248,13 +1283,21 @@ otelrs_status otelrs_log_emit(const otelrs_logger *logger, const otelrs_log_reco
 void otelrs_logger_free(otelrs_logger *logger);
 
 /**
- * Writes to `*out` the number of log records dropped so far because the export queue
- * (OTEL_BLRP_MAX_QUEUE_SIZE) was full.
+ * Writes to `*out` the counts of every logger of the SDK, with the records the queue dropped.
  *
  * # Safety
  * `sdk` is live; `out` is writable.
  */
-otelrs_status otelrs_sdk_logs_dropped(const otelrs_sdk *sdk, uint64_t *out);
+otelrs_status otelrs_sdk_log_stats(const otelrs_sdk *sdk, otelrs_log_stats *out);
+
+/**
+ * Writes to `*out` the counts of `logger`'s scope (shared by the loggers of that scope;
+ * `dropped` is 0 here, see `otelrs_sdk_log_stats`).
+ *
+ * # Safety
+ * `logger` is live; `out` is writable.
+ */
+otelrs_status otelrs_logger_stats(const otelrs_logger *logger, otelrs_log_stats *out);
 
 /**
  * Parses a W3C traceparent header value (`00-<trace id>-<span id>-<flags>`, lower-case hex)

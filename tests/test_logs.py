@@ -9,7 +9,7 @@ import json
 
 import pytest
 from conftest import clean_env, run
-from otlp import attributes, body, log_records, resource_logs
+from otlp import attributes, body, log_records, metrics, number, resource_logs, resource_metrics, series
 
 TRACE_A = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 1)
 TRACE_B = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", 0)
@@ -85,16 +85,53 @@ def test_console_exporter_prints_one_line_per_record(c_program):
     assert any(line.endswith("in trace a trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7") for line in lines)
 
 
-def test_a_full_queue_drops_and_counts_and_the_counts_add_up(c_program, tmp_path):
+def flood(c_program, tmp_path, **settings) -> tuple[dict[str, int], list[dict]]:
     path = tmp_path / "logs.jsonl"
-    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path),
-                    OTEL_BLRP_MAX_QUEUE_SIZE="4", OTEL_BLRP_SCHEDULE_DELAY="60000")
+    env = clean_env(**{"OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "file",
+                       "OTELRS_EXPORTER_FILE_LOGS_PATH": str(path), **settings})
     r = run(c_program("logs"), "flood", env=env)
     assert r.returncode == 0, r.stderr
-    dropped = int(r.stdout.split("dropped ")[1].split()[0])
-    kept = len(file_records(path)[0])
-    assert dropped > 0 and kept > 0
-    assert kept + dropped == 100
+    words = r.stdout.splitlines()[0].split()
+    counts = {k: int(v) for k, v in zip(words[::2], words[1::2])}
+    records = [rec for _, rec in file_records(path)[0]] if path.exists() else []
+    assert counts["emitted"] == 1000
+    assert counts["kept"] + counts["filtered"] + counts["sampled_out"] + counts["suppressed"] == counts["emitted"]
+    assert len(records) + counts["dropped"] == counts["kept"]
+    return counts, records
+
+
+def test_a_full_queue_drops_and_counts(c_program, tmp_path):
+    counts, records = flood(c_program, tmp_path, OTEL_BLRP_MAX_QUEUE_SIZE="4", OTEL_BLRP_SCHEDULE_DELAY="60000")
+    assert counts["dropped"] > 0 and records
+
+
+def test_min_severity_filters_before_anything_else(c_program, tmp_path):
+    counts, records = flood(c_program, tmp_path, OTELRS_LOGS_MIN_SEVERITY="info")
+    assert counts["filtered"] == 400 and counts["kept"] == 600
+    assert {r["severityNumber"] for r in records} == {9, 13, 17}
+
+
+def test_ratio_sampling_keeps_every_warning_and_error(c_program, tmp_path):
+    counts, records = flood(c_program, tmp_path, OTELRS_LOGS_SAMPLING_RATIO="0.1")
+    warnings_and_errors = [r for r in records if r["severityNumber"] >= 13]
+    assert len(warnings_and_errors) == 400  # none lost
+    assert 0 < counts["sampled_out"] < 600 and counts["suppressed"] == 0
+    assert len(records) - 400 == 600 - counts["sampled_out"]
+
+
+def test_the_rate_limit_suppresses_below_the_threshold_only(c_program, tmp_path):
+    counts, records = flood(c_program, tmp_path, OTELRS_LOGS_RATE_LIMIT="1", OTELRS_LOGS_RATE_LIMIT_BURST="50")
+    assert counts["suppressed"] >= 600 - 50 - 5 and counts["sampled_out"] == 0
+    assert len([r for r in records if r["severityNumber"] >= 13]) == 400
+
+
+def test_trace_aware_sampling_keeps_every_record_of_a_sampled_trace(c_program, tmp_path):
+    counts, records = flood(c_program, tmp_path, OTELRS_LOGS_SAMPLING_RATIO="0.0", OTELRS_LOGS_SAMPLING_TRACE_AWARE="true")
+    sampled = [r for r in records if r.get("traceId", "").lower() == TRACE_A[0]]
+    assert len(sampled) == 500  # every record of the sampled trace, whatever its severity
+    below = [r for r in records if r["severityNumber"] < 13]
+    assert all(r.get("traceId", "").lower() == TRACE_A[0] for r in below)
+    assert counts["sampled_out"] == 1000 - 500 - 200  # the rest below WARN: not in the sampled trace
 
 
 def test_the_file_rotates_at_its_size_and_keeps_max_files(c_program, tmp_path):
@@ -144,3 +181,34 @@ def test_records_reach_the_collector(c_program, collector, service_name, protoco
     records = collector.wait_for_logs(service_name, 31)
     rls = resource_logs(collector.requests(), service_name)
     check_all(records, attributes(rls[0]["resource"]["attributes"]), service_name, int(r.stdout.split()[-1]))
+
+
+def test_log_derived_metrics_are_exported_with_the_metrics(c_program, tmp_path):
+    metrics_path = tmp_path / "metrics.jsonl"
+    counts, _ = flood(c_program, tmp_path, OTELRS_LOGS_MIN_SEVERITY="info", OTELRS_LOGS_SAMPLING_RATIO="0.5",
+                      OTEL_METRICS_EXPORTER="file", OTELRS_EXPORTER_FILE_METRICS_PATH=str(metrics_path))
+    last = json.loads(metrics_path.read_text().splitlines()[-1])
+    got = metrics(resource_metrics([last])[0])
+    scope, records = got["otelrs.logs.records"]
+    assert scope["name"] == "otelrs"
+    by_severity = {dict(k)["log.severity"]: number(p) for k, p in series(records).items()
+                   if dict(k)["otel.scope.name"] == "shop.checkout"}
+    assert by_severity == {"TRACE": 0, "DEBUG": 0, "INFO": 200, "WARN": 200, "ERROR": 200, "FATAL": 0}
+    left_out = {dict(k)["reason"]: number(p) for k, p in series(got["otelrs.logs.left_out"][1]).items()}
+    assert left_out == {"filtered": 400, "sampled_out": counts["sampled_out"], "suppressed": 0, "dropped": 0}
+
+
+@pytest.mark.parametrize("prefix", ["OTEL_LOGRECORD_ATTRIBUTE", "OTEL_ATTRIBUTE"])
+def test_attribute_limits_cut_records(c_program, tmp_path, prefix):
+    path = tmp_path / "logs.jsonl"
+    env = clean_env(**{"OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "file",
+                       "OTELRS_EXPORTER_FILE_LOGS_PATH": str(path),
+                       f"{prefix}_COUNT_LIMIT": "7", f"{prefix}_VALUE_LENGTH_LIMIT": "2"})
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stderr
+    (record,) = [rec for _, rec in file_records(path)[0] if body(rec) == "attribute types"]
+    # Attributes are kept in key order: the last one ("strs") is dropped, strings cut to 2.
+    assert attributes(record["attributes"]) == {
+        "bool": True, "bools": (True, False), "double": 2.5, "doubles": (0.5, 1.5),
+        "int": -42, "ints": (1, -2, 3), "str": "te",
+    }

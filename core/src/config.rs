@@ -36,6 +36,10 @@ pub enum ValueKind {
     OutputFile,
     /// A whole number, at least 1.
     Count,
+    /// A number from 0.0 to 1.0.
+    Ratio,
+    /// A number of records per second, 0 or more.
+    Rate,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
     Severity,
 }
@@ -102,6 +106,15 @@ settings_table! {
     "OTEL_BLRP_MAX_QUEUE_SIZE", "2048", Count, "Log records queued at most; beyond it, records are dropped and counted.";
     "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", Count, "Log records per export at most (not more than the queue size).";
     "OTELRS_LOGS_MIN_SEVERITY", "trace", Severity, "Records below this severity (a name such as `info`, or a number 1 to 24) are dropped before they are built.";
+    "OTELRS_LOGS_SAMPLING_THRESHOLD", "warn", Severity, "Records at or above this severity are always kept: sampling and the rate limit apply below it only.";
+    "OTELRS_LOGS_SAMPLING_RATIO", "1.0", Ratio, "Share of the records below the threshold that are kept, from 0.0 to 1.0.";
+    "OTELRS_LOGS_SAMPLING_TRACE_AWARE", "false", Bool, "`true`: every record of a sampled trace (traceparent flag 01) is kept, and records of other traces are sampled by trace id, so that a trace's records are kept or dropped together.";
+    "OTELRS_LOGS_RATE_LIMIT", "0", Rate, "Records per second each logger keeps below the threshold (a token bucket); 0 for no limit. What it suppresses is counted.";
+    "OTELRS_LOGS_RATE_LIMIT_BURST", "", Rate, "Records the bucket holds when full; default: one second's worth (OTELRS_LOGS_RATE_LIMIT).";
+    "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "128", Count, "Attributes kept per log record; the rest are dropped and counted.";
+    "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "", Count, "Characters kept of each string attribute value (and of each string in an array); default: no limit.";
+    "OTEL_ATTRIBUTE_COUNT_LIMIT", "128", Count, "The general attribute count limit, used when OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT is not set.";
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "", Count, "The general value length limit, used when OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT is not set.";
     "OTELRS_EXPORTER_FILE_LOGS_PATH", "otelrs-logs.jsonl", OutputFile, "JSON-lines file of the file log exporter: one OTLP-JSON `ExportLogsServiceRequest` per line.";
     "OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES", "10485760", Count, "Size at which the log file is rotated (`path` becomes `path.1`, `path.1` becomes `path.2`, ...).";
     "OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "5", Count, "Rotated log files kept besides the current one; the oldest is removed.";
@@ -172,6 +185,8 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
             .map(drop)
             .map_err(|e| format!("cannot read the file: {e}")),
         ValueKind::Count => parse_count(v).map(drop),
+        ValueKind::Ratio => parse_ratio(v).map(drop),
+        ValueKind::Rate => parse_rate(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
@@ -197,6 +212,20 @@ fn parse_count(v: &str) -> std::result::Result<usize, String> {
     match v.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err("expected a whole number, at least 1".to_owned()),
+    }
+}
+
+fn parse_ratio(v: &str) -> std::result::Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err("expected a number from 0.0 to 1.0".to_owned()),
+    }
+}
+
+fn parse_rate(v: &str) -> std::result::Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+        _ => Err("expected a number of records per second, 0 or more".to_owned()),
     }
 }
 
@@ -369,9 +398,22 @@ pub(crate) struct LogSettings {
     pub max_queue: usize,
     pub max_batch: usize,
     pub min_severity: u8,
+    pub sampling: Sampling,
+    pub attribute_count_limit: usize,
+    pub attribute_value_length_limit: Option<usize>,
     pub file_path: PathBuf,
     pub file_max_bytes: u64,
     pub file_max_files: usize,
+}
+
+/// The sampling rules of the log pipeline.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sampling {
+    pub threshold: u8,
+    pub ratio: f64,
+    pub trace_aware: bool,
+    pub rate_limit: f64,
+    pub burst: f64,
 }
 
 /// Every setting resolved and typed: what the SDK is built from.
@@ -491,6 +533,7 @@ impl Resolver<'_> {
             ));
         }
         let max_queue = self.get("OTEL_BLRP_MAX_QUEUE_SIZE", "2048", parse_count)?;
+        let rate_limit = self.get("OTELRS_LOGS_RATE_LIMIT", "0", parse_rate)?;
         Ok(LogSettings {
             exporters,
             otlp: self.otlp("LOGS")?,
@@ -501,6 +544,30 @@ impl Resolver<'_> {
                 .get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", parse_count)?
                 .min(max_queue),
             min_severity: self.get("OTELRS_LOGS_MIN_SEVERITY", "trace", parse_severity)?,
+            sampling: Sampling {
+                threshold: self.get("OTELRS_LOGS_SAMPLING_THRESHOLD", "warn", parse_severity)?,
+                ratio: self.get("OTELRS_LOGS_SAMPLING_RATIO", "1.0", parse_ratio)?,
+                trace_aware: self.get("OTELRS_LOGS_SAMPLING_TRACE_AWARE", "false", parse_bool)?,
+                rate_limit,
+                burst: match self.raw("OTELRS_LOGS_RATE_LIMIT_BURST")? {
+                    Some(b) => parse_rate(&b).map_err(Error::config)?,
+                    None => rate_limit,
+                },
+            },
+            attribute_count_limit: match self.raw("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT")? {
+                Some(v) => parse_count(&v).map_err(Error::config)?,
+                None => self.get("OTEL_ATTRIBUTE_COUNT_LIMIT", "128", parse_count)?,
+            },
+            attribute_value_length_limit: match self
+                .raw("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT")?
+            {
+                Some(v) => Some(parse_count(&v).map_err(Error::config)?),
+                None => self
+                    .raw("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")?
+                    .map(|v| parse_count(&v))
+                    .transpose()
+                    .map_err(Error::config)?,
+            },
             file_path: PathBuf::from(self.get(
                 "OTELRS_EXPORTER_FILE_LOGS_PATH",
                 "otelrs-logs.jsonl",

@@ -6,7 +6,7 @@ use crate::config::{Config, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fork;
 use crate::fork::ForkCell;
-use crate::logs::{LogPipeline, Logger};
+use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore};
 use crate::metrics::instrument::{
     BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
 };
@@ -35,6 +35,8 @@ struct State {
     instruments: Vec<Weak<InstrumentCell>>,
     bounds: Vec<Weak<BoundCell>>,
     observables: Vec<Weak<ObservableCell>>,
+    /// One core (counters, rate-limit bucket) per logger scope.
+    loggers: HashMap<(String, String), Arc<LoggerCore>>,
 }
 
 fn remember<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
@@ -177,6 +179,20 @@ impl SdkShared {
         Ok(BoundInstrument(cell))
     }
 
+    /// Every logger scope's core.
+    pub(crate) fn logger_cores(&self) -> Vec<Arc<LoggerCore>> {
+        self.state.lock().loggers.values().cloned().collect()
+    }
+
+    pub(crate) fn log_stats(&self) -> LogStats {
+        let mut total = LogStats::default();
+        for core in self.logger_cores() {
+            total += core.stats();
+        }
+        total.dropped = self.logs().map_or(0, |l| l.dropped());
+        total
+    }
+
     /// The log pipeline, if logs are exported.
     #[inline]
     pub(crate) fn logs(&self) -> Option<&Arc<LogPipeline>> {
@@ -218,6 +234,9 @@ impl SdkShared {
         if state.pipeline.is_none() {
             return;
         }
+        for core in state.loggers.values() {
+            core.reset();
+        }
         let resource = resource::build(&self.settings);
         match LogPipeline::start(&self.settings.logs, &resource) {
             // SAFETY: single-threaded child; no reference from `logs()` is alive here.
@@ -258,6 +277,8 @@ impl SdkShared {
 /// [`DROP_SHUTDOWN_TIMEOUT`] and then lets go.
 pub struct Sdk {
     shared: Arc<SdkShared>,
+    /// The log-derived metrics, reported while the SDK lives.
+    _log_metrics: Vec<ObservableInstrument>,
 }
 
 impl Sdk {
@@ -281,7 +302,15 @@ impl Sdk {
             logs: ForkCell::new(logs),
         });
         fork::track(Arc::downgrade(&shared));
-        Ok(Sdk { shared })
+        let mut sdk = Sdk {
+            shared,
+            _log_metrics: Vec::new(),
+        };
+        if sdk.shared.logs().is_some() && !sdk.shared.settings.metrics_exporters.is_empty() {
+            sdk._log_metrics =
+                log_metrics::register(&sdk.meter("otelrs", Some(resource::VERSION))?, &sdk.shared)?;
+        }
+        Ok(sdk)
     }
 
     /// Whether OTEL_SDK_DISABLED turned this SDK into a no-op.
@@ -311,17 +340,27 @@ impl Sdk {
         })
     }
 
-    /// A logger for the instrumentation scope `name` (and `version`).
+    /// A logger for the instrumentation scope `name` (and `version`). Loggers of one scope
+    /// share their counters and rate limit.
     pub fn logger(&self, name: &str, version: Option<&str>) -> Result<Logger> {
+        let scope = self.scope(name, version)?;
+        let key = (name.to_owned(), version.unwrap_or("").to_owned());
+        let mut state = self.shared.state.lock();
+        let sampling = &self.shared.settings.logs.sampling;
+        let core = state
+            .loggers
+            .entry(key)
+            .or_insert_with(|| Arc::new(LoggerCore::new(scope, sampling)));
         Ok(Logger {
             sdk: Arc::clone(&self.shared),
-            scope: Arc::new(self.scope(name, version)?),
+            core: Arc::clone(core),
         })
     }
 
-    /// Log records dropped so far because the queue was full.
-    pub fn logs_dropped(&self) -> u64 {
-        self.shared.logs().map_or(0, |l| l.dropped())
+    /// What all loggers emitted so far and what became of it, with the records the queue
+    /// dropped.
+    pub fn log_stats(&self) -> LogStats {
+        self.shared.log_stats()
     }
 
     /// Collects and exports metrics and queued log records now through every push exporter,
@@ -435,6 +474,7 @@ mod tests {
     fn memory_sdk() -> Sdk {
         let mut c = Config::new();
         c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
         c.set("OTEL_SERVICE_NAME", "unit").unwrap();
         Sdk::new(&c).unwrap()
     }

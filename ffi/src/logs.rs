@@ -6,6 +6,7 @@ use crate::sdk::otelrs_sdk;
 use crate::status::otelrs_status;
 use otelrs_core::context::{self, TraceContext};
 use otelrs_core::logs::check_severity;
+use otelrs_core::logs::LogStats;
 use otelrs_core::{Error, LogRecordInput, Logger};
 use std::ffi::c_char;
 use std::time::{Duration, UNIX_EPOCH};
@@ -159,7 +160,17 @@ unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<()
     if r.body.is_null() {
         return Err(Error::new(otelrs_core::ErrorKind::Null, "body is NULL"));
     }
-    logger.emit(severity, || {
+    // SAFETY: the caller's contract.
+    let trace = match unsafe { r.trace_context.as_ref() } {
+        Some(ctx) => Some(ctx.to_core().ok_or_else(|| {
+            Error::new(
+                otelrs_core::ErrorKind::InvalidArgument,
+                "trace_context has an all-zero trace id or span id",
+            )
+        })?),
+        None => None,
+    };
+    logger.emit(severity, trace, || {
         // SAFETY (whole closure): the caller's contract.
         unsafe {
             Ok(LogRecordInput {
@@ -172,15 +183,6 @@ unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<()
                 },
                 timestamp: (r.timestamp_unix_nano != 0)
                     .then(|| UNIX_EPOCH + Duration::from_nanos(r.timestamp_unix_nano)),
-                trace_context: match r.trace_context.as_ref() {
-                    Some(ctx) => Some(ctx.to_core().ok_or_else(|| {
-                        Error::new(
-                            otelrs_core::ErrorKind::InvalidArgument,
-                            "trace_context has an all-zero trace id or span id",
-                        )
-                    })?),
-                    None => None,
-                },
             })
         }
     })
@@ -189,7 +191,7 @@ unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<()
 /// Emits a record of `severity` (1 to 24) with `body` and the `n_attrs` attributes at `attrs`,
 /// correlated with the calling thread's current trace context. Everything is copied; the
 /// call never blocks (with the queue full the record is dropped and counted, see
-/// `otelrs_sdk_logs_dropped`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.
+/// `otelrs_sdk_log_stats`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.
 ///
 /// # Safety
 /// `logger` is live; `body` is NUL-terminated; `attrs` points to `n_attrs` attributes.
@@ -243,21 +245,73 @@ pub unsafe extern "C" fn otelrs_logger_free(logger: *mut otelrs_logger) {
     ffi_void!("otelrs_logger_free", { unsafe { boundary::free(logger) } })
 }
 
-/// Writes to `*out` the number of log records dropped so far because the export queue
-/// (OTEL_BLRP_MAX_QUEUE_SIZE) was full.
+/// What was emitted and what became of it. `emitted = filtered + sampled_out + suppressed +
+/// kept`; of the kept records, `dropped` (SDK-wide only) found the queue full.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct otelrs_log_stats {
+    /// Every valid emit.
+    pub emitted: u64,
+    /// Below OTELRS_LOGS_MIN_SEVERITY.
+    pub filtered: u64,
+    /// Left out by OTELRS_LOGS_SAMPLING_RATIO.
+    pub sampled_out: u64,
+    /// Left out by OTELRS_LOGS_RATE_LIMIT.
+    pub suppressed: u64,
+    /// Kept by every rule.
+    pub kept: u64,
+    /// Kept, then dropped because the queue (OTEL_BLRP_MAX_QUEUE_SIZE) was full.
+    pub dropped: u64,
+    /// Attributes dropped by the attribute count limit.
+    pub attributes_dropped: u64,
+}
+
+impl From<LogStats> for otelrs_log_stats {
+    fn from(s: LogStats) -> Self {
+        otelrs_log_stats {
+            emitted: s.emitted,
+            filtered: s.filtered,
+            sampled_out: s.sampled_out,
+            suppressed: s.suppressed,
+            kept: s.kept,
+            dropped: s.dropped,
+            attributes_dropped: s.attributes_dropped,
+        }
+    }
+}
+
+/// Writes to `*out` the counts of every logger of the SDK, with the records the queue dropped.
 ///
 /// # Safety
 /// `sdk` is live; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn otelrs_sdk_logs_dropped(
+pub unsafe extern "C" fn otelrs_sdk_log_stats(
     sdk: *const otelrs_sdk,
-    out: *mut u64,
+    out: *mut otelrs_log_stats,
 ) -> otelrs_status {
-    ffi_status!("otelrs_sdk_logs_dropped", {
+    ffi_status!("otelrs_sdk_log_stats", {
         // SAFETY: the caller's contract.
-        let dropped = unsafe { boundary::borrow(sdk)? }.logs_dropped();
+        let stats = unsafe { boundary::borrow(sdk)? }.log_stats();
         // SAFETY: the caller's contract.
-        unsafe { boundary::write_out(out, dropped) }
+        unsafe { boundary::write_out(out, stats.into()) }
+    })
+}
+
+/// Writes to `*out` the counts of `logger`'s scope (shared by the loggers of that scope;
+/// `dropped` is 0 here, see `otelrs_sdk_log_stats`).
+///
+/// # Safety
+/// `logger` is live; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_logger_stats(
+    logger: *const otelrs_logger,
+    out: *mut otelrs_log_stats,
+) -> otelrs_status {
+    ffi_status!("otelrs_logger_stats", {
+        // SAFETY: the caller's contract.
+        let stats = unsafe { boundary::borrow(logger)? }.stats();
+        // SAFETY: the caller's contract.
+        unsafe { boundary::write_out(out, stats.into()) }
     })
 }
 

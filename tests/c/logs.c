@@ -1,7 +1,7 @@
 /* Logs from C. Settings come from the environment (the tests choose the exporters).
  *   logs all    every severity, attribute types, event name and timestamp, trace context
  *               (current, explicit, cleared, restored), then flush and shutdown
- *   logs flood  100 records into whatever queue the environment sets; prints "dropped N"
+ *   logs flood  1000 records under the rules the environment sets; prints the counts
  *   logs errors bad input: each gets its status and message; prints "N passed, M failed" */
 #include "check.h"
 #include <unistd.h>
@@ -51,13 +51,24 @@ static int all(otelrs_sdk *sdk, otelrs_logger *log) {
     return flushed == OTELRS_OK ? 0 : 1;
 }
 
+/* 1000 records: severities cycling TRACE, DEBUG, INFO, WARN, ERROR; half of them in a
+ * sampled trace, a quarter in an unsampled one, a quarter without. */
 static int flood(otelrs_logger *log, otelrs_sdk *sdk) {
-    for (int i = 0; i < 100; i++) {
-        MUST(otelrs_log(log, OTELRS_SEVERITY_INFO, "flood", NULL, 0));
+    static const unsigned sev[] = {1, 5, 9, 13, 17};
+    otelrs_trace_context sampled, unsampled;
+    MUST(otelrs_trace_context_parse(TRACEPARENT_A, &sampled));
+    MUST(otelrs_trace_context_parse(TRACEPARENT_B, &unsampled));
+    for (int i = 0; i < 1000; i++) {
+        otelrs_log_record r = {sev[i % 5], "flood", NULL, 0, NULL, 0, NULL};
+        if (i % 2 == 0) r.trace_context = &sampled;
+        else if (i % 4 == 1) r.trace_context = &unsampled;
+        MUST(otelrs_log_emit(log, &r));
     }
-    uint64_t dropped = 0;
-    MUST(otelrs_sdk_logs_dropped(sdk, &dropped));
-    printf("dropped %llu\n", (unsigned long long)dropped);
+    otelrs_log_stats s;
+    MUST(otelrs_sdk_log_stats(sdk, &s));
+    printf("emitted %llu filtered %llu sampled_out %llu suppressed %llu kept %llu dropped %llu\n",
+           (unsigned long long)s.emitted, (unsigned long long)s.filtered, (unsigned long long)s.sampled_out,
+           (unsigned long long)s.suppressed, (unsigned long long)s.kept, (unsigned long long)s.dropped);
     return 0;
 }
 
@@ -86,7 +97,8 @@ static int errors(otelrs_logger *log, otelrs_sdk *sdk) {
                   otelrs_trace_context_parse("00-00000000000000000000000000000000-00f067aa0ba902b7-01", &ctx));
     EXPECT_STATUS(OTELRS_ERR_NULL, "traceparent is NULL", otelrs_trace_context_parse(NULL, &ctx));
     EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_trace_context_parse(TRACEPARENT_A, NULL));
-    EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_sdk_logs_dropped(sdk, NULL));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_sdk_log_stats(sdk, NULL));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_logger_stats(log, NULL));
     otelrs_logger *l2 = NULL;
     EXPECT_STATUS(OTELRS_ERR_NULL, "scope is NULL", otelrs_logger_new(sdk, NULL, NULL, &l2));
     EXPECT_STATUS(OTELRS_ERR_WRONG_HANDLE, "not an otelrs_logger", otelrs_log((otelrs_logger *)sdk, 9, "x", NULL, 0));

@@ -1,17 +1,23 @@
 //! Logs: loggers and the records they emit, the queue in front of the exporters (which counts
 //! what it drops), and the exporters.
 
+pub(crate) mod log_metrics;
 mod pipeline;
+mod sampling;
 mod sinks;
+mod stats;
 
 pub(crate) use pipeline::LogPipeline;
+pub use stats::LogStats;
+pub(crate) use stats::LoggerCore;
 
 use crate::context::{self, TraceContext};
 use crate::error::{Error, Result};
 use crate::sdk::SdkShared;
 use opentelemetry::logs::Severity;
-use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use parking_lot::Mutex;
+use sampling::Verdict;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -79,8 +85,6 @@ pub struct LogRecordInput {
     pub event_name: Option<String>,
     /// When the event happened, if the caller knows better than "now".
     pub timestamp: Option<SystemTime>,
-    /// An explicit trace context; `None` takes the calling thread's current one.
-    pub trace_context: Option<TraceContext>,
 }
 
 /// A record in the queue.
@@ -95,52 +99,98 @@ pub(crate) struct QueuedRecord {
     pub trace_context: Option<TraceContext>,
 }
 
+/// Applies the attribute limits: at most `count` attributes (the first ones), string values cut
+/// to `length` characters. Returns how many attributes were dropped.
+fn apply_limits(attrs: &mut Vec<KeyValue>, count: usize, length: Option<usize>) -> usize {
+    let dropped = attrs.len().saturating_sub(count);
+    attrs.truncate(count);
+    if let Some(max) = length {
+        let cut = |s: &str| -> Option<String> {
+            s.char_indices().nth(max).map(|(i, _)| s[..i].to_owned())
+        };
+        for kv in attrs.iter_mut() {
+            match &mut kv.value {
+                Value::String(s) => {
+                    if let Some(short) = cut(s.as_str()) {
+                        *s = short.into();
+                    }
+                }
+                Value::Array(Array::String(items)) => {
+                    for item in items.iter_mut() {
+                        if let Some(short) = cut(item.as_str()) {
+                            *item = short.into();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    dropped
+}
+
 /// A logger: emits records in one instrumentation scope. Thread-safe, cheap to clone; valid
 /// after shutdown (emitting then fails with [`crate::ErrorKind::Shutdown`]).
 #[derive(Clone)]
 pub struct Logger {
     pub(crate) sdk: Arc<SdkShared>,
-    pub(crate) scope: Arc<InstrumentationScope>,
+    pub(crate) core: Arc<LoggerCore>,
 }
 
 impl Logger {
-    /// Whether a record of `severity` would be kept: a cheap check before building one.
+    /// Whether a record of `severity` passes the minimum severity: a cheap check before
+    /// building one. (Sampling may still leave it out.)
     pub fn enabled(&self, severity: u8) -> bool {
         !self.sdk.is_shut_down() && self.sdk.logs().is_some_and(|p| p.accepts(severity))
     }
 
-    /// Emits a record of `severity` (1 to 24) built by `build`, which runs only when the
-    /// record is kept: a filtered record costs almost nothing. Never blocks: with the queue
-    /// full the record is dropped and counted.
-    pub fn emit(&self, severity: u8, build: impl FnOnce() -> Result<LogRecordInput>) -> Result<()> {
+    /// Emits a record of `severity` (1 to 24), correlated with `trace` or, when it is `None`,
+    /// with the calling thread's current trace context. `build` runs only when the rules keep
+    /// the record, so a filtered or sampled-out record costs almost nothing. Never blocks:
+    /// with the queue full the record is dropped and counted.
+    pub fn emit(
+        &self,
+        severity: u8,
+        trace: Option<TraceContext>,
+        build: impl FnOnce() -> Result<LogRecordInput>,
+    ) -> Result<()> {
         if self.sdk.is_shut_down() {
             return Err(Error::shutdown());
         }
         let Some(pipeline) = self.sdk.logs() else {
             return Ok(()); // disabled, or no log exporter
         };
+        let core = &*self.core;
         if !pipeline.accepts(severity) {
+            core.count_filtered();
             return Ok(());
         }
-        let input = build()?;
+        let trace = trace.or_else(context::current);
+        match core.decide(pipeline.sampling(), severity, trace.as_ref()) {
+            Verdict::Keep => {}
+            _ => return Ok(()),
+        }
+        let mut input = build()?;
         let event_name = input.event_name.as_deref().map(intern).transpose()?;
-        let record = QueuedRecord {
-            scope: Arc::clone(&self.scope),
+        let (count, length) = pipeline.attribute_limits();
+        let dropped = apply_limits(&mut input.attributes, count, length);
+        core.count_attributes_dropped(dropped);
+        pipeline.push(QueuedRecord {
+            scope: Arc::clone(&core.scope),
             severity,
             body: input.body,
             attributes: input.attributes,
             event_name,
             timestamp: input.timestamp,
             observed: SystemTime::now(),
-            trace_context: input.trace_context.or_else(context::current),
-        };
-        pipeline.push(record);
+            trace_context: trace,
+        });
         Ok(())
     }
 
-    /// The scope name.
-    pub fn scope_name(&self) -> &str {
-        self.scope.name()
+    /// What this logger's scope emitted so far, and what became of it.
+    pub fn stats(&self) -> LogStats {
+        self.core.stats()
     }
 }
 
@@ -160,6 +210,23 @@ mod tests {
             check_severity(0).is_err() && check_severity(25).is_err() && check_severity(9).is_ok()
         );
         assert_eq!(severity(13), Severity::Warn);
+    }
+
+    #[test]
+    fn limits_cut_attributes_and_values() {
+        let mut attrs = vec![
+            KeyValue::new("a", "héllo world"),
+            KeyValue::new("b", Value::Array(Array::String(vec!["abcdef".into()]))),
+            KeyValue::new("c", 1),
+        ];
+        assert_eq!(apply_limits(&mut attrs, 2, Some(3)), 1);
+        assert_eq!(
+            attrs,
+            vec![
+                KeyValue::new("a", "hél"),
+                KeyValue::new("b", Value::Array(Array::String(vec!["abc".into()]))),
+            ]
+        );
     }
 
     #[test]

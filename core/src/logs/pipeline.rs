@@ -5,7 +5,7 @@
 
 use super::sinks::{self, LogSink};
 use super::{severity, severity_text, QueuedRecord};
-use crate::config::{Exporter, LogSettings, Protocol};
+use crate::config::{Exporter, LogSettings, Protocol, Sampling};
 use crate::error::{Error, ErrorKind, Result};
 use opentelemetry::logs::{AnyValue, LogRecord, Logger as _, LoggerProvider as _};
 use opentelemetry::{InstrumentationScope, SpanId, TraceFlags, TraceId, Value};
@@ -38,6 +38,8 @@ pub(crate) struct LogPipeline {
     max_queue: usize,
     max_batch: usize,
     min_severity: u8,
+    sampling: Sampling,
+    attribute_limits: (usize, Option<usize>),
     dropped: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -88,6 +90,11 @@ impl LogPipeline {
             max_queue: settings.max_queue,
             max_batch: settings.max_batch,
             min_severity: settings.min_severity,
+            sampling: settings.sampling,
+            attribute_limits: (
+                settings.attribute_count_limit,
+                settings.attribute_value_length_limit,
+            ),
             dropped: AtomicU64::new(0),
             thread: Mutex::new(None),
         });
@@ -113,6 +120,17 @@ impl LogPipeline {
     #[inline]
     pub(crate) fn accepts(&self, severity: u8) -> bool {
         severity >= self.min_severity
+    }
+
+    /// The sampling rules.
+    #[inline]
+    pub(crate) fn sampling(&self) -> &Sampling {
+        &self.sampling
+    }
+
+    /// The attribute count limit and value length limit.
+    pub(crate) fn attribute_limits(&self) -> (usize, Option<usize>) {
+        self.attribute_limits
     }
 
     /// Queues `record`, or drops and counts it when the queue is full. Never blocks on I/O.
