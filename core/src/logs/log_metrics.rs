@@ -50,8 +50,8 @@ pub(crate) fn register(meter: &Meter, sdk: &Arc<SdkShared>) -> Result<Vec<Observ
                 let s = core.stats();
                 for (reason, n) in [("filtered", s.filtered), ("sampled_out", s.sampled_out), ("suppressed", s.suppressed)] {
                     let attrs = [
-                        KeyValue::new("reason", reason),
                         KeyValue::new("otel.scope.name", core.scope.name().to_owned()),
+                        KeyValue::new("reason", reason),
                     ];
                     let _ = o.observe(Number::U64(n), &attrs);
                 }

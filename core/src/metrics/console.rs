@@ -38,10 +38,12 @@ fn value_text(v: &Value) -> String {
     }
 }
 
+/// `{k=v, ...}` in key order.
 fn attrs_text<'a>(attrs: impl Iterator<Item = &'a KeyValue>) -> String {
-    let parts: Vec<String> = attrs
+    let mut parts: Vec<String> = attrs
         .map(|kv| format!("{}={}", kv.key, value_text(&kv.value)))
         .collect();
+    parts.sort();
     if parts.is_empty() {
         "{}".to_owned()
     } else {
@@ -126,17 +128,6 @@ fn data_text<T: Display + Copy>(out: &mut String, head: &str, data: &MetricData<
     }
 }
 
-/// The resource's attributes, sorted by key.
-fn resource_attrs(rm: &ResourceMetrics) -> Vec<KeyValue> {
-    let mut attrs: Vec<KeyValue> = rm
-        .resource()
-        .iter()
-        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-        .collect();
-    attrs.sort_by(|a, b| a.key.cmp(&b.key));
-    attrs
-}
-
 /// The text for one collection.
 pub(crate) fn format(rm: &ResourceMetrics) -> String {
     let mut out = String::new();
@@ -144,7 +135,13 @@ pub(crate) fn format(rm: &ResourceMetrics) -> String {
         out,
         "otelrs metrics {} resource {}",
         rfc3339(SystemTime::now()),
-        attrs_text(resource_attrs(rm).iter())
+        attrs_text(
+            rm.resource()
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+                .iter()
+        )
     );
     for sm in rm.scope_metrics() {
         let scope = sm.scope();
