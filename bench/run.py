@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Runs the benchmark and writes bench/RESULTS.md.
 
-Builds libotelrs (release) into build/prefix, bench_c.c against it with pkg-config, and the
-Rust program that calls opentelemetry_sdk directly; then runs the two alternately, three
-times each, and reports per operation the median ns/op of each side.
+Builds libotelrs (release) into build/prefix, bench_c.c and bench_logs.c against it with
+pkg-config, the Rust program that calls opentelemetry_sdk directly, and the test Collector;
+then runs the C and Rust sides alternately, three times each, and reports per operation the
+median ns/op of each side; then the log rates: the highest paced rate with zero drops at the
+default queue, and the highest rate delivered to the Collector over OTLP gRPC with zero drops.
 
     python3 bench/run.py
 """
@@ -13,9 +15,12 @@ from __future__ import annotations
 import os
 import pathlib
 import platform
+import json
+import socket
 import statistics
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -31,6 +36,8 @@ LABELS = {
     "histogram_record_bound": "Histogram record, bound",
     "counter_add_0_attrs": "Counter add, no attributes",
 }
+LOG_RATES = [250_000, 500_000, 750_000, 1_000_000, 1_500_000, 2_000_000, 3_000_000]
+COLLECTOR_RATES = [100_000, 150_000, 200_000, 250_000, 300_000, 400_000]
 
 
 def sh(*cmd: str, **kw) -> str:
@@ -48,6 +55,72 @@ def cpu_model() -> str:
     return platform.processor()
 
 
+def paced(cmd: list[str], rate: int, seconds: float, env: dict[str, str]) -> tuple[int, int]:
+    out = subprocess.run([*cmd, "paced", str(rate), str(seconds)], check=True, capture_output=True, text=True,
+                         env=env, cwd=ROOT).stdout.split()
+    return int(out[1]), int(out[3])
+
+
+def highest_without_drops(cmd: list[str], rates: list[int], env: dict[str, str], trials: int = 2) -> int:
+    """The highest rate at which every trial of one second dropped nothing."""
+    best = 0
+    for rate in rates:
+        if any(paced(cmd, rate, 1, env)[1] for _ in range(trials)):
+            break
+        best = rate
+    return best
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def delivered(log_path: pathlib.Path) -> int:
+    total = 0
+    for line in log_path.read_text().splitlines():
+        try:
+            total += json.loads(line).get("log records", 0)
+        except json.JSONDecodeError:
+            pass
+    return total
+
+
+def collector_rate(logs_bin: pathlib.Path) -> tuple[int, list[str]]:
+    """The highest rate whose records all reached the Collector (2 s each), and the trials."""
+    binary = ROOT / "build" / "otelcol-test"
+    subprocess.run(["go", "build", "-o", str(binary), "."], check=True, cwd=ROOT / "tests" / "collector")
+    port = free_port()
+    log_path = ROOT / "build" / "bench-collector.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(binary), "--config", str(ROOT / "bench" / "collector.yaml")], stdout=log,
+                                stderr=log, env=dict(os.environ, OTELRS_BENCH_GRPC_PORT=str(port)))
+    try:
+        for _ in range(100):
+            if socket.socket().connect_ex(("127.0.0.1", port)) == 0:
+                break
+            time.sleep(0.1)
+        env = {"PATH": os.environ["PATH"], "OTEL_LOGS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+               "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}", "OTEL_METRICS_EXPORTER": "none"}
+        best, trials = 0, []
+        for rate in COLLECTOR_RATES:
+            before = delivered(log_path)
+            emitted, dropped = paced([str(logs_bin)], rate, 2, env)
+            time.sleep(0.5)
+            got = delivered(log_path) - before
+            trials.append(f"{rate // 1000}k/s: {emitted} emitted, {dropped} dropped, {got} received")
+            if dropped or got != emitted:
+                break
+            best = rate
+        return best, trials
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def main() -> int:
     subprocess.run(["make", "install", f"PREFIX={PREFIX}"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "otelrs-bench-sdk-direct"], check=True, cwd=ROOT)
@@ -55,15 +128,27 @@ def main() -> int:
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "otelrs"], env=env, check=True,
                            capture_output=True, text=True).stdout.split()
     c_bin = ROOT / "build" / "bench_c"
+    logs_bin = ROOT / "build" / "bench_logs"
     sh("cc", "-std=c99", "-O2", "bench/bench_c.c", *flags, "-o", str(c_bin))
+    sh("cc", "-std=c99", "-O2", "bench/bench_logs.c", *flags, "-o", str(logs_bin))
     rust_bin = TARGET / "release" / "otelrs-bench-sdk-direct"
+    plain = {"PATH": os.environ["PATH"]}
 
     c_runs, rust_runs = [], []
     for _ in range(RUNS):
-        c_runs.append(parse(sh(str(c_bin), env={"PATH": os.environ["PATH"]})))
+        run = parse(sh(str(c_bin), env=plain))
+        run.update(parse(sh(str(logs_bin), "emit", env=plain)))
+        run.update(parse(sh(str(logs_bin), "filtered", env=plain)))
+        c_runs.append(run)
         rust_runs.append(parse(sh(str(rust_bin))))
-    c = {k: statistics.median(r[k] for r in c_runs) for k in LABELS}
-    rust = {k: statistics.median(r[k] for r in rust_runs) for k in LABELS}
+    c = {k: statistics.median(r[k] for r in c_runs) for k in c_runs[0]}
+    rust = {k: statistics.median(r[k] for r in rust_runs) for k in rust_runs[0]}
+
+    discard = dict(plain, OTEL_LOGS_EXPORTER="discard", OTEL_METRICS_EXPORTER="none")
+    ours_rate = highest_without_drops([str(logs_bin)], LOG_RATES, discard)
+    big_queue_rate = highest_without_drops([str(logs_bin)], LOG_RATES, dict(discard, OTEL_BLRP_MAX_QUEUE_SIZE="16384"))
+    sdk_rate = highest_without_drops([str(rust_bin)], LOG_RATES, plain)
+    to_collector, trials = collector_rate(logs_bin)
 
     by_array = c["counter_add_3_attrs_by_array"] / rust["counter_add_3_attrs_by_array"]
     bound = c["counter_add_bound"]
@@ -92,6 +177,30 @@ def main() -> int:
         f"({'met' if bound <= 10 else 'missed'}); `_add_set` without binding is "
         f"{c['counter_add_3_attrs_set']:.1f} ns/op (the series is found by the set's identity in the "
         f"instrument's series cache: one hash of 9 bytes, no conversion, sorting or allocation).",
+        "",
+        "## Logs",
+        "",
+        "| Operation | otelrs from C | opentelemetry_sdk 0.33 from Rust | ratio |",
+        "|---|---:|---:|---:|",
+        f"| Emit INFO, body + 3 string attributes, exporter discarding (ns/record) | "
+        f"{c['log_emit_3_attrs']:.1f} | {rust['log_emit_3_attrs']:.1f} | "
+        f"{c['log_emit_3_attrs'] / rust['log_emit_3_attrs']:.2f}x |",
+        f"| Emit a record below the minimum severity (ns/record) | {c['log_filtered']:.1f} | — | |",
+        f"| Highest paced rate with 0 drops, default queue 2048, 1 s x 2 (records/s) | {ours_rate:,} | {sdk_rate:,} | |",
+        f"| The same with OTEL_BLRP_MAX_QUEUE_SIZE=16384 (records/s) | {big_queue_rate:,} | | |",
+        f"| Highest rate delivered to the Collector over OTLP gRPC, 0 drops, 2 s (records/s) | {to_collector:,} | | |",
+        "",
+        "Rates tried: " + ", ".join(f"{r:,}" for r in LOG_RATES) + " records/s; Collector trials: "
+        + "; ".join(trials) + ".",
+        "",
+        "Targets:",
+        f"- emit within 1.3x of the direct Rust SDK emit: **{c['log_emit_3_attrs'] / rust['log_emit_3_attrs']:.2f}x** "
+        f"({'met' if c['log_emit_3_attrs'] <= 1.3 * rust['log_emit_3_attrs'] else 'missed'}).",
+        f"- a filtered-out record under 10 ns: **{c['log_filtered']:.1f} ns** ({'met' if c['log_filtered'] < 10 else 'missed'}).",
+        f"- at least 2 M records/s from one thread into the batch processor with 0 drops: **{ours_rate:,}/s** at the "
+        f"default queue ({'met' if ours_rate >= 2_000_000 else 'missed'}), {big_queue_rate:,}/s with a 16384 queue.",
+        f"- at least 200 k records/s delivered to the Collector with 0 drops: **{to_collector:,}/s** "
+        f"({'met' if to_collector >= 200_000 else 'missed'}).",
         "",
     ]
     notes = ROOT / "bench" / "NOTES.md"

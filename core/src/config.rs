@@ -93,7 +93,7 @@ settings_table! {
     "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the memory reader behind `otelrs_sdk_collect_json` (delta: each call returns what came since the last).";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
-    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, or `none`.";
+    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "", Url, "Full URL for logs; used as it is.";
     "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "", Protocol, "Protocol for logs.";
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS", "", KeyValues, "Request headers for logs.";
@@ -293,6 +293,8 @@ pub(crate) enum Exporter {
     File,
     /// Metrics only: the reader behind `collect_json`.
     Memory,
+    /// Logs only: takes every batch and writes nothing, to measure what logging itself costs.
+    Discard,
 }
 
 fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
@@ -314,9 +316,10 @@ fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
             "console" => Exporter::Console,
             "file" => Exporter::File,
             "memory" => Exporter::Memory,
+            "discard" => Exporter::Discard,
             other => {
                 return Err(format!(
-                    "unknown exporter {other:?} (known: otlp, console, file, memory, none)"
+                    "unknown exporter {other:?} (known: otlp, console, file, memory (metrics), discard (logs), none)"
                 ))
             }
         };
@@ -529,7 +532,7 @@ impl Resolver<'_> {
         let exporters = self.get("OTEL_LOGS_EXPORTER", "otlp", parse_exporters)?;
         if exporters.contains(&Exporter::Memory) {
             return Err(Error::config(
-                "invalid value \"memory\" for OTEL_LOGS_EXPORTER: known: otlp, console, file, none",
+                "invalid value \"memory\" for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, none",
             ));
         }
         let max_queue = self.get("OTEL_BLRP_MAX_QUEUE_SIZE", "2048", parse_count)?;
@@ -599,7 +602,14 @@ impl Settings {
             service_name: r.raw("OTEL_SERVICE_NAME")?,
             resource_attributes: r.get("OTEL_RESOURCE_ATTRIBUTES", "", parse_key_values)?,
             language: r.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?,
-            metrics_exporters: r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)?,
+            metrics_exporters: match r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)? {
+                e if e.contains(&Exporter::Discard) => {
+                    return Err(Error::config(
+                        "invalid value \"discard\" for OTEL_METRICS_EXPORTER: known: otlp, console, file, memory, none",
+                    ))
+                }
+                e => e,
+            },
             export_interval,
             export_timeout: r.get("OTEL_METRIC_EXPORT_TIMEOUT", "30000", parse_millis)?,
             otlp: r.otlp("METRICS")?,

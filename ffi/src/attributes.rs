@@ -3,6 +3,7 @@
 
 use crate::boundary::{self, ffi_status, ffi_void, opaque};
 use crate::status::otelrs_status;
+use otelrs_core::logs::RecordBuilder;
 use otelrs_core::{Array, AttributeSet, Error, ErrorKind, KeyValue, StringValue, Value};
 use std::ffi::{c_char, c_void};
 
@@ -141,6 +142,52 @@ pub(crate) unsafe fn convert(
     }
     otelrs_core::normalize(&mut out)?;
     Ok(out)
+}
+
+/// Adds the `n` attributes at `attrs` to a log record being built, checking them as
+/// [`convert`] does.
+///
+/// # Safety
+/// As for [`convert`].
+pub(crate) unsafe fn pack(
+    attrs: *const otelrs_attribute,
+    n: usize,
+    record: &mut RecordBuilder,
+) -> Result<(), Error> {
+    // SAFETY (whole body): the caller's contract; each union member is read only for the type
+    // that names it.
+    unsafe {
+        for (i, a) in boundary::slice(attrs, n, "attrs")?.iter().enumerate() {
+            let key = boundary::text_lazy(a.key, || at(i, "the key"))?;
+            match a.type_ {
+                0 => record.string_attribute(
+                    key,
+                    boundary::text_lazy(a.value.string, || at(i, "the string value"))?,
+                ),
+                1 => record.bool_attribute(key, a.value.boolean),
+                2 => record.i64_attribute(key, a.value.integer),
+                3 => record.f64_attribute(key, a.value.dbl),
+                4 => {
+                    let items: &[*const c_char] = array(i, a)?;
+                    let mut strings = Vec::with_capacity(items.len());
+                    for (j, p) in items.iter().enumerate() {
+                        strings.push(boundary::text_lazy(*p, || {
+                            at(i, &format!("string {j} of the array"))
+                        })?);
+                    }
+                    record.strings_attribute(key, strings.into_iter())
+                }
+                5 => record.bools_attribute(key, array(i, a)?),
+                6 => record.i64s_attribute(key, array(i, a)?),
+                7 => record.f64s_attribute(key, array(i, a)?),
+                other => Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    at(i, &format!("unknown type {other}")),
+                )),
+            }?;
+        }
+        Ok(())
+    }
 }
 
 /// Appends to `out` an exact encoding of the `n` attributes at `attrs`: per attribute its

@@ -6,7 +6,7 @@ use crate::sdk::otelrs_sdk;
 use crate::status::otelrs_status;
 use otelrs_core::context::{self, TraceContext};
 use otelrs_core::logs::check_severity;
-use otelrs_core::logs::LogStats;
+use otelrs_core::logs::{LogStats, RecordBuilder};
 use otelrs_core::{Error, LogRecordInput, Logger};
 use std::ffi::c_char;
 use std::time::{Duration, UNIX_EPOCH};
@@ -173,9 +173,10 @@ unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<()
     logger.emit(severity, trace, || {
         // SAFETY (whole closure): the caller's contract.
         unsafe {
+            let mut record = RecordBuilder::new(boundary::text(r.body, "body")?, 32 * r.n_attrs);
+            attributes::pack(r.attrs, r.n_attrs, &mut record)?;
             Ok(LogRecordInput {
-                body: boundary::text(r.body, "body")?.to_owned(),
-                attributes: attributes::convert(r.attrs, r.n_attrs)?,
+                record,
                 event_name: if r.event_name.is_null() {
                     None
                 } else {

@@ -1,11 +1,84 @@
-//! The same operations as bench/bench_c.c, called on opentelemetry_sdk directly from Rust,
-//! with the same reader (one cumulative ManualReader). Prints "<operation> <ns/op>".
+//! The same operations as bench/bench_c.c and bench/bench_logs.c, called on opentelemetry_sdk
+//! directly from Rust: metrics with the same reader (one cumulative ManualReader), logs through
+//! the SDK's BatchLogProcessor into an exporter that counts and discards.
+//! Prints "<operation> <ns/op>"; with the arguments `paced RATE SECONDS`, emits log records at
+//! RATE per second and prints "emitted N dropped D".
 
+use opentelemetry::logs::{AnyValue, LogRecord, Logger, LoggerProvider, Severity};
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry::KeyValue;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{ManualReader, SdkMeterProvider};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// Counts the records it is given, and writes nothing.
+#[derive(Debug, Clone, Default)]
+struct Discard(Arc<AtomicU64>);
+
+impl LogExporter for Discard {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        self.0
+            .fetch_add(batch.iter().count() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn log_provider() -> (SdkLoggerProvider, Arc<AtomicU64>) {
+    let exporter = Discard::default();
+    let exported = Arc::clone(&exporter.0);
+    (
+        SdkLoggerProvider::builder()
+            .with_batch_exporter(exporter)
+            .build(),
+        exported,
+    )
+}
+
+fn emit_one(logger: &impl Logger, k: &[String; 3], v: &[String; 3]) {
+    let mut r = logger.create_log_record();
+    r.set_severity_number(Severity::Info);
+    r.set_severity_text("INFO");
+    r.set_body(AnyValue::String(String::from("request served").into()));
+    r.add_attributes([
+        (k[0].clone(), AnyValue::String(v[0].clone().into())),
+        (k[1].clone(), AnyValue::String(v[1].clone().into())),
+        (k[2].clone(), AnyValue::String(v[2].clone().into())),
+    ]);
+    logger.emit(r);
+}
+
+fn log_names() -> ([String; 3], [String; 3]) {
+    (
+        [
+            "http.route".into(),
+            "http.request.method".into(),
+            "http.response.status_code".into(),
+        ],
+        ["/users/{id}".into(), "GET".into(), "200".into()],
+    )
+}
+
+fn paced(rate: f64, seconds: f64) {
+    let (provider, exported) = log_provider();
+    let logger = provider.logger("bench");
+    let (k, v) = log_names();
+    let total = (rate * seconds) as u64;
+    let start = Instant::now();
+    for i in 0..total {
+        if i % 64 == 0 {
+            while start.elapsed().as_secs_f64() * rate < i as f64 {}
+        }
+        emit_one(&logger, &k, &v);
+    }
+    provider.force_flush().ok();
+    let done = exported.load(Ordering::Relaxed);
+    println!("emitted {total} dropped {}", total - done);
+    provider.shutdown().ok();
+}
 
 const ROUNDS: usize = 7;
 const OPS: u64 = 2_000_000;
@@ -25,6 +98,14 @@ fn bench(label: &str, mut body: impl FnMut(u64)) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 4 && args[1] == "paced" {
+        paced(
+            args[2].parse().unwrap_or(1e6),
+            args[3].parse().unwrap_or(1.0),
+        );
+        return;
+    }
     let provider = SdkMeterProvider::builder()
         .with_reader(ManualReader::builder().build())
         .build();
@@ -63,4 +144,20 @@ fn main() {
     });
     bench("counter_add_0_attrs", |_| counter.add(1, &[]));
     provider.shutdown().ok();
+
+    let (logs, _) = log_provider();
+    let logger = logs.logger("bench");
+    let (k, v) = log_names();
+    let mut rounds: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..200_000 {
+                emit_one(&logger, &k, &v);
+            }
+            start.elapsed().as_nanos() as f64 / 200_000.0
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    println!("log_emit_3_attrs {:.1}", rounds[ROUNDS / 2]);
+    logs.shutdown().ok();
 }

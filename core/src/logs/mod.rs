@@ -1,12 +1,14 @@
 //! Logs: loggers and the records they emit, the queue in front of the exporters (which counts
 //! what it drops), and the exporters.
 
+mod encoding;
 pub(crate) mod log_metrics;
 mod pipeline;
 mod sampling;
 mod sinks;
 mod stats;
 
+pub use encoding::RecordBuilder;
 pub(crate) use pipeline::LogPipeline;
 pub use stats::LogStats;
 pub(crate) use stats::LoggerCore;
@@ -15,7 +17,6 @@ use crate::context::{self, TraceContext};
 use crate::error::{Error, Result};
 use crate::sdk::SdkShared;
 use opentelemetry::logs::Severity;
-use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use parking_lot::Mutex;
 use sampling::Verdict;
 use std::collections::HashSet;
@@ -75,12 +76,10 @@ fn intern(name: &str) -> Result<&'static str> {
 }
 
 /// One log record as a binding hands it over, before otelrs queues it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LogRecordInput {
-    /// The body.
-    pub body: String,
-    /// Attributes.
-    pub attributes: Vec<KeyValue>,
+    /// The body and attributes.
+    pub record: RecordBuilder,
     /// An event name, if the record is an event.
     pub event_name: Option<String>,
     /// When the event happened, if the caller knows better than "now".
@@ -89,44 +88,14 @@ pub struct LogRecordInput {
 
 /// A record in the queue.
 pub(crate) struct QueuedRecord {
-    pub scope: Arc<InstrumentationScope>,
+    pub core: Arc<LoggerCore>,
     pub severity: u8,
-    pub body: String,
-    pub attributes: Vec<KeyValue>,
+    /// Body and attributes, see [`encoding`].
+    pub packed: Box<[u8]>,
     pub event_name: Option<&'static str>,
     pub timestamp: Option<SystemTime>,
     pub observed: SystemTime,
     pub trace_context: Option<TraceContext>,
-}
-
-/// Applies the attribute limits: at most `count` attributes (the first ones), string values cut
-/// to `length` characters. Returns how many attributes were dropped.
-fn apply_limits(attrs: &mut Vec<KeyValue>, count: usize, length: Option<usize>) -> usize {
-    let dropped = attrs.len().saturating_sub(count);
-    attrs.truncate(count);
-    if let Some(max) = length {
-        let cut = |s: &str| -> Option<String> {
-            s.char_indices().nth(max).map(|(i, _)| s[..i].to_owned())
-        };
-        for kv in attrs.iter_mut() {
-            match &mut kv.value {
-                Value::String(s) => {
-                    if let Some(short) = cut(s.as_str()) {
-                        *s = short.into();
-                    }
-                }
-                Value::Array(Array::String(items)) => {
-                    for item in items.iter_mut() {
-                        if let Some(short) = cut(item.as_str()) {
-                            *item = short.into();
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    dropped
 }
 
 /// A logger: emits records in one instrumentation scope. Thread-safe, cheap to clone; valid
@@ -170,16 +139,12 @@ impl Logger {
             Verdict::Keep => {}
             _ => return Ok(()),
         }
-        let mut input = build()?;
+        let input = build()?;
         let event_name = input.event_name.as_deref().map(intern).transpose()?;
-        let (count, length) = pipeline.attribute_limits();
-        let dropped = apply_limits(&mut input.attributes, count, length);
-        core.count_attributes_dropped(dropped);
         pipeline.push(QueuedRecord {
-            scope: Arc::clone(&core.scope),
+            core: Arc::clone(&self.core),
             severity,
-            body: input.body,
-            attributes: input.attributes,
+            packed: input.record.into_packed(),
             event_name,
             timestamp: input.timestamp,
             observed: SystemTime::now(),
@@ -210,23 +175,6 @@ mod tests {
             check_severity(0).is_err() && check_severity(25).is_err() && check_severity(9).is_ok()
         );
         assert_eq!(severity(13), Severity::Warn);
-    }
-
-    #[test]
-    fn limits_cut_attributes_and_values() {
-        let mut attrs = vec![
-            KeyValue::new("a", "héllo world"),
-            KeyValue::new("b", Value::Array(Array::String(vec!["abcdef".into()]))),
-            KeyValue::new("c", 1),
-        ];
-        assert_eq!(apply_limits(&mut attrs, 2, Some(3)), 1);
-        assert_eq!(
-            attrs,
-            vec![
-                KeyValue::new("a", "hél"),
-                KeyValue::new("b", Value::Array(Array::String(vec!["abc".into()]))),
-            ]
-        );
     }
 
     #[test]

@@ -3,12 +3,13 @@
 //! OTEL_BLRP_SCHEDULE_DELAY (or as soon as a batch is full) and hands each batch to every
 //! exporter. otelrs owns both, so a forked child can build them anew.
 
+use super::encoding::{unpack, KeyCache};
 use super::sinks::{self, LogSink};
 use super::{severity, severity_text, QueuedRecord};
 use crate::config::{Exporter, LogSettings, Protocol, Sampling};
 use crate::error::{Error, ErrorKind, Result};
 use opentelemetry::logs::{AnyValue, LogRecord, Logger as _, LoggerProvider as _};
-use opentelemetry::{InstrumentationScope, SpanId, TraceFlags, TraceId, Value};
+use opentelemetry::{InstrumentationScope, SpanId, TraceFlags, TraceId};
 use opentelemetry_sdk::logs::{LogBatch, SdkLogRecord, SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::Resource;
 use parking_lot::{Condvar, Mutex};
@@ -39,7 +40,6 @@ pub(crate) struct LogPipeline {
     max_batch: usize,
     min_severity: u8,
     sampling: Sampling,
-    attribute_limits: (usize, Option<usize>),
     dropped: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -81,6 +81,7 @@ impl LogPipeline {
                 )?),
                 Exporter::Console => Box::new(sinks::ConsoleLogSink),
                 Exporter::File => Box::new(sinks::FileLogSink::open(settings, resource)?),
+                Exporter::Discard => Box::new(sinks::DiscardLogSink),
                 Exporter::Memory => continue,
             });
         }
@@ -91,10 +92,6 @@ impl LogPipeline {
             max_batch: settings.max_batch,
             min_severity: settings.min_severity,
             sampling: settings.sampling,
-            attribute_limits: (
-                settings.attribute_count_limit,
-                settings.attribute_value_length_limit,
-            ),
             dropped: AtomicU64::new(0),
             thread: Mutex::new(None),
         });
@@ -105,6 +102,11 @@ impl LogPipeline {
             _provider: provider,
             exporters: exporters.into_iter().map(|e| (e, false)).collect(),
             schedule_delay: settings.schedule_delay,
+            limits: (
+                settings.attribute_count_limit,
+                settings.attribute_value_length_limit,
+            ),
+            keys: KeyCache::default(),
             _runtime: runtime,
         };
         let for_worker = Arc::clone(&shared);
@@ -126,11 +128,6 @@ impl LogPipeline {
     #[inline]
     pub(crate) fn sampling(&self) -> &Sampling {
         &self.sampling
-    }
-
-    /// The attribute count limit and value length limit.
-    pub(crate) fn attribute_limits(&self) -> (usize, Option<usize>) {
-        self.attribute_limits
     }
 
     /// Queues `record`, or drops and counts it when the queue is full. Never blocks on I/O.
@@ -207,46 +204,25 @@ struct Worker {
     /// Each exporter, and whether its last export failed (to report a failure once).
     exporters: Vec<(Box<dyn LogSink>, bool)>,
     schedule_delay: Duration,
+    /// The attribute count limit and value length limit.
+    limits: (usize, Option<usize>),
+    keys: KeyCache,
     /// Kept here so that it is dropped on this thread, after the last export used it.
     _runtime: Option<tokio::runtime::Runtime>,
 }
 
-fn any_value(v: Value) -> AnyValue {
-    use opentelemetry::Array;
-    match v {
-        Value::Bool(b) => AnyValue::Boolean(b),
-        Value::I64(i) => AnyValue::Int(i),
-        Value::F64(f) => AnyValue::Double(f),
-        Value::String(s) => AnyValue::String(s),
-        Value::Array(Array::Bool(a)) => {
-            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::Boolean).collect()))
-        }
-        Value::Array(Array::I64(a)) => {
-            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::Int).collect()))
-        }
-        Value::Array(Array::F64(a)) => {
-            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::Double).collect()))
-        }
-        Value::Array(Array::String(a)) => {
-            AnyValue::ListAny(Box::new(a.into_iter().map(AnyValue::String).collect()))
-        }
-        other => AnyValue::String(other.to_string().into()),
-    }
-}
-
 impl Worker {
-    fn build(&self, q: QueuedRecord) -> (SdkLogRecord, Arc<InstrumentationScope>) {
+    fn build(&mut self, q: QueuedRecord) -> (SdkLogRecord, Arc<InstrumentationScope>) {
         let mut r = self.factory.create_log_record();
         r.set_severity_number(severity(q.severity));
         if let Some(text) = severity_text(q.severity) {
             r.set_severity_text(text);
         }
-        r.set_body(AnyValue::String(q.body.into()));
-        r.add_attributes(
-            q.attributes
-                .into_iter()
-                .map(|kv| (kv.key, any_value(kv.value))),
-        );
+        let (body, attributes, dropped) =
+            unpack(&q.packed, &mut self.keys, self.limits.0, self.limits.1);
+        q.core.count_attributes_dropped(dropped);
+        r.set_body(AnyValue::String(body.into()));
+        r.add_attributes(attributes);
         if let Some(name) = q.event_name {
             r.set_event_name(name);
         }
@@ -261,7 +237,7 @@ impl Worker {
                 Some(TraceFlags::new(ctx.flags)),
             );
         }
-        (r, q.scope)
+        (r, Arc::clone(&q.core.scope))
     }
 
     /// Exports `records` to every exporter; the first failure is returned.
@@ -305,12 +281,9 @@ impl Worker {
                         break;
                     }
                 }
-                let n = if queue.requests.is_empty() {
-                    queue.records.len().min(shared.max_batch)
-                } else {
-                    queue.records.len()
-                };
-                let records: Vec<QueuedRecord> = queue.records.drain(..n).collect();
+                // Everything queued: the whole queue is free again at once, and is exported
+                // below in batches of at most max_batch.
+                let records: Vec<QueuedRecord> = queue.records.drain(..).collect();
                 (records, std::mem::take(&mut queue.requests))
             };
             let mut outcome = Ok(());

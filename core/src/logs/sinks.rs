@@ -111,6 +111,15 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// Takes every batch and writes nothing.
+pub(crate) struct DiscardLogSink;
+
+impl LogSink for DiscardLogSink {
+    fn export(&mut self, _batch: LogBatch<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// One readable line per record on standard output.
 pub(crate) struct ConsoleLogSink;
 

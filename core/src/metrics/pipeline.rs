@@ -201,6 +201,7 @@ impl Pipeline {
                     settings.file_temporality,
                     Box::new(FileSink::open(&settings.file_path)?),
                 ),
+                Exporter::Discard => continue,
                 Exporter::Memory => {
                     let reader = SharedReader::new(settings.memory_temporality);
                     builder = builder.with_reader(reader.clone());

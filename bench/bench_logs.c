@@ -1,0 +1,97 @@
+/* The logs side of the benchmark, through libotelrs.so as a C program calls it.
+ *   bench_logs emit          ns per record emitted with 3 attributes (exporter: discard)
+ *   bench_logs filtered      ns per record below OTELRS_LOGS_MIN_SEVERITY
+ *   bench_logs paced R S     emit R records/s for S seconds with the exporters of the
+ *                            environment, then flush; prints "emitted N dropped D"          */
+#define _POSIX_C_SOURCE 199309L
+#include <otelrs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ROUNDS 7
+#define OPS 200000
+
+#define MUST(call)                                                               \
+    do {                                                                         \
+        if ((call) != OTELRS_OK) {                                               \
+            fprintf(stderr, "%s: %s\n", #call, otelrs_last_error());             \
+            exit(1);                                                             \
+        }                                                                        \
+    } while (0)
+
+static double now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keys and values in the program's own buffers, as a request handler would have them. */
+static char k1[] = "http.route", v1[] = "/users/{id}", k2[] = "http.request.method", v2[] = "GET",
+            k3[] = "http.response.status_code", v3[] = "200";
+
+static double median_ns(otelrs_logger *log, unsigned severity) {
+    otelrs_attribute attrs[] = {OTELRS_STR(k1, v1), OTELRS_STR(k2, v2), OTELRS_STR(k3, v3)};
+    double rounds[ROUNDS];
+    for (int k = 0; k < ROUNDS; k++) {
+        double t0 = now_ns();
+        for (long i = 0; i < OPS; i++) {
+            (void)otelrs_log(log, severity, "request served", attrs, 3);
+        }
+        rounds[k] = (now_ns() - t0) / OPS;
+    }
+    qsort(rounds, ROUNDS, sizeof(double), cmp);
+    return rounds[ROUNDS / 2];
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return 2;
+    otelrs_config *cfg;
+    MUST(otelrs_config_new(&cfg));
+    MUST(otelrs_config_set(cfg, "OTEL_METRICS_EXPORTER", "none"));
+    if (strcmp(argv[1], "paced") != 0) {
+        MUST(otelrs_config_set(cfg, "OTEL_LOGS_EXPORTER", "discard"));
+    }
+    if (strcmp(argv[1], "filtered") == 0) {
+        MUST(otelrs_config_set(cfg, "OTELRS_LOGS_MIN_SEVERITY", "warn"));
+    }
+    otelrs_sdk *sdk;
+    MUST(otelrs_sdk_new(cfg, &sdk));
+    otelrs_config_free(cfg);
+    otelrs_logger *log;
+    MUST(otelrs_logger_new(sdk, "bench", NULL, &log));
+
+    if (strcmp(argv[1], "emit") == 0) {
+        printf("log_emit_3_attrs %.1f\n", median_ns(log, OTELRS_SEVERITY_INFO));
+    } else if (strcmp(argv[1], "filtered") == 0) {
+        printf("log_filtered %.1f\n", median_ns(log, OTELRS_SEVERITY_DEBUG));
+    } else if (argc == 4) {
+        double rate = atof(argv[2]), seconds = atof(argv[3]);
+        long total = (long)(rate * seconds);
+        otelrs_attribute attrs[] = {OTELRS_STR(k1, v1), OTELRS_STR(k2, v2), OTELRS_STR(k3, v3)};
+        double t0 = now_ns(), interval = 1e9 / rate;
+        for (long i = 0; i < total; i++) {
+            if ((i & 63) == 0) {
+                while (now_ns() - t0 < i * interval) {
+                }
+            }
+            (void)otelrs_log(log, OTELRS_SEVERITY_INFO, "request served", attrs, 3);
+        }
+        double elapsed = (now_ns() - t0) / 1e9;
+        MUST(otelrs_sdk_force_flush(sdk, 30000));
+        otelrs_log_stats s;
+        MUST(otelrs_sdk_log_stats(sdk, &s));
+        printf("emitted %llu dropped %llu seconds %.3f\n", (unsigned long long)s.emitted,
+               (unsigned long long)s.dropped, elapsed);
+    }
+    MUST(otelrs_sdk_shutdown(sdk, 30000));
+    otelrs_logger_free(log);
+    otelrs_sdk_free(sdk);
+    return 0;
+}

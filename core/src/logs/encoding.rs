@@ -1,0 +1,276 @@
+//! A log record's body and attributes packed into one byte buffer by the emitting thread (one
+//! allocation, however many attributes), and unpacked by the export thread. Emitting then
+//! costs a copy of the caller's bytes; the export thread builds the SDK's record.
+//!
+//! Layout: the body, then per attribute its key and a tagged value. A string is a
+//! little-endian u32 length and its UTF-8 bytes; a tag is one byte (0 string, 1 bool, 2 i64,
+//! 3 f64, 4 to 7 arrays of those, as a u32 count then the items).
+
+use crate::error::{Error, Result};
+use opentelemetry::logs::AnyValue;
+use opentelemetry::Key;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const STRING: u8 = 0;
+const BOOL: u8 = 1;
+const I64: u8 = 2;
+const F64: u8 = 3;
+const ARRAY: u8 = 4;
+
+/// Builds the packed body and attributes of one record.
+#[derive(Debug, Clone)]
+pub struct RecordBuilder {
+    buf: Vec<u8>,
+    attributes: usize,
+}
+
+impl RecordBuilder {
+    /// A record with `body`; `capacity` is a guess of the bytes its attributes take.
+    pub fn new(body: &str, capacity: usize) -> Self {
+        let mut b = RecordBuilder {
+            buf: Vec::with_capacity(4 + body.len() + capacity),
+            attributes: 0,
+        };
+        b.string(body);
+        b
+    }
+
+    fn string(&mut self, s: &str) {
+        self.buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    fn key(&mut self, key: &str, tag: u8) -> Result<()> {
+        if key.is_empty() {
+            return Err(Error::invalid(format!(
+                "attribute {} has an empty key",
+                self.attributes
+            )));
+        }
+        self.attributes += 1;
+        self.string(key);
+        self.buf.push(tag);
+        Ok(())
+    }
+
+    /// Adds a string attribute.
+    pub fn string_attribute(&mut self, key: &str, value: &str) -> Result<()> {
+        self.key(key, STRING)?;
+        self.string(value);
+        Ok(())
+    }
+
+    /// Adds a bool attribute.
+    pub fn bool_attribute(&mut self, key: &str, value: bool) -> Result<()> {
+        self.key(key, BOOL)?;
+        self.buf.push(u8::from(value));
+        Ok(())
+    }
+
+    /// Adds an integer attribute.
+    pub fn i64_attribute(&mut self, key: &str, value: i64) -> Result<()> {
+        self.key(key, I64)?;
+        self.buf.extend_from_slice(&value.to_le_bytes());
+        Ok(())
+    }
+
+    /// Adds a float attribute.
+    pub fn f64_attribute(&mut self, key: &str, value: f64) -> Result<()> {
+        self.key(key, F64)?;
+        self.buf.extend_from_slice(&value.to_le_bytes());
+        Ok(())
+    }
+
+    fn array(&mut self, key: &str, tag: u8, len: usize) -> Result<()> {
+        self.key(key, ARRAY + tag)?;
+        self.buf.extend_from_slice(&(len as u32).to_le_bytes());
+        Ok(())
+    }
+
+    /// Adds an array of strings.
+    pub fn strings_attribute<'a>(
+        &mut self,
+        key: &str,
+        items: impl ExactSizeIterator<Item = &'a str>,
+    ) -> Result<()> {
+        self.array(key, STRING, items.len())?;
+        items.for_each(|s| self.string(s));
+        Ok(())
+    }
+
+    /// Adds an array of bools.
+    pub fn bools_attribute(&mut self, key: &str, items: &[bool]) -> Result<()> {
+        self.array(key, BOOL, items.len())?;
+        self.buf.extend(items.iter().map(|b| u8::from(*b)));
+        Ok(())
+    }
+
+    /// Adds an array of integers.
+    pub fn i64s_attribute(&mut self, key: &str, items: &[i64]) -> Result<()> {
+        self.array(key, I64, items.len())?;
+        items
+            .iter()
+            .for_each(|v| self.buf.extend_from_slice(&v.to_le_bytes()));
+        Ok(())
+    }
+
+    /// Adds an array of floats.
+    pub fn f64s_attribute(&mut self, key: &str, items: &[f64]) -> Result<()> {
+        self.array(key, F64, items.len())?;
+        items
+            .iter()
+            .for_each(|v| self.buf.extend_from_slice(&v.to_le_bytes()));
+        Ok(())
+    }
+
+    pub(crate) fn into_packed(self) -> Box<[u8]> {
+        self.buf.into_boxed_slice()
+    }
+}
+
+/// Reads a packed record back. The bytes were written by [`RecordBuilder`] from `&str`s, so
+/// every string is valid UTF-8.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.bytes.split_at(n.min(self.bytes.len()));
+        self.bytes = tail;
+        head
+    }
+    fn u8(&mut self) -> u8 {
+        self.take(1).first().copied().unwrap_or(0)
+    }
+    fn u32(&mut self) -> usize {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(self.take(4));
+        u32::from_le_bytes(b) as usize
+    }
+    fn u64(&mut self) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8));
+        b
+    }
+    fn string(&mut self, max_chars: Option<usize>) -> String {
+        let n = self.u32();
+        let s = String::from_utf8_lossy(self.take(n));
+        match max_chars.and_then(|m| s.char_indices().nth(m)) {
+            Some((cut, _)) => s[..cut].to_owned(),
+            None => s.into_owned(),
+        }
+    }
+    fn scalar(&mut self, tag: u8, max_chars: Option<usize>) -> AnyValue {
+        match tag {
+            STRING => AnyValue::String(self.string(max_chars).into()),
+            BOOL => AnyValue::Boolean(self.u8() != 0),
+            I64 => AnyValue::Int(i64::from_le_bytes(self.u64())),
+            _ => AnyValue::Double(f64::from_le_bytes(self.u64())),
+        }
+    }
+}
+
+/// Attribute keys seen before, shared by reference count instead of copied per record.
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    keys: HashMap<Box<[u8]>, Key>,
+}
+
+/// How many distinct keys the export thread keeps.
+const KEY_CACHE_LIMIT: usize = 1024;
+
+impl KeyCache {
+    fn key(&mut self, r: &mut Reader<'_>) -> Key {
+        let n = r.u32();
+        let bytes = r.take(n);
+        if let Some(k) = self.keys.get(bytes) {
+            return k.clone();
+        }
+        let key = Key::from(Arc::<str>::from(String::from_utf8_lossy(bytes).as_ref()));
+        if self.keys.len() >= KEY_CACHE_LIMIT {
+            self.keys.clear();
+        }
+        self.keys.insert(bytes.into(), key.clone());
+        key
+    }
+}
+
+/// The body and attributes of a packed record, with at most `count_limit` attributes (the
+/// first ones) and strings cut to `length_limit` characters; and how many attributes were
+/// dropped.
+pub(crate) fn unpack(
+    packed: &[u8],
+    keys: &mut KeyCache,
+    count_limit: usize,
+    length_limit: Option<usize>,
+) -> (String, Vec<(Key, AnyValue)>, usize) {
+    let mut r = Reader { bytes: packed };
+    let body = r.string(None);
+    let mut attributes = Vec::new();
+    let mut dropped = 0;
+    while !r.bytes.is_empty() {
+        let key = keys.key(&mut r);
+        let tag = r.u8();
+        let value = if tag >= ARRAY {
+            let n = r.u32();
+            AnyValue::ListAny(Box::new(
+                (0..n)
+                    .map(|_| r.scalar(tag - ARRAY, length_limit))
+                    .collect(),
+            ))
+        } else {
+            r.scalar(tag, length_limit)
+        };
+        if attributes.len() < count_limit {
+            attributes.push((key, value));
+        } else {
+            dropped += 1;
+        }
+    }
+    (body, attributes, dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_and_unpacks_every_type_with_limits() {
+        let mut b = RecordBuilder::new("héllo", 16);
+        b.string_attribute("s", "abcdef").unwrap();
+        b.bool_attribute("b", true).unwrap();
+        b.i64_attribute("i", -7).unwrap();
+        b.f64_attribute("f", 2.5).unwrap();
+        b.strings_attribute("ss", ["xyz", "q"].into_iter()).unwrap();
+        b.bools_attribute("bs", &[false, true]).unwrap();
+        b.i64s_attribute("is", &[1, -2]).unwrap();
+        b.f64s_attribute("fs", &[0.5]).unwrap();
+        assert!(b.string_attribute("", "x").is_err());
+        let packed = b.into_packed();
+        let mut keys = KeyCache::default();
+        let (body, attrs, dropped) = unpack(&packed, &mut keys, 100, None);
+        assert_eq!(body, "héllo");
+        assert_eq!(dropped, 0);
+        assert_eq!(attrs.len(), 8);
+        assert_eq!(attrs[2], (Key::from("i"), AnyValue::Int(-7)));
+        assert_eq!(
+            attrs[4].1,
+            AnyValue::ListAny(Box::new(vec![
+                AnyValue::String("xyz".into()),
+                AnyValue::String("q".into())
+            ]))
+        );
+        let (_, attrs, dropped) = unpack(&packed, &mut keys, 5, Some(2));
+        assert_eq!(dropped, 3);
+        assert_eq!(attrs[0].1, AnyValue::String("ab".into()));
+        assert_eq!(
+            attrs[4].1,
+            AnyValue::ListAny(Box::new(vec![
+                AnyValue::String("xy".into()),
+                AnyValue::String("q".into())
+            ]))
+        );
+    }
+}
