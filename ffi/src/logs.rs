@@ -173,7 +173,7 @@ unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<()
     logger.emit(severity, trace, || {
         // SAFETY (whole closure): the caller's contract.
         unsafe {
-            let mut record = RecordBuilder::new(boundary::text(r.body, "body")?, 32 * r.n_attrs);
+            let mut record = RecordBuilder::new(boundary::text(r.body, "body")?, 64 * r.n_attrs);
             attributes::pack(r.attrs, r.n_attrs, &mut record)?;
             Ok(LogRecordInput {
                 record,

@@ -124,8 +124,8 @@ impl RecordBuilder {
         Ok(())
     }
 
-    pub(crate) fn into_packed(self) -> Box<[u8]> {
-        self.buf.into_boxed_slice()
+    pub(crate) fn into_packed(self) -> Vec<u8> {
+        self.buf
     }
 }
 
@@ -154,12 +154,18 @@ impl<'a> Reader<'a> {
         b.copy_from_slice(self.take(8));
         b
     }
-    fn string(&mut self, max_chars: Option<usize>) -> String {
+    fn str(&mut self) -> &'a str {
         let n = self.u32();
-        let s = String::from_utf8_lossy(self.take(n));
+        let bytes = self.take(n);
+        // SAFETY: packed buffers are written only by RecordBuilder, whose strings all come from
+        // `&str`, and `take` cuts at the lengths it wrote: these bytes are one whole `&str`.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+    fn string(&mut self, max_chars: Option<usize>) -> String {
+        let s = self.str();
         match max_chars.and_then(|m| s.char_indices().nth(m)) {
             Some((cut, _)) => s[..cut].to_owned(),
-            None => s.into_owned(),
+            None => s.to_owned(),
         }
     }
     fn scalar(&mut self, tag: u8, max_chars: Option<usize>) -> AnyValue {
@@ -175,7 +181,7 @@ impl<'a> Reader<'a> {
 /// Attribute keys seen before, shared by reference count instead of copied per record.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    keys: HashMap<Box<[u8]>, Key>,
+    keys: HashMap<Box<str>, Key, foldhash::fast::RandomState>,
 }
 
 /// How many distinct keys the export thread keeps.
@@ -183,16 +189,15 @@ const KEY_CACHE_LIMIT: usize = 1024;
 
 impl KeyCache {
     fn key(&mut self, r: &mut Reader<'_>) -> Key {
-        let n = r.u32();
-        let bytes = r.take(n);
-        if let Some(k) = self.keys.get(bytes) {
+        let name = r.str();
+        if let Some(k) = self.keys.get(name) {
             return k.clone();
         }
-        let key = Key::from(Arc::<str>::from(String::from_utf8_lossy(bytes).as_ref()));
+        let key = Key::from(Arc::<str>::from(name));
         if self.keys.len() >= KEY_CACHE_LIMIT {
             self.keys.clear();
         }
-        self.keys.insert(bytes.into(), key.clone());
+        self.keys.insert(name.into(), key.clone());
         key
     }
 }
@@ -207,7 +212,7 @@ pub(crate) fn unpack(
     length_limit: Option<usize>,
 ) -> (String, Vec<(Key, AnyValue)>, usize) {
     let mut r = Reader { bytes: packed };
-    let body = r.string(None);
+    let body = r.str().to_owned();
     let mut attributes = Vec::new();
     let mut dropped = 0;
     while !r.bytes.is_empty() {

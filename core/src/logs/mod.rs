@@ -91,7 +91,7 @@ pub(crate) struct QueuedRecord {
     pub core: Arc<LoggerCore>,
     pub severity: u8,
     /// Body and attributes, see [`encoding`].
-    pub packed: Box<[u8]>,
+    pub packed: Vec<u8>,
     pub event_name: Option<&'static str>,
     pub timestamp: Option<SystemTime>,
     pub observed: SystemTime,

@@ -38,6 +38,9 @@ pub(crate) struct LogPipeline {
     wake: Condvar,
     max_queue: usize,
     max_batch: usize,
+    /// The queue length at which the export thread is woken: an eighth of the queue (at most
+    /// a batch), so that it empties the queue long before it fills.
+    wake_at: usize,
     min_severity: u8,
     sampling: Sampling,
     dropped: AtomicU64,
@@ -90,6 +93,7 @@ impl LogPipeline {
             wake: Condvar::new(),
             max_queue: settings.max_queue,
             max_batch: settings.max_batch,
+            wake_at: (settings.max_queue / 8).clamp(1, settings.max_batch),
             min_severity: settings.min_severity,
             sampling: settings.sampling,
             dropped: AtomicU64::new(0),
@@ -139,7 +143,7 @@ impl LogPipeline {
             return;
         }
         queue.records.push_back(record);
-        if queue.records.len() == self.max_batch {
+        if queue.records.len() == self.wake_at {
             self.wake.notify_one();
         }
     }
@@ -272,27 +276,33 @@ impl Worker {
     }
 
     fn run(mut self, shared: &LogPipeline) {
+        // Records taken off the shared queue, waiting to fill a batch.
+        let mut pending: Vec<QueuedRecord> = Vec::with_capacity(shared.max_batch);
+        let mut deadline = Instant::now() + self.schedule_delay;
         loop {
-            let (records, requests) = {
+            let requests = {
                 let mut queue = shared.queue.lock();
-                let deadline = Instant::now() + self.schedule_delay;
-                while queue.records.len() < shared.max_batch && queue.requests.is_empty() {
+                while queue.records.len() < shared.wake_at && queue.requests.is_empty() {
                     if shared.wake.wait_until(&mut queue, deadline).timed_out() {
                         break;
                     }
                 }
-                // Everything queued: the whole queue is free again at once, and is exported
-                // below in batches of at most max_batch.
-                let records: Vec<QueuedRecord> = queue.records.drain(..).collect();
-                (records, std::mem::take(&mut queue.requests))
+                // Taken early and often: the queue frees up long before it could fill while
+                // this thread waits to be scheduled.
+                pending.extend(queue.records.drain(..));
+                std::mem::take(&mut queue.requests)
             };
+            let due = !requests.is_empty() || Instant::now() >= deadline;
             let mut outcome = Ok(());
-            let mut records = records.into_iter().peekable();
-            while records.peek().is_some() {
-                let chunk: Vec<QueuedRecord> = records.by_ref().take(shared.max_batch).collect();
-                if let Err(e) = self.export(chunk) {
+            while pending.len() >= shared.max_batch || (due && !pending.is_empty()) {
+                let rest = pending.split_off(pending.len().min(shared.max_batch));
+                let batch = std::mem::replace(&mut pending, rest);
+                if let Err(e) = self.export(batch) {
                     outcome = outcome.and(Err(e));
                 }
+            }
+            if due {
+                deadline = Instant::now() + self.schedule_delay;
             }
             let stopping = requests.iter().any(|r| matches!(r, Request::Shutdown(_)));
             if stopping {
