@@ -277,7 +277,7 @@ impl Worker {
 
     fn run(mut self, shared: &LogPipeline) {
         // Records taken off the shared queue, waiting to fill a batch.
-        let mut pending: Vec<QueuedRecord> = Vec::with_capacity(shared.max_batch);
+        let mut pending: VecDeque<QueuedRecord> = VecDeque::with_capacity(shared.max_batch);
         let mut deadline = Instant::now() + self.schedule_delay;
         loop {
             let requests = {
@@ -295,8 +295,9 @@ impl Worker {
             let due = !requests.is_empty() || Instant::now() >= deadline;
             let mut outcome = Ok(());
             while pending.len() >= shared.max_batch || (due && !pending.is_empty()) {
-                let rest = pending.split_off(pending.len().min(shared.max_batch));
-                let batch = std::mem::replace(&mut pending, rest);
+                let batch: Vec<QueuedRecord> = pending
+                    .drain(..pending.len().min(shared.max_batch))
+                    .collect();
                 if let Err(e) = self.export(batch) {
                     outcome = outcome.and(Err(e));
                 }
