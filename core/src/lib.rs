@@ -10,6 +10,7 @@ pub mod logs;
 pub mod metrics;
 mod otlp;
 mod resource;
+mod runtime;
 mod sdk;
 
 pub use attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};

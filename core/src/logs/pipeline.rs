@@ -6,7 +6,7 @@
 use super::encoding::{unpack, KeyCache};
 use super::sinks::{self, LogSink};
 use super::{severity, severity_text, QueuedRecord};
-use crate::config::{Exporter, LogSettings, Protocol, Sampling};
+use crate::config::{Exporter, LogSettings, Sampling};
 use crate::error::{Error, ErrorKind, Result};
 use opentelemetry::logs::{AnyValue, LogRecord, Logger as _, LoggerProvider as _};
 use opentelemetry::{InstrumentationScope, SpanId, TraceFlags, TraceId};
@@ -57,22 +57,8 @@ impl LogPipeline {
         if settings.exporters.is_empty() {
             return Ok(None);
         }
-        let needs_runtime = settings.exporters.contains(&Exporter::Otlp)
-            && settings.otlp.protocol == Protocol::Grpc;
-        let runtime = if needs_runtime {
-            Some(
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .thread_name("otelrs-logs-rt")
-                    .enable_all()
-                    .build()
-                    .map_err(|e| {
-                        Error::internal(format!("cannot start the otelrs runtime: {e}"))
-                    })?,
-            )
-        } else {
-            None
-        };
+        let runtime =
+            crate::runtime::for_exporters(&settings.exporters, &settings.otlp, "otelrs-logs-rt")?;
         let mut exporters: Vec<Box<dyn LogSink>> = Vec::new();
         for exporter in &settings.exporters {
             exporters.push(match exporter {

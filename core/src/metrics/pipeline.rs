@@ -6,7 +6,7 @@
 use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
-use crate::config::{Exporter, Protocol, Settings};
+use crate::config::{Exporter, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::InstrumentationScope;
@@ -166,22 +166,11 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     /// Builds the provider, readers and exporters of `settings`, and starts collecting.
     pub(crate) fn build(settings: &Settings, resource: Resource) -> Result<Pipeline> {
-        let needs_runtime = settings.metrics_exporters.contains(&Exporter::Otlp)
-            && settings.otlp.protocol == Protocol::Grpc;
-        let runtime = if needs_runtime {
-            Some(
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .thread_name("otelrs-rt")
-                    .enable_all()
-                    .build()
-                    .map_err(|e| {
-                        Error::internal(format!("cannot start the otelrs runtime: {e}"))
-                    })?,
-            )
-        } else {
-            None
-        };
+        let runtime = crate::runtime::for_exporters(
+            &settings.metrics_exporters,
+            &settings.otlp,
+            "otelrs-rt",
+        )?;
         let mut builder = SdkMeterProvider::builder().with_resource(resource);
         let mut exports = Vec::new();
         let mut memory = None;
