@@ -231,12 +231,12 @@ impl Worker {
     }
 
     /// Exports `records` to every exporter; the first failure is returned.
-    fn export(&mut self, records: Vec<QueuedRecord>) -> Result<()> {
-        if records.is_empty() {
+    fn export(&mut self, records: impl Iterator<Item = QueuedRecord>) -> Result<()> {
+        let built: Vec<(SdkLogRecord, Arc<InstrumentationScope>)> =
+            records.map(|q| self.build(q)).collect();
+        if built.is_empty() {
             return Ok(());
         }
-        let built: Vec<(SdkLogRecord, Arc<InstrumentationScope>)> =
-            records.into_iter().map(|q| self.build(q)).collect();
         let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
             built.iter().map(|(r, s)| (r, &**s)).collect();
         let mut first_error = None;
@@ -275,16 +275,18 @@ impl Worker {
                 }
                 // Taken early and often: the queue frees up long before it could fill while
                 // this thread waits to be scheduled.
-                pending.extend(queue.records.drain(..));
+                if pending.is_empty() {
+                    std::mem::swap(&mut pending, &mut queue.records);
+                } else {
+                    pending.extend(queue.records.drain(..));
+                }
                 std::mem::take(&mut queue.requests)
             };
             let due = !requests.is_empty() || Instant::now() >= deadline;
             let mut outcome = Ok(());
             while pending.len() >= shared.max_batch || (due && !pending.is_empty()) {
-                let batch: Vec<QueuedRecord> = pending
-                    .drain(..pending.len().min(shared.max_batch))
-                    .collect();
-                if let Err(e) = self.export(batch) {
+                let n = pending.len().min(shared.max_batch);
+                if let Err(e) = self.export(pending.drain(..n)) {
                     outcome = outcome.and(Err(e));
                 }
             }
