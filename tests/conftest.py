@@ -67,6 +67,8 @@ def run(program, *args: str, env: dict[str, str], timeout: float = 60, valgrind:
 class Collector:
     grpc: str
     http: str
+    grpc_tls: str
+    ca: pathlib.Path
     out: pathlib.Path
 
     def requests(self) -> list[dict]:
@@ -111,6 +113,8 @@ def collector() -> Collector:
     return Collector(
         grpc=f"http://127.0.0.1:{os.environ['OTELRS_TEST_GRPC_PORT']}",
         http=f"http://127.0.0.1:{os.environ['OTELRS_TEST_HTTP_PORT']}",
+        grpc_tls=f"https://localhost:{os.environ['OTELRS_TEST_GRPC_TLS_PORT']}",
+        ca=pathlib.Path(os.environ["OTELRS_TEST_TLS_DIR"]) / "ca.pem",
         out=pathlib.Path(out),
     )
 

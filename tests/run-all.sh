@@ -13,6 +13,7 @@ need=()
 command -v valgrind >/dev/null || need+=(valgrind)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v cc >/dev/null || need+=(gcc)
+command -v openssl >/dev/null || need+=(openssl)
 if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then
         echo "missing: ${need[*]} (install them, or run as root)" >&2
@@ -37,7 +38,18 @@ step "the OpenTelemetry Collector (tests/collector)"
 collector_bin="$ROOT/build/otelcol-test"
 (cd tests/collector && go build -o "$collector_bin" .)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export OTELRS_TEST_GRPC_PORT=$(free_port) OTELRS_TEST_HTTP_PORT=$(free_port)
+export OTELRS_TEST_GRPC_PORT=$(free_port) OTELRS_TEST_HTTP_PORT=$(free_port) OTELRS_TEST_GRPC_TLS_PORT=$(free_port)
+# A test CA and a certificate for localhost, for the Collector's TLS receiver.
+export OTELRS_TEST_TLS_DIR="$ROOT/build/tls"
+mkdir -p "$OTELRS_TEST_TLS_DIR"
+(
+    cd "$OTELRS_TEST_TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=otelrs test CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
+        -extfile server.ext 2>/dev/null
+)
 mkdir -p build/collector
 export OTELRS_TEST_COLLECTOR_OUT="$ROOT/build/collector/received.jsonl"
 rm -f "$OTELRS_TEST_COLLECTOR_OUT"
@@ -45,14 +57,13 @@ rm -f "$OTELRS_TEST_COLLECTOR_OUT"
 collector_pid=$!
 trap 'kill $collector_pid 2>/dev/null || true; wait $collector_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
-    if python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $OTELRS_TEST_HTTP_PORT)))" &&
-       python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $OTELRS_TEST_GRPC_PORT)))"; then
+    if python3 -c "import socket,sys; sys.exit(any(socket.socket().connect_ex(('127.0.0.1', p)) for p in ($OTELRS_TEST_HTTP_PORT, $OTELRS_TEST_GRPC_PORT, $OTELRS_TEST_GRPC_TLS_PORT)))"; then
         break
     fi
     kill -0 $collector_pid 2>/dev/null || { cat build/collector/collector.log; exit 1; }
     sleep 0.1
 done
-echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT"
+echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT, gRPC+TLS $OTELRS_TEST_GRPC_TLS_PORT"
 
 step "C programs and end-to-end tests (pytest)"
 python3 -m pytest tests -p no:cacheprovider -q
