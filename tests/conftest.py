@@ -46,7 +46,7 @@ def c_program():
             out = BUILD / name
             source = ROOT / "tests" / "c" / f"{name}.c"
             cmd = ["cc", "-std=c99", "-D_DEFAULT_SOURCE", "-g", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
-            subprocess.run([*cmd, str(source), *flags, "-lm", "-o", str(out)], check=True)
+            subprocess.run([*cmd, str(source), *flags, "-lm", "-lpthread", "-o", str(out)], check=True)
             built[name] = out
         return built[name]
 

@@ -10,7 +10,7 @@ import socket
 import pytest
 from conftest import clean_env, run
 from expected import check_record_all, check_resource
-from otlp import resource_metrics
+from otlp import metrics, number, resource_metrics, series
 
 
 def test_error_model(c_program):
@@ -150,3 +150,23 @@ def test_free_without_shutdown_neither_hangs_nor_crashes(c_program, silent_endpo
     r = run(c_program("shutdown"), "free", env=env, timeout=8)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "done"
+
+
+def test_handles_shared_by_threads_count_every_measurement_once(c_program, tmp_path):
+    logs = tmp_path / "logs.jsonl"
+    env = clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="file",
+                    OTELRS_EXPORTER_FILE_LOGS_PATH=str(logs), OTEL_BLRP_MAX_QUEUE_SIZE="4096")
+    r = run(c_program("threads"), env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    request = json.loads(r.stdout.splitlines()[0])
+    got = metrics(resource_metrics([request])[0])
+    counter = {dict(k)["thread"]: number(p) for k, p in series(got["threads.counter"][1]).items()}
+    assert counter == {"t0": 50000, "t1": 50000, "t2": 50000, "t3": 50000, "shared": 4 * 50000 * (2 + 3)}
+    histogram = {dict(k)["thread"]: int(p["count"]) for k, p in series(got["threads.histogram"][1]).items()}
+    assert histogram == {f"t{i}": 50000 for i in range(4)}
+    words = r.stdout.splitlines()[1].split()
+    stats = {k: int(v) for k, v in zip(words[::2], words[1::2])}
+    assert stats["emitted"] == stats["kept"] == 4 * 500
+    records = sum(len(sl["logRecords"]) for line in logs.read_text().splitlines()
+                  for rl in json.loads(line)["resourceLogs"] for sl in rl["scopeLogs"])
+    assert records + stats["dropped"] == 2000

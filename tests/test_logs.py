@@ -213,3 +213,12 @@ def test_attribute_limits_cut_records(c_program, tmp_path, prefix):
         "str": "te", "bool": True, "int": -42, "double": 2.5,
         "strs": ("x", "y"), "bools": (True, False), "ints": (1, -2, 3),
     }
+
+
+def test_a_disabled_sdk_takes_every_record_and_writes_nothing(c_program, tmp_path):
+    path = tmp_path / "logs.jsonl"
+    env = clean_env(OTEL_SDK_DISABLED="true", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path))
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "flush OTELRS_OK" in r.stdout
+    assert not path.exists()
