@@ -68,6 +68,7 @@ class Collector:
     grpc: str
     http: str
     grpc_tls: str
+    http_tls: str
     ca: pathlib.Path
     out: pathlib.Path
 
@@ -114,6 +115,7 @@ def collector() -> Collector:
         grpc=f"http://127.0.0.1:{os.environ['OTELRS_TEST_GRPC_PORT']}",
         http=f"http://127.0.0.1:{os.environ['OTELRS_TEST_HTTP_PORT']}",
         grpc_tls=f"https://localhost:{os.environ['OTELRS_TEST_GRPC_TLS_PORT']}",
+        http_tls=f"https://localhost:{os.environ['OTELRS_TEST_HTTP_TLS_PORT']}",
         ca=pathlib.Path(os.environ["OTELRS_TEST_TLS_DIR"]) / "ca.pem",
         out=pathlib.Path(out),
     )

@@ -38,7 +38,8 @@ step "the OpenTelemetry Collector (tests/collector)"
 collector_bin="$ROOT/build/otelcol-test"
 (cd tests/collector && go build -o "$collector_bin" .)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export OTELRS_TEST_GRPC_PORT=$(free_port) OTELRS_TEST_HTTP_PORT=$(free_port) OTELRS_TEST_GRPC_TLS_PORT=$(free_port)
+export OTELRS_TEST_GRPC_PORT=$(free_port) OTELRS_TEST_HTTP_PORT=$(free_port)
+export OTELRS_TEST_GRPC_TLS_PORT=$(free_port) OTELRS_TEST_HTTP_TLS_PORT=$(free_port)
 # A test CA and a certificate for localhost, for the Collector's TLS receiver.
 export OTELRS_TEST_TLS_DIR="$ROOT/build/tls"
 mkdir -p "$OTELRS_TEST_TLS_DIR"
@@ -57,13 +58,13 @@ rm -f "$OTELRS_TEST_COLLECTOR_OUT"
 collector_pid=$!
 trap 'kill $collector_pid 2>/dev/null || true; wait $collector_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
-    if python3 -c "import socket,sys; sys.exit(any(socket.socket().connect_ex(('127.0.0.1', p)) for p in ($OTELRS_TEST_HTTP_PORT, $OTELRS_TEST_GRPC_PORT, $OTELRS_TEST_GRPC_TLS_PORT)))"; then
+    if python3 -c "import socket,sys; sys.exit(any(socket.socket().connect_ex(('127.0.0.1', p)) for p in ($OTELRS_TEST_HTTP_PORT, $OTELRS_TEST_GRPC_PORT, $OTELRS_TEST_GRPC_TLS_PORT, $OTELRS_TEST_HTTP_TLS_PORT)))"; then
         break
     fi
     kill -0 $collector_pid 2>/dev/null || { cat build/collector/collector.log; exit 1; }
     sleep 0.1
 done
-echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT, gRPC+TLS $OTELRS_TEST_GRPC_TLS_PORT"
+echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT, gRPC+TLS $OTELRS_TEST_GRPC_TLS_PORT, HTTP+TLS $OTELRS_TEST_HTTP_TLS_PORT"
 
 step "C programs and end-to-end tests (pytest)"
 python3 -m pytest tests -p no:cacheprovider -q

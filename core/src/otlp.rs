@@ -53,17 +53,54 @@ pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
     Ok(b)
 }
 
+/// The blocking HTTP client of an HTTP exporter: TLS through rustls with the ring provider
+/// (the one tonic uses too), trusting the system's roots and OTEL_EXPORTER_OTLP_CERTIFICATE.
+fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    if s.endpoint.starts_with("https://") {
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+    }
+    if let Some(path) = &s.certificate {
+        let bad = |e: &dyn std::fmt::Display| {
+            Error::config(format!(
+                "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
+                path.display()
+            ))
+        };
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad(&e))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| bad(&e))?;
+        if certs.is_empty() {
+            return Err(bad(&"no PEM certificate in it"));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| bad(&e))?;
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(s.timeout)
+        .build()
+        .map_err(|e| build_error(s, e))
+}
+
 /// `builder` (an HTTP exporter builder of either signal) configured from `s`.
 pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(
     builder: B,
     s: &OtlpSettings,
 ) -> Result<B> {
-    if s.endpoint.starts_with("https://") {
-        return Err(Error::config(format!(
-            "invalid OTLP endpoint {:?}: https is supported over grpc only in this build",
-            s.endpoint
-        )));
-    }
     let headers: HashMap<String, String> = s.headers.iter().cloned().collect();
     let mut b = builder
         .with_protocol(match s.protocol {
@@ -72,7 +109,8 @@ pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(
         })
         .with_endpoint(s.endpoint.clone())
         .with_timeout(s.timeout)
-        .with_headers(headers);
+        .with_headers(headers)
+        .with_http_client(http_client(s)?);
     if s.gzip {
         b = b.with_compression(Compression::Gzip);
     }
