@@ -85,11 +85,13 @@ def test_tls_without_the_ca_fails_with_a_clear_error(c_program, collector, servi
     assert ("UnknownIssuer" if protocol == "grpc" else "HTTP export failed") in r.stderr, r.stderr
 
 
-def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(c_program, collector, service_name):
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(c_program, collector, service_name,
+                                                                                protocol):
     env = clean_env(
         OTEL_SERVICE_NAME=service_name,
-        OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
-        OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc,
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http,
     )
     r = run(c_program("fork"), env=env, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
