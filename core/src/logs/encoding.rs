@@ -9,8 +9,65 @@
 use crate::error::{Error, Result};
 use opentelemetry::logs::AnyValue;
 use opentelemetry::Key;
+use parking_lot::Mutex;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Packed buffers go back and forth between the emitting threads and the export thread
+/// instead of being freed by the thread that did not allocate them (costly with glibc's
+/// per-thread arenas). Every access uses `try_lock`, so a lock held by a thread that a fork
+/// left behind only means fresh allocations in the child.
+static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// Buffers kept in the pool at most, and the largest one kept.
+const POOL_LIMIT: usize = 8192;
+const POOL_BUFFER_LIMIT: usize = 4096;
+/// Buffers a thread takes from the pool at once.
+const SPARE_REFILL: usize = 64;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer with room for `capacity` bytes, reused when one is at hand.
+fn buffer(capacity: usize) -> Vec<u8> {
+    let reused = SPARE
+        .try_with(|spare| {
+            let mut spare = spare.try_borrow_mut().ok()?;
+            if spare.is_empty() {
+                let mut pool = POOL.try_lock()?;
+                let at = pool.len().saturating_sub(SPARE_REFILL);
+                spare.extend(pool.drain(at..));
+            }
+            spare.pop()
+        })
+        .ok()
+        .flatten();
+    match reused {
+        Some(mut b) => {
+            b.reserve(capacity);
+            b
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+/// Returns packed buffers to the pool (the export thread calls this after each batch).
+pub(crate) fn recycle(buffers: impl Iterator<Item = Vec<u8>>) {
+    let Some(mut pool) = POOL.try_lock() else {
+        return;
+    };
+    for mut b in buffers {
+        if pool.len() >= POOL_LIMIT {
+            break;
+        }
+        if b.capacity() <= POOL_BUFFER_LIMIT {
+            b.clear();
+            pool.push(b);
+        }
+    }
+}
 
 const STRING: u8 = 0;
 const BOOL: u8 = 1;
@@ -29,7 +86,7 @@ impl RecordBuilder {
     /// A record with `body`; `capacity` is a guess of the bytes its attributes take.
     pub fn new(body: &str, capacity: usize) -> Self {
         let mut b = RecordBuilder {
-            buf: Vec::with_capacity(4 + body.len() + capacity),
+            buf: buffer(4 + body.len() + capacity),
             attributes: 0,
         };
         b.string(body);

@@ -3,7 +3,7 @@
 //! OTEL_BLRP_SCHEDULE_DELAY (or as soon as a batch is full) and hands each batch to every
 //! exporter. otelrs owns both, so a forked child can build them anew.
 
-use super::encoding::{unpack, KeyCache};
+use super::encoding::{recycle, unpack, KeyCache};
 use super::sinks::{self, LogSink};
 use super::{severity, severity_text, QueuedRecord};
 use crate::config::{Exporter, LogSettings, Sampling};
@@ -97,6 +97,7 @@ impl LogPipeline {
                 settings.attribute_value_length_limit,
             ),
             keys: KeyCache::default(),
+            recycled: Vec::new(),
             _runtime: runtime,
         };
         let for_worker = Arc::clone(&shared);
@@ -197,6 +198,8 @@ struct Worker {
     /// The attribute count limit and value length limit.
     limits: (usize, Option<usize>),
     keys: KeyCache,
+    /// Packed buffers of the batch being exported, to go back to the emitting threads.
+    recycled: Vec<Vec<u8>>,
     /// Kept here so that it is dropped on this thread, after the last export used it.
     _runtime: Option<tokio::runtime::Runtime>,
 }
@@ -227,13 +230,16 @@ impl Worker {
                 Some(TraceFlags::new(ctx.flags)),
             );
         }
-        (r, Arc::clone(&q.core.scope))
+        let scope = Arc::clone(&q.core.scope);
+        self.recycled.push(q.packed);
+        (r, scope)
     }
 
     /// Exports `records` to every exporter; the first failure is returned.
     fn export(&mut self, records: impl Iterator<Item = QueuedRecord>) -> Result<()> {
         let built: Vec<(SdkLogRecord, Arc<InstrumentationScope>)> =
             records.map(|q| self.build(q)).collect();
+        recycle(self.recycled.drain(..));
         if built.is_empty() {
             return Ok(());
         }
