@@ -4,8 +4,11 @@ endpoint that never answers, all also under valgrind where it matters."""
 
 from __future__ import annotations
 
+import gzip
+import http.server
 import json
 import socket
+import threading
 
 import pytest
 from conftest import clean_env, run
@@ -170,3 +173,56 @@ def test_handles_shared_by_threads_count_every_measurement_once(c_program, tmp_p
     records = sum(len(sl["logRecords"]) for line in logs.read_text().splitlines()
                   for rl in json.loads(line)["resourceLogs"] for sl in rl["scopeLogs"])
     assert records + stats["dropped"] == 2000
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP endpoint that answers 200 and remembers each request's path and headers."""
+
+    seen: list[tuple[str, dict[str, str], bytes]] = []
+
+    def do_POST(self):  # noqa: N802 (the name http.server calls)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder():
+    _Recorder.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.seen
+    server.shutdown()
+
+
+def test_otlp_http_sends_the_configured_headers_path_and_compression(c_program, recorder):
+    endpoint, seen = recorder
+    env = clean_env(
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+        OTEL_EXPORTER_OTLP_HEADERS="x-tenant=acme,authorization=Bearer%20t0k",
+        OTEL_EXPORTER_OTLP_LOGS_HEADERS="x-tenant=logs-team",
+        OTEL_EXPORTER_OTLP_METRICS_COMPRESSION="gzip",
+    )
+    r = run(c_program("record_all"), env=env)
+    assert r.returncode == 0, r.stderr
+    metrics_requests = [(h, b) for path, h, b in seen if path == "/v1/metrics"]
+    assert len(metrics_requests) == 2  # the flush, then the shutdown
+    for headers, body in metrics_requests:
+        assert headers["x-tenant"] == "acme"
+        assert headers["authorization"] == "Bearer t0k"
+        assert headers["content-type"] == "application/x-protobuf"
+        assert headers["content-encoding"] == "gzip"
+        assert gzip.decompress(body)  # a real gzip stream
+    r = run(c_program("logs"), "all", env=dict(env, OTEL_METRICS_EXPORTER="none"))
+    assert r.returncode == 0, r.stderr
+    logs_requests = [h for path, h, _ in seen if path == "/v1/logs"]
+    assert logs_requests and all(h["x-tenant"] == "logs-team" for h in logs_requests)
+    assert all("content-encoding" not in h for h in logs_requests)
