@@ -65,3 +65,18 @@ def test_static_library_links_a_working_program(tmp_path):
     r = subprocess.run([str(exe)], env=clean_env(), capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert "checkout.active_sessions" in r.stdout
+
+
+def test_the_readme_quick_start_compiles_and_runs(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## C quick start")
+    code = readme[readme.index("```c\n", start) + 5: readme.index("```\n", readme.index("```c\n", start))]
+    source = tmp_path / "quick_start.c"
+    source.write_text(code)
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", str(source), *pkg_config("--cflags", "--libs"),
+                    "-o", str(tmp_path / "quick_start")], check=True)
+    r = subprocess.run([str(tmp_path / "quick_start")], env=clean_env(OTEL_METRICS_EXPORTER="console",
+                                                                     OTEL_LOGS_EXPORTER="none"),
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert '{paid=true, region="eu"} 2' in r.stdout

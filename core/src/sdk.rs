@@ -1,5 +1,5 @@
-//! The SDK object: settings, the metrics pipeline, and the registry of everything created
-//! from it (which is what lets a forked child rebuild).
+//! The SDK object: settings, the metrics and log pipelines, and the registry of everything
+//! created from it (which is what lets a forked child rebuild).
 
 use crate::attributes::AttributeSet;
 use crate::config::{Config, Settings};
@@ -272,7 +272,8 @@ impl SdkShared {
     }
 }
 
-/// An OpenTelemetry SDK: settings, resource, and the metrics pipeline with its exporters.
+/// An OpenTelemetry SDK: settings, resource, and the metrics and log pipelines with their
+/// exporters.
 /// Dropping it without [`Sdk::shutdown`] exports what it can within
 /// [`DROP_SHUTDOWN_TIMEOUT`] and then lets go.
 pub struct Sdk {
