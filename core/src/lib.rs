@@ -4,6 +4,7 @@
 mod attributes;
 mod config;
 pub mod context;
+mod delivery;
 mod error;
 mod fork;
 pub mod logs;

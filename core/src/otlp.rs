@@ -11,7 +11,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, Runtime};
 
 /// The error for an exporter that cannot be built.
 pub(crate) fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error {
@@ -115,6 +115,25 @@ pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(
         b = b.with_compression(Compression::Gzip);
     }
     Ok(b)
+}
+
+/// Builds an exporter over gRPC or HTTP, as `s` says: `grpc` inside `runtime` (tonic must be
+/// built in the runtime it will run on), `http` on the calling thread. Returns the exporter
+/// and the runtime handle its exports run on (none over HTTP, whose client blocks instead).
+pub(crate) fn build_exporter<E>(
+    s: &OtlpSettings,
+    runtime: Option<&Runtime>,
+    grpc: impl FnOnce() -> Result<E>,
+    http: impl FnOnce() -> Result<E>,
+) -> Result<(E, Option<Handle>)> {
+    match (s.protocol, runtime) {
+        (Protocol::Grpc, Some(rt)) => {
+            let _entered = rt.enter();
+            Ok((grpc()?, Some(rt.handle().clone())))
+        }
+        (Protocol::Grpc, None) => Err(Error::internal("gRPC exporter built without a runtime")),
+        _ => Ok((http()?, None)),
+    }
 }
 
 /// Runs one export: on `runtime` (gRPC) with `timeout`, or on the calling thread (HTTP, whose

@@ -7,6 +7,7 @@ use super::encoding::{recycle, unpack, KeyCache};
 use super::sinks::{self, LogSink};
 use super::{severity, severity_text, QueuedRecord};
 use crate::config::{Exporter, LogSettings, Sampling};
+use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
 use opentelemetry::logs::{AnyValue, LogRecord, Logger as _, LoggerProvider as _};
 use opentelemetry::{InstrumentationScope, SpanId, TraceFlags, TraceId};
@@ -14,7 +15,6 @@ use opentelemetry_sdk::logs::{LogBatch, SdkLogRecord, SdkLogger, SdkLoggerProvid
 use opentelemetry_sdk::Resource;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
@@ -90,7 +90,10 @@ impl LogPipeline {
         let worker = Worker {
             factory: provider.logger("otelrs"),
             _provider: provider,
-            exporters: exporters.into_iter().map(|e| (e, false)).collect(),
+            exporters: exporters
+                .into_iter()
+                .map(|e| (e, Delivery::default()))
+                .collect(),
             schedule_delay: settings.schedule_delay,
             limits: (
                 settings.attribute_count_limit,
@@ -192,8 +195,8 @@ impl LogPipeline {
 struct Worker {
     factory: SdkLogger,
     _provider: SdkLoggerProvider,
-    /// Each exporter, and whether its last export failed (to report a failure once).
-    exporters: Vec<(Box<dyn LogSink>, bool)>,
+    /// Each exporter, and how its deliveries went.
+    exporters: Vec<(Box<dyn LogSink>, Delivery)>,
     schedule_delay: Duration,
     /// The attribute count limit and value length limit.
     limits: (usize, Option<usize>),
@@ -246,22 +249,9 @@ impl Worker {
         let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
             built.iter().map(|(r, s)| (r, &**s)).collect();
         let mut first_error = None;
-        for (sink, failing) in &mut self.exporters {
-            let outcome = catch_unwind(AssertUnwindSafe(|| sink.export(LogBatch::new(&refs))))
-                .unwrap_or_else(|_| {
-                    Err(Error::internal(
-                        "a log exporter panicked; this batch is lost",
-                    ))
-                });
-            match outcome {
-                Ok(()) => *failing = false,
-                Err(e) => {
-                    if !*failing {
-                        eprintln!("otelrs: {e} (further failures of this exporter are not reported until it succeeds)");
-                    }
-                    *failing = true;
-                    first_error.get_or_insert(e);
-                }
+        for (sink, delivery) in &mut self.exporters {
+            if let Err(e) = delivery.run(|| sink.export(LogBatch::new(&refs))) {
+                first_error.get_or_insert(e);
             }
         }
         first_error.map_or(Ok(()), Err)

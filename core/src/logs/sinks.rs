@@ -1,8 +1,9 @@
 //! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
-use crate::config::{LogSettings, OtlpSettings, Protocol};
-use crate::error::{Error, ErrorKind, Result};
+use crate::config::{LogSettings, OtlpSettings};
+use crate::delivery::export_error;
+use crate::error::{Error, Result};
 use crate::metrics::console::rfc3339;
 use crate::otlp;
 use opentelemetry::logs::AnyValue;
@@ -29,13 +30,6 @@ pub(crate) trait LogSink: Send {
     }
 }
 
-fn export_error(exporter: &str, detail: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::Export,
-        format!("{exporter} log exporter: {detail}"),
-    )
-}
-
 pub(crate) struct OtlpLogSink {
     exporter: LogExporter,
     runtime: Option<Handle>,
@@ -49,25 +43,24 @@ impl OtlpLogSink {
         runtime: Option<&Runtime>,
         timeout: Duration,
     ) -> Result<Self> {
-        let mut exporter = match (s.protocol, runtime) {
-            (Protocol::Grpc, Some(rt)) => {
-                let b = otlp::tonic(LogExporter::builder().with_tonic(), s)?;
-                let _entered = rt.enter();
-                b.build().map_err(|e| otlp::build_error(s, e))?
-            }
-            (Protocol::Grpc, None) => {
-                return Err(Error::internal("gRPC exporter built without a runtime"))
-            }
-            _ => otlp::http(LogExporter::builder().with_http(), s)?
-                .build()
-                .map_err(|e| otlp::build_error(s, e))?,
-        };
+        let (mut exporter, runtime) = otlp::build_exporter(
+            s,
+            runtime,
+            || {
+                otlp::tonic(LogExporter::builder().with_tonic(), s)?
+                    .build()
+                    .map_err(|e| otlp::build_error(s, e))
+            },
+            || {
+                otlp::http(LogExporter::builder().with_http(), s)?
+                    .build()
+                    .map_err(|e| otlp::build_error(s, e))
+            },
+        )?;
         exporter.set_resource(resource);
         Ok(OtlpLogSink {
             exporter,
-            runtime: runtime
-                .filter(|_| s.protocol == Protocol::Grpc)
-                .map(|rt| rt.handle().clone()),
+            runtime,
             timeout,
         })
     }
@@ -80,13 +73,13 @@ impl LogSink for OtlpLogSink {
             self.timeout,
             self.exporter.export(batch),
         )
-        .map_err(|e| export_error("otlp", e))
+        .map_err(|e| export_error("otlp log", e))
     }
 
     fn shutdown(&mut self) -> Result<()> {
         self.exporter
             .shutdown_with_timeout(self.timeout)
-            .map_err(|e| export_error("otlp", e))
+            .map_err(|e| export_error("otlp log", e))
     }
 }
 
@@ -166,7 +159,7 @@ impl LogSink for ConsoleLogSink {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())
             .and_then(|_| out.flush())
-            .map_err(|e| export_error("console", e))
+            .map_err(|e| export_error("console log", e))
     }
 }
 
@@ -233,17 +226,17 @@ impl LogSink for FileLogSink {
         let request = ExportLogsServiceRequest {
             resource_logs: group_logs_by_resource_and_scope(&batch, &self.resource),
         };
-        let mut line = serde_json::to_string(&request).map_err(|e| export_error("file", e))?;
+        let mut line = serde_json::to_string(&request).map_err(|e| export_error("file log", e))?;
         line.push('\n');
         let len = line.len() as u64;
         if self.size > 0 && self.size + len > self.max_bytes {
             self.rotate().map_err(|e| {
-                export_error("file", format!("rotating {}: {e}", self.path.display()))
+                export_error("file log", format!("rotating {}: {e}", self.path.display()))
             })?;
         }
         self.file
             .write_all(line.as_bytes())
-            .map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))?;
+            .map_err(|e| export_error("file log", format!("{}: {e}", self.path.display())))?;
         self.size += len;
         Ok(())
     }
@@ -251,6 +244,6 @@ impl LogSink for FileLogSink {
     fn shutdown(&mut self) -> Result<()> {
         self.file
             .sync_data()
-            .map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))
+            .map_err(|e| export_error("file log", format!("{}: {e}", self.path.display())))
     }
 }

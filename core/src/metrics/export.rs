@@ -1,7 +1,8 @@
 //! Where collected metrics go: the exporters behind OTEL_METRICS_EXPORTER.
 
 use super::{console, json};
-use crate::error::{Error, ErrorKind, Result};
+use crate::delivery::export_error;
+use crate::error::{Error, Result};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -15,10 +16,6 @@ pub(crate) trait Sink: Send {
     fn shutdown(&mut self) -> Result<()> {
         Ok(())
     }
-}
-
-pub(crate) fn export_error(exporter: &str, detail: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Export, format!("{exporter} exporter: {detail}"))
 }
 
 /// Readable text on standard output.

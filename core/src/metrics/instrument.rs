@@ -195,11 +195,6 @@ pub(crate) struct InstrumentCell {
 pub struct Instrument(pub(crate) Arc<InstrumentCell>);
 
 impl Instrument {
-    /// How it was defined.
-    pub fn desc(&self) -> &InstrumentDesc {
-        &self.0.desc
-    }
-
     /// Records `value` with `attrs` (best sorted by key: see [`crate::normalize`]): adds to a
     /// counter or up-down counter, records into a histogram, sets a gauge.
     #[inline]
@@ -284,16 +279,6 @@ pub(crate) struct BoundCell {
 pub struct BoundInstrument(pub(crate) Arc<BoundCell>);
 
 impl BoundInstrument {
-    /// The definition of the instrument it is bound from.
-    pub fn desc(&self) -> &InstrumentDesc {
-        &self.0.parent.desc
-    }
-
-    /// The attributes it records with.
-    pub fn attributes(&self) -> &AttributeSet {
-        &self.0.attrs
-    }
-
     /// Records `value` with the bound attributes.
     #[inline]
     pub fn record(&self, value: Number) -> Result<()> {
@@ -336,11 +321,6 @@ pub struct Observer<'a> {
 }
 
 impl Observer<'_> {
-    /// The definition of the instrument being observed.
-    pub fn desc(&self) -> &InstrumentDesc {
-        self.desc
-    }
-
     /// Reports `value` for the series `attrs`. Any number of observations may be made per
     /// collection; the last one for a series wins.
     pub fn observe(&mut self, value: Number, attrs: &[KeyValue]) -> Result<()> {
@@ -423,13 +403,6 @@ impl ObservableCell {
 /// An observable instrument. Dropping it stops its callback: once the drop returns, the
 /// callback is not running and will not run again.
 pub struct ObservableInstrument(pub(crate) Arc<ObservableCell>);
-
-impl ObservableInstrument {
-    /// How it was defined.
-    pub fn desc(&self) -> &InstrumentDesc {
-        &self.0.desc
-    }
-}
 
 impl Drop for ObservableInstrument {
     fn drop(&mut self) {

@@ -1,8 +1,9 @@
 //! The OTLP metrics exporter (gRPC or HTTP).
 
-use super::export::{export_error, Sink};
-use crate::config::{OtlpSettings, Protocol};
-use crate::error::{Error, Result};
+use super::export::Sink;
+use crate::config::OtlpSettings;
+use crate::delivery::export_error;
+use crate::error::Result;
 use crate::otlp;
 use opentelemetry_otlp::MetricExporter;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
@@ -26,26 +27,24 @@ impl OtlpSink {
         runtime: Option<&Runtime>,
         export_timeout: Duration,
     ) -> Result<Self> {
-        let builder = MetricExporter::builder().with_temporality(temporality);
-        let exporter = match (s.protocol, runtime) {
-            (Protocol::Grpc, Some(rt)) => {
-                let b = otlp::tonic(builder.with_tonic(), s)?;
-                // tonic must be built inside the runtime it will run on.
-                let _entered = rt.enter();
-                b.build().map_err(|e| otlp::build_error(s, e))?
-            }
-            (Protocol::Grpc, None) => {
-                return Err(Error::internal("gRPC exporter built without a runtime"))
-            }
-            _ => otlp::http(builder.with_http(), s)?
-                .build()
-                .map_err(|e| otlp::build_error(s, e))?,
-        };
+        let builder = || MetricExporter::builder().with_temporality(temporality);
+        let (exporter, runtime) = otlp::build_exporter(
+            s,
+            runtime,
+            || {
+                otlp::tonic(builder().with_tonic(), s)?
+                    .build()
+                    .map_err(|e| otlp::build_error(s, e))
+            },
+            || {
+                otlp::http(builder().with_http(), s)?
+                    .build()
+                    .map_err(|e| otlp::build_error(s, e))
+            },
+        )?;
         Ok(OtlpSink {
             exporter,
-            runtime: runtime
-                .filter(|_| s.protocol == Protocol::Grpc)
-                .map(|rt| rt.handle().clone()),
+            runtime,
             export_timeout,
         })
     }

@@ -7,6 +7,7 @@ use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
 use crate::config::{Exporter, Settings};
+use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::InstrumentationScope;
@@ -17,7 +18,6 @@ use opentelemetry_sdk::metrics::{
     InstrumentKind, ManualReader, Pipeline as SdkPipeline, SdkMeterProvider, Temporality,
 };
 use opentelemetry_sdk::Resource;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -63,7 +63,7 @@ pub(crate) enum Command {
 struct Export {
     reader: SharedReader,
     sink: Box<dyn Sink>,
-    failing: bool,
+    delivery: Delivery,
 }
 
 /// What the collection thread owns.
@@ -79,29 +79,19 @@ impl Worker {
     fn export_all(&mut self) -> Result<()> {
         let mut first_error = None;
         for e in &mut self.exports {
-            let mut rm = ResourceMetrics::default();
-            let outcome = match e.reader.collect(&mut rm) {
-                Err(err) => Err(Error::internal(format!("collecting metrics failed: {err}"))),
-                Ok(()) if rm.scope_metrics().next().is_none() => Ok(()),
-                Ok(()) => {
-                    catch_unwind(AssertUnwindSafe(|| e.sink.export(&rm))).unwrap_or_else(|_| {
-                        Err(Error::internal(
-                            "an exporter panicked; this collection is lost",
-                        ))
-                    })
+            let (reader, sink) = (&e.reader, &mut e.sink);
+            let outcome = e.delivery.run(|| {
+                let mut rm = ResourceMetrics::default();
+                reader
+                    .collect(&mut rm)
+                    .map_err(|err| Error::internal(format!("collecting metrics failed: {err}")))?;
+                if rm.scope_metrics().next().is_none() {
+                    return Ok(());
                 }
-            };
-            match outcome {
-                Ok(()) => e.failing = false,
-                Err(err) => {
-                    if !e.failing {
-                        eprintln!(
-                            "otelrs: {err} (further failures of this exporter are not reported until it succeeds)"
-                        );
-                    }
-                    e.failing = true;
-                    first_error.get_or_insert(err);
-                }
+                sink.export(&rm)
+            });
+            if let Err(err) = outcome {
+                first_error.get_or_insert(err);
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -203,7 +193,7 @@ impl Pipeline {
             exports.push(Export {
                 reader,
                 sink,
-                failing: false,
+                delivery: Delivery::default(),
             });
         }
         let provider = builder.build();
