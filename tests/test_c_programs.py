@@ -179,14 +179,16 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
     """An OTLP/HTTP endpoint that answers 200 and remembers each request's path and headers."""
 
     seen: list[tuple[str, dict[str, str], bytes]] = []
+    answer = b""
 
     def do_POST(self):  # noqa: N802 (the name http.server calls)
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Type", self.headers.get("Content-Type", ""))
+        self.send_header("Content-Length", str(len(self.answer)))
         self.end_headers()
+        self.wfile.write(self.answer)
 
     def log_message(self, *args):
         pass
@@ -195,6 +197,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def recorder():
     _Recorder.seen = []
+    _Recorder.answer = b""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -226,3 +229,23 @@ def test_otlp_http_sends_the_configured_headers_path_and_compression(c_program, 
     logs_requests = [h for path, h, _ in seen if path == "/v1/logs"]
     assert logs_requests and all(h["x-tenant"] == "logs-team" for h in logs_requests)
     assert all("content-encoding" not in h for h in logs_requests)
+    seen.clear()
+    env.update(OTEL_METRICS_EXPORTER="none", OTEL_EXPORTER_OTLP_LOGS_PROTOCOL="http/json",
+               OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="gzip")
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stderr
+    logs_requests = [(h, b) for path, h, b in seen if path == "/v1/logs"]
+    assert logs_requests
+    for headers, body in logs_requests:
+        assert headers["content-type"] == "application/json" and headers["content-encoding"] == "gzip"
+        assert json.loads(gzip.decompress(body))["resourceLogs"]
+
+
+def test_a_partial_success_of_the_collector_is_an_export_error(c_program, recorder):
+    endpoint, _ = recorder
+    _Recorder.answer = json.dumps({"partialSuccess": {"rejectedLogRecords": "2", "errorMessage": "too old"}}).encode()
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_EXPORTER_OTLP_PROTOCOL="http/json",
+                    OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+    r = run(c_program("logs"), "all", env=env)
+    assert "flush OTELRS_ERR_EXPORT" in r.stdout
+    assert "the Collector rejected 2 log records: too old" in r.stderr, r.stderr

@@ -86,6 +86,35 @@ def test_tls_without_the_ca_fails_with_a_clear_error(c_program, collector, servi
 
 
 @pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_logs_over_tls_with_the_certificate_setting(c_program, collector, service_name, protocol):
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc_tls if protocol == "grpc" else collector.http_tls,
+        OTEL_EXPORTER_OTLP_CERTIFICATE=str(collector.ca),
+    )
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(collector.wait_for_logs(service_name, 31)) == 31
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_logs_over_tls_without_the_ca_fail_with_a_clear_error(c_program, collector, service_name, protocol):
+    env = clean_env(
+        OTEL_SERVICE_NAME=service_name,
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc_tls if protocol == "grpc" else collector.http_tls,
+    )
+    r = run(c_program("logs"), "all", env=env, timeout=30)
+    assert "otlp log exporter:" in r.stderr, r.stdout + r.stderr
+    assert "UnknownIssuer" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
 def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(c_program, collector, service_name,
                                                                                 protocol):
     env = clean_env(

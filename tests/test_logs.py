@@ -213,6 +213,21 @@ def test_attribute_limits_cut_records(c_program, tmp_path, prefix):
         "str": "te", "bool": True, "int": -42, "double": 2.5,
         "strs": ("x", "y"), "bools": (True, False), "ints": (1, -2, 3),
     }
+    assert record["droppedAttributesCount"] == 1
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf", "http/json"])
+def test_the_collector_gets_the_dropped_attribute_count(c_program, collector, service_name, protocol):
+    env = clean_env(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="otlp",
+                    OTEL_EXPORTER_OTLP_PROTOCOL=protocol, OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT="3",
+                    OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http)
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    records = collector.wait_for_logs(service_name, 31)
+    (record,) = [rec for _, rec in records if body(rec) == "attribute types"]
+    assert attributes(record["attributes"]) == {"str": "text", "bool": True, "int": -42}
+    assert record["droppedAttributesCount"] == 5
+    assert all("droppedAttributesCount" not in rec for _, rec in records if body(rec) != "attribute types")
 
 
 def test_a_disabled_sdk_takes_every_record_and_writes_nothing(c_program, tmp_path):

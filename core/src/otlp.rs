@@ -21,11 +21,8 @@ pub(crate) fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error 
     ))
 }
 
-/// `builder` (a tonic exporter builder of either signal) configured from `s`.
-pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
-    builder: B,
-    s: &OtlpSettings,
-) -> Result<B> {
+/// The configured headers (OTEL_EXPORTER_OTLP_HEADERS) as HTTP headers.
+pub(crate) fn header_map(s: &OtlpSettings) -> Result<http::HeaderMap> {
     let mut headers = http::HeaderMap::new();
     for (k, v) in &s.headers {
         let name = http::HeaderName::from_bytes(k.as_bytes())
@@ -34,20 +31,35 @@ pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
             .map_err(|_| Error::config(format!("invalid value for OTLP header {k:?}")))?;
         headers.insert(name, value);
     }
+    Ok(headers)
+}
+
+/// The PEM file of OTEL_EXPORTER_OTLP_CERTIFICATE, read.
+pub(crate) fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
+    let Some(path) = &s.certificate else {
+        return Ok(None);
+    };
+    std::fs::read(path).map(Some).map_err(|e| {
+        Error::config(format!(
+            "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// `builder` (a tonic exporter builder of either signal) configured from `s`.
+pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
+    builder: B,
+    s: &OtlpSettings,
+) -> Result<B> {
     let mut b = builder
         .with_endpoint(s.endpoint.clone())
         .with_timeout(s.timeout)
-        .with_metadata(MetadataMap::from_headers(headers));
+        .with_metadata(MetadataMap::from_headers(header_map(s)?));
     if s.gzip {
         b = b.with_compression(Compression::Gzip);
     }
-    if let Some(path) = &s.certificate {
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::config(format!(
-                "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
-                path.display()
-            ))
-        })?;
+    if let Some(pem) = certificate_pem(s)? {
         b = b.with_tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)));
     }
     Ok(b)
@@ -55,7 +67,7 @@ pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
 
 /// The blocking HTTP client of an HTTP exporter: TLS through rustls with the ring provider
 /// (the one tonic uses too), trusting the system's roots and OTEL_EXPORTER_OTLP_CERTIFICATE.
-fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client> {
+pub(crate) fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
     let mut roots = rustls::RootCertStore::empty();

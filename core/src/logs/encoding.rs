@@ -1,18 +1,16 @@
 //! A log record's body and attributes packed into one byte buffer by the emitting thread (one
 //! allocation, however many attributes), and unpacked by the export thread. Emitting then
-//! costs a copy of the caller's bytes; the export thread builds the SDK's record.
+//! costs a copy of the caller's bytes; the export thread builds the OTLP record.
 //!
 //! Layout: the body, then per attribute its key and a tagged value. A string is a
 //! little-endian u32 length and its UTF-8 bytes; a tag is one byte (0 string, 1 bool, 2 i64,
 //! 3 f64, 4 to 7 arrays of those, as a u32 count then the items).
 
 use crate::error::{Error, Result};
-use opentelemetry::logs::AnyValue;
-use opentelemetry::Key;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue};
 use parking_lot::Mutex;
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Packed buffers go back and forth between the emitting threads and the export thread
 /// instead of being freed by the thread that did not allocate them (costly with glibc's
@@ -226,36 +224,13 @@ impl<'a> Reader<'a> {
         }
     }
     fn scalar(&mut self, tag: u8, max_chars: Option<usize>) -> AnyValue {
-        match tag {
-            STRING => AnyValue::String(self.string(max_chars).into()),
-            BOOL => AnyValue::Boolean(self.u8() != 0),
-            I64 => AnyValue::Int(i64::from_le_bytes(self.u64())),
-            _ => AnyValue::Double(f64::from_le_bytes(self.u64())),
-        }
-    }
-}
-
-/// Attribute keys seen before, shared by reference count instead of copied per record.
-#[derive(Default)]
-pub(crate) struct KeyCache {
-    keys: HashMap<Box<str>, Key, foldhash::fast::RandomState>,
-}
-
-/// How many distinct keys the export thread keeps.
-const KEY_CACHE_LIMIT: usize = 1024;
-
-impl KeyCache {
-    fn key(&mut self, r: &mut Reader<'_>) -> Key {
-        let name = r.str();
-        if let Some(k) = self.keys.get(name) {
-            return k.clone();
-        }
-        let key = Key::from(Arc::<str>::from(name));
-        if self.keys.len() >= KEY_CACHE_LIMIT {
-            self.keys.clear();
-        }
-        self.keys.insert(name.into(), key.clone());
-        key
+        let value = match tag {
+            STRING => Value::StringValue(self.string(max_chars)),
+            BOOL => Value::BoolValue(self.u8() != 0),
+            I64 => Value::IntValue(i64::from_le_bytes(self.u64())),
+            _ => Value::DoubleValue(f64::from_le_bytes(self.u64())),
+        };
+        AnyValue { value: Some(value) }
     }
 }
 
@@ -264,29 +239,33 @@ impl KeyCache {
 /// dropped.
 pub(crate) fn unpack(
     packed: &[u8],
-    keys: &mut KeyCache,
     count_limit: usize,
     length_limit: Option<usize>,
-) -> (String, Vec<(Key, AnyValue)>, usize) {
+) -> (String, Vec<KeyValue>, u32) {
     let mut r = Reader { bytes: packed };
     let body = r.str().to_owned();
     let mut attributes = Vec::new();
     let mut dropped = 0;
     while !r.bytes.is_empty() {
-        let key = keys.key(&mut r);
+        let key = r.str();
         let tag = r.u8();
         let value = if tag >= ARRAY {
             let n = r.u32();
-            AnyValue::ListAny(Box::new(
-                (0..n)
-                    .map(|_| r.scalar(tag - ARRAY, length_limit))
-                    .collect(),
-            ))
+            let values = (0..n)
+                .map(|_| r.scalar(tag - ARRAY, length_limit))
+                .collect();
+            AnyValue {
+                value: Some(Value::ArrayValue(ArrayValue { values })),
+            }
         } else {
             r.scalar(tag, length_limit)
         };
         if attributes.len() < count_limit {
-            attributes.push((key, value));
+            attributes.push(KeyValue {
+                key: key.to_owned(),
+                value: Some(value),
+                ..Default::default()
+            });
         } else {
             dropped += 1;
         }
@@ -311,28 +290,30 @@ mod tests {
         b.f64s_attribute("fs", &[0.5]).unwrap();
         assert!(b.string_attribute("", "x").is_err());
         let packed = b.into_packed();
-        let mut keys = KeyCache::default();
-        let (body, attrs, dropped) = unpack(&packed, &mut keys, 100, None);
+        let (body, attrs, dropped) = unpack(&packed, 100, None);
         assert_eq!(body, "héllo");
         assert_eq!(dropped, 0);
         assert_eq!(attrs.len(), 8);
-        assert_eq!(attrs[2], (Key::from("i"), AnyValue::Int(-7)));
-        assert_eq!(
-            attrs[4].1,
-            AnyValue::ListAny(Box::new(vec![
-                AnyValue::String("xyz".into()),
-                AnyValue::String("q".into())
-            ]))
-        );
-        let (_, attrs, dropped) = unpack(&packed, &mut keys, 5, Some(2));
+        assert_eq!(attrs[2].key, "i");
+        assert_eq!(attrs[2].value, Some(scalar(Value::IntValue(-7))));
+        let strings = |items: &[&str]| {
+            let values = items
+                .iter()
+                .map(|s| scalar(Value::StringValue((*s).to_owned())))
+                .collect();
+            Some(scalar(Value::ArrayValue(ArrayValue { values })))
+        };
+        assert_eq!(attrs[4].value, strings(&["xyz", "q"]));
+        let (_, attrs, dropped) = unpack(&packed, 5, Some(2));
         assert_eq!(dropped, 3);
-        assert_eq!(attrs[0].1, AnyValue::String("ab".into()));
         assert_eq!(
-            attrs[4].1,
-            AnyValue::ListAny(Box::new(vec![
-                AnyValue::String("xy".into()),
-                AnyValue::String("q".into())
-            ]))
+            attrs[0].value,
+            Some(scalar(Value::StringValue("ab".to_owned())))
         );
+        assert_eq!(attrs[4].value, strings(&["xy", "q"]));
+    }
+
+    fn scalar(value: Value) -> AnyValue {
+        AnyValue { value: Some(value) }
     }
 }

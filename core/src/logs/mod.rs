@@ -3,6 +3,8 @@
 
 mod encoding;
 pub(crate) mod log_metrics;
+mod otlp_client;
+mod otlp_records;
 mod pipeline;
 mod sampling;
 mod sinks;
@@ -16,10 +18,7 @@ pub(crate) use stats::LoggerCore;
 use crate::context::{self, TraceContext};
 use crate::error::{Error, Result};
 use crate::sdk::SdkShared;
-use opentelemetry::logs::Severity;
-use parking_lot::Mutex;
 use sampling::Verdict;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -33,15 +32,6 @@ pub fn severity_text(n: u8) -> Option<&'static str> {
     TEXTS.get(usize::from(n).checked_sub(1)?).copied()
 }
 
-pub(crate) fn severity(n: u8) -> Severity {
-    use Severity::*;
-    const ALL: [Severity; 24] = [
-        Trace, Trace2, Trace3, Trace4, Debug, Debug2, Debug3, Debug4, Info, Info2, Info3, Info4,
-        Warn, Warn2, Warn3, Warn4, Error, Error2, Error3, Error4, Fatal, Fatal2, Fatal3, Fatal4,
-    ];
-    ALL[usize::from(n.clamp(1, 24)) - 1]
-}
-
 /// Checks a severity number.
 pub fn check_severity(n: u32) -> Result<u8> {
     u8::try_from(n)
@@ -52,27 +42,6 @@ pub fn check_severity(n: u32) -> Result<u8> {
                 "severity {n} is out of range: the spec's numbers are 1 to 24"
             ))
         })
-}
-
-/// At most this many distinct event names per process: they are kept for its life.
-const MAX_EVENT_NAMES: usize = 4096;
-
-/// The process-wide copy of `name` (the SDK takes event names as `&'static str`).
-fn intern(name: &str) -> Result<&'static str> {
-    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut names = NAMES.lock();
-    let names = names.get_or_insert_with(HashSet::new);
-    if let Some(found) = names.get(name) {
-        return Ok(found);
-    }
-    if names.len() >= MAX_EVENT_NAMES {
-        return Err(Error::invalid(format!(
-            "event name {name:?}: more than {MAX_EVENT_NAMES} distinct event names in one process"
-        )));
-    }
-    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.insert(leaked);
-    Ok(leaked)
 }
 
 /// One log record as a binding hands it over, before otelrs queues it.
@@ -92,7 +61,7 @@ pub(crate) struct QueuedRecord {
     pub severity: u8,
     /// Body and attributes, see [`encoding`].
     pub packed: Vec<u8>,
-    pub event_name: Option<&'static str>,
+    pub event_name: Option<String>,
     pub timestamp: Option<SystemTime>,
     pub observed: SystemTime,
     pub trace_context: Option<TraceContext>,
@@ -140,12 +109,11 @@ impl Logger {
             _ => return Ok(()),
         }
         let input = build()?;
-        let event_name = input.event_name.as_deref().map(intern).transpose()?;
         pipeline.push(QueuedRecord {
             core: Arc::clone(&self.core),
             severity,
             packed: input.record.into_packed(),
-            event_name,
+            event_name: input.event_name,
             timestamp: input.timestamp,
             observed: SystemTime::now(),
             trace_context: trace,
@@ -174,13 +142,5 @@ mod tests {
         assert!(
             check_severity(0).is_err() && check_severity(25).is_err() && check_severity(9).is_ok()
         );
-        assert_eq!(severity(13), Severity::Warn);
-    }
-
-    #[test]
-    fn event_names_are_interned_once() {
-        let a = intern("user.login").unwrap();
-        let b = intern(&String::from("user.login")).unwrap();
-        assert!(std::ptr::eq(a, b));
     }
 }

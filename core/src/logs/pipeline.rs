@@ -3,15 +3,13 @@
 //! OTEL_BLRP_SCHEDULE_DELAY (or as soon as a batch is full) and hands each batch to every
 //! exporter. otelrs owns both, so a forked child can build them anew.
 
-use super::encoding::{recycle, unpack, KeyCache};
+use super::encoding::recycle;
+use super::otlp_records::RequestBuilder;
 use super::sinks::{self, LogSink};
-use super::{severity, severity_text, QueuedRecord};
+use super::QueuedRecord;
 use crate::config::{Exporter, LogSettings, Sampling};
 use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
-use opentelemetry::logs::{AnyValue, LogRecord, Logger as _, LoggerProvider as _};
-use opentelemetry::{InstrumentationScope, SpanId, TraceFlags, TraceId};
-use opentelemetry_sdk::logs::{LogBatch, SdkLogRecord, SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::Resource;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -64,12 +62,11 @@ impl LogPipeline {
             exporters.push(match exporter {
                 Exporter::Otlp => Box::new(sinks::OtlpLogSink::new(
                     &settings.otlp,
-                    resource,
                     runtime.as_ref(),
                     settings.export_timeout,
                 )?),
                 Exporter::Console => Box::new(sinks::ConsoleLogSink),
-                Exporter::File => Box::new(sinks::FileLogSink::open(settings, resource)?),
+                Exporter::File => Box::new(sinks::FileLogSink::open(settings)?),
                 Exporter::Discard => Box::new(sinks::DiscardLogSink),
                 Exporter::Memory => continue,
             });
@@ -85,21 +82,17 @@ impl LogPipeline {
             dropped: AtomicU64::new(0),
             thread: Mutex::new(None),
         });
-        // A provider without processors: only a factory of SdkLogRecords for the batches.
-        let provider = SdkLoggerProvider::builder().build();
         let worker = Worker {
-            factory: provider.logger("otelrs"),
-            _provider: provider,
+            requests: RequestBuilder::new(
+                resource,
+                settings.attribute_count_limit,
+                settings.attribute_value_length_limit,
+            ),
             exporters: exporters
                 .into_iter()
                 .map(|e| (e, Delivery::default()))
                 .collect(),
             schedule_delay: settings.schedule_delay,
-            limits: (
-                settings.attribute_count_limit,
-                settings.attribute_value_length_limit,
-            ),
-            keys: KeyCache::default(),
             recycled: Vec::new(),
             _runtime: runtime,
         };
@@ -193,14 +186,10 @@ impl LogPipeline {
 }
 
 struct Worker {
-    factory: SdkLogger,
-    _provider: SdkLoggerProvider,
+    requests: RequestBuilder,
     /// Each exporter, and how its deliveries went.
     exporters: Vec<(Box<dyn LogSink>, Delivery)>,
     schedule_delay: Duration,
-    /// The attribute count limit and value length limit.
-    limits: (usize, Option<usize>),
-    keys: KeyCache,
     /// Packed buffers of the batch being exported, to go back to the emitting threads.
     recycled: Vec<Vec<u8>>,
     /// Kept here so that it is dropped on this thread, after the last export used it.
@@ -208,49 +197,17 @@ struct Worker {
 }
 
 impl Worker {
-    fn build(&mut self, q: QueuedRecord) -> (SdkLogRecord, Arc<InstrumentationScope>) {
-        let mut r = self.factory.create_log_record();
-        r.set_severity_number(severity(q.severity));
-        if let Some(text) = severity_text(q.severity) {
-            r.set_severity_text(text);
-        }
-        let (body, attributes, dropped) =
-            unpack(&q.packed, &mut self.keys, self.limits.0, self.limits.1);
-        q.core.count_attributes_dropped(dropped);
-        r.set_body(AnyValue::String(body.into()));
-        r.add_attributes(attributes);
-        if let Some(name) = q.event_name {
-            r.set_event_name(name);
-        }
-        if let Some(t) = q.timestamp {
-            r.set_timestamp(t);
-        }
-        r.set_observed_timestamp(q.observed);
-        if let Some(ctx) = q.trace_context {
-            r.set_trace_context(
-                TraceId::from_bytes(ctx.trace_id),
-                SpanId::from_bytes(ctx.span_id),
-                Some(TraceFlags::new(ctx.flags)),
-            );
-        }
-        let scope = Arc::clone(&q.core.scope);
-        self.recycled.push(q.packed);
-        (r, scope)
-    }
-
     /// Exports `records` to every exporter; the first failure is returned.
     fn export(&mut self, records: impl Iterator<Item = QueuedRecord>) -> Result<()> {
-        let built: Vec<(SdkLogRecord, Arc<InstrumentationScope>)> =
-            records.map(|q| self.build(q)).collect();
+        let recycled = &mut self.recycled;
+        let request = self.requests.build(records, |packed| recycled.push(packed));
         recycle(self.recycled.drain(..));
-        if built.is_empty() {
+        if request.resource_logs.is_empty() {
             return Ok(());
         }
-        let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
-            built.iter().map(|(r, s)| (r, &**s)).collect();
         let mut first_error = None;
         for (sink, delivery) in &mut self.exporters {
-            if let Err(e) = delivery.run(|| sink.export(LogBatch::new(&refs))) {
+            if let Err(e) = delivery.run(|| sink.export(&request)) {
                 first_error.get_or_insert(e);
             }
         }

@@ -1,29 +1,25 @@
 //! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
+use super::otlp_client::OtlpLogsClient;
 use crate::config::{LogSettings, OtlpSettings};
 use crate::delivery::export_error;
 use crate::error::{Error, Result};
 use crate::metrics::console::rfc3339;
-use crate::otlp;
-use opentelemetry::logs::AnyValue;
-use opentelemetry_otlp::LogExporter;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_proto::transform::logs::tonic::group_logs_by_resource_and_scope;
-use opentelemetry_sdk::logs::{LogBatch, LogExporter as _};
-use opentelemetry_sdk::Resource;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::AnyValue;
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::time::Duration;
-use tokio::runtime::{Handle, Runtime};
+use std::time::{Duration, UNIX_EPOCH};
+use tokio::runtime::Runtime;
 
 /// A log exporter, driven by the log export thread.
 pub(crate) trait LogSink: Send {
     /// Delivers one batch.
-    fn export(&mut self, batch: LogBatch<'_>) -> Result<()>;
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()>;
     /// Releases what it holds; called once, after the last export.
     fn shutdown(&mut self) -> Result<()> {
         Ok(())
@@ -31,69 +27,47 @@ pub(crate) trait LogSink: Send {
 }
 
 pub(crate) struct OtlpLogSink {
-    exporter: LogExporter,
-    runtime: Option<Handle>,
+    client: OtlpLogsClient,
     timeout: Duration,
 }
 
 impl OtlpLogSink {
     pub(crate) fn new(
         s: &OtlpSettings,
-        resource: &Resource,
         runtime: Option<&Runtime>,
         timeout: Duration,
     ) -> Result<Self> {
-        let (mut exporter, runtime) = otlp::build_exporter(
-            s,
-            runtime,
-            || {
-                otlp::tonic(LogExporter::builder().with_tonic(), s)?
-                    .build()
-                    .map_err(|e| otlp::build_error(s, e))
-            },
-            || {
-                otlp::http(LogExporter::builder().with_http(), s)?
-                    .build()
-                    .map_err(|e| otlp::build_error(s, e))
-            },
-        )?;
-        exporter.set_resource(resource);
         Ok(OtlpLogSink {
-            exporter,
-            runtime,
+            client: OtlpLogsClient::new(s, runtime)?,
             timeout,
         })
     }
 }
 
 impl LogSink for OtlpLogSink {
-    fn export(&mut self, batch: LogBatch<'_>) -> Result<()> {
-        otlp::run_export(
-            self.runtime.as_ref(),
-            self.timeout,
-            self.exporter.export(batch),
-        )
-        .map_err(|e| export_error("otlp log", e))
-    }
-
-    fn shutdown(&mut self) -> Result<()> {
-        self.exporter
-            .shutdown_with_timeout(self.timeout)
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+        self.client
+            .export(request, self.timeout)
             .map_err(|e| export_error("otlp log", e))
     }
 }
 
-fn any_text(v: &AnyValue) -> String {
-    match v {
-        AnyValue::String(s) => format!("{:?}", s.as_str()),
-        AnyValue::Int(i) => i.to_string(),
-        AnyValue::Double(d) => d.to_string(),
-        AnyValue::Boolean(b) => b.to_string(),
-        AnyValue::ListAny(items) => format!(
+fn any_text(v: Option<&AnyValue>) -> String {
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => format!("{s:?}"),
+        Some(Value::IntValue(i)) => i.to_string(),
+        Some(Value::DoubleValue(d)) => d.to_string(),
+        Some(Value::BoolValue(b)) => b.to_string(),
+        Some(Value::ArrayValue(a)) => format!(
             "[{}]",
-            items.iter().map(any_text).collect::<Vec<_>>().join(",")
+            a.values
+                .iter()
+                .map(|v| any_text(Some(v)))
+                .collect::<Vec<_>>()
+                .join(",")
         ),
-        other => format!("{other:?}"),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
     }
 }
 
@@ -108,7 +82,7 @@ fn hex(bytes: &[u8]) -> String {
 pub(crate) struct DiscardLogSink;
 
 impl LogSink for DiscardLogSink {
-    fn export(&mut self, _batch: LogBatch<'_>) -> Result<()> {
+    fn export(&mut self, _request: &ExportLogsServiceRequest) -> Result<()> {
         Ok(())
     }
 }
@@ -117,41 +91,42 @@ impl LogSink for DiscardLogSink {
 pub(crate) struct ConsoleLogSink;
 
 impl LogSink for ConsoleLogSink {
-    fn export(&mut self, batch: LogBatch<'_>) -> Result<()> {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
         let mut text = String::new();
-        for (r, scope) in batch.iter() {
-            let time = r
-                .timestamp()
-                .or(r.observed_timestamp())
-                .map(rfc3339)
-                .unwrap_or_default();
-            let body = match r.body() {
-                Some(AnyValue::String(s)) => s.as_str().to_owned(),
-                Some(other) => any_text(other),
-                None => String::new(),
+        let scoped = request
+            .resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .flat_map(|sl| sl.log_records.iter().map(move |r| (sl, r)));
+        for (sl, r) in scoped {
+            let nanos = match r.time_unix_nano {
+                0 => r.observed_time_unix_nano,
+                t => t,
             };
-            let _ = write!(
-                text,
-                "{time} {:<6} [{}] {body}",
-                r.severity_text().unwrap_or(""),
-                scope.name()
-            );
-            if let Some(name) = r.event_name() {
-                let _ = write!(text, " event={name}");
+            let time = rfc3339(UNIX_EPOCH + Duration::from_nanos(nanos));
+            let body = match r.body.as_ref().and_then(|b| b.value.as_ref()) {
+                Some(Value::StringValue(s)) => s.clone(),
+                _ => any_text(r.body.as_ref()),
+            };
+            let scope = sl.scope.as_ref().map_or("", |s| s.name.as_str());
+            let _ = write!(text, "{time} {:<6} [{scope}] {body}", r.severity_text);
+            if !r.event_name.is_empty() {
+                let _ = write!(text, " event={}", r.event_name);
             }
             let attrs: Vec<String> = r
-                .attributes_iter()
-                .map(|(k, v)| format!("{k}={}", any_text(v)))
+                .attributes
+                .iter()
+                .map(|kv| format!("{}={}", kv.key, any_text(kv.value.as_ref())))
                 .collect();
             if !attrs.is_empty() {
                 let _ = write!(text, " {{{}}}", attrs.join(", "));
             }
-            if let Some(ctx) = r.trace_context() {
+            if !r.trace_id.is_empty() {
                 let _ = write!(
                     text,
                     " trace_id={} span_id={}",
-                    hex(&ctx.trace_id.to_bytes()),
-                    hex(&ctx.span_id.to_bytes())
+                    hex(&r.trace_id),
+                    hex(&r.span_id)
                 );
             }
             text.push('\n');
@@ -171,7 +146,6 @@ pub(crate) struct FileLogSink {
     size: u64,
     max_bytes: u64,
     max_files: usize,
-    resource: ResourceAttributesWithSchema,
 }
 
 fn open_append(path: &PathBuf) -> Result<File> {
@@ -184,7 +158,7 @@ fn open_append(path: &PathBuf) -> Result<File> {
 }
 
 impl FileLogSink {
-    pub(crate) fn open(settings: &LogSettings, resource: &Resource) -> Result<Self> {
+    pub(crate) fn open(settings: &LogSettings) -> Result<Self> {
         let file = open_append(&settings.file_path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok(FileLogSink {
@@ -193,7 +167,6 @@ impl FileLogSink {
             size,
             max_bytes: settings.file_max_bytes,
             max_files: settings.file_max_files,
-            resource: ResourceAttributesWithSchema::from(resource),
         })
     }
 
@@ -222,11 +195,8 @@ impl FileLogSink {
 }
 
 impl LogSink for FileLogSink {
-    fn export(&mut self, batch: LogBatch<'_>) -> Result<()> {
-        let request = ExportLogsServiceRequest {
-            resource_logs: group_logs_by_resource_and_scope(&batch, &self.resource),
-        };
-        let mut line = serde_json::to_string(&request).map_err(|e| export_error("file log", e))?;
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+        let mut line = serde_json::to_string(request).map_err(|e| export_error("file log", e))?;
         line.push('\n');
         let len = line.len() as u64;
         if self.size > 0 && self.size + len > self.max_bytes {

@@ -64,9 +64,9 @@ impl LoggerCore {
         add(&self.filtered, 1);
     }
 
-    pub(crate) fn count_attributes_dropped(&self, n: usize) {
+    pub(crate) fn count_attributes_dropped(&self, n: u32) {
         if n > 0 {
-            add(&self.attributes_dropped, n as u64);
+            add(&self.attributes_dropped, u64::from(n));
         }
     }
 

@@ -1,0 +1,277 @@
+//! Sends OTLP log requests to a Collector over gRPC or HTTP (protobuf or JSON, gzip when
+//! asked), with exactly the endpoint, headers, timeout and certificate of otelrs's resolved
+//! settings. Each request is encoded once, by otelrs, from records it built itself.
+
+use crate::config::{OtlpSettings, Protocol};
+use crate::error::{Error, Result};
+use crate::otlp;
+use bytes::{BufMut, Bytes};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use prost::Message;
+use std::io::Write as _;
+use std::time::Duration;
+use tokio::runtime::{Handle, Runtime};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::metadata::MetadataMap;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::Status;
+
+const GRPC_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+/// A client for one OTLP endpoint.
+pub(crate) enum OtlpLogsClient {
+    Grpc {
+        grpc: tonic::client::Grpc<Channel>,
+        metadata: MetadataMap,
+        runtime: Handle,
+    },
+    Http {
+        client: reqwest::blocking::Client,
+        url: String,
+        json: bool,
+        gzip: bool,
+        headers: http::HeaderMap,
+    },
+}
+
+fn grpc_channel(s: &OtlpSettings) -> Result<Channel> {
+    let endpoint =
+        Endpoint::from_shared(s.endpoint.clone()).map_err(|e| otlp::build_error(s, e))?;
+    let https = s.endpoint.starts_with("https://");
+    let endpoint = if https || s.certificate.is_some() {
+        let mut tls = ClientTlsConfig::new();
+        if https {
+            tls = tls.with_native_roots();
+        }
+        if let Some(pem) = otlp::certificate_pem(s)? {
+            tls = tls.ca_certificate(Certificate::from_pem(pem));
+        }
+        endpoint
+            .tls_config(tls)
+            .map_err(|e| otlp::build_error(s, e))?
+    } else {
+        endpoint
+    };
+    Ok(endpoint.timeout(s.timeout).connect_lazy())
+}
+
+impl OtlpLogsClient {
+    /// A client for `s`; gRPC clients are built in `runtime` and run on it.
+    pub(crate) fn new(s: &OtlpSettings, runtime: Option<&Runtime>) -> Result<Self> {
+        let headers = otlp::header_map(s)?;
+        match (s.protocol, runtime) {
+            (Protocol::Grpc, Some(rt)) => {
+                let _entered = rt.enter();
+                let mut grpc = tonic::client::Grpc::new(grpc_channel(s)?);
+                if s.gzip {
+                    grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+                }
+                Ok(OtlpLogsClient::Grpc {
+                    grpc,
+                    metadata: MetadataMap::from_headers(headers),
+                    runtime: rt.handle().clone(),
+                })
+            }
+            (Protocol::Grpc, None) => Err(Error::internal("gRPC exporter built without a runtime")),
+            (protocol, _) => Ok(OtlpLogsClient::Http {
+                client: otlp::http_client(s)?,
+                url: s.endpoint.clone(),
+                json: protocol == Protocol::HttpJson,
+                gzip: s.gzip,
+                headers,
+            }),
+        }
+    }
+
+    /// Sends `request`, waiting at most `timeout`. A Collector that rejects some of the
+    /// records (partial success) is an error naming how many.
+    pub(crate) fn export(
+        &mut self,
+        request: &ExportLogsServiceRequest,
+        timeout: Duration,
+    ) -> Result<()> {
+        let response = match self {
+            OtlpLogsClient::Grpc {
+                grpc,
+                metadata,
+                runtime,
+            } => {
+                let body = Bytes::from(request.encode_to_vec());
+                let mut req = tonic::Request::new(body);
+                *req.metadata_mut() = metadata.clone();
+                let grpc = grpc.clone();
+                runtime.block_on(async move {
+                    match tokio::time::timeout(timeout, send_grpc(grpc, req)).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(Error::internal(format!(
+                            "no answer within {} ms",
+                            timeout.as_millis()
+                        ))),
+                    }
+                })?
+            }
+            OtlpLogsClient::Http {
+                client,
+                url,
+                json,
+                gzip,
+                headers,
+            } => send_http(client, url, *json, *gzip, headers, request)?,
+        };
+        match response.partial_success {
+            Some(p) if p.rejected_log_records > 0 => Err(Error::internal(format!(
+                "the Collector rejected {} log records: {}",
+                p.rejected_log_records, p.error_message
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+async fn send_grpc(
+    mut grpc: tonic::client::Grpc<Channel>,
+    req: tonic::Request<Bytes>,
+) -> Result<ExportLogsServiceResponse> {
+    let failed =
+        |s: Status| Error::internal(format!("gRPC status {:?}: {}", s.code(), s.message()));
+    grpc.ready()
+        .await
+        .map_err(|e| Error::internal(format!("gRPC connection: {e}")))?;
+    grpc.unary(req, PathAndQuery::from_static(GRPC_PATH), EncodedCodec)
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(failed)
+}
+
+fn send_http(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    json: bool,
+    gzip: bool,
+    headers: &http::HeaderMap,
+    request: &ExportLogsServiceRequest,
+) -> Result<ExportLogsServiceResponse> {
+    let mut body = if json {
+        serde_json::to_vec(request).map_err(|e| Error::internal(e.to_string()))?
+    } else {
+        request.encode_to_vec()
+    };
+    let mut req = client.post(url).headers(headers.clone()).header(
+        http::header::CONTENT_TYPE,
+        if json {
+            "application/json"
+        } else {
+            "application/x-protobuf"
+        },
+    );
+    if gzip {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder
+            .write_all(&body)
+            .map_err(|e| Error::internal(format!("gzip: {e}")))?;
+        body = encoder
+            .finish()
+            .map_err(|e| Error::internal(format!("gzip: {e}")))?;
+        req = req.header(http::header::CONTENT_ENCODING, "gzip");
+    }
+    let response = req.body(body).send().map_err(|e| {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        Error::internal(text)
+    })?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .map_err(|e| Error::internal(format!("POST {url}: reading the answer: {e}")))?;
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+        return Err(Error::internal(format!(
+            "POST {url}: HTTP {status}: {text}"
+        )));
+    }
+    let decoded = if bytes.is_empty() {
+        Ok(ExportLogsServiceResponse::default())
+    } else if json {
+        partial_success_from_json(&bytes)
+    } else {
+        ExportLogsServiceResponse::decode(bytes).map_err(|e| e.to_string())
+    };
+    // An answer otelrs cannot read still means the records arrived.
+    Ok(decoded.unwrap_or_default())
+}
+
+/// The answer of an OTLP/JSON endpoint. Its int64 fields are strings in the proto3 JSON
+/// mapping (numbers are accepted too), which the generated serde code does not read.
+fn partial_success_from_json(
+    bytes: &[u8],
+) -> std::result::Result<ExportLogsServiceResponse, String> {
+    let answer: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let Some(p) = answer.get("partialSuccess") else {
+        return Ok(ExportLogsServiceResponse::default());
+    };
+    let rejected = match p.get("rejectedLogRecords") {
+        Some(serde_json::Value::String(s)) => s.parse().map_err(|_| format!("bad count {s:?}"))?,
+        Some(v) => v.as_i64().unwrap_or(0),
+        None => 0,
+    };
+    let message = p.get("errorMessage").and_then(|m| m.as_str()).unwrap_or("");
+    Ok(ExportLogsServiceResponse {
+        partial_success: Some(ExportLogsPartialSuccess {
+            rejected_log_records: rejected,
+            error_message: message.to_owned(),
+        }),
+    })
+}
+
+/// Sends a request otelrs encoded itself, and decodes the Collector's answer.
+struct EncodedCodec;
+
+struct EncodedEncoder;
+
+impl Encoder for EncodedEncoder {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, buf: &mut EncodeBuf<'_>) -> std::result::Result<(), Status> {
+        buf.put(item);
+        Ok(())
+    }
+}
+
+struct ResponseDecoder;
+
+impl tonic::codec::Decoder for ResponseDecoder {
+    type Item = ExportLogsServiceResponse;
+    type Error = Status;
+
+    fn decode(
+        &mut self,
+        buf: &mut DecodeBuf<'_>,
+    ) -> std::result::Result<Option<ExportLogsServiceResponse>, Status> {
+        ExportLogsServiceResponse::decode(buf)
+            .map(Some)
+            .map_err(|e| Status::internal(format!("cannot decode the answer: {e}")))
+    }
+}
+
+impl Codec for EncodedCodec {
+    type Encode = Bytes;
+    type Decode = ExportLogsServiceResponse;
+    type Encoder = EncodedEncoder;
+    type Decoder = ResponseDecoder;
+
+    fn encoder(&mut self) -> EncodedEncoder {
+        EncodedEncoder
+    }
+
+    fn decoder(&mut self) -> ResponseDecoder {
+        ResponseDecoder
+    }
+}

@@ -1,0 +1,117 @@
+//! A batch of queued records in OTLP form: one request carrying the process's resource and
+//! the records grouped by logger scope, built straight from the packed records (with the
+//! attribute limits applied and the dropped-attribute count set on each record).
+
+use super::encoding::unpack;
+use super::{severity_text, QueuedRecord};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, InstrumentationScope};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Builds the request of each batch.
+pub(crate) struct RequestBuilder {
+    resource: Resource,
+    resource_schema_url: String,
+    /// The attribute count limit.
+    count_limit: usize,
+    /// The attribute value length limit, in characters.
+    length_limit: Option<usize>,
+}
+
+fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(
+        resource: &opentelemetry_sdk::Resource,
+        count_limit: usize,
+        length_limit: Option<usize>,
+    ) -> Self {
+        let with_schema = ResourceAttributesWithSchema::from(resource);
+        RequestBuilder {
+            resource: Resource {
+                attributes: with_schema.attributes.0,
+                ..Default::default()
+            },
+            resource_schema_url: with_schema.schema_url.unwrap_or_default(),
+            count_limit,
+            length_limit,
+        }
+    }
+
+    fn record(&self, q: &QueuedRecord) -> LogRecord {
+        let (body, attributes, dropped) = unpack(&q.packed, self.count_limit, self.length_limit);
+        q.core.count_attributes_dropped(dropped);
+        let (trace_id, span_id, flags) = match &q.trace_context {
+            Some(ctx) => (
+                ctx.trace_id.to_vec(),
+                ctx.span_id.to_vec(),
+                u32::from(ctx.flags),
+            ),
+            None => Default::default(),
+        };
+        LogRecord {
+            time_unix_nano: q.timestamp.map_or(0, nanos),
+            observed_time_unix_nano: nanos(q.observed),
+            severity_number: i32::from(q.severity),
+            severity_text: severity_text(q.severity).unwrap_or_default().to_owned(),
+            body: Some(AnyValue {
+                value: Some(Value::StringValue(body)),
+            }),
+            attributes,
+            dropped_attributes_count: dropped,
+            flags,
+            trace_id,
+            span_id,
+            event_name: q.event_name.as_deref().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// The request for `records`, in their order within each scope. Each record's packed
+    /// buffer is handed to `done` once it has been read.
+    pub(crate) fn build(
+        &self,
+        records: impl Iterator<Item = QueuedRecord>,
+        mut done: impl FnMut(Vec<u8>),
+    ) -> ExportLogsServiceRequest {
+        let mut scopes: Vec<ScopeLogs> = Vec::new();
+        // Loggers of one scope share a core: its address identifies the scope.
+        let mut index: HashMap<usize, usize> = HashMap::new();
+        for q in records {
+            let record = self.record(&q);
+            let at = *index
+                .entry(std::sync::Arc::as_ptr(&q.core) as usize)
+                .or_insert_with(|| {
+                    let scope = &q.core.scope;
+                    scopes.push(ScopeLogs {
+                        scope: Some(InstrumentationScope {
+                            name: scope.name().to_owned(),
+                            version: scope.version().unwrap_or_default().to_owned(),
+                            ..Default::default()
+                        }),
+                        log_records: Vec::new(),
+                        schema_url: scope.schema_url().unwrap_or_default().to_owned(),
+                    });
+                    scopes.len() - 1
+                });
+            scopes[at].log_records.push(record);
+            done(q.packed);
+        }
+        if scopes.is_empty() {
+            return ExportLogsServiceRequest::default();
+        }
+        ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: Some(self.resource.clone()),
+                scope_logs: scopes,
+                schema_url: self.resource_schema_url.clone(),
+            }],
+        }
+    }
+}
