@@ -319,6 +319,11 @@ impl Sdk {
         self.shared.settings.disabled
     }
 
+    /// Whether [`Sdk::shutdown`] was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.shared.is_shut_down()
+    }
+
     fn scope(&self, name: &str, version: Option<&str>) -> Result<InstrumentationScope> {
         self.shared.check_open()?;
         if name.is_empty() {

@@ -1,0 +1,135 @@
+"""otelrs: OpenTelemetry metrics and logs for Python, recorded in-process by a Rust core built
+on the OpenTelemetry Rust SDK, and exported without the program waiting on I/O.
+
+    import otelrs
+    otelrs.init(service_name="checkout")          # or everything from the OTEL_* environment
+    meter = otelrs.get_meter("shop", "1.0")
+    orders = meter.create_counter("shop.orders", unit="{order}")
+    orders.add(1, {"region": "eu"})
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import enum
+from typing import Iterator, Union
+
+from otelrs._logging import LoggingHandler
+from otelrs._otelrs import (
+    BoundCounter,
+    BoundGauge,
+    BoundHistogram,
+    BoundUpDownCounter,
+    CallbackOptions,
+    ConfigError,
+    ConflictError,
+    Counter,
+    ExportError,
+    Gauge,
+    Histogram,
+    Logger,
+    Meter,
+    Observation,
+    ObservableCounter,
+    ObservableGauge,
+    ObservableUpDownCounter,
+    OtelrsError,
+    ShutdownError,
+    Timer,
+    TraceContext,
+    UpDownCounter,
+    __version__,
+    _shutdown_at_exit,
+    _trace_context_var,
+    collect_json,
+    force_flush,
+    get_logger,
+    get_meter,
+    init,
+    log_stats,
+    shutdown,
+)
+
+
+class Severity(enum.IntEnum):
+    """The log severity numbers of the OpenTelemetry specification."""
+
+    TRACE = 1
+    TRACE2 = 2
+    TRACE3 = 3
+    TRACE4 = 4
+    DEBUG = 5
+    DEBUG2 = 6
+    DEBUG3 = 7
+    DEBUG4 = 8
+    INFO = 9
+    INFO2 = 10
+    INFO3 = 11
+    INFO4 = 12
+    WARN = 13
+    WARN2 = 14
+    WARN3 = 15
+    WARN4 = 16
+    ERROR = 17
+    ERROR2 = 18
+    ERROR3 = 19
+    ERROR4 = 20
+    FATAL = 21
+    FATAL2 = 22
+    FATAL3 = 23
+    FATAL4 = 24
+
+
+@contextlib.contextmanager
+def traceparent(header: Union[str, TraceContext]) -> Iterator[TraceContext]:
+    """Makes the trace context of a W3C `traceparent` (as a server receives it in an HTTP
+    header) the current one for the records logged inside the `with` block, in this thread or
+    asyncio task. ValueError when it is not a valid traceparent."""
+    ctx = header if isinstance(header, TraceContext) else TraceContext(header)
+    token = _trace_context_var.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _trace_context_var.reset(token)
+
+
+# Exports what is left and stops at interpreter exit, within a few seconds even when the
+# endpoint is down.
+atexit.register(_shutdown_at_exit)
+
+__all__ = [
+    "BoundCounter",
+    "BoundGauge",
+    "BoundHistogram",
+    "BoundUpDownCounter",
+    "CallbackOptions",
+    "ConfigError",
+    "ConflictError",
+    "Counter",
+    "ExportError",
+    "Gauge",
+    "Histogram",
+    "Logger",
+    "LoggingHandler",
+    "Meter",
+    "Observation",
+    "ObservableCounter",
+    "ObservableGauge",
+    "ObservableUpDownCounter",
+    "OtelrsError",
+    "Severity",
+    "ShutdownError",
+    "Timer",
+    "TraceContext",
+    "UpDownCounter",
+    "__version__",
+    "collect_json",
+    "force_flush",
+    "get_logger",
+    "get_meter",
+    "init",
+    "log_stats",
+    "shutdown",
+    "traceparent",
+]

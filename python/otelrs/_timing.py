@@ -1,0 +1,30 @@
+"""`@histogram.time(attributes)`: each call of the decorated function (or coroutine
+function) is timed into the histogram."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Mapping, Optional, TypeVar
+
+from otelrs._otelrs import Histogram
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def timed(histogram: Histogram, attributes: Optional[Mapping[str, Any]], func: F) -> F:
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
+            with histogram.time(attributes):
+                return await func(*args, **kwargs)
+
+        return timed_coroutine  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def timed_call(*args: Any, **kwargs: Any) -> Any:
+        with histogram.time(attributes):
+            return func(*args, **kwargs)
+
+    return timed_call  # type: ignore[return-value]

@@ -1,0 +1,45 @@
+//! `otelrs._otelrs`: the extension module behind the `otelrs` Python package. It converts
+//! between Python and the otelrs core, which does all the work (the same core as the C
+//! library's).
+
+mod attributes;
+mod errors;
+mod instruments;
+mod logs;
+mod observable;
+mod sdk;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", otelrs_core::VERSION)?;
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(sdk::init, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::force_flush, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::_shutdown_at_exit, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::get_meter, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::get_logger, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::collect_json, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::log_stats, m)?)?;
+    m.add_class::<instruments::Meter>()?;
+    m.add_class::<instruments::Counter>()?;
+    m.add_class::<instruments::BoundCounter>()?;
+    m.add_class::<instruments::UpDownCounter>()?;
+    m.add_class::<instruments::BoundUpDownCounter>()?;
+    m.add_class::<instruments::Histogram>()?;
+    m.add_class::<instruments::BoundHistogram>()?;
+    m.add_class::<instruments::Gauge>()?;
+    m.add_class::<instruments::BoundGauge>()?;
+    m.add_class::<instruments::Timer>()?;
+    m.add_class::<observable::Observation>()?;
+    m.add_class::<observable::CallbackOptions>()?;
+    m.add_class::<observable::ObservableCounter>()?;
+    m.add_class::<observable::ObservableUpDownCounter>()?;
+    m.add_class::<observable::ObservableGauge>()?;
+    m.add_class::<logs::Logger>()?;
+    m.add_class::<logs::PyTraceContext>()?;
+    m.add("_trace_context_var", logs::current_var(m.py())?)?;
+    Ok(())
+}

@@ -1,0 +1,418 @@
+//! Loggers: `debug` to `critical`, `exception` and `emit`, correlated with a trace given as a
+//! traceparent, the one set by `otelrs.traceparent(...)` for the current context, or the
+//! current span of opentelemetry-api when that package is in use.
+
+use crate::attributes::{as_dict, pack, pack_one};
+use crate::errors::to_py;
+use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
+use otelrs_core::{Error, ErrorKind, LogRecordInput, TraceContext};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyFloat, PyInt, PyString};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A parsed W3C traceparent.
+#[pyclass(frozen, module = "otelrs", name = "TraceContext")]
+#[derive(Clone, Copy)]
+pub(crate) struct PyTraceContext(pub(crate) TraceContext);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[pymethods]
+impl PyTraceContext {
+    /// Parses `traceparent` (`00-<trace id>-<span id>-<flags>`): ValueError when it is not one.
+    #[new]
+    fn new(traceparent: &str) -> PyResult<Self> {
+        TraceContext::from_traceparent(traceparent)
+            .map(PyTraceContext)
+            .map_err(to_py)
+    }
+
+    /// The trace id, 32 hex digits.
+    #[getter]
+    fn trace_id(&self) -> String {
+        hex(&self.0.trace_id)
+    }
+
+    /// The span id, 16 hex digits.
+    #[getter]
+    fn span_id(&self) -> String {
+        hex(&self.0.span_id)
+    }
+
+    /// The trace flags (1: sampled).
+    #[getter]
+    fn flags(&self) -> u8 {
+        self.0.flags
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TraceContext('00-{}-{}-{:02x}')",
+            self.trace_id(),
+            self.span_id(),
+            self.0.flags
+        )
+    }
+}
+
+/// The context variable `otelrs.traceparent(...)` sets.
+static CURRENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+pub(crate) fn current_var(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    CURRENT
+        .get_or_try_init(py, || {
+            let var = py
+                .import("contextvars")?
+                .getattr("ContextVar")?
+                .call1(("otelrs_trace_context",))?;
+            Ok::<_, PyErr>(var.unbind())
+        })
+        .map(|v| v.bind(py))
+}
+
+/// The trace context of opentelemetry-api's current span, if that package is in use.
+fn otel_api_context(py: Python<'_>) -> PyResult<Option<TraceContext>> {
+    let modules = py.import("sys")?.getattr("modules")?;
+    let Ok(trace) = modules.get_item("opentelemetry.trace") else {
+        return Ok(None);
+    };
+    let ctx = trace
+        .call_method0("get_current_span")?
+        .call_method0("get_span_context")?;
+    if !ctx.getattr("is_valid")?.is_truthy()? {
+        return Ok(None);
+    }
+    let trace_id: u128 = ctx.getattr("trace_id")?.extract()?;
+    let span_id: u64 = ctx.getattr("span_id")?.extract()?;
+    let flags: u8 = ctx.getattr("trace_flags")?.extract()?;
+    Ok(Some(TraceContext {
+        trace_id: trace_id.to_be_bytes(),
+        span_id: span_id.to_be_bytes(),
+        flags,
+    }))
+}
+
+fn trace_context(
+    py: Python<'_>,
+    traceparent: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<TraceContext>> {
+    if let Some(t) = traceparent.filter(|t| !t.is_none()) {
+        if let Ok(ctx) = t.cast::<PyTraceContext>() {
+            return Ok(Some(ctx.get().0));
+        }
+        let text = t.cast::<PyString>().map_err(|_| {
+            PyTypeError::new_err("traceparent must be a str or an otelrs.TraceContext")
+        })?;
+        return TraceContext::from_traceparent(crate::attributes::text(text)?)
+            .map(Some)
+            .map_err(to_py);
+    }
+    let current = current_var(py)?.call_method1("get", (py.None(),))?;
+    if let Ok(ctx) = current.cast::<PyTraceContext>() {
+        return Ok(Some(ctx.get().0));
+    }
+    otel_api_context(py)
+}
+
+fn timestamp(t: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
+    let seconds: f64 = if t.is_instance_of::<PyFloat>() || t.is_instance_of::<PyInt>() {
+        t.extract()?
+    } else if t.hasattr("timestamp")? {
+        t.call_method0("timestamp")?.extract()?
+    } else {
+        return Err(PyTypeError::new_err(
+            "timestamp must be seconds since the epoch (a number) or a datetime",
+        ));
+    };
+    Duration::try_from_secs_f64(seconds)
+        .map(|d| UNIX_EPOCH + d)
+        .map_err(|_| PyValueError::new_err(format!("timestamp {seconds} is out of range")))
+}
+
+fn severity(s: &Bound<'_, PyAny>) -> PyResult<u8> {
+    let n: u32 = s.extract().map_err(|_| {
+        PyTypeError::new_err("severity must be an int from 1 to 24 (otelrs.Severity)")
+    })?;
+    check_severity(n).map_err(to_py)
+}
+
+/// Emits records in one instrumentation scope. Thread-safe.
+#[pyclass(frozen, module = "otelrs")]
+pub(crate) struct Logger {
+    inner: otelrs_core::Logger,
+}
+
+impl Logger {
+    pub(crate) fn new(inner: otelrs_core::Logger) -> Self {
+        Logger { inner }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn log(
+        &self,
+        py: Python<'_>,
+        severity: u8,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        event_name: Option<String>,
+        timestamp: Option<SystemTime>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+        exception: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        if !self.inner.enabled(severity) {
+            // Counted as filtered (or refused after shutdown) by the core.
+            return self
+                .inner
+                .emit(severity, None, unreachable_build)
+                .map_err(to_py);
+        }
+        let trace = trace_context(py, traceparent)?;
+        let mut failed: Option<PyErr> = None;
+        let outcome = self.inner.emit(severity, trace, || {
+            build(py, body, attributes, exception)
+                .map(|record| LogRecordInput {
+                    record,
+                    event_name,
+                    timestamp,
+                })
+                .map_err(|e| {
+                    failed = Some(e);
+                    Error::new(ErrorKind::InvalidArgument, "")
+                })
+        });
+        match (outcome, failed) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(to_py(e)),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+}
+
+/// The build step of a record the core filters out never runs.
+fn unreachable_build() -> otelrs_core::Result<LogRecordInput> {
+    Err(Error::new(
+        ErrorKind::Internal,
+        "a filtered record was built",
+    ))
+}
+
+fn build(
+    py: Python<'_>,
+    body: &Bound<'_, PyAny>,
+    attributes: Option<&Bound<'_, PyAny>>,
+    exception: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RecordBuilder> {
+    let body_text;
+    let body = match body.cast::<PyString>() {
+        Ok(s) => crate::attributes::text(s)?,
+        Err(_) => {
+            body_text = body.str()?.to_string();
+            &body_text
+        }
+    };
+    let dict = as_dict(attributes)?;
+    let mut record = RecordBuilder::new(body, dict.as_ref().map_or(0, |d| d.len() * 24));
+    if let Some(dict) = &dict {
+        pack(dict, &mut record)?;
+    }
+    if let Some(e) = exception.filter(|e| !e.is_none()) {
+        let t = e.get_type();
+        let module: String = t.getattr("__module__")?.extract()?;
+        let qualname: String = t.qualname()?.extract()?;
+        let type_name = if module == "builtins" {
+            qualname
+        } else {
+            format!("{module}.{qualname}")
+        };
+        pack_one(
+            "exception.type",
+            &PyString::new(py, &type_name).into_any(),
+            &mut record,
+        )?;
+        pack_one("exception.message", &e.str()?.into_any(), &mut record)?;
+        let lines = py
+            .import("traceback")?
+            .call_method1("format_exception", (t, e, e.getattr("__traceback__")?))?;
+        let stack: String = PyString::new(py, "")
+            .call_method1("join", (lines,))?
+            .extract()?;
+        pack_one(
+            "exception.stacktrace",
+            &PyString::new(py, &stack).into_any(),
+            &mut record,
+        )?;
+    }
+    Ok(record)
+}
+
+#[pymethods]
+impl Logger {
+    /// Emits `body` at DEBUG (5).
+    #[pyo3(signature = (body, *, attributes=None, traceparent=None))]
+    fn debug(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.log(py, 5, body, attributes, None, None, traceparent, None)
+    }
+
+    /// Emits `body` at INFO (9).
+    #[pyo3(signature = (body, *, attributes=None, traceparent=None))]
+    fn info(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.log(py, 9, body, attributes, None, None, traceparent, None)
+    }
+
+    /// Emits `body` at WARN (13).
+    #[pyo3(signature = (body, *, attributes=None, traceparent=None))]
+    fn warning(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.log(py, 13, body, attributes, None, None, traceparent, None)
+    }
+
+    /// Emits `body` at ERROR (17).
+    #[pyo3(signature = (body, *, attributes=None, traceparent=None))]
+    fn error(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.log(py, 17, body, attributes, None, None, traceparent, None)
+    }
+
+    /// Emits `body` at FATAL (21).
+    #[pyo3(signature = (body, *, attributes=None, traceparent=None))]
+    fn critical(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.log(py, 21, body, attributes, None, None, traceparent, None)
+    }
+
+    /// Emits `body` at ERROR with the exception being handled (or `exc`) as
+    /// exception.type, exception.message and exception.stacktrace.
+    #[pyo3(signature = (body, *, attributes=None, traceparent=None, exc=None))]
+    fn exception(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let current;
+        let exc = match exc {
+            Some(e) => Some(e),
+            None => {
+                current = py
+                    .import("sys")?
+                    .call_method0("exception")
+                    .or_else(|_| py.import("sys")?.call_method0("exc_info")?.get_item(1))?;
+                Some(&current)
+            }
+        };
+        self.log(py, 17, body, attributes, None, None, traceparent, exc)
+    }
+
+    /// Emits a record: `severity` 1 to 24 (otelrs.Severity; INFO by default), attributes, an event name, the
+    /// time it happened (seconds since the epoch or a datetime; the observed time is always
+    /// set), a trace context, an exception.
+    #[pyo3(signature = (body, severity=None, *, attributes=None, event_name=None, timestamp=None, traceparent=None, exc=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        severity: Option<&Bound<'_, PyAny>>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        event_name: Option<String>,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let severity = match severity {
+            Some(s) => self::severity(s)?,
+            None => 9,
+        };
+        let timestamp = timestamp
+            .filter(|t| !t.is_none())
+            .map(self::timestamp)
+            .transpose()?;
+        self.log(
+            py,
+            severity,
+            body,
+            attributes,
+            event_name,
+            timestamp,
+            traceparent,
+            exc,
+        )
+    }
+
+    /// The record of a `logging` handler, with positional arguments only (the fast path of
+    /// `otelrs.LoggingHandler`): severity 1 to 24, body, attributes, seconds since the epoch,
+    /// exception.
+    #[pyo3(signature = (severity, body, attributes, created, exc, /))]
+    fn _record(
+        &self,
+        py: Python<'_>,
+        severity: u32,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        created: Option<f64>,
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let severity = check_severity(severity).map_err(to_py)?;
+        let timestamp = created
+            .and_then(|c| Duration::try_from_secs_f64(c).ok())
+            .map(|d| UNIX_EPOCH + d);
+        self.log(py, severity, body, attributes, None, timestamp, None, exc)
+    }
+
+    /// Whether a record of `severity` would pass the minimum severity: a cheap check before
+    /// building an expensive one.
+    fn enabled(&self, severity: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.enabled(self::severity(severity)?))
+    }
+
+    /// What this logger's scope emitted and what became of it.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        stats_dict(py, &self.inner.stats())
+    }
+}
+
+/// `stats` as a dict.
+pub(crate) fn stats_dict<'py>(py: Python<'py>, stats: &LogStats) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("emitted", stats.emitted)?;
+    d.set_item("filtered", stats.filtered)?;
+    d.set_item("sampled_out", stats.sampled_out)?;
+    d.set_item("suppressed", stats.suppressed)?;
+    d.set_item("kept", stats.kept)?;
+    d.set_item("dropped", stats.dropped)?;
+    d.set_item("attributes_dropped", stats.attributes_dropped)?;
+    Ok(d)
+}

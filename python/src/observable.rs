@@ -1,0 +1,239 @@
+//! Observable instruments: Python callbacks (functions taking `CallbackOptions`, or
+//! generators receiving it) that return `Observation`s, run at each collection on the otelrs
+//! thread with the GIL taken there. A failing callback is reported through the `otelrs`
+//! logger of the standard library and the others still report.
+
+use crate::attributes::{as_dict, convert, type_name};
+use crate::errors::to_py;
+use crate::instruments::{number, number_kind};
+use crate::sdk;
+use otelrs_core::metrics::{InstrumentDesc, InstrumentKind, NumberKind, Observer};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// One measurement reported by an observable instrument's callback.
+#[pyclass(frozen, module = "otelrs")]
+pub(crate) struct Observation {
+    value: Py<PyAny>,
+    attributes: Option<Py<PyDict>>,
+}
+
+#[pymethods]
+impl Observation {
+    #[new]
+    #[pyo3(signature = (value, attributes=None))]
+    fn new(value: Py<PyAny>, attributes: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        Ok(Observation {
+            value,
+            attributes: as_dict(attributes)?.map(Bound::unbind),
+        })
+    }
+
+    /// The value.
+    #[getter]
+    fn value(&self, py: Python<'_>) -> Py<PyAny> {
+        self.value.clone_ref(py)
+    }
+
+    /// The attributes, or None.
+    #[getter]
+    fn attributes(&self, py: Python<'_>) -> Option<Py<PyDict>> {
+        self.attributes.as_ref().map(|a| a.clone_ref(py))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Observation({}, {})",
+            self.value.bind(py).repr()?,
+            match &self.attributes {
+                Some(a) => a.bind(py).repr()?.to_string(),
+                None => "None".to_owned(),
+            }
+        ))
+    }
+}
+
+/// What a callback is given at each collection.
+#[pyclass(frozen, module = "otelrs")]
+pub(crate) struct CallbackOptions {
+    /// How long the callback may take, in milliseconds.
+    #[pyo3(get)]
+    timeout_millis: f64,
+}
+
+enum PyCallback {
+    Function(Py<PyAny>),
+    Generator {
+        generator: Py<PyAny>,
+        started: AtomicBool,
+    },
+}
+
+fn callbacks(callbacks: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<PyCallback>> {
+    let Some(callbacks) = callbacks.filter(|c| !c.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for cb in callbacks
+        .try_iter()
+        .map_err(|_| PyTypeError::new_err("callbacks must be a list of functions or generators"))?
+    {
+        let cb = cb?;
+        if cb.hasattr("send")? && cb.hasattr("__next__")? {
+            out.push(PyCallback::Generator {
+                generator: cb.unbind(),
+                started: AtomicBool::new(false),
+            });
+        } else if cb.is_callable() {
+            out.push(PyCallback::Function(cb.unbind()));
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "callbacks: {} is neither a function nor a generator",
+                type_name(&cb)
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn observe_all(
+    py: Python<'_>,
+    cb: &PyCallback,
+    options: &Bound<'_, CallbackOptions>,
+    observer: &mut Observer<'_>,
+    kind: NumberKind,
+    name: &str,
+) -> PyResult<()> {
+    let observations = match cb {
+        PyCallback::Function(f) => f.bind(py).call1((options,))?,
+        PyCallback::Generator { generator, started } => {
+            let g = generator.bind(py);
+            if started.swap(true, Ordering::Relaxed) {
+                g.call_method1("send", (options,))?
+            } else {
+                g.call_method0("__next__")?
+            }
+        }
+    };
+    for item in observations.try_iter()? {
+        let item = item?;
+        let obs = item.cast::<Observation>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "a callback of {name:?} returned a {} instead of an otelrs.Observation",
+                type_name(&item)
+            ))
+        })?;
+        let obs = obs.get();
+        let value = number(obs.value.bind(py), kind, name)?;
+        let attributes = convert(obs.attributes.as_ref().map(|a| a.bind(py)))?;
+        observer.observe(value, &attributes).map_err(to_py)?;
+    }
+    Ok(())
+}
+
+fn report(py: Python<'_>, name: &str, e: PyErr) {
+    let logged = (|| -> PyResult<()> {
+        let logger = py
+            .import("logging")?
+            .call_method1("getLogger", ("otelrs",))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("exc_info", e.clone_ref(py).into_value(py))?;
+        logger.call_method(
+            "warning",
+            ("a callback of the observable instrument %r failed", name),
+            Some(&kwargs),
+        )?;
+        Ok(())
+    })();
+    if logged.is_err() {
+        e.print(py);
+    }
+}
+
+/// What the observable instrument classes hold.
+pub(crate) struct ObservableInfo {
+    name: String,
+    unit: String,
+}
+
+/// Creates an observable instrument and keeps it alive as long as the SDK.
+pub(crate) fn create(
+    meter: &otelrs_core::Meter,
+    kind: InstrumentKind,
+    name: &str,
+    callbacks: Option<&Bound<'_, PyAny>>,
+    unit: &str,
+    description: &str,
+    value_type: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ObservableInfo> {
+    let number_type = number_kind(kind, value_type)?;
+    let cbs = self::callbacks(callbacks)?;
+    let mut desc = InstrumentDesc::new(kind, number_type, name);
+    desc.unit = unit.to_owned();
+    desc.description = description.to_owned();
+    let owned_name = name.to_owned();
+    let callback: otelrs_core::Callback = Box::new(move |observer: &mut Observer<'_>| {
+        // None once the interpreter is finalizing: nothing to observe then.
+        Python::try_attach(|py| {
+            let options = match Bound::new(
+                py,
+                CallbackOptions {
+                    timeout_millis: 30_000.0,
+                },
+            ) {
+                Ok(o) => o,
+                Err(e) => return report(py, &owned_name, e),
+            };
+            for cb in &cbs {
+                if let Err(e) = observe_all(py, cb, &options, observer, number_type, &owned_name) {
+                    report(py, &owned_name, e);
+                }
+            }
+        });
+    });
+    let instrument = meter.observable(desc, callback).map_err(to_py)?;
+    sdk::keep(instrument);
+    Ok(ObservableInfo {
+        name: name.to_owned(),
+        unit: unit.to_owned(),
+    })
+}
+
+macro_rules! observable_class {
+    ($class:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[pyclass(frozen, module = "otelrs")]
+        pub(crate) struct $class(ObservableInfo);
+
+        impl From<ObservableInfo> for $class {
+            fn from(info: ObservableInfo) -> Self {
+                $class(info)
+            }
+        }
+
+        #[pymethods]
+        impl $class {
+            /// The instrument's name.
+            #[getter]
+            fn name(&self) -> &str {
+                &self.0.name
+            }
+
+            /// The instrument's unit.
+            #[getter]
+            fn unit(&self) -> &str {
+                &self.0.unit
+            }
+
+            fn __repr__(&self) -> String {
+                format!(concat!(stringify!($class), "({:?})"), self.0.name)
+            }
+        }
+    };
+}
+
+observable_class!(ObservableCounter, "A monotonic sum reported by callbacks.");
+observable_class!(ObservableUpDownCounter, "A sum reported by callbacks.");
+observable_class!(ObservableGauge, "A value reported by callbacks.");

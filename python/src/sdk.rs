@@ -1,0 +1,251 @@
+//! The process's one otelrs SDK, as the OpenTelemetry Python API has one global provider:
+//! `init` builds it from the environment and keyword settings, `get_meter` and `get_logger`
+//! use it (building it from the environment alone when `init` was not called), `force_flush`
+//! and `shutdown` release the GIL while they wait.
+
+use crate::errors::{to_py, ConfigError, ShutdownError};
+use crate::instruments::Meter;
+use crate::logs::Logger;
+use otelrs_core::metrics::ObservableInstrument;
+use otelrs_core::{Config, Sdk, SETTINGS};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+#[derive(Default)]
+struct Global {
+    sdk: Option<Arc<Sdk>>,
+    /// Observable instruments live as long as the SDK, as in the official SDK: a callback
+    /// registered without keeping the instrument still reports.
+    observables: Vec<ObservableInstrument>,
+}
+
+static GLOBAL: Mutex<Global> = Mutex::new(Global {
+    sdk: None,
+    observables: Vec::new(),
+});
+
+fn global() -> MutexGuard<'static, Global> {
+    GLOBAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The timeout for waiting at interpreter exit.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config
+        .set("OTELRS_TELEMETRY_SDK_LANGUAGE", "python")
+        .expect("a known key");
+    config
+}
+
+/// The SDK, built from the environment if `init` was not called.
+pub(crate) fn current(py: Python<'_>) -> PyResult<Arc<Sdk>> {
+    if let Some(sdk) = &global().sdk {
+        return Ok(Arc::clone(sdk));
+    }
+    let sdk = Arc::new(py.detach(|| Sdk::new(&base_config())).map_err(to_py)?);
+    let mut g = global();
+    Ok(Arc::clone(g.sdk.get_or_insert(sdk)))
+}
+
+/// Keeps an observable instrument alive with the SDK.
+pub(crate) fn keep(observable: ObservableInstrument) {
+    global().observables.push(observable);
+}
+
+/// The setting a keyword names: `service_name` is OTEL_SERVICE_NAME, `logs_rate_limit` is
+/// OTELRS_LOGS_RATE_LIMIT.
+fn setting_key(name: &str) -> PyResult<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    SETTINGS
+        .iter()
+        .map(|s| s.key)
+        .find(|k| {
+            *k == upper
+                || k.strip_prefix("OTEL_") == Some(&upper)
+                || k.strip_prefix("OTELRS_") == Some(&upper)
+        })
+        .ok_or_else(|| {
+            ConfigError::new_err(format!(
+                "unknown setting {name:?} (keyword names are the OTEL_* keys in lower case \
+                 without the prefix, e.g. service_name)"
+            ))
+        })
+}
+
+fn percent_encode(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace(',', "%2C")
+        .replace('=', "%3D")
+}
+
+/// A setting's value as text: str as it is, bool as true/false, numbers, a sequence as a
+/// comma list, a dict as `key=value,...` (percent-encoded), a path.
+fn setting_value(key: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(s.to_string());
+    }
+    if let Ok(b) = v.cast::<PyBool>() {
+        return Ok(if b.is_true() { "true" } else { "false" }.to_owned());
+    }
+    if let Ok(d) = v.cast::<PyDict>() {
+        let mut parts = Vec::new();
+        for (k, val) in d.iter() {
+            parts.push(format!(
+                "{}={}",
+                percent_encode(&k.str()?.to_string()),
+                percent_encode(&val.str()?.to_string())
+            ));
+        }
+        return Ok(parts.join(","));
+    }
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        let items: PyResult<Vec<String>> =
+            v.try_iter()?.map(|i| Ok(i?.str()?.to_string())).collect();
+        return Ok(items?.join(","));
+    }
+    let os = v.py().import("os")?;
+    if let Ok(p) = os.call_method1("fspath", (v,)) {
+        return Ok(p.str()?.to_string());
+    }
+    if v.is_instance_of::<pyo3::types::PyInt>() || v.is_instance_of::<pyo3::types::PyFloat>() {
+        return Ok(v.str()?.to_string());
+    }
+    Err(PyValueError::new_err(format!(
+        "setting {key}: cannot use a {} as its value",
+        crate::attributes::type_name(v)
+    )))
+}
+
+/// Builds the SDK: the environment first, then `settings` (a dict of exact keys such as
+/// "OTEL_SERVICE_NAME") and the keywords (service_name=...) override it key by key. An SDK
+/// built before must be shut down first.
+#[pyfunction]
+#[pyo3(signature = (settings=None, **kwargs))]
+pub(crate) fn init(
+    py: Python<'_>,
+    settings: Option<&Bound<'_, PyDict>>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<()> {
+    let mut config = base_config();
+    if let Some(settings) = settings {
+        for (k, v) in settings.iter() {
+            let key = k.str()?.to_string();
+            if v.is_none() {
+                continue;
+            }
+            config.set(&key, &setting_value(&key, &v)?).map_err(to_py)?;
+        }
+    }
+    if let Some(kwargs) = kwargs {
+        for (k, v) in kwargs.iter() {
+            let key = setting_key(&k.str()?.to_string())?;
+            if v.is_none() {
+                continue;
+            }
+            config.set(key, &setting_value(key, &v)?).map_err(to_py)?;
+        }
+    }
+    if global().sdk.as_ref().is_some_and(|s| !s.is_shut_down()) {
+        return Err(ConfigError::new_err(
+            "otelrs is already initialised (init was called, or a meter or logger was taken \
+             before it): call init first, or otelrs.shutdown() before calling it again",
+        ));
+    }
+    let sdk = Arc::new(py.detach(|| Sdk::new(&config)).map_err(to_py)?);
+    let mut g = global();
+    g.observables.clear();
+    g.sdk = Some(sdk);
+    Ok(())
+}
+
+fn timeout(seconds: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        PyValueError::new_err(format!(
+            "timeout must be a number of seconds >= 0, got {seconds}"
+        ))
+    })
+}
+
+/// Collects and exports the metrics and queued log records now, waiting at most `timeout`
+/// seconds; the GIL is released meanwhile (observable callbacks run). ExportError when an
+/// exporter failed or did not finish in time.
+#[pyfunction]
+#[pyo3(signature = (timeout=30.0))]
+pub(crate) fn force_flush(py: Python<'_>, timeout: f64) -> PyResult<()> {
+    let t = self::timeout(timeout)?;
+    let Some(sdk) = global().sdk.clone() else {
+        return Ok(());
+    };
+    py.detach(|| sdk.force_flush(t)).map_err(to_py)
+}
+
+/// Exports what was recorded and stops, within `timeout` seconds even when an endpoint is
+/// unreachable. Meters, instruments and loggers taken before then raise ShutdownError.
+#[pyfunction]
+#[pyo3(signature = (timeout=30.0))]
+pub(crate) fn shutdown(py: Python<'_>, timeout: f64) -> PyResult<()> {
+    let t = self::timeout(timeout)?;
+    let Some(sdk) = global().sdk.clone() else {
+        return Ok(());
+    };
+    let outcome = py.detach(|| sdk.shutdown(t));
+    global().observables.clear();
+    outcome.map_err(to_py)
+}
+
+/// What `atexit` runs: shuts down within a few seconds, whatever the endpoint does.
+#[pyfunction]
+pub(crate) fn _shutdown_at_exit(py: Python<'_>) {
+    let Some(sdk) = global().sdk.clone() else {
+        return;
+    };
+    if sdk.is_shut_down() {
+        return;
+    }
+    if let Err(e) = py.detach(|| sdk.shutdown(EXIT_TIMEOUT)) {
+        eprintln!("otelrs: at exit: {}", e.message());
+    }
+}
+
+/// A meter for the instrumentation scope `name` (and `version`).
+#[pyfunction]
+#[pyo3(signature = (name, version=None))]
+pub(crate) fn get_meter(py: Python<'_>, name: &str, version: Option<&str>) -> PyResult<Meter> {
+    let sdk = current(py)?;
+    Ok(Meter::new(sdk.meter(name, version).map_err(to_py)?))
+}
+
+/// A logger for the instrumentation scope `name` (and `version`).
+#[pyfunction]
+#[pyo3(signature = (name, version=None))]
+pub(crate) fn get_logger(py: Python<'_>, name: &str, version: Option<&str>) -> PyResult<Logger> {
+    let sdk = current(py)?;
+    Ok(Logger::new(sdk.logger(name, version).map_err(to_py)?))
+}
+
+/// The metrics held by the `memory` exporter now, as OTLP JSON (an
+/// ExportMetricsServiceRequest); observable callbacks run meanwhile.
+#[pyfunction]
+pub(crate) fn collect_json(py: Python<'_>) -> PyResult<String> {
+    let sdk = global()
+        .sdk
+        .clone()
+        .ok_or_else(|| ShutdownError::new_err("otelrs is not initialised"))?;
+    py.detach(|| sdk.collect_json()).map_err(to_py)
+}
+
+/// What the loggers emitted and what became of it: a dict of counts (emitted, filtered,
+/// sampled_out, suppressed, kept, dropped, attributes_dropped).
+#[pyfunction]
+pub(crate) fn log_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let stats = match global().sdk.clone() {
+        Some(sdk) => sdk.log_stats(),
+        None => Default::default(),
+    };
+    crate::logs::stats_dict(py, &stats)
+}
