@@ -1,0 +1,149 @@
+"""Bad input from Python: wrong types raise TypeError and bad values ValueError, naming what
+was wrong; settings errors raise otelrs.ConfigError; nothing recorded before is lost."""
+
+from __future__ import annotations
+
+import json
+
+from helpers import env, metrics, number, ok, points
+
+MEMORY = env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none")
+
+
+def raises(code: str, environ: dict[str, str] = MEMORY) -> list[str]:
+    """Runs each line of `code` (after the setup) and returns "ExceptionType: message" per line."""
+    lines = [line.strip() for line in code.strip().splitlines()]
+    out = ok(
+        """
+        import otelrs
+        meter = otelrs.get_meter("py.errors")
+        c = meter.create_counter("py.c")
+        c.add(1, {"k": "v"})
+        h = meter.create_histogram("py.h")
+        lines = %r
+        for line in lines:
+            try:
+                exec(line)
+                print("no error")
+            except Exception as e:
+                print(type(e).__name__ + ": " + str(e))
+        print(otelrs.collect_json())
+        """
+        % lines,
+        environ,
+    )
+    *messages, collected = out.splitlines()
+    assert number(points(metrics(json.loads(collected))["py.c"])[frozenset({("k", "v")})]) == 1
+    return messages
+
+
+def test_wrong_types_and_values_name_what_was_wrong() -> None:
+    got = raises(
+        """
+        c.add("1")
+        c.add(-1)
+        c.add(1, {"k": object()})
+        c.add(1, {3: "v"})
+        c.add(1, {"": "v"})
+        c.add(1, ["not", "a", "dict"])
+        c.add(1, {"k": [1, "mixed"]})
+        c.add(1, {"k": 2**70})
+        c.add(1, {"k": "\\ud800"})
+        h.record(float("nan"))
+        meter.create_counter("9bad")
+        meter.create_counter("py.c", value_type=str)
+        meter.create_observable_gauge("py.g", callbacks=[42])
+        meter.create_up_down_counter("py.c")
+        meter.create_histogram("py.h2").bind({"k": {}})
+        otelrs.get_meter("")
+        """
+    )
+    expected = [
+        "TypeError: instrument \"py.c\" records numbers, got str",
+        "ValueError: instrument \"py.c\": a counter takes no negative value, got -1",
+        "TypeError: attribute \"k\": values must be str, bool, int, float or a list or tuple of one of them, got object",
+        "TypeError: attribute keys must be str, got int (3)",
+        "ValueError: attribute keys must not be empty",
+        "TypeError: attributes must be a dict, got list",
+        "TypeError: attribute \"k\": the items of an array must all have one type",
+        "ValueError: attribute \"k\": 1180591620717411303424 does not fit in 64 bits",
+        "ValueError: invalid text:",
+        "ValueError: instrument \"py.h\": NaN is not a finite number",
+        "ValueError: invalid instrument name",
+        "TypeError: value_type must be int or float, got <class 'str'>",
+        "TypeError: callbacks: int is neither a function nor a generator",
+        "ConflictError:",
+        "TypeError: attribute \"k\": values must be",
+        "ValueError: a meter or logger needs a non-empty scope name",
+    ]
+    assert len(got) == len(expected)
+    for message, start in zip(got, expected):
+        assert message.startswith(start), (message, start)
+
+
+def test_unknown_settings_and_bad_values_raise_config_error() -> None:
+    out = ok(
+        """
+        import otelrs
+        for kwargs in ({"no_such_setting": 1}, {"metric_export_interval": "soon"}, {"metrics_exporter": "carrier-pigeon"}):
+            try:
+                otelrs.init(**kwargs)
+            except otelrs.ConfigError as e:
+                print("ConfigError:", e)
+        try:
+            otelrs.init({"OTEL_NOPE": "1"})
+        except otelrs.ConfigError as e:
+            print("ConfigError:", e)
+        """,
+        env(),
+    )
+    lines = out.splitlines()
+    assert lines[0].startswith('ConfigError: unknown setting "no_such_setting"')
+    assert "OTEL_METRIC_EXPORT_INTERVAL" in lines[1] and "soon" in lines[1]
+    assert "OTEL_METRICS_EXPORTER" in lines[2] and "carrier-pigeon" in lines[2]
+    assert lines[3].startswith('ConfigError: unknown setting "OTEL_NOPE"')
+
+
+def test_settings_from_code_override_the_environment_and_init_twice_is_an_error() -> None:
+    out = ok(
+        """
+        import json, otelrs
+        otelrs.init(service_name="from-code", metrics_exporter="memory", logs_exporter="none",
+                    resource_attributes={"deployment.environment.name": "a,b=c"})
+        try:
+            otelrs.init(service_name="again")
+        except otelrs.ConfigError as e:
+            print("ConfigError:", e)
+        otelrs.get_meter("m").create_counter("x").add(1)
+        request = json.loads(otelrs.collect_json())
+        attrs = {kv["key"]: kv["value"].get("stringValue") for kv in request["resourceMetrics"][0]["resource"]["attributes"]}
+        print(attrs["service.name"], attrs["telemetry.sdk.language"], attrs["deployment.environment.name"])
+        """,
+        env(OTEL_SERVICE_NAME="from-env", OTEL_METRICS_EXPORTER="console"),
+    )
+    lines = out.splitlines()
+    assert lines[0].startswith("ConfigError: otelrs is already initialised")
+    assert lines[1] == "from-code python a,b=c"
+
+
+def test_after_shutdown_recording_raises_shutdown_error() -> None:
+    out = ok(
+        """
+        import otelrs
+        otelrs.init(metrics_exporter="memory", logs_exporter="console")
+        c = otelrs.get_meter("m").create_counter("x")
+        log = otelrs.get_logger("l")
+        otelrs.shutdown()
+        for f in (lambda: c.add(1), lambda: log.info("late"), lambda: otelrs.get_meter("m")):
+            try:
+                f()
+            except otelrs.ShutdownError as e:
+                print("ShutdownError:", e)
+        try:
+            otelrs.shutdown()
+        except otelrs.ShutdownError as e:
+            print("ShutdownError:", e)
+        """,
+        env(),
+    )
+    assert out.count("ShutdownError:") == 4
