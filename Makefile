@@ -3,6 +3,7 @@
 #   make                      build the release library
 #   make install PREFIX=/usr/local
 #   make demo                 build, install into build/prefix, run examples-c/counter_histogram
+#   make wheel                the Python package's abi3 wheel, into build/wheels
 #   make test                 everything the tests need, then every test (tests/run-all.sh)
 
 PREFIX ?= /usr/local
@@ -15,7 +16,9 @@ SOVERSION := $(if $(filter 0,$(MAJOR)),0.$(MINOR),$(MAJOR))
 LIBDIR := $(PREFIX)/lib
 DEMO_PREFIX := $(CURDIR)/build/prefix
 
-.PHONY: all build install uninstall demo test clean
+PYTHON ?= python3
+
+.PHONY: all build install uninstall demo wheel test clean
 
 all: build
 
@@ -38,6 +41,11 @@ uninstall:
 demo:
 	$(MAKE) install PREFIX=$(DEMO_PREFIX)
 	PKG_CONFIG_PATH=$(DEMO_PREFIX)/lib/pkgconfig $(MAKE) -C examples-c run-demo
+
+wheel:
+	$(PYTHON) -m pip install -q --disable-pip-version-check 'maturin>=1.9,<2'
+	rm -f build/wheels/otelrs-*.whl
+	cd python && $(PYTHON) -m maturin build --release --quiet -o ../build/wheels
 
 test:
 	tests/run-all.sh

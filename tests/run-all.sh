@@ -34,6 +34,12 @@ make install PREFIX="$ROOT/build/prefix"
 export OTELRS_PREFIX="$ROOT/build/prefix"
 PKG_CONFIG_PATH="$OTELRS_PREFIX/lib/pkgconfig" make -C examples-c all
 
+step "the Python package: wheel, install, stubs, types"
+make wheel PYTHON=python3
+python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps build/wheels/otelrs-*.whl
+python3 -m mypy.stubtest otelrs._otelrs
+python3 -m mypy --strict tests/python examples/python
+
 step "the OpenTelemetry Collector (tests/collector)"
 collector_bin="$ROOT/build/otelcol-test"
 (cd tests/collector && go build -o "$collector_bin" .)

@@ -5,13 +5,14 @@ exporter as the OTLP JSON otelrs exports."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from helpers import env, metrics, number, ok, points, run_py
 
 MEMORY = env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none", OTEL_SERVICE_NAME="py-test")
 
 
-def collect(code: str) -> dict[str, dict[str, object]]:
+def collect(code: str) -> dict[str, Any]:
     """Runs `code` (with `meter` defined), then prints and parses collect_json()."""
     out = ok(
         """
