@@ -116,7 +116,7 @@ class Counter:
 
 @final
 class BoundCounter:
-    def add(self, amount: _Number) -> None: ...
+    def add(self, amount: _Number, /) -> None: ...
 
 @final
 class UpDownCounter:
@@ -129,7 +129,7 @@ class UpDownCounter:
 
 @final
 class BoundUpDownCounter:
-    def add(self, amount: _Number) -> None: ...
+    def add(self, amount: _Number, /) -> None: ...
 
 @final
 class Histogram:
@@ -143,7 +143,7 @@ class Histogram:
 
 @final
 class BoundHistogram:
-    def record(self, amount: _Number) -> None: ...
+    def record(self, amount: _Number, /) -> None: ...
 
 @final
 class Timer:
@@ -162,7 +162,7 @@ class Gauge:
 
 @final
 class BoundGauge:
-    def set(self, amount: _Number) -> None: ...
+    def set(self, amount: _Number, /) -> None: ...
 
 @final
 class Observation:

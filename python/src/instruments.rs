@@ -3,6 +3,7 @@
 //! the hot path, and `Histogram.time` as a context manager and decorator.
 
 use crate::attributes::{as_dict, convert, type_name, with_encoded};
+use crate::bound;
 use crate::errors::to_py;
 use crate::observable;
 use otelrs_core::metrics::{
@@ -76,8 +77,8 @@ pub(crate) fn number(v: &Bound<'_, PyAny>, kind: NumberKind, name: &str) -> PyRe
 /// What every synchronous instrument class holds.
 pub(crate) struct Sync {
     inst: Instrument,
-    number: NumberKind,
-    name: String,
+    pub(crate) number: NumberKind,
+    pub(crate) name: String,
     unit: String,
 }
 
@@ -113,7 +114,7 @@ impl Sync {
 }
 
 macro_rules! sync_class {
-    ($class:ident, $bound:ident, $method:ident, $doc:literal, $bound_doc:literal, { $($extra:tt)* }) => {
+    ($class:ident, $method:ident, $doc:literal, { $($extra:tt)* }) => {
         #[doc = $doc]
         #[pyclass(frozen, module = "otelrs")]
         pub(crate) struct $class(pub(crate) Arc<Sync>);
@@ -133,11 +134,13 @@ macro_rules! sync_class {
             /// This instrument bound to `attributes`: recording through it neither reads
             /// nor looks up attributes.
             #[pyo3(signature = (attributes=None))]
-            fn bind(&self, attributes: Option<&Bound<'_, PyAny>>) -> PyResult<$bound> {
-                Ok($bound {
-                    bound: self.0.bind(attributes)?,
-                    parent: Arc::clone(&self.0),
-                })
+            fn bind<'py>(
+                &self,
+                py: Python<'py>,
+                attributes: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let bound = self.0.bind(attributes)?;
+                bound::new_bound(py, bound::Class::$class, bound, Arc::clone(&self.0))
             }
 
             /// The instrument's name.
@@ -158,59 +161,26 @@ macro_rules! sync_class {
 
             $($extra)*
         }
-
-        #[doc = $bound_doc]
-        #[pyclass(frozen, module = "otelrs")]
-        pub(crate) struct $bound {
-            bound: BoundInstrument,
-            parent: Arc<Sync>,
-        }
-
-        #[pymethods]
-        impl $bound {
-            /// Records `amount` for the bound attributes.
-            fn $method(&self, amount: &Bound<'_, PyAny>) -> PyResult<()> {
-                let value = number(amount, self.parent.number, &self.parent.name)?;
-                self.bound.record(value).map_err(to_py)
-            }
-
-            fn __repr__(&self) -> String {
-                format!(concat!(stringify!($bound), "({:?})"), self.parent.name)
-            }
-        }
     };
 }
 
 sync_class!(
     Counter,
-    BoundCounter,
     add,
     "A monotonic sum: `add` a non-negative amount.",
-    "A counter bound to one attribute set.",
     {}
 );
 sync_class!(
     UpDownCounter,
-    BoundUpDownCounter,
     add,
     "A sum that goes up and down: `add` any amount.",
-    "An up-down counter bound to one attribute set.",
     {}
 );
-sync_class!(
-    Gauge,
-    BoundGauge,
-    set,
-    "The last value `set` per series.",
-    "A gauge bound to one attribute set.",
-    {}
-);
+sync_class!(Gauge, set, "The last value `set` per series.", {});
 sync_class!(
     Histogram,
-    BoundHistogram,
     record,
     "A distribution of the values `record`ed, in buckets.",
-    "A histogram bound to one attribute set.",
     {
         /// Times a block (`with histogram.time(attributes):`) or every call of a function
         /// (`@histogram.time(attributes)`), recording the duration in the histogram's unit

@@ -3,6 +3,7 @@
 //! library's).
 
 mod attributes;
+mod bound;
 mod errors;
 mod instruments;
 mod logs;
@@ -25,13 +26,10 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdk::log_stats, m)?)?;
     m.add_class::<instruments::Meter>()?;
     m.add_class::<instruments::Counter>()?;
-    m.add_class::<instruments::BoundCounter>()?;
     m.add_class::<instruments::UpDownCounter>()?;
-    m.add_class::<instruments::BoundUpDownCounter>()?;
     m.add_class::<instruments::Histogram>()?;
-    m.add_class::<instruments::BoundHistogram>()?;
     m.add_class::<instruments::Gauge>()?;
-    m.add_class::<instruments::BoundGauge>()?;
+    bound::register(m)?;
     m.add_class::<instruments::Timer>()?;
     m.add_class::<observable::Observation>()?;
     m.add_class::<observable::CallbackOptions>()?;

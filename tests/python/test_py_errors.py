@@ -56,6 +56,9 @@ def test_wrong_types_and_values_name_what_was_wrong() -> None:
         meter.create_up_down_counter("py.c")
         meter.create_histogram("py.h2").bind({"k": {}})
         otelrs.get_meter("")
+        type(c.bind({"k": "v"}))()
+        c.bind({"k": "v"}).add(-1.5)
+        meter.create_counter("py.ints", value_type=int).bind().add(2**64)
         """
     )
     expected = [
@@ -75,6 +78,9 @@ def test_wrong_types_and_values_name_what_was_wrong() -> None:
         "ConflictError:",
         "TypeError: attribute \"k\": values must be",
         "ValueError: a meter or logger needs a non-empty scope name",
+        "TypeError: bound instruments are made by bind(attributes) on an instrument",
+        "ValueError: instrument \"py.c\": a counter takes no negative value, got -1.5",
+        "ValueError: instrument \"py.ints\" takes no negative value (or one beyond 64 bits), got 18446744073709551616",
     ]
     assert len(got) == len(expected)
     for message, start in zip(got, expected):
