@@ -4,13 +4,14 @@ records, one otelrs logger per `logging` logger name."""
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any, Dict, Optional
 
 from otelrs._otelrs import Logger, get_logger
 
 # What every LogRecord carries; anything else on a record came from `extra=`.
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+_PLAIN = vars(logging.LogRecord("", 0, "", 0, "", (), None))
+_STANDARD = frozenset(_PLAIN) | {"message", "asctime", "taskName"}
+_PLAIN_LEN = len(_PLAIN)
 
 
 def severity_number(levelno: int) -> int:
@@ -19,6 +20,9 @@ def severity_number(levelno: int) -> int:
     if levelno < 10:
         return 1 + min(3, max(0, levelno) * 4 // 10)
     return min(24, 1 + 4 * (levelno // 10) + min(3, (levelno % 10) * 4 // 10))
+
+
+_SEVERITY = {levelno: severity_number(levelno) for levelno in range(0, 61)}
 
 
 class LoggingHandler(logging.Handler):
@@ -31,7 +35,6 @@ class LoggingHandler(logging.Handler):
     def __init__(self, level: int = logging.NOTSET) -> None:
         super().__init__(level)
         self._loggers: Dict[str, Logger] = {}
-        self._busy = threading.local()
 
     def handle(self, record: logging.LogRecord) -> Any:
         # otelrs's loggers are thread-safe: no handler lock around emit.
@@ -40,37 +43,27 @@ class LoggingHandler(logging.Handler):
             self.emit(rv if isinstance(rv, logging.LogRecord) else record)
         return rv
 
-    def _logger(self, name: str) -> Logger:
-        logger = self._loggers.get(name)
-        if logger is None:
-            logger = self._loggers[name] = get_logger(name)
-        return logger
-
     def emit(self, record: logging.LogRecord) -> None:
-        name = record.name
-        if name == "otelrs" or name.startswith("otelrs.") or getattr(self._busy, "on", False):
-            return
-        self._busy.on = True
         try:
-            logger = self._logger(name)
-            severity = severity_number(record.levelno)
+            name = record.name
+            logger = self._loggers.get(name)
+            if logger is None:
+                if name == "otelrs" or name.startswith("otelrs."):
+                    return
+                logger = self._loggers[name] = get_logger(name)
+            levelno = record.levelno
+            severity = _SEVERITY.get(levelno) or severity_number(levelno)
             if not logger.enabled(severity):
-                logger._record(severity, "", None, None, None)  # counted as filtered
+                logger._record(severity, "", None, 0.0, None, "", "", 0)  # counted as filtered
                 return
             body = self.format(record) if self.formatter is not None else record.getMessage()
-            attributes: Dict[str, Any] = {
-                "code.file.path": record.pathname,
-                "code.function.name": record.funcName,
-                "code.line.number": record.lineno,
-            }
-            extra = record.__dict__.keys() - _STANDARD
-            for key in extra:
-                attributes[key] = record.__dict__[key]
-            exc: Optional[BaseException] = None
-            if record.exc_info and record.exc_info[1] is not None:
-                exc = record.exc_info[1]
-            logger._record(severity, body, attributes, record.created, exc)
+            fields = record.__dict__
+            extra: Optional[Dict[str, Any]] = None
+            if len(fields) != _PLAIN_LEN:
+                extra = {key: fields[key] for key in fields.keys() - _STANDARD}
+            exc_info = record.exc_info
+            exc = exc_info[1] if exc_info else None
+            logger._record(severity, body, extra, record.created, exc, record.pathname, record.funcName or "",
+                           record.lineno)
         except Exception:
             self.handleError(record)
-        finally:
-            self._busy.on = False

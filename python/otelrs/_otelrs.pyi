@@ -240,9 +240,12 @@ class Logger:
         self,
         severity: int,
         body: object,
-        attributes: Optional[Mapping[str, Any]],
-        created: Optional[float],
+        extra: Optional[Mapping[str, Any]],
+        created: float,
         exc: Optional[BaseException],
+        path: str,
+        function: str,
+        line: int,
         /,
     ) -> None: ...
     def enabled(self, severity: int) -> bool: ...

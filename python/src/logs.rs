@@ -2,7 +2,7 @@
 //! traceparent, the one set by `otelrs.traceparent(...)` for the current context, or the
 //! current span of opentelemetry-api when that package is in use.
 
-use crate::attributes::{as_dict, pack, pack_one};
+use crate::attributes::{as_dict, pack, pack_one, text};
 use crate::errors::to_py;
 use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
 use otelrs_core::{Error, ErrorKind, LogRecordInput, TraceContext};
@@ -59,25 +59,40 @@ impl PyTraceContext {
     }
 }
 
-/// The context variable `otelrs.traceparent(...)` sets.
-static CURRENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// The context variable `otelrs.traceparent(...)` sets, and its `get` method.
+static CURRENT: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 
-pub(crate) fn current_var(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    CURRENT
-        .get_or_try_init(py, || {
-            let var = py
-                .import("contextvars")?
-                .getattr("ContextVar")?
-                .call1(("otelrs_trace_context",))?;
-            Ok::<_, PyErr>(var.unbind())
-        })
-        .map(|v| v.bind(py))
+fn current(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+    CURRENT.get_or_try_init(py, || {
+        let var = py
+            .import("contextvars")?
+            .getattr("ContextVar")?
+            .call1(("otelrs_trace_context",))?;
+        let get = var.getattr("get")?;
+        Ok::<_, PyErr>((var.unbind(), get.unbind()))
+    })
 }
+
+/// The context variable `otelrs.traceparent(...)` sets.
+pub(crate) fn current_var(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    current(py).map(|(var, _)| var.bind(py))
+}
+
+/// `sys.modules`, looked up once.
+static MODULES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 
 /// The trace context of opentelemetry-api's current span, if that package is in use.
 fn otel_api_context(py: Python<'_>) -> PyResult<Option<TraceContext>> {
-    let modules = py.import("sys")?.getattr("modules")?;
-    let Ok(trace) = modules.get_item("opentelemetry.trace") else {
+    let modules = MODULES.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("sys")?
+                .getattr("modules")?
+                .cast_into::<PyDict>()?
+                .unbind(),
+        )
+    })?;
+    // Only when the application imported opentelemetry-api: otelrs never imports it.
+    let Some(trace) = modules.bind(py).get_item("opentelemetry.trace")? else {
         return Ok(None);
     };
     let ctx = trace
@@ -104,14 +119,14 @@ fn trace_context(
         if let Ok(ctx) = t.cast::<PyTraceContext>() {
             return Ok(Some(ctx.get().0));
         }
-        let text = t.cast::<PyString>().map_err(|_| {
+        let header = t.cast::<PyString>().map_err(|_| {
             PyTypeError::new_err("traceparent must be a str or an otelrs.TraceContext")
         })?;
-        return TraceContext::from_traceparent(crate::attributes::text(text)?)
+        return TraceContext::from_traceparent(text(header)?)
             .map(Some)
             .map_err(to_py);
     }
-    let current = current_var(py)?.call_method1("get", (py.None(),))?;
+    let current = current(py)?.1.bind(py).call1((py.None(),))?;
     if let Ok(ctx) = current.cast::<PyTraceContext>() {
         return Ok(Some(ctx.get().0));
     }
@@ -162,6 +177,7 @@ impl Logger {
         timestamp: Option<SystemTime>,
         traceparent: Option<&Bound<'_, PyAny>>,
         exception: Option<&Bound<'_, PyAny>>,
+        code: Option<Code<'_>>,
     ) -> PyResult<()> {
         if !self.inner.enabled(severity) {
             // Counted as filtered (or refused after shutdown) by the core.
@@ -173,7 +189,7 @@ impl Logger {
         let trace = trace_context(py, traceparent)?;
         let mut failed: Option<PyErr> = None;
         let outcome = self.inner.emit(severity, trace, || {
-            build(py, body, attributes, exception)
+            build(py, body, attributes, exception, code)
                 .map(|record| LogRecordInput {
                     record,
                     event_name,
@@ -200,22 +216,33 @@ fn unreachable_build() -> otelrs_core::Result<LogRecordInput> {
     ))
 }
 
+/// Where a `logging` record was made: file path, function name, line number.
+type Code<'a> = (&'a str, &'a str, i64);
+
 fn build(
     py: Python<'_>,
     body: &Bound<'_, PyAny>,
     attributes: Option<&Bound<'_, PyAny>>,
     exception: Option<&Bound<'_, PyAny>>,
+    code: Option<Code<'_>>,
 ) -> PyResult<RecordBuilder> {
     let body_text;
     let body = match body.cast::<PyString>() {
-        Ok(s) => crate::attributes::text(s)?,
+        Ok(s) => text(s)?,
         Err(_) => {
             body_text = body.str()?.to_string();
             &body_text
         }
     };
     let dict = as_dict(attributes)?;
-    let mut record = RecordBuilder::new(body, dict.as_ref().map_or(0, |d| d.len() * 24));
+    let mut record = RecordBuilder::new(body, dict.as_ref().map_or(0, |d| d.len() * 24) + 96);
+    if let Some((path, function, line)) = code {
+        let packed = record
+            .string_attribute("code.file.path", path)
+            .and_then(|_| record.string_attribute("code.function.name", function))
+            .and_then(|_| record.i64_attribute("code.line.number", line));
+        packed.map_err(|e| PyValueError::new_err(e.message().to_owned()))?;
+    }
     if let Some(dict) = &dict {
         pack(dict, &mut record)?;
     }
@@ -260,7 +287,7 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(py, 5, body, attributes, None, None, traceparent, None)
+        self.log(py, 5, body, attributes, None, None, traceparent, None, None)
     }
 
     /// Emits `body` at INFO (9).
@@ -272,7 +299,7 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(py, 9, body, attributes, None, None, traceparent, None)
+        self.log(py, 9, body, attributes, None, None, traceparent, None, None)
     }
 
     /// Emits `body` at WARN (13).
@@ -284,7 +311,17 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(py, 13, body, attributes, None, None, traceparent, None)
+        self.log(
+            py,
+            13,
+            body,
+            attributes,
+            None,
+            None,
+            traceparent,
+            None,
+            None,
+        )
     }
 
     /// Emits `body` at ERROR (17).
@@ -296,7 +333,17 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(py, 17, body, attributes, None, None, traceparent, None)
+        self.log(
+            py,
+            17,
+            body,
+            attributes,
+            None,
+            None,
+            traceparent,
+            None,
+            None,
+        )
     }
 
     /// Emits `body` at FATAL (21).
@@ -308,7 +355,17 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(py, 21, body, attributes, None, None, traceparent, None)
+        self.log(
+            py,
+            21,
+            body,
+            attributes,
+            None,
+            None,
+            traceparent,
+            None,
+            None,
+        )
     }
 
     /// Emits `body` at ERROR with the exception being handled (or `exc`) as
@@ -333,7 +390,7 @@ impl Logger {
                 Some(&current)
             }
         };
-        self.log(py, 17, body, attributes, None, None, traceparent, exc)
+        self.log(py, 17, body, attributes, None, None, traceparent, exc, None)
     }
 
     /// Emits a record: `severity` 1 to 24 (otelrs.Severity; INFO by default), attributes, an event name, the
@@ -369,27 +426,43 @@ impl Logger {
             timestamp,
             traceparent,
             exc,
+            None,
         )
     }
 
     /// The record of a `logging` handler, with positional arguments only (the fast path of
-    /// `otelrs.LoggingHandler`): severity 1 to 24, body, attributes, seconds since the epoch,
-    /// exception.
-    #[pyo3(signature = (severity, body, attributes, created, exc, /))]
+    /// `otelrs.LoggingHandler`): severity 1 to 24, body, `extra` attributes, seconds since the
+    /// epoch, exception, and where it was made (path, function, line).
+    #[pyo3(signature = (severity, body, extra, created, exc, path, function, line, /))]
+    #[allow(clippy::too_many_arguments)]
     fn _record(
         &self,
         py: Python<'_>,
         severity: u32,
         body: &Bound<'_, PyAny>,
-        attributes: Option<&Bound<'_, PyAny>>,
-        created: Option<f64>,
+        extra: Option<&Bound<'_, PyAny>>,
+        created: f64,
         exc: Option<&Bound<'_, PyAny>>,
+        path: &Bound<'_, PyString>,
+        function: &Bound<'_, PyString>,
+        line: i64,
     ) -> PyResult<()> {
         let severity = check_severity(severity).map_err(to_py)?;
-        let timestamp = created
-            .and_then(|c| Duration::try_from_secs_f64(c).ok())
+        let timestamp = Duration::try_from_secs_f64(created)
+            .ok()
             .map(|d| UNIX_EPOCH + d);
-        self.log(py, severity, body, attributes, None, timestamp, None, exc)
+        let code = (text(path)?, text(function)?, line);
+        self.log(
+            py,
+            severity,
+            body,
+            extra,
+            None,
+            timestamp,
+            None,
+            exc,
+            Some(code),
+        )
     }
 
     /// Whether a record of `severity` would pass the minimum severity: a cheap check before
