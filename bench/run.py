@@ -5,7 +5,9 @@ Builds libotelrs (release) into build/prefix, bench_c.c and bench_logs.c against
 pkg-config, the Rust program that calls opentelemetry_sdk directly, and the test Collector;
 then runs the C and Rust sides alternately, three times each, and reports per operation the
 median ns/op of each side; then the log rates: the highest paced rate with zero drops at the
-default queue, and the highest rate delivered to the Collector over OTLP gRPC with zero drops.
+default queue, and the highest rate delivered to the Collector over OTLP gRPC with zero drops;
+then the Python benchmark (bench/python/bench.py) against opentelemetry-sdk and
+prometheus_client.
 
     python3 bench/run.py
 """
@@ -121,6 +123,16 @@ def collector_rate(logs_bin: pathlib.Path) -> tuple[int, list[str]]:
         proc.wait()
 
 
+def python_section() -> str:
+    """Builds and installs the Python wheel and the peers, then runs bench/python/bench.py."""
+    subprocess.run(["make", "wheel", f"PYTHON={sys.executable}"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    wheels = sorted((ROOT / "build" / "wheels").glob("otelrs-*.whl"))
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--force-reinstall", "--no-deps", str(wheels[-1])], check=True)
+    subprocess.run([*pip, "-r", str(ROOT / "bench" / "python" / "requirements.txt")], check=True)
+    return sh(sys.executable, str(ROOT / "bench" / "python" / "bench.py"))
+
+
 def main() -> int:
     subprocess.run(["make", "install", f"PREFIX={PREFIX}"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "otelrs-bench-sdk-direct"], check=True, cwd=ROOT)
@@ -203,6 +215,7 @@ def main() -> int:
         f"({'met' if to_collector >= 200_000 else 'missed'}).",
         "",
     ]
+    lines.append(python_section())
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         lines.append(notes.read_text().rstrip() + "\n")

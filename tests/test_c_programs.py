@@ -180,10 +180,18 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
     seen: list[tuple[str, dict[str, str], bytes]] = []
     answer = b""
+    # Status codes to answer first, one per request, before answering 200.
+    failures: list[int] = []
 
     def do_POST(self):  # noqa: N802 (the name http.server calls)
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        if self.failures:
+            self.send_response(self.failures.pop(0))
+            self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Type", self.headers.get("Content-Type", ""))
         self.send_header("Content-Length", str(len(self.answer)))
@@ -198,6 +206,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 def recorder():
     _Recorder.seen = []
     _Recorder.answer = b""
+    _Recorder.failures = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -249,3 +258,21 @@ def test_a_partial_success_of_the_collector_is_an_export_error(c_program, record
     r = run(c_program("logs"), "all", env=env)
     assert "flush OTELRS_ERR_EXPORT" in r.stdout
     assert "the Collector rejected 2 log records: too old" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("failures,delivered", [([503, 429, 502], True), ([400], False), ([503] * 4, False)])
+def test_log_exports_are_retried_as_the_otlp_spec_says(c_program, recorder, failures, delivered):
+    # 429, 502, 503 and 504 are retried (up to 3 times, honouring Retry-After); 400 is not.
+    endpoint, seen = recorder
+    _Recorder.failures = list(failures)
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+                    OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+    r = run(c_program("logs"), "all", env=env)
+    attempts = [path for path, _, _ in seen if path == "/v1/logs"]
+    if delivered:
+        assert "flush OTELRS_OK" in r.stdout, r.stderr
+        assert len(attempts) == len(failures) + 1
+    else:
+        assert "flush OTELRS_ERR_EXPORT" in r.stdout
+        assert len(attempts) == min(len(failures), 4)
+        assert f"HTTP {failures[-1]}" in r.stderr, r.stderr

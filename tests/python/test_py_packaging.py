@@ -49,3 +49,16 @@ def test_pip_install_from_source_into_a_fresh_virtualenv(tmp_path: pathlib.Path)
     assert version == crate_version() and path.startswith(str(env_dir))
     assert '"asDouble":2.0' in r.stdout.replace(" ", "")
     assert sys.version_info >= (3, 9)
+
+
+def test_the_readme_python_quick_start_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## Python")
+    code = readme[readme.index("```python\n", start) + 10: readme.index("```\n", readme.index("```python\n", start))]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
+    environ.update(OTEL_METRICS_EXPORTER="console", OTEL_LOGS_EXPORTER="console")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert '{paid=true, region="eu"} 1' in r.stdout and '{region="eu"} 1' in r.stdout
+    assert "[shop] order placed {order.id=42}" in r.stdout
+    assert '{q="a"} 3' in r.stdout

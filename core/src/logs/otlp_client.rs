@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 };
 use prost::Message;
 use std::io::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
@@ -86,14 +86,52 @@ impl OtlpLogsClient {
         }
     }
 
-    /// Sends `request`, waiting at most `timeout`. A Collector that rejects some of the
-    /// records (partial success) is an error naming how many.
+    /// Sends `request`, retrying as the OTLP specification says (gRPC UNAVAILABLE,
+    /// CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, DATA_LOSS; HTTP 429, 502, 503,
+    /// 504 and failed connections), with exponential backoff and a server's Retry-After,
+    /// all within `timeout`. A Collector that rejects some of the records (partial success)
+    /// is an error naming how many.
     pub(crate) fn export(
         &mut self,
         request: &ExportLogsServiceRequest,
         timeout: Duration,
     ) -> Result<()> {
-        let response = match self {
+        let deadline = Instant::now() + timeout;
+        let mut backoff = RETRY_INITIAL_DELAY;
+        let mut retries = 0;
+        let response = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.send(request, left) {
+                Ok(response) => break response,
+                Err(Failure::Final(e)) => return Err(e),
+                Err(Failure::Retryable(e, hint)) => {
+                    let wait = hint
+                        .unwrap_or_else(|| backoff + jitter())
+                        .min(RETRY_MAX_THROTTLE);
+                    if retries == RETRY_MAX || Instant::now() + wait >= deadline {
+                        return Err(e);
+                    }
+                    std::thread::sleep(wait);
+                    retries += 1;
+                    backoff = (backoff * 2).min(RETRY_MAX_DELAY);
+                }
+            }
+        };
+        match response.partial_success {
+            Some(p) if p.rejected_log_records > 0 => Err(Error::internal(format!(
+                "the Collector rejected {} log records: {}",
+                p.rejected_log_records, p.error_message
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn send(
+        &mut self,
+        request: &ExportLogsServiceRequest,
+        timeout: Duration,
+    ) -> std::result::Result<ExportLogsServiceResponse, Failure> {
+        match self {
             OtlpLogsClient::Grpc {
                 grpc,
                 metadata,
@@ -106,12 +144,12 @@ impl OtlpLogsClient {
                 runtime.block_on(async move {
                     match tokio::time::timeout(timeout, send_grpc(grpc, req)).await {
                         Ok(outcome) => outcome,
-                        Err(_) => Err(Error::internal(format!(
-                            "no answer within {} ms",
-                            timeout.as_millis()
-                        ))),
+                        Err(_) => Err(Failure::Retryable(
+                            Error::internal(format!("no answer within {} ms", timeout.as_millis())),
+                            None,
+                        )),
                     }
-                })?
+                })
             }
             OtlpLogsClient::Http {
                 client,
@@ -119,31 +157,52 @@ impl OtlpLogsClient {
                 json,
                 gzip,
                 headers,
-            } => send_http(client, url, *json, *gzip, headers, request)?,
-        };
-        match response.partial_success {
-            Some(p) if p.rejected_log_records > 0 => Err(Error::internal(format!(
-                "the Collector rejected {} log records: {}",
-                p.rejected_log_records, p.error_message
-            ))),
-            _ => Ok(()),
+            } => send_http(client, url, *json, *gzip, headers, request, timeout),
         }
     }
+}
+
+/// How an attempt failed: for good, or in a way worth retrying (with the server's delay).
+enum Failure {
+    Final(Error),
+    Retryable(Error, Option<Duration>),
+}
+
+/// The retry policy the OpenTelemetry SDKs recommend.
+const RETRY_MAX: u32 = 3;
+const RETRY_INITIAL_DELAY: Duration = Duration::from_millis(100);
+const RETRY_MAX_DELAY: Duration = Duration::from_millis(1600);
+/// The longest a server's Retry-After is followed.
+const RETRY_MAX_THROTTLE: Duration = Duration::from_secs(30);
+
+/// Up to 100 ms, so that many processes do not retry in step.
+fn jitter() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(u64::from(nanos % 101))
 }
 
 async fn send_grpc(
     mut grpc: tonic::client::Grpc<Channel>,
     req: tonic::Request<Bytes>,
-) -> Result<ExportLogsServiceResponse> {
-    let failed =
-        |s: Status| Error::internal(format!("gRPC status {:?}: {}", s.code(), s.message()));
+) -> std::result::Result<ExportLogsServiceResponse, Failure> {
     grpc.ready()
         .await
-        .map_err(|e| Error::internal(format!("gRPC connection: {e}")))?;
+        .map_err(|e| Failure::Retryable(Error::internal(format!("gRPC connection: {e}")), None))?;
     grpc.unary(req, PathAndQuery::from_static(GRPC_PATH), EncodedCodec)
         .await
         .map(tonic::Response::into_inner)
-        .map_err(failed)
+        .map_err(|s| {
+            use tonic::Code::*;
+            let e = Error::internal(format!("gRPC status {:?}: {}", s.code(), s.message()));
+            match s.code() {
+                Unavailable | Cancelled | DeadlineExceeded | Aborted | OutOfRange | DataLoss => {
+                    Failure::Retryable(e, None)
+                }
+                _ => Failure::Final(e),
+            }
+        })
 }
 
 fn send_http(
@@ -153,28 +212,32 @@ fn send_http(
     gzip: bool,
     headers: &http::HeaderMap,
     request: &ExportLogsServiceRequest,
-) -> Result<ExportLogsServiceResponse> {
+    timeout: Duration,
+) -> std::result::Result<ExportLogsServiceResponse, Failure> {
+    let fail = |e: String| Failure::Final(Error::internal(e));
     let mut body = if json {
-        serde_json::to_vec(request).map_err(|e| Error::internal(e.to_string()))?
+        serde_json::to_vec(request).map_err(|e| fail(e.to_string()))?
     } else {
         request.encode_to_vec()
     };
-    let mut req = client.post(url).headers(headers.clone()).header(
-        http::header::CONTENT_TYPE,
-        if json {
-            "application/json"
-        } else {
-            "application/x-protobuf"
-        },
-    );
+    let mut req = client
+        .post(url)
+        .timeout(timeout)
+        .headers(headers.clone())
+        .header(
+            http::header::CONTENT_TYPE,
+            if json {
+                "application/json"
+            } else {
+                "application/x-protobuf"
+            },
+        );
     if gzip {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder
             .write_all(&body)
-            .map_err(|e| Error::internal(format!("gzip: {e}")))?;
-        body = encoder
-            .finish()
-            .map_err(|e| Error::internal(format!("gzip: {e}")))?;
+            .map_err(|e| fail(format!("gzip: {e}")))?;
+        body = encoder.finish().map_err(|e| fail(format!("gzip: {e}")))?;
         req = req.header(http::header::CONTENT_ENCODING, "gzip");
     }
     let response = req.body(body).send().map_err(|e| {
@@ -184,17 +247,30 @@ fn send_http(
             text.push_str(&format!(": {s}"));
             source = s.source();
         }
-        Error::internal(text)
+        // No answer (a refused or broken connection, a timeout): worth another try.
+        Failure::Retryable(Error::internal(text), None)
     })?;
     let status = response.status();
-    let bytes = response
-        .bytes()
-        .map_err(|e| Error::internal(format!("POST {url}: reading the answer: {e}")))?;
+    let retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let bytes = response.bytes().map_err(|e| {
+        Failure::Retryable(
+            Error::internal(format!("POST {url}: reading the answer: {e}")),
+            None,
+        )
+    })?;
     if !status.is_success() {
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-        return Err(Error::internal(format!(
-            "POST {url}: HTTP {status}: {text}"
-        )));
+        let e = Error::internal(format!("POST {url}: HTTP {status}: {text}"));
+        return Err(match status.as_u16() {
+            429 | 503 => Failure::Retryable(e, retry_after),
+            502 | 504 => Failure::Retryable(e, None),
+            _ => Failure::Final(e),
+        });
     }
     let decoded = if bytes.is_empty() {
         Ok(ExportLogsServiceResponse::default())
