@@ -8,12 +8,6 @@ from typing import Any, Dict, Optional
 
 from otelrs._otelrs import Logger, get_logger
 
-# What every LogRecord carries; anything else on a record came from `extra=`.
-_PLAIN = vars(logging.LogRecord("", 0, "", 0, "", (), None))
-_STANDARD = frozenset(_PLAIN) | {"message", "asctime", "taskName"}
-_PLAIN_LEN = len(_PLAIN)
-
-
 def severity_number(levelno: int) -> int:
     """The OpenTelemetry severity of a `logging` level: DEBUG 5, INFO 9, WARNING 13, ERROR 17,
     CRITICAL 21; levels in between take the numbers in between; below DEBUG is TRACE."""
@@ -34,36 +28,31 @@ class LoggingHandler(logging.Handler):
 
     def __init__(self, level: int = logging.NOTSET) -> None:
         super().__init__(level)
-        self._loggers: Dict[str, Logger] = {}
+        self._loggers: Dict[str, Optional[Logger]] = {}
 
     def handle(self, record: logging.LogRecord) -> Any:
         # otelrs's loggers are thread-safe: no handler lock around emit.
-        rv = self.filter(record)
-        if rv:
-            self.emit(rv if isinstance(rv, logging.LogRecord) else record)
-        return rv
+        if self.filters:
+            rv = self.filter(record)
+            if not rv:
+                return rv
+            if isinstance(rv, logging.LogRecord):
+                record = rv
+        self.emit(record)
+        return record
+
+    def _logger(self, name: str) -> Optional[Logger]:
+        logger = None if name == "otelrs" or name.startswith("otelrs.") else get_logger(name)
+        self._loggers[name] = logger
+        return logger
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             name = record.name
-            logger = self._loggers.get(name)
-            if logger is None:
-                if name == "otelrs" or name.startswith("otelrs."):
-                    return
-                logger = self._loggers[name] = get_logger(name)
-            levelno = record.levelno
-            severity = _SEVERITY.get(levelno) or severity_number(levelno)
-            if not logger.enabled(severity):
-                logger._record(severity, "", None, 0.0, None, "", "", 0)  # counted as filtered
-                return
-            body = self.format(record) if self.formatter is not None else record.getMessage()
-            fields = record.__dict__
-            extra: Optional[Dict[str, Any]] = None
-            if len(fields) != _PLAIN_LEN:
-                extra = {key: fields[key] for key in fields.keys() - _STANDARD}
-            exc_info = record.exc_info
-            exc = exc_info[1] if exc_info else None
-            logger._record(severity, body, extra, record.created, exc, record.pathname, record.funcName or "",
-                           record.lineno)
+            logger = self._loggers[name] if name in self._loggers else self._logger(name)
+            if logger is not None:
+                levelno = record.levelno
+                logger._emit_logging(record, _SEVERITY.get(levelno) or severity_number(levelno),
+                                     self if self.formatter is not None else None)
         except Exception:
             self.handleError(record)

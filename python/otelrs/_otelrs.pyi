@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime
+import logging
 from typing import (
     Any,
     Callable,
@@ -236,17 +237,6 @@ class Logger:
         traceparent: _TraceParent = None,
         exc: Optional[BaseException] = None,
     ) -> None: ...
-    def _record(
-        self,
-        severity: int,
-        body: object,
-        extra: Optional[Mapping[str, Any]],
-        created: float,
-        exc: Optional[BaseException],
-        path: str,
-        function: str,
-        line: int,
-        /,
-    ) -> None: ...
+    def _emit_logging(self, record: logging.LogRecord, severity: int, handler: Optional[logging.Handler], /) -> None: ...
     def enabled(self, severity: int) -> bool: ...
     def stats(self) -> Dict[str, int]: ...

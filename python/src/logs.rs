@@ -7,9 +7,10 @@ use crate::errors::to_py;
 use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
 use otelrs_core::{Error, ErrorKind, LogRecordInput, TraceContext};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyDict, PyFloat, PyFrozenSet, PyInt, PyString, PyTuple};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A parsed W3C traceparent.
@@ -214,6 +215,76 @@ fn unreachable_build() -> otelrs_core::Result<LogRecordInput> {
         ErrorKind::Internal,
         "a filtered record was built",
     ))
+}
+
+/// The attributes every `logging.LogRecord` has, and how many a plain one has.
+static LOG_RECORD_FIELDS: PyOnceLock<(Py<PyFrozenSet>, usize)> = PyOnceLock::new();
+
+/// `logging.LogRecord`, looked up once.
+static LOG_RECORD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// What `record.getMessage()` returns: `str(msg) % args` (or `str(msg)` without arguments),
+/// computed here for a plain `logging.LogRecord`; a subclass's own `getMessage` is called.
+fn logging_message<'py>(
+    py: Python<'py>,
+    record: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let plain = LOG_RECORD.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("logging")?.getattr("LogRecord")?.unbind())
+    })?;
+    if !record.get_type().is(plain.bind(py)) {
+        return record.call_method0(intern!(py, "getMessage"));
+    }
+    let msg = record.getattr(intern!(py, "msg"))?;
+    let msg = if msg.is_instance_of::<PyString>() {
+        msg
+    } else {
+        msg.str()?.into_any()
+    };
+    let args = record.getattr(intern!(py, "args"))?;
+    if args.is_truthy()? {
+        msg.rem(args)
+    } else {
+        Ok(msg)
+    }
+}
+
+/// The `extra=` fields of a `logging` record: whatever a plain record does not have.
+fn logging_extra<'py>(
+    py: Python<'py>,
+    record: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let (standard, plain_len) = LOG_RECORD_FIELDS.get_or_try_init(py, || {
+        let plain = py
+            .import("logging")?
+            .getattr("LogRecord")?
+            .call1(("", 0, "", 0, "", PyTuple::empty(py), py.None()))?
+            .getattr("__dict__")?
+            .cast_into::<PyDict>()?;
+        let names = PyFrozenSet::new(
+            py,
+            plain.keys().iter().chain(
+                ["message", "asctime", "taskName"]
+                    .iter()
+                    .map(|n| PyString::new(py, n).into_any()),
+            ),
+        )?;
+        Ok::<_, PyErr>((names.unbind(), plain.len()))
+    })?;
+    let fields = record
+        .getattr(intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    if fields.len() == *plain_len {
+        return Ok(None);
+    }
+    let standard = standard.bind(py);
+    let extra = PyDict::new(py);
+    for (k, v) in fields.iter() {
+        if !standard.contains(&k)? {
+            extra.set_item(k, v)?;
+        }
+    }
+    Ok(Some(extra))
 }
 
 /// Where a `logging` record was made: file path, function name, line number.
@@ -430,38 +501,56 @@ impl Logger {
         )
     }
 
-    /// The record of a `logging` handler, with positional arguments only (the fast path of
-    /// `otelrs.LoggingHandler`): severity 1 to 24, body, `extra` attributes, seconds since the
-    /// epoch, exception, and where it was made (path, function, line).
-    #[pyo3(signature = (severity, body, extra, created, exc, path, function, line, /))]
-    #[allow(clippy::too_many_arguments)]
-    fn _record(
+    /// Emits a record of the standard library's `logging` at `severity` (the fast path of
+    /// `otelrs.LoggingHandler`): its message with the arguments applied (or `handler`'s
+    /// formatting when given), `extra` fields, time, exception and source location.
+    #[pyo3(signature = (record, severity, handler, /))]
+    fn _emit_logging(
         &self,
         py: Python<'_>,
+        record: &Bound<'_, PyAny>,
         severity: u32,
-        body: &Bound<'_, PyAny>,
-        extra: Option<&Bound<'_, PyAny>>,
-        created: f64,
-        exc: Option<&Bound<'_, PyAny>>,
-        path: &Bound<'_, PyString>,
-        function: &Bound<'_, PyString>,
-        line: i64,
+        handler: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let severity = check_severity(severity).map_err(to_py)?;
+        if !self.inner.enabled(severity) {
+            return self
+                .inner
+                .emit(severity, None, unreachable_build)
+                .map_err(to_py);
+        }
+        let body = match handler {
+            Some(h) => h.call_method1(intern!(py, "format"), (record,))?,
+            None => logging_message(py, record)?,
+        };
+        let created: f64 = record.getattr(intern!(py, "created"))?.extract()?;
         let timestamp = Duration::try_from_secs_f64(created)
             .ok()
             .map(|d| UNIX_EPOCH + d);
-        let code = (text(path)?, text(function)?, line);
+        let path = record.getattr(intern!(py, "pathname"))?;
+        let function = record.getattr(intern!(py, "funcName"))?;
+        let line: i64 = record
+            .getattr(intern!(py, "lineno"))?
+            .extract()
+            .unwrap_or(0);
+        let path = path.cast::<PyString>().map(text).unwrap_or(Ok(""))?;
+        let function = function.cast::<PyString>().map(text).unwrap_or(Ok(""))?;
+        let exc_info = record.getattr(intern!(py, "exc_info"))?;
+        let exc = match exc_info.cast::<PyTuple>() {
+            Ok(t) if t.len() >= 2 => Some(t.get_item(1)?).filter(|e| !e.is_none()),
+            _ => None,
+        };
+        let extra = logging_extra(py, record)?;
         self.log(
             py,
             severity,
-            body,
-            extra,
+            &body,
+            extra.as_ref().map(|e| e.as_any()),
             None,
             timestamp,
             None,
-            exc,
-            Some(code),
+            exc.as_ref(),
+            Some((path, function, line)),
         )
     }
 

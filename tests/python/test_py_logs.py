@@ -181,3 +181,23 @@ def test_a_disabled_sdk_takes_every_call_and_writes_nothing(tmp_path: pathlib.Pa
         env(OTEL_SDK_DISABLED="true", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path)),
     )
     assert not path.exists()
+
+
+def test_logging_handler_messages_as_getmessage_makes_them(tmp_path: pathlib.Path) -> None:
+    records = logged(
+        tmp_path,
+        """
+        log = logging.getLogger("msgs")
+        log.addHandler(otelrs.LoggingHandler())
+        log.warning("%(user)s logged in %(n)d times", {"user": "bob", "n": 3})
+        log.warning({"not": "a string"})
+        log.warning("100% literal")
+        class Upper(logging.LogRecord):
+            def getMessage(self) -> str:
+                return super().getMessage().upper()
+        logging.setLogRecordFactory(Upper)
+        log.warning("from a %s", "factory")
+        """,
+    )
+    assert [body(r) for _, r in records] == [
+        "bob logged in 3 times", "{'not': 'a string'}", "100% literal", "FROM A FACTORY"]
