@@ -267,6 +267,8 @@ impl SdkShared {
             fork::bury(unsafe { cell.inst.replace_in_child(bound) });
         }
         for cell in state.observables.iter().filter_map(Weak::upgrade) {
+            // SAFETY: single-threaded child, no guard of this lock is alive in it.
+            fork::bury(unsafe { cell.running.replace_in_child(parking_lot::RwLock::new(())) });
             cell.register(&p.meter(&cell.scope));
         }
     }

@@ -198,3 +198,35 @@ def test_exit_does_not_hang_when_the_endpoint_does_not_answer() -> None:
                 timeout=30,
             )
             assert r.returncode == 0 and r.stdout == "done\n", r.stderr
+
+
+def test_fork_while_a_callback_runs_leaves_the_child_able_to_shut_down() -> None:
+    # The otelrs thread is inside the callback (which sleeps, without the GIL) when the main
+    # thread forks: the child must not inherit the callback as still running.
+    out = ok(
+        """
+        import os, threading, time, otelrs
+        otelrs.init(metrics_exporter="memory", logs_exporter="none")
+        started = threading.Event()
+        def slow(options):
+            started.set()
+            time.sleep(1)
+            return [otelrs.Observation(1)]
+        otelrs.get_meter("fork").create_observable_gauge("py.slow", callbacks=[slow])
+        collecting = threading.Thread(target=otelrs.collect_json)
+        collecting.start()
+        started.wait(10)
+        pid = os.fork()
+        if pid == 0:
+            otelrs.shutdown(timeout=5)
+            print("child shut down", flush=True)
+            os._exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+        collecting.join()
+        otelrs.shutdown(timeout=5)
+        print("parent shut down")
+        """,
+        env(),
+        timeout=60,
+    )
+    assert "child shut down" in out and "parent shut down" in out

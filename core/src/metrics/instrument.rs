@@ -302,7 +302,9 @@ pub(crate) struct ObservableCell {
     pub(crate) desc: InstrumentDesc,
     callback: Callback,
     alive: AtomicBool,
-    running: RwLock<()>,
+    /// Held (shared) while the callback runs, taken exclusively by the drop. Replaced in a
+    /// forked child: a collection thread the child does not have may have held it.
+    pub(crate) running: ForkCell<RwLock<()>>,
 }
 
 thread_local! {
@@ -348,12 +350,12 @@ impl ObservableCell {
             desc,
             callback,
             alive: AtomicBool::new(true),
-            running: RwLock::new(()),
+            running: ForkCell::new(RwLock::new(())),
         }
     }
 
     fn run(&self, target: Target<'_>) {
-        let _running = self.running.read();
+        let _running = self.running.get().read();
         if !self.alive.load(Ordering::Acquire) {
             return;
         }
@@ -412,7 +414,7 @@ impl Drop for ObservableInstrument {
         let this = Arc::as_ptr(&self.0) as usize;
         // From inside its own callback the drop must not wait for the callback to end.
         if IN_CALLBACK.with(|c| c.get()) != this {
-            drop(self.0.running.write());
+            drop(self.0.running.get().write());
         }
     }
 }
