@@ -7,7 +7,7 @@
 //! path of [`crate::instruments::number`], with the same errors as everywhere else.
 
 use crate::errors::{to_py, OtelrsError};
-use crate::instruments::{number, Sync};
+use crate::instruments::{number, SyncInstrument};
 use otelrs_core::metrics::{BoundInstrument, Number, NumberKind};
 use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// What a bound object records into.
 struct Target {
     bound: BoundInstrument,
-    parent: Arc<Sync>,
+    parent: Arc<SyncInstrument>,
 }
 
 /// The layout of a bound object: the object header, then the target.
@@ -271,7 +271,7 @@ pub(crate) fn new_bound<'py>(
     py: Python<'py>,
     class: Class,
     bound: BoundInstrument,
-    parent: Arc<Sync>,
+    parent: Arc<SyncInstrument>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let tp = types(py)?[class as usize].bind(py);
     // SAFETY: `tp` is one of the heap types made above; PyType_GenericAlloc returns a new,

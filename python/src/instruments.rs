@@ -75,14 +75,14 @@ pub(crate) fn number(v: &Bound<'_, PyAny>, kind: NumberKind, name: &str) -> PyRe
 }
 
 /// What every synchronous instrument class holds.
-pub(crate) struct Sync {
+pub(crate) struct SyncInstrument {
     inst: Instrument,
     pub(crate) number: NumberKind,
     pub(crate) name: String,
     unit: String,
 }
 
-impl Sync {
+impl SyncInstrument {
     fn record(
         &self,
         amount: &Bound<'_, PyAny>,
@@ -117,7 +117,7 @@ macro_rules! sync_class {
     ($class:ident, $method:ident, $doc:literal, { $($extra:tt)* }) => {
         #[doc = $doc]
         #[pyclass(frozen, module = "otelrs")]
-        pub(crate) struct $class(pub(crate) Arc<Sync>);
+        pub(crate) struct $class(pub(crate) Arc<SyncInstrument>);
 
         #[pymethods]
         impl $class {
@@ -278,14 +278,14 @@ impl Meter {
         description: &str,
         value_type: Option<&Bound<'_, PyAny>>,
         boundaries: Option<Vec<f64>>,
-    ) -> PyResult<Arc<Sync>> {
+    ) -> PyResult<Arc<SyncInstrument>> {
         let number = number_kind(kind, value_type)?;
         let mut desc = InstrumentDesc::new(kind, number, name);
         desc.unit = unit.to_owned();
         desc.description = description.to_owned();
         desc.boundaries = boundaries;
         let inst = self.0.instrument(desc).map_err(to_py)?;
-        Ok(Arc::new(Sync {
+        Ok(Arc::new(SyncInstrument {
             inst,
             number,
             name: name.to_owned(),
