@@ -130,7 +130,7 @@ def python_section() -> str:
     pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     subprocess.run([*pip, "--force-reinstall", "--no-deps", str(wheels[-1])], check=True)
     subprocess.run([*pip, "-r", str(ROOT / "bench" / "python" / "requirements.txt")], check=True)
-    return sh(sys.executable, str(ROOT / "bench" / "python" / "bench.py"))
+    return sh(sys.executable, str(ROOT / "bench" / "python" / "bench.py")).rstrip() + "\n"
 
 
 def main() -> int:
