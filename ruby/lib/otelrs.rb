@@ -1,0 +1,214 @@
+# frozen_string_literal: true
+
+require "otelrs/version"
+require "otelrs/native"
+require "otelrs/errors"
+require "otelrs/attributes"
+require "otelrs/instruments"
+require "otelrs/observable"
+require "otelrs/meter"
+require "otelrs/logger"
+
+# OpenTelemetry metrics and logs for Ruby, recorded in-process by libotelrs (a Rust core on
+# the OpenTelemetry Rust SDK) and exported without the program waiting on I/O.
+#
+#   Otelrs.configure(service_name: "shop")          # or everything from the OTEL_* environment
+#   orders = Otelrs.meter("shop").counter("shop.orders", unit: "{order}")
+#   orders.add(1, region: "eu", paid: true)
+module Otelrs
+  # How long shutting down at exit may take, in seconds, whatever the endpoint does.
+  EXIT_TIMEOUT = 5
+
+  @lock = Monitor.new
+  @sdk = nil
+  @observables = []
+
+  class << self
+    # Builds the SDK: the OTEL_* environment first, then the settings given, key by key.
+    # Keywords are the keys in lower case without the OTEL_ / OTELRS_ prefix
+    # (service_name:, exporter_otlp_endpoint:, metrics_exporter: "otlp,console"); a Hash of the
+    # exact keys works too. ConfigError names an unknown key or a bad value.
+    def configure(settings = nil, **kw)
+      @lock.synchronize do
+        raise ConfigError, "otelrs is already configured (configure was called, or a meter or logger was taken " \
+                           "before it): call configure first, or Otelrs.shutdown before configuring again" if @sdk && !@shut_down
+
+        @sdk = build((settings || {}).merge(kw))
+        @shut_down = false
+        @observables = []
+      end
+      nil
+    end
+
+    # A meter for the instrumentation scope `name`.
+    def meter(name, version: nil)
+      out = FFI::MemoryPointer.new(:pointer)
+      check(Native.otelrs_meter_new(sdk, name, version, out))
+      Meter.new(out.read_pointer)
+    end
+
+    # Collects and exports metrics and queued log records now, within `timeout` seconds.
+    def flush(timeout: 30)
+      return nil unless @sdk
+
+      check(Native.otelrs_sdk_force_flush(@sdk, (timeout * 1000).to_i))
+      nil
+    end
+
+    # Exports what was recorded and stops, within `timeout` seconds even when the endpoint
+    # does not answer. Instruments and loggers raise ShutdownError afterwards.
+    def shutdown(timeout: 30)
+      sdk = @lock.synchronize { @sdk }
+      return nil unless sdk
+
+      status = Native.otelrs_sdk_shutdown(sdk, (timeout * 1000).to_i)
+      @lock.synchronize do
+        @shut_down = true
+        @observables = []
+      end
+      check(status)
+      nil
+    end
+
+    # The metrics of the `memory` exporter now, as OTLP JSON.
+    def collect_json
+      out = FFI::MemoryPointer.new(:pointer)
+      check(Native.otelrs_sdk_collect_json(sdk, out))
+      ptr = out.read_pointer
+      json = ptr.read_string.force_encoding(Encoding::UTF_8)
+      Native.otelrs_string_free(ptr)
+      json
+    end
+
+    # What the loggers emitted and what became of it.
+    def log_stats
+      stats = Native::LogStats.new
+      check(Native.otelrs_sdk_log_stats(sdk, stats))
+      stats.members.to_h { |m| [m, stats[m]] }
+    end
+
+    # Runs the block with the trace context of a W3C `traceparent` as the thread's current
+    # one: the records logged inside carry its trace and span ids.
+    def with_traceparent(traceparent)
+      ctx = trace_context(traceparent)
+      saved = Native::TraceContext.new
+      check(Native.otelrs_trace_context_set_current(ctx, saved))
+      begin
+        yield
+      ensure
+        Native.otelrs_trace_context_set_current(saved, nil)
+      end
+    end
+
+    # Raises the error of a non-zero C status (see errors.rb).
+    def check(status)
+      Otelrs.check(status) unless status.zero?
+    end
+
+    # @api private: keeps an observable instrument alive as long as the SDK.
+    def keep(instrument)
+      @lock.synchronize { @observables << instrument }
+    end
+
+    # @api private: a libotelrs logger for the scope `name`.
+    def native_logger(name, version)
+      out = FFI::MemoryPointer.new(:pointer)
+      check(Native.otelrs_logger_new(sdk, name.to_s, version, out))
+      FFI::AutoPointer.new(out.read_pointer, Native.method(:otelrs_logger_free))
+    end
+
+    # @api private: emits one record; `message` is what was logged (an Exception adds
+    # exception.* attributes).
+    def emit_log(logger, severity, body, message, attributes, traceparent)
+      if message.is_a?(Exception)
+        attributes = attributes.merge("exception.type" => message.class.name, "exception.message" => message.message,
+                                      "exception.stacktrace" => (message.backtrace || []).join("\n"))
+      end
+      if traceparent.nil?
+        ptr, count, keep = Attributes.build(attributes)
+        status = Native.otelrs_log(logger, severity, body, ptr, count)
+        keep&.clear
+      else
+        status = emit_with_trace(logger, severity, body, attributes, trace_context(traceparent))
+      end
+      check(status)
+    end
+
+    # @api private: the SDK, built from the environment if configure was not called.
+    def sdk
+      @sdk || @lock.synchronize { @sdk ||= build({}) }
+    end
+
+    private
+
+    def emit_with_trace(logger, severity, body, attributes, ctx)
+      ptr, count, keep = Attributes.build(attributes)
+      body_ptr = FFI::MemoryPointer.from_string(body)
+      record = Native::LogRecord.new
+      record[:severity] = severity
+      record[:body] = body_ptr
+      record[:attrs] = ptr
+      record[:n_attrs] = count
+      record[:trace_context] = ctx.to_ptr
+      status = Native.otelrs_log_emit(logger, record)
+      keep&.clear
+      status
+    end
+
+    def trace_context(traceparent)
+      ctx = Native::TraceContext.new
+      check(Native.otelrs_trace_context_parse(traceparent.to_s, ctx))
+      ctx
+    end
+
+    def build(settings)
+      cfg_out = FFI::MemoryPointer.new(:pointer)
+      check(Native.otelrs_config_new(cfg_out))
+      cfg = FFI::AutoPointer.new(cfg_out.read_pointer, Native.method(:otelrs_config_free))
+      check(Native.otelrs_config_set(cfg, "OTELRS_TELEMETRY_SDK_LANGUAGE", "ruby"))
+      settings.each { |key, value| set(cfg, key, value) unless value.nil? }
+      out = FFI::MemoryPointer.new(:pointer)
+      check(Native.otelrs_sdk_new(cfg, out))
+      FFI::AutoPointer.new(out.read_pointer, Native.method(:otelrs_sdk_free))
+    end
+
+    def set(cfg, key, value)
+      text = setting_text(value)
+      name = key.to_s
+      candidates = name.match?(/\AOTEL(RS)?_/) ? [name] : ["OTEL_#{name.upcase}", "OTELRS_#{name.upcase}"]
+      candidates.each do |candidate|
+        status = Native.otelrs_config_set(cfg, candidate, text)
+        return if status.zero?
+        next if Native.otelrs_last_error.include?("unknown setting") && candidate != candidates.last
+
+        raise ConfigError.new(Native.otelrs_last_error.sub(candidate.inspect, "#{candidate.inspect} (#{key})"),
+                              Native.otelrs_status_name(status)) if candidates.size > 1 && status == 4 &&
+                                                                      Native.otelrs_last_error.include?("unknown setting")
+
+        check(status)
+      end
+    end
+
+    def setting_text(value)
+      case value
+      when true, false then value.to_s
+      when Array then value.join(",")
+      when Hash then value.map { |k, v| "#{encode(k)}=#{encode(v)}" }.join(",")
+      else value.to_s
+      end
+    end
+
+    def encode(text)
+      text.to_s.gsub("%", "%25").gsub(",", "%2C").gsub("=", "%3D")
+    end
+  end
+
+  at_exit do
+    sdk = @sdk
+    if sdk && !@shut_down
+      status = Native.otelrs_sdk_shutdown(sdk, EXIT_TIMEOUT * 1000)
+      warn "otelrs: at exit: #{Native.otelrs_last_error}" unless status.zero?
+      @shut_down = true
+    end
+  end
+end

@@ -1,0 +1,109 @@
+# frozen_string_literal: true
+
+module Otelrs
+  # Attribute hashes (Symbol or String keys; String, Symbol, Integer, Float, true/false values,
+  # or Arrays of one of them) as the C attribute arrays of libotelrs.
+  module Attributes
+    INT64 = (-2**63..(2**63) - 1).freeze
+    SCALAR_TYPES = { String => 0, Symbol => 0, TrueClass => 1, FalseClass => 1, Integer => 2, Float => 3 }.freeze
+
+    module_function
+
+    # The text of a key or string value: a String without NUL bytes.
+    def text(value, what)
+      s = value.is_a?(Symbol) ? value.name : value
+      raise ArgumentError, "#{what} contains a NUL byte: #{s.inspect}" if s.include?("\0")
+
+      s
+    end
+
+    def key_text(key)
+      unless key.is_a?(Symbol) || key.is_a?(String)
+        raise TypeError, "attribute keys must be Symbols or Strings, got #{key.class} (#{key.inspect})"
+      end
+
+      text(key, "attribute key")
+    end
+
+    def value_type(key, value)
+      SCALAR_TYPES.fetch(value.class) do
+        raise TypeError, "attribute #{key}: values must be String, Symbol, Integer, Float, true, false or an " \
+                         "Array of one of them, got #{value.class} (#{value.inspect})"
+      end
+    end
+
+    # A pointer to `count` C attributes for `hash`, and the Ruby objects that keep the memory
+    # they point to alive (hold them until the C call returns).
+    def build(hash)
+      return [nil, 0, nil] if hash.nil? || hash.empty?
+
+      mem = FFI::MemoryPointer.new(Native::Attribute, hash.size)
+      keep = [mem]
+      hash.each_with_index do |(k, v), i|
+        key = key_text(k)
+        a = Native::Attribute.new(mem + (i * Native::Attribute.size))
+        a[:key] = keep_string(keep, key)
+        if v.is_a?(::Array)
+          set_array(a, key, v, keep)
+        else
+          set_scalar(a, key, v, keep)
+        end
+      end
+      [mem, hash.size, keep]
+    end
+
+    def keep_string(keep, str)
+      ptr = FFI::MemoryPointer.from_string(str)
+      keep << ptr
+      ptr
+    end
+
+    def set_scalar(attr, key, value, keep)
+      type = value_type(key, value)
+      attr[:type] = type
+      case type
+      when 0 then attr[:value][:string] = keep_string(keep, text(value, "attribute #{key}"))
+      when 1 then attr[:value][:boolean] = value
+      when 2 then attr[:value][:integer] = int64(key, value)
+      else attr[:value][:dbl] = value
+      end
+    end
+
+    def int64(key, value)
+      raise RangeError, "attribute #{key}: #{value} does not fit in 64 bits" unless INT64.cover?(value)
+
+      value
+    end
+
+    def set_array(attr, key, items, keep)
+      types = items.map { |v| value_type(key, v) }.uniq
+      raise TypeError, "attribute #{key}: the items of an Array must all have one type" if types.size > 1
+
+      type = types.first || 0
+      attr[:type] = 4 + type
+      buf = case type
+            when 0 then string_array(key, items, keep)
+            when 1 then FFI::MemoryPointer.new(:bool, items.size).tap { |m| m.write_array_of_int8(items.map { |b| b ? 1 : 0 }) }
+            when 2 then FFI::MemoryPointer.new(:int64, items.size).tap { |m| m.write_array_of_int64(items.map { |i| int64(key, i) }) }
+            else FFI::MemoryPointer.new(:double, items.size).tap { |m| m.write_array_of_double(items) }
+            end
+      keep << buf
+      attr[:value][:array][:items] = buf
+      attr[:value][:array][:len] = items.size
+    end
+
+    def string_array(key, items, keep)
+      ptrs = items.map { |s| keep_string(keep, text(s, "attribute #{key}")) }
+      FFI::MemoryPointer.new(:pointer, items.size).tap { |m| m.write_array_of_pointer(ptrs) }
+    end
+
+    # A prepared set (otelrs_attributes) for `hash`, freed when garbage collected.
+    def prepared(hash)
+      ptr, count, keep = build(hash)
+      out = FFI::MemoryPointer.new(:pointer)
+      Otelrs.check(Native.otelrs_attributes_new(ptr, count, out))
+      keep&.clear
+      FFI::AutoPointer.new(out.read_pointer, Native.method(:otelrs_attributes_free))
+    end
+  end
+end

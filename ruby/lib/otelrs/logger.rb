@@ -1,0 +1,90 @@
+# frozen_string_literal: true
+
+require "logger"
+
+module Otelrs
+  # A ::Logger whose records go to otelrs: levels, progname, block messages and a `formatter`
+  # (when set, its output is the record's body) as with ::Logger; attributes as keyword
+  # arguments (`logger.info("order placed", order_id: 42)`); an Exception message becomes
+  # exception.type / .message / .stacktrace; `traceparent:` correlates the record with a
+  # trace (otherwise the one set by Otelrs.with_traceparent is used).
+  class Logger < ::Logger
+    SEVERITY = { DEBUG => 5, INFO => 9, WARN => 13, ERROR => 17, FATAL => 21, UNKNOWN => 21 }.freeze
+
+    # `name` is the instrumentation scope (e.g. the component's name).
+    def initialize(name, version: nil, level: DEBUG, progname: nil, formatter: nil)
+      super(nil, level: level, progname: progname, formatter: formatter)
+      @otel = Otelrs.native_logger(name, version)
+    end
+
+    # As ::Logger#add, with attributes as keywords.
+    def add(severity, message = nil, progname = nil, traceparent: nil, **attributes)
+      severity ||= UNKNOWN
+      return true if severity < level
+
+      progname ||= @progname
+      if message.nil?
+        if block_given?
+          message = yield
+        else
+          message = progname
+          progname = @progname
+        end
+      end
+      Otelrs.emit_log(@otel, SEVERITY.fetch(severity, 21), body(severity, progname, message), message,
+                      attributes, traceparent)
+      true
+    end
+    alias log add
+
+    %i[debug info warn error fatal unknown].each do |name|
+      level = const_get(name.upcase)
+      define_method(name) do |progname = nil, **attributes, &block|
+        add(level, nil, progname, **attributes, &block)
+      end
+    end
+
+    # Sends the records of an existing ::Logger to otelrs too (under the scope `name`),
+    # without changing the code that logs through it.
+    def self.wrap(logger, name = logger.progname || "ruby")
+      otel = Otelrs.native_logger(name, nil)
+      logger.singleton_class.prepend(Mirror)
+      logger.instance_variable_set(:@otelrs_logger, otel)
+      logger
+    end
+
+    # Prepended to a wrapped ::Logger: each record it accepts also goes to otelrs.
+    module Mirror
+      def add(severity, message = nil, progname = nil, &block)
+        severity ||= ::Logger::UNKNOWN
+        return super if severity < level
+
+        if message.nil?
+          if block
+            message = block.call
+            block = nil
+          else
+            message = progname
+            progname = @progname
+          end
+        end
+        text = message.is_a?(String) ? message : message.inspect
+        text = "#{message.message} (#{message.class})" if message.is_a?(Exception)
+        Otelrs.emit_log(@otelrs_logger, SEVERITY.fetch(severity, 21), text, message, {}, nil)
+        super(severity, message, progname, &block)
+      end
+    end
+
+    private
+
+    def body(severity, progname, message)
+      return @formatter.call(format_severity(severity), Time.now, progname, message).to_s if @formatter
+
+      case message
+      when String then message
+      when Exception then "#{message.message} (#{message.class})"
+      else message.inspect
+      end
+    end
+  end
+end

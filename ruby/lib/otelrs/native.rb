@@ -1,0 +1,121 @@
+# frozen_string_literal: true
+
+require "ffi"
+
+module Otelrs
+  # The C functions of libotelrs, attached in this one place. Found through OTELRS_LIB, then
+  # the gem's own copy (lib/otelrs/vendor), then the system's library path.
+  module Native
+    extend FFI::Library
+
+    VENDORED = File.expand_path("vendor/libotelrs.so", __dir__)
+
+    def self.candidates
+      [ENV["OTELRS_LIB"], (VENDORED if File.exist?(VENDORED)), "libotelrs.so.0.1", "otelrs"].compact.reject(&:empty?)
+    end
+
+    begin
+      ffi_lib candidates
+    rescue LoadError => e
+      raise LoadError, "otelrs: cannot load libotelrs (tried #{candidates.join(', ')}): set OTELRS_LIB " \
+                       "to the library's path, or install it (make install): #{e.message}"
+    end
+
+    # An attribute value (otelrs_value).
+    class Array < FFI::Struct
+      layout :items, :pointer, :len, :size_t
+    end
+
+    # The union of attribute values.
+    class Value < FFI::Union
+      layout :string, :pointer, :boolean, :bool, :integer, :int64, :dbl, :double, :array, Array
+    end
+
+    # One attribute (otelrs_attribute).
+    class Attribute < FFI::Struct
+      layout :key, :pointer, :type, :uint32, :value, Value
+    end
+
+    # otelrs_trace_context.
+    class TraceContext < FFI::Struct
+      layout :trace_id, [:uint8, 16], :span_id, [:uint8, 8], :flags, :uint8
+    end
+
+    # otelrs_log_record.
+    class LogRecord < FFI::Struct
+      layout :severity, :uint32, :body, :pointer, :attrs, :pointer, :n_attrs, :size_t,
+             :event_name, :pointer, :timestamp_unix_nano, :uint64, :trace_context, :pointer
+    end
+
+    # otelrs_log_stats.
+    class LogStats < FFI::Struct
+      layout :emitted, :uint64, :filtered, :uint64, :sampled_out, :uint64, :suppressed, :uint64,
+             :kept, :uint64, :dropped, :uint64, :attributes_dropped, :uint64
+    end
+
+    callback :observe_fn, %i[pointer pointer], :void
+
+    attach_function :otelrs_version, [], :string
+    attach_function :otelrs_last_error, [], :string
+    attach_function :otelrs_status_name, [:uint32], :string
+    attach_function :otelrs_string_free, [:pointer], :void
+
+    attach_function :otelrs_config_new, [:pointer], :uint32
+    attach_function :otelrs_config_set, %i[pointer string string], :uint32
+    attach_function :otelrs_config_free, [:pointer], :void
+    attach_function :otelrs_sdk_new, %i[pointer pointer], :uint32, blocking: true
+    attach_function :otelrs_sdk_force_flush, %i[pointer uint32], :uint32, blocking: true
+    attach_function :otelrs_sdk_shutdown, %i[pointer uint32], :uint32, blocking: true
+    attach_function :otelrs_sdk_collect_json, %i[pointer pointer], :uint32, blocking: true
+    attach_function :otelrs_sdk_log_stats, %i[pointer pointer], :uint32
+    attach_function :otelrs_sdk_free, [:pointer], :void, blocking: true
+    attach_function :otelrs_meter_new, %i[pointer string string pointer], :uint32
+    attach_function :otelrs_meter_free, [:pointer], :void
+    attach_function :otelrs_attributes_new, %i[pointer size_t pointer], :uint32
+    attach_function :otelrs_attributes_free, [:pointer], :void
+
+    # The synchronous instruments, by kind and number type: [C name, method, value type].
+    SYNC = {
+      counter_u64: %w[add uint64], counter_f64: %w[add double],
+      up_down_counter_i64: %w[add int64], up_down_counter_f64: %w[add double],
+      histogram_u64: %w[record uint64], histogram_f64: %w[record double],
+      gauge_u64: %w[record uint64], gauge_i64: %w[record int64], gauge_f64: %w[record double]
+    }.freeze
+
+    SYNC.each do |kind, (method, type)|
+      type = type.to_sym
+      if kind.to_s.start_with?("histogram")
+        attach_function :"otelrs_#{kind}_new", %i[pointer string string string pointer size_t pointer], :uint32
+      else
+        attach_function :"otelrs_#{kind}_new", %i[pointer string string string pointer], :uint32
+      end
+      attach_function :"otelrs_#{kind}_#{method}", [:pointer, type, :pointer, :size_t], :uint32
+      attach_function :"otelrs_#{kind}_#{method}_set", [:pointer, type, :pointer], :uint32
+      attach_function :"otelrs_#{kind}_bind", %i[pointer pointer pointer], :uint32
+      attach_function :"otelrs_bound_#{kind}_#{method}", [:pointer, type], :uint32
+      attach_function :"otelrs_#{kind}_free", [:pointer], :void
+      attach_function :"otelrs_bound_#{kind}_free", [:pointer], :void
+    end
+
+    OBSERVABLE = %i[counter_u64 counter_f64 up_down_counter_i64 up_down_counter_f64 gauge_u64 gauge_i64
+                    gauge_f64].freeze
+    OBSERVABLE.each do |kind|
+      attach_function :"otelrs_observable_#{kind}_new", %i[pointer string string string observe_fn pointer pointer],
+                      :uint32
+    end
+    attach_function :otelrs_observer_observe_u64, %i[pointer uint64 pointer size_t], :uint32
+    attach_function :otelrs_observer_observe_i64, %i[pointer int64 pointer size_t], :uint32
+    attach_function :otelrs_observer_observe_f64, %i[pointer double pointer size_t], :uint32
+    # Blocking: freeing waits for a running callback, which needs the GVL to finish.
+    attach_function :otelrs_observable_free, [:pointer], :void, blocking: true
+
+    attach_function :otelrs_logger_new, %i[pointer string string pointer], :uint32
+    attach_function :otelrs_logger_enabled, %i[pointer uint32], :bool
+    attach_function :otelrs_log, %i[pointer uint32 string pointer size_t], :uint32
+    attach_function :otelrs_log_emit, %i[pointer pointer], :uint32
+    attach_function :otelrs_logger_stats, %i[pointer pointer], :uint32
+    attach_function :otelrs_logger_free, [:pointer], :void
+    attach_function :otelrs_trace_context_parse, %i[string pointer], :uint32
+    attach_function :otelrs_trace_context_set_current, %i[pointer pointer], :uint32
+  end
+end
