@@ -4,6 +4,7 @@
 #   make install PREFIX=/usr/local
 #   make demo                 build, install into build/prefix, run examples-c/counter_histogram
 #   make wheel                the Python package's abi3 wheel, into build/wheels
+#   make gem                  the Ruby gem with its own copy of libotelrs.so, into build/gems
 #   make test                 everything the tests need, then every test (tests/run-all.sh)
 
 PREFIX ?= /usr/local
@@ -18,7 +19,7 @@ DEMO_PREFIX := $(CURDIR)/build/prefix
 
 PYTHON ?= python3
 
-.PHONY: all build install uninstall demo wheel test clean
+.PHONY: all build install uninstall demo wheel gem test clean
 
 all: build
 
@@ -46,6 +47,12 @@ wheel:
 	$(PYTHON) -m pip install -q --disable-pip-version-check 'maturin>=1.9,<2'
 	rm -f build/wheels/otelrs-*.whl
 	cd python && $(PYTHON) -m maturin build --release --quiet -o ../build/wheels
+
+gem: build
+	install -d ruby/lib/otelrs/vendor build/gems
+	install -m 755 $(TARGET_DIR)/release/libotelrs.so ruby/lib/otelrs/vendor/libotelrs.so
+	strip --strip-debug ruby/lib/otelrs/vendor/libotelrs.so
+	cd ruby && gem build --quiet otelrs.gemspec -o ../build/gems/otelrs-$(VERSION).gem
 
 test:
 	tests/run-all.sh

@@ -14,6 +14,8 @@ command -v valgrind >/dev/null || need+=(valgrind)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v cc >/dev/null || need+=(gcc)
 command -v openssl >/dev/null || need+=(openssl)
+# Ruby with the ffi and minitest gems, from Debian, for the Ruby gem's tests.
+ruby -e 'require "ffi"; require "minitest"' 2>/dev/null || need+=(ruby ruby-ffi ruby-minitest)
 if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then
         echo "missing: ${need[*]} (install them, or run as root)" >&2
@@ -39,6 +41,9 @@ make wheel PYTHON=python3
 python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps build/wheels/otelrs-*.whl
 python3 -m mypy.stubtest otelrs._otelrs
 python3 -m mypy --strict tests/python examples/python
+
+step "the Ruby gem (with its own copy of libotelrs)"
+make gem
 
 step "the OpenTelemetry Collector (tests/collector)"
 collector_bin="$ROOT/build/otelcol-test"
@@ -74,3 +79,7 @@ echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_P
 
 step "C programs and end-to-end tests (pytest)"
 python3 -m pytest tests -p no:cacheprovider -q
+
+step "Ruby gem tests (minitest)"
+OTELRS_LIB="$OTELRS_PREFIX/lib/libotelrs.so" ruby -Iruby/test \
+    -e 'Dir["ruby/test/test_*.rb"].sort.each { |f| require File.expand_path(f) }'

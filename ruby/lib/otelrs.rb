@@ -100,11 +100,6 @@ module Otelrs
       end
     end
 
-    # Raises the error of a non-zero C status (see errors.rb).
-    def check(status)
-      Otelrs.check(status) unless status.zero?
-    end
-
     # @api private: keeps an observable instrument alive as long as the SDK.
     def keep(instrument)
       @lock.synchronize { @observables << instrument }

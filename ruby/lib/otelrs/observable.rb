@@ -1,6 +1,18 @@
 # frozen_string_literal: true
 
 module Otelrs
+  # Observable blocks are called from libotelrs's own thread, which the ffi gem hands to its
+  # callback dispatcher thread. A forked child does not have that thread; the ffi gem starts a
+  # new one when an FFI::Function is made, so one is made in the child right after the fork.
+  module RestartCallbacksAfterFork
+    def _fork
+      pid = super
+      FFI::Function.new(:void, []) {} if pid.zero?
+      pid
+    end
+  end
+  Process.singleton_class.prepend(RestartCallbacksAfterFork)
+
   # What an observable instrument's block reports through: `obs.observe(value, **attributes)`.
   class Observer
     def initialize(pointer, instrument)

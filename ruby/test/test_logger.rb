@@ -1,0 +1,99 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+# Otelrs::Logger as a ::Logger, attributes, exceptions, trace context, and wrapping an
+# existing ::Logger; read back from the JSON-lines file exporter.
+class TestLogger < Minitest::Test
+  include OtelrsTest
+
+  def logged(code, **settings)
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "logs.jsonl")
+      ok("#{code}\nOtelrs.shutdown", env(OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "file",
+                                          OTELRS_EXPORTER_FILE_LOGS_PATH: path, **settings))
+      File.exist?(path) ? log_records(path) : []
+    end
+  end
+
+  def by_body(records)
+    records.to_h { |_, r| [body(r), r] }
+  end
+
+  def test_levels_progname_blocks_attributes_and_exceptions
+    records = logged(<<~RUBY)
+      logger = Otelrs::Logger.new("shop", version: "2.0", progname: "checkout")
+      logger.debug("d")
+      logger.info("i", order_id: 42, paid: true, tags: %w[a b])
+      logger.warn { "lazy w" }
+      logger.error("e")
+      logger.fatal("f")
+      logger.unknown("u")
+      logger.add(Logger::INFO, "via add")
+      logger.info("prog") { "block wins" }
+      logger.level = Logger::WARN
+      logger.info("below the level")
+      begin
+        raise KeyError, "missing"
+      rescue KeyError => e
+        logger.error(e)
+      end
+    RUBY
+    assert_equal ["shop"], records.map(&:first).uniq
+    got = by_body(records)
+    assert_equal({ "d" => 5, "i" => 9, "lazy w" => 13, "e" => 17, "f" => 21, "u" => 21, "via add" => 9 },
+                 got.slice("d", "i", "lazy w", "e", "f", "u", "via add").transform_values { |r| r["severityNumber"] })
+    assert_equal({ "order_id" => 42, "paid" => true, "tags" => %w[a b] }, attributes(got["i"]["attributes"]))
+    assert got.key?("block wins")
+    refute got.key?("below the level")
+    failed = attributes(got.fetch("missing (KeyError)")["attributes"])
+    assert_equal ["KeyError", "missing"], [failed["exception.type"], failed["exception.message"]]
+    assert_includes failed["exception.stacktrace"], "-e:"
+  end
+
+  def test_the_formatter_is_honoured
+    records = logged(<<~RUBY)
+      logger = Otelrs::Logger.new("fmt", progname: "app")
+      logger.formatter = proc { |severity, _time, progname, msg| "[\#{severity}] \#{progname}: \#{msg}" }
+      logger.warn("kept")
+    RUBY
+    assert_equal ["[WARN] app: kept"], records.map { |_, r| body(r) }
+  end
+
+  def test_trace_context_from_a_traceparent
+    records = logged(<<~RUBY)
+      logger = Otelrs::Logger.new("svc")
+      tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+      logger.info("explicit", traceparent: tp)
+      Otelrs.with_traceparent(tp) { logger.info("scoped") }
+      logger.info("after")
+      begin
+        logger.info("never", traceparent: "00-xyz")
+      rescue Otelrs::InvalidArgumentError => e
+        puts e.message
+      end
+    RUBY
+    got = by_body(records)
+    %w[explicit scoped].each do |b|
+      assert_equal %w[4bf92f3577b34da6a3ce929d0e0e4736 00f067aa0ba902b7], [got[b]["traceId"], got[b]["spanId"]]
+    end
+    assert_equal "", got["after"]["traceId"].to_s
+    refute got.key?("never")
+  end
+
+  def test_wrapping_an_existing_logger_sends_its_records_to_otelrs
+    records = logged(<<~RUBY)
+      require "stringio"
+      io = StringIO.new
+      app = Logger.new(io, progname: "legacy")
+      app.level = Logger::INFO
+      Otelrs::Logger.wrap(app, "legacy-app")
+      app.debug("below the level")
+      app.info("hello from the app")
+      app.warn { "lazy" }
+      raise "the app's own output changed" unless io.string.include?("hello from the app") && io.string.include?("lazy")
+    RUBY
+    assert_equal [["legacy-app", "hello from the app", 9], ["legacy-app", "lazy", 13]],
+                 records.map { |scope, r| [scope, body(r), r["severityNumber"]] }
+  end
+end

@@ -1,0 +1,106 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+# Every instrument kind from Ruby, attribute types, binding, timing and observable blocks,
+# read back through the memory exporter as the OTLP JSON otelrs exports.
+class TestMetrics < Minitest::Test
+  include OtelrsTest
+
+  MEMORY = { OTEL_METRICS_EXPORTER: "memory", OTEL_LOGS_EXPORTER: "none" }.freeze
+
+  def collect(code)
+    out = ok("meter = Otelrs.meter(\"rb.test\", version: \"1.2\")\n#{code}\nputs Otelrs.collect_json", env(**MEMORY))
+    metrics(JSON.parse(out.lines.last))
+  end
+
+  def test_every_synchronous_instrument_with_every_attribute_type
+    got = collect(<<~RUBY)
+      attrs = { s: "x", sym: :y, b: true, f: false, i: -3, d: 1.5, ss: %w[a b], is: [1, 2], ds: [0.5, 2.0], bs: [true, false] }
+      c = meter.counter("rb.counter", unit: "{item}", description: "items")
+      c.add(2, attrs)
+      c.add(3.5, **attrs)
+      c.add(1)
+      c.add(1, "region" => "eu")
+      u = meter.up_down_counter("rb.updown")
+      u.add(5, q: "a")
+      u.add(-7, q: "a")
+      h = meter.histogram("rb.histogram", unit: "ms", boundaries: [1, 10])
+      [0.5, 5, 50].each { |v| h.record(v, route: "/x") }
+      g = meter.gauge("rb.gauge")
+      g.set(3, cpu: 0)
+      g.set(4.25, cpu: 0)
+    RUBY
+    counter = got.fetch("rb.counter")
+    assert_equal ["{item}", "items", true], [counter["unit"], counter["description"], counter.dig("sum", "isMonotonic")]
+    full = { "s" => "x", "sym" => "y", "b" => true, "f" => false, "i" => -3, "d" => 1.5, "ss" => %w[a b],
+             "is" => [1, 2], "ds" => [0.5, 2.0], "bs" => [true, false] }
+    by = points(counter)
+    assert_equal 5.5, number(by.fetch(full))
+    assert_equal 1.0, number(by.fetch({}))
+    assert_equal 1.0, number(by.fetch({ "region" => "eu" }))
+    assert_equal(-2.0, number(points(got.fetch("rb.updown")).fetch({ "q" => "a" })))
+    hist = points(got.fetch("rb.histogram")).fetch({ "route" => "/x" })
+    assert_equal [1.0, 10.0], hist["explicitBounds"]
+    assert_equal [1, 1, 1], hist["bucketCounts"].map { |c| Integer(c) }
+    assert_equal 55.5, hist["sum"]
+    assert_equal 4.25, number(points(got.fetch("rb.gauge")).fetch({ "cpu" => 0 }))
+  end
+
+  def test_integer_instruments_bound_instruments_and_time
+    got = collect(<<~RUBY)
+      c = meter.counter("rb.int", value_type: Integer)
+      c.add(7)
+      eu = c.bind(region: "eu")
+      10.times { eu.add(1) }
+      c.add(5, region: "eu")
+      meter.histogram("rb.bound.hist").bind(k: 1).record(2.5)
+      meter.up_down_counter("rb.bound.ud", value_type: Integer).bind.add(-2)
+      meter.gauge("rb.bound.gauge").bind(g: true).set(9)
+      s = meter.histogram("rb.time.s", unit: "s")
+      ms = meter.histogram("rb.time.ms", unit: "ms")
+      raise "value" unless s.time(block: "a") { sleep 0.05; 42 } == 42
+      begin
+        ms.time(block: "raises") { sleep 0.02; raise "boom" }
+      rescue RuntimeError
+      end
+    RUBY
+    assert_equal "7", points(got.fetch("rb.int")).fetch({})["asInt"]
+    assert_equal "15", points(got.fetch("rb.int")).fetch({ "region" => "eu" })["asInt"]
+    assert_equal 2.5, points(got.fetch("rb.bound.hist")).fetch({ "k" => 1 })["sum"]
+    assert_equal "-2", points(got.fetch("rb.bound.ud")).fetch({})["asInt"]
+    assert_equal 9.0, number(points(got.fetch("rb.bound.gauge")).fetch({ "g" => true }))
+    block = points(got.fetch("rb.time.s")).fetch({ "block" => "a" })
+    assert_equal 1, Integer(block["count"])
+    assert_operator block["sum"], :>=, 0.05
+    raised = points(got.fetch("rb.time.ms")).fetch({ "block" => "raises" })
+    assert_equal 1, Integer(raised["count"])
+    assert_operator raised["sum"], :>=, 20
+  end
+
+  def test_observable_instruments_with_blocks
+    got = collect(<<~RUBY)
+      total = 0
+      meter.observable_gauge("rb.queue.depth") { |obs| obs.observe(3, q: "a"); obs.observe(5, q: "b") }
+      meter.observable_counter("rb.bytes", unit: "By") { |obs| total += 100; obs.observe(total) }
+      meter.observable_up_down_counter("rb.conns", value_type: Integer) { |obs| obs.observe(-1, x: 1) }
+      meter.observable_gauge("rb.broken") { |_| raise "no data" }
+      Otelrs.collect_json
+    RUBY
+    assert_equal({ "a" => 3.0, "b" => 5.0 }, points(got.fetch("rb.queue.depth")).to_h { |k, p| [k["q"], number(p)] })
+    assert_equal 200.0, number(points(got.fetch("rb.bytes")).fetch({}))
+    assert_equal "-1", points(got.fetch("rb.conns")).fetch({ "x" => 1 })["asInt"]
+  end
+
+  def test_a_failing_block_is_reported_and_the_others_still_report
+    out, err, status = run_ruby(<<~RUBY, env(**MEMORY))
+      meter = Otelrs.meter("m")
+      meter.observable_gauge("rb.broken") { |_| raise "no data" }
+      meter.observable_gauge("rb.working") { |obs| obs.observe(2) }
+      puts Otelrs.collect_json
+    RUBY
+    assert status.success?, err
+    assert_includes err, 'otelrs: the block of observable instrument "rb.broken" failed: RuntimeError: no data'
+    assert_equal 2.0, number(points(metrics(JSON.parse(out)).fetch("rb.working")).fetch({}))
+  end
+end
