@@ -7,7 +7,7 @@ then runs the C and Rust sides alternately, three times each, and reports per op
 median ns/op of each side; then the log rates: the highest paced rate with zero drops at the
 default queue, and the highest rate delivered to the Collector over OTLP gRPC with zero drops;
 then the Python benchmark (bench/python/bench.py) against opentelemetry-sdk and
-prometheus_client.
+prometheus_client, and the Ruby one (bench/ruby/bench.rb).
 
     python3 bench/run.py
 """
@@ -133,6 +133,13 @@ def python_section() -> str:
     return sh(sys.executable, str(ROOT / "bench" / "python" / "bench.py")).rstrip() + "\n"
 
 
+def ruby_section() -> str:
+    """Runs bench/ruby/bench.rb against the library installed in build/prefix."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
+    env["OTELRS_LIB"] = str(PREFIX / "lib" / "libotelrs.so")
+    return sh("ruby", "-I", str(ROOT / "ruby" / "lib"), str(ROOT / "bench" / "ruby" / "bench.rb"), env=env).rstrip() + "\n"
+
+
 def main() -> int:
     subprocess.run(["make", "install", f"PREFIX={PREFIX}"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "otelrs-bench-sdk-direct"], check=True, cwd=ROOT)
@@ -216,6 +223,7 @@ def main() -> int:
         "",
     ]
     lines.append(python_section())
+    lines.append(ruby_section())
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         lines.append(notes.read_text().rstrip() + "\n")

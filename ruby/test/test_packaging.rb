@@ -34,3 +34,19 @@ class TestPackaging < Minitest::Test
     end
   end
 end
+
+# The README's Ruby quick start runs as it is.
+class TestReadme < Minitest::Test
+  include OtelrsTest
+
+  def test_the_readme_ruby_quick_start_runs
+    readme = File.read(File.expand_path("../../README.md", __dir__))
+    start = readme.index("## Ruby")
+    code = readme[readme.index("```ruby\n", start) + 8...readme.index("```\n", readme.index("```ruby\n", start))]
+    out = ok(code, env(OTEL_METRICS_EXPORTER: "console", OTEL_LOGS_EXPORTER: "console"))
+    assert_includes out, '{paid=true, region="eu"} 1'
+    assert_includes out, '{queue="a"} 3'
+    assert_includes out, "[shop] order placed {order_id=42}"
+    assert_includes out, "[shop] lazy message"
+  end
+end

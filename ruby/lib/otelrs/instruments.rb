@@ -18,6 +18,8 @@ module Otelrs
       @handle = FFI::AutoPointer.new(handle, Native.method(:"otelrs_#{@kind}_free"))
       extend CALLS.fetch(@kind)
       @sets = {}
+      # Frozen attribute hashes (constants) are found by identity first: no hashing at all.
+      @frozen_sets = {}.compare_by_identity
       @lock = Mutex.new
     end
 
@@ -55,12 +57,12 @@ module Otelrs
     private
 
     def record(value, attributes)
-      value = number(value)
+      value = number(value) unless Float === value && @number == :f64
       if attributes.nil? || attributes.empty?
         Otelrs.check(c_record(@ptr, value, nil, 0))
         return nil
       end
-      set = @sets[attributes] || cache(attributes)
+      set = @frozen_sets[attributes] || lookup(attributes)
       status = if set
                  c_record_set(@ptr, value, set)
                else
@@ -71,6 +73,14 @@ module Otelrs
                end
       Otelrs.check(status)
       nil
+    end
+
+    def lookup(attributes)
+      set = @sets[attributes] || cache(attributes)
+      if set && attributes.frozen? && @frozen_sets.size < SET_CACHE_LIMIT
+        @lock.synchronize { @frozen_sets = @frozen_sets.merge(attributes => set) }
+      end
+      set
     end
 
     # The prepared set of `attributes`, cached; nil once the cache is full.
@@ -160,15 +170,33 @@ module Otelrs
     CALLS[kind] = calls
 
     ruby_method = kind.to_s.start_with?("gauge") ? "set" : method
-    convert = kind.to_s.end_with?("f64") ? "value.is_a?(Float) ? value : @parent.number(value)" : "@parent.number(value)"
     bound = Class.new(BoundInstrument)
-    bound.class_eval <<~RUBY, __FILE__, __LINE__ + 1
-      def #{ruby_method}(value)
-        status = Native.otelrs_bound_#{kind}_#{method}(@ptr, #{convert})
-        Otelrs.check(status) unless status.zero?
-        nil
-      end
-    RUBY
+    if kind.to_s.end_with?("f64")
+      # The ffi gem converts any real number to a double itself; what it refuses is sent
+      # through Instrument#number for an error that names the instrument.
+      bound.class_eval <<~RUBY, __FILE__, __LINE__ + 1
+        def #{ruby_method}(value)
+          status = Native.otelrs_bound_#{kind}_#{method}(@ptr, value)
+          Otelrs.check(status) unless status.zero?
+          nil
+        rescue TypeError, RangeError
+          @parent.number(value)
+          raise
+        end
+      RUBY
+    else
+      # Integers are checked here: the ffi gem would truncate a Float, and wrap a negative
+      # number into an unsigned one.
+      range = kind.to_s.end_with?("u64") ? "value >= 0 && value <= 0xFFFF_FFFF_FFFF_FFFF" : "value.bit_length < 64"
+      bound.class_eval <<~RUBY, __FILE__, __LINE__ + 1
+        def #{ruby_method}(value)
+          value = @parent.number(value) unless Integer === value && #{range}
+          status = Native.otelrs_bound_#{kind}_#{method}(@ptr, value)
+          Otelrs.check(status) unless status.zero?
+          nil
+        end
+      RUBY
+    end
     BOUND[kind] = bound
   end
   CALLS.freeze
