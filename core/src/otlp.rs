@@ -59,10 +59,29 @@ pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
     if s.gzip {
         b = b.with_compression(Compression::Gzip);
     }
-    if let Some(pem) = certificate_pem(s)? {
-        b = b.with_tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)));
+    if let Some(tls) = grpc_tls(s)? {
+        b = b.with_tls_config(tls);
     }
     Ok(b)
+}
+
+/// The TLS settings of a gRPC connection: for an `https://` endpoint the system's roots (when
+/// it has any), plus OTEL_EXPORTER_OTLP_CERTIFICATE. `None` for plain http without a
+/// certificate. (A bare `ClientTlsConfig::new()` trusts no root at all.)
+pub(crate) fn grpc_tls(s: &OtlpSettings) -> Result<Option<ClientTlsConfig>> {
+    let https = s.endpoint.starts_with("https://");
+    let pem = certificate_pem(s)?;
+    if !https && pem.is_none() {
+        return Ok(None);
+    }
+    let mut tls = ClientTlsConfig::new();
+    if https && !rustls_native_certs::load_native_certs().certs.is_empty() {
+        tls = tls.with_native_roots();
+    }
+    if let Some(pem) = pem {
+        tls = tls.ca_certificate(Certificate::from_pem(pem));
+    }
+    Ok(Some(tls))
 }
 
 /// The blocking HTTP client of an HTTP exporter: TLS through rustls with the ring provider

@@ -16,7 +16,7 @@ use tokio::runtime::{Handle, Runtime};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::MetadataMap;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
 
 const GRPC_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
@@ -40,20 +40,11 @@ pub(crate) enum OtlpLogsClient {
 fn grpc_channel(s: &OtlpSettings) -> Result<Channel> {
     let endpoint =
         Endpoint::from_shared(s.endpoint.clone()).map_err(|e| otlp::build_error(s, e))?;
-    let https = s.endpoint.starts_with("https://");
-    let endpoint = if https || s.certificate.is_some() {
-        let mut tls = ClientTlsConfig::new();
-        if https {
-            tls = tls.with_native_roots();
-        }
-        if let Some(pem) = otlp::certificate_pem(s)? {
-            tls = tls.ca_certificate(Certificate::from_pem(pem));
-        }
-        endpoint
+    let endpoint = match otlp::grpc_tls(s)? {
+        Some(tls) => endpoint
             .tls_config(tls)
-            .map_err(|e| otlp::build_error(s, e))?
-    } else {
-        endpoint
+            .map_err(|e| otlp::build_error(s, e))?,
+        None => endpoint,
     };
     Ok(endpoint.timeout(s.timeout).connect_lazy())
 }
