@@ -171,10 +171,10 @@ def test_logs_under_valgrind(c_program, tmp_path):
     assert r.stderr == ""
 
 
-@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
-def test_records_reach_the_collector(c_program, collector, service_name, protocol):
+@pytest.mark.parametrize("protocol,compression", [("grpc", "none"), ("grpc", "gzip"), ("http/protobuf", "gzip")])
+def test_records_reach_the_collector(c_program, collector, service_name, protocol, compression):
     env = clean_env(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="otlp",
-                    OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+                    OTEL_EXPORTER_OTLP_PROTOCOL=protocol, OTEL_EXPORTER_OTLP_COMPRESSION=compression,
                     OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http)
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -10,6 +10,7 @@ mod fork;
 pub mod logs;
 pub mod metrics;
 mod otlp;
+mod otlp_client;
 mod resource;
 mod runtime;
 mod sdk;

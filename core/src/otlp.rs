@@ -1,17 +1,9 @@
-//! What the OTLP exporters of both signals share: building a tonic or HTTP exporter from
-//! otelrs's resolved settings (so that values set from code win over the environment), and
-//! running one export within its timeout.
+//! The connection settings of the OTLP client (`otlp_client.rs`) from otelrs's resolved
+//! settings: headers, the CA certificate, gRPC TLS and the HTTP client.
 
-use crate::config::{OtlpSettings, Protocol};
+use crate::config::OtlpSettings;
 use crate::error::{Error, Result};
-use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
-use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
-use opentelemetry_otlp::{Compression, WithExportConfig, WithHttpConfig, WithTonicConfig};
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use std::collections::HashMap;
-use std::future::Future;
-use std::time::Duration;
-use tokio::runtime::{Handle, Runtime};
+use tonic::transport::{Certificate, ClientTlsConfig};
 
 /// The error for an exporter that cannot be built.
 pub(crate) fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error {
@@ -45,24 +37,6 @@ pub(crate) fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
             path.display()
         ))
     })
-}
-
-/// `builder` (a tonic exporter builder of either signal) configured from `s`.
-pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
-    builder: B,
-    s: &OtlpSettings,
-) -> Result<B> {
-    let mut b = builder
-        .with_endpoint(s.endpoint.clone())
-        .with_timeout(s.timeout)
-        .with_metadata(MetadataMap::from_headers(header_map(s)?));
-    if s.gzip {
-        b = b.with_compression(Compression::Gzip);
-    }
-    if let Some(tls) = grpc_tls(s)? {
-        b = b.with_tls_config(tls);
-    }
-    Ok(b)
 }
 
 /// The TLS settings of a gRPC connection: for an `https://` endpoint the system's roots (when
@@ -125,62 +99,4 @@ pub(crate) fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client>
         .timeout(s.timeout)
         .build()
         .map_err(|e| build_error(s, e))
-}
-
-/// `builder` (an HTTP exporter builder of either signal) configured from `s`.
-pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(
-    builder: B,
-    s: &OtlpSettings,
-) -> Result<B> {
-    let headers: HashMap<String, String> = s.headers.iter().cloned().collect();
-    let mut b = builder
-        .with_protocol(match s.protocol {
-            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
-            _ => opentelemetry_otlp::Protocol::HttpBinary,
-        })
-        .with_endpoint(s.endpoint.clone())
-        .with_timeout(s.timeout)
-        .with_headers(headers)
-        .with_http_client(http_client(s)?);
-    if s.gzip {
-        b = b.with_compression(Compression::Gzip);
-    }
-    Ok(b)
-}
-
-/// Builds an exporter over gRPC or HTTP, as `s` says: `grpc` inside `runtime` (tonic must be
-/// built in the runtime it will run on), `http` on the calling thread. Returns the exporter
-/// and the runtime handle its exports run on (none over HTTP, whose client blocks instead).
-pub(crate) fn build_exporter<E>(
-    s: &OtlpSettings,
-    runtime: Option<&Runtime>,
-    grpc: impl FnOnce() -> Result<E>,
-    http: impl FnOnce() -> Result<E>,
-) -> Result<(E, Option<Handle>)> {
-    match (s.protocol, runtime) {
-        (Protocol::Grpc, Some(rt)) => {
-            let _entered = rt.enter();
-            Ok((grpc()?, Some(rt.handle().clone())))
-        }
-        (Protocol::Grpc, None) => Err(Error::internal("gRPC exporter built without a runtime")),
-        _ => Ok((http()?, None)),
-    }
-}
-
-/// Runs one export: on `runtime` (gRPC) with `timeout`, or on the calling thread (HTTP, whose
-/// blocking client enforces the request timeout itself).
-pub(crate) fn run_export(
-    runtime: Option<&Handle>,
-    timeout: Duration,
-    export: impl Future<Output = OTelSdkResult> + Send,
-) -> OTelSdkResult {
-    match runtime {
-        // The timer must be created inside the runtime, hence the async block.
-        Some(handle) => handle.block_on(async move {
-            tokio::time::timeout(timeout, export)
-                .await
-                .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
-        }),
-        None => futures_executor::block_on(export),
-    }
 }

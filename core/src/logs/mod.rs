@@ -3,7 +3,6 @@
 
 mod encoding;
 pub(crate) mod log_metrics;
-mod otlp_client;
 mod otlp_records;
 mod pipeline;
 mod sampling;

@@ -1,11 +1,11 @@
 //! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
-use super::otlp_client::OtlpLogsClient;
 use crate::config::{LogSettings, OtlpSettings};
 use crate::delivery::export_error;
 use crate::error::{Error, Result};
 use crate::metrics::console::rfc3339;
+use crate::otlp_client::{Logs, OtlpClient};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
@@ -27,7 +27,7 @@ pub(crate) trait LogSink: Send {
 }
 
 pub(crate) struct OtlpLogSink {
-    client: OtlpLogsClient,
+    client: OtlpClient<Logs>,
     timeout: Duration,
 }
 
@@ -38,7 +38,7 @@ impl OtlpLogSink {
         timeout: Duration,
     ) -> Result<Self> {
         Ok(OtlpLogSink {
-            client: OtlpLogsClient::new(s, runtime)?,
+            client: OtlpClient::new(s, runtime)?,
             timeout,
         })
     }

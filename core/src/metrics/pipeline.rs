@@ -170,7 +170,6 @@ impl Pipeline {
                     settings.otlp_temporality,
                     Box::new(OtlpSink::new(
                         &settings.otlp,
-                        settings.otlp_temporality,
                         runtime.as_ref(),
                         settings.export_timeout,
                     )?),

@@ -1,16 +1,21 @@
-//! Sends OTLP log requests to a Collector over gRPC or HTTP (protobuf or JSON, gzip when
-//! asked), with exactly the endpoint, headers, timeout and certificate of otelrs's resolved
-//! settings. Each request is encoded once, by otelrs, from records it built itself.
+//! Sends OTLP requests of either signal to a Collector over gRPC or HTTP (protobuf or JSON,
+//! gzip when asked), with exactly the endpoint, headers, timeout and certificate of otelrs's
+//! resolved settings (values set from code win over the environment), retrying as the OTLP
+//! specification says. Each request is encoded once, by otelrs.
 
 use crate::config::{OtlpSettings, Protocol};
 use crate::error::{Error, Result};
 use crate::otlp;
 use bytes::{BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use prost::Message;
 use std::io::Write as _;
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, EncodeBuf, Encoder};
@@ -19,10 +24,63 @@ use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
 
-const GRPC_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+/// What differs between the signals: the messages, the gRPC method, and how the Collector
+/// says it rejected part of a request.
+pub(crate) trait Signal: Send + 'static {
+    /// The request.
+    type Request: Message + serde::Serialize;
+    /// The answer.
+    type Response: Message + Default + Send + 'static;
+    /// The gRPC method's path.
+    const GRPC_PATH: &'static str;
+    /// What the items are called in messages ("log records").
+    const ITEMS: &'static str;
+    /// The name of the rejected count in the OTLP/JSON answer.
+    const JSON_REJECTED: &'static str;
+    /// The rejected count and message of a partial success, if any.
+    fn rejected(response: &Self::Response) -> Option<(i64, String)>;
+}
+
+/// Log records.
+pub(crate) struct Logs;
+
+impl Signal for Logs {
+    type Request = ExportLogsServiceRequest;
+    type Response = ExportLogsServiceResponse;
+    const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    const ITEMS: &'static str = "log records";
+    const JSON_REJECTED: &'static str = "rejectedLogRecords";
+    fn rejected(r: &ExportLogsServiceResponse) -> Option<(i64, String)> {
+        r.partial_success
+            .as_ref()
+            .map(|p| (p.rejected_log_records, p.error_message.clone()))
+    }
+}
+
+/// Metric data points.
+pub(crate) struct Metrics;
+
+impl Signal for Metrics {
+    type Request = ExportMetricsServiceRequest;
+    type Response = ExportMetricsServiceResponse;
+    const GRPC_PATH: &'static str =
+        "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    const ITEMS: &'static str = "data points";
+    const JSON_REJECTED: &'static str = "rejectedDataPoints";
+    fn rejected(r: &ExportMetricsServiceResponse) -> Option<(i64, String)> {
+        r.partial_success
+            .as_ref()
+            .map(|p| (p.rejected_data_points, p.error_message.clone()))
+    }
+}
 
 /// A client for one OTLP endpoint.
-pub(crate) enum OtlpLogsClient {
+pub(crate) struct OtlpClient<S: Signal> {
+    transport: Transport,
+    signal: PhantomData<S>,
+}
+
+enum Transport {
     Grpc {
         grpc: tonic::client::Grpc<Channel>,
         metadata: MetadataMap,
@@ -49,32 +107,40 @@ fn grpc_channel(s: &OtlpSettings) -> Result<Channel> {
     Ok(endpoint.timeout(s.timeout).connect_lazy())
 }
 
-impl OtlpLogsClient {
+impl<S: Signal> OtlpClient<S> {
     /// A client for `s`; gRPC clients are built in `runtime` and run on it.
     pub(crate) fn new(s: &OtlpSettings, runtime: Option<&Runtime>) -> Result<Self> {
         let headers = otlp::header_map(s)?;
-        match (s.protocol, runtime) {
+        let transport = match (s.protocol, runtime) {
             (Protocol::Grpc, Some(rt)) => {
                 let _entered = rt.enter();
                 let mut grpc = tonic::client::Grpc::new(grpc_channel(s)?);
                 if s.gzip {
-                    grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+                    grpc = grpc
+                        .send_compressed(CompressionEncoding::Gzip)
+                        .accept_compressed(CompressionEncoding::Gzip);
                 }
-                Ok(OtlpLogsClient::Grpc {
+                Transport::Grpc {
                     grpc,
                     metadata: MetadataMap::from_headers(headers),
                     runtime: rt.handle().clone(),
-                })
+                }
             }
-            (Protocol::Grpc, None) => Err(Error::internal("gRPC exporter built without a runtime")),
-            (protocol, _) => Ok(OtlpLogsClient::Http {
+            (Protocol::Grpc, None) => {
+                return Err(Error::internal("gRPC exporter built without a runtime"))
+            }
+            (protocol, _) => Transport::Http {
                 client: otlp::http_client(s)?,
                 url: s.endpoint.clone(),
                 json: protocol == Protocol::HttpJson,
                 gzip: s.gzip,
                 headers,
-            }),
-        }
+            },
+        };
+        Ok(OtlpClient {
+            transport,
+            signal: PhantomData,
+        })
     }
 
     /// Sends `request`, retrying as the OTLP specification says (gRPC UNAVAILABLE,
@@ -82,11 +148,7 @@ impl OtlpLogsClient {
     /// 504 and failed connections), with exponential backoff and a server's Retry-After,
     /// all within `timeout`. A Collector that rejects some of the records (partial success)
     /// is an error naming how many.
-    pub(crate) fn export(
-        &mut self,
-        request: &ExportLogsServiceRequest,
-        timeout: Duration,
-    ) -> Result<()> {
+    pub(crate) fn export(&mut self, request: &S::Request, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let mut backoff = RETRY_INITIAL_DELAY;
         let mut retries = 0;
@@ -108,10 +170,10 @@ impl OtlpLogsClient {
                 }
             }
         };
-        match response.partial_success {
-            Some(p) if p.rejected_log_records > 0 => Err(Error::internal(format!(
-                "the Collector rejected {} log records: {}",
-                p.rejected_log_records, p.error_message
+        match S::rejected(&response) {
+            Some((n, message)) if n > 0 => Err(Error::internal(format!(
+                "the Collector rejected {n} {}: {message}",
+                S::ITEMS
             ))),
             _ => Ok(()),
         }
@@ -119,11 +181,11 @@ impl OtlpLogsClient {
 
     fn send(
         &mut self,
-        request: &ExportLogsServiceRequest,
+        request: &S::Request,
         timeout: Duration,
-    ) -> std::result::Result<ExportLogsServiceResponse, Failure> {
-        match self {
-            OtlpLogsClient::Grpc {
+    ) -> std::result::Result<S::Response, Failure> {
+        match &mut self.transport {
+            Transport::Grpc {
                 grpc,
                 metadata,
                 runtime,
@@ -133,7 +195,7 @@ impl OtlpLogsClient {
                 *req.metadata_mut() = metadata.clone();
                 let grpc = grpc.clone();
                 runtime.block_on(async move {
-                    match tokio::time::timeout(timeout, send_grpc(grpc, req)).await {
+                    match tokio::time::timeout(timeout, send_grpc::<S>(grpc, req)).await {
                         Ok(outcome) => outcome,
                         Err(_) => Err(Failure::Retryable(
                             Error::internal(format!("no answer within {} ms", timeout.as_millis())),
@@ -142,13 +204,13 @@ impl OtlpLogsClient {
                     }
                 })
             }
-            OtlpLogsClient::Http {
+            Transport::Http {
                 client,
                 url,
                 json,
                 gzip,
                 headers,
-            } => send_http(client, url, *json, *gzip, headers, request, timeout),
+            } => send_http::<S>(client, url, *json, *gzip, headers, request, timeout),
         }
     }
 }
@@ -174,37 +236,41 @@ fn jitter() -> Duration {
     Duration::from_millis(u64::from(nanos % 101))
 }
 
-async fn send_grpc(
+async fn send_grpc<S: Signal>(
     mut grpc: tonic::client::Grpc<Channel>,
     req: tonic::Request<Bytes>,
-) -> std::result::Result<ExportLogsServiceResponse, Failure> {
+) -> std::result::Result<S::Response, Failure> {
     grpc.ready()
         .await
         .map_err(|e| Failure::Retryable(Error::internal(format!("gRPC connection: {e}")), None))?;
-    grpc.unary(req, PathAndQuery::from_static(GRPC_PATH), EncodedCodec)
-        .await
-        .map(tonic::Response::into_inner)
-        .map_err(|s| {
-            use tonic::Code::*;
-            let e = Error::internal(format!("gRPC status {:?}: {}", s.code(), s.message()));
-            match s.code() {
-                Unavailable | Cancelled | DeadlineExceeded | Aborted | OutOfRange | DataLoss => {
-                    Failure::Retryable(e, None)
-                }
-                _ => Failure::Final(e),
+    grpc.unary(
+        req,
+        PathAndQuery::from_static(S::GRPC_PATH),
+        EncodedCodec::<S>(PhantomData),
+    )
+    .await
+    .map(tonic::Response::into_inner)
+    .map_err(|s| {
+        use tonic::Code::*;
+        let e = Error::internal(format!("gRPC status {:?}: {}", s.code(), s.message()));
+        match s.code() {
+            Unavailable | Cancelled | DeadlineExceeded | Aborted | OutOfRange | DataLoss => {
+                Failure::Retryable(e, None)
             }
-        })
+            _ => Failure::Final(e),
+        }
+    })
 }
 
-fn send_http(
+fn send_http<S: Signal>(
     client: &reqwest::blocking::Client,
     url: &str,
     json: bool,
     gzip: bool,
     headers: &http::HeaderMap,
-    request: &ExportLogsServiceRequest,
+    request: &S::Request,
     timeout: Duration,
-) -> std::result::Result<ExportLogsServiceResponse, Failure> {
+) -> std::result::Result<S::Response, Failure> {
     let fail = |e: String| Failure::Final(Error::internal(e));
     let mut body = if json {
         serde_json::to_vec(request).map_err(|e| fail(e.to_string()))?
@@ -263,42 +329,38 @@ fn send_http(
             _ => Failure::Final(e),
         });
     }
-    let decoded = if bytes.is_empty() {
-        Ok(ExportLogsServiceResponse::default())
-    } else if json {
-        partial_success_from_json(&bytes)
-    } else {
-        ExportLogsServiceResponse::decode(bytes).map_err(|e| e.to_string())
-    };
-    // An answer otelrs cannot read still means the records arrived.
-    Ok(decoded.unwrap_or_default())
+    if bytes.is_empty() {
+        return Ok(S::Response::default());
+    }
+    if json {
+        return match partial_success_from_json(&bytes, S::JSON_REJECTED) {
+            Some((n, message)) if n > 0 => Err(Failure::Final(Error::internal(format!(
+                "the Collector rejected {n} {}: {message}",
+                S::ITEMS
+            )))),
+            _ => Ok(S::Response::default()),
+        };
+    }
+    // An answer otelrs cannot read still means the request arrived.
+    Ok(S::Response::decode(bytes).unwrap_or_default())
 }
 
-/// The answer of an OTLP/JSON endpoint. Its int64 fields are strings in the proto3 JSON
-/// mapping (numbers are accepted too), which the generated serde code does not read.
-fn partial_success_from_json(
-    bytes: &[u8],
-) -> std::result::Result<ExportLogsServiceResponse, String> {
-    let answer: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let Some(p) = answer.get("partialSuccess") else {
-        return Ok(ExportLogsServiceResponse::default());
-    };
-    let rejected = match p.get("rejectedLogRecords") {
-        Some(serde_json::Value::String(s)) => s.parse().map_err(|_| format!("bad count {s:?}"))?,
-        Some(v) => v.as_i64().unwrap_or(0),
-        None => 0,
+/// The rejected count (under `rejected`) and message of an OTLP/JSON answer's partial
+/// success. Its int64 fields are strings in the proto3 JSON mapping (numbers are accepted
+/// too), which the generated serde code does not read.
+fn partial_success_from_json(bytes: &[u8], rejected: &str) -> Option<(i64, String)> {
+    let answer: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let p = answer.get("partialSuccess")?;
+    let n = match p.get(rejected)? {
+        serde_json::Value::String(s) => s.parse().ok()?,
+        v => v.as_i64()?,
     };
     let message = p.get("errorMessage").and_then(|m| m.as_str()).unwrap_or("");
-    Ok(ExportLogsServiceResponse {
-        partial_success: Some(ExportLogsPartialSuccess {
-            rejected_log_records: rejected,
-            error_message: message.to_owned(),
-        }),
-    })
+    Some((n, message.to_owned()))
 }
 
 /// Sends a request otelrs encoded itself, and decodes the Collector's answer.
-struct EncodedCodec;
+struct EncodedCodec<S>(PhantomData<S>);
 
 struct EncodedEncoder;
 
@@ -312,33 +374,33 @@ impl Encoder for EncodedEncoder {
     }
 }
 
-struct ResponseDecoder;
+struct ResponseDecoder<S>(PhantomData<S>);
 
-impl tonic::codec::Decoder for ResponseDecoder {
-    type Item = ExportLogsServiceResponse;
+impl<S: Signal> tonic::codec::Decoder for ResponseDecoder<S> {
+    type Item = S::Response;
     type Error = Status;
 
     fn decode(
         &mut self,
         buf: &mut DecodeBuf<'_>,
-    ) -> std::result::Result<Option<ExportLogsServiceResponse>, Status> {
-        ExportLogsServiceResponse::decode(buf)
+    ) -> std::result::Result<Option<S::Response>, Status> {
+        S::Response::decode(buf)
             .map(Some)
             .map_err(|e| Status::internal(format!("cannot decode the answer: {e}")))
     }
 }
 
-impl Codec for EncodedCodec {
+impl<S: Signal> Codec for EncodedCodec<S> {
     type Encode = Bytes;
-    type Decode = ExportLogsServiceResponse;
+    type Decode = S::Response;
     type Encoder = EncodedEncoder;
-    type Decoder = ResponseDecoder;
+    type Decoder = ResponseDecoder<S>;
 
     fn encoder(&mut self) -> EncodedEncoder {
         EncodedEncoder
     }
 
-    fn decoder(&mut self) -> ResponseDecoder {
-        ResponseDecoder
+    fn decoder(&mut self) -> ResponseDecoder<S> {
+        ResponseDecoder(PhantomData)
     }
 }
