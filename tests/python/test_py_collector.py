@@ -1,7 +1,10 @@
-"""End to end from Python through the real OpenTelemetry Collector, over gRPC and HTTP: what
-the Collector received and wrote is checked."""
+"""End to end from Python through the real OpenTelemetry Collector, over gRPC and HTTP (what
+the Collector received and wrote is checked), and what reaches an OTLP/HTTP endpoint."""
 
 from __future__ import annotations
+
+import http.server
+import threading
 
 import pytest
 from helpers import CollectorLike, attributes, env, number, ok, points
@@ -61,3 +64,41 @@ def test_metrics_and_logs_reach_the_collector(collector: CollectorLike, service_
     assert scope["name"] == "shop" and placed["severityText"] == "INFO"
     assert attributes(placed["attributes"]) == {"order.id": 42}
     assert placed["traceId"] == "4bf92f3577b34da6a3ce929d0e0e4736" and placed["spanId"] == "00f067aa0ba902b7"
+
+
+def test_settings_from_code_win_over_the_environment_on_the_wire() -> None:
+    # Headers and compression given to init() are what both signals send, whatever the
+    # environment says (an OTLP exporter that re-reads the environment would send "env").
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ok(
+            """
+            import otelrs
+            otelrs.init(exporter_otlp_endpoint=%r, exporter_otlp_protocol="http/protobuf",
+                        exporter_otlp_headers={"x-tenant": "code"}, exporter_otlp_compression="none")
+            otelrs.get_meter("m").create_counter("c").add(1)
+            otelrs.get_logger("l").info("hello")
+            otelrs.shutdown()
+            """
+            % f"http://127.0.0.1:{server.server_address[1]}",
+            env(OTEL_EXPORTER_OTLP_HEADERS="x-tenant=env", OTEL_EXPORTER_OTLP_COMPRESSION="gzip"),
+        )
+    finally:
+        server.shutdown()
+    paths = {path for path, _ in seen}
+    assert paths == {"/v1/metrics", "/v1/logs"}
+    assert all(h["x-tenant"] == "code" and "content-encoding" not in h for _, h in seen), seen
