@@ -1,33 +1,8 @@
 /* The C side of the benchmark: each operation through libotelrs.so, as a C program calls it.
  * Prints "<operation> <ns/op>" lines: the median of several timed rounds. */
-#define _POSIX_C_SOURCE 199309L
-#include <otelrs.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "bench_common.h"
 
-#define ROUNDS 7
 #define OPS 2000000
-
-#define MUST(call)                                                               \
-    do {                                                                         \
-        if ((call) != OTELRS_OK) {                                               \
-            fprintf(stderr, "%s: %s\n", #call, otelrs_last_error());             \
-            exit(1);                                                             \
-        }                                                                        \
-    } while (0)
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 #define BENCH(label, body)                                                       \
     do {                                                                         \

@@ -4,34 +4,9 @@
  *   bench_logs paced R S     emit R records/s (in chunks of 64, sleeping until each is due)
  *                            for S seconds with the exporters of the environment, then flush;
  *                            prints "emitted N dropped D"                                     */
-#define _POSIX_C_SOURCE 199309L
-#include <otelrs.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "bench_common.h"
 
-#define ROUNDS 7
 #define OPS 200000
-
-#define MUST(call)                                                               \
-    do {                                                                         \
-        if ((call) != OTELRS_OK) {                                               \
-            fprintf(stderr, "%s: %s\n", #call, otelrs_last_error());             \
-            exit(1);                                                             \
-        }                                                                        \
-    } while (0)
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Keys and values in the program's own buffers, as a request handler would have them. */
 static char k1[] = "http.route", v1[] = "/users/{id}", k2[] = "http.request.method", v2[] = "GET",

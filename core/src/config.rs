@@ -130,6 +130,18 @@ fn find(key: &str) -> Option<&'static SettingDoc> {
     SETTINGS.iter().find(|s| s.key == key)
 }
 
+/// The setting a binding's keyword argument names: the key in lower case without its
+/// `OTEL_`/`OTELRS_` prefix (`service_name` is OTEL_SERVICE_NAME, `logs_rate_limit` is
+/// OTELRS_LOGS_RATE_LIMIT); the exact key works too.
+pub fn setting_key(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    SETTINGS.iter().map(|s| s.key).find(|k| {
+        *k == upper
+            || k.strip_prefix("OTEL_") == Some(&upper)
+            || k.strip_prefix("OTELRS_") == Some(&upper)
+    })
+}
+
 impl Config {
     /// Settings with nothing set from code: the environment and the defaults decide.
     pub fn new() -> Self {
@@ -644,6 +656,20 @@ fn with_scheme(endpoint: &str, insecure: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyword_names_map_to_their_keys() {
+        assert_eq!(setting_key("service_name"), Some("OTEL_SERVICE_NAME"));
+        assert_eq!(
+            setting_key("logs_rate_limit"),
+            Some("OTELRS_LOGS_RATE_LIMIT")
+        );
+        assert_eq!(
+            setting_key("OTEL_BLRP_MAX_QUEUE_SIZE"),
+            Some("OTEL_BLRP_MAX_QUEUE_SIZE")
+        );
+        assert_eq!(setting_key("no_such_setting"), None);
+    }
 
     #[test]
     fn unknown_key_and_bad_values_name_key_and_value() {

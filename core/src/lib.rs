@@ -16,7 +16,7 @@ mod runtime;
 mod sdk;
 
 pub use attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};
-pub use config::{Config, SettingDoc, ValueKind, SETTINGS};
+pub use config::{setting_key, Config, SettingDoc, ValueKind, SETTINGS};
 pub use context::TraceContext;
 pub use error::{Error, ErrorKind, Result};
 pub use logs::{LogRecordInput, Logger};

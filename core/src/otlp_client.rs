@@ -171,10 +171,7 @@ impl<S: Signal> OtlpClient<S> {
             }
         };
         match S::rejected(&response) {
-            Some((n, message)) if n > 0 => Err(Error::internal(format!(
-                "the Collector rejected {n} {}: {message}",
-                S::ITEMS
-            ))),
+            Some((n, message)) if n > 0 => Err(rejected::<S>(n, &message)),
             _ => Ok(()),
         }
     }
@@ -213,6 +210,14 @@ impl<S: Signal> OtlpClient<S> {
             } => send_http::<S>(client, url, *json, *gzip, headers, request, timeout),
         }
     }
+}
+
+/// The error of a partial success: `n` items rejected, and why.
+fn rejected<S: Signal>(n: i64, message: &str) -> Error {
+    Error::internal(format!(
+        "the Collector rejected {n} {}: {message}",
+        S::ITEMS
+    ))
 }
 
 /// How an attempt failed: for good, or in a way worth retrying (with the server's delay).
@@ -334,10 +339,7 @@ fn send_http<S: Signal>(
     }
     if json {
         return match partial_success_from_json(&bytes, S::JSON_REJECTED) {
-            Some((n, message)) if n > 0 => Err(Failure::Final(Error::internal(format!(
-                "the Collector rejected {n} {}: {message}",
-                S::ITEMS
-            )))),
+            Some((n, message)) if n > 0 => Err(Failure::Final(rejected::<S>(n, &message))),
             _ => Ok(S::Response::default()),
         };
     }

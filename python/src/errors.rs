@@ -51,6 +51,28 @@ pub(crate) fn to_py(e: Error) -> PyErr {
     }
 }
 
+/// A Python error raised inside a closure the core runs (converting attributes, building a
+/// log record): the core gets a placeholder error, and the Python error is what the caller
+/// raises.
+#[derive(Default)]
+pub(crate) struct Carried(Option<PyErr>);
+
+impl Carried {
+    /// Keeps `e` and gives the core an error to stop with.
+    pub(crate) fn carry(&mut self, e: PyErr) -> Error {
+        self.0 = Some(e);
+        Error::new(ErrorKind::InvalidArgument, "")
+    }
+
+    /// The outcome of the core's call as Python sees it: the carried error first.
+    pub(crate) fn finish<T>(self, outcome: otelrs_core::Result<T>) -> PyResult<T> {
+        match (outcome, self.0) {
+            (_, Some(e)) => Err(e),
+            (outcome, None) => outcome.map_err(to_py),
+        }
+    }
+}
+
 /// Adds the exception classes to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();

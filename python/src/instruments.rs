@@ -4,12 +4,12 @@
 
 use crate::attributes::{as_dict, convert, type_name, with_encoded};
 use crate::bound;
-use crate::errors::to_py;
+use crate::errors::{to_py, Carried};
 use crate::observable;
 use otelrs_core::metrics::{
     BoundInstrument, Instrument, InstrumentDesc, InstrumentKind, Number, NumberKind,
 };
-use otelrs_core::{AttributeSet, Error, ErrorKind};
+use otelrs_core::AttributeSet;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyType};
@@ -90,20 +90,13 @@ impl SyncInstrument {
     ) -> PyResult<()> {
         let value = number(amount, self.number, &self.name)?;
         let dict = as_dict(attributes)?;
-        let mut failed: Option<PyErr> = None;
+        let mut carried = Carried::default();
         let outcome = with_encoded(dict.as_ref(), |encoded| {
             Ok(self.inst.record_encoded(value, encoded, || {
-                convert(dict.as_ref()).map_err(|e| {
-                    failed = Some(e);
-                    Error::new(ErrorKind::InvalidArgument, "")
-                })
+                convert(dict.as_ref()).map_err(|e| carried.carry(e))
             }))
         })?;
-        match (outcome, failed) {
-            (_, Some(e)) => Err(e),
-            (Err(e), None) => Err(to_py(e)),
-            (Ok(()), None) => Ok(()),
-        }
+        carried.finish(outcome)
     }
 
     fn bind(&self, attributes: Option<&Bound<'_, PyAny>>) -> PyResult<BoundInstrument> {

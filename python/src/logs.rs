@@ -3,7 +3,7 @@
 //! current span of opentelemetry-api when that package is in use.
 
 use crate::attributes::{as_dict, pack, pack_one, text};
-use crate::errors::to_py;
+use crate::errors::{to_py, Carried};
 use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
 use otelrs_core::{Error, ErrorKind, LogRecordInput, TraceContext};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -188,7 +188,7 @@ impl Logger {
                 .map_err(to_py);
         }
         let trace = trace_context(py, traceparent)?;
-        let mut failed: Option<PyErr> = None;
+        let mut carried = Carried::default();
         let outcome = self.inner.emit(severity, trace, || {
             build(py, body, attributes, exception, code)
                 .map(|record| LogRecordInput {
@@ -196,16 +196,9 @@ impl Logger {
                     event_name,
                     timestamp,
                 })
-                .map_err(|e| {
-                    failed = Some(e);
-                    Error::new(ErrorKind::InvalidArgument, "")
-                })
+                .map_err(|e| carried.carry(e))
         });
-        match (outcome, failed) {
-            (_, Some(e)) => Err(e),
-            (Err(e), None) => Err(to_py(e)),
-            (Ok(()), None) => Ok(()),
-        }
+        carried.finish(outcome)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::errors::{to_py, ConfigError, ShutdownError};
 use crate::instruments::Meter;
 use crate::logs::Logger;
 use otelrs_core::metrics::ObservableInstrument;
-use otelrs_core::{Config, Sdk, SETTINGS};
+use otelrs_core::{Config, Sdk};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
@@ -60,21 +60,12 @@ pub(crate) fn keep(observable: ObservableInstrument) {
 /// The setting a keyword names: `service_name` is OTEL_SERVICE_NAME, `logs_rate_limit` is
 /// OTELRS_LOGS_RATE_LIMIT.
 fn setting_key(name: &str) -> PyResult<&'static str> {
-    let upper = name.to_ascii_uppercase();
-    SETTINGS
-        .iter()
-        .map(|s| s.key)
-        .find(|k| {
-            *k == upper
-                || k.strip_prefix("OTEL_") == Some(&upper)
-                || k.strip_prefix("OTELRS_") == Some(&upper)
-        })
-        .ok_or_else(|| {
-            ConfigError::new_err(format!(
-                "unknown setting {name:?} (keyword names are the OTEL_* keys in lower case \
+    otelrs_core::setting_key(name).ok_or_else(|| {
+        ConfigError::new_err(format!(
+            "unknown setting {name:?} (keyword names are the OTEL_* keys in lower case \
                  without the prefix, e.g. service_name)"
-            ))
-        })
+        ))
+    })
 }
 
 fn percent_encode(s: &str) -> String {

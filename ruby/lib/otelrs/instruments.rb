@@ -1,6 +1,28 @@
 # frozen_string_literal: true
 
 module Otelrs
+  # `value` as the number type `number` (:f64, :u64 or :i64) of the instrument `name`: any
+  # real Integer or Float for :f64, an Integer in range otherwise; TypeError / RangeError
+  # naming the instrument.
+  def self.number(value, number, name)
+    case number
+    when :f64
+      return value.to_f if value.is_a?(Integer) || value.is_a?(Float)
+    when :u64, :i64
+      if value.is_a?(Integer)
+        range = number == :u64 ? (0..(2**64) - 1) : Attributes::INT64
+        return value if range.cover?(value)
+
+        raise RangeError, "instrument #{name.inspect}: #{value} is out of the range of " \
+                          "#{number == :u64 ? 'a non-negative' : 'a'} 64-bit integer"
+      end
+      if value.is_a?(Float)
+        raise TypeError, "instrument #{name.inspect} records Integers (value_type: Integer), got the Float #{value}"
+      end
+    end
+    raise TypeError, "instrument #{name.inspect} records numbers, got #{value.class} (#{value.inspect})"
+  end
+
   # A synchronous instrument: Counter (#add), UpDownCounter (#add), Histogram (#record,
   # #time), Gauge (#set). Attributes come as keyword arguments or a Hash. Thread-safe.
   class Instrument
@@ -37,21 +59,7 @@ module Otelrs
 
     # The value as the instrument's number type, or TypeError / RangeError naming it.
     def number(value)
-      case @number
-      when :f64
-        return value.to_f if value.is_a?(Integer) || value.is_a?(Float)
-      when :u64, :i64
-        if value.is_a?(Integer)
-          range = @number == :u64 ? (0..(2**64) - 1) : Attributes::INT64
-          return value if range.cover?(value)
-
-          raise RangeError, "instrument #{@name.inspect}: #{value} is out of the range of #{@number == :u64 ? 'a non-negative' : 'a'} 64-bit integer"
-        end
-        if value.is_a?(Float)
-          raise TypeError, "instrument #{@name.inspect} records Integers (value_type: Integer), got the Float #{value}"
-        end
-      end
-      raise TypeError, "instrument #{@name.inspect} records numbers, got #{value.class} (#{value.inspect})"
+      Otelrs.number(value, @number, @name)
     end
 
     private

@@ -18,29 +18,42 @@ module Otelrs
     end
 
     # As ::Logger#add, with attributes as keywords.
-    def add(severity, message = nil, progname = nil, traceparent: nil, **attributes)
+    def add(severity, message = nil, progname = nil, traceparent: nil, **attributes, &block)
       severity ||= UNKNOWN
       return true if severity < level
 
-      progname ||= @progname
-      if message.nil?
-        if block_given?
-          message = yield
-        else
-          message = progname
-          progname = @progname
-        end
-      end
+      message, progname = Logger.message(message, progname || @progname, @progname, block)
       Otelrs.emit_log(@otel, SEVERITY.fetch(severity, 21), body(severity, progname, message), message,
                       attributes, traceparent)
       true
     end
+
     alias log add
 
     %i[debug info warn error fatal unknown].each do |name|
       level = const_get(name.upcase)
       define_method(name) do |progname = nil, **attributes, &block|
         add(level, nil, progname, **attributes, &block)
+      end
+    end
+
+    # What ::Logger#add logs when it is given `message` and `progname`: the message, or the
+    # block's value, or else the progname (then the progname is the logger's own); with the
+    # progname that goes with it.
+    def self.message(message, progname, own_progname, block)
+      return [message, progname] unless message.nil?
+      return [block.call, progname] if block
+
+      [progname, own_progname]
+    end
+
+    # The readable text of a logged object: a String as it is, an Exception as "message
+    # (Class)", anything else inspected.
+    def self.text(message)
+      case message
+      when String then message
+      when Exception then "#{message.message} (#{message.class})"
+      else message.inspect
       end
     end
 
@@ -59,19 +72,9 @@ module Otelrs
         severity ||= ::Logger::UNKNOWN
         return super if severity < level
 
-        if message.nil?
-          if block
-            message = block.call
-            block = nil
-          else
-            message = progname
-            progname = @progname
-          end
-        end
-        text = message.is_a?(String) ? message : message.inspect
-        text = "#{message.message} (#{message.class})" if message.is_a?(Exception)
-        Otelrs.emit_log(@otelrs_logger, SEVERITY.fetch(severity, 21), text, message, {}, nil)
-        super(severity, message, progname, &block)
+        message, progname = Otelrs::Logger.message(message, progname, @progname, block)
+        Otelrs.emit_log(@otelrs_logger, SEVERITY.fetch(severity, 21), Otelrs::Logger.text(message), message, {}, nil)
+        super(severity, message, progname)
       end
     end
 
@@ -80,11 +83,7 @@ module Otelrs
     def body(severity, progname, message)
       return @formatter.call(format_severity(severity), Time.now, progname, message).to_s if @formatter
 
-      case message
-      when String then message
-      when Exception then "#{message.message} (#{message.class})"
-      else message.inspect
-      end
+      Logger.text(message)
     end
   end
 end

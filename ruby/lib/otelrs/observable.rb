@@ -50,16 +50,9 @@ module Otelrs
       @handle = FFI::AutoPointer.new(out.read_pointer, Native.method(:otelrs_observable_free))
     end
 
-    # The value as this instrument's number type (see Instrument#number).
+    # The value as this instrument's number type (see Otelrs.number).
     def number(value)
-      case @number
-      when :f64
-        return value.to_f if value.is_a?(Integer) || value.is_a?(Float)
-      else
-        return value if value.is_a?(Integer)
-      end
-      raise TypeError, "instrument #{@name.inspect} records #{@number == :f64 ? 'numbers' : 'Integers'}, " \
-                       "got #{value.class} (#{value.inspect})"
+      Otelrs.number(value, @number, @name)
     end
 
     def inspect
