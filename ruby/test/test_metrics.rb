@@ -47,6 +47,43 @@ class TestMetrics < Minitest::Test
     assert_equal 4.25, number(points(got.fetch("rb.gauge")).fetch({ "cpu" => 0 }))
   end
 
+  def test_each_attribute_set_reaches_its_own_series_however_it_is_passed
+    got = collect(<<~RUBY)
+      c = meter.counter("rb.sets", value_type: Integer)
+      h = { k: "a" }
+      c.add(1, h)
+      h[:k] = "b"                     # the same Hash, changed
+      c.add(1, h)
+      s = +"x"
+      c.add(1, k: s)
+      s << "y"                        # the same String, changed
+      c.add(1, k: s)
+      c.add(1, "k" => "a")            # a String key is the same attribute
+      c.add(1, k: :a)                 # and a Symbol value the same string
+      c.add(1, k: 1)
+      c.add(1, k: 1.0)
+      c.add(1, k: "a", n: 1)
+      c.add(1, n: 1, k: "a")          # key order does not matter
+      # More distinct sets than an instrument keeps bound: all of them are counted, and so
+      # are the sets it bound first.
+      2500.times { |i| c.add(2, id: i) }
+      2500.times { |i| c.add(3, id: i) }
+    RUBY
+    by = points(got.fetch("rb.sets")).transform_values { |p| Integer(p["asInt"]) }
+    assert_equal 3, by.fetch({ "k" => "a" })
+    assert_equal 1, by.fetch({ "k" => "b" })
+    assert_equal 1, by.fetch({ "k" => "x" })
+    assert_equal 1, by.fetch({ "k" => "xy" })
+    assert_equal 1, by.fetch({ "k" => 1 })
+    assert_equal 1, by.fetch({ "k" => 1.0 })
+    assert_equal 2, by.fetch({ "k" => "a", "n" => 1 })
+    ids = by.select { |attrs, _| attrs.key?("id") }
+    # The SDK's own cardinality limit (2000 series) folds the rest into the overflow series.
+    overflow = by.fetch({ "otel.metric.overflow" => true }, 0)
+    assert_equal 2500 * 5, ids.values.sum + overflow
+    assert_equal [5], ids.values.uniq
+  end
+
   def test_integer_instruments_bound_instruments_and_time
     got = collect(<<~RUBY)
       c = meter.counter("rb.int", value_type: Integer)

@@ -9,6 +9,11 @@ module Otelrs
 
     module_function
 
+    # The error for attributes given as something else than a Hash.
+    def not_a_hash(value)
+      TypeError.new("attributes must be a Hash, got #{value.class} (#{value.inspect})")
+    end
+
     # The text of a key or string value: a String without NUL bytes.
     def text(value, what)
       s = value.is_a?(Symbol) ? value.name : value
@@ -35,7 +40,9 @@ module Otelrs
     # A pointer to `count` C attributes for `hash`, and the Ruby objects that keep the memory
     # they point to alive (hold them until the C call returns).
     def build(hash)
-      return [nil, 0, nil] if hash.nil? || hash.empty?
+      return [nil, 0, nil] if hash.nil?
+      raise not_a_hash(hash) unless hash.is_a?(Hash)
+      return [nil, 0, nil] if hash.empty?
 
       mem = FFI::MemoryPointer.new(Native::Attribute, hash.size)
       keep = [mem]

@@ -25,8 +25,15 @@ module Otelrs
 
   # A synchronous instrument: Counter (#add), UpDownCounter (#add), Histogram (#record,
   # #time), Gauge (#set). Attributes come as keyword arguments or a Hash. Thread-safe.
+  #
+  # Each kind and number type has its own subclass, whose recording method is written out
+  # for it (see KINDS below): the instrument binds itself to each attribute Hash it sees (up to
+  # SET_CACHE_LIMIT of them), found again by the Hash's `#hash`, so a later call costs one
+  # hash of the attributes and one bound call. Ruby seeds `#hash` randomly in each process: two
+  # different attribute sets of one instrument would have to share a 62-bit code.
   class Instrument
-    # Attribute sets kept per instrument (as many as the SDK's default cardinality limit).
+    # Attribute sets bound per instrument (as many as the SDK's default cardinality limit);
+    # further sets are recorded through libotelrs's by-array call.
     SET_CACHE_LIMIT = 2000
 
     attr_reader :name, :unit
@@ -38,23 +45,19 @@ module Otelrs
       @unit = unit
       @ptr = handle
       @handle = FFI::AutoPointer.new(handle, Native.method(:"otelrs_#{@kind}_free"))
-      extend CALLS.fetch(@kind)
-      @sets = {}
-      # Frozen attribute hashes (constants) are found by identity first: no hashing at all.
-      @frozen_sets = {}.compare_by_identity
+      # Hash#hash of an attribute Hash => the bound instrument (a handle) for it. Replaced,
+      # never changed, so that recording reads it without the lock.
+      @bound = {}.freeze
       @lock = Mutex.new
     end
 
     # This instrument bound to the attributes: recording through it takes only the value.
     def bind(attributes = nil, **kw)
-      set = prepared(attributes || kw)
-      out = FFI::MemoryPointer.new(:pointer)
-      Otelrs.check(Native.send(:"otelrs_#{@kind}_bind", @ptr, set, out))
-      BOUND.fetch(@kind).new(self, out.read_pointer, Native.method(:"otelrs_bound_#{@kind}_free"))
+      BOUND.fetch(@kind).new(self, bound_handle(attributes || kw))
     end
 
     def inspect
-      "#<#{self.class.name} #{@name.inspect}>"
+      "#<#{self.class.superclass.name} #{@name.inspect}>"
     end
 
     # The value as the instrument's number type, or TypeError / RangeError naming it.
@@ -64,74 +67,44 @@ module Otelrs
 
     private
 
-    def record(value, attributes)
-      value = number(value) unless Float === value && @number == :f64
-      if attributes.nil? || attributes.empty?
-        Otelrs.check(c_record(@ptr, value, nil, 0))
-        return nil
-      end
-      set = @frozen_sets[attributes] || lookup(attributes)
-      status = if set
-                 c_record_set(@ptr, value, set)
-               else
-                 ptr, count, keep = Attributes.build(attributes)
-                 s = c_record(@ptr, value, ptr, count)
-                 keep.clear
-                 s
-               end
-      Otelrs.check(status)
-      nil
+    # A new bound instrument (handle) for the attribute Hash.
+    def bound_handle(attributes)
+      set = Attributes.prepared(attributes)
+      out = FFI::MemoryPointer.new(:pointer)
+      Otelrs.check(Native.send(:"otelrs_#{@kind}_bind", @ptr, set, out))
+      FFI::AutoPointer.new(out.read_pointer, Native.method(:"otelrs_bound_#{@kind}_free"))
     end
 
-    def lookup(attributes)
-      set = @sets[attributes] || cache(attributes)
-      if set && attributes.frozen? && @frozen_sets.size < SET_CACHE_LIMIT
-        @lock.synchronize { @frozen_sets = @frozen_sets.merge(attributes => set) }
-      end
-      set
-    end
-
-    # The prepared set of `attributes`, cached; nil once the cache is full.
-    def cache(attributes)
+    # The cached bound instrument for `attributes`, made now if there is room; nil when the
+    # cache is full.
+    def cached_handle(attributes)
+      code = attributes.hash
       @lock.synchronize do
-        return @sets[attributes] if @sets.key?(attributes)
-        return nil if @sets.size >= SET_CACHE_LIMIT
+        return @bound[code] if @bound.key?(code)
+        return nil if @bound.size >= SET_CACHE_LIMIT
 
-        set = Attributes.prepared(attributes)
-        @sets = @sets.merge(attributes.dup.freeze => set)
-        set
+        handle = bound_handle(attributes)
+        @bound = @bound.merge(code => handle).freeze
+        handle
       end
     end
 
-    def prepared(attributes)
-      @sets[attributes] || cache(attributes) || Attributes.prepared(attributes)
+    # Records through libotelrs's by-array call (the attribute cache is full).
+    def record_uncached(value, attributes)
+      ptr, count = Attributes.build(attributes)
+      c_record(@ptr, value, ptr, count)
     end
   end
 
-  # A monotonic sum.
-  class Counter < Instrument
-    # Adds a non-negative `value` for the attributes (keywords or a Hash).
-    def add(value, attributes = nil, **kw)
-      record(value, attributes || kw)
-    end
-  end
+  # A monotonic sum: #add(value, attributes = nil, **attributes) adds a non-negative value.
+  class Counter < Instrument; end
 
-  # A sum that goes up and down.
-  class UpDownCounter < Instrument
-    # Adds `value` (any sign) for the attributes.
-    def add(value, attributes = nil, **kw)
-      record(value, attributes || kw)
-    end
-  end
+  # A sum that goes up and down: #add(value, attributes = nil, **attributes), any sign.
+  class UpDownCounter < Instrument; end
 
-  # A distribution of values in buckets.
+  # A distribution of values in buckets: #record(value, attributes = nil, **attributes).
   class Histogram < Instrument
     PER_SECOND = { "ms" => 1e3, "us" => 1e6, "μs" => 1e6, "ns" => 1e9, "min" => 1.0 / 60 }.freeze
-
-    # Records `value` for the attributes.
-    def record(value, attributes = nil, **kw)
-      super(value, attributes || kw)
-    end
 
     # Runs the block and records how long it took, in the histogram's unit (s, ms, us, ns;
     # seconds for any other unit); returns the block's value.
@@ -144,20 +117,14 @@ module Otelrs
     end
   end
 
-  # The last value set per series.
-  class Gauge < Instrument
-    # Sets `value` for the attributes.
-    def set(value, attributes = nil, **kw)
-      record(value, attributes || kw)
-    end
-  end
+  # The last value set per series: #set(value, attributes = nil, **attributes).
+  class Gauge < Instrument; end
 
   # An instrument bound to one attribute set: `add`, `record` or `set` takes only the value.
   class BoundInstrument
-    def initialize(parent, handle, free)
+    def initialize(parent, handle)
       @parent = parent
       @ptr = handle
-      @handle = FFI::AutoPointer.new(handle, free)
     end
 
     def inspect
@@ -165,26 +132,58 @@ module Otelrs
     end
   end
 
-  # The C calls of each kind of instrument, written out once per kind (a direct call is
-  # much cheaper than a Method object's #call), and the bound classes.
-  CALLS = {}
+  # The recording methods of each kind of instrument and of its bound form, written out once
+  # per kind: a direct call is much cheaper than a Method object's #call or a branch per call.
+  #
+  # Float instruments hand the value to the ffi gem, which converts any real number to a
+  # double itself; what it refuses goes through Instrument#number for an error that names the
+  # instrument. Integer instruments check the value first: the ffi gem would truncate a Float
+  # and wrap a negative number into an unsigned one.
+  KINDS = {}
   BOUND = {}
-  Native::SYNC.each do |kind, (method, _)|
-    calls = Module.new
-    calls.module_eval <<~RUBY, __FILE__, __LINE__ + 1
-      def c_record(ptr, value, attrs, count) = Native.otelrs_#{kind}_#{method}(ptr, value, attrs, count)
-      def c_record_set(ptr, value, set) = Native.otelrs_#{kind}_#{method}_set(ptr, value, set)
-    RUBY
-    CALLS[kind] = calls
+  { counter: Counter, up_down_counter: UpDownCounter, histogram: Histogram, gauge: Gauge }.each do |kind, base|
+    Native::SYNC.each_key.select { |k| k.to_s.start_with?("#{kind}_") }.each do |name|
+      c_method = Native::SYNC.fetch(name).first
+      call = "#{name}_#{c_method}"
+      ruby_method = kind == :gauge ? "set" : c_method
+      check = if name.end_with?("f64")
+                ""
+              else
+                range = name.end_with?("u64") ? "value >= 0 && value <= 0xFFFF_FFFF_FFFF_FFFF" : "value.bit_length < 64"
+                "value = number(value) unless Integer === value && #{range}"
+              end
+      instrument = Class.new(base)
+      instrument.class_eval <<~RUBY, __FILE__, __LINE__ + 1
+        def #{ruby_method}(value, attributes = nil, **kw)
+          #{check}
+          attributes ||= kw
+          status = if attributes.empty?
+                     raise Attributes.not_a_hash(attributes) unless Hash === attributes
 
-    ruby_method = kind.to_s.start_with?("gauge") ? "set" : method
-    bound = Class.new(BoundInstrument)
-    if kind.to_s.end_with?("f64")
-      # The ffi gem converts any real number to a double itself; what it refuses is sent
-      # through Instrument#number for an error that names the instrument.
+                     Native.otelrs_#{call}(@ptr, value, nil, 0)
+                   elsif (handle = @bound[attributes.hash] || cached_handle(attributes))
+                     Native.otelrs_bound_#{call}(handle, value)
+                   else
+                     record_uncached(value, attributes)
+                   end
+          Otelrs.check(status) unless status.zero?
+          nil
+        rescue TypeError, RangeError
+          number(value)
+          raise
+        end
+
+        private
+
+        def c_record(ptr, value, attrs, count) = Native.otelrs_#{call}(ptr, value, attrs, count)
+      RUBY
+      KINDS[name] = instrument
+
+      bound = Class.new(BoundInstrument)
       bound.class_eval <<~RUBY, __FILE__, __LINE__ + 1
         def #{ruby_method}(value)
-          status = Native.otelrs_bound_#{kind}_#{method}(@ptr, value)
+          #{check.sub('number(', '@parent.number(')}
+          status = Native.otelrs_bound_#{call}(@ptr, value)
           Otelrs.check(status) unless status.zero?
           nil
         rescue TypeError, RangeError
@@ -192,22 +191,10 @@ module Otelrs
           raise
         end
       RUBY
-    else
-      # Integers are checked here: the ffi gem would truncate a Float, and wrap a negative
-      # number into an unsigned one.
-      range = kind.to_s.end_with?("u64") ? "value >= 0 && value <= 0xFFFF_FFFF_FFFF_FFFF" : "value.bit_length < 64"
-      bound.class_eval <<~RUBY, __FILE__, __LINE__ + 1
-        def #{ruby_method}(value)
-          value = @parent.number(value) unless Integer === value && #{range}
-          status = Native.otelrs_bound_#{kind}_#{method}(@ptr, value)
-          Otelrs.check(status) unless status.zero?
-          nil
-        end
-      RUBY
+      BOUND[name] = bound
     end
-    BOUND[kind] = bound
   end
-  CALLS.freeze
+  KINDS.freeze
   BOUND.freeze
-  private_constant :CALLS, :BOUND
+  private_constant :KINDS, :BOUND
 end

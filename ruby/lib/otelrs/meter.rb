@@ -11,22 +11,22 @@ module Otelrs
 
     # A monotonic sum.
     def counter(name, unit: "", description: "", value_type: Float)
-      sync(Counter, :counter, number(value_type, :u64), name, unit, description)
+      sync(:counter, number(value_type, :u64), name, unit, description)
     end
 
     # A sum that goes up and down.
     def up_down_counter(name, unit: "", description: "", value_type: Float)
-      sync(UpDownCounter, :up_down_counter, number(value_type, :i64), name, unit, description)
+      sync(:up_down_counter, number(value_type, :i64), name, unit, description)
     end
 
     # A histogram; `boundaries:` sets its explicit buckets.
     def histogram(name, unit: "", description: "", boundaries: nil, value_type: Float)
-      sync(Histogram, :histogram, number(value_type, :u64), name, unit, description, boundaries)
+      sync(:histogram, number(value_type, :u64), name, unit, description, boundaries)
     end
 
     # A gauge: the last value set per series.
     def gauge(name, unit: "", description: "", value_type: Float)
-      sync(Gauge, :gauge, number(value_type, :i64), name, unit, description)
+      sync(:gauge, number(value_type, :i64), name, unit, description)
     end
 
     # An observable counter whose block reports through an Otelrs::Observer.
@@ -53,7 +53,7 @@ module Otelrs
       raise ArgumentError, "value_type must be Integer or Float, got #{value_type.inspect}"
     end
 
-    def sync(klass, kind, number, name, unit, description, boundaries = nil)
+    def sync(kind, number, name, unit, description, boundaries = nil)
       out = FFI::MemoryPointer.new(:pointer)
       c_name = :"otelrs_#{kind}_#{number}_new"
       status = if kind == :histogram
@@ -65,7 +65,7 @@ module Otelrs
                  Native.send(c_name, @ptr, name, unit, description, out)
                end
       Otelrs.check(status)
-      klass.new(kind, number, out.read_pointer, name, unit)
+      KINDS.fetch(:"#{kind}_#{number}").new(kind, number, out.read_pointer, name, unit)
     end
 
     def observable(kind, number, name, unit, description, block)
