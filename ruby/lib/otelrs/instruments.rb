@@ -91,8 +91,10 @@ module Otelrs
 
     # Records through libotelrs's by-array call (the attribute cache is full).
     def record_uncached(value, attributes)
-      ptr, count = Attributes.build(attributes)
-      c_record(@ptr, value, ptr, count)
+      ptr, count, keep = Attributes.build(attributes)
+      status = c_record(@ptr, value, ptr, count)
+      keep.clear
+      status
     end
   end
 
