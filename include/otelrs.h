@@ -1275,6 +1275,30 @@ otelrs_status otelrs_log(const otelrs_logger *logger,
 otelrs_status otelrs_log_emit(const otelrs_logger *logger, const otelrs_log_record *record);
 
 /**
+ * Emits a record as `otelrs_log` does, with its attributes packed into the `len` bytes at
+ * `attrs` rather than in an array of `otelrs_attribute` (one buffer that a binding writes in
+ * one go, with no pointers in it), correlated with `trace_context`, or with the calling
+ * thread's current trace context when it is NULL.
+ *
+ * The packed form, attribute after attribute: the value's type (one byte, an
+ * `otelrs_value_type`), the key (UTF-8 bytes and a NUL), then the value: a string as UTF-8
+ * bytes and a NUL; a bool as the byte 0 or 1; an integer or a double as 8 little-endian
+ * bytes; an array as its length (8 little-endian bytes) followed by its items in these same
+ * forms. Bytes that do not follow it are refused with OTELRS_ERR_INVALID_ARGUMENT naming the
+ * attribute (OTELRS_ERR_INVALID_UTF8 for a string that is not UTF-8).
+ *
+ * # Safety
+ * `logger` is live; `body` is NUL-terminated; `attrs` points to `len` bytes (or is NULL with
+ * `len` 0); `trace_context` is NULL or points to a context.
+ */
+otelrs_status otelrs_log_packed(const otelrs_logger *logger,
+                                uint32_t severity,
+                                const char *body,
+                                const uint8_t *attrs,
+                                size_t len,
+                                const otelrs_trace_context *trace_context);
+
+/**
  * Frees a logger; NULL is a no-op. Records it emitted are still exported.
  *
  * # Safety

@@ -97,7 +97,7 @@ def test_logs_over_tls_with_the_certificate_setting(c_program, collector, servic
     )
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert len(collector.wait_for_logs(service_name, 31)) == 31
+    assert len(collector.wait_for_logs(service_name, 34)) == 34
 
 
 @pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])

@@ -32,7 +32,8 @@ def check_all(records: list[tuple[dict, dict]], resource: dict, service: str, pi
     if min_severity <= 13:
         expected_bodies += ["an event"]
     if min_severity <= 9:
-        expected_bodies += ["attribute types", "in trace a", "explicit trace b", "cleared", "restored a", "after the scope"]
+        expected_bodies += ["attribute types", "packed attribute types", "in trace a", "explicit trace b",
+                            "packed in trace a", "packed explicit trace b", "cleared", "restored a", "after the scope"]
     assert sorted(by_body) == sorted(expected_bodies)
     for n in range(min_severity, 25):
         r = by_body[f"severity {n}"]
@@ -45,11 +46,14 @@ def check_all(records: list[tuple[dict, dict]], resource: dict, service: str, pi
         "str": "text", "bool": True, "int": -42, "double": 2.5,
         "strs": ("x", "y"), "bools": (True, False), "ints": (1, -2, 3), "doubles": (0.5, 1.5),
     }
+    assert attributes(by_body["packed attribute types"]["attributes"]) == attributes(by_body["attribute types"]["attributes"])
     event = by_body["an event"]
     assert event["eventName"] == "order.refused" and event["severityText"] == "WARN"
     assert event["timeUnixNano"] == "1700000000123456789"
     assert trace_of(by_body["in trace a"]) == TRACE_A
     assert trace_of(by_body["explicit trace b"]) == TRACE_B
+    assert trace_of(by_body["packed in trace a"]) == TRACE_A
+    assert trace_of(by_body["packed explicit trace b"]) == TRACE_B
     assert trace_of(by_body["cleared"]) is None
     assert trace_of(by_body["restored a"]) == TRACE_A
     assert trace_of(by_body["after the scope"]) is None
@@ -79,7 +83,7 @@ def test_console_exporter_prints_one_line_per_record(c_program):
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stderr
     lines = [line for line in r.stdout.splitlines() if "[shop.checkout]" in line]
-    assert len(lines) == 31
+    assert len(lines) == 34
     assert any(line.endswith("FATAL4 [shop.checkout] severity 24") for line in lines)
     assert any(line.startswith("2023-11-14T22:13:20.123Z WARN   [shop.checkout] an event event=order.refused") for line in lines)
     assert any(line.endswith("in trace a trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7") for line in lines)
@@ -178,7 +182,7 @@ def test_records_reach_the_collector(c_program, collector, service_name, protoco
                     OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http)
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    records = collector.wait_for_logs(service_name, 31)
+    records = collector.wait_for_logs(service_name, 34)
     rls = resource_logs(collector.requests(), service_name)
     check_all(records, attributes(rls[0]["resource"]["attributes"]), service_name, int(r.stdout.split()[-1]))
 
@@ -223,11 +227,12 @@ def test_the_collector_gets_the_dropped_attribute_count(c_program, collector, se
                     OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http)
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    records = collector.wait_for_logs(service_name, 31)
-    (record,) = [rec for _, rec in records if body(rec) == "attribute types"]
-    assert attributes(record["attributes"]) == {"str": "text", "bool": True, "int": -42}
-    assert record["droppedAttributesCount"] == 5
-    assert all("droppedAttributesCount" not in rec for _, rec in records if body(rec) != "attribute types")
+    records = collector.wait_for_logs(service_name, 34)
+    with_attributes = ("attribute types", "packed attribute types")
+    for record in [rec for _, rec in records if body(rec) in with_attributes]:
+        assert attributes(record["attributes"]) == {"str": "text", "bool": True, "int": -42}
+        assert record["droppedAttributesCount"] == 5
+    assert all("droppedAttributesCount" not in rec for _, rec in records if body(rec) not in with_attributes)
 
 
 def test_a_disabled_sdk_takes_every_record_and_writes_nothing(c_program, tmp_path):

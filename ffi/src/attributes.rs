@@ -297,3 +297,199 @@ pub unsafe extern "C" fn otelrs_attributes_free(set: *mut otelrs_attributes) {
     // SAFETY: the caller's contract.
     ffi_void!("otelrs_attributes_free", { unsafe { boundary::free(set) } })
 }
+
+/// Attributes packed into one buffer (the form `otelrs_log_packed` describes), read one
+/// field at a time; every read past the end is an error naming the attribute.
+struct Packed<'a> {
+    bytes: &'a [u8],
+    index: usize,
+}
+
+impl<'a> Packed<'a> {
+    fn invalid(&self, what: &str) -> Error {
+        Error::new(ErrorKind::InvalidArgument, at(self.index, what))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        if n > self.bytes.len() {
+            return Err(self.invalid("the packed attributes end in the middle of it"));
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    fn byte(&mut self) -> Result<u8, Error> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn bool(&mut self) -> Result<bool, Error> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(self.invalid(&format!("a bool is the byte 0 or 1, got {b}"))),
+        }
+    }
+
+    fn eight(&mut self) -> Result<[u8; 8], Error> {
+        Ok(self.take(8)?.try_into().expect("8 bytes"))
+    }
+
+    /// A UTF-8 string ending with a NUL.
+    fn text(&mut self, what: impl FnOnce() -> String) -> Result<&'a str, Error> {
+        let Some(end) = self.bytes.iter().position(|b| *b == 0) else {
+            return Err(self.invalid(&format!("{} has no terminating NUL", what())));
+        };
+        let bytes = self.take(end + 1)?;
+        std::str::from_utf8(&bytes[..end]).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidUtf8,
+                format!(
+                    "{} is not valid UTF-8 (bad byte at offset {})",
+                    at(self.index, &what()),
+                    e.valid_up_to()
+                ),
+            )
+        })
+    }
+
+    /// The length of an array whose items take at least `width` bytes each.
+    fn len(&mut self, width: usize) -> Result<usize, Error> {
+        let n = u64::from_le_bytes(self.eight()?);
+        match usize::try_from(n) {
+            Ok(n) if n <= self.bytes.len() / width => Ok(n),
+            _ => Err(self.invalid("the packed attributes end in the middle of it")),
+        }
+    }
+
+    fn items<T>(
+        &mut self,
+        width: usize,
+        mut read: impl FnMut(&mut Self) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let n = self.len(width)?;
+        (0..n).map(|_| read(self)).collect()
+    }
+}
+
+/// Adds the attributes packed in `bytes` to a log record being built, checking them as
+/// [`convert`] does.
+pub(crate) fn unpack(bytes: &[u8], record: &mut RecordBuilder) -> Result<(), Error> {
+    let mut p = Packed { bytes, index: 0 };
+    while !p.bytes.is_empty() {
+        let type_ = p.byte()?;
+        let key = p.text(|| "the key".to_owned())?;
+        match type_ {
+            0 => record.string_attribute(key, p.text(|| "the string value".to_owned())?),
+            1 => record.bool_attribute(key, p.bool()?),
+            2 => record.i64_attribute(key, i64::from_le_bytes(p.eight()?)),
+            3 => record.f64_attribute(key, f64::from_le_bytes(p.eight()?)),
+            4 => {
+                let mut j = 0;
+                let items = p.items(1, |p| {
+                    j += 1;
+                    p.text(|| format!("string {} of the array", j - 1))
+                })?;
+                record.strings_attribute(key, items.into_iter())
+            }
+            5 => record.bools_attribute(key, &p.items(1, Packed::bool)?),
+            6 => record.i64s_attribute(key, &p.items(8, |p| Ok(i64::from_le_bytes(p.eight()?)))?),
+            7 => record.f64s_attribute(key, &p.items(8, |p| Ok(f64::from_le_bytes(p.eight()?)))?),
+            other => Err(p.invalid(&format!("unknown type {other}"))),
+        }?;
+        p.index += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    fn record(bytes: &[u8]) -> Result<RecordBuilder, Error> {
+        let mut r = RecordBuilder::new("body", 0);
+        unpack(bytes, &mut r)?;
+        Ok(r)
+    }
+
+    #[test]
+    fn the_packed_form_is_the_exact_encoding_of_an_attribute_array() {
+        let k: Vec<CString> = (0..8)
+            .map(|i| CString::new(format!("k{i}")).unwrap())
+            .collect();
+        let s = CString::new("välue").unwrap();
+        let strs = [s.as_ptr(), k[0].as_ptr()];
+        let bools = [true, false, true];
+        let ints = [i64::MIN, -1, i64::MAX];
+        let dbls = [0.5, -2.0];
+        let attr = |i: usize, type_: u32, value: otelrs_value| otelrs_attribute {
+            key: k[i].as_ptr(),
+            type_,
+            value,
+        };
+        let arr = |items: *const c_void, len: usize| otelrs_value {
+            array: otelrs_array { items, len },
+        };
+        let attrs = [
+            attr(0, 0, otelrs_value { string: s.as_ptr() }),
+            attr(1, 1, otelrs_value { boolean: true }),
+            attr(2, 2, otelrs_value { integer: -42 }),
+            attr(3, 3, otelrs_value { dbl: 1.5 }),
+            attr(4, 4, arr(strs.as_ptr().cast(), 2)),
+            attr(5, 5, arr(bools.as_ptr().cast(), 3)),
+            attr(6, 6, arr(ints.as_ptr().cast(), 3)),
+            attr(7, 7, arr(dbls.as_ptr().cast(), 2)),
+        ];
+        let mut bytes = Vec::new();
+        let mut expected = RecordBuilder::new("body", 0);
+        // SAFETY: every pointer above lives until the end of the test.
+        unsafe {
+            encode(attrs.as_ptr(), attrs.len(), &mut bytes).unwrap();
+            pack(attrs.as_ptr(), attrs.len(), &mut expected).unwrap();
+        }
+        assert_eq!(record(&bytes).unwrap(), expected);
+        assert_eq!(record(&[]).unwrap(), RecordBuilder::new("body", 0));
+    }
+
+    #[test]
+    fn bad_packed_bytes_are_refused_naming_the_attribute() {
+        let err = |bytes: &[u8]| record(bytes).unwrap_err().to_string();
+        let ok = b"\x02a\x00\x01\x00\x00\x00\x00\x00\x00\x00";
+        assert!(record(ok).is_ok());
+        for (bytes, message) in [
+            (
+                &ok[..ok.len() - 1],
+                "attribute 0: the packed attributes end in the middle of it",
+            ),
+            (&b"\x00k"[..], "attribute 0: the key has no terminating NUL"),
+            (
+                &b"\x00k\x00v"[..],
+                "attribute 0: the string value has no terminating NUL",
+            ),
+            (
+                &b"\x01k\x00\x02"[..],
+                "attribute 0: a bool is the byte 0 or 1, got 2",
+            ),
+            (
+                &b"\x01k\x00\x01\x09k\x00"[..],
+                "attribute 1: unknown type 9",
+            ),
+            (
+                &b"\x00k\x00\xff\x00"[..],
+                "attribute 0: the string value is not valid UTF-8",
+            ),
+            (
+                &b"\x06k\x00\xff\xff\xff\xff\xff\xff\xff\xff"[..],
+                "attribute 0: the packed attributes end in the middle of it",
+            ),
+            (&b"\x01\x00\x01"[..], "attribute 0 has an empty key"),
+        ] {
+            let got = err(bytes);
+            assert!(
+                got.contains(message),
+                "{got:?} does not contain {message:?}"
+            );
+        }
+    }
+}

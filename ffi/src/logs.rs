@@ -151,9 +151,15 @@ pub unsafe extern "C" fn otelrs_logger_enabled(
     check_severity(severity).is_ok_and(|s| logger.enabled(s))
 }
 
+/// Emits `r`, whose attributes are `packed` instead when given (then `r` has none).
+///
 /// # Safety
 /// `r` follows the contract of `otelrs_log_record`.
-unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<(), Error> {
+unsafe fn emit(
+    logger: *const otelrs_logger,
+    r: &otelrs_log_record,
+    packed: Option<&[u8]>,
+) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     let logger = unsafe { boundary::borrow(logger)? };
     let severity = check_severity(r.severity)?;
@@ -173,8 +179,19 @@ unsafe fn emit(logger: *const otelrs_logger, r: &otelrs_log_record) -> Result<()
     logger.emit(severity, trace, || {
         // SAFETY (whole closure): the caller's contract.
         unsafe {
-            let mut record = RecordBuilder::new(boundary::text(r.body, "body")?, 64 * r.n_attrs);
-            attributes::pack(r.attrs, r.n_attrs, &mut record)?;
+            let body = boundary::text(r.body, "body")?;
+            let record = match packed {
+                Some(bytes) => {
+                    let mut record = RecordBuilder::new(body, bytes.len() + 16);
+                    attributes::unpack(bytes, &mut record)?;
+                    record
+                }
+                None => {
+                    let mut record = RecordBuilder::new(body, 64 * r.n_attrs);
+                    attributes::pack(r.attrs, r.n_attrs, &mut record)?;
+                    record
+                }
+            };
             Ok(LogRecordInput {
                 record,
                 event_name: if r.event_name.is_null() {
@@ -214,7 +231,7 @@ pub unsafe extern "C" fn otelrs_log(
         trace_context: std::ptr::null(),
     };
     // SAFETY: the caller's contract.
-    ffi_status!("otelrs_log", { unsafe { emit(logger, &record) } })
+    ffi_status!("otelrs_log", { unsafe { emit(logger, &record, None) } })
 }
 
 /// Emits `record`: `otelrs_log` with an event name, an explicit timestamp or an explicit
@@ -232,7 +249,49 @@ pub unsafe extern "C" fn otelrs_log_emit(
         let record = unsafe { record.as_ref() }
             .ok_or_else(|| Error::new(otelrs_core::ErrorKind::Null, "record is NULL"))?;
         // SAFETY: the caller's contract.
-        unsafe { emit(logger, record) }
+        unsafe { emit(logger, record, None) }
+    })
+}
+
+/// Emits a record as `otelrs_log` does, with its attributes packed into the `len` bytes at
+/// `attrs` rather than in an array of `otelrs_attribute` (one buffer that a binding writes in
+/// one go, with no pointers in it), correlated with `trace_context`, or with the calling
+/// thread's current trace context when it is NULL.
+///
+/// The packed form, attribute after attribute: the value's type (one byte, an
+/// `otelrs_value_type`), the key (UTF-8 bytes and a NUL), then the value: a string as UTF-8
+/// bytes and a NUL; a bool as the byte 0 or 1; an integer or a double as 8 little-endian
+/// bytes; an array as its length (8 little-endian bytes) followed by its items in these same
+/// forms. Bytes that do not follow it are refused with OTELRS_ERR_INVALID_ARGUMENT naming the
+/// attribute (OTELRS_ERR_INVALID_UTF8 for a string that is not UTF-8).
+///
+/// # Safety
+/// `logger` is live; `body` is NUL-terminated; `attrs` points to `len` bytes (or is NULL with
+/// `len` 0); `trace_context` is NULL or points to a context.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_log_packed(
+    logger: *const otelrs_logger,
+    severity: u32,
+    body: *const c_char,
+    attrs: *const u8,
+    len: usize,
+    trace_context: *const otelrs_trace_context,
+) -> otelrs_status {
+    let record = otelrs_log_record {
+        severity,
+        body,
+        attrs: std::ptr::null(),
+        n_attrs: 0,
+        event_name: std::ptr::null(),
+        timestamp_unix_nano: 0,
+        trace_context,
+    };
+    ffi_status!("otelrs_log_packed", {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let packed = boundary::slice(attrs, len, "attrs")?;
+            emit(logger, &record, Some(packed))
+        }
     })
 }
 

@@ -119,14 +119,10 @@ module Otelrs
         attributes = attributes.merge("exception.type" => message.class.name, "exception.message" => message.message,
                                       "exception.stacktrace" => (message.backtrace || []).join("\n"))
       end
-      if traceparent.nil?
-        ptr, count, keep = Attributes.build(attributes)
-        status = Native.otelrs_log(logger, severity, body, ptr, count)
-        keep&.clear
-      else
-        status = emit_with_trace(logger, severity, body, attributes, trace_context(traceparent))
-      end
-      check(status)
+      packed = attributes.empty? ? nil : Attributes.packed(attributes)
+      ctx = traceparent.nil? ? nil : trace_context(traceparent)
+      status = Native.otelrs_log_packed(logger, severity, body, packed, packed ? packed.bytesize : 0, ctx)
+      check(status) unless status.zero?
     end
 
     # @api private: the SDK, built from the environment if configure was not called.
@@ -135,20 +131,6 @@ module Otelrs
     end
 
     private
-
-    def emit_with_trace(logger, severity, body, attributes, ctx)
-      ptr, count, keep = Attributes.build(attributes)
-      body_ptr = FFI::MemoryPointer.from_string(body)
-      record = Native::LogRecord.new
-      record[:severity] = severity
-      record[:body] = body_ptr
-      record[:attrs] = ptr
-      record[:n_attrs] = count
-      record[:trace_context] = ctx.to_ptr
-      status = Native.otelrs_log_emit(logger, record)
-      keep&.clear
-      status
-    end
 
     def trace_context(traceparent)
       ctx = Native::TraceContext.new

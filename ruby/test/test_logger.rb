@@ -8,11 +8,16 @@ class TestLogger < Minitest::Test
   include OtelrsTest
 
   def logged(code, **settings)
+    logged_and_printed(code, **settings).first
+  end
+
+  # The records `code` logged, and what it printed.
+  def logged_and_printed(code, **settings)
     Dir.mktmpdir do |dir|
       path = File.join(dir, "logs.jsonl")
-      ok("#{code}\nOtelrs.shutdown", env(OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "file",
-                                          OTELRS_EXPORTER_FILE_LOGS_PATH: path, **settings))
-      File.exist?(path) ? log_records(path) : []
+      out = ok("#{code}\nOtelrs.shutdown", env(OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "file",
+                                                OTELRS_EXPORTER_FILE_LOGS_PATH: path, **settings))
+      [File.exist?(path) ? log_records(path) : [], out]
     end
   end
 
@@ -49,6 +54,42 @@ class TestLogger < Minitest::Test
     failed = attributes(got.fetch("missing (KeyError)")["attributes"])
     assert_equal ["KeyError", "missing"], [failed["exception.type"], failed["exception.message"]]
     assert_includes failed["exception.stacktrace"], "-e:"
+  end
+
+  def test_every_attribute_type_and_bad_attributes
+    records, out = logged_and_printed(<<~'RUBY')
+      logger = Otelrs::Logger.new("types")
+      logger.info("all", s: "välue", sym: :y, "str key" => 1, b: false, i: -2**63, d: -0.5, ss: ["a", :b, ""],
+                         bs: [true, false], is: [1, 2**63 - 1], ds: [1.5], empty: [])
+      [
+        -> { logger.info("x", k: Object.new) },
+        -> { logger.info("x", k: 2**63) },
+        -> { logger.info("x", k: "a\0b") },
+        -> { logger.info("x", "a\0" => 1) },
+        -> { logger.info("x", k: [1, "mixed"]) },
+        -> { logger.info("x", k: "\xff".b) },
+        -> { logger.info("x", "" => 1) },
+      ].each do |f|
+        f.call
+        puts "no error"
+      rescue StandardError => e
+        puts "#{e.class}: #{e.message}"
+      end
+    RUBY
+    assert_equal ["all"], records.map { |_, r| body(r) }
+    assert_equal({ "s" => "välue", "sym" => "y", "str key" => 1, "b" => false, "i" => -2**63, "d" => -0.5,
+                   "ss" => ["a", "b", ""], "bs" => [true, false], "is" => [1, 2**63 - 1], "ds" => [1.5], "empty" => [] },
+                 attributes(records.first.last["attributes"]))
+    assert_equal [
+      "TypeError: attribute k: values must be String, Symbol, Integer, Float, true, false or an Array of one of them, " \
+      "got Object",
+      "RangeError: attribute k: 9223372036854775808 does not fit in 64 bits",
+      'ArgumentError: attribute k contains a NUL byte: "a\u0000b"',
+      'ArgumentError: attribute key contains a NUL byte: "a\u0000"',
+      "TypeError: attribute k: the items of an Array must all have one type",
+      "Otelrs::InvalidArgumentError: otelrs_log_packed: attribute 0: the string value is not valid UTF-8",
+      "Otelrs::InvalidArgumentError: otelrs_log_packed: attribute 0 has an empty key",
+    ], out.lines.map { |l| l.chomp.sub(/ \(#<Object:.*/, "").sub(/ \(bad byte.*/, "") }
   end
 
   def test_the_formatter_is_honoured

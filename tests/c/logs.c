@@ -26,6 +26,14 @@ static int all(otelrs_sdk *sdk, otelrs_logger *log) {
         OTELRS_INT_ARRAY("ints", ints, 3), OTELRS_DOUBLE_ARRAY("doubles", dbls, 2),
     };
     MUST(otelrs_log(log, OTELRS_SEVERITY_INFO, "attribute types", attrs, 8));
+    /* The same attributes packed (type byte, key and NUL, value; arrays: 8-byte length, items). */
+    static const unsigned char packed[] =
+        "\0str\0text\0" "\1bool\0\1" "\2int\0\xd6\xff\xff\xff\xff\xff\xff\xff"
+        "\3double\0\0\0\0\0\0\0\x04\x40"
+        "\4strs\0\2\0\0\0\0\0\0\0x\0y\0" "\5bools\0\2\0\0\0\0\0\0\0\1\0"
+        "\6ints\0\3\0\0\0\0\0\0\0\1\0\0\0\0\0\0\0\xfe\xff\xff\xff\xff\xff\xff\xff\3\0\0\0\0\0\0\0"
+        "\7doubles\0\2\0\0\0\0\0\0\0\0\0\0\0\0\0\xe0\x3f\0\0\0\0\0\0\xf8\x3f";
+    MUST(otelrs_log_packed(log, OTELRS_SEVERITY_INFO, "packed attribute types", packed, sizeof packed - 1, NULL));
 
     otelrs_log_record event = {OTELRS_SEVERITY_WARN, "an event", NULL, 0, "order.refused",
                                1700000000123456789ULL, NULL};
@@ -38,6 +46,8 @@ static int all(otelrs_sdk *sdk, otelrs_logger *log) {
     MUST(otelrs_log(log, OTELRS_SEVERITY_INFO, "in trace a", NULL, 0));
     otelrs_log_record explicit_b = {OTELRS_SEVERITY_INFO, "explicit trace b", NULL, 0, NULL, 0, &b};
     MUST(otelrs_log_emit(log, &explicit_b));
+    MUST(otelrs_log_packed(log, OTELRS_SEVERITY_INFO, "packed in trace a", NULL, 0, NULL));
+    MUST(otelrs_log_packed(log, OTELRS_SEVERITY_INFO, "packed explicit trace b", NULL, 0, &b));
     otelrs_trace_context inner_saved;
     MUST(otelrs_trace_context_set_current(NULL, &inner_saved));
     MUST(otelrs_log(log, OTELRS_SEVERITY_INFO, "cleared", NULL, 0));
@@ -99,6 +109,16 @@ static int errors(otelrs_logger *log, otelrs_sdk *sdk) {
     EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_trace_context_parse(TRACEPARENT_A, NULL));
     EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_sdk_log_stats(sdk, NULL));
     EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_logger_stats(log, NULL));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "otelrs_logger is NULL", otelrs_log_packed(NULL, 9, "x", NULL, 0, NULL));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "body is NULL", otelrs_log_packed(log, 9, NULL, NULL, 0, NULL));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "attrs is NULL", otelrs_log_packed(log, 9, "x", NULL, 3, NULL));
+    const unsigned char cut[] = "\2k\0\1\0";
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "attribute 0: the packed attributes end in the middle of it",
+                  otelrs_log_packed(log, 9, "x", cut, sizeof cut - 1, NULL));
+    const unsigned char bad_utf8[] = "\0k\0\xc0\0";
+    EXPECT_STATUS(OTELRS_ERR_INVALID_UTF8, "attribute 0: the string value is not valid UTF-8",
+                  otelrs_log_packed(log, 9, "x", bad_utf8, sizeof bad_utf8 - 1, NULL));
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "all-zero", otelrs_log_packed(log, 9, "x", NULL, 0, &zero));
     otelrs_logger *l2 = NULL;
     EXPECT_STATUS(OTELRS_ERR_NULL, "scope is NULL", otelrs_logger_new(sdk, NULL, NULL, &l2));
     EXPECT_STATUS(OTELRS_ERR_WRONG_HANDLE, "not an otelrs_logger", otelrs_log((otelrs_logger *)sdk, 9, "x", NULL, 0));

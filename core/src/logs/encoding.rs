@@ -74,7 +74,7 @@ const F64: u8 = 3;
 const ARRAY: u8 = 4;
 
 /// Builds the packed body and attributes of one record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordBuilder {
     buf: Vec<u8>,
     attributes: usize,

@@ -14,10 +14,13 @@ module Otelrs
       TypeError.new("attributes must be a Hash, got #{value.class} (#{value.inspect})")
     end
 
-    # The text of a key or string value: a String without NUL bytes.
-    def text(value, what)
+    # The text of a key (`key` nil) or of a string value of the attribute `key`: a String
+    # without NUL bytes.
+    def text(value, key = nil)
       s = value.is_a?(Symbol) ? value.name : value
-      raise ArgumentError, "#{what} contains a NUL byte: #{s.inspect}" if s.include?("\0")
+      if s.include?("\0")
+        raise ArgumentError, "#{key.nil? ? 'attribute key' : "attribute #{key}"} contains a NUL byte: #{s.inspect}"
+      end
 
       s
     end
@@ -27,7 +30,7 @@ module Otelrs
         raise TypeError, "attribute keys must be Symbols or Strings, got #{key.class} (#{key.inspect})"
       end
 
-      text(key, "attribute key")
+      text(key)
     end
 
     def value_type(key, value)
@@ -69,7 +72,7 @@ module Otelrs
       type = value_type(key, value)
       attr[:type] = type
       case type
-      when 0 then attr[:value][:string] = keep_string(keep, text(value, "attribute #{key}"))
+      when 0 then attr[:value][:string] = keep_string(keep, text(value, key))
       when 1 then attr[:value][:boolean] = value
       when 2 then attr[:value][:integer] = int64(key, value)
       else attr[:value][:dbl] = value
@@ -100,8 +103,65 @@ module Otelrs
     end
 
     def string_array(key, items, keep)
-      ptrs = items.map { |s| keep_string(keep, text(s, "attribute #{key}")) }
+      ptrs = items.map { |s| keep_string(keep, text(s, key)) }
       FFI::MemoryPointer.new(:pointer, items.size).tap { |m| m.write_array_of_pointer(ptrs) }
+    end
+
+    # Array#pack formats of the packed form's values, by value type (see otelrs_log_packed in
+    # otelrs.h: type byte, key and NUL, value).
+    PACKED_VALUE = { 0 => "Z*", 1 => "C", 2 => "q<", 3 => "E" }.freeze
+
+    # `hash` in libotelrs's packed form (otelrs_log_packed): one String written by one
+    # Array#pack, with no native memory to allocate. Scalars are handled inline (this runs for
+    # every log record with attributes); errors and Arrays go through the methods above.
+    def packed(hash)
+      raise not_a_hash(hash) unless hash.is_a?(Hash)
+
+      format = +""
+      values = []
+      hash.each_pair do |k, v|
+        key = Symbol === k ? k.name : k
+        key = key_text(k) unless String === key && !key.include?("\0")
+        case v
+        when String
+          format << "CZ*Z*"
+          values.push(0, key, v.include?("\0") ? text(v, key) : v)
+        when Symbol
+          format << "CZ*Z*"
+          values.push(0, key, text(v, key))
+        when Integer
+          format << "CZ*q<"
+          values.push(2, key, v.bit_length < 64 ? v : int64(key, v))
+        when Float
+          format << "CZ*E"
+          values.push(3, key, v)
+        when true, false
+          format << "CZ*C"
+          values.push(1, key, v ? 1 : 0)
+        when ::Array
+          packed_array(format, values, key, v)
+        else
+          value_type(key, v)
+        end
+      end
+      values.pack(format)
+    end
+
+    def packed_array(format, values, key, items)
+      types = items.map { |item| value_type(key, item) }.uniq
+      raise TypeError, "attribute #{key}: the items of an Array must all have one type" if types.size > 1
+
+      type = types.first || 0
+      format << "CZ*Q<" << (PACKED_VALUE.fetch(type) * items.size)
+      values.push(4 + type, key, items.size)
+      items.each do |item|
+        values << case type
+                  when 0 then text(item, key)
+                  when 1 then item ? 1 : 0
+                  when 2 then int64(key, item)
+                  else item
+                  end
+      end
     end
 
     # A prepared set (otelrs_attributes) for `hash`, freed when garbage collected.

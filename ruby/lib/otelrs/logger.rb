@@ -19,22 +19,20 @@ module Otelrs
 
     # As ::Logger#add, with attributes as keywords.
     def add(severity, message = nil, progname = nil, traceparent: nil, **attributes, &block)
-      severity ||= UNKNOWN
-      return true if severity < level
-
-      message, progname = Logger.message(message, progname || @progname, @progname, block)
-      Otelrs.emit_log(@otel, SEVERITY.fetch(severity, 21), body(severity, progname, message), message,
-                      attributes, traceparent)
-      true
+      write(severity || UNKNOWN, message, progname, traceparent, attributes, block)
     end
 
     alias log add
 
+    # debug, info, warn, error, fatal and unknown, as with ::Logger, with attributes as
+    # keywords; written out for each level (a block or a re-splat of the keywords would cost
+    # more than the rest of the call).
     %i[debug info warn error fatal unknown].each do |name|
-      level = const_get(name.upcase)
-      define_method(name) do |progname = nil, **attributes, &block|
-        add(level, nil, progname, **attributes, &block)
-      end
+      class_eval <<~RUBY, __FILE__, __LINE__ + 1
+        def #{name}(progname = nil, **attributes, &block)
+          write(#{const_get(name.upcase)}, nil, progname, attributes.delete(:traceparent), attributes, block)
+        end
+      RUBY
     end
 
     # What ::Logger#add logs when it is given `message` and `progname`: the message, or the
@@ -79,6 +77,15 @@ module Otelrs
     end
 
     private
+
+    def write(severity, message, progname, traceparent, attributes, block)
+      return true if severity < level
+
+      message, progname = Logger.message(message, progname || @progname, @progname, block)
+      Otelrs.emit_log(@otel, SEVERITY.fetch(severity, 21), body(severity, progname, message), message,
+                      attributes, traceparent)
+      true
+    end
 
     def body(severity, progname, message)
       return @formatter.call(format_severity(severity), Time.now, progname, message).to_s if @formatter

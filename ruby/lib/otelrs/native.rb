@@ -41,12 +41,6 @@ module Otelrs
       layout :trace_id, [:uint8, 16], :span_id, [:uint8, 8], :flags, :uint8
     end
 
-    # otelrs_log_record.
-    class LogRecord < FFI::Struct
-      layout :severity, :uint32, :body, :pointer, :attrs, :pointer, :n_attrs, :size_t,
-             :event_name, :pointer, :timestamp_unix_nano, :uint64, :trace_context, :pointer
-    end
-
     # otelrs_log_stats.
     class LogStats < FFI::Struct
       layout :emitted, :uint64, :filtered, :uint64, :sampled_out, :uint64, :suppressed, :uint64,
@@ -111,8 +105,7 @@ module Otelrs
 
     attach_function :otelrs_logger_new, %i[pointer string string pointer], :uint32
     attach_function :otelrs_logger_enabled, %i[pointer uint32], :bool
-    attach_function :otelrs_log, %i[pointer uint32 string pointer size_t], :uint32
-    attach_function :otelrs_log_emit, %i[pointer pointer], :uint32
+    attach_function :otelrs_log_packed, %i[pointer uint32 string buffer_in size_t pointer], :uint32
     attach_function :otelrs_logger_stats, %i[pointer pointer], :uint32
     attach_function :otelrs_logger_free, [:pointer], :void
     attach_function :otelrs_trace_context_parse, %i[string pointer], :uint32
