@@ -126,7 +126,8 @@ module Otelrs
   class BoundInstrument
     def initialize(parent, handle)
       @parent = parent
-      @ptr = handle
+      @handle = handle # frees the bound instrument when garbage collected
+      @ptr = FFI::Pointer.new(handle.address) # a plain Pointer: the cheapest argument for ffi
     end
 
     def inspect
