@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds everything, starts the services the tests use (the
-# OpenTelemetry Collector built from tests/collector), and runs every test: Rust unit and
-# boundary tests, the C programs (also under valgrind), and the end-to-end tests.
+# OpenTelemetry Collector built from tests/collector, and a Prometheus server), and runs
+# every test: Rust unit and boundary tests, the C programs (also under valgrind), the
+# end-to-end tests, and the Python and Ruby packages' tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,13 +17,15 @@ command -v cc >/dev/null || need+=(gcc)
 command -v openssl >/dev/null || need+=(openssl)
 # Ruby with the ffi and minitest gems, from Debian, for the Ruby gem's tests.
 ruby -e 'require "ffi"; require "minitest"' 2>/dev/null || need+=(ruby ruby-ffi ruby-minitest)
+# Prometheus (server and promtool), from Debian, for the pull endpoint's tests.
+{ command -v prometheus && command -v promtool; } >/dev/null || need+=(prometheus)
 if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then
         echo "missing: ${need[*]} (install them, or run as root)" >&2
         exit 1
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
 
@@ -67,7 +70,8 @@ export OTELRS_TEST_COLLECTOR_OUT="$ROOT/build/collector/received.jsonl"
 rm -f "$OTELRS_TEST_COLLECTOR_OUT"
 "$collector_bin" --config tests/collector/config.yaml > build/collector/collector.log 2>&1 &
 collector_pid=$!
-trap 'kill $collector_pid 2>/dev/null || true; wait $collector_pid 2>/dev/null || true' EXIT
+services=($collector_pid)
+trap 'kill "${services[@]}" 2>/dev/null || true; wait "${services[@]}" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
     if python3 -c "import socket,sys; sys.exit(any(socket.socket().connect_ex(('127.0.0.1', p)) for p in ($OTELRS_TEST_HTTP_PORT, $OTELRS_TEST_GRPC_PORT, $OTELRS_TEST_GRPC_TLS_PORT, $OTELRS_TEST_HTTP_TLS_PORT)))"; then
         break
@@ -76,6 +80,31 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT, gRPC+TLS $OTELRS_TEST_GRPC_TLS_PORT, HTTP+TLS $OTELRS_TEST_HTTP_TLS_PORT"
+
+step "Prometheus, scraping every second the port the pull endpoint tests serve on"
+prometheus_port=$(free_port)
+export OTELRS_TEST_PROMETHEUS_TARGET_PORT=$(free_port)
+export OTELRS_TEST_PROMETHEUS_URL="http://127.0.0.1:$prometheus_port"
+rm -rf build/prometheus && mkdir -p build/prometheus
+cat > build/prometheus/prometheus.yml <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: otelrs
+    static_configs:
+      - targets: ["localhost:$OTELRS_TEST_PROMETHEUS_TARGET_PORT"]
+YAML
+prometheus --config.file=build/prometheus/prometheus.yml --storage.tsdb.path=build/prometheus/data \
+    --web.listen-address="127.0.0.1:$prometheus_port" > build/prometheus/prometheus.log 2>&1 &
+services+=($!)
+for _ in $(seq 300); do
+    python3 -c "import urllib.request; urllib.request.urlopen('$OTELRS_TEST_PROMETHEUS_URL/-/ready', timeout=1)" \
+        2>/dev/null && break
+    kill -0 "${services[-1]}" 2>/dev/null || { cat build/prometheus/prometheus.log; exit 1; }
+    sleep 0.1
+done
+echo "Prometheus at $OTELRS_TEST_PROMETHEUS_URL, scraping localhost:$OTELRS_TEST_PROMETHEUS_TARGET_PORT"
 
 step "C programs and end-to-end tests (pytest)"
 python3 -m pytest tests -p no:cacheprovider -q

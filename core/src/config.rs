@@ -40,6 +40,8 @@ pub enum ValueKind {
     Ratio,
     /// A number of records per second, 0 or more.
     Rate,
+    /// A TCP port, 0 to 65535.
+    Port,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
     Severity,
 }
@@ -70,7 +72,7 @@ settings_table! {
     "OTEL_SDK_DISABLED", "false", Bool, "`true` turns every otelrs call into a cheap no-op that succeeds.";
     "OTEL_SERVICE_NAME", "unknown_service:<executable>", Text, "`service.name` of the resource; beats a `service.name` in OTEL_RESOURCE_ATTRIBUTES.";
     "OTEL_RESOURCE_ATTRIBUTES", "", KeyValues, "More resource attributes, `key=value,key2=value2`, values percent-encoded.";
-    "OTEL_METRICS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, `memory` (for `otelrs_sdk_collect_json`), or `none`.";
+    "OTEL_METRICS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `prometheus` (a pull endpoint), `console`, `file`, `memory` (for `otelrs_sdk_collect_json`), or `none`.";
     "OTEL_METRIC_EXPORT_INTERVAL", "60000", Millis, "Milliseconds between two collections of the push exporters (otlp, console, file).";
     "OTEL_METRIC_EXPORT_TIMEOUT", "30000", Millis, "Milliseconds one export may take before it is abandoned.";
     "OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4317 (grpc), http://localhost:4318 (http)", Url, "Base URL of the OTLP receiver; over HTTP `/v1/metrics` is appended.";
@@ -91,6 +93,8 @@ settings_table! {
     "OTELRS_EXPORTER_CONSOLE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the console exporter.";
     "OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the file exporter.";
     "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the memory reader behind `otelrs_sdk_collect_json` (delta: each call returns what came since the last).";
+    "OTEL_EXPORTER_PROMETHEUS_HOST", "localhost", Text, "Host name or address the Prometheus endpoint (`prometheus` in OTEL_METRICS_EXPORTER) listens on; `0.0.0.0` for every IPv4 interface.";
+    "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
     "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
@@ -199,6 +203,7 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::Count => parse_count(v).map(drop),
         ValueKind::Ratio => parse_ratio(v).map(drop),
         ValueKind::Rate => parse_rate(v).map(drop),
+        ValueKind::Port => parse_port(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
@@ -225,6 +230,11 @@ fn parse_count(v: &str) -> std::result::Result<usize, String> {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err("expected a whole number, at least 1".to_owned()),
     }
+}
+
+fn parse_port(v: &str) -> std::result::Result<u16, String> {
+    v.parse::<u16>()
+        .map_err(|_| "expected a port number from 0 to 65535".to_owned())
 }
 
 fn parse_ratio(v: &str) -> std::result::Result<f64, String> {
@@ -307,6 +317,8 @@ pub(crate) enum Exporter {
     Memory,
     /// Logs only: takes every batch and writes nothing, to measure what logging itself costs.
     Discard,
+    /// Metrics only: the pull endpoint.
+    Prometheus,
 }
 
 fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
@@ -329,9 +341,10 @@ fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
             "file" => Exporter::File,
             "memory" => Exporter::Memory,
             "discard" => Exporter::Discard,
+            "prometheus" => Exporter::Prometheus,
             other => {
                 return Err(format!(
-                    "unknown exporter {other:?} (known: otlp, console, file, memory (metrics), discard (logs), none)"
+                    "unknown exporter {other:?} (known: otlp, prometheus (metrics), console, file, memory (metrics), discard (logs), none)"
                 ))
             }
         };
@@ -447,6 +460,8 @@ pub(crate) struct Settings {
     pub file_temporality: Temporality,
     pub memory_temporality: Temporality,
     pub file_path: PathBuf,
+    pub prometheus_host: String,
+    pub prometheus_port: u16,
     pub logs: LogSettings,
 }
 
@@ -542,10 +557,15 @@ impl Resolver<'_> {
 
     fn logs(&self) -> Result<LogSettings> {
         let exporters = self.get("OTEL_LOGS_EXPORTER", "otlp", parse_exporters)?;
-        if exporters.contains(&Exporter::Memory) {
-            return Err(Error::config(
-                "invalid value \"memory\" for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, none",
-            ));
+        for (exporter, name) in [
+            (Exporter::Memory, "memory"),
+            (Exporter::Prometheus, "prometheus"),
+        ] {
+            if exporters.contains(&exporter) {
+                return Err(Error::config(format!(
+                    "invalid value {name:?} for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, none"
+                )));
+            }
         }
         let max_queue = self.get("OTEL_BLRP_MAX_QUEUE_SIZE", "2048", parse_count)?;
         let rate_limit = self.get("OTELRS_LOGS_RATE_LIMIT", "0", parse_rate)?;
@@ -617,7 +637,7 @@ impl Settings {
             metrics_exporters: match r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)? {
                 e if e.contains(&Exporter::Discard) => {
                     return Err(Error::config(
-                        "invalid value \"discard\" for OTEL_METRICS_EXPORTER: known: otlp, console, file, memory, none",
+                        "invalid value \"discard\" for OTEL_METRICS_EXPORTER: known: otlp, prometheus, console, file, memory, none",
                     ))
                 }
                 e => e,
@@ -638,6 +658,10 @@ impl Settings {
                 "otelrs-metrics.jsonl",
                 |v| Ok(v.to_owned()),
             )?),
+            prometheus_host: r.get("OTEL_EXPORTER_PROMETHEUS_HOST", "localhost", |v| {
+                Ok(v.to_owned())
+            })?,
+            prometheus_port: r.get("OTEL_EXPORTER_PROMETHEUS_PORT", "9464", parse_port)?,
             logs: r.logs()?,
         })
     }
@@ -690,6 +714,18 @@ mod tests {
             .set("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/file.pem")
             .is_err());
         assert!(c.set("OTEL_SDK_DISABLED", "yes").is_err());
+        let e = c.set("OTEL_EXPORTER_PROMETHEUS_PORT", "70000").unwrap_err();
+        assert!(
+            e.message().contains("70000") && e.message().contains("0 to 65535"),
+            "{e}"
+        );
+        c.set("OTEL_LOGS_EXPORTER", "prometheus").unwrap();
+        let e = Settings::resolve(&c).unwrap_err();
+        assert!(
+            e.message()
+                .contains("\"prometheus\" for OTEL_LOGS_EXPORTER"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::metrics::instrument::{
     BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
 };
 use crate::metrics::json;
-use crate::metrics::pipeline::{self, Pipeline};
+use crate::metrics::pipeline::{self, Origin, Pipeline};
 use crate::metrics::series_cache::SeriesCache;
 use crate::metrics::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
 use crate::resource;
@@ -243,14 +243,15 @@ impl SdkShared {
             Ok(logs) => fork::bury(unsafe { self.logs.replace_in_child(logs) }),
             Err(e) => eprintln!("otelrs: cannot rebuild the log pipeline after fork: {e}"),
         }
-        let pipeline = match Pipeline::build(&self.settings, resource) {
+        let pipeline = match Pipeline::build(&self.settings, resource, Origin::ForkedChild) {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("otelrs: cannot rebuild the metrics pipeline after fork: {e}");
                 return;
             }
         };
-        if let Some(old) = state.pipeline.replace(pipeline) {
+        if let Some(mut old) = state.pipeline.replace(pipeline) {
+            old.release_in_child();
             fork::bury(old);
         }
         let Some(p) = &state.pipeline else { return };
@@ -293,7 +294,10 @@ impl Sdk {
         } else {
             let resource = resource::build(&settings);
             let logs = LogPipeline::start(&settings.logs, &resource)?;
-            (Some(Pipeline::build(&settings, resource)?), logs)
+            (
+                Some(Pipeline::build(&settings, resource, Origin::Process)?),
+                logs,
+            )
         };
         let shared = Arc::new(SdkShared {
             settings,

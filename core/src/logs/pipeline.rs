@@ -68,7 +68,8 @@ impl LogPipeline {
                 Exporter::Console => Box::new(sinks::ConsoleLogSink),
                 Exporter::File => Box::new(sinks::FileLogSink::open(settings)?),
                 Exporter::Discard => Box::new(sinks::DiscardLogSink),
-                Exporter::Memory => continue,
+                // Refused for logs when the settings are read.
+                Exporter::Memory | Exporter::Prometheus => continue,
             });
         }
         let shared = Arc::new(LogPipeline {

@@ -7,6 +7,7 @@ pub(crate) mod instrument;
 pub(crate) mod json;
 mod otlp;
 pub(crate) mod pipeline;
+mod prometheus;
 pub(crate) mod series_cache;
 
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};

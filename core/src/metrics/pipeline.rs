@@ -6,6 +6,7 @@
 use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
+use super::prometheus::Endpoint;
 use crate::config::{Exporter, Settings};
 use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
@@ -145,17 +146,30 @@ fn request(
     }
 }
 
+/// Whether a pipeline is built for the process that configured otelrs, or for a forked child
+/// of it (which leaves the Prometheus port to its parent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Process,
+    ForkedChild,
+}
+
 /// A running metrics pipeline.
 pub(crate) struct Pipeline {
     provider: SdkMeterProvider,
     memory: Option<SharedReader>,
+    prometheus: Option<Endpoint>,
     commands: Option<Sender<Command>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Pipeline {
     /// Builds the provider, readers and exporters of `settings`, and starts collecting.
-    pub(crate) fn build(settings: &Settings, resource: Resource) -> Result<Pipeline> {
+    pub(crate) fn build(
+        settings: &Settings,
+        resource: Resource,
+        origin: Origin,
+    ) -> Result<Pipeline> {
         let runtime = crate::runtime::for_exporters(
             &settings.metrics_exporters,
             &settings.otlp,
@@ -164,6 +178,7 @@ impl Pipeline {
         let mut builder = SdkMeterProvider::builder().with_resource(resource);
         let mut exports = Vec::new();
         let mut memory = None;
+        let mut prometheus = None;
         for exporter in &settings.metrics_exporters {
             let (temporality, sink): (Temporality, Box<dyn Sink>) = match exporter {
                 Exporter::Otlp => (
@@ -180,6 +195,15 @@ impl Pipeline {
                     Box::new(FileSink::open(&settings.file_path)?),
                 ),
                 Exporter::Discard => continue,
+                Exporter::Prometheus => {
+                    if origin == Origin::Process {
+                        // Prometheus reads cumulative values whatever the other exporters use.
+                        let reader = SharedReader::new(Temporality::Cumulative);
+                        builder = builder.with_reader(reader.clone());
+                        prometheus = Some(reader);
+                    }
+                    continue;
+                }
                 Exporter::Memory => {
                     let reader = SharedReader::new(settings.memory_temporality);
                     builder = builder.with_reader(reader.clone());
@@ -196,6 +220,14 @@ impl Pipeline {
             });
         }
         let provider = builder.build();
+        let prometheus = match prometheus {
+            Some(reader) => Some(Endpoint::start(
+                &settings.prometheus_host,
+                settings.prometheus_port,
+                Arc::new(move || collect(&reader)),
+            )?),
+            None => None,
+        };
         let (commands, thread) = if exports.is_empty() {
             (None, None)
         } else {
@@ -214,6 +246,7 @@ impl Pipeline {
         Ok(Pipeline {
             provider,
             memory,
+            prometheus,
             commands,
             thread,
         })
@@ -232,21 +265,22 @@ impl Pipeline {
     /// The memory reader, collected on demand by `collect_json`.
     pub(crate) fn memory_collector(&self) -> Option<impl Fn() -> Result<String>> {
         let reader = self.memory.clone()?;
-        Some(move || {
-            let mut rm = ResourceMetrics::default();
-            reader.collect(&mut rm).map_err(|e| {
-                Error::new(
-                    ErrorKind::Shutdown,
-                    format!("collecting metrics failed: {e}"),
-                )
-            })?;
-            Ok(json::encode(&rm))
-        })
+        Some(move || collect(&reader).map(|rm| json::encode(&rm)))
+    }
+
+    /// In a forked child, about to be replaced: gives the parent's Prometheus port back to
+    /// the parent alone.
+    pub(crate) fn release_in_child(&mut self) {
+        if let Some(endpoint) = self.prometheus.take() {
+            endpoint.close_in_child();
+        }
     }
 
     /// Exports what was recorded and stops, within `timeout`. On a timeout the collection
     /// thread finishes in the background.
     pub(crate) fn shutdown(mut self, timeout: Duration) -> Result<()> {
+        // Scrapes end with the SDK; the port is free again when this returns.
+        drop(self.prometheus.take());
         let outcome = match self.commands.take() {
             Some(tx) => request(&tx, Command::Shutdown, timeout),
             None => Ok(()),
@@ -259,6 +293,18 @@ impl Pipeline {
         let _ = self.provider.shutdown();
         outcome
     }
+}
+
+/// What an on-demand reader (memory, Prometheus) holds now.
+fn collect(reader: &SharedReader) -> Result<ResourceMetrics> {
+    let mut rm = ResourceMetrics::default();
+    reader.collect(&mut rm).map_err(|e| {
+        Error::new(
+            ErrorKind::Shutdown,
+            format!("collecting metrics failed: {e}"),
+        )
+    })?;
+    Ok(rm)
 }
 
 /// Asks the collection thread behind `tx` to export now, waiting at most `timeout`.

@@ -1,0 +1,639 @@
+//! Collected metrics as a Prometheus scrape: the text format 0.0.4 or OpenMetrics 1.0, with
+//! types, names, labels, scope labels and `target_info` as the OpenTelemetry "Prometheus and
+//! OpenMetrics Compatibility" spec says.
+//!
+//! Monotonic sums are counters (`_total`); other sums and gauges are gauges; histograms are
+//! histograms (`_bucket` with `le`, `_sum`, `_count`). Exponential histograms, which only
+//! Prometheus's protobuf format could carry as native histograms, are written as classic
+//! histograms whose `le` bounds are their bucket bounds, so that nothing recorded is lost.
+//! Every series has the `otel_scope_name` (and `otel_scope_version`) labels of its meter.
+//! Metrics of one name from several meters are one family; a metric whose name is taken by
+//! another type is left out, with a warning on stderr once per name.
+
+use super::names;
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::metrics::data::{
+    AggregatedMetrics, ExponentialBucket, ExponentialHistogramDataPoint, HistogramDataPoint,
+    Metric, MetricData, ResourceMetrics,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A scrape's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// The Prometheus text format 0.0.4.
+    Text,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The format a scraper asks for with its Accept header: OpenMetrics when it lists it.
+    pub(crate) fn negotiate(accept: &str) -> Format {
+        if accept.contains("application/openmetrics-text") {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+
+    /// The Content-Type of a scrape in this format.
+    pub(crate) fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Type {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl Type {
+    fn name(self) -> &'static str {
+        match self {
+            Type::Counter => "counter",
+            Type::Gauge => "gauge",
+            Type::Histogram => "histogram",
+        }
+    }
+}
+
+/// One metric family: its metadata and its sample lines.
+struct Family {
+    kind: Type,
+    help: String,
+    unit: Option<String>,
+    samples: String,
+}
+
+/// Names already warned about, so that a conflict is reported once, not at every scrape.
+static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+fn warn_once(name: &str, message: impl FnOnce() -> String) {
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    if warned
+        .get_or_insert_with(HashSet::new)
+        .insert(name.to_owned())
+    {
+        eprintln!("otelrs: prometheus: {}", message());
+    }
+}
+
+/// The text of an attribute value as a label value: strings as they are, arrays as JSON.
+fn value_text(v: &Value) -> String {
+    fn json(v: &Value) -> serde_json::Value {
+        use opentelemetry::Array;
+        match v {
+            Value::Bool(b) => (*b).into(),
+            Value::I64(i) => (*i).into(),
+            Value::F64(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or_else(|| float(*f).into()),
+            Value::String(s) => s.as_str().into(),
+            Value::Array(Array::Bool(a)) => a.iter().map(|b| json(&Value::Bool(*b))).collect(),
+            Value::Array(Array::I64(a)) => a.iter().map(|i| json(&Value::I64(*i))).collect(),
+            Value::Array(Array::F64(a)) => a.iter().map(|f| json(&Value::F64(*f))).collect(),
+            Value::Array(Array::String(a)) => a
+                .iter()
+                .map(|s| serde_json::Value::from(s.as_str()))
+                .collect(),
+            other => other.to_string().into(),
+        }
+    }
+    match v {
+        Value::String(s) => s.as_str().to_owned(),
+        Value::F64(f) => float(*f),
+        Value::Array(_) => json(v).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A float as both formats write it: `+Inf`, `-Inf`, `NaN`, or Rust's shortest
+/// round-tripping text (`1.0`, `0.25`, `1e-9`).
+fn float(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".to_owned()
+    } else if f.is_infinite() {
+        if f > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
+    } else {
+        format!("{f:?}")
+    }
+}
+
+fn escape_label_value(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn escape_help(v: &str, format: Format) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if format == Format::OpenMetrics => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `{k="v",...}` for sanitized label names (values of keys that sanitize to the same name
+/// joined with `;` in the order of the original keys), then `extra` labels as they are.
+fn labels<'a>(attrs: impl Iterator<Item = &'a KeyValue>, extra: &[(&str, &str)]) -> String {
+    let mut by_label: BTreeMap<String, Vec<(&str, String)>> = BTreeMap::new();
+    for kv in attrs {
+        by_label
+            .entry(names::label(kv.key.as_str()))
+            .or_default()
+            .push((kv.key.as_str(), value_text(&kv.value)));
+    }
+    let mut out = String::from("{");
+    let mut first = true;
+    let mut put = |out: &mut String, name: &str, value: &str| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(name);
+        out.push_str("=\"");
+        escape_label_value(out, value);
+        out.push('"');
+    };
+    for (name, mut values) in by_label {
+        values.sort_by(|a, b| a.0.cmp(b.0));
+        let joined: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
+        put(&mut out, &name, &joined.join(";"));
+    }
+    for (name, value) in extra {
+        put(&mut out, name, value);
+    }
+    out.push('}');
+    out
+}
+
+/// `labels` with one more label (`le`) at the end: `{a="b",le="1.0"}`.
+fn with_le(labels: &str, le: &str) -> String {
+    let inner = &labels[1..labels.len() - 1];
+    if inner.is_empty() {
+        format!("{{le=\"{le}\"}}")
+    } else {
+        format!("{{{inner},le=\"{le}\"}}")
+    }
+}
+
+fn seconds(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
+/// A number as a sample value.
+trait Sample: Copy {
+    fn text(self) -> String;
+    fn to_f64(self) -> f64;
+}
+
+impl Sample for f64 {
+    fn text(self) -> String {
+        float(self)
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Sample for u64 {
+    fn text(self) -> String {
+        self.to_string()
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Sample for i64 {
+    fn text(self) -> String {
+        self.to_string()
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+/// Writes the samples of one metric under `family`; `scope` holds its scope labels.
+struct Writer<'a> {
+    format: Format,
+    family: &'a str,
+    scope: &'a [(&'a str, &'a str)],
+    out: &'a mut String,
+}
+
+impl Writer<'_> {
+    fn line(&mut self, suffix: &str, labels: &str, value: &str) {
+        let _ = writeln!(self.out, "{}{suffix}{labels} {value}", self.family);
+    }
+
+    fn created(&mut self, labels: &str, start: SystemTime) {
+        if self.format == Format::OpenMetrics {
+            self.line("_created", labels, &seconds(start));
+        }
+    }
+
+    fn gauge<'k, T: Sample>(&mut self, attrs: impl Iterator<Item = &'k KeyValue>, value: T) {
+        let l = labels(attrs, self.scope);
+        self.line("", &l, &value.text());
+    }
+
+    /// A counter's samples: `family` is its name without `_total`.
+    fn counter<'k, T: Sample>(
+        &mut self,
+        attrs: impl Iterator<Item = &'k KeyValue>,
+        value: T,
+        start: SystemTime,
+    ) {
+        let l = labels(attrs, self.scope);
+        self.line("_total", &l, &value.text());
+        self.created(&l, start);
+    }
+
+    /// `_bucket` lines for cumulative counts at each upper bound, then `_count`, `_sum`.
+    fn buckets(
+        &mut self,
+        l: &str,
+        bounds: impl Iterator<Item = (f64, u64)>,
+        count: u64,
+        sum: Option<f64>,
+    ) {
+        let mut cumulative = 0u64;
+        for (upper, n) in bounds {
+            cumulative += n;
+            self.line(
+                "_bucket",
+                &with_le(l, &float(upper)),
+                &cumulative.to_string(),
+            );
+        }
+        self.line("_bucket", &with_le(l, "+Inf"), &count.to_string());
+        if let Some(sum) = sum {
+            self.line("_sum", l, &float(sum));
+        }
+        self.line("_count", l, &count.to_string());
+    }
+
+    fn histogram<T: Sample>(&mut self, p: &HistogramDataPoint<T>, start: SystemTime) {
+        let l = labels(p.attributes(), self.scope);
+        let bounds: Vec<f64> = p.bounds().collect();
+        let counts: Vec<u64> = p.bucket_counts().collect();
+        // The spec writes `_sum` only when no value can be negative.
+        let sum = (p.min().map_or(true, |m| m.to_f64() >= 0.0)).then(|| p.sum().to_f64());
+        self.buckets(
+            &l,
+            bounds.iter().copied().zip(counts.iter().copied()),
+            p.count(),
+            sum,
+        );
+        self.created(&l, start);
+    }
+
+    fn exponential<T: Sample>(&mut self, p: &ExponentialHistogramDataPoint<T>, start: SystemTime) {
+        let l = labels(p.attributes(), self.scope);
+        let base = 2f64.powf(2f64.powi(-i32::from(p.scale())));
+        let bucket_bounds = |b: &ExponentialBucket| -> Vec<(i32, u64)> {
+            b.counts()
+                .enumerate()
+                .map(|(i, n)| (b.offset() + i as i32, n))
+                .collect()
+        };
+        let mut bounds = Vec::new();
+        // Negative buckets from the most negative: bucket i holds [-base^(i+1), -base^i).
+        for (i, n) in bucket_bounds(p.negative_bucket()).into_iter().rev() {
+            bounds.push((-base.powi(i), n));
+        }
+        bounds.push((p.zero_threshold(), p.zero_count()));
+        // Positive bucket i holds (base^i, base^(i+1)].
+        for (i, n) in bucket_bounds(p.positive_bucket()) {
+            bounds.push((base.powi(i + 1), n));
+        }
+        let sum = (p.min().map_or(true, |m| m.to_f64() >= 0.0)).then(|| p.sum().to_f64());
+        self.buckets(&l, bounds.into_iter(), p.count() as u64, sum);
+        self.created(&l, start);
+    }
+}
+
+/// The type of a metric's data, or None when it cannot be written (delta temporality never
+/// reaches here: the Prometheus reader is cumulative).
+fn kind<T>(data: &MetricData<T>) -> Type {
+    match data {
+        MetricData::Gauge(_) => Type::Gauge,
+        MetricData::Sum(s) if s.is_monotonic() => Type::Counter,
+        MetricData::Sum(_) => Type::Gauge,
+        MetricData::Histogram(_) | MetricData::ExponentialHistogram(_) => Type::Histogram,
+    }
+}
+
+fn write_data<T: Sample>(w: &mut Writer<'_>, data: &MetricData<T>) {
+    match data {
+        MetricData::Gauge(g) => g
+            .data_points()
+            .for_each(|p| w.gauge(p.attributes(), p.value())),
+        MetricData::Sum(s) if s.is_monotonic() => s
+            .data_points()
+            .for_each(|p| w.counter(p.attributes(), p.value(), s.start_time())),
+        MetricData::Sum(s) => s
+            .data_points()
+            .for_each(|p| w.gauge(p.attributes(), p.value())),
+        MetricData::Histogram(h) => h.data_points().for_each(|p| w.histogram(p, h.start_time())),
+        MetricData::ExponentialHistogram(h) => h
+            .data_points()
+            .for_each(|p| w.exponential(p, h.start_time())),
+    }
+}
+
+fn metric_type(m: &Metric) -> Type {
+    match m.data() {
+        AggregatedMetrics::F64(d) => kind(d),
+        AggregatedMetrics::U64(d) => kind(d),
+        AggregatedMetrics::I64(d) => kind(d),
+    }
+}
+
+/// The scrape text of one collection in `format`. Meters are taken in the order of their
+/// names and metrics in the order of theirs, so that every scrape lists the same families in
+/// the same order, and the same one wins when two types want one name.
+pub(crate) fn encode(rm: &ResourceMetrics, format: Format) -> String {
+    // Families by their name in the text format (a counter's ends with `_total`, which is
+    // also what its samples are called), in the order they are first met.
+    let mut order: Vec<String> = Vec::new();
+    let mut families: HashMap<String, Family> = HashMap::new();
+    let mut scopes: Vec<_> = rm.scope_metrics().collect();
+    scopes.sort_by(|a, b| {
+        (a.scope().name(), a.scope().version()).cmp(&(b.scope().name(), b.scope().version()))
+    });
+    for sm in scopes {
+        let scope = sm.scope();
+        let mut scope_labels = vec![("otel_scope_name", scope.name())];
+        if let Some(v) = scope.version() {
+            scope_labels.push(("otel_scope_version", v));
+        }
+        let mut metrics: Vec<&Metric> = sm.metrics().collect();
+        metrics.sort_by(|a, b| a.name().cmp(b.name()));
+        for m in metrics {
+            let kind = metric_type(m);
+            let unit = names::unit(m.unit());
+            let mut name = names::family(m.name(), unit.as_deref());
+            if kind == Type::Counter && !name.ends_with("_total") {
+                name.push_str("_total");
+            }
+            let family = families.entry(name.clone()).or_insert_with(|| {
+                order.push(name.clone());
+                Family {
+                    kind,
+                    help: m.description().to_owned(),
+                    unit: unit.clone(),
+                    samples: String::new(),
+                }
+            });
+            if family.kind != kind {
+                warn_once(&name, || {
+                    format!(
+                        "{:?} of meter {:?} is a {}, but {name:?} is a {} already: it is left out",
+                        m.name(),
+                        scope.name(),
+                        kind.name(),
+                        family.kind.name(),
+                    )
+                });
+                continue;
+            }
+            let base = match kind {
+                Type::Counter => name.strip_suffix("_total").unwrap_or(&name),
+                _ => &name,
+            };
+            let mut w = Writer {
+                format,
+                family: base,
+                scope: &scope_labels,
+                out: &mut family.samples,
+            };
+            match m.data() {
+                AggregatedMetrics::F64(d) => write_data(&mut w, d),
+                AggregatedMetrics::U64(d) => write_data(&mut w, d),
+                AggregatedMetrics::I64(d) => write_data(&mut w, d),
+            }
+        }
+    }
+
+    let mut out = String::new();
+    target_info(&mut out, rm, format);
+    for name in order {
+        let f = &families[&name];
+        // OpenMetrics names a counter's family without `_total`; the text format with it.
+        let meta_name = match (f.kind, format) {
+            (Type::Counter, Format::OpenMetrics) => name.strip_suffix("_total").unwrap_or(&name),
+            _ => &name,
+        };
+        if !f.help.is_empty() {
+            let _ = writeln!(out, "# HELP {meta_name} {}", escape_help(&f.help, format));
+        }
+        let _ = writeln!(out, "# TYPE {meta_name} {}", f.kind.name());
+        if let (Format::OpenMetrics, Some(unit)) = (format, &f.unit) {
+            if meta_name.ends_with(&format!("_{unit}")) {
+                let _ = writeln!(out, "# UNIT {meta_name} {unit}");
+            }
+        }
+        out.push_str(&f.samples);
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
+    out
+}
+
+/// The resource as the `target_info` metric: an info metric in OpenMetrics, a gauge of 1 in
+/// the text format.
+fn target_info(out: &mut String, rm: &ResourceMetrics, format: Format) {
+    let attrs: Vec<KeyValue> = rm
+        .resource()
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    if attrs.is_empty() {
+        return;
+    }
+    let (meta, kind) = match format {
+        Format::Text => ("target_info", "gauge"),
+        Format::OpenMetrics => ("target", "info"),
+    };
+    let _ = writeln!(out, "# HELP {meta} Target metadata");
+    let _ = writeln!(out, "# TYPE {meta} {kind}");
+    let _ = writeln!(out, "target_info{} 1", labels(attrs.iter(), &[]));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::metrics::MeterProvider;
+    use opentelemetry_sdk::metrics::reader::MetricReader;
+    use opentelemetry_sdk::metrics::{
+        Aggregation, Instrument, ManualReader, SdkMeterProvider, Stream, Temporality,
+    };
+    use opentelemetry_sdk::Resource;
+    use std::sync::Arc;
+
+    #[derive(Debug, Clone)]
+    struct Reader(Arc<ManualReader>);
+
+    impl MetricReader for Reader {
+        fn register_pipeline(&self, p: std::sync::Weak<opentelemetry_sdk::metrics::Pipeline>) {
+            self.0.register_pipeline(p)
+        }
+        fn collect(&self, rm: &mut ResourceMetrics) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.0.collect(rm)
+        }
+        fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.0.force_flush()
+        }
+        fn shutdown_with_timeout(
+            &self,
+            t: std::time::Duration,
+        ) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.0.shutdown_with_timeout(t)
+        }
+        fn temporality(&self, kind: opentelemetry_sdk::metrics::InstrumentKind) -> Temporality {
+            self.0.temporality(kind)
+        }
+    }
+
+    /// A provider whose "latency.expo" histogram is exponential, and its reader.
+    fn provider() -> (SdkMeterProvider, Reader) {
+        let reader = Reader(Arc::new(ManualReader::builder().build()));
+        let expo = |i: &Instrument| {
+            (i.name() == "latency.expo").then(|| {
+                Stream::builder()
+                    .with_aggregation(Aggregation::Base2ExponentialHistogram {
+                        max_size: 160,
+                        max_scale: 0,
+                        record_min_max: true,
+                    })
+                    .build()
+                    .expect("a valid stream")
+            })
+        };
+        let provider = SdkMeterProvider::builder()
+            .with_resource(
+                Resource::builder_empty()
+                    .with_attribute(KeyValue::new("service.name", "svc"))
+                    .build(),
+            )
+            .with_reader(reader.clone())
+            .with_view(expo)
+            .build();
+        (provider, reader)
+    }
+
+    fn scrape(reader: &Reader, format: Format) -> String {
+        let mut rm = ResourceMetrics::default();
+        reader.collect(&mut rm).expect("collect");
+        encode(&rm, format)
+    }
+
+    #[test]
+    fn an_exponential_histogram_becomes_classic_buckets_at_its_bounds() {
+        let (provider, reader) = provider();
+        let h = provider
+            .meter("m")
+            .f64_histogram("latency.expo")
+            .with_unit("s")
+            .build();
+        // Scale 0: bucket i holds (2^i, 2^(i+1)]; values 3 and 3.5 are in bucket 1, 6 in 2.
+        for v in [3.0, 3.5, 6.0] {
+            h.record(v, &[]);
+        }
+        let text = scrape(&reader, Format::Text);
+        let buckets: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("latency_expo_seconds_bucket"))
+            .collect();
+        assert_eq!(
+            buckets,
+            [
+                r#"latency_expo_seconds_bucket{otel_scope_name="m",le="0.0"} 0"#,
+                r#"latency_expo_seconds_bucket{otel_scope_name="m",le="4.0"} 2"#,
+                r#"latency_expo_seconds_bucket{otel_scope_name="m",le="8.0"} 3"#,
+                r#"latency_expo_seconds_bucket{otel_scope_name="m",le="+Inf"} 3"#,
+            ]
+        );
+        assert!(text.contains("latency_expo_seconds_sum{otel_scope_name=\"m\"} 12.5\n"));
+        assert!(text.contains("latency_expo_seconds_count{otel_scope_name=\"m\"} 3\n"));
+    }
+
+    #[test]
+    fn negative_values_leave_out_the_sum_and_sort_their_buckets_first() {
+        let (provider, reader) = provider();
+        let h = provider.meter("m").f64_histogram("latency.expo").build();
+        for v in [-3.0, -6.0, 0.0, 1.5] {
+            h.record(v, &[]);
+        }
+        let text = scrape(&reader, Format::Text);
+        let les: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split("le=\"").nth(1))
+            .map(|rest| rest.split('"').next().unwrap_or(""))
+            .collect();
+        assert_eq!(les, ["-4.0", "-2.0", "0.0", "2.0", "+Inf"]);
+        assert!(!text.contains("latency_expo_sum"));
+    }
+
+    #[test]
+    fn one_family_per_name_and_a_conflicting_type_left_out() {
+        let (provider, reader) = provider();
+        provider.meter("a").u64_counter("jobs").build().add(1, &[]);
+        provider.meter("b").u64_counter("jobs").build().add(2, &[]);
+        // "jobs_total" is the counter's name in Prometheus: the gauge of meter "c" (met after
+        // meters "a" and "b") is left out, at every scrape.
+        provider
+            .meter("c")
+            .f64_gauge("jobs_total")
+            .build()
+            .record(9.0, &[]);
+        let text = scrape(&reader, Format::OpenMetrics);
+        assert_eq!(text.matches("# TYPE jobs counter").count(), 1);
+        assert_eq!(text.matches("# TYPE").count(), 2, "{text}"); // target and jobs
+        assert!(text.contains("jobs_total{otel_scope_name=\"a\"} 1\n"));
+        assert!(text.contains("jobs_total{otel_scope_name=\"b\"} 2\n"));
+        assert!(!text.contains(" 9.0"), "{text}");
+    }
+
+    #[test]
+    fn values_and_help_are_escaped_and_floats_written_as_prometheus_reads_them() {
+        assert_eq!(float(f64::INFINITY), "+Inf");
+        assert_eq!(float(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(float(f64::NAN), "NaN");
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(1e-9), "1e-9");
+        let mut out = String::new();
+        escape_label_value(&mut out, "a\"b\\c\nd");
+        assert_eq!(out, r#"a\"b\\c\nd"#);
+        assert_eq!(escape_help("a\"b\\\n", Format::Text), r#"a"b\\\n"#);
+        assert_eq!(escape_help("a\"b", Format::OpenMetrics), r#"a\"b"#);
+        let kv = [KeyValue::new(
+            "ids",
+            opentelemetry::Value::Array(vec![1i64, 2].into()),
+        )];
+        assert_eq!(labels(kv.iter(), &[]), r#"{ids="[1,2]"}"#);
+    }
+}

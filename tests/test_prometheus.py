@@ -1,0 +1,216 @@
+"""The Prometheus pull endpoint (OTEL_METRICS_EXPORTER=prometheus), from C (tests/c/prometheus.c):
+the text format checked by promtool and prometheus_client's parser, OpenMetrics by its strict
+parser; names, units, types, labels, scope labels and target_info as the compatibility spec
+says; gzip; a real Prometheus server scraping it (PromQL through its HTTP API); push and pull
+at once, each with its own temporality; a port in use."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from email.message import Message
+
+import pytest
+from conftest import clean_env
+from prometheus_client.openmetrics import parser as openmetrics_parser
+from prometheus_client.parser import text_string_to_metric_families
+
+OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(c_program, run_id: str, port: int, **settings: str):
+    """tests/c/prometheus.c serving on `port` until the block ends."""
+    env = clean_env(**{"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_LOGS_EXPORTER": "none",
+                       "OTEL_EXPORTER_PROMETHEUS_PORT": str(port), "OTEL_SERVICE_NAME": f"prom-{run_id}", **settings})
+    proc = subprocess.Popen([str(c_program("prometheus")), run_id], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line == "ready\n", line + proc.stderr.read()
+        yield proc
+    finally:
+        out, err = proc.communicate(timeout=30)  # closes its standard input: it stops
+        assert proc.returncode == 0, out + err
+
+
+def scrape(port: int, accept: str | None = None, encoding: str | None = None) -> tuple[Message, bytes]:
+    """The headers (case-insensitive) and body of a scrape."""
+    headers = {}
+    if accept:
+        headers["Accept"] = accept
+    if encoding:
+        headers["Accept-Encoding"] = encoding
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.headers, r.read()
+
+
+def samples(families) -> dict[tuple[str, frozenset], float]:
+    """(sample name, labels) -> value of every sample."""
+    out = {}
+    for f in families:
+        for s in f.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def key(name: str, **labels: str) -> tuple[str, frozenset]:
+    return (name, frozenset(labels.items()))
+
+
+def check_recorded(families: dict, run: str, service: str):
+    """What tests/c/prometheus.c recorded, as both formats must show it."""
+    got = samples(families.values())
+    shop = {"otel_scope_name": "shop", "otel_scope_version": "1.0"}
+    assert families["shop_orders"].type == "counter"
+    assert families["shop_orders"].documentation == "Orders placed"
+    assert got[key("shop_orders_total", run=run, region="eu", paid="true", **shop)] == 3
+    # The same name from another meter is one family, told apart by the scope labels.
+    assert got[key("shop_orders_total", run=run, otel_scope_name="other.lib")] == 7
+    hist = "http_server_request_duration_seconds"
+    assert families[hist].type == "histogram"
+    assert families[hist].documentation == 'Request "latency"\nper route'
+    route = {"run": run, "http_route": "/users", **shop}
+    assert [got[key(f"{hist}_bucket", le=le, **route)] for le in ("0.005", "0.01", "0.05", "+Inf")] == [1, 1, 2, 2]
+    assert got[key(f"{hist}_sum", **route)] == pytest.approx(0.044)
+    assert got[key(f"{hist}_count", **route)] == 2
+    # "a.b" and "a_b" are both a_b: their values joined with ";" in the order of the keys.
+    assert got[key("disk_io_bytes_total", run=run, a_b="dot;underscore", quote='say "hi"\\ok\nnext', **shop)] == 1.5
+    assert families["http_connections"].type == "gauge"  # a non-monotonic sum; {connection} is no unit
+    assert got[key("http_connections", run=run, **shop)] == -2
+    assert got[key("room_temperature_celsius", run=run, **shop)] == 21
+    assert got[key("pool_utilization_ratio", run=run, pool="main", **shop)] == 0.25
+    (target,) = [labels for (name, labels) in got if name == "target_info"]
+    target = dict(target)
+    assert target["service_name"] == service and target["telemetry_sdk_name"] == "otelrs"
+    assert "otel_scope_name" not in target
+
+
+def test_the_text_format_passes_promtool_and_shows_what_was_recorded(c_program):
+    run, port = uuid.uuid4().hex[:8], free_port()
+    with serving(c_program, run, port):
+        headers, body = scrape(port)
+    assert headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+    assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+    families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+    check_recorded(families, run, f"prom-{run}")
+    text = body.decode()
+    assert "# TYPE shop_orders_total counter\n" in text and text.count("# TYPE shop_orders_total") == 1
+
+
+def test_openmetrics_when_the_scraper_asks_for_it(c_program):
+    run, port = uuid.uuid4().hex[:8], free_port()
+    with serving(c_program, run, port):
+        headers, body = scrape(port, accept=OPENMETRICS)
+    assert headers["Content-Type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    text = body.decode()
+    assert text.endswith("# EOF\n")
+    # The strict parser refuses anything OpenMetrics does not allow.
+    families = {f.name: f for f in openmetrics_parser.text_string_to_metric_families(text)}
+    check_recorded(families, run, f"prom-{run}")
+    assert families["target"].type == "info"
+    assert families["http_server_request_duration_seconds"].unit == "seconds"
+    created = [s for s in families["shop_orders"].samples if s.name == "shop_orders_created"]
+    assert created and all(abs(s.value - time.time()) < 300 for s in created)
+
+
+def test_gzip_when_accepted_and_clear_answers_elsewhere(c_program):
+    run, port = uuid.uuid4().hex[:8], free_port()
+    with serving(c_program, run, port):
+        headers, body = scrape(port, encoding="gzip")
+        plain = scrape(port)[1]
+        with pytest.raises(urllib.error.HTTPError) as not_found:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/other", timeout=10)
+        with pytest.raises(urllib.error.HTTPError) as not_allowed:
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/metrics", data=b"x"), timeout=10)
+    assert headers["Content-Encoding"] == "gzip"
+    unzipped = gzip.decompress(body).decode()
+    assert len(body) < len(unzipped)
+    assert samples(text_string_to_metric_families(unzipped)).keys() == samples(
+        text_string_to_metric_families(plain.decode())).keys()
+    assert not_found.value.code == 404 and b"/metrics" in not_found.value.read()
+    assert not_allowed.value.code == 405
+
+
+def test_a_real_prometheus_server_scrapes_it(c_program):
+    target = os.environ.get("OTELRS_TEST_PROMETHEUS_TARGET_PORT")
+    api = os.environ.get("OTELRS_TEST_PROMETHEUS_URL")
+    if not (target and api):
+        pytest.fail("Prometheus is not running: run the tests with tests/run-all.sh")
+    run = uuid.uuid4().hex[:8]
+    with serving(c_program, run, int(target)):
+        deadline = time.monotonic() + 30
+        while not (orders := prometheus_query(api, f'shop_orders_total{{run="{run}",otel_scope_name="shop"}}')):
+            assert time.monotonic() < deadline, "Prometheus did not scrape the endpoint within 30 s"
+            time.sleep(0.5)
+        count = prometheus_query(api, f'http_server_request_duration_seconds_count{{run="{run}"}}')
+        below_10 = prometheus_query(api, f'http_server_request_duration_seconds_bucket{{run="{run}",le="0.01"}}')
+        ratio = prometheus_query(api, f'pool_utilization_ratio{{run="{run}"}}')
+        info = prometheus_query(api, f'target_info{{service_name="prom-{run}"}}')
+    (series,) = orders
+    assert series["value"][1] == "3"
+    assert series["metric"]["job"] == "otelrs" and series["metric"]["region"] == "eu"
+    assert [r["value"][1] for r in count + below_10 + ratio + info] == ["2", "1", "0.25", "1"]
+
+
+def prometheus_query(api: str, promql: str) -> list[dict]:
+    url = f"{api}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        answer = json.loads(r.read())
+    assert answer["status"] == "success", answer
+    return answer["data"]["result"]
+
+
+def test_push_and_pull_at_once_each_with_its_own_temporality(c_program, tmp_path):
+    run, port = uuid.uuid4().hex[:8], free_port()
+    path = tmp_path / "metrics.jsonl"
+    with serving(c_program, run, port, OTEL_METRICS_EXPORTER="prometheus,file",
+                 OTELRS_EXPORTER_FILE_METRICS_PATH=str(path),
+                 OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE="delta") as proc:
+        proc.stdin.write("again\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "again\n"
+        body = scrape(port)[1]
+    got = samples(text_string_to_metric_families(body.decode()))
+    shop = {"otel_scope_name": "shop", "otel_scope_version": "1.0"}
+    assert got[key("shop_orders_total", run=run, region="eu", paid="true", **shop)] == 6  # cumulative
+    pushed = []
+    for line in path.read_text().splitlines():
+        for rm in json.loads(line)["resourceMetrics"]:
+            for sm in rm["scopeMetrics"]:
+                for m in sm["metrics"]:
+                    if m["name"] == "shop.orders" and sm["scope"]["name"] == "shop":
+                        assert m["sum"]["aggregationTemporality"] == 1  # delta
+                        pushed += [int(p["asInt"]) for p in m["sum"]["dataPoints"]]
+    assert pushed == [3, 3]
+
+
+def test_a_port_in_use_is_an_error_of_init(c_program):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(OTEL_METRICS_EXPORTER="prometheus", OTEL_LOGS_EXPORTER="none",
+                        OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1", OTEL_EXPORTER_PROMETHEUS_PORT=str(port))
+        r = subprocess.run([str(c_program("prometheus")), "x"], env=env, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == 2
+    assert f"otelrs_sdk_new: OTEL_EXPORTER_PROMETHEUS_HOST/PORT 127.0.0.1:{port}: cannot listen there" in r.stderr
+    assert "in use" in r.stderr
