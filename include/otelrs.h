@@ -533,6 +533,20 @@ otelrs_status otelrs_config_new(otelrs_config **out);
 otelrs_status otelrs_config_set(otelrs_config *cfg, const char *key, const char *value);
 
 /**
+ * Adds a view: which instruments it selects and the stream it gives them, in the text form
+ * of OTELRS_METRICS_VIEWS (one view): `key=value` pairs separated by commas, list items
+ * separated by `|`, values percent-decoded. For example
+ * "instrument_name=http.server.request.duration,boundaries=0.005|0.01|0.1|1" or
+ * "meter_name=noisy.lib,aggregation=drop". Views added here come after those of
+ * OTELRS_METRICS_VIEWS. An invalid view gives OTELRS_ERR_CONFIG and a message saying why;
+ * the configuration is then unchanged. The string is copied.
+ *
+ * # Safety
+ * `cfg` is a live configuration; `view` is a NUL-terminated string.
+ */
+otelrs_status otelrs_config_add_view(otelrs_config *cfg, const char *view);
+
+/**
  * Frees a configuration; NULL is a no-op. An SDK made from it does not need it any more.
  *
  * # Safety

@@ -214,3 +214,22 @@ def test_a_port_in_use_is_an_error_of_init(c_program):
     assert r.returncode == 2
     assert f"otelrs_sdk_new: OTEL_EXPORTER_PROMETHEUS_HOST/PORT 127.0.0.1:{port}: cannot listen there" in r.stderr
     assert "in use" in r.stderr
+
+
+def test_an_exponential_histogram_is_scraped_as_classic_buckets(c_program):
+    run, port = uuid.uuid4().hex[:8], free_port()
+    with serving(c_program, run, port, OTELRS_METRICS_VIEWS="instrument_name=http.server.request.duration,"
+                 "aggregation=base2_exponential_bucket_histogram,max_scale=2"):
+        body = scrape(port)[1]
+    check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+    assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+    (family,) = [f for f in text_string_to_metric_families(body.decode())
+                 if f.name == "http_server_request_duration_seconds"]
+    assert family.type == "histogram"
+    buckets = [(float(s.labels["le"]), s.value) for s in family.samples if s.name.endswith("_bucket")]
+    # Scale 2: bounds are powers of 2^(1/4); 0.004 and 0.04 fall in two of them.
+    assert buckets[-1] == (float("inf"), 2)
+    assert [v for _, v in buckets] == sorted(v for _, v in buckets)
+    assert any(le < 0.005 and v == 1 for le, v in buckets) and any(0.04 <= le < 0.05 and v == 2 for le, v in buckets)
+    assert {s.name: s.value for s in family.samples if not s.name.endswith("_bucket")}[
+        "http_server_request_duration_seconds_count"] == 2

@@ -4,6 +4,7 @@
 //! key by key; a signal-specific key (`..._METRICS_ENDPOINT`) beats its generic form.
 
 use crate::error::{Error, Result};
+use crate::metrics::views::View;
 use opentelemetry_sdk::metrics::Temporality;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,6 +43,10 @@ pub enum ValueKind {
     Rate,
     /// A TCP port, 0 to 65535.
     Port,
+    /// Views in their text form, separated by `;`.
+    Views,
+    /// `explicit_bucket_histogram` or `base2_exponential_bucket_histogram`.
+    HistogramAggregation,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
     Severity,
 }
@@ -93,6 +98,9 @@ settings_table! {
     "OTELRS_EXPORTER_CONSOLE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the console exporter.";
     "OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the file exporter.";
     "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the memory reader behind `otelrs_sdk_collect_json` (delta: each call returns what came since the last).";
+    "OTELRS_METRICS_VIEWS", "", Views, "Views separated by `;`, each `key=value` pairs separated by commas (values percent-decoded, list items separated by `|`): selectors `instrument_name` (`*` and `?` wildcards), `instrument_type`, `unit`, `meter_name`, `meter_version`, `meter_schema_url`; stream `name`, `description`, `aggregation` (`default`, `drop`, `sum`, `last_value`, `explicit_bucket_histogram`, `base2_exponential_bucket_histogram`), `boundaries`, `record_min_max`, `max_size`, `max_scale`, `attribute_keys`, `aggregation_cardinality_limit`. Views added from code come after these.";
+    "OTELRS_METRICS_CARDINALITY_LIMIT", "2000", Count, "Series kept per metric stream when its view sets no limit; further attribute sets go to the series with the single attribute `otel.metric.overflow=true`.";
+    "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "explicit_bucket_histogram", HistogramAggregation, "`explicit_bucket_histogram` or `base2_exponential_bucket_histogram`: the aggregation of histograms that no view gives one (for every exporter: the SDK has no per-reader aggregation).";
     "OTEL_EXPORTER_PROMETHEUS_HOST", "localhost", Text, "Host name or address the Prometheus endpoint (`prometheus` in OTEL_METRICS_EXPORTER) listens on; `0.0.0.0` for every IPv4 interface.";
     "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
@@ -128,6 +136,7 @@ settings_table! {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     values: BTreeMap<&'static str, String>,
+    views: Vec<View>,
 }
 
 fn find(key: &str) -> Option<&'static SettingDoc> {
@@ -162,6 +171,13 @@ impl Config {
         })?;
         check_value(doc, value, "")?;
         self.values.insert(doc.key, value.to_owned());
+        Ok(())
+    }
+
+    /// Adds a view in its text form (see OTELRS_METRICS_VIEWS), after those of
+    /// OTELRS_METRICS_VIEWS; an invalid view is a [`crate::ErrorKind::Config`] error saying why.
+    pub fn add_view(&mut self, view: &str) -> Result<()> {
+        self.views.push(View::parse(view)?);
         Ok(())
     }
 
@@ -204,6 +220,10 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::Ratio => parse_ratio(v).map(drop),
         ValueKind::Rate => parse_rate(v).map(drop),
         ValueKind::Port => parse_port(v).map(drop),
+        ValueKind::Views => crate::metrics::views::parse_list(v)
+            .map(drop)
+            .map_err(|e| e.message().to_owned()),
+        ValueKind::HistogramAggregation => parse_histogram_aggregation(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
@@ -235,6 +255,18 @@ fn parse_count(v: &str) -> std::result::Result<usize, String> {
 fn parse_port(v: &str) -> std::result::Result<u16, String> {
     v.parse::<u16>()
         .map_err(|_| "expected a port number from 0 to 65535".to_owned())
+}
+
+/// Whether OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION asks for exponential
+/// histograms.
+fn parse_histogram_aggregation(v: &str) -> std::result::Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "explicit_bucket_histogram" => Ok(false),
+        "base2_exponential_bucket_histogram" => Ok(true),
+        _ => Err(
+            "expected explicit_bucket_histogram or base2_exponential_bucket_histogram".to_owned(),
+        ),
+    }
 }
 
 fn parse_ratio(v: &str) -> std::result::Result<f64, String> {
@@ -272,7 +304,7 @@ pub(crate) fn parse_severity(v: &str) -> std::result::Result<u8, String> {
 }
 
 /// Decodes `%XX` escapes, as W3C baggage (the format of OTEL_RESOURCE_ATTRIBUTES) encodes values.
-fn percent_decode(s: &str) -> std::result::Result<String, String> {
+pub(crate) fn percent_decode(s: &str) -> std::result::Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -462,6 +494,9 @@ pub(crate) struct Settings {
     pub file_path: PathBuf,
     pub prometheus_host: String,
     pub prometheus_port: u16,
+    pub views: Vec<View>,
+    pub cardinality_limit: usize,
+    pub exponential_histograms: bool,
     pub logs: LogSettings,
 }
 
@@ -662,6 +697,19 @@ impl Settings {
                 Ok(v.to_owned())
             })?,
             prometheus_port: r.get("OTEL_EXPORTER_PROMETHEUS_PORT", "9464", parse_port)?,
+            views: {
+                let mut views = r.get("OTELRS_METRICS_VIEWS", "", |v| {
+                    crate::metrics::views::parse_list(v).map_err(|e| e.message().to_owned())
+                })?;
+                views.extend(config.views.iter().cloned());
+                views
+            },
+            cardinality_limit: r.get("OTELRS_METRICS_CARDINALITY_LIMIT", "2000", parse_count)?,
+            exponential_histograms: r.get(
+                "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+                "explicit_bucket_histogram",
+                parse_histogram_aggregation,
+            )?,
             logs: r.logs()?,
         })
     }

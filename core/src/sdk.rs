@@ -13,6 +13,7 @@ use crate::metrics::instrument::{
 use crate::metrics::json;
 use crate::metrics::pipeline::{self, Origin, Pipeline};
 use crate::metrics::series_cache::SeriesCache;
+use crate::metrics::views;
 use crate::metrics::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
 use crate::resource;
 use opentelemetry::InstrumentationScope;
@@ -106,6 +107,19 @@ impl SdkShared {
         }
     }
 
+    /// Says on stderr when two views give this instrument streams of one name.
+    fn warn_of_view_conflicts(&self, scope: &InstrumentationScope, desc: &InstrumentDesc) {
+        if let Some(warning) = views::conflict(
+            &self.settings.views,
+            &desc.name,
+            desc.kind,
+            &desc.unit,
+            scope,
+        ) {
+            eprintln!("otelrs: {warning}");
+        }
+    }
+
     fn instrument(
         self: &Arc<Self>,
         scope: &InstrumentationScope,
@@ -121,6 +135,7 @@ impl SdkShared {
         let mut state = self.state.lock();
         self.check_open()?;
         Self::claim_stream(&mut state, scope, &desc)?;
+        self.warn_of_view_conflicts(scope, &desc);
         let inst = match &state.pipeline {
             Some(p) => SyncInst::build(&p.meter(scope), &desc),
             None => SyncInst::Disabled,
@@ -152,6 +167,7 @@ impl SdkShared {
         let mut state = self.state.lock();
         self.check_open()?;
         Self::claim_stream(&mut state, scope, &desc)?;
+        self.warn_of_view_conflicts(scope, &desc);
         let cell = Arc::new(ObservableCell::new(scope.clone(), desc, callback));
         if let Some(p) = &state.pipeline {
             cell.register(&p.meter(scope));

@@ -7,8 +7,8 @@ use crate::errors::{to_py, ConfigError, ShutdownError};
 use crate::instruments::Meter;
 use crate::logs::Logger;
 use otelrs_core::metrics::ObservableInstrument;
-use otelrs_core::{Config, Sdk};
-use pyo3::exceptions::PyValueError;
+use otelrs_core::{view_text, Config, Sdk};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -112,17 +112,68 @@ fn setting_value(key: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
     )))
 }
 
+/// A view's value as text items: a list's items, or the one value (bool as true/false).
+fn view_items(v: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    let one = |v: &Bound<'_, PyAny>| -> PyResult<String> {
+        if let Ok(b) = v.cast::<PyBool>() {
+            return Ok(if b.is_true() { "true" } else { "false" }.to_owned());
+        }
+        Ok(v.str()?.to_string())
+    };
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        return v.try_iter()?.map(|i| one(&i?)).collect();
+    }
+    Ok(vec![one(v)?])
+}
+
+/// `views=`: a list of views, each a dict of the view keys (lists for `boundaries` and
+/// `attribute_keys`) or a str in the text form of OTELRS_METRICS_VIEWS.
+fn add_views(config: &mut Config, views: &Bound<'_, PyAny>) -> PyResult<()> {
+    if views.is_none() {
+        return Ok(());
+    }
+    if views.is_instance_of::<PyString>() || views.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err(
+            "views must be a list of views (dicts or strings), not a single view",
+        ));
+    }
+    for view in views.try_iter()? {
+        let view = view?;
+        let text = if let Ok(s) = view.cast::<PyString>() {
+            s.to_string()
+        } else if let Ok(d) = view.cast::<PyDict>() {
+            let mut pairs = Vec::new();
+            for (k, v) in d.iter() {
+                pairs.push((k.str()?.to_string(), view_items(&v)?));
+            }
+            view_text(pairs.iter().map(|(k, items)| (k.as_str(), items.clone())))
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "a view is a dict or a str, got {}",
+                view.get_type().name()?
+            )));
+        };
+        config.add_view(&text).map_err(to_py)?;
+    }
+    Ok(())
+}
+
 /// Builds the SDK: the environment first, then `settings` (a dict of exact keys such as
-/// "OTEL_SERVICE_NAME") and the keywords (service_name=...) override it key by key. An SDK
-/// built before must be shut down first.
+/// "OTEL_SERVICE_NAME") and the keywords (service_name=...) override it key by key; `views`
+/// are added after those of OTELRS_METRICS_VIEWS. An SDK built before must be shut down
+/// first.
 #[pyfunction]
-#[pyo3(signature = (settings=None, **kwargs))]
+#[pyo3(signature = (settings=None, *, views=None, **kwargs))]
 pub(crate) fn init(
     py: Python<'_>,
     settings: Option<&Bound<'_, PyDict>>,
+    views: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<()> {
     let mut config = base_config();
+    if let Some(views) = views {
+        add_views(&mut config, views)?;
+    }
     if let Some(settings) = settings {
         for (k, v) in settings.iter() {
             let key = k.str()?.to_string();

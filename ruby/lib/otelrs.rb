@@ -28,6 +28,11 @@ module Otelrs
     # Keywords are the keys in lower case without the OTEL_ / OTELRS_ prefix
     # (service_name:, exporter_otlp_endpoint:, metrics_exporter: "otlp,console"); a Hash of the
     # exact keys works too. ConfigError names an unknown key or a bad value.
+    #
+    # `views:` is a list of views, each a Hash of the view keys (Arrays for boundaries: and
+    # attribute_keys:) or a String in the text form of OTELRS_METRICS_VIEWS:
+    #   Otelrs.configure(views: [{ instrument_name: "http.*", attribute_keys: ["http.route"] },
+    #                            "meter_name=noisy,aggregation=drop"])
     def configure(settings = nil, **kw)
       @lock.synchronize do
         raise ConfigError, "otelrs is already configured (configure was called, or a meter or logger was taken " \
@@ -143,7 +148,9 @@ module Otelrs
       check(Native.otelrs_config_new(cfg_out))
       cfg = FFI::AutoPointer.new(cfg_out.read_pointer, Native.method(:otelrs_config_free))
       check(Native.otelrs_config_set(cfg, "OTELRS_TELEMETRY_SDK_LANGUAGE", "ruby"))
+      views = settings.delete(:views) || settings.delete("views")
       settings.each { |key, value| set(cfg, key, value) unless value.nil? }
+      add_views(cfg, views) if views
       out = FFI::MemoryPointer.new(:pointer)
       check(Native.otelrs_sdk_new(cfg, out))
       FFI::AutoPointer.new(out.read_pointer, Native.method(:otelrs_sdk_free))
@@ -164,6 +171,24 @@ module Otelrs
 
         check(status)
       end
+    end
+
+    def add_views(cfg, views)
+      raise TypeError, "views: must be an Array of views (Hashes or Strings), got #{views.class}" unless views.is_a?(Array)
+
+      views.each do |view|
+        text = case view
+               when String then view
+               when Hash then view.map { |k, v| "#{k}=#{Array(v).map { |i| view_item(i) }.join('|')}" }.join(",")
+               else raise TypeError, "a view is a Hash or a String, got #{view.class} (#{view.inspect})"
+               end
+        check(Native.otelrs_config_add_view(cfg, text))
+      end
+    end
+
+    # One value of a view, percent-encoded where the text form has separators.
+    def view_item(item)
+      item.to_s.gsub("%", "%25").gsub(",", "%2C").gsub("|", "%7C").gsub(";", "%3B")
     end
 
     def setting_text(value)

@@ -129,6 +129,36 @@ class TestMetrics < Minitest::Test
     assert_equal "-1", points(got.fetch("rb.conns")).fetch({ "x" => 1 })["asInt"]
   end
 
+  def test_views_as_hashes_and_strings
+    out = ok(<<~RUBY, env(**MEMORY))
+      Otelrs.configure(views: [
+        { instrument_name: "rb.latency", boundaries: [0.01, 0.1], record_min_max: false, attribute_keys: ["route"] },
+        { instrument_name: "rb.orders", name: "orders", description: "a, b | c" },
+        "meter_name=rb.noisy,aggregation=drop",
+      ])
+      meter = Otelrs.meter("rb.test")
+      meter.histogram("rb.latency", unit: "s").record(0.02, route: "/a", user: 7)
+      meter.counter("rb.orders").add(2)
+      Otelrs.meter("rb.noisy").counter("rb.noisy.events").add(1)
+      puts Otelrs.collect_json
+      begin
+        Otelrs.shutdown
+        Otelrs.configure(views: [{ instrument_name: "h", boundaries: [2, 1] }])
+      rescue Otelrs::ConfigError => e
+        puts e.message
+      end
+    RUBY
+    *json, error = out.lines
+    got = metrics(JSON.parse(json.last))
+    point = points(got.fetch("rb.latency")).fetch({ "route" => "/a" })
+    assert_equal [0.01, 0.1], point["explicitBounds"]
+    assert_nil point["min"]
+    assert_equal "a, b | c", got.fetch("orders")["description"]
+    refute got.key?("rb.orders")
+    refute got.key?("rb.noisy.events")
+    assert_includes error, "boundaries must increase: 1 comes after 2"
+  end
+
   def test_a_failing_block_is_reported_and_the_others_still_report
     out, err, status = run_ruby(<<~RUBY, env(**MEMORY))
       meter = Otelrs.meter("m")

@@ -9,6 +9,7 @@ mod otlp;
 pub(crate) mod pipeline;
 mod prometheus;
 pub(crate) mod series_cache;
+pub(crate) mod views;
 
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
 pub use series_cache::SERIES_CACHE_LIMIT;

@@ -7,6 +7,7 @@ use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
 use super::prometheus::Endpoint;
+use super::views::Views;
 use crate::config::{Exporter, Settings};
 use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
@@ -176,6 +177,14 @@ impl Pipeline {
             "otelrs-rt",
         )?;
         let mut builder = SdkMeterProvider::builder().with_resource(resource);
+        let views = Views::new(
+            settings.views.clone(),
+            settings.cardinality_limit,
+            settings.exponential_histograms,
+        );
+        for view in views.functions() {
+            builder = builder.with_view(view);
+        }
         let mut exports = Vec::new();
         let mut memory = None;
         let mut prometheus = None;

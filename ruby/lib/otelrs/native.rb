@@ -56,6 +56,7 @@ module Otelrs
 
     attach_function :otelrs_config_new, [:pointer], :uint32
     attach_function :otelrs_config_set, %i[pointer string string], :uint32
+    attach_function :otelrs_config_add_view, %i[pointer string], :uint32
     attach_function :otelrs_config_free, [:pointer], :void
     attach_function :otelrs_sdk_new, %i[pointer pointer], :uint32, blocking: true
     attach_function :otelrs_sdk_force_flush, %i[pointer uint32], :uint32, blocking: true
