@@ -125,3 +125,18 @@ def test_bad_views_are_refused_with_the_reason(c_program):
         'OTELRS_METRICS_VIEWS (from the environment): invalid view "unit=s,boundaries=1|1": boundaries must '
         "increase: 1 comes after 1"
     ]
+
+
+def test_a_million_distinct_values_keep_memory_bounded_and_count_every_add_once(c_program):
+    r = run(c_program("cardinality"), "1000000", env=clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none"),
+            timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    tenth, everything = (int(line.split()[1]) for line in lines[:2])
+    (rm,) = json.loads(lines[2])["resourceMetrics"]
+    points = series(metrics(rm)["flood.requests"][1])
+    overflow = points.pop(key({"otel.metric.overflow": True}))
+    assert len(points) == 2000  # the default limit
+    assert sum(number(p) for p in points.values()) + number(overflow) == 1_000_000
+    # 900 000 more distinct values after the first 100 000 cost no memory per value.
+    assert everything - tenth < 4096, f"resident memory grew by {everything - tenth} kB"

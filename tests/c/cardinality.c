@@ -1,0 +1,39 @@
+/* A flood of distinct attribute values on one counter: `cardinality N` adds 1 for each of N
+ * distinct user ids (by array), printing the resident memory (kB) after N/10 and after N,
+ * then the number of series and the total that otelrs_sdk_collect_json reports. */
+#include "check.h"
+
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) return 2;
+    long n = atol(argv[1]);
+    otelrs_sdk *sdk;
+    MUST(otelrs_sdk_new(NULL, &sdk));
+    otelrs_meter *m;
+    MUST(otelrs_meter_new(sdk, "flood", NULL, &m));
+    otelrs_counter_u64 *c;
+    MUST(otelrs_counter_u64_new(m, "flood.requests", "", "", &c));
+    char id[32];
+    for (long i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "user-%ld", i);
+        otelrs_attribute attrs[] = {OTELRS_STR("user.id", id), OTELRS_STR("region", "eu")};
+        MUST(otelrs_counter_u64_add(c, 1, attrs, 2));
+        if (i + 1 == n / 10) printf("rss_tenth %ld\n", rss_kb());
+    }
+    printf("rss_all %ld\n", rss_kb());
+    char *json;
+    MUST(otelrs_sdk_collect_json(sdk, &json));
+    printf("%s\n", json);
+    otelrs_string_free(json);
+    MUST(otelrs_sdk_shutdown(sdk, 5000));
+    return 0;
+}
