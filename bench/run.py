@@ -203,6 +203,32 @@ def prometheus_section(flags: list[str]) -> str:
     return "\n".join(lines)
 
 
+def exemplars_section(c_bin: pathlib.Path) -> str:
+    """bench_c under each exemplar filter: what exemplars cost on the hot paths."""
+    ops = ["counter_add_3_attrs_by_array", "counter_add_bound", "histogram_record_bound"]
+    filters = ["always_off", "trace_based", "always_on"]
+    figures = {}
+    for f in filters:
+        runs = [parse(sh(str(c_bin), env={"PATH": os.environ["PATH"], "OTEL_METRICS_EXEMPLAR_FILTER": f}))
+                for _ in range(RUNS)]
+        figures[f] = {op: statistics.median(r[op] for r in runs) for op in ops}
+    lines = [
+        "## Exemplars",
+        "",
+        f"bench_c under each OTEL_METRICS_EXEMPLAR_FILTER, ns/op, median of {RUNS} runs (each the median of 7",
+        "rounds). No trace context is current, so `trace_based` (the default) keeps nothing: its cost is",
+        "reading the thread's current context. `always_on` offers every measurement to its reservoir.",
+        "Command: `python3 bench/run.py`.",
+        "",
+        "| Operation | " + " | ".join(filters) + " |",
+        "|---|" + "---:|" * len(filters),
+    ]
+    for op in ops:
+        lines.append(f"| {LABELS[op]} | " + " | ".join(f"{figures[f][op]:.1f}" for f in filters) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def python_section() -> str:
     """Builds and installs the Python wheel and the peers, then runs bench/python/bench.py."""
     subprocess.run(["make", "wheel", f"PYTHON={sys.executable}"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -302,6 +328,7 @@ def main() -> int:
         f"({'met' if to_collector >= 200_000 else 'missed'}).",
         "",
     ]
+    lines.append(exemplars_section(c_bin))
     lines.append(python_section())
     lines.append(prometheus_section(flags))
     lines.append(ruby_section())

@@ -4,6 +4,7 @@
 //! key by key; a signal-specific key (`..._METRICS_ENDPOINT`) beats its generic form.
 
 use crate::error::{Error, Result};
+use crate::metrics::exemplars::Filter;
 use crate::metrics::views::View;
 use opentelemetry_sdk::metrics::Temporality;
 use std::collections::BTreeMap;
@@ -47,6 +48,8 @@ pub enum ValueKind {
     Views,
     /// `explicit_bucket_histogram` or `base2_exponential_bucket_histogram`.
     HistogramAggregation,
+    /// `trace_based`, `always_on` or `always_off`.
+    ExemplarFilter,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
     Severity,
 }
@@ -101,6 +104,7 @@ settings_table! {
     "OTELRS_METRICS_VIEWS", "", Views, "Views separated by `;`, each `key=value` pairs separated by commas (values percent-decoded, list items separated by `|`): selectors `instrument_name` (`*` and `?` wildcards), `instrument_type`, `unit`, `meter_name`, `meter_version`, `meter_schema_url`; stream `name`, `description`, `aggregation` (`default`, `drop`, `sum`, `last_value`, `explicit_bucket_histogram`, `base2_exponential_bucket_histogram`), `boundaries`, `record_min_max`, `max_size`, `max_scale`, `attribute_keys`, `aggregation_cardinality_limit`. Views added from code come after these.";
     "OTELRS_METRICS_CARDINALITY_LIMIT", "2000", Count, "Series kept per metric stream when its view sets no limit; further attribute sets go to the series with the single attribute `otel.metric.overflow=true`.";
     "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "explicit_bucket_histogram", HistogramAggregation, "`explicit_bucket_histogram` or `base2_exponential_bucket_histogram`: the aggregation of histograms that no view gives one (for every exporter: the SDK has no per-reader aggregation).";
+    "OTEL_METRICS_EXEMPLAR_FILTER", "trace_based", ExemplarFilter, "Which measurements of synchronous instruments become exemplars: `trace_based` (those recorded while the thread's current trace context is sampled), `always_on` or `always_off`.";
     "OTEL_EXPORTER_PROMETHEUS_HOST", "localhost", Text, "Host name or address the Prometheus endpoint (`prometheus` in OTEL_METRICS_EXPORTER) listens on; `0.0.0.0` for every IPv4 interface.";
     "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
@@ -224,6 +228,7 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
             .map(drop)
             .map_err(|e| e.message().to_owned()),
         ValueKind::HistogramAggregation => parse_histogram_aggregation(v).map(drop),
+        ValueKind::ExemplarFilter => Filter::parse(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
@@ -497,6 +502,7 @@ pub(crate) struct Settings {
     pub views: Vec<View>,
     pub cardinality_limit: usize,
     pub exponential_histograms: bool,
+    pub exemplar_filter: Filter,
     pub logs: LogSettings,
 }
 
@@ -705,6 +711,7 @@ impl Settings {
                 views
             },
             cardinality_limit: r.get("OTELRS_METRICS_CARDINALITY_LIMIT", "2000", parse_count)?,
+            exemplar_filter: r.get("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based", Filter::parse)?,
             exponential_histograms: r.get(
                 "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
                 "explicit_bucket_histogram",

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A span's identity: trace id, span id and trace flags (bit 0: sampled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,6 +79,8 @@ impl TraceContext {
 
 thread_local! {
     static CURRENT: Cell<Option<TraceContext>> = const { Cell::new(None) };
+    /// Whether CURRENT is sampled: one byte for the checks on every measurement.
+    static SAMPLED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The calling thread's current trace context.
@@ -88,7 +91,27 @@ pub fn current() -> Option<TraceContext> {
 /// Makes `ctx` the calling thread's current context (`None` clears it) and returns the one it
 /// replaces, to be restored when the scope ends.
 pub fn set_current(ctx: Option<TraceContext>) -> Option<TraceContext> {
+    let sampled = ctx.is_some_and(|c| c.is_sampled());
+    if SAMPLED.with(|s| s.replace(sampled)) != sampled {
+        if sampled {
+            SAMPLED_THREADS.fetch_add(1, Ordering::Relaxed);
+        } else {
+            SAMPLED_THREADS.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
     CURRENT.with(|c| c.replace(ctx))
+}
+
+/// Threads whose current context is sampled (a thread that ends inside one stays counted,
+/// which only costs the per-thread check below).
+static SAMPLED_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether the calling thread's current trace context is sampled. While no thread is in a
+/// sampled trace this reads one global, not the thread's storage (which a shared library
+/// reaches through a call).
+#[inline]
+pub fn current_is_sampled() -> bool {
+    SAMPLED_THREADS.load(Ordering::Relaxed) != 0 && SAMPLED.with(Cell::get)
 }
 
 #[cfg(test)]

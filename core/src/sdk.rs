@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fork;
 use crate::fork::ForkCell;
 use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore};
+use crate::metrics::exemplars::Exemplars;
 use crate::metrics::instrument::{
     BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
 };
@@ -20,7 +21,7 @@ use opentelemetry::InstrumentationScope;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// How long dropping an SDK that was not shut down may spend exporting what it holds.
@@ -54,6 +55,7 @@ pub(crate) struct SdkShared {
     state: Mutex<State>,
     /// Read without a lock by every emit; replaced only in a forked child.
     logs: ForkCell<Option<Arc<LogPipeline>>>,
+    exemplars: Arc<Exemplars>,
 }
 
 impl SdkShared {
@@ -140,12 +142,21 @@ impl SdkShared {
             Some(p) => SyncInst::build(&p.meter(scope), &desc),
             None => SyncInst::Disabled,
         };
+        let bounds = (desc.kind == crate::metrics::InstrumentKind::Histogram).then(|| {
+            desc.boundaries
+                .clone()
+                .unwrap_or_else(|| views::DEFAULT_BOUNDARIES.to_vec())
+        });
+        let exemplars = self
+            .exemplars
+            .register(scope.name(), scope.version(), &desc.name, bounds);
         let cell = Arc::new(InstrumentCell {
             sdk: Arc::clone(self),
             scope: scope.clone(),
             desc,
             inst: ForkCell::new(inst),
             series: ForkCell::new(SeriesCache::new()),
+            exemplars,
         });
         remember(&mut state.instruments, &cell);
         Ok(Instrument(cell))
@@ -190,6 +201,7 @@ impl SdkShared {
             parent: Arc::clone(parent),
             attrs: attrs.clone(),
             inst: ForkCell::new(parent.inst.get().bind(attrs.as_slice())),
+            exemplar_key: OnceLock::new(),
         });
         remember(&mut state.bounds, &cell);
         Ok(BoundInstrument(cell))
@@ -259,7 +271,12 @@ impl SdkShared {
             Ok(logs) => fork::bury(unsafe { self.logs.replace_in_child(logs) }),
             Err(e) => eprintln!("otelrs: cannot rebuild the log pipeline after fork: {e}"),
         }
-        let pipeline = match Pipeline::build(&self.settings, resource, Origin::ForkedChild) {
+        let pipeline = match Pipeline::build(
+            &self.settings,
+            resource,
+            &self.exemplars,
+            Origin::ForkedChild,
+        ) {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("otelrs: cannot rebuild the metrics pipeline after fork: {e}");
@@ -305,13 +322,19 @@ impl Sdk {
     /// Starts an SDK from `config` over the environment.
     pub fn new(config: &Config) -> Result<Sdk> {
         let settings = Settings::resolve(config)?;
+        let exemplars = Exemplars::new(settings.exemplar_filter);
         let (pipeline, logs) = if settings.disabled {
             (None, None)
         } else {
             let resource = resource::build(&settings);
             let logs = LogPipeline::start(&settings.logs, &resource)?;
             (
-                Some(Pipeline::build(&settings, resource, Origin::Process)?),
+                Some(Pipeline::build(
+                    &settings,
+                    resource,
+                    &exemplars,
+                    Origin::Process,
+                )?),
                 logs,
             )
         };
@@ -323,6 +346,7 @@ impl Sdk {
                 ..State::default()
             }),
             logs: ForkCell::new(logs),
+            exemplars,
         });
         fork::track(Arc::downgrade(&shared));
         let mut sdk = Sdk {

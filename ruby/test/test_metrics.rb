@@ -159,6 +159,19 @@ class TestMetrics < Minitest::Test
     assert_includes error, "boundaries must increase: 1 comes after 2"
   end
 
+  def test_measurements_in_a_sampled_trace_become_exemplars
+    got = collect(<<~RUBY)
+      c = meter.counter("rb.traced", value_type: Integer)
+      c.add(1, k: "outside")
+      Otelrs.with_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01") { c.add(5, k: "inside") }
+    RUBY
+    by = points(got.fetch("rb.traced"))
+    assert_empty by.fetch({ "k" => "outside" })["exemplars"]
+    (exemplar,) = by.fetch({ "k" => "inside" })["exemplars"]
+    assert_equal ["5", "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"],
+                 [exemplar["asInt"], exemplar["traceId"].downcase, exemplar["spanId"].downcase]
+  end
+
   def test_a_failing_block_is_reported_and_the_others_still_report
     out, err, status = run_ruby(<<~RUBY, env(**MEMORY))
       meter = Otelrs.meter("m")

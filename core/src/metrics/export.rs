@@ -1,5 +1,6 @@
 //! Where collected metrics go: the exporters behind OTEL_METRICS_EXPORTER.
 
+use super::exemplars::Exemplars;
 use super::{console, json};
 use crate::delivery::export_error;
 use crate::error::{Error, Result};
@@ -7,6 +8,7 @@ use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A push exporter, driven by the pipeline's collection thread.
 pub(crate) trait Sink: Send {
@@ -35,10 +37,11 @@ impl Sink for ConsoleSink {
 pub(crate) struct FileSink {
     path: PathBuf,
     file: File,
+    exemplars: Arc<Exemplars>,
 }
 
 impl FileSink {
-    pub(crate) fn open(path: &Path) -> Result<Self> {
+    pub(crate) fn open(path: &Path, exemplars: Arc<Exemplars>) -> Result<Self> {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -52,13 +55,14 @@ impl FileSink {
         Ok(FileSink {
             path: path.to_owned(),
             file,
+            exemplars,
         })
     }
 }
 
 impl Sink for FileSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
-        let mut line = json::encode(rm);
+        let mut line = json::encode(rm, &self.exemplars);
         line.push('\n');
         self.file
             .write_all(line.as_bytes())

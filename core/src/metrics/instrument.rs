@@ -2,6 +2,7 @@
 //! that a forked child can swap in instruments of its rebuilt pipeline without the hot path
 //! paying for a lock.
 
+use super::exemplars::InstrumentExemplars;
 use super::series_cache::SeriesCache;
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
 use crate::attributes::AttributeSet;
@@ -17,7 +18,7 @@ use parking_lot::RwLock;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The first byte of a prepared set's key in the series cache.
 const SET_KEY_TAG: u8 = 0xFF;
@@ -187,6 +188,27 @@ pub(crate) struct InstrumentCell {
     /// Replaced by an empty cache in a forked child: its lock may be held by a thread the
     /// child does not have.
     pub(crate) series: ForkCell<SeriesCache>,
+    /// The reservoirs of its exemplars; None when the filter is always_off.
+    pub(crate) exemplars: Option<Arc<InstrumentExemplars>>,
+}
+
+impl InstrumentCell {
+    /// Offers a measurement of the series `attrs` as an exemplar (a branch when exemplars
+    /// are off, a thread-local read when they are trace-based and no trace is current).
+    #[inline]
+    fn offer_exemplar(&self, attrs: &[KeyValue], value: Number) {
+        if let Some(e) = &self.exemplars {
+            e.offer(attrs, value);
+        }
+    }
+
+    /// [`Self::offer_exemplar`] for the series of `bound`, whose key it keeps.
+    #[inline]
+    fn offer_bound_exemplar(&self, bound: &BoundCell, value: Number) {
+        if let Some(e) = &self.exemplars {
+            e.offer_keyed(&bound.exemplar_key, bound.attrs.as_slice(), value);
+        }
+    }
 }
 
 /// A synchronous instrument: counter, up-down counter, histogram or gauge. Thread-safe;
@@ -205,6 +227,7 @@ impl Instrument {
         }
         check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
         c.inst.get().record(value, attrs);
+        c.offer_exemplar(attrs, value);
         Ok(())
     }
 
@@ -239,11 +262,15 @@ impl Instrument {
         if encoded.is_empty() {
             // No attributes: the SDK's own fast path beats any lookup.
             c.inst.get().record(value, &[]);
+            c.offer_exemplar(&[], value);
             return Ok(());
         }
         let series = c.series.get();
         if series
-            .with(encoded, |bound| bound.0.inst.get().record(value))
+            .with(encoded, |bound| {
+                bound.0.inst.get().record(value);
+                c.offer_bound_exemplar(&bound.0, value);
+            })
             .is_some()
         {
             return Ok(());
@@ -251,10 +278,12 @@ impl Instrument {
         let attrs = AttributeSet::new(convert()?)?;
         if !series.has_room() {
             c.inst.get().record(value, attrs.as_slice());
+            c.offer_exemplar(attrs.as_slice(), value);
             return Ok(());
         }
         let bound = self.bind(&attrs)?;
         bound.0.inst.get().record(value);
+        c.offer_exemplar(attrs.as_slice(), value);
         series.insert(encoded, bound);
         Ok(())
     }
@@ -273,6 +302,8 @@ pub(crate) struct BoundCell {
     pub(crate) parent: Arc<InstrumentCell>,
     pub(crate) attrs: AttributeSet,
     pub(crate) inst: ForkCell<BoundInst>,
+    /// The exemplar series key of `attrs`, made the first time an exemplar is kept.
+    pub(crate) exemplar_key: OnceLock<Vec<u8>>,
 }
 
 /// An instrument bound to one attribute set: the fastest way to record. Cloning is a
@@ -290,6 +321,7 @@ impl BoundInstrument {
         }
         check_value(c.kind, c.number, &c.parent.desc.name, value)?;
         c.inst.get().record(value);
+        c.parent.offer_bound_exemplar(c, value);
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! hands the result to its exporter. Because otelrs drives collection from its own thread,
 //! a forked child can build a new pipeline and restart it.
 
+use super::exemplars::Exemplars;
 use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
@@ -158,7 +159,8 @@ pub(crate) enum Origin {
 /// A running metrics pipeline.
 pub(crate) struct Pipeline {
     provider: SdkMeterProvider,
-    memory: Option<SharedReader>,
+    /// The memory reader, and the exemplars its JSON shows.
+    memory: Option<(SharedReader, Arc<Exemplars>)>,
     prometheus: Option<Endpoint>,
     commands: Option<Sender<Command>>,
     thread: Option<JoinHandle<()>>,
@@ -169,6 +171,7 @@ impl Pipeline {
     pub(crate) fn build(
         settings: &Settings,
         resource: Resource,
+        exemplars: &Arc<Exemplars>,
         origin: Origin,
     ) -> Result<Pipeline> {
         let runtime = crate::runtime::for_exporters(
@@ -196,12 +199,13 @@ impl Pipeline {
                         &settings.otlp,
                         runtime.as_ref(),
                         settings.export_timeout,
+                        exemplars.clone(),
                     )?),
                 ),
                 Exporter::Console => (settings.console_temporality, Box::new(ConsoleSink)),
                 Exporter::File => (
                     settings.file_temporality,
-                    Box::new(FileSink::open(&settings.file_path)?),
+                    Box::new(FileSink::open(&settings.file_path, exemplars.clone())?),
                 ),
                 Exporter::Discard => continue,
                 Exporter::Prometheus => {
@@ -254,7 +258,7 @@ impl Pipeline {
         };
         Ok(Pipeline {
             provider,
-            memory,
+            memory: memory.map(|reader| (reader, exemplars.clone())),
             prometheus,
             commands,
             thread,
@@ -273,8 +277,8 @@ impl Pipeline {
 
     /// The memory reader, collected on demand by `collect_json`.
     pub(crate) fn memory_collector(&self) -> Option<impl Fn() -> Result<String>> {
-        let reader = self.memory.clone()?;
-        Some(move || collect(&reader).map(|rm| json::encode(&rm)))
+        let (reader, exemplars) = self.memory.clone()?;
+        Some(move || collect(&reader).map(|rm| json::encode(&rm, &exemplars)))
     }
 
     /// In a forked child, about to be replaced: gives the parent's Prometheus port back to

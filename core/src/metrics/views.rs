@@ -433,7 +433,7 @@ impl View {
 const SDK_CARDINALITY_LIMIT: usize = 2000;
 
 /// The spec's default explicit bucket boundaries.
-const DEFAULT_BOUNDARIES: [f64; 15] = [
+pub(crate) const DEFAULT_BOUNDARIES: [f64; 15] = [
     0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0, 7500.0,
     10000.0,
 ];

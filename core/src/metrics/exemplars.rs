@@ -1,0 +1,379 @@
+//! Exemplars, which the Rust SDK never fills: measurements kept with the trace they were
+//! recorded in, attached to the data points of OTLP exports (push, file, `collect_json`).
+//!
+//! OTEL_METRICS_EXEMPLAR_FILTER decides which measurements are offered: `trace_based` (the
+//! default: those recorded while the thread's current trace context is sampled), `always_on`
+//! or `always_off`. Each series of a synchronous instrument keeps them in the spec's
+//! reservoirs: for an explicit-bucket histogram one per bucket of the instrument's boundaries
+//! (the last measurement that fell in it), for everything else one, chosen by reservoir
+//! sampling among the measurements since the last collection. An export attaches to each data
+//! point the exemplars recorded since the point's start time.
+//!
+//! Offering never blocks: a reservoir another thread holds is skipped (an exemplar is a
+//! sample), which also keeps a forked child from waiting on a lock its parent's thread held.
+//! Not matched, so without exemplars: streams renamed by a view, and data points whose
+//! attributes a view cut down.
+
+use crate::attributes::KeyValue;
+use crate::context::{self, TraceContext};
+use crate::metrics::Number;
+use foldhash::fast::RandomState;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1 as proto_common;
+use opentelemetry_proto::tonic::metrics::v1::{self as proto, metric::Data};
+use parking_lot::Mutex;
+use prost::Message;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Which measurements are offered to the reservoirs (OTEL_METRICS_EXEMPLAR_FILTER).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filter {
+    AlwaysOff,
+    AlwaysOn,
+    TraceBased,
+}
+
+impl Filter {
+    pub(crate) fn parse(v: &str) -> std::result::Result<Filter, String> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "always_off" => Ok(Filter::AlwaysOff),
+            "always_on" => Ok(Filter::AlwaysOn),
+            "trace_based" => Ok(Filter::TraceBased),
+            _ => Err("expected trace_based, always_on or always_off".to_owned()),
+        }
+    }
+}
+
+/// One kept measurement.
+#[derive(Debug, Clone, Copy)]
+struct Exemplar {
+    value: Number,
+    time_unix_nano: u64,
+    trace: Option<TraceContext>,
+}
+
+/// The exemplars of one series.
+#[derive(Debug)]
+struct Reservoir {
+    /// Measurements offered since the last collection (for reservoir sampling).
+    seen: u64,
+    slots: Vec<Option<Exemplar>>,
+}
+
+/// The attributes of a series as comparable bytes: the OTLP encoding of each key-value,
+/// in key order. Computed the same way from what was recorded and from an exported point.
+fn series_key(attrs: impl Iterator<Item = proto_common::KeyValue>) -> Vec<u8> {
+    let mut kvs: Vec<proto_common::KeyValue> = attrs.collect();
+    kvs.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut out = Vec::new();
+    for kv in kvs {
+        kv.encode_length_delimited(&mut out).ok();
+    }
+    out
+}
+
+fn now_unix_nano() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+thread_local! {
+    /// A xorshift state per thread, for reservoir sampling.
+    static RANDOM: Cell<u64> = Cell::new(now_unix_nano() | 1);
+}
+
+fn random_below(n: u64) -> u64 {
+    RANDOM.with(|r| {
+        let mut x = r.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        r.set(x);
+        x % n
+    })
+}
+
+/// The exemplars of one synchronous instrument, by series.
+pub(crate) struct InstrumentExemplars {
+    /// The SDK's filter, kept here so that the check on each measurement reads nothing else.
+    filter: Filter,
+    scope_name: String,
+    scope_version: Option<String>,
+    name: String,
+    /// Upper bounds of the aligned histogram reservoir; None for a one-slot reservoir.
+    bounds: Option<Vec<f64>>,
+    series: Mutex<HashMap<Vec<u8>, Reservoir, RandomState>>,
+}
+
+impl InstrumentExemplars {
+    /// Whether the filter takes a measurement made now (the cheap check comes first: one
+    /// global when trace-based and no thread is in a sampled trace).
+    #[inline]
+    fn takes(&self) -> bool {
+        match self.filter {
+            Filter::AlwaysOff => false,
+            Filter::TraceBased => context::current_is_sampled(),
+            Filter::AlwaysOn => true,
+        }
+    }
+
+    /// Offers a measurement of the series `attrs`.
+    #[inline]
+    pub(crate) fn offer(&self, attrs: &[KeyValue], value: Number) {
+        if self.takes() {
+            self.keep(
+                &series_key(attrs.iter().map(proto_common::KeyValue::from)),
+                value,
+            );
+        }
+    }
+
+    /// Offers a measurement of the series `attrs`, whose key `key` keeps once computed (a
+    /// bound instrument's).
+    #[inline]
+    pub(crate) fn offer_keyed(&self, key: &OnceLock<Vec<u8>>, attrs: &[KeyValue], value: Number) {
+        if self.takes() {
+            let key =
+                key.get_or_init(|| series_key(attrs.iter().map(proto_common::KeyValue::from)));
+            self.keep(key, value);
+        }
+    }
+
+    /// Keeps a measurement of the series `key`, recorded now in the current trace, as its
+    /// reservoir says.
+    fn keep(&self, key: &[u8], value: Number) {
+        let Some(mut series) = self.series.try_lock() else {
+            return;
+        };
+        let slots = self.bounds.as_ref().map_or(1, |b| b.len() + 1);
+        if !series.contains_key(key) {
+            series.insert(
+                key.to_vec(),
+                Reservoir {
+                    seen: 0,
+                    slots: vec![None; slots],
+                },
+            );
+        }
+        let Some(r) = series.get_mut(key) else {
+            return;
+        };
+        let trace = context::current();
+        r.seen += 1;
+        let slot = match &self.bounds {
+            Some(bounds) => {
+                let v = match value {
+                    Number::U64(v) => v as f64,
+                    Number::I64(v) => v as f64,
+                    Number::F64(v) => v,
+                };
+                bounds.iter().position(|b| v <= *b).unwrap_or(bounds.len())
+            }
+            None if r.seen == 1 || random_below(r.seen) == 0 => 0,
+            None => return,
+        };
+        r.slots[slot] = Some(Exemplar {
+            value,
+            time_unix_nano: now_unix_nano(),
+            trace,
+        });
+    }
+
+    /// The exemplars of the series `key` recorded at or after `start`, in OTLP form; the
+    /// series starts a new sampling period.
+    fn take(&self, key: &[u8], start: u64) -> Vec<proto::Exemplar> {
+        let Some(mut series) = self.series.try_lock() else {
+            return Vec::new();
+        };
+        let Some(r) = series.get_mut(key) else {
+            return Vec::new();
+        };
+        r.seen = 0;
+        r.slots
+            .iter()
+            .flatten()
+            .filter(|e| e.time_unix_nano >= start)
+            .map(|e| proto::Exemplar {
+                filtered_attributes: Vec::new(),
+                time_unix_nano: e.time_unix_nano,
+                span_id: e.trace.map(|t| t.span_id.to_vec()).unwrap_or_default(),
+                trace_id: e.trace.map(|t| t.trace_id.to_vec()).unwrap_or_default(),
+                value: Some(match e.value {
+                    Number::U64(v) => proto::exemplar::Value::AsInt(v as i64),
+                    Number::I64(v) => proto::exemplar::Value::AsInt(v),
+                    Number::F64(v) => proto::exemplar::Value::AsDouble(v),
+                }),
+            })
+            .collect()
+    }
+}
+
+/// The exemplars of an SDK: its filter, and the reservoirs of its instruments.
+pub(crate) struct Exemplars {
+    filter: Filter,
+    instruments: Mutex<Vec<Weak<InstrumentExemplars>>>,
+}
+
+impl Exemplars {
+    pub(crate) fn new(filter: Filter) -> Arc<Exemplars> {
+        Arc::new(Exemplars {
+            filter,
+            instruments: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The reservoirs of a new synchronous instrument (None when the filter is always_off);
+    /// `bounds` are the upper bounds of a histogram's explicit buckets.
+    pub(crate) fn register(
+        &self,
+        scope_name: &str,
+        scope_version: Option<&str>,
+        name: &str,
+        bounds: Option<Vec<f64>>,
+    ) -> Option<Arc<InstrumentExemplars>> {
+        if self.filter == Filter::AlwaysOff {
+            return None;
+        }
+        let inst = Arc::new(InstrumentExemplars {
+            filter: self.filter,
+            scope_name: scope_name.to_owned(),
+            scope_version: scope_version.map(str::to_owned),
+            name: name.to_owned(),
+            bounds,
+            series: Mutex::new(HashMap::default()),
+        });
+        let mut list = self.instruments.lock();
+        list.retain(|w| w.strong_count() > 0);
+        list.push(Arc::downgrade(&inst));
+        Some(inst)
+    }
+
+    /// Attaches to the data points of `request` the exemplars recorded since their start.
+    pub(crate) fn attach(&self, request: &mut ExportMetricsServiceRequest) {
+        if self.filter == Filter::AlwaysOff {
+            return;
+        }
+        let live: Vec<Arc<InstrumentExemplars>> = match self.instruments.try_lock() {
+            Some(list) => list.iter().filter_map(Weak::upgrade).collect(),
+            None => return,
+        };
+        if live.is_empty() {
+            return;
+        }
+        let by_name: HashMap<(&str, Option<&str>, &str), &InstrumentExemplars> = live
+            .iter()
+            .map(|i| {
+                (
+                    (
+                        i.scope_name.as_str(),
+                        i.scope_version.as_deref(),
+                        i.name.as_str(),
+                    ),
+                    &**i,
+                )
+            })
+            .collect();
+        for rm in &mut request.resource_metrics {
+            for sm in &mut rm.scope_metrics {
+                let (scope_name, scope_version) = match &sm.scope {
+                    Some(s) => (
+                        s.name.as_str(),
+                        Some(s.version.as_str()).filter(|v| !v.is_empty()),
+                    ),
+                    None => ("", None),
+                };
+                for m in &mut sm.metrics {
+                    let Some(inst) = by_name.get(&(scope_name, scope_version, m.name.as_str()))
+                    else {
+                        continue;
+                    };
+                    let fill = |attrs: &[proto_common::KeyValue],
+                                start: u64,
+                                out: &mut Vec<proto::Exemplar>| {
+                        *out = inst.take(&series_key(attrs.iter().cloned()), start);
+                    };
+                    match &mut m.data {
+                        Some(Data::Sum(s)) => s.data_points.iter_mut().for_each(|p| {
+                            fill(&p.attributes, p.start_time_unix_nano, &mut p.exemplars)
+                        }),
+                        Some(Data::Gauge(g)) => g.data_points.iter_mut().for_each(|p| {
+                            fill(&p.attributes, p.start_time_unix_nano, &mut p.exemplars)
+                        }),
+                        Some(Data::Histogram(h)) => h.data_points.iter_mut().for_each(|p| {
+                            fill(&p.attributes, p.start_time_unix_nano, &mut p.exemplars)
+                        }),
+                        Some(Data::ExponentialHistogram(h)) => {
+                            h.data_points.iter_mut().for_each(|p| {
+                                fill(&p.attributes, p.start_time_unix_nano, &mut p.exemplars)
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::Value;
+
+    #[test]
+    fn an_aligned_reservoir_keeps_the_last_measurement_of_each_bucket() {
+        let ex = Exemplars::new(Filter::AlwaysOn);
+        let inst = ex.register("s", None, "h", Some(vec![1.0, 10.0])).unwrap();
+        let attrs = [KeyValue::new("k", Value::from("v"))];
+        for v in [0.5, 0.7, 5.0, 50.0] {
+            inst.offer(&attrs, Number::F64(v));
+        }
+        let key = series_key(attrs.iter().map(proto_common::KeyValue::from));
+        let values: Vec<_> = inst.take(&key, 0).into_iter().map(|e| e.value).collect();
+        assert_eq!(
+            values,
+            [0.7, 5.0, 50.0].map(|v| Some(proto::exemplar::Value::AsDouble(v)))
+        );
+        assert!(
+            inst.take(&key, u64::MAX).is_empty(),
+            "none recorded after the start time"
+        );
+    }
+
+    #[test]
+    fn trace_based_takes_only_measurements_in_a_sampled_trace() {
+        let ex = Exemplars::new(Filter::TraceBased);
+        let inst = ex.register("s", Some("1"), "c", None).unwrap();
+        let key = series_key(std::iter::empty());
+        inst.offer(&[], Number::U64(1));
+        assert!(inst.take(&key, 0).is_empty());
+        let unsampled = TraceContext {
+            trace_id: [1; 16],
+            span_id: [2; 8],
+            flags: 0,
+        };
+        let sampled = TraceContext {
+            flags: 1,
+            ..unsampled
+        };
+        context::set_current(Some(unsampled));
+        inst.offer(&[], Number::U64(2));
+        assert!(inst.take(&key, 0).is_empty());
+        context::set_current(Some(sampled));
+        inst.offer(&[], Number::U64(3));
+        context::set_current(None);
+        let (e,) = <[_; 1]>::try_from(inst.take(&key, 0))
+            .map(|[e]| (e,))
+            .unwrap();
+        assert_eq!(e.value, Some(proto::exemplar::Value::AsInt(3)));
+        assert_eq!(e.trace_id, vec![1; 16]);
+        assert_eq!(e.span_id, vec![2; 8]);
+        assert!(Exemplars::new(Filter::AlwaysOff)
+            .register("s", None, "c", None)
+            .is_none());
+    }
+}
