@@ -135,9 +135,14 @@ class TestMetrics < Minitest::Test
         { instrument_name: "rb.latency", boundaries: [0.01, 0.1], record_min_max: false, attribute_keys: ["route"] },
         { instrument_name: "rb.orders", name: "orders", description: "a, b | c" },
         "meter_name=rb.noisy,aggregation=drop",
+        { instrument_type: "histogram", unit: "ms", aggregation: "base2_exponential_bucket_histogram", max_scale: 3 },
+        { instrument_name: "rb.users", aggregation_cardinality_limit: 2 },
       ])
       meter = Otelrs.meter("rb.test")
       meter.histogram("rb.latency", unit: "s").record(0.02, route: "/a", user: 7)
+      meter.histogram("rb.db", unit: "ms").record(12)
+      users = meter.counter("rb.users", value_type: Integer)
+      5.times { |i| users.add(1, user: i) }
       meter.counter("rb.orders").add(2)
       Otelrs.meter("rb.noisy").counter("rb.noisy.events").add(1)
       puts Otelrs.collect_json
@@ -156,6 +161,12 @@ class TestMetrics < Minitest::Test
     assert_equal "a, b | c", got.fetch("orders")["description"]
     refute got.key?("rb.orders")
     refute got.key?("rb.noisy.events")
+    db = got.fetch("rb.db").fetch("exponentialHistogram").fetch("dataPoints").first
+    assert_operator db.fetch("scale", 0), :<=, 3
+    users = points(got.fetch("rb.users"))
+    assert_equal 3, users.size # two attribute sets and the overflow series
+    assert_equal 5, users.values.sum { |p| Integer(p["asInt"]) }
+    assert users.key?({ "otel.metric.overflow" => true })
     assert_includes error, "boundaries must increase: 1 comes after 2"
   end
 

@@ -48,6 +48,16 @@ otelrs.init(views=[
     assert "noisy.events" not in got and "shop.orders" not in got
 
 
+def test_exponential_histograms_selected_by_type_and_unit() -> None:
+    got = collected("""
+otelrs.init(views=[{"instrument_type": "histogram", "unit": "s", "aggregation": "base2_exponential_bucket_histogram",
+                    "max_scale": 4, "max_size": 40}])
+""")
+    (point,) = got["http.server.request.duration"]["exponentialHistogram"]["dataPoints"]
+    assert int(point["count"]) == 1 and point.get("scale", 0) <= 4
+    assert "sum" in got["shop.orders"]  # a counter: not selected
+
+
 def test_bad_views_raise_config_error() -> None:
     out = ok("""
 import otelrs
