@@ -5,14 +5,24 @@ ids of the sampled trace; and the same exemplars at the real Collector over OTLP
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import urllib.request
 
 import pytest
 from conftest import clean_env, run
+from prometheus_client.openmetrics import parser as openmetrics_parser
 from otlp import data, key, metrics, series
 
 TRACE_A = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
 TRACE_B = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
 EU = key({"region": "eu"})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def value(e: dict) -> float:
@@ -72,3 +82,29 @@ def test_the_collector_receives_the_exemplars(c_program, collector, service_name
     kind, _ = data(got["ex.latency"][1])
     (hist,) = series(got["ex.latency"][1]).values()
     assert kind == "histogram" and [v for v, _ in exemplars(hist)] == [0.5, 6.5, 12.5]
+
+
+def test_openmetrics_scrapes_carry_exemplars_on_counters_and_buckets(c_program):
+    port = free_port()
+    env = clean_env(OTEL_METRICS_EXPORTER="prometheus", OTEL_LOGS_EXPORTER="none",
+                    OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1", OTEL_EXPORTER_PROMETHEUS_PORT=str(port))
+    proc = subprocess.Popen([str(c_program("exemplars"))], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                     headers={"Accept": "application/openmetrics-text;version=1.0.0"})
+        text = urllib.request.urlopen(req, timeout=10).read().decode()
+        plain = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    finally:
+        proc.communicate(timeout=30)
+    families = {f.name: f for f in openmetrics_parser.text_string_to_metric_families(text)}
+    by_name = {(s.name, s.labels.get("region"), s.labels.get("le")): s for f in families.values() for s in f.samples}
+    trace = {"trace_id": TRACE_A[0], "span_id": TRACE_A[1]}
+    eu_total = by_name[("ex_orders_total", "eu", None)]
+    assert eu_total.exemplar.labels == trace and eu_total.exemplar.value == 3
+    assert by_name[("ex_orders_total", None, None)].exemplar is None
+    buckets = [by_name[("ex_latency_seconds_bucket", "eu", le)] for le in ("1.0", "10.0", "+Inf")]
+    assert [b.exemplar.value for b in buckets] == [0.5, 6.5, 12.5]
+    assert all(b.exemplar.labels == trace and b.exemplar.timestamp for b in buckets)
+    assert " # {" not in plain  # the text format has no exemplars

@@ -1,6 +1,7 @@
 /* Exemplars from C: a counter, a bound counter and a histogram recorded in a sampled trace,
- * in an unsampled one and in none; prints otelrs_sdk_collect_json (the memory exporter and
- * the filter come from the environment), or flushes when the exporter is otlp. */
+ * in an unsampled one and in none. The exporter and the filter come from the environment:
+ * with "memory" it prints otelrs_sdk_collect_json, with "prometheus" it prints "ready" and
+ * serves until its standard input closes, with "otlp" the shutdown exports. */
 #include "check.h"
 
 int main(void) {
@@ -37,6 +38,12 @@ int main(void) {
         MUST(otelrs_sdk_collect_json(sdk, &json));
         printf("%s\n", json);
         otelrs_string_free(json);
+    } else if (exporter && strcmp(exporter, "prometheus") == 0) {
+        printf("ready\n"); /* then serves until standard input closes */
+        fflush(stdout);
+        char line[16];
+        while (fgets(line, sizeof line, stdin)) {
+        }
     }
     otelrs_bound_counter_u64_free(bound);
     otelrs_attributes_free(set);

@@ -7,7 +7,8 @@
 //! reservoirs: for an explicit-bucket histogram one per bucket of the instrument's boundaries
 //! (the last measurement that fell in it), for everything else one, chosen by reservoir
 //! sampling among the measurements since the last collection. An export attaches to each data
-//! point the exemplars recorded since the point's start time.
+//! point the exemplars recorded since the point's start time; an OpenMetrics scrape puts them
+//! on counter samples and histogram buckets.
 //!
 //! Offering never blocks: a reservoir another thread holds is skipped (an exemplar is a
 //! sample), which also keeps a forked child from waiting on a lock its parent's thread held.
@@ -252,31 +253,26 @@ impl Exemplars {
         Some(inst)
     }
 
+    /// The live instruments' reservoirs by scope and name, for one export; None when there
+    /// are none (or the filter is always_off).
+    pub(crate) fn lookup(&self) -> Option<Lookup> {
+        if self.filter == Filter::AlwaysOff {
+            return None;
+        }
+        let live: Vec<Arc<InstrumentExemplars>> = self
+            .instruments
+            .try_lock()?
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        (!live.is_empty()).then_some(Lookup { live })
+    }
+
     /// Attaches to the data points of `request` the exemplars recorded since their start.
     pub(crate) fn attach(&self, request: &mut ExportMetricsServiceRequest) {
-        if self.filter == Filter::AlwaysOff {
+        let Some(lookup) = self.lookup() else {
             return;
-        }
-        let live: Vec<Arc<InstrumentExemplars>> = match self.instruments.try_lock() {
-            Some(list) => list.iter().filter_map(Weak::upgrade).collect(),
-            None => return,
         };
-        if live.is_empty() {
-            return;
-        }
-        let by_name: HashMap<(&str, Option<&str>, &str), &InstrumentExemplars> = live
-            .iter()
-            .map(|i| {
-                (
-                    (
-                        i.scope_name.as_str(),
-                        i.scope_version.as_deref(),
-                        i.name.as_str(),
-                    ),
-                    &**i,
-                )
-            })
-            .collect();
         for rm in &mut request.resource_metrics {
             for sm in &mut rm.scope_metrics {
                 let (scope_name, scope_version) = match &sm.scope {
@@ -287,8 +283,7 @@ impl Exemplars {
                     None => ("", None),
                 };
                 for m in &mut sm.metrics {
-                    let Some(inst) = by_name.get(&(scope_name, scope_version, m.name.as_str()))
-                    else {
+                    let Some(inst) = lookup.instrument(scope_name, scope_version, &m.name) else {
                         continue;
                     };
                     let fill = |attrs: &[proto_common::KeyValue],
@@ -315,6 +310,48 @@ impl Exemplars {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The reservoirs of the live instruments, found by scope and instrument name.
+pub(crate) struct Lookup {
+    live: Vec<Arc<InstrumentExemplars>>,
+}
+
+impl Lookup {
+    fn instrument(
+        &self,
+        scope_name: &str,
+        scope_version: Option<&str>,
+        name: &str,
+    ) -> Option<&InstrumentExemplars> {
+        self.live
+            .iter()
+            .find(|i| {
+                i.name == name
+                    && i.scope_name == scope_name
+                    && i.scope_version.as_deref() == scope_version
+            })
+            .map(|i| &**i)
+    }
+
+    /// The exemplars of the series `attrs` of instrument `name` in the scope, recorded at or
+    /// after `start` (ns since the epoch).
+    pub(crate) fn take(
+        &self,
+        scope_name: &str,
+        scope_version: Option<&str>,
+        name: &str,
+        attrs: &[KeyValue],
+        start: u64,
+    ) -> Vec<proto::Exemplar> {
+        match self.instrument(scope_name, scope_version, name) {
+            Some(inst) => inst.take(
+                &series_key(attrs.iter().map(proto_common::KeyValue::from)),
+                start,
+            ),
+            None => Vec::new(),
         }
     }
 }

@@ -238,6 +238,7 @@ impl Pipeline {
                 &settings.prometheus_host,
                 settings.prometheus_port,
                 Arc::new(move || collect(&reader)),
+                exemplars.clone(),
             )?),
             None => None,
         };

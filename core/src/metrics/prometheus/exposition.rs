@@ -11,7 +11,9 @@
 //! another type is left out, with a warning on stderr once per name.
 
 use super::names;
+use crate::metrics::exemplars::Lookup;
 use opentelemetry::{KeyValue, Value};
+use opentelemetry_proto::tonic::metrics::v1 as proto;
 use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, ExponentialBucket, ExponentialHistogramDataPoint, HistogramDataPoint,
     Metric, MetricData, ResourceMetrics,
@@ -234,17 +236,93 @@ impl Sample for i64 {
     }
 }
 
+/// Where the exemplars of one metric's series are found (OpenMetrics only).
+struct ExemplarSource<'a> {
+    lookup: &'a Lookup,
+    scope_name: &'a str,
+    scope_version: Option<&'a str>,
+    /// The instrument's own name (a stream renamed by a view has none).
+    name: &'a str,
+}
+
+/// An exemplar as OpenMetrics appends it to a sample: ` # {trace_id="..",span_id=".."} value
+/// timestamp`.
+fn exemplar_text(e: &proto::Exemplar) -> String {
+    let mut out = String::from(" # {");
+    if !e.trace_id.is_empty() {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let _ = write!(
+            out,
+            "trace_id=\"{}\",span_id=\"{}\"",
+            hex(&e.trace_id),
+            hex(&e.span_id)
+        );
+    }
+    let value = match e.value {
+        Some(proto::exemplar::Value::AsInt(i)) => i.to_string(),
+        Some(proto::exemplar::Value::AsDouble(d)) => float(d),
+        None => "0".to_owned(),
+    };
+    let _ = write!(
+        out,
+        "}} {value} {}.{:09}",
+        e.time_unix_nano / 1_000_000_000,
+        e.time_unix_nano % 1_000_000_000
+    );
+    out
+}
+
+fn exemplar_value(e: &proto::Exemplar) -> f64 {
+    match e.value {
+        Some(proto::exemplar::Value::AsInt(i)) => i as f64,
+        Some(proto::exemplar::Value::AsDouble(d)) => d,
+        None => 0.0,
+    }
+}
+
 /// Writes the samples of one metric under `family`; `scope` holds its scope labels.
 struct Writer<'a> {
     format: Format,
     family: &'a str,
     scope: &'a [(&'a str, &'a str)],
+    exemplars: Option<ExemplarSource<'a>>,
     out: &'a mut String,
 }
 
 impl Writer<'_> {
     fn line(&mut self, suffix: &str, labels: &str, value: &str) {
-        let _ = writeln!(self.out, "{}{suffix}{labels} {value}", self.family);
+        self.line_with(suffix, labels, value, None);
+    }
+
+    /// A sample line, with an exemplar after it when one is given.
+    fn line_with(
+        &mut self,
+        suffix: &str,
+        labels: &str,
+        value: &str,
+        exemplar: Option<&proto::Exemplar>,
+    ) {
+        let _ = write!(self.out, "{}{suffix}{labels} {value}", self.family);
+        if let Some(e) = exemplar {
+            self.out.push_str(&exemplar_text(e));
+        }
+        self.out.push('\n');
+    }
+
+    /// The exemplars of the series `attrs` recorded since `start`, when the scrape is
+    /// OpenMetrics and the metric has a source.
+    fn exemplars_of(&self, attrs: &[&KeyValue], start: SystemTime) -> Vec<proto::Exemplar> {
+        match &self.exemplars {
+            Some(src) if self.format == Format::OpenMetrics => {
+                let attrs: Vec<KeyValue> = attrs.iter().map(|kv| (*kv).clone()).collect();
+                let start = start
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64);
+                src.lookup
+                    .take(src.scope_name, src.scope_version, src.name, &attrs, start)
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn created(&mut self, labels: &str, start: SystemTime) {
@@ -258,36 +336,57 @@ impl Writer<'_> {
         self.line("", &l, &value.text());
     }
 
-    /// A counter's samples: `family` is its name without `_total`.
+    /// A counter's samples: `family` is its name without `_total`; the latest exemplar goes
+    /// with `_total`.
     fn counter<'k, T: Sample>(
         &mut self,
         attrs: impl Iterator<Item = &'k KeyValue>,
         value: T,
         start: SystemTime,
     ) {
-        let l = labels(attrs, self.scope);
-        self.line("_total", &l, &value.text());
+        let attrs: Vec<&KeyValue> = attrs.collect();
+        let l = labels(attrs.iter().copied(), self.scope);
+        let exemplars = self.exemplars_of(&attrs, start);
+        let latest = exemplars.iter().max_by_key(|e| e.time_unix_nano);
+        self.line_with("_total", &l, &value.text(), latest);
         self.created(&l, start);
     }
 
-    /// `_bucket` lines for cumulative counts at each upper bound, then `_count`, `_sum`.
+    /// `_bucket` lines for cumulative counts at each upper bound, then `_count`, `_sum`. Each
+    /// bucket line carries the largest exemplar that fell in it, else the one of a lower
+    /// bucket, as the spec says.
     fn buckets(
         &mut self,
         l: &str,
         bounds: impl Iterator<Item = (f64, u64)>,
         count: u64,
         sum: Option<f64>,
+        exemplars: &[proto::Exemplar],
     ) {
         let mut cumulative = 0u64;
+        let mut lower = f64::NEG_INFINITY;
+        let mut carried: Option<&proto::Exemplar> = None;
+        let mut pick = |upper: f64| {
+            let here = exemplars
+                .iter()
+                .filter(|e| exemplar_value(e) > lower && exemplar_value(e) <= upper)
+                .max_by(|a, b| exemplar_value(a).total_cmp(&exemplar_value(b)));
+            lower = upper;
+            carried = here.or(carried);
+            carried
+        };
         for (upper, n) in bounds {
             cumulative += n;
-            self.line(
+            let e = pick(upper);
+            self.line_with(
                 "_bucket",
                 &with_le(l, &float(upper)),
                 &cumulative.to_string(),
+                e,
             );
         }
-        self.line("_bucket", &with_le(l, "+Inf"), &count.to_string());
+        let e = pick(f64::INFINITY);
+        self.line_with("_bucket", &with_le(l, "+Inf"), &count.to_string(), e);
         if let Some(sum) = sum {
             self.line("_sum", l, &float(sum));
         }
@@ -295,7 +394,9 @@ impl Writer<'_> {
     }
 
     fn histogram<T: Sample>(&mut self, p: &HistogramDataPoint<T>, start: SystemTime) {
-        let l = labels(p.attributes(), self.scope);
+        let attrs: Vec<&KeyValue> = p.attributes().collect();
+        let l = labels(attrs.iter().copied(), self.scope);
+        let exemplars = self.exemplars_of(&attrs, start);
         let bounds: Vec<f64> = p.bounds().collect();
         let counts: Vec<u64> = p.bucket_counts().collect();
         // The spec writes `_sum` only when no value can be negative.
@@ -305,12 +406,15 @@ impl Writer<'_> {
             bounds.iter().copied().zip(counts.iter().copied()),
             p.count(),
             sum,
+            &exemplars,
         );
         self.created(&l, start);
     }
 
     fn exponential<T: Sample>(&mut self, p: &ExponentialHistogramDataPoint<T>, start: SystemTime) {
-        let l = labels(p.attributes(), self.scope);
+        let attrs: Vec<&KeyValue> = p.attributes().collect();
+        let l = labels(attrs.iter().copied(), self.scope);
+        let exemplars = self.exemplars_of(&attrs, start);
         let base = 2f64.powf(2f64.powi(-i32::from(p.scale())));
         let bucket_bounds = |b: &ExponentialBucket| -> Vec<(i32, u64)> {
             b.counts()
@@ -329,7 +433,7 @@ impl Writer<'_> {
             bounds.push((base.powi(i + 1), n));
         }
         let sum = (p.min().map_or(true, |m| m.to_f64() >= 0.0)).then(|| p.sum().to_f64());
-        self.buckets(&l, bounds.into_iter(), p.count() as u64, sum);
+        self.buckets(&l, bounds.into_iter(), p.count() as u64, sum, &exemplars);
         self.created(&l, start);
     }
 }
@@ -374,7 +478,7 @@ fn metric_type(m: &Metric) -> Type {
 /// The scrape text of one collection in `format`. Meters are taken in the order of their
 /// names and metrics in the order of theirs, so that every scrape lists the same families in
 /// the same order, and the same one wins when two types want one name.
-pub(crate) fn encode(rm: &ResourceMetrics, format: Format) -> String {
+pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lookup>) -> String {
     // Families by their name in the text format (a counter's ends with `_total`, which is
     // also what its samples are called), in the order they are first met.
     let mut order: Vec<String> = Vec::new();
@@ -427,6 +531,12 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format) -> String {
                 format,
                 family: base,
                 scope: &scope_labels,
+                exemplars: exemplars.map(|lookup| ExemplarSource {
+                    lookup,
+                    scope_name: scope.name(),
+                    scope_version: scope.version(),
+                    name: m.name(),
+                }),
                 out: &mut family.samples,
             };
             match m.data() {
@@ -548,7 +658,7 @@ mod tests {
     fn scrape(reader: &Reader, format: Format) -> String {
         let mut rm = ResourceMetrics::default();
         reader.collect(&mut rm).expect("collect");
-        encode(&rm, format)
+        encode(&rm, format, None)
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod names;
 pub(crate) use exposition::{encode, Format};
 
 use crate::error::{Error, Result};
+use crate::metrics::exemplars::Exemplars;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -33,7 +34,12 @@ impl Endpoint {
     /// Binds `host:port` now, on every address the host resolves to (`localhost` is both
     /// 127.0.0.1 and ::1), so that a port in use is an error of init, and serves scrapes of
     /// what `collect` returns.
-    pub(crate) fn start(host: &str, port: u16, collect: Collect) -> Result<Endpoint> {
+    pub(crate) fn start(
+        host: &str,
+        port: u16,
+        collect: Collect,
+        exemplars: Arc<Exemplars>,
+    ) -> Result<Endpoint> {
         let what = format!("OTEL_EXPORTER_PROMETHEUS_HOST/PORT {host}:{port}");
         let cannot = |e: std::io::Error| Error::config(format!("{what}: cannot listen there: {e}"));
         let mut listeners = Vec::new();
@@ -67,7 +73,7 @@ impl Endpoint {
                 let _guard = runtime.enter();
                 tokio::net::TcpListener::from_std(listener).map_err(cannot)?
             };
-            runtime.spawn(accept(listener, collect.clone()));
+            runtime.spawn(accept(listener, collect.clone(), exemplars.clone()));
         }
         Ok(Endpoint {
             runtime: Some(runtime),
@@ -97,16 +103,16 @@ impl Drop for Endpoint {
     }
 }
 
-async fn accept(listener: tokio::net::TcpListener, collect: Collect) {
+async fn accept(listener: tokio::net::TcpListener, collect: Collect, exemplars: Arc<Exemplars>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let collect = collect.clone();
+        let (collect, exemplars) = (collect.clone(), exemplars.clone());
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
-                let collect = collect.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(req, collect).await) }
+                let (collect, exemplars) = (collect.clone(), exemplars.clone());
+                async move { Ok::<_, std::convert::Infallible>(answer(req, collect, exemplars).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -140,7 +146,11 @@ fn accepts_gzip(accept_encoding: &str) -> bool {
     })
 }
 
-async fn answer(req: Request<Incoming>, collect: Collect) -> Response<Full<Bytes>> {
+async fn answer(
+    req: Request<Incoming>,
+    collect: Collect,
+    exemplars: Arc<Exemplars>,
+) -> Response<Full<Bytes>> {
     if req.uri().path() != "/metrics" {
         return plain(StatusCode::NOT_FOUND, "otelrs serves metrics at /metrics\n");
     }
@@ -150,8 +160,14 @@ async fn answer(req: Request<Incoming>, collect: Collect) -> Response<Full<Bytes
     let format = Format::negotiate(header_text(&req, header::ACCEPT));
     let gzip = accepts_gzip(header_text(&req, header::ACCEPT_ENCODING));
     // Collecting runs observable callbacks, which may block: not on the runtime's worker.
-    let scraped =
-        tokio::task::spawn_blocking(move || collect().map(|rm| encode(&rm, format))).await;
+    // Exemplars go with OpenMetrics only: the text format has no place for them.
+    let scraped = tokio::task::spawn_blocking(move || {
+        let lookup = (format == Format::OpenMetrics)
+            .then(|| exemplars.lookup())
+            .flatten();
+        collect().map(|rm| encode(&rm, format, lookup.as_ref()))
+    })
+    .await;
     let text = match scraped {
         Ok(Ok(text)) => text,
         Ok(Err(e)) => return plain(StatusCode::SERVICE_UNAVAILABLE, &format!("{e}\n")),
