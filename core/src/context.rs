@@ -106,12 +106,17 @@ pub fn set_current(ctx: Option<TraceContext>) -> Option<TraceContext> {
 /// which only costs the per-thread check below).
 static SAMPLED_THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// Whether the calling thread's current trace context is sampled. While no thread is in a
-/// sampled trace this reads one global, not the thread's storage (which a shared library
-/// reaches through a call).
+/// Whether some thread's current trace context is sampled: one global, read before the
+/// thread's own storage (which a shared library reaches through a call).
+#[inline]
+pub fn any_thread_sampled() -> bool {
+    SAMPLED_THREADS.load(Ordering::Relaxed) != 0
+}
+
+/// Whether the calling thread's current trace context is sampled.
 #[inline]
 pub fn current_is_sampled() -> bool {
-    SAMPLED_THREADS.load(Ordering::Relaxed) != 0 && SAMPLED.with(Cell::get)
+    any_thread_sampled() && SAMPLED.with(Cell::get)
 }
 
 #[cfg(test)]

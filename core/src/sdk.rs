@@ -157,6 +157,7 @@ impl SdkShared {
             inst: ForkCell::new(inst),
             series: ForkCell::new(SeriesCache::new()),
             exemplars,
+            exemplar_filter: self.settings.exemplar_filter,
         });
         remember(&mut state.instruments, &cell);
         Ok(Instrument(cell))
@@ -202,6 +203,7 @@ impl SdkShared {
             attrs: attrs.clone(),
             inst: ForkCell::new(parent.inst.get().bind(attrs.as_slice())),
             exemplar_key: OnceLock::new(),
+            exemplar_filter: parent.exemplar_filter,
         });
         remember(&mut state.bounds, &cell);
         Ok(BoundInstrument(cell))

@@ -38,6 +38,18 @@ pub(crate) enum Filter {
 }
 
 impl Filter {
+    /// Whether a measurement made now might be kept: what every measurement checks, on a copy
+    /// of the filter in its own instrument (no other memory while no thread is in a sampled
+    /// trace).
+    #[inline]
+    pub(crate) fn may_take(self) -> bool {
+        match self {
+            Filter::AlwaysOff => false,
+            Filter::TraceBased => context::any_thread_sampled(),
+            Filter::AlwaysOn => true,
+        }
+    }
+
     pub(crate) fn parse(v: &str) -> std::result::Result<Filter, String> {
         match v.trim().to_ascii_lowercase().as_str() {
             "always_off" => Ok(Filter::AlwaysOff),

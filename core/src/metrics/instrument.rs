@@ -2,7 +2,7 @@
 //! that a forked child can swap in instruments of its rebuilt pipeline without the hot path
 //! paying for a lock.
 
-use super::exemplars::InstrumentExemplars;
+use super::exemplars::{Filter, InstrumentExemplars};
 use super::series_cache::SeriesCache;
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
 use crate::attributes::AttributeSet;
@@ -190,6 +190,8 @@ pub(crate) struct InstrumentCell {
     pub(crate) series: ForkCell<SeriesCache>,
     /// The reservoirs of its exemplars; None when the filter is always_off.
     pub(crate) exemplars: Option<Arc<InstrumentExemplars>>,
+    /// The SDK's exemplar filter, for the check every measurement makes.
+    pub(crate) exemplar_filter: Filter,
 }
 
 impl InstrumentCell {
@@ -197,16 +199,37 @@ impl InstrumentCell {
     /// are off, a thread-local read when they are trace-based and no trace is current).
     #[inline]
     fn offer_exemplar(&self, attrs: &[KeyValue], value: Number) {
+        if self.exemplar_filter.may_take() {
+            self.keep_exemplar(attrs, value);
+        }
+    }
+
+    /// The rest of [`Self::offer_exemplar`], out of the recording path's code.
+    #[cold]
+    #[inline(never)]
+    fn keep_exemplar(&self, attrs: &[KeyValue], value: Number) {
         if let Some(e) = &self.exemplars {
             e.offer(attrs, value);
         }
     }
 
     /// [`Self::offer_exemplar`] for the series of `bound`, whose key it keeps.
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn offer_bound_exemplar(&self, bound: &BoundCell, value: Number) {
         if let Some(e) = &self.exemplars {
             e.offer_keyed(&bound.exemplar_key, bound.attrs.as_slice(), value);
+        }
+    }
+}
+
+impl BoundCell {
+    /// Offers a measurement of this series as an exemplar (see
+    /// [`InstrumentCell::offer_exemplar`]).
+    #[inline]
+    fn offer_exemplar(&self, value: Number) {
+        if self.exemplar_filter.may_take() {
+            self.parent.offer_bound_exemplar(self, value);
         }
     }
 }
@@ -269,7 +292,7 @@ impl Instrument {
         if series
             .with(encoded, |bound| {
                 bound.0.inst.get().record(value);
-                c.offer_bound_exemplar(&bound.0, value);
+                bound.0.offer_exemplar(value);
             })
             .is_some()
         {
@@ -304,6 +327,8 @@ pub(crate) struct BoundCell {
     pub(crate) inst: ForkCell<BoundInst>,
     /// The exemplar series key of `attrs`, made the first time an exemplar is kept.
     pub(crate) exemplar_key: OnceLock<Vec<u8>>,
+    /// The SDK's exemplar filter, for the check every measurement makes.
+    pub(crate) exemplar_filter: Filter,
 }
 
 /// An instrument bound to one attribute set: the fastest way to record. Cloning is a
@@ -321,7 +346,7 @@ impl BoundInstrument {
         }
         check_value(c.kind, c.number, &c.parent.desc.name, value)?;
         c.inst.get().record(value);
-        c.parent.offer_bound_exemplar(c, value);
+        c.offer_exemplar(value);
         Ok(())
     }
 }
