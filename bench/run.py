@@ -217,7 +217,7 @@ def exemplars_section(c_bin: pathlib.Path) -> str:
         "",
         f"bench_c under each OTEL_METRICS_EXEMPLAR_FILTER, ns/op, median of {RUNS} runs (each the median of 7",
         "rounds). No trace context is current, so `trace_based` (the default) keeps nothing: its cost is",
-        "reading the thread's current context. `always_on` offers every measurement to its reservoir.",
+        "one check of a global count of threads in a sampled trace. `always_on` keeps measurements.",
         "Command: `python3 bench/run.py`.",
         "",
         "| Operation | " + " | ".join(filters) + " |",
