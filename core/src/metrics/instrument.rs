@@ -196,7 +196,8 @@ pub(crate) struct InstrumentCell {
 
 impl InstrumentCell {
     /// Offers a measurement of the series `attrs` as an exemplar (a branch when exemplars
-    /// are off, a thread-local read when they are trace-based and no trace is current).
+    /// are off; one global load when they are trace-based and no thread is in a sampled
+    /// trace).
     #[inline]
     fn offer_exemplar(&self, attrs: &[KeyValue], value: Number) {
         if self.exemplar_filter.may_take() {
