@@ -42,6 +42,7 @@ from otelrs._otelrs import (
     __version__,
     _shutdown_at_exit,
     _trace_context_var,
+    _trace_scopes,
     collect_json,
     force_flush,
     get_logger,
@@ -84,13 +85,16 @@ class Severity(enum.IntEnum):
 @contextlib.contextmanager
 def traceparent(header: Union[str, TraceContext]) -> Iterator[TraceContext]:
     """Makes the trace context of a W3C `traceparent` (as a server receives it in an HTTP
-    header) the current one for the records logged inside the `with` block, in this thread or
-    asyncio task. ValueError when it is not a valid traceparent."""
+    header) the current one for the records logged and the measurements made inside the `with`
+    block (their exemplars), in this thread or asyncio task. ValueError when it is not a valid
+    traceparent."""
     ctx = header if isinstance(header, TraceContext) else TraceContext(header)
     token = _trace_context_var.set(ctx)
+    _trace_scopes(1)  # measurements inside look the context up for their exemplars
     try:
         yield ctx
     finally:
+        _trace_scopes(-1)
         _trace_context_var.reset(token)
 
 

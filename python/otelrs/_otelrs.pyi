@@ -22,7 +22,7 @@ from typing import (
 
 __all__ = [
     "__version__", "OtelrsError", "ConfigError", "ConflictError", "ShutdownError", "ExportError", "init",
-    "force_flush", "shutdown", "_shutdown_at_exit", "get_meter", "get_logger", "collect_json", "log_stats",
+    "force_flush", "shutdown", "_shutdown_at_exit", "get_meter", "get_logger", "collect_json", "log_stats", "_trace_scopes",
     "Meter", "Counter", "BoundCounter", "UpDownCounter", "BoundUpDownCounter", "Histogram", "BoundHistogram",
     "Gauge", "BoundGauge", "Timer", "Observation", "CallbackOptions", "ObservableCounter",
     "ObservableUpDownCounter", "ObservableGauge", "Logger", "TraceContext", "_trace_context_var",
@@ -63,6 +63,7 @@ def get_meter(name: str, version: Optional[str] = None) -> Meter: ...
 def get_logger(name: str, version: Optional[str] = None) -> Logger: ...
 def collect_json() -> str: ...
 def log_stats() -> Dict[str, int]: ...
+def _trace_scopes(delta: int) -> None: ...
 
 _trace_context_var: contextvars.ContextVar[Optional[TraceContext]]
 

@@ -142,7 +142,8 @@ unsafe extern "C" fn record_o(
                     number(&arg, target.parent.number, &target.parent.name)?
                 }
             };
-            target.bound.record(value).map_err(to_py)
+            let py = Python::assume_attached();
+            crate::logs::in_trace_scope(py, || target.bound.record(value)).map_err(to_py)
         }));
         let py = Python::assume_attached();
         match outcome {

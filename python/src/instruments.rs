@@ -91,10 +91,12 @@ impl SyncInstrument {
         let value = number(amount, self.number, &self.name)?;
         let dict = as_dict(attributes)?;
         let mut carried = Carried::default();
-        let outcome = with_encoded(dict.as_ref(), |encoded| {
-            Ok(self.inst.record_encoded(value, encoded, || {
-                convert(dict.as_ref()).map_err(|e| carried.carry(e))
-            }))
+        let outcome = crate::logs::in_trace_scope(amount.py(), || {
+            with_encoded(dict.as_ref(), |encoded| {
+                Ok(self.inst.record_encoded(value, encoded, || {
+                    convert(dict.as_ref()).map_err(|e| carried.carry(e))
+                }))
+            })
         })?;
         carried.finish(outcome)
     }

@@ -24,6 +24,7 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdk::get_logger, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::collect_json, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::log_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::_trace_scopes, m)?)?;
     m.add_class::<instruments::Meter>()?;
     m.add_class::<instruments::Counter>()?;
     m.add_class::<instruments::UpDownCounter>()?;

@@ -5,12 +5,13 @@
 use crate::attributes::{as_dict, pack, pack_one, text};
 use crate::errors::{to_py, Carried};
 use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
-use otelrs_core::{Error, ErrorKind, LogRecordInput, TraceContext};
+use otelrs_core::{context, Error, ErrorKind, LogRecordInput, TraceContext};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyFrozenSet, PyInt, PyString, PyTuple};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A parsed W3C traceparent.
@@ -77,6 +78,44 @@ fn current(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
 /// The context variable `otelrs.traceparent(...)` sets.
 pub(crate) fn current_var(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     current(py).map(|(var, _)| var.bind(py))
+}
+
+/// `otelrs.traceparent` scopes open in any thread or task.
+static TRACE_SCOPES: AtomicIsize = AtomicIsize::new(0);
+
+/// Counts `otelrs.traceparent` scopes as they open (+1) and close (-1).
+#[pyfunction]
+pub(crate) fn _trace_scopes(delta: isize) {
+    TRACE_SCOPES.fetch_add(delta, Ordering::Relaxed);
+}
+
+/// Puts back the thread's current trace context when dropped.
+struct Restore(Option<TraceContext>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        context::set_current(self.0);
+    }
+}
+
+/// Runs `record` with the trace context of the `otelrs.traceparent` scope this thread or
+/// asyncio task is in (if any) as the thread's current one, so that the measurement's exemplar
+/// carries it. While no scope is open anywhere this costs one load.
+pub(crate) fn in_trace_scope<T>(py: Python<'_>, record: impl FnOnce() -> T) -> T {
+    if TRACE_SCOPES.load(Ordering::Relaxed) <= 0 {
+        return record();
+    }
+    let scoped = current(py)
+        .and_then(|(_, get)| get.bind(py).call1((py.None(),)))
+        .ok()
+        .and_then(|c| c.cast::<PyTraceContext>().ok().map(|c| c.get().0));
+    match scoped {
+        Some(ctx) => {
+            let _restore = Restore(context::set_current(Some(ctx)));
+            record()
+        }
+        None => record(),
+    }
 }
 
 /// `sys.modules`, looked up once.
