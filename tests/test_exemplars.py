@@ -108,3 +108,15 @@ def test_openmetrics_scrapes_carry_exemplars_on_counters_and_buckets(c_program):
     assert [b.exemplar.value for b in buckets] == [0.5, 6.5, 12.5]
     assert all(b.exemplar.labels == trace and b.exemplar.timestamp for b in buckets)
     assert " # {" not in plain  # the text format has no exemplars
+
+
+def test_renamed_streams_and_cut_attributes_keep_their_exemplars(c_program):
+    got = recorded(c_program, OTELRS_METRICS_VIEWS="instrument_name=ex.orders,name=orders.renamed;"
+                                                   "instrument_name=ex.latency,attribute_keys=")
+    assert exemplars(series(got["orders.renamed"][1])[EU]) == [(3, TRACE_A)]
+    (hist,) = series(got["ex.latency"][1]).values()
+    assert hist["attributes"] == []
+    assert exemplars(hist) == [(0.5, TRACE_A), (6.5, TRACE_A), (12.5, TRACE_A)]
+    # The attributes the view left out go with each exemplar.
+    assert all(e["filteredAttributes"] == [{"key": "region", "value": {"stringValue": "eu"}}]
+               for e in hist["exemplars"])

@@ -147,9 +147,16 @@ impl SdkShared {
                 .clone()
                 .unwrap_or_else(|| views::DEFAULT_BOUNDARIES.to_vec())
         });
+        let streams = views::streams_of(
+            &self.settings.views,
+            &desc.name,
+            desc.kind,
+            &desc.unit,
+            scope,
+        );
         let exemplars = self
             .exemplars
-            .register(scope.name(), scope.version(), &desc.name, bounds);
+            .register(scope.name(), scope.version(), streams, bounds);
         let cell = Arc::new(InstrumentCell {
             sdk: Arc::clone(self),
             scope: scope.clone(),

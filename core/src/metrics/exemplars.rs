@@ -12,8 +12,9 @@
 //!
 //! Offering never blocks: a reservoir another thread holds is skipped (an exemplar is a
 //! sample), which also keeps a forked child from waiting on a lock its parent's thread held.
-//! Not matched, so without exemplars: streams renamed by a view, and data points whose
-//! attributes a view cut down.
+//! Each instrument knows the streams its views give it, so a renamed stream finds its
+//! reservoirs, and a point of a stream that keeps only some attribute keys gets the exemplars
+//! of every series that folds into it, with the keys left out as filtered attributes.
 
 use crate::attributes::KeyValue;
 use crate::context::{self, TraceContext};
@@ -110,13 +111,22 @@ fn random_below(n: u64) -> u64 {
     })
 }
 
+/// A stream an instrument's measurements reach: its name, and the attribute keys a view keeps
+/// of them (None: all).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StreamShape {
+    pub(crate) name: String,
+    pub(crate) keys: Option<Vec<String>>,
+}
+
 /// The exemplars of one synchronous instrument, by series.
 pub(crate) struct InstrumentExemplars {
     /// The SDK's filter, kept here so that the check on each measurement reads nothing else.
     filter: Filter,
     scope_name: String,
     scope_version: Option<String>,
-    name: String,
+    /// The streams its views give it (its own name when none selects it).
+    streams: Vec<StreamShape>,
     /// Upper bounds of the aligned histogram reservoir; None for a one-slot reservoir.
     bounds: Option<Vec<f64>>,
     series: Mutex<HashMap<Vec<u8>, Reservoir, RandomState>>,
@@ -196,9 +206,14 @@ impl InstrumentExemplars {
         });
     }
 
-    /// The exemplars of the series `key` recorded at or after `start`, in OTLP form; the
-    /// series starts a new sampling period.
-    fn take(&self, key: &[u8], start: u64) -> Vec<proto::Exemplar> {
+    /// The exemplars of the series `key` recorded at or after `start`, in OTLP form, with
+    /// `filtered` as their filtered attributes; the series starts a new sampling period.
+    fn take(
+        &self,
+        key: &[u8],
+        start: u64,
+        filtered: &[proto_common::KeyValue],
+    ) -> Vec<proto::Exemplar> {
         let Some(mut series) = self.series.try_lock() else {
             return Vec::new();
         };
@@ -211,7 +226,7 @@ impl InstrumentExemplars {
             .flatten()
             .filter(|e| e.time_unix_nano >= start)
             .map(|e| proto::Exemplar {
-                filtered_attributes: Vec::new(),
+                filtered_attributes: filtered.to_vec(),
                 time_unix_nano: e.time_unix_nano,
                 span_id: e.trace.map(|t| t.span_id.to_vec()).unwrap_or_default(),
                 trace_id: e.trace.map(|t| t.trace_id.to_vec()).unwrap_or_default(),
@@ -245,7 +260,7 @@ impl Exemplars {
         &self,
         scope_name: &str,
         scope_version: Option<&str>,
-        name: &str,
+        streams: Vec<StreamShape>,
         bounds: Option<Vec<f64>>,
     ) -> Option<Arc<InstrumentExemplars>> {
         if self.filter == Filter::AlwaysOff {
@@ -255,7 +270,7 @@ impl Exemplars {
             filter: self.filter,
             scope_name: scope_name.to_owned(),
             scope_version: scope_version.map(str::to_owned),
-            name: name.to_owned(),
+            streams,
             bounds,
             series: Mutex::new(HashMap::default()),
         });
@@ -295,13 +310,13 @@ impl Exemplars {
                     None => ("", None),
                 };
                 for m in &mut sm.metrics {
-                    let Some(inst) = lookup.instrument(scope_name, scope_version, &m.name) else {
+                    let Some(found) = lookup.metric(scope_name, scope_version, &m.name) else {
                         continue;
                     };
                     let fill = |attrs: &[proto_common::KeyValue],
                                 start: u64,
                                 out: &mut Vec<proto::Exemplar>| {
-                        *out = inst.take(&series_key(attrs.iter().cloned()), start);
+                        *out = found.take(attrs, start);
                     };
                     match &mut m.data {
                         Some(Data::Sum(s)) => s.data_points.iter_mut().for_each(|p| {
@@ -326,45 +341,90 @@ impl Exemplars {
     }
 }
 
-/// The reservoirs of the live instruments, found by scope and instrument name.
+/// The reservoirs of the live instruments, found by scope and stream name.
 pub(crate) struct Lookup {
     live: Vec<Arc<InstrumentExemplars>>,
 }
 
-impl Lookup {
-    fn instrument(
-        &self,
-        scope_name: &str,
-        scope_version: Option<&str>,
-        name: &str,
-    ) -> Option<&InstrumentExemplars> {
-        self.live
-            .iter()
-            .find(|i| {
-                i.name == name
-                    && i.scope_name == scope_name
-                    && i.scope_version.as_deref() == scope_version
-            })
-            .map(|i| &**i)
+/// Decodes a series key back into its attributes.
+fn series_attrs(mut key: &[u8]) -> Vec<proto_common::KeyValue> {
+    let mut out = Vec::new();
+    while !key.is_empty() {
+        match proto_common::KeyValue::decode_length_delimited(&mut key) {
+            Ok(kv) => out.push(kv),
+            Err(_) => break,
+        }
     }
+    out
+}
 
-    /// The exemplars of the series `attrs` of instrument `name` in the scope, recorded at or
-    /// after `start` (ns since the epoch).
+/// The series that fold into one point of a stream that keeps some attribute keys: each
+/// series key, with the attributes the view left out.
+type Folded = Vec<(Vec<u8>, Vec<proto_common::KeyValue>)>;
+
+/// The exemplars of one exported metric: its instrument's series as they are, or, for a
+/// stream whose view keeps only some attribute keys, the series that fold into each point.
+pub(crate) enum MetricExemplars<'a> {
+    Direct(&'a InstrumentExemplars),
+    Projected {
+        inst: &'a InstrumentExemplars,
+        /// Point key -> the series that fold into it.
+        by_point: HashMap<Vec<u8>, Folded>,
+    },
+}
+
+impl MetricExemplars<'_> {
+    /// The exemplars of the point with attributes `attrs`, recorded at or after `start` (ns
+    /// since the epoch).
     pub(crate) fn take(
         &self,
+        attrs: &[proto_common::KeyValue],
+        start: u64,
+    ) -> Vec<proto::Exemplar> {
+        let key = series_key(attrs.iter().cloned());
+        match self {
+            MetricExemplars::Direct(inst) => inst.take(&key, start, &[]),
+            MetricExemplars::Projected { inst, by_point } => by_point
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .flat_map(|(series, filtered)| inst.take(series, start, filtered))
+                .collect(),
+        }
+    }
+}
+
+impl Lookup {
+    /// The exemplars of the metric `name` of the scope, if an instrument's stream has that
+    /// name.
+    pub(crate) fn metric(
+        &self,
         scope_name: &str,
         scope_version: Option<&str>,
         name: &str,
-        attrs: &[KeyValue],
-        start: u64,
-    ) -> Vec<proto::Exemplar> {
-        match self.instrument(scope_name, scope_version, name) {
-            Some(inst) => inst.take(
-                &series_key(attrs.iter().map(proto_common::KeyValue::from)),
-                start,
-            ),
-            None => Vec::new(),
+    ) -> Option<MetricExemplars<'_>> {
+        let (inst, stream) = self.live.iter().find_map(|i| {
+            if i.scope_name != scope_name || i.scope_version.as_deref() != scope_version {
+                return None;
+            }
+            let stream = i.streams.iter().find(|s| s.name == name)?;
+            Some((&**i, stream))
+        })?;
+        let Some(keys) = &stream.keys else {
+            return Some(MetricExemplars::Direct(inst));
+        };
+        let series: Vec<Vec<u8>> = inst.series.try_lock()?.keys().cloned().collect();
+        let mut by_point: HashMap<Vec<u8>, Folded> = HashMap::new();
+        for key in series {
+            let (kept, filtered): (Vec<_>, Vec<_>) = series_attrs(&key)
+                .into_iter()
+                .partition(|kv| keys.contains(&kv.key));
+            by_point
+                .entry(series_key(kept.into_iter()))
+                .or_default()
+                .push((key, filtered));
         }
+        Some(MetricExemplars::Projected { inst, by_point })
     }
 }
 
@@ -373,22 +433,35 @@ mod tests {
     use super::*;
     use opentelemetry::Value;
 
+    fn shape(name: &str) -> Vec<StreamShape> {
+        vec![StreamShape {
+            name: name.to_owned(),
+            keys: None,
+        }]
+    }
+
     #[test]
     fn an_aligned_reservoir_keeps_the_last_measurement_of_each_bucket() {
         let ex = Exemplars::new(Filter::AlwaysOn);
-        let inst = ex.register("s", None, "h", Some(vec![1.0, 10.0])).unwrap();
+        let inst = ex
+            .register("s", None, shape("h"), Some(vec![1.0, 10.0]))
+            .unwrap();
         let attrs = [KeyValue::new("k", Value::from("v"))];
         for v in [0.5, 0.7, 5.0, 50.0] {
             inst.offer(&attrs, Number::F64(v));
         }
         let key = series_key(attrs.iter().map(proto_common::KeyValue::from));
-        let values: Vec<_> = inst.take(&key, 0).into_iter().map(|e| e.value).collect();
+        let values: Vec<_> = inst
+            .take(&key, 0, &[])
+            .into_iter()
+            .map(|e| e.value)
+            .collect();
         assert_eq!(
             values,
             [0.7, 5.0, 50.0].map(|v| Some(proto::exemplar::Value::AsDouble(v)))
         );
         assert!(
-            inst.take(&key, u64::MAX).is_empty(),
+            inst.take(&key, u64::MAX, &[]).is_empty(),
             "none recorded after the start time"
         );
     }
@@ -396,10 +469,10 @@ mod tests {
     #[test]
     fn trace_based_takes_only_measurements_in_a_sampled_trace() {
         let ex = Exemplars::new(Filter::TraceBased);
-        let inst = ex.register("s", Some("1"), "c", None).unwrap();
+        let inst = ex.register("s", Some("1"), shape("c"), None).unwrap();
         let key = series_key(std::iter::empty());
         inst.offer(&[], Number::U64(1));
-        assert!(inst.take(&key, 0).is_empty());
+        assert!(inst.take(&key, 0, &[]).is_empty());
         let unsampled = TraceContext {
             trace_id: [1; 16],
             span_id: [2; 8],
@@ -411,18 +484,18 @@ mod tests {
         };
         context::set_current(Some(unsampled));
         inst.offer(&[], Number::U64(2));
-        assert!(inst.take(&key, 0).is_empty());
+        assert!(inst.take(&key, 0, &[]).is_empty());
         context::set_current(Some(sampled));
         inst.offer(&[], Number::U64(3));
         context::set_current(None);
-        let (e,) = <[_; 1]>::try_from(inst.take(&key, 0))
+        let (e,) = <[_; 1]>::try_from(inst.take(&key, 0, &[]))
             .map(|[e]| (e,))
             .unwrap();
         assert_eq!(e.value, Some(proto::exemplar::Value::AsInt(3)));
         assert_eq!(e.trace_id, vec![1; 16]);
         assert_eq!(e.span_id, vec![2; 8]);
         assert!(Exemplars::new(Filter::AlwaysOff)
-            .register("s", None, "c", None)
+            .register("s", None, shape("c"), None)
             .is_none());
     }
 }

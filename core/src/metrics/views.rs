@@ -14,6 +14,7 @@
 //! SDK-wide cardinality limit (OTELRS_METRICS_CARDINALITY_LIMIT).
 
 use crate::error::{Error, Result};
+use crate::metrics::exemplars::StreamShape;
 use opentelemetry::{InstrumentationScope, Key};
 use opentelemetry_sdk::metrics::{Aggregation, Instrument, InstrumentKind, Stream};
 use std::sync::Arc;
@@ -560,6 +561,36 @@ pub(crate) fn conflict(
         }
     }
     None
+}
+
+/// The streams `views` give the instrument `name` (of `kind` and `unit`, in `scope`): one per
+/// selecting view that does not drop it, or the instrument's own when none selects it.
+pub(crate) fn streams_of(
+    views: &[View],
+    name: &str,
+    kind: crate::metrics::InstrumentKind,
+    unit: &str,
+    scope: &InstrumentationScope,
+) -> Vec<StreamShape> {
+    let sdk = sdk_kind(kind);
+    let selecting: Vec<&View> = views
+        .iter()
+        .filter(|v| v.selects(name, sdk, unit, scope))
+        .collect();
+    if selecting.is_empty() {
+        return vec![StreamShape {
+            name: name.to_owned(),
+            keys: None,
+        }];
+    }
+    selecting
+        .into_iter()
+        .filter(|v| v.aggregation != Some(AggregationSpec::Drop))
+        .map(|v| StreamShape {
+            name: v.name.clone().unwrap_or_else(|| name.to_owned()),
+            keys: v.attribute_keys.clone(),
+        })
+        .collect()
 }
 
 fn sdk_kind(kind: crate::metrics::InstrumentKind) -> InstrumentKind {

@@ -11,8 +11,9 @@
 //! another type is left out, with a warning on stderr once per name.
 
 use super::names;
-use crate::metrics::exemplars::Lookup;
+use crate::metrics::exemplars::{Lookup, MetricExemplars};
 use opentelemetry::{KeyValue, Value};
+use opentelemetry_proto::tonic::common::v1::KeyValue as ProtoKeyValue;
 use opentelemetry_proto::tonic::metrics::v1 as proto;
 use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, ExponentialBucket, ExponentialHistogramDataPoint, HistogramDataPoint,
@@ -236,15 +237,6 @@ impl Sample for i64 {
     }
 }
 
-/// Where the exemplars of one metric's series are found (OpenMetrics only).
-struct ExemplarSource<'a> {
-    lookup: &'a Lookup,
-    scope_name: &'a str,
-    scope_version: Option<&'a str>,
-    /// The instrument's own name (a stream renamed by a view has none).
-    name: &'a str,
-}
-
 /// An exemplar as OpenMetrics appends it to a sample: ` # {trace_id="..",span_id=".."} value
 /// timestamp`.
 fn exemplar_text(e: &proto::Exemplar) -> String {
@@ -285,7 +277,8 @@ struct Writer<'a> {
     format: Format,
     family: &'a str,
     scope: &'a [(&'a str, &'a str)],
-    exemplars: Option<ExemplarSource<'a>>,
+    /// The metric's exemplars, in an OpenMetrics scrape.
+    exemplars: Option<MetricExemplars<'a>>,
     out: &'a mut String,
 }
 
@@ -313,15 +306,15 @@ impl Writer<'_> {
     /// OpenMetrics and the metric has a source.
     fn exemplars_of(&self, attrs: &[&KeyValue], start: SystemTime) -> Vec<proto::Exemplar> {
         match &self.exemplars {
-            Some(src) if self.format == Format::OpenMetrics => {
-                let attrs: Vec<KeyValue> = attrs.iter().map(|kv| (*kv).clone()).collect();
+            Some(found) => {
+                let attrs: Vec<ProtoKeyValue> =
+                    attrs.iter().map(|kv| ProtoKeyValue::from(*kv)).collect();
                 let start = start
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_nanos() as u64);
-                src.lookup
-                    .take(src.scope_name, src.scope_version, src.name, &attrs, start)
+                found.take(&attrs, start)
             }
-            _ => Vec::new(),
+            None => Vec::new(),
         }
     }
 
@@ -531,12 +524,9 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lo
                 format,
                 family: base,
                 scope: &scope_labels,
-                exemplars: exemplars.map(|lookup| ExemplarSource {
-                    lookup,
-                    scope_name: scope.name(),
-                    scope_version: scope.version(),
-                    name: m.name(),
-                }),
+                exemplars: exemplars
+                    .filter(|_| format == Format::OpenMetrics)
+                    .and_then(|l| l.metric(scope.name(), scope.version(), m.name())),
                 out: &mut family.samples,
             };
             match m.data() {
