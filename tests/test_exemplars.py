@@ -120,3 +120,15 @@ def test_renamed_streams_and_cut_attributes_keep_their_exemplars(c_program):
     # The attributes the view left out go with each exemplar.
     assert all(e["filteredAttributes"] == [{"key": "region", "value": {"stringValue": "eu"}}]
                for e in hist["exemplars"])
+
+
+def test_reservoirs_follow_the_view_buckets_and_exponential_histograms(c_program):
+    got = recorded(c_program, OTELRS_METRICS_VIEWS="instrument_name=ex.latency,boundaries=5|100")
+    (hist,) = series(got["ex.latency"][1]).values()
+    # Buckets (-inf, 5], (5, 100], (100, +inf): 6.5 then 12.5 fell in the second, the last is kept.
+    assert exemplars(hist) == [(0.5, TRACE_A), (12.5, TRACE_A)]
+    got = recorded(c_program, OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION="base2_exponential_bucket_histogram")
+    kind, d = data(got["ex.latency"][1])
+    (point,) = d["dataPoints"]
+    assert kind == "exponentialHistogram"
+    assert sorted(exemplars(point)) == [(0.5, TRACE_A), (6.5, TRACE_A), (12.5, TRACE_A)]  # up to 20 kept

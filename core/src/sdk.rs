@@ -142,11 +142,15 @@ impl SdkShared {
             Some(p) => SyncInst::build(&p.meter(scope), &desc),
             None => SyncInst::Disabled,
         };
-        let bounds = (desc.kind == crate::metrics::InstrumentKind::Histogram).then(|| {
-            desc.boundaries
-                .clone()
-                .unwrap_or_else(|| views::DEFAULT_BOUNDARIES.to_vec())
-        });
+        let reservoir = views::reservoir_of(
+            &self.settings.views,
+            &desc.name,
+            desc.kind,
+            &desc.unit,
+            scope,
+            desc.boundaries.as_deref(),
+            self.settings.exponential_histograms,
+        );
         let streams = views::streams_of(
             &self.settings.views,
             &desc.name,
@@ -156,7 +160,7 @@ impl SdkShared {
         );
         let exemplars = self
             .exemplars
-            .register(scope.name(), scope.version(), streams, bounds);
+            .register(scope.name(), scope.version(), streams, reservoir);
         let cell = Arc::new(InstrumentCell {
             sdk: Arc::clone(self),
             scope: scope.clone(),

@@ -4,11 +4,11 @@
 //! OTEL_METRICS_EXEMPLAR_FILTER decides which measurements are offered: `trace_based` (the
 //! default: those recorded while the thread's current trace context is sampled), `always_on`
 //! or `always_off`. Each series of a synchronous instrument keeps them in the spec's
-//! reservoirs: for an explicit-bucket histogram one per bucket of the instrument's boundaries
-//! (the last measurement that fell in it), for everything else one, chosen by reservoir
-//! sampling among the measurements since the last collection. An export attaches to each data
-//! point the exemplars recorded since the point's start time; an OpenMetrics scrape puts them
-//! on counter samples and histogram buckets.
+//! reservoirs: for an explicit-bucket histogram one per bucket (the last measurement that fell
+//! in it), for an exponential histogram up to 20 and for everything else one, chosen by
+//! reservoir sampling among the measurements since the last collection. An export attaches to
+//! each data point the exemplars recorded since the point's start time; an OpenMetrics scrape
+//! puts them on counter samples and histogram buckets.
 //!
 //! Offering never blocks: a reservoir another thread holds is skipped (an exemplar is a
 //! sample), which also keeps a forked child from waiting on a lock its parent's thread held.
@@ -119,6 +119,17 @@ pub(crate) struct StreamShape {
     pub(crate) keys: Option<Vec<String>>,
 }
 
+/// How a series keeps its exemplars, as the spec's default reservoirs do.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ReservoirKind {
+    /// One slot per bucket of an explicit-bucket histogram (these upper bounds): the last
+    /// measurement that fell in it.
+    Aligned(Vec<f64>),
+    /// `n` slots filled by reservoir sampling among the measurements since the last
+    /// collection (1 for sums and gauges, up to 20 for exponential histograms).
+    Simple(usize),
+}
+
 /// The exemplars of one synchronous instrument, by series.
 pub(crate) struct InstrumentExemplars {
     /// The SDK's filter, kept here so that the check on each measurement reads nothing else.
@@ -127,8 +138,7 @@ pub(crate) struct InstrumentExemplars {
     scope_version: Option<String>,
     /// The streams its views give it (its own name when none selects it).
     streams: Vec<StreamShape>,
-    /// Upper bounds of the aligned histogram reservoir; None for a one-slot reservoir.
-    bounds: Option<Vec<f64>>,
+    reservoir: ReservoirKind,
     series: Mutex<HashMap<Vec<u8>, Reservoir, RandomState>>,
 }
 
@@ -172,7 +182,10 @@ impl InstrumentExemplars {
         let Some(mut series) = self.series.try_lock() else {
             return;
         };
-        let slots = self.bounds.as_ref().map_or(1, |b| b.len() + 1);
+        let slots = match &self.reservoir {
+            ReservoirKind::Aligned(bounds) => bounds.len() + 1,
+            ReservoirKind::Simple(n) => (*n).max(1),
+        };
         if !series.contains_key(key) {
             series.insert(
                 key.to_vec(),
@@ -187,8 +200,8 @@ impl InstrumentExemplars {
         };
         let trace = context::current();
         r.seen += 1;
-        let slot = match &self.bounds {
-            Some(bounds) => {
+        let slot = match &self.reservoir {
+            ReservoirKind::Aligned(bounds) => {
                 let v = match value {
                     Number::U64(v) => v as f64,
                     Number::I64(v) => v as f64,
@@ -196,8 +209,11 @@ impl InstrumentExemplars {
                 };
                 bounds.iter().position(|b| v <= *b).unwrap_or(bounds.len())
             }
-            None if r.seen == 1 || random_below(r.seen) == 0 => 0,
-            None => return,
+            ReservoirKind::Simple(_) if r.seen <= slots as u64 => (r.seen - 1) as usize,
+            ReservoirKind::Simple(_) => match random_below(r.seen) as usize {
+                j if j < slots => j,
+                _ => return,
+            },
         };
         r.slots[slot] = Some(Exemplar {
             value,
@@ -255,13 +271,13 @@ impl Exemplars {
     }
 
     /// The reservoirs of a new synchronous instrument (None when the filter is always_off);
-    /// `bounds` are the upper bounds of a histogram's explicit buckets.
+    /// `reservoir` says how each series keeps them.
     pub(crate) fn register(
         &self,
         scope_name: &str,
         scope_version: Option<&str>,
         streams: Vec<StreamShape>,
-        bounds: Option<Vec<f64>>,
+        reservoir: ReservoirKind,
     ) -> Option<Arc<InstrumentExemplars>> {
         if self.filter == Filter::AlwaysOff {
             return None;
@@ -271,7 +287,7 @@ impl Exemplars {
             scope_name: scope_name.to_owned(),
             scope_version: scope_version.map(str::to_owned),
             streams,
-            bounds,
+            reservoir,
             series: Mutex::new(HashMap::default()),
         });
         let mut list = self.instruments.lock();
@@ -444,7 +460,12 @@ mod tests {
     fn an_aligned_reservoir_keeps_the_last_measurement_of_each_bucket() {
         let ex = Exemplars::new(Filter::AlwaysOn);
         let inst = ex
-            .register("s", None, shape("h"), Some(vec![1.0, 10.0]))
+            .register(
+                "s",
+                None,
+                shape("h"),
+                ReservoirKind::Aligned(vec![1.0, 10.0]),
+            )
             .unwrap();
         let attrs = [KeyValue::new("k", Value::from("v"))];
         for v in [0.5, 0.7, 5.0, 50.0] {
@@ -467,9 +488,35 @@ mod tests {
     }
 
     #[test]
+    fn a_simple_reservoir_keeps_at_most_its_size_among_all_offered() {
+        let ex = Exemplars::new(Filter::AlwaysOn);
+        let inst = ex
+            .register("s", None, shape("e"), ReservoirKind::Simple(20))
+            .unwrap();
+        for v in 0..1000u64 {
+            inst.offer(&[], Number::U64(v));
+        }
+        let kept: Vec<i64> = inst
+            .take(&series_key(std::iter::empty()), 0, &[])
+            .into_iter()
+            .filter_map(|e| match e.value {
+                Some(proto::exemplar::Value::AsInt(v)) => Some(v),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kept.len(), 20);
+        assert!(
+            kept.iter().any(|v| *v >= 20),
+            "reservoir sampling, not the first 20"
+        );
+    }
+
+    #[test]
     fn trace_based_takes_only_measurements_in_a_sampled_trace() {
         let ex = Exemplars::new(Filter::TraceBased);
-        let inst = ex.register("s", Some("1"), shape("c"), None).unwrap();
+        let inst = ex
+            .register("s", Some("1"), shape("c"), ReservoirKind::Simple(1))
+            .unwrap();
         let key = series_key(std::iter::empty());
         inst.offer(&[], Number::U64(1));
         assert!(inst.take(&key, 0, &[]).is_empty());
@@ -495,7 +542,7 @@ mod tests {
         assert_eq!(e.trace_id, vec![1; 16]);
         assert_eq!(e.span_id, vec![2; 8]);
         assert!(Exemplars::new(Filter::AlwaysOff)
-            .register("s", None, shape("c"), None)
+            .register("s", None, shape("c"), ReservoirKind::Simple(1))
             .is_none());
     }
 }

@@ -14,7 +14,7 @@
 //! SDK-wide cardinality limit (OTELRS_METRICS_CARDINALITY_LIMIT).
 
 use crate::error::{Error, Result};
-use crate::metrics::exemplars::StreamShape;
+use crate::metrics::exemplars::{ReservoirKind, StreamShape};
 use opentelemetry::{InstrumentationScope, Key};
 use opentelemetry_sdk::metrics::{Aggregation, Instrument, InstrumentKind, Stream};
 use std::sync::Arc;
@@ -561,6 +561,42 @@ pub(crate) fn conflict(
         }
     }
     None
+}
+
+/// The reservoir the spec gives the series of an instrument of `kind`: for a histogram,
+/// aligned with the explicit buckets of the first view that selects it, else of its advice
+/// (`advice`), else the default ones, or simple with up to 20 slots when it is exponential;
+/// one slot for everything else.
+pub(crate) fn reservoir_of(
+    views: &[View],
+    name: &str,
+    kind: crate::metrics::InstrumentKind,
+    unit: &str,
+    scope: &InstrumentationScope,
+    advice: Option<&[f64]>,
+    exponential_by_default: bool,
+) -> ReservoirKind {
+    if kind != crate::metrics::InstrumentKind::Histogram {
+        return ReservoirKind::Simple(1);
+    }
+    let sdk = sdk_kind(kind);
+    let aggregation = views
+        .iter()
+        .find(|v| v.selects(name, sdk, unit, scope) && v.aggregation != Some(AggregationSpec::Drop))
+        .and_then(|v| v.aggregation.clone());
+    match aggregation {
+        Some(AggregationSpec::Exponential { max_size, .. }) => {
+            ReservoirKind::Simple((max_size as usize).min(20))
+        }
+        None if exponential_by_default => ReservoirKind::Simple(20),
+        Some(AggregationSpec::Explicit {
+            boundaries: Some(b),
+            ..
+        }) => ReservoirKind::Aligned(b),
+        _ => ReservoirKind::Aligned(
+            advice.map_or_else(|| DEFAULT_BOUNDARIES.to_vec(), <[f64]>::to_vec),
+        ),
+    }
 }
 
 /// The streams `views` give the instrument `name` (of `kind` and `unit`, in `scope`): one per
