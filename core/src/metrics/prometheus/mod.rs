@@ -63,7 +63,7 @@ impl Endpoint {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("otelrs-prometheus")
-            .enable_io()
+            .enable_all()
             .build()
             .map_err(|e| Error::internal(format!("cannot start the prometheus runtime: {e}")))?;
         let fds = listeners.iter().map(AsRawFd::as_raw_fd).collect();
@@ -96,9 +96,11 @@ impl Endpoint {
 }
 
 impl Drop for Endpoint {
+    /// Stops serving: the listeners are closed when this returns (a scrape still collecting
+    /// gets up to a second).
     fn drop(&mut self) {
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
+            rt.shutdown_timeout(std::time::Duration::from_secs(1));
         }
     }
 }
@@ -106,6 +108,8 @@ impl Drop for Endpoint {
 async fn accept(listener: tokio::net::TcpListener, collect: Collect, exemplars: Arc<Exemplars>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors, say: wait a little rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         };
         let (collect, exemplars) = (collect.clone(), exemplars.clone());
