@@ -431,8 +431,8 @@ impl Writer<'_> {
     }
 }
 
-/// The type of a metric's data, or None when it cannot be written (delta temporality never
-/// reaches here: the Prometheus reader is cumulative).
+/// The Prometheus type of a metric's data (delta temporality never reaches here: the
+/// Prometheus reader is cumulative).
 fn kind<T>(data: &MetricData<T>) -> Type {
     match data {
         MetricData::Gauge(_) => Type::Gauge,
