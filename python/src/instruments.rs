@@ -91,13 +91,14 @@ impl SyncInstrument {
         let value = number(amount, self.number, &self.name)?;
         let dict = as_dict(attributes)?;
         let mut carried = Carried::default();
-        let outcome = crate::logs::in_trace_scope(amount.py(), || {
-            with_encoded(dict.as_ref(), |encoded| {
-                Ok(self.inst.record_encoded(value, encoded, || {
-                    convert(dict.as_ref()).map_err(|e| carried.carry(e))
-                }))
-            })
-        })?;
+        let outcome =
+            crate::logs::in_trace_scope(amount.py(), self.inst.keeps_exemplars(), || {
+                with_encoded(dict.as_ref(), |encoded| {
+                    Ok(self.inst.record_encoded(value, encoded, || {
+                        convert(dict.as_ref()).map_err(|e| carried.carry(e))
+                    }))
+                })
+            })?;
         carried.finish(outcome)
     }
 
@@ -280,6 +281,8 @@ impl Meter {
         desc.description = description.to_owned();
         desc.boundaries = boundaries;
         let inst = self.0.instrument(desc).map_err(to_py)?;
+        // The GIL is held: this only gets the token.
+        Python::attach(crate::logs::find_otel_context);
         Ok(Arc::new(SyncInstrument {
             inst,
             number,

@@ -98,18 +98,92 @@ impl Drop for Restore {
     }
 }
 
-/// Runs `record` with the trace context of the `otelrs.traceparent` scope this thread or
-/// asyncio task is in (if any) as the thread's current one, so that the measurement's exemplar
-/// carries it. While no scope is open anywhere this costs one load.
-pub(crate) fn in_trace_scope<T>(py: Python<'_>, record: impl FnOnce() -> T) -> T {
-    if TRACE_SCOPES.load(Ordering::Relaxed) <= 0 {
+/// opentelemetry-api's context variable and the key of the current span in it, once an
+/// instrument was made after the application imported opentelemetry-api. These are private
+/// names of that package; when they are gone, its spans give no exemplars.
+static OTEL_CONTEXT: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+
+/// Looks for opentelemetry-api's context (see [`OTEL_CONTEXT`]); called when an instrument
+/// is made, so that measurements never look in `sys.modules`.
+pub(crate) fn find_otel_context(py: Python<'_>) {
+    if OTEL_CONTEXT.get(py).is_some() {
+        return;
+    }
+    let found = (|| -> PyResult<Option<(Py<PyAny>, Py<PyAny>)>> {
+        let modules = py.import("sys")?.getattr("modules")?;
+        if !modules.contains("opentelemetry.trace")? {
+            return Ok(None);
+        }
+        let var = py
+            .import("opentelemetry.context")?
+            .getattr("_RUNTIME_CONTEXT")?
+            .getattr("_current_context")?;
+        let key = py
+            .import("opentelemetry.trace.propagation")?
+            .getattr("_SPAN_KEY")?;
+        Ok(Some((var.unbind(), key.unbind())))
+    })();
+    if let Ok(Some(found)) = found {
+        let _ = OTEL_CONTEXT.set(py, found);
+    }
+}
+
+/// The trace context of opentelemetry-api's current span, read from its context variable
+/// (a method call, and nothing more while no span is current).
+fn otel_span_context(py: Python<'_>) -> Option<TraceContext> {
+    let (var, key) = OTEL_CONTEXT.get(py)?;
+    let ctx = var.bind(py).call_method0(intern!(py, "get")).ok()?;
+    if !ctx.is_truthy().ok()? {
+        return None;
+    }
+    let span = ctx.get_item(key.bind(py)).ok()?;
+    let sc = span.call_method0(intern!(py, "get_span_context")).ok()?;
+    if !sc.getattr(intern!(py, "is_valid")).ok()?.is_truthy().ok()? {
+        return None;
+    }
+    Some(TraceContext {
+        trace_id: sc
+            .getattr(intern!(py, "trace_id"))
+            .ok()?
+            .extract::<u128>()
+            .ok()?
+            .to_be_bytes(),
+        span_id: sc
+            .getattr(intern!(py, "span_id"))
+            .ok()?
+            .extract::<u64>()
+            .ok()?
+            .to_be_bytes(),
+        flags: sc
+            .getattr(intern!(py, "trace_flags"))
+            .ok()?
+            .extract()
+            .ok()?,
+    })
+}
+
+/// Runs `record` with the Python trace context as the thread's current one, so that the
+/// measurement's exemplar carries it: the `otelrs.traceparent` scope this thread or asyncio
+/// task is in, else opentelemetry-api's current span. Nothing when `keeps_exemplars` is false
+/// (always_off); one load, plus a context variable read in applications that use
+/// opentelemetry-api, otherwise.
+pub(crate) fn in_trace_scope<T>(
+    py: Python<'_>,
+    keeps_exemplars: bool,
+    record: impl FnOnce() -> T,
+) -> T {
+    if !keeps_exemplars {
         return record();
     }
-    let scoped = current(py)
-        .and_then(|(_, get)| get.bind(py).call1((py.None(),)))
-        .ok()
-        .and_then(|c| c.cast::<PyTraceContext>().ok().map(|c| c.get().0));
-    match scoped {
+    let scoped = if TRACE_SCOPES.load(Ordering::Relaxed) > 0 {
+        current(py)
+            .and_then(|(_, get)| get.bind(py).call1((py.None(),)))
+            .ok()
+            .and_then(|c| c.cast::<PyTraceContext>().ok().map(|c| c.get().0))
+    } else {
+        None
+    };
+    match scoped.or_else(|| otel_span_context(py)) {
         Some(ctx) => {
             let _restore = Restore(context::set_current(Some(ctx)));
             record()

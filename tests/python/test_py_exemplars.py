@@ -70,3 +70,28 @@ def test_always_on_keeps_measurements_outside_traces() -> None:
     assert got["outside"] == [("1", "")]
     assert got["unsampled"] == [("4", "0af7651916cd43dd8448eb211c80319c")]
     assert got["other task"] == [("6", "")]
+
+
+def test_opentelemetry_api_spans_become_exemplars() -> None:
+    got = exemplars_by_series(f"""
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+c2 = otelrs.get_meter("ex").create_counter("py.traced", value_type=int)  # made after the import
+sampled = NonRecordingSpan(SpanContext(int("{TRACE}", 16), 0x00f067aa0ba902b7, False, TraceFlags(1)))
+unsampled = NonRecordingSpan(SpanContext(int("{TRACE}", 16), 0x00f067aa0ba902b7, False, TraceFlags(0)))
+c2.add(1, {{"k": "no span"}})
+with trace.use_span(sampled):
+    c2.add(2, {{"k": "in a span"}})
+    c2.bind({{"k": "bound in a span"}}).add(3)
+with trace.use_span(unsampled):
+    c2.add(4, {{"k": "unsampled span"}})
+with otelrs.traceparent("{UNSAMPLED}"), trace.use_span(sampled):
+    c2.add(5, {{"k": "both"}})  # otelrs's own scope first
+""")
+    assert got == {
+        "no span": [],
+        "in a span": [("2", TRACE)],
+        "bound in a span": [("3", TRACE)],
+        "unsampled span": [],
+        "both": [],
+    }

@@ -282,6 +282,17 @@ impl Exemplars {
         if self.filter == Filter::AlwaysOff {
             return None;
         }
+        let mut list = self.instruments.lock();
+        list.retain(|w| w.strong_count() > 0);
+        // Another handle to the same instrument shares its reservoirs.
+        let same = list.iter().filter_map(Weak::upgrade).find(|i| {
+            i.scope_name == scope_name
+                && i.scope_version.as_deref() == scope_version
+                && i.streams == streams
+        });
+        if same.is_some() {
+            return same;
+        }
         let inst = Arc::new(InstrumentExemplars {
             filter: self.filter,
             scope_name: scope_name.to_owned(),
@@ -290,8 +301,6 @@ impl Exemplars {
             reservoir,
             series: Mutex::new(HashMap::default()),
         });
-        let mut list = self.instruments.lock();
-        list.retain(|w| w.strong_count() > 0);
         list.push(Arc::downgrade(&inst));
         Some(inst)
     }

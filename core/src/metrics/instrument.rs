@@ -317,6 +317,12 @@ impl Instrument {
     pub fn bind(&self, attrs: &AttributeSet) -> Result<BoundInstrument> {
         self.0.sdk.bind(&self.0, attrs)
     }
+
+    /// Whether its measurements may become exemplars (OTEL_METRICS_EXEMPLAR_FILTER is not
+    /// always_off): whether a binding should make its language's trace context current.
+    pub fn keeps_exemplars(&self) -> bool {
+        self.0.exemplar_filter != Filter::AlwaysOff
+    }
 }
 
 pub(crate) struct BoundCell {
@@ -338,6 +344,11 @@ pub(crate) struct BoundCell {
 pub struct BoundInstrument(pub(crate) Arc<BoundCell>);
 
 impl BoundInstrument {
+    /// Whether its measurements may become exemplars (see [`Instrument::keeps_exemplars`]).
+    pub fn keeps_exemplars(&self) -> bool {
+        self.0.exemplar_filter != Filter::AlwaysOff
+    }
+
     /// Records `value` with the bound attributes.
     #[inline]
     pub fn record(&self, value: Number) -> Result<()> {
