@@ -19,12 +19,7 @@
     } while (0)
 
 int main(void) {
-    otelrs_config *cfg;
-    MUST(otelrs_config_new(&cfg));
-    MUST(otelrs_config_set(cfg, "OTEL_METRICS_EXPORTER", "memory"));
-    otelrs_sdk *sdk;
-    MUST(otelrs_sdk_new(cfg, &sdk));
-    otelrs_config_free(cfg);
+    otelrs_sdk *sdk = sdk_with((const char *const[]){"OTEL_METRICS_EXPORTER", "memory", NULL});
     otelrs_meter *m;
     MUST(otelrs_meter_new(sdk, "bench", NULL, &m));
     otelrs_counter_u64 *c;

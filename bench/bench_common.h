@@ -20,6 +20,17 @@
         }                                                                        \
     } while (0)
 
+/* An SDK from the settings given as key, value, ..., NULL (over the environment). */
+__attribute__((unused)) static otelrs_sdk *sdk_with(const char *const *settings) {
+    otelrs_config *cfg;
+    MUST(otelrs_config_new(&cfg));
+    for (; settings[0]; settings += 2) MUST(otelrs_config_set(cfg, settings[0], settings[1]));
+    otelrs_sdk *sdk;
+    MUST(otelrs_sdk_new(cfg, &sdk));
+    otelrs_config_free(cfg);
+    return sdk;
+}
+
 static double now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);

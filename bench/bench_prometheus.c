@@ -25,12 +25,7 @@ static double per_add(otelrs_counter_u64 *c, long distinct) {
 }
 
 static int overflow(void) {
-    otelrs_config *cfg;
-    MUST(otelrs_config_new(&cfg));
-    MUST(otelrs_config_set(cfg, "OTEL_METRICS_EXPORTER", "memory"));
-    otelrs_sdk *sdk;
-    MUST(otelrs_sdk_new(cfg, &sdk));
-    otelrs_config_free(cfg);
+    otelrs_sdk *sdk = sdk_with((const char *const[]){"OTEL_METRICS_EXPORTER", "memory", NULL});
     otelrs_meter *m;
     MUST(otelrs_meter_new(sdk, "bench", NULL, &m));
     otelrs_counter_u64 *normal, *flooded;
@@ -44,15 +39,10 @@ static int overflow(void) {
 }
 
 static int serve(const char *port) {
-    otelrs_config *cfg;
-    MUST(otelrs_config_new(&cfg));
-    MUST(otelrs_config_set(cfg, "OTEL_METRICS_EXPORTER", "prometheus"));
-    MUST(otelrs_config_set(cfg, "OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1"));
-    MUST(otelrs_config_set(cfg, "OTEL_EXPORTER_PROMETHEUS_PORT", port));
-    MUST(otelrs_config_set(cfg, "OTEL_SERVICE_NAME", "bench"));
-    otelrs_sdk *sdk;
-    MUST(otelrs_sdk_new(cfg, &sdk));
-    otelrs_config_free(cfg);
+    otelrs_sdk *sdk = sdk_with((const char *const[]){"OTEL_METRICS_EXPORTER", "prometheus",
+                                                     "OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1",
+                                                     "OTEL_EXPORTER_PROMETHEUS_PORT", port,
+                                                     "OTEL_SERVICE_NAME", "bench", NULL});
     otelrs_meter *m;
     MUST(otelrs_meter_new(sdk, "bench", NULL, &m));
     char name[32], id[32];

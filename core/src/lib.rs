@@ -2,6 +2,7 @@
 //! through the OpenTelemetry Rust SDK. All behaviour lives here; the bindings convert.
 
 mod attributes;
+mod clock;
 mod config;
 pub mod context;
 mod delivery;
@@ -11,6 +12,7 @@ pub mod logs;
 pub mod metrics;
 mod otlp;
 mod otlp_client;
+mod random;
 mod resource;
 mod runtime;
 mod sdk;

@@ -235,10 +235,7 @@ const RETRY_MAX_THROTTLE: Duration = Duration::from_secs(30);
 
 /// Up to 100 ms, so that many processes do not retry in step.
 fn jitter() -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    Duration::from_millis(u64::from(nanos % 101))
+    Duration::from_millis(crate::random::below(101))
 }
 
 async fn send_grpc<S: Signal>(

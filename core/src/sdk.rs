@@ -110,14 +110,8 @@ impl SdkShared {
     }
 
     /// Says on stderr when two views give this instrument streams of one name.
-    fn warn_of_view_conflicts(&self, scope: &InstrumentationScope, desc: &InstrumentDesc) {
-        if let Some(warning) = views::conflict(
-            &self.settings.views,
-            &desc.name,
-            desc.kind,
-            &desc.unit,
-            scope,
-        ) {
+    fn warn_of_view_conflicts(selection: &views::Selection<'_>, scope: &InstrumentationScope) {
+        if let Some(warning) = selection.conflict(scope.name()) {
             eprintln!("otelrs: {warning}");
         }
     }
@@ -137,27 +131,23 @@ impl SdkShared {
         let mut state = self.state.lock();
         self.check_open()?;
         Self::claim_stream(&mut state, scope, &desc)?;
-        self.warn_of_view_conflicts(scope, &desc);
+        let selection = views::selection(
+            &self.settings.views,
+            &desc.name,
+            desc.kind,
+            &desc.unit,
+            scope,
+        );
+        Self::warn_of_view_conflicts(&selection, scope);
         let inst = match &state.pipeline {
             Some(p) => SyncInst::build(&p.meter(scope), &desc),
             None => SyncInst::Disabled,
         };
-        let reservoir = views::reservoir_of(
-            &self.settings.views,
-            &desc.name,
-            desc.kind,
-            &desc.unit,
-            scope,
+        let reservoir = selection.reservoir(
             desc.boundaries.as_deref(),
             self.settings.exponential_histograms,
         );
-        let streams = views::streams_of(
-            &self.settings.views,
-            &desc.name,
-            desc.kind,
-            &desc.unit,
-            scope,
-        );
+        let streams = selection.streams();
         let exemplars = self
             .exemplars
             .register(scope.name(), scope.version(), streams, reservoir);
@@ -190,7 +180,16 @@ impl SdkShared {
         let mut state = self.state.lock();
         self.check_open()?;
         Self::claim_stream(&mut state, scope, &desc)?;
-        self.warn_of_view_conflicts(scope, &desc);
+        Self::warn_of_view_conflicts(
+            &views::selection(
+                &self.settings.views,
+                &desc.name,
+                desc.kind,
+                &desc.unit,
+                scope,
+            ),
+            scope,
+        );
         let cell = Arc::new(ObservableCell::new(scope.clone(), desc, callback));
         if let Some(p) = &state.pipeline {
             cell.register(&p.meter(scope));

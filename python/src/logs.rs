@@ -89,6 +89,48 @@ pub(crate) fn _trace_scopes(delta: isize) {
     TRACE_SCOPES.fetch_add(delta, Ordering::Relaxed);
 }
 
+/// `sys.modules`, looked up once.
+static MODULES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+
+fn modules(py: Python<'_>) -> PyResult<&Bound<'_, PyDict>> {
+    MODULES
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(
+                py.import("sys")?
+                    .getattr("modules")?
+                    .cast_into::<PyDict>()?
+                    .unbind(),
+            )
+        })
+        .map(|m| m.bind(py))
+}
+
+/// The trace context of an opentelemetry-api span, if its span context is valid.
+fn span_context(span: &Bound<'_, PyAny>) -> PyResult<Option<TraceContext>> {
+    let py = span.py();
+    let sc = span.call_method0(intern!(py, "get_span_context"))?;
+    if !sc.getattr(intern!(py, "is_valid"))?.is_truthy()? {
+        return Ok(None);
+    }
+    Ok(Some(TraceContext {
+        trace_id: sc
+            .getattr(intern!(py, "trace_id"))?
+            .extract::<u128>()?
+            .to_be_bytes(),
+        span_id: sc
+            .getattr(intern!(py, "span_id"))?
+            .extract::<u64>()?
+            .to_be_bytes(),
+        flags: sc.getattr(intern!(py, "trace_flags"))?.extract()?,
+    }))
+}
+
+/// The context of the `otelrs.traceparent` scope this thread or asyncio task is in.
+fn scope_context(py: Python<'_>) -> PyResult<Option<TraceContext>> {
+    let current = current(py)?.1.bind(py).call1((py.None(),))?;
+    Ok(current.cast::<PyTraceContext>().ok().map(|c| c.get().0))
+}
+
 /// Puts back the thread's current trace context when dropped.
 struct Restore(Option<TraceContext>);
 
@@ -110,8 +152,7 @@ pub(crate) fn find_otel_context(py: Python<'_>) {
         return;
     }
     let found = (|| -> PyResult<Option<(Py<PyAny>, Py<PyAny>)>> {
-        let modules = py.import("sys")?.getattr("modules")?;
-        if !modules.contains("opentelemetry.trace")? {
+        if !modules(py)?.contains("opentelemetry.trace")? {
             return Ok(None);
         }
         let var = py
@@ -136,30 +177,7 @@ fn otel_span_context(py: Python<'_>) -> Option<TraceContext> {
     if !ctx.is_truthy().ok()? {
         return None;
     }
-    let span = ctx.get_item(key.bind(py)).ok()?;
-    let sc = span.call_method0(intern!(py, "get_span_context")).ok()?;
-    if !sc.getattr(intern!(py, "is_valid")).ok()?.is_truthy().ok()? {
-        return None;
-    }
-    Some(TraceContext {
-        trace_id: sc
-            .getattr(intern!(py, "trace_id"))
-            .ok()?
-            .extract::<u128>()
-            .ok()?
-            .to_be_bytes(),
-        span_id: sc
-            .getattr(intern!(py, "span_id"))
-            .ok()?
-            .extract::<u64>()
-            .ok()?
-            .to_be_bytes(),
-        flags: sc
-            .getattr(intern!(py, "trace_flags"))
-            .ok()?
-            .extract()
-            .ok()?,
-    })
+    span_context(&ctx.get_item(key.bind(py)).ok()?).ok()?
 }
 
 /// Runs `record` with the Python trace context as the thread's current one, so that the
@@ -176,10 +194,7 @@ pub(crate) fn in_trace_scope<T>(
         return record();
     }
     let scoped = if TRACE_SCOPES.load(Ordering::Relaxed) > 0 {
-        current(py)
-            .and_then(|(_, get)| get.bind(py).call1((py.None(),)))
-            .ok()
-            .and_then(|c| c.cast::<PyTraceContext>().ok().map(|c| c.get().0))
+        scope_context(py).ok().flatten()
     } else {
         None
     };
@@ -192,37 +207,12 @@ pub(crate) fn in_trace_scope<T>(
     }
 }
 
-/// `sys.modules`, looked up once.
-static MODULES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
-
-/// The trace context of opentelemetry-api's current span, if that package is in use.
 fn otel_api_context(py: Python<'_>) -> PyResult<Option<TraceContext>> {
-    let modules = MODULES.get_or_try_init(py, || {
-        Ok::<_, PyErr>(
-            py.import("sys")?
-                .getattr("modules")?
-                .cast_into::<PyDict>()?
-                .unbind(),
-        )
-    })?;
     // Only when the application imported opentelemetry-api: otelrs never imports it.
-    let Some(trace) = modules.bind(py).get_item("opentelemetry.trace")? else {
+    let Some(trace) = modules(py)?.get_item("opentelemetry.trace")? else {
         return Ok(None);
     };
-    let ctx = trace
-        .call_method0("get_current_span")?
-        .call_method0("get_span_context")?;
-    if !ctx.getattr("is_valid")?.is_truthy()? {
-        return Ok(None);
-    }
-    let trace_id: u128 = ctx.getattr("trace_id")?.extract()?;
-    let span_id: u64 = ctx.getattr("span_id")?.extract()?;
-    let flags: u8 = ctx.getattr("trace_flags")?.extract()?;
-    Ok(Some(TraceContext {
-        trace_id: trace_id.to_be_bytes(),
-        span_id: span_id.to_be_bytes(),
-        flags,
-    }))
+    span_context(&trace.call_method0("get_current_span")?)
 }
 
 fn trace_context(
@@ -240,11 +230,10 @@ fn trace_context(
             .map(Some)
             .map_err(to_py);
     }
-    let current = current(py)?.1.bind(py).call1((py.None(),))?;
-    if let Ok(ctx) = current.cast::<PyTraceContext>() {
-        return Ok(Some(ctx.get().0));
+    match scope_context(py)? {
+        Some(ctx) => Ok(Some(ctx)),
+        None => otel_api_context(py),
     }
-    otel_api_context(py)
 }
 
 fn timestamp(t: &Bound<'_, PyAny>) -> PyResult<SystemTime> {

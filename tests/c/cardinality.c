@@ -30,10 +30,7 @@ int main(int argc, char **argv) {
         if (i + 1 == n / 10) printf("rss_tenth %ld\n", rss_kb());
     }
     printf("rss_all %ld\n", rss_kb());
-    char *json;
-    MUST(otelrs_sdk_collect_json(sdk, &json));
-    printf("%s\n", json);
-    otelrs_string_free(json);
+    print_collected(sdk);
     MUST(otelrs_sdk_shutdown(sdk, 5000));
     return 0;
 }

@@ -45,6 +45,15 @@ static int passed __attribute__((unused)), failed __attribute__((unused));
         }                                                                        \
     } while (0)
 
+/* Prints otelrs_sdk_collect_json on one line of standard output. */
+static void __attribute__((unused)) print_collected(otelrs_sdk *sdk) {
+    char *json;
+    MUST(otelrs_sdk_collect_json(sdk, &json));
+    printf("%s\n", json);
+    fflush(stdout);
+    otelrs_string_free(json);
+}
+
 #define SUMMARY()                                                                \
     (printf("%d passed, %d failed\n", passed, failed), failed == 0 ? 0 : 1)
 

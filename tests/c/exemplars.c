@@ -34,10 +34,7 @@ int main(void) {
 
     const char *exporter = getenv("OTEL_METRICS_EXPORTER");
     if (exporter && strcmp(exporter, "memory") == 0) {
-        char *json;
-        MUST(otelrs_sdk_collect_json(sdk, &json));
-        printf("%s\n", json);
-        otelrs_string_free(json);
+        print_collected(sdk);
     } else if (exporter && strcmp(exporter, "prometheus") == 0) {
         printf("ready\n"); /* then serves until standard input closes */
         fflush(stdout);

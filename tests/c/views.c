@@ -52,10 +52,7 @@ int main(int argc, char **argv) {
     MUST(otelrs_counter_u64_new(noisy, "noisy.events", "", "", &events));
     MUST(otelrs_counter_u64_add(events, 7, NULL, 0));
 
-    char *json;
-    MUST(otelrs_sdk_collect_json(sdk, &json));
-    printf("%s\n", json);
-    otelrs_string_free(json);
+    print_collected(sdk);
     MUST(otelrs_sdk_shutdown(sdk, 5000));
     return 0;
 }

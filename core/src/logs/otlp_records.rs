@@ -4,13 +4,13 @@
 
 use super::encoding::unpack;
 use super::{severity_text, QueuedRecord};
+use crate::clock::unix_nanos;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, InstrumentationScope};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Builds the request of each batch.
 pub(crate) struct RequestBuilder {
@@ -20,11 +20,6 @@ pub(crate) struct RequestBuilder {
     count_limit: usize,
     /// The attribute value length limit, in characters.
     length_limit: Option<usize>,
-}
-
-fn nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl RequestBuilder {
@@ -57,8 +52,8 @@ impl RequestBuilder {
             None => Default::default(),
         };
         LogRecord {
-            time_unix_nano: q.timestamp.map_or(0, nanos),
-            observed_time_unix_nano: nanos(q.observed),
+            time_unix_nano: q.timestamp.map_or(0, unix_nanos),
+            observed_time_unix_nano: unix_nanos(q.observed),
             severity_number: i32::from(q.severity),
             severity_text: severity_text(q.severity).unwrap_or_default().to_owned(),
             body: Some(AnyValue {

@@ -5,7 +5,6 @@
 use crate::config::Sampling;
 use crate::context::TraceContext;
 use parking_lot::Mutex;
-use std::cell::Cell;
 use std::time::Instant;
 
 /// What the rules decided for one record.
@@ -47,27 +46,6 @@ impl TokenBucket {
     }
 }
 
-thread_local! {
-    static RNG: Cell<u64> = Cell::new({
-        // Seeded per thread from the clock and the thread's stack address.
-        let here = &0u8 as *const u8 as u64;
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-        (t ^ here.rotate_left(32)) | 1
-    });
-}
-
-/// A uniform number in [0, 1) from a per-thread xorshift generator.
-fn random_unit() -> f64 {
-    RNG.with(|r| {
-        let mut x = r.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        r.set(x);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    })
-}
-
 /// The trace's position in [0, 1) from the random part of its id (its last 7 bytes, as W3C
 /// Trace Context level 2 makes them random), so that one trace gets one decision.
 fn trace_unit(ctx: &TraceContext) -> f64 {
@@ -93,7 +71,7 @@ pub(crate) fn decide(
     if rules.ratio < 1.0 {
         let position = match trace {
             Some(t) if rules.trace_aware => trace_unit(t),
-            _ => random_unit(),
+            _ => crate::random::unit(),
         };
         if position >= rules.ratio {
             return Verdict::SampledOut;

@@ -17,18 +17,18 @@
 //! of every series that folds into it, with the keys left out as filtered attributes.
 
 use crate::attributes::KeyValue;
+use crate::clock::now_unix_nanos;
 use crate::context::{self, TraceContext};
 use crate::metrics::Number;
+use crate::random;
 use foldhash::fast::RandomState;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1 as proto_common;
 use opentelemetry_proto::tonic::metrics::v1::{self as proto, metric::Data};
 use parking_lot::Mutex;
 use prost::Message;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Which measurements are offered to the reservoirs (OTEL_METRICS_EXEMPLAR_FILTER).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,28 +87,6 @@ fn series_key(attrs: impl Iterator<Item = proto_common::KeyValue>) -> Vec<u8> {
         kv.encode_length_delimited(&mut out).ok();
     }
     out
-}
-
-fn now_unix_nano() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
-thread_local! {
-    /// A xorshift state per thread, for reservoir sampling.
-    static RANDOM: Cell<u64> = Cell::new(now_unix_nano() | 1);
-}
-
-fn random_below(n: u64) -> u64 {
-    RANDOM.with(|r| {
-        let mut x = r.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        r.set(x);
-        x % n
-    })
 }
 
 /// A stream an instrument's measurements reach: its name, and the attribute keys a view keeps
@@ -210,14 +188,14 @@ impl InstrumentExemplars {
                 bounds.iter().position(|b| v <= *b).unwrap_or(bounds.len())
             }
             ReservoirKind::Simple(_) if r.seen <= slots as u64 => (r.seen - 1) as usize,
-            ReservoirKind::Simple(_) => match random_below(r.seen) as usize {
+            ReservoirKind::Simple(_) => match random::below(r.seen) as usize {
                 j if j < slots => j,
                 _ => return,
             },
         };
         r.slots[slot] = Some(Exemplar {
             value,
-            time_unix_nano: now_unix_nano(),
+            time_unix_nano: now_unix_nanos(),
             trace,
         });
     }

@@ -62,6 +62,35 @@ enum AggregationSpec {
     },
 }
 
+impl AggregationSpec {
+    /// The SDK aggregation.
+    fn aggregation(&self) -> Aggregation {
+        match self {
+            AggregationSpec::Drop => Aggregation::Drop,
+            AggregationSpec::Sum => Aggregation::Sum,
+            AggregationSpec::LastValue => Aggregation::LastValue,
+            AggregationSpec::Explicit {
+                boundaries,
+                record_min_max,
+            } => Aggregation::ExplicitBucketHistogram {
+                boundaries: boundaries
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_BOUNDARIES.to_vec()),
+                record_min_max: *record_min_max,
+            },
+            AggregationSpec::Exponential {
+                max_size,
+                max_scale,
+                record_min_max,
+            } => Aggregation::Base2ExponentialHistogram {
+                max_size: *max_size,
+                max_scale: *max_scale,
+                record_min_max: *record_min_max,
+            },
+        }
+    }
+}
+
 /// One view, checked when it is made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
@@ -398,29 +427,7 @@ impl View {
             b = b.with_allowed_attribute_keys(keys.iter().map(|k| Key::new(k.clone())));
         }
         if let Some(a) = &self.aggregation {
-            b = b.with_aggregation(match a {
-                AggregationSpec::Drop => Aggregation::Drop,
-                AggregationSpec::Sum => Aggregation::Sum,
-                AggregationSpec::LastValue => Aggregation::LastValue,
-                AggregationSpec::Explicit {
-                    boundaries,
-                    record_min_max,
-                } => Aggregation::ExplicitBucketHistogram {
-                    boundaries: boundaries
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_BOUNDARIES.to_vec()),
-                    record_min_max: *record_min_max,
-                },
-                AggregationSpec::Exponential {
-                    max_size,
-                    max_scale,
-                    record_min_max,
-                } => Aggregation::Base2ExponentialHistogram {
-                    max_size: *max_size,
-                    max_scale: *max_scale,
-                    record_min_max: *record_min_max,
-                },
-            });
+            b = b.with_aggregation(a.aggregation());
         }
         b.build().map_err(|e| e.to_string())
     }
@@ -523,11 +530,7 @@ impl Views {
             }
             let mut b = Stream::builder().with_cardinality_limit(limit);
             if expo && is_histogram(i) {
-                b = b.with_aggregation(Aggregation::Base2ExponentialHistogram {
-                    max_size: 160,
-                    max_scale: 20,
-                    record_min_max: true,
-                });
+                b = b.with_aggregation(default_exponential().aggregation());
             }
             b.build().ok()
         }));
@@ -535,98 +538,103 @@ impl Views {
     }
 }
 
-/// A warning when two of `views` give the instrument `name` (of `kind` and `unit`, in
-/// `scope`) streams of one name: the spec's duplicate stream conflict. Both streams are still
-/// exported.
-pub(crate) fn conflict(
-    views: &[View],
-    name: &str,
+/// The views that select one instrument, found once when it is made.
+pub(crate) struct Selection<'a> {
+    views: Vec<&'a View>,
+    name: &'a str,
     kind: crate::metrics::InstrumentKind,
-    unit: &str,
-    scope: &InstrumentationScope,
-) -> Option<String> {
-    let kind = sdk_kind(kind);
-    let names: Vec<&str> = views
-        .iter()
-        .filter(|v| v.selects(name, kind, unit, scope))
-        .map(|v| v.name.as_deref().unwrap_or(name))
-        .collect();
-    for (n, a) in names.iter().enumerate() {
-        if names[n + 1..].iter().any(|b| a.eq_ignore_ascii_case(b)) {
-            return Some(format!(
-                "two views give instrument {name:?} of meter {:?} a stream named {a:?}: both are exported, \
-                 and a backend may take them for one",
-                scope.name()
-            ));
-        }
-    }
-    None
 }
 
-/// The reservoir the spec gives the series of an instrument of `kind`: for a histogram,
-/// aligned with the explicit buckets of the first view that selects it, else of its advice
-/// (`advice`), else the default ones, or simple with up to 20 slots when it is exponential;
-/// one slot for everything else.
-pub(crate) fn reservoir_of(
-    views: &[View],
-    name: &str,
+/// The views of `views` that select the instrument `name` (of `kind` and `unit`, in `scope`).
+pub(crate) fn selection<'a>(
+    views: &'a [View],
+    name: &'a str,
     kind: crate::metrics::InstrumentKind,
     unit: &str,
     scope: &InstrumentationScope,
-    advice: Option<&[f64]>,
-    exponential_by_default: bool,
-) -> ReservoirKind {
-    if kind != crate::metrics::InstrumentKind::Histogram {
-        return ReservoirKind::Simple(1);
-    }
+) -> Selection<'a> {
     let sdk = sdk_kind(kind);
-    let aggregation = views
-        .iter()
-        .find(|v| v.selects(name, sdk, unit, scope) && v.aggregation != Some(AggregationSpec::Drop))
-        .and_then(|v| v.aggregation.clone());
-    match aggregation {
-        Some(AggregationSpec::Exponential { max_size, .. }) => {
-            ReservoirKind::Simple((max_size as usize).min(20))
-        }
-        None if exponential_by_default => ReservoirKind::Simple(20),
-        Some(AggregationSpec::Explicit {
-            boundaries: Some(b),
-            ..
-        }) => ReservoirKind::Aligned(b),
-        _ => ReservoirKind::Aligned(
-            advice.map_or_else(|| DEFAULT_BOUNDARIES.to_vec(), <[f64]>::to_vec),
-        ),
+    Selection {
+        views: views
+            .iter()
+            .filter(|v| v.selects(name, sdk, unit, scope))
+            .collect(),
+        name,
+        kind,
     }
 }
 
-/// The streams `views` give the instrument `name` (of `kind` and `unit`, in `scope`): one per
-/// selecting view that does not drop it, or the instrument's own when none selects it.
-pub(crate) fn streams_of(
-    views: &[View],
-    name: &str,
-    kind: crate::metrics::InstrumentKind,
-    unit: &str,
-    scope: &InstrumentationScope,
-) -> Vec<StreamShape> {
-    let sdk = sdk_kind(kind);
-    let selecting: Vec<&View> = views
-        .iter()
-        .filter(|v| v.selects(name, sdk, unit, scope))
-        .collect();
-    if selecting.is_empty() {
-        return vec![StreamShape {
-            name: name.to_owned(),
-            keys: None,
-        }];
+impl Selection<'_> {
+    /// A warning when two of the views give the instrument streams of one name (the spec's
+    /// duplicate stream conflict; both streams are still exported), naming its meter.
+    pub(crate) fn conflict(&self, meter: &str) -> Option<String> {
+        let names: Vec<&str> = self
+            .views
+            .iter()
+            .map(|v| v.name.as_deref().unwrap_or(self.name))
+            .collect();
+        for (n, a) in names.iter().enumerate() {
+            if names[n + 1..].iter().any(|b| a.eq_ignore_ascii_case(b)) {
+                return Some(format!(
+                    "two views give instrument {:?} of meter {meter:?} a stream named {a:?}: both are \
+                     exported, and a backend may take them for one",
+                    self.name
+                ));
+            }
+        }
+        None
     }
-    selecting
-        .into_iter()
-        .filter(|v| v.aggregation != Some(AggregationSpec::Drop))
-        .map(|v| StreamShape {
-            name: v.name.clone().unwrap_or_else(|| name.to_owned()),
-            keys: v.attribute_keys.clone(),
-        })
-        .collect()
+
+    /// The reservoir the spec gives the instrument's series: for a histogram, aligned with
+    /// the explicit buckets of the first view that selects it, else of its advice (`advice`),
+    /// else the default ones, or simple with up to 20 slots when it is exponential (by a view,
+    /// or by `exponential_by_default` when no view gives an aggregation); one slot otherwise.
+    pub(crate) fn reservoir(
+        &self,
+        advice: Option<&[f64]>,
+        exponential_by_default: bool,
+    ) -> ReservoirKind {
+        if self.kind != crate::metrics::InstrumentKind::Histogram {
+            return ReservoirKind::Simple(1);
+        }
+        let aggregation = self
+            .views
+            .iter()
+            .find(|v| v.aggregation != Some(AggregationSpec::Drop))
+            .and_then(|v| v.aggregation.clone());
+        match aggregation {
+            Some(AggregationSpec::Exponential { max_size, .. }) => {
+                ReservoirKind::Simple((max_size as usize).min(20))
+            }
+            None if exponential_by_default => ReservoirKind::Simple(20),
+            Some(AggregationSpec::Explicit {
+                boundaries: Some(b),
+                ..
+            }) => ReservoirKind::Aligned(b),
+            _ => ReservoirKind::Aligned(
+                advice.map_or_else(|| DEFAULT_BOUNDARIES.to_vec(), <[f64]>::to_vec),
+            ),
+        }
+    }
+
+    /// The streams the views give the instrument: one per view that does not drop it, or its
+    /// own when none selects it.
+    pub(crate) fn streams(&self) -> Vec<StreamShape> {
+        if self.views.is_empty() {
+            return vec![StreamShape {
+                name: self.name.to_owned(),
+                keys: None,
+            }];
+        }
+        self.views
+            .iter()
+            .filter(|v| v.aggregation != Some(AggregationSpec::Drop))
+            .map(|v| StreamShape {
+                name: v.name.clone().unwrap_or_else(|| self.name.to_owned()),
+                keys: v.attribute_keys.clone(),
+            })
+            .collect()
+    }
 }
 
 fn sdk_kind(kind: crate::metrics::InstrumentKind) -> InstrumentKind {

@@ -11,6 +11,7 @@
 //! another type is left out, with a warning on stderr once per name.
 
 use super::names;
+use crate::clock::unix_nanos;
 use crate::metrics::exemplars::{Lookup, MetricExemplars};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_proto::tonic::common::v1::KeyValue as ProtoKeyValue;
@@ -22,7 +23,7 @@ use opentelemetry_sdk::metrics::data::{
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// A scrape's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,9 +200,13 @@ fn with_le(labels: &str, le: &str) -> String {
     }
 }
 
-fn seconds(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+/// Nanoseconds since the epoch as seconds with nine decimals.
+fn seconds(unix_nanos: u64) -> String {
+    format!(
+        "{}.{:09}",
+        unix_nanos / 1_000_000_000,
+        unix_nanos % 1_000_000_000
+    )
 }
 
 /// A number as a sample value.
@@ -255,12 +260,7 @@ fn exemplar_text(e: &proto::Exemplar) -> String {
         Some(proto::exemplar::Value::AsDouble(d)) => float(d),
         None => "0".to_owned(),
     };
-    let _ = write!(
-        out,
-        "}} {value} {}.{:09}",
-        e.time_unix_nano / 1_000_000_000,
-        e.time_unix_nano % 1_000_000_000
-    );
+    let _ = write!(out, "}} {value} {}", seconds(e.time_unix_nano));
     out
 }
 
@@ -309,9 +309,7 @@ impl Writer<'_> {
             Some(found) => {
                 let attrs: Vec<ProtoKeyValue> =
                     attrs.iter().map(|kv| ProtoKeyValue::from(*kv)).collect();
-                let start = start
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64);
+                let start = unix_nanos(start);
                 found.take(&attrs, start)
             }
             None => Vec::new(),
@@ -320,7 +318,7 @@ impl Writer<'_> {
 
     fn created(&mut self, labels: &str, start: SystemTime) {
         if self.format == Format::OpenMetrics {
-            self.line("_created", labels, &seconds(start));
+            self.line("_created", labels, &seconds(unix_nanos(start)));
         }
     }
 
