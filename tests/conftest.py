@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 import time
@@ -119,6 +120,62 @@ def collector() -> Collector:
         ca=pathlib.Path(os.environ["OTELRS_TEST_TLS_DIR"]) / "ca.pem",
         out=pathlib.Path(out),
     )
+
+
+class OwnCollector:
+    """A Collector of the test's own (the binary tests/run-all.sh built, the same config) on
+    ports of its own, which the test can stop and start again."""
+
+    def __init__(self, tmp: pathlib.Path):
+        binary = os.environ.get("OTELRS_TEST_COLLECTOR_BIN")
+        if not binary:
+            pytest.fail("the Collector binary is unknown: run the tests with tests/run-all.sh")
+        ports = {name: str(free_port()) for name in
+                 ("OTELRS_TEST_GRPC_PORT", "OTELRS_TEST_HTTP_PORT", "OTELRS_TEST_GRPC_TLS_PORT",
+                  "OTELRS_TEST_HTTP_TLS_PORT")}
+        self.env = dict(os.environ, **ports, OTELRS_TEST_COLLECTOR_OUT=str(tmp / "received.jsonl"))
+        self.cmd = [binary, "--config", str(ROOT / "tests" / "collector" / "config.yaml")]
+        self.grpc = f"http://127.0.0.1:{ports['OTELRS_TEST_GRPC_PORT']}"
+        self.http = f"http://127.0.0.1:{ports['OTELRS_TEST_HTTP_PORT']}"
+        self.out = tmp / "received.jsonl"
+        self.log = tmp / "collector.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(self.cmd, env=self.env, stdout=log, stderr=log)
+        port = int(self.grpc.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            assert self.process.poll() is None, self.log.read_text()
+            time.sleep(0.1)
+        raise AssertionError(f"the Collector did not listen: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+    def requests(self) -> list[dict]:
+        return Collector.requests(self)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def own_collector(tmp_path):
+    c = OwnCollector(tmp_path)
+    c.start()
+    yield c
+    c.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture

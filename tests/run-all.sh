@@ -50,6 +50,7 @@ make gem
 
 step "the OpenTelemetry Collector (tests/collector)"
 collector_bin="$ROOT/build/otelcol-test"
+export OTELRS_TEST_COLLECTOR_BIN="$collector_bin"
 (cd tests/collector && go build -o "$collector_bin" .)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 export OTELRS_TEST_GRPC_PORT=$(free_port) OTELRS_TEST_HTTP_PORT=$(free_port)

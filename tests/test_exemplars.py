@@ -5,12 +5,11 @@ ids of the sampled trace; and the same exemplars at the real Collector over OTLP
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import urllib.request
 
 import pytest
-from conftest import clean_env, run
+from conftest import clean_env, free_port, run
 from prometheus_client.openmetrics import parser as openmetrics_parser
 from otlp import data, key, metrics, series
 
@@ -18,11 +17,6 @@ TRACE_A = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
 TRACE_B = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
 EU = key({"region": "eu"})
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def value(e: dict) -> float:

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::metrics::exemplars::Filter;
 use crate::metrics::views::View;
+use crate::system::Groups;
 use opentelemetry_sdk::metrics::Temporality;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub enum ValueKind {
     HistogramAggregation,
     /// `trace_based`, `always_on` or `always_off`.
     ExemplarFilter,
+    /// A comma list of metric groups: `host`, `process`, `runtime`, `sdk`, `all`, or `none`.
+    MetricGroups,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
     Severity,
 }
@@ -107,6 +110,7 @@ settings_table! {
     "OTEL_METRICS_EXEMPLAR_FILTER", "trace_based", ExemplarFilter, "Which measurements of synchronous instruments become exemplars: `trace_based` (those recorded while the thread's current trace context is sampled), `always_on` or `always_off`.";
     "OTEL_EXPORTER_PROMETHEUS_HOST", "localhost", Text, "Host name or address the Prometheus endpoint (`prometheus` in OTEL_METRICS_EXPORTER) listens on; `0.0.0.0` for every IPv4 interface.";
     "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail.";
+    "OTELRS_SYSTEM_METRICS", "none", MetricGroups, "Metrics otelrs reports by itself, a comma list of: `host` (`system.*`: CPU, memory, paging, load, disks, filesystems, network), `process` (`process.*` of this process), `runtime` (otelrs's Tokio runtimes, and the Python or Ruby runtime from those bindings), `sdk` (`otel.sdk.*`: what each exporter exported, failed, retried, its export durations, the log queue); `all` or `none`.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
     "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
@@ -230,6 +234,7 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::HistogramAggregation => parse_histogram_aggregation(v).map(drop),
         ValueKind::ExemplarFilter => Filter::parse(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
+        ValueKind::MetricGroups => Groups::parse(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
     }
@@ -503,6 +508,7 @@ pub(crate) struct Settings {
     pub cardinality_limit: usize,
     pub exponential_histograms: bool,
     pub exemplar_filter: Filter,
+    pub system_metrics: Groups,
     pub logs: LogSettings,
 }
 
@@ -717,6 +723,7 @@ impl Settings {
                 "explicit_bucket_histogram",
                 parse_histogram_aggregation,
             )?,
+            system_metrics: r.get("OTELRS_SYSTEM_METRICS", "none", Groups::parse)?,
             logs: r.logs()?,
         })
     }

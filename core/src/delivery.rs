@@ -1,29 +1,42 @@
 //! What the export threads of both signals share about delivering to an exporter: the error
-//! an exporter's failure becomes, a panic caught instead of ending the thread, and a failure
-//! reported on stderr once per streak of failures.
+//! an exporter's failure becomes, a panic caught instead of ending the thread, each export
+//! recorded in the exporter's health, and a failure reported on stderr once per streak of
+//! failures.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::health::ExporterHealth;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// The error for a failed export by `exporter` (e.g. "otlp", "file log").
 pub(crate) fn export_error(exporter: &str, detail: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Export, format!("{exporter} exporter: {detail}"))
 }
 
-/// One exporter's record of whether its last delivery failed.
-#[derive(Debug, Default)]
+/// One exporter's deliveries: its health record, and whether its last delivery failed.
 pub(crate) struct Delivery {
+    health: Arc<ExporterHealth>,
     failing: bool,
 }
 
 impl Delivery {
-    /// Runs `export`; a panic becomes an error, and the first failure after a success (or at
-    /// the start) is reported on stderr.
-    pub(crate) fn run(&mut self, export: impl FnOnce() -> Result<()>) -> Result<()> {
-        let outcome = catch_unwind(AssertUnwindSafe(export)).unwrap_or_else(|_| {
-            Err(Error::internal(
-                "an exporter panicked; what it was exporting is lost",
-            ))
+    pub(crate) fn new(health: Arc<ExporterHealth>) -> Self {
+        Delivery {
+            health,
+            failing: false,
+        }
+    }
+
+    /// Runs `export` of `items` items; a panic becomes an error, the outcome goes to the
+    /// exporter's health, and the first failure after a success (or at the start) is
+    /// reported on stderr.
+    pub(crate) fn run(&mut self, items: u64, export: impl FnOnce() -> Result<()>) -> Result<()> {
+        let outcome = self.health.export(items, || {
+            catch_unwind(AssertUnwindSafe(export)).unwrap_or_else(|_| {
+                Err(Error::internal(
+                    "an exporter panicked; what it was exporting is lost",
+                ))
+            })
         });
         match &outcome {
             Ok(()) => self.failing = false,
@@ -37,5 +50,10 @@ impl Delivery {
             }
         }
         outcome
+    }
+
+    /// Records the retries the exporter made so far.
+    pub(crate) fn set_retries(&self, retries: u64) {
+        self.health.set_retries(retries);
     }
 }

@@ -78,6 +78,8 @@ impl Signal for Metrics {
 pub(crate) struct OtlpClient<S: Signal> {
     transport: Transport,
     signal: PhantomData<S>,
+    /// Attempts repeated after a retryable failure, since the client was built.
+    retries: u64,
 }
 
 enum Transport {
@@ -140,6 +142,7 @@ impl<S: Signal> OtlpClient<S> {
         Ok(OtlpClient {
             transport,
             signal: PhantomData,
+            retries: 0,
         })
     }
 
@@ -166,6 +169,7 @@ impl<S: Signal> OtlpClient<S> {
                     }
                     std::thread::sleep(wait);
                     retries += 1;
+                    self.retries += 1;
                     backoff = (backoff * 2).min(RETRY_MAX_DELAY);
                 }
             }
@@ -174,6 +178,11 @@ impl<S: Signal> OtlpClient<S> {
             Some((n, message)) if n > 0 => Err(rejected::<S>(n, &message)),
             _ => Ok(()),
         }
+    }
+
+    /// Attempts repeated after a retryable failure so far.
+    pub(crate) fn retries(&self) -> u64 {
+        self.retries
     }
 
     fn send(

@@ -6,6 +6,7 @@ use crate::config::{Config, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fork;
 use crate::fork::ForkCell;
+use crate::health::{self, ExporterHealth};
 use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore};
 use crate::metrics::exemplars::Exemplars;
 use crate::metrics::instrument::{
@@ -17,6 +18,7 @@ use crate::metrics::series_cache::SeriesCache;
 use crate::metrics::views;
 use crate::metrics::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
 use crate::resource;
+use crate::system::{self, Groups};
 use opentelemetry::InstrumentationScope;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -33,6 +35,9 @@ type StreamKey = (String, String, String);
 #[derive(Default)]
 struct State {
     pipeline: Option<Pipeline>,
+    /// The health records of the metrics pipeline's push exporters (kept after shutdown
+    /// takes the pipeline, for the last export and the report).
+    metric_exporters: Vec<Arc<ExporterHealth>>,
     streams: HashMap<StreamKey, InstrumentDesc>,
     instruments: Vec<Weak<InstrumentCell>>,
     bounds: Vec<Weak<BoundCell>>,
@@ -233,6 +238,80 @@ impl SdkShared {
         total
     }
 
+    /// The health records of every push exporter of both signals.
+    pub(crate) fn exporter_health(&self) -> Vec<Arc<ExporterHealth>> {
+        let mut all = self.state.lock().metric_exporters.clone();
+        if let Some(logs) = self.logs() {
+            all.extend(logs.health().iter().cloned());
+        }
+        all
+    }
+
+    /// otelrs's Tokio runtimes, by thread name.
+    pub(crate) fn runtimes(&self) -> Vec<(&'static str, tokio::runtime::Handle)> {
+        let mut all = self
+            .state
+            .lock()
+            .pipeline
+            .as_ref()
+            .map(Pipeline::runtimes)
+            .unwrap_or_default();
+        if let Some(h) = self.logs().and_then(|l| l.runtime()) {
+            all.push(("otelrs-logs-rt", h.clone()));
+        }
+        all
+    }
+
+    /// The health report as JSON.
+    fn health_json(&self) -> String {
+        let metrics = self.state.lock().metric_exporters.clone();
+        let logs = self.logs();
+        let queue = logs.map(|l| l.queue_state());
+        let log_exporters = logs.map(|l| l.health()).unwrap_or_default();
+        let entries = metrics
+            .iter()
+            .map(|h| (h.as_ref(), None))
+            .chain(log_exporters.iter().map(|h| (h.as_ref(), queue)));
+        let log_counts = logs.map(|_| {
+            let s = self.log_stats();
+            serde_json::json!({
+                "emitted": s.emitted,
+                "filtered": s.filtered,
+                "sampled_out": s.sampled_out,
+                "suppressed": s.suppressed,
+                "kept": s.kept,
+                "dropped": s.dropped,
+                "attributes_dropped": s.attributes_dropped,
+            })
+        });
+        health::report(entries, log_counts, self.is_shut_down())
+    }
+
+    /// Times every push exporter's exports into `otel.sdk.exporter.operation.duration`,
+    /// when the `sdk` metrics are on.
+    fn time_exports(&self, pipeline: &Pipeline) {
+        if !self.settings.system_metrics.sdk {
+            return;
+        }
+        let scope = InstrumentationScope::builder("otelrs")
+            .with_version(resource::VERSION)
+            .build();
+        let histogram = pipeline
+            .meter(&scope)
+            .f64_histogram("otel.sdk.exporter.operation.duration")
+            .with_unit("s")
+            .with_description("Duration of each export, failed ones with error.type")
+            .with_boundaries(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0, 30.0,
+            ])
+            .build();
+        let log_exporters = self.logs().map(|l| l.health().to_vec()).unwrap_or_default();
+        for h in pipeline.health().iter().chain(&log_exporters) {
+            h.time_with(histogram.clone());
+        }
+    }
+
     /// The log pipeline, if logs are exported.
     #[inline]
     pub(crate) fn logs(&self) -> Option<&Arc<LogPipeline>> {
@@ -295,6 +374,8 @@ impl SdkShared {
                 return;
             }
         };
+        self.time_exports(&pipeline);
+        state.metric_exporters = pipeline.health().to_vec();
         if let Some(mut old) = state.pipeline.replace(pipeline) {
             old.release_in_child();
             fork::bury(old);
@@ -326,8 +407,9 @@ impl SdkShared {
 /// [`DROP_SHUTDOWN_TIMEOUT`] and then lets go.
 pub struct Sdk {
     shared: Arc<SdkShared>,
-    /// The log-derived metrics, reported while the SDK lives.
-    _log_metrics: Vec<ObservableInstrument>,
+    /// The log-derived metrics and those of OTELRS_SYSTEM_METRICS, reported while the SDK
+    /// lives.
+    _own_metrics: Vec<ObservableInstrument>,
 }
 
 impl Sdk {
@@ -354,20 +436,32 @@ impl Sdk {
             settings,
             shut_down: AtomicBool::new(false),
             state: Mutex::new(State {
+                metric_exporters: pipeline
+                    .as_ref()
+                    .map(|p| p.health().to_vec())
+                    .unwrap_or_default(),
                 pipeline,
                 ..State::default()
             }),
             logs: ForkCell::new(logs),
             exemplars,
         });
+        if let Some(p) = &shared.state.lock().pipeline {
+            shared.time_exports(p);
+        }
         fork::track(Arc::downgrade(&shared));
         let mut sdk = Sdk {
             shared,
-            _log_metrics: Vec::new(),
+            _own_metrics: Vec::new(),
         };
-        if sdk.shared.logs().is_some() && !sdk.shared.settings.metrics_exporters.is_empty() {
-            sdk._log_metrics =
-                log_metrics::register(&sdk.meter("otelrs", Some(resource::VERSION))?, &sdk.shared)?;
+        if !sdk.is_disabled() && !sdk.shared.settings.metrics_exporters.is_empty() {
+            let meter = sdk.meter("otelrs", Some(resource::VERSION))?;
+            if sdk.shared.logs().is_some() {
+                sdk._own_metrics = log_metrics::register(&meter, &sdk.shared)?;
+            }
+            let groups = sdk.shared.settings.system_metrics;
+            sdk._own_metrics
+                .extend(system::register(&meter, &sdk.shared, groups)?);
         }
         Ok(sdk)
     }
@@ -375,6 +469,28 @@ impl Sdk {
     /// Whether OTEL_SDK_DISABLED turned this SDK into a no-op.
     pub fn is_disabled(&self) -> bool {
         self.shared.settings.disabled
+    }
+
+    /// The groups of OTELRS_SYSTEM_METRICS in force (the bindings add their language
+    /// runtime's metrics when `runtime` is on).
+    pub fn system_metrics(&self) -> Groups {
+        if self.is_disabled() || self.shared.settings.metrics_exporters.is_empty() {
+            Groups::default()
+        } else {
+            self.shared.settings.system_metrics
+        }
+    }
+
+    /// The health of the pipeline as one JSON object:
+    /// `{"status": "ok"|"degraded"|"failing", "reasons": [...], "time": ..., "shut_down": bool,
+    /// "exporters": [...], "logs": {...}}`. Each push exporter shows its signal, status,
+    /// exports, failed exports, consecutive failures, items exported and failed, retries,
+    /// last success and last error (time and message); log exporters also show the queue's
+    /// size, capacity, fill and drops. An exporter is `failing` after 3 failed exports in a
+    /// row, `degraded` after 1 or 2, or while the log queue is at least 80 % full or dropped
+    /// records in the last 60 s; the SDK's status is the worst of its exporters'.
+    pub fn health_json(&self) -> String {
+        self.shared.health_json()
     }
 
     /// Whether [`Sdk::shutdown`] was called.

@@ -98,15 +98,51 @@ pub unsafe extern "C" fn otelrs_sdk_collect_json(
         boundary::check_out(out_json)?;
         // SAFETY: the caller's contract.
         let json = unsafe { boundary::borrow(sdk)? }.collect_json()?;
-        let json = CString::new(json).map_err(|_| {
-            otelrs_core::Error::new(otelrs_core::ErrorKind::Internal, "JSON held a NUL byte")
-        })?;
         // SAFETY: checked above.
-        unsafe { boundary::write_out(out_json, json.into_raw()) }
+        unsafe { write_json(out_json, json) }
     })
 }
 
-/// Frees a string otelrs returned (from `otelrs_sdk_collect_json`); NULL is a no-op.
+/// Hands `json` to the caller through `out`, to be freed with `otelrs_string_free`.
+///
+/// # Safety
+/// `out` passed `boundary::check_out`.
+unsafe fn write_json(out: *mut *mut c_char, json: String) -> otelrs_core::Result<()> {
+    let json = CString::new(json).map_err(|_| {
+        otelrs_core::Error::new(otelrs_core::ErrorKind::Internal, "JSON held a NUL byte")
+    })?;
+    // SAFETY: the caller's contract.
+    unsafe { boundary::write_out(out, json.into_raw()) }
+}
+
+/// Writes the health of the SDK's pipeline as one JSON object to `*out_json` (free it with
+/// `otelrs_string_free`): `status` ("ok", "degraded" or "failing"), `reasons` (why, one
+/// sentence each), `time`, `shut_down`, `exporters` (for each push exporter: `signal`,
+/// `exporter`, `component`, `status`, `exports`, `failed_exports`, `consecutive_failures`,
+/// `exported` and `failed` items, `retries`, `last_success_time`, `last_error_time`,
+/// `last_error`; log exporters also `queue_size`, `queue_capacity`, `queue_fill` and
+/// `dropped`) and `logs` (the counts of `otelrs_sdk_log_stats`). An exporter is "failing"
+/// after 3 failed exports in a row, "degraded" after 1 or 2, or while the log queue is at
+/// least 80 % full or dropped records in the last 60 s; the SDK's status is the worst of its
+/// exporters' ("ok" without push exporters). Works after shutdown too.
+///
+/// # Safety
+/// `sdk` is a live SDK; `out_json` is a writable pointer.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_health_json(
+    sdk: *const otelrs_sdk,
+    out_json: *mut *mut c_char,
+) -> otelrs_status {
+    ffi_status!("otelrs_sdk_health_json", {
+        boundary::check_out(out_json)?;
+        // SAFETY: the caller's contract.
+        let json = unsafe { boundary::borrow(sdk)? }.health_json();
+        // SAFETY: checked above.
+        unsafe { write_json(out_json, json) }
+    })
+}
+
+/// Frees a string otelrs returned (from `otelrs_sdk_collect_json` or `otelrs_sdk_health_json`); NULL is a no-op.
 ///
 /// # Safety
 /// `s` is NULL or a string otelrs returned and that was not freed yet.

@@ -7,9 +7,11 @@ use super::encoding::recycle;
 use super::otlp_records::RequestBuilder;
 use super::sinks::{self, LogSink};
 use super::QueuedRecord;
+use crate::clock::now_unix_nanos;
 use crate::config::{Exporter, LogSettings, Sampling};
 use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
+use crate::health::{ExporterHealth, QueueState, Signal};
 use opentelemetry_sdk::Resource;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -42,6 +44,14 @@ pub(crate) struct LogPipeline {
     min_severity: u8,
     sampling: Sampling,
     dropped: AtomicU64,
+    /// When a record was last dropped, in nanoseconds since the epoch (0: never).
+    last_drop: AtomicU64,
+    /// Records handed to the exporters.
+    processed: AtomicU64,
+    /// The exporters' health records.
+    health: Vec<Arc<ExporterHealth>>,
+    /// The handle of the gRPC exporter's runtime, for its metrics.
+    runtime: Option<tokio::runtime::Handle>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -72,6 +82,20 @@ impl LogPipeline {
                 Exporter::Memory | Exporter::Prometheus => continue,
             });
         }
+        let health: Vec<Arc<ExporterHealth>> = settings
+            .exporters
+            .iter()
+            .filter(|e| !matches!(e, Exporter::Memory | Exporter::Prometheus))
+            .enumerate()
+            .map(|(i, e)| {
+                Arc::new(ExporterHealth::new(
+                    Signal::Logs,
+                    *e,
+                    settings.otlp.protocol,
+                    i,
+                ))
+            })
+            .collect();
         let shared = Arc::new(LogPipeline {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
@@ -81,6 +105,10 @@ impl LogPipeline {
             min_severity: settings.min_severity,
             sampling: settings.sampling,
             dropped: AtomicU64::new(0),
+            last_drop: AtomicU64::new(0),
+            processed: AtomicU64::new(0),
+            health: health.clone(),
+            runtime: runtime.as_ref().map(|r| r.handle().clone()),
             thread: Mutex::new(None),
         });
         let worker = Worker {
@@ -91,7 +119,7 @@ impl LogPipeline {
             ),
             exporters: exporters
                 .into_iter()
-                .map(|e| (e, Delivery::default()))
+                .zip(health.into_iter().map(Delivery::new))
                 .collect(),
             schedule_delay: settings.schedule_delay,
             recycled: Vec::new(),
@@ -123,7 +151,7 @@ impl LogPipeline {
         let mut queue = self.queue.lock();
         if queue.records.len() >= self.max_queue {
             drop(queue);
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.count_drop();
             return;
         }
         queue.records.push_back(record);
@@ -132,9 +160,41 @@ impl LogPipeline {
         }
     }
 
+    #[cold]
+    fn count_drop(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        self.last_drop.store(now_unix_nanos(), Ordering::Relaxed);
+    }
+
     /// Records dropped because the queue was full.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records handed to the exporters so far.
+    pub(crate) fn processed(&self) -> u64 {
+        self.processed.load(Ordering::Relaxed)
+    }
+
+    /// The queue now: its length, capacity and drops.
+    pub(crate) fn queue_state(&self) -> QueueState {
+        let last = self.last_drop.load(Ordering::Relaxed);
+        QueueState {
+            size: self.queue.lock().records.len(),
+            capacity: self.max_queue,
+            dropped: self.dropped(),
+            last_drop: (last > 0).then(|| std::time::UNIX_EPOCH + Duration::from_nanos(last)),
+        }
+    }
+
+    /// The exporters' health records.
+    pub(crate) fn health(&self) -> &[Arc<ExporterHealth>] {
+        &self.health
+    }
+
+    /// The gRPC exporter's runtime, if there is one.
+    pub(crate) fn runtime(&self) -> Option<&tokio::runtime::Handle> {
+        self.runtime.as_ref()
     }
 
     fn request(
@@ -199,16 +259,24 @@ struct Worker {
 
 impl Worker {
     /// Exports `records` to every exporter; the first failure is returned.
-    fn export(&mut self, records: impl Iterator<Item = QueuedRecord>) -> Result<()> {
+    fn export(
+        &mut self,
+        shared: &LogPipeline,
+        records: impl ExactSizeIterator<Item = QueuedRecord>,
+    ) -> Result<()> {
+        let count = records.len() as u64;
         let recycled = &mut self.recycled;
         let request = self.requests.build(records, |packed| recycled.push(packed));
         recycle(self.recycled.drain(..));
         if request.resource_logs.is_empty() {
             return Ok(());
         }
+        shared.processed.fetch_add(count, Ordering::Relaxed);
         let mut first_error = None;
         for (sink, delivery) in &mut self.exporters {
-            if let Err(e) = delivery.run(|| sink.export(&request)) {
+            let outcome = delivery.run(count, || sink.export(&request));
+            delivery.set_retries(sink.retries());
+            if let Err(e) = outcome {
                 first_error.get_or_insert(e);
             }
         }
@@ -240,7 +308,7 @@ impl Worker {
             let mut outcome = Ok(());
             while pending.len() >= shared.max_batch || (due && !pending.is_empty()) {
                 let n = pending.len().min(shared.max_batch);
-                if let Err(e) = self.export(pending.drain(..n)) {
+                if let Err(e) = self.export(shared, pending.drain(..n)) {
                     outcome = outcome.and(Err(e));
                 }
             }

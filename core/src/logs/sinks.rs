@@ -24,6 +24,10 @@ pub(crate) trait LogSink: Send {
     fn shutdown(&mut self) -> Result<()> {
         Ok(())
     }
+    /// Attempts repeated after a retryable failure so far.
+    fn retries(&self) -> u64 {
+        0
+    }
 }
 
 pub(crate) struct OtlpLogSink {
@@ -49,6 +53,10 @@ impl LogSink for OtlpLogSink {
         self.client
             .export(request, self.timeout)
             .map_err(|e| export_error("otlp log", e))
+    }
+
+    fn retries(&self) -> u64 {
+        self.client.retries()
     }
 }
 

@@ -18,6 +18,10 @@ pub(crate) trait Sink: Send {
     fn shutdown(&mut self) -> Result<()> {
         Ok(())
     }
+    /// Attempts repeated after a retryable failure so far.
+    fn retries(&self) -> u64 {
+        0
+    }
 }
 
 /// Readable text on standard output.

@@ -16,6 +16,27 @@ pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer
 pub use series_cache::SERIES_CACHE_LIMIT;
 
 use crate::error::{Error, Result};
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
+
+/// The data points a collection holds.
+pub(crate) fn data_points(rm: &ResourceMetrics) -> u64 {
+    fn count<T>(d: &MetricData<T>) -> usize {
+        match d {
+            MetricData::Gauge(g) => g.data_points().count(),
+            MetricData::Sum(s) => s.data_points().count(),
+            MetricData::Histogram(h) => h.data_points().count(),
+            MetricData::ExponentialHistogram(h) => h.data_points().count(),
+        }
+    }
+    rm.scope_metrics()
+        .flat_map(|sm| sm.metrics())
+        .map(|m| match m.data() {
+            AggregatedMetrics::F64(d) => count(d),
+            AggregatedMetrics::U64(d) => count(d),
+            AggregatedMetrics::I64(d) => count(d),
+        } as u64)
+        .sum()
+}
 
 /// The instrument kinds of the OpenTelemetry metrics API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

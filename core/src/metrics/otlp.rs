@@ -41,4 +41,8 @@ impl Sink for OtlpSink {
             .export(&json::request(rm, &self.exemplars), self.export_timeout)
             .map_err(|e| export_error("otlp", e))
     }
+
+    fn retries(&self) -> u64 {
+        self.client.retries()
+    }
 }

@@ -12,6 +12,7 @@ use super::views::Views;
 use crate::config::{Exporter, Settings};
 use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
+use crate::health::{ExporterHealth, Signal};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -83,16 +84,13 @@ impl Worker {
         let mut first_error = None;
         for e in &mut self.exports {
             let (reader, sink) = (&e.reader, &mut e.sink);
-            let outcome = e.delivery.run(|| {
-                let mut rm = ResourceMetrics::default();
-                reader
-                    .collect(&mut rm)
-                    .map_err(|err| Error::internal(format!("collecting metrics failed: {err}")))?;
-                if rm.scope_metrics().next().is_none() {
-                    return Ok(());
-                }
-                sink.export(&rm)
-            });
+            let mut rm = ResourceMetrics::default();
+            let outcome = match reader.collect(&mut rm) {
+                Err(err) => Err(Error::internal(format!("collecting metrics failed: {err}"))),
+                Ok(()) if rm.scope_metrics().next().is_none() => Ok(()),
+                Ok(()) => e.delivery.run(super::data_points(&rm), || sink.export(&rm)),
+            };
+            e.delivery.set_retries(sink.retries());
             if let Err(err) = outcome {
                 first_error.get_or_insert(err);
             }
@@ -162,6 +160,10 @@ pub(crate) struct Pipeline {
     /// The memory reader, and the exemplars its JSON shows.
     memory: Option<(SharedReader, Arc<Exemplars>)>,
     prometheus: Option<Endpoint>,
+    /// The push exporters' health records.
+    health: Vec<Arc<ExporterHealth>>,
+    /// The handle of the gRPC exporter's runtime, for its metrics.
+    runtime: Option<tokio::runtime::Handle>,
     commands: Option<Sender<Command>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -189,6 +191,7 @@ impl Pipeline {
             builder = builder.with_view(view);
         }
         let mut exports = Vec::new();
+        let mut health = Vec::new();
         let mut memory = None;
         let mut prometheus = None;
         for exporter in &settings.metrics_exporters {
@@ -226,10 +229,17 @@ impl Pipeline {
             };
             let reader = SharedReader::new(temporality);
             builder = builder.with_reader(reader.clone());
+            let record = Arc::new(ExporterHealth::new(
+                Signal::Metrics,
+                *exporter,
+                settings.otlp.protocol,
+                exports.len(),
+            ));
+            health.push(Arc::clone(&record));
             exports.push(Export {
                 reader,
                 sink,
-                delivery: Delivery::default(),
+                delivery: Delivery::new(record),
             });
         }
         let provider = builder.build();
@@ -242,6 +252,7 @@ impl Pipeline {
             )?),
             None => None,
         };
+        let runtime_handle = runtime.as_ref().map(|r| r.handle().clone());
         let (commands, thread) = if exports.is_empty() {
             (None, None)
         } else {
@@ -261,6 +272,8 @@ impl Pipeline {
             provider,
             memory: memory.map(|reader| (reader, exemplars.clone())),
             prometheus,
+            health,
+            runtime: runtime_handle,
             commands,
             thread,
         })
@@ -269,6 +282,22 @@ impl Pipeline {
     /// The SDK meter for `scope`.
     pub(crate) fn meter(&self, scope: &InstrumentationScope) -> Meter {
         self.provider.meter_with_scope(scope.clone())
+    }
+
+    /// The push exporters' health records.
+    pub(crate) fn health(&self) -> &[Arc<ExporterHealth>] {
+        &self.health
+    }
+
+    /// The runtimes of the gRPC exporter and of the Prometheus endpoint, by thread name.
+    pub(crate) fn runtimes(&self) -> Vec<(&'static str, tokio::runtime::Handle)> {
+        let grpc = self.runtime.clone().map(|h| ("otelrs-rt", h));
+        let prometheus = self
+            .prometheus
+            .as_ref()
+            .and_then(Endpoint::runtime)
+            .map(|h| ("otelrs-prometheus", h));
+        grpc.into_iter().chain(prometheus).collect()
     }
 
     /// What `force_flush` sends its request through, if there is a push exporter.

@@ -31,6 +31,11 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
+    /// The handle of the endpoint's runtime, for its metrics.
+    pub(crate) fn runtime(&self) -> Option<tokio::runtime::Handle> {
+        self.runtime.as_ref().map(|r| r.handle().clone())
+    }
+
     /// Binds `host:port` now, on every address the host resolves to (`localhost` is both
     /// 127.0.0.1 and ::1), so that a port in use is an error of init, and serves scrapes of
     /// what `collect` returns.

@@ -1,0 +1,466 @@
+//! How each push exporter is doing: what it delivered and failed, its retries, its last
+//! success and last error, and the health report built from them by fixed rules.
+//!
+//! Rules of the report:
+//! - an exporter is `failing` when its last [`FAILING_AFTER`] exports in a row failed;
+//! - it is `degraded` when its last export failed (fewer times in a row), or, for a log
+//!   exporter, when the queue in front of it dropped records in the last
+//!   [`RECENT_DROPS`], or is at least [`QUEUE_HIGH`] full;
+//! - it is `ok` otherwise (also before its first export);
+//! - the SDK's status is the worst of its exporters' (`ok` without push exporters).
+
+use crate::clock::unix_nanos;
+use crate::config::{Exporter, Protocol};
+use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::console::rfc3339;
+use opentelemetry::metrics::Histogram;
+use opentelemetry::KeyValue;
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Failed exports in a row after which an exporter is `failing`.
+pub const FAILING_AFTER: u64 = 3;
+/// How long records dropped by a full log queue keep its exporters `degraded`.
+pub const RECENT_DROPS: Duration = Duration::from_secs(60);
+/// The log queue fill (0 to 1) from which its exporters are `degraded`.
+pub const QUEUE_HIGH: f64 = 0.8;
+
+/// The signal an exporter carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Metrics,
+    Logs,
+}
+
+impl Signal {
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    /// What one item is called in the semantic conventions' metric names.
+    pub(crate) fn item(self) -> &'static str {
+        match self {
+            Signal::Metrics => "metric_data_point",
+            Signal::Logs => "log",
+        }
+    }
+}
+
+/// An exporter's status by the rules of the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Delivering.
+    Ok,
+    /// Its last export failed, or records were dropped before it.
+    Degraded,
+    /// Its last [`FAILING_AFTER`] exports failed.
+    Failing,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Degraded => "degraded",
+            Status::Failing => "failing",
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Counts {
+    exports: u64,
+    failed_exports: u64,
+    consecutive_failures: u64,
+    /// Items delivered.
+    exported: u64,
+    /// Items lost by failed exports, by `error.type`.
+    failed: BTreeMap<String, u64>,
+    retries: u64,
+    last_success: Option<SystemTime>,
+    last_error: Option<(SystemTime, String)>,
+}
+
+/// One push exporter's record, shared by its export thread, the report and the
+/// self-observability metrics.
+pub(crate) struct ExporterHealth {
+    signal: Signal,
+    exporter: &'static str,
+    component_type: String,
+    component_name: String,
+    counts: Mutex<Counts>,
+    /// Items handed to the exporter whose export has not finished.
+    inflight: AtomicI64,
+    /// `otel.sdk.exporter.operation.duration`, once self-observability is on.
+    duration: OnceLock<Histogram<f64>>,
+}
+
+impl ExporterHealth {
+    /// The record of `exporter` (the `index`-th of its signal); `protocol` names the OTLP
+    /// component type.
+    pub(crate) fn new(
+        signal: Signal,
+        exporter: Exporter,
+        protocol: Protocol,
+        index: usize,
+    ) -> Self {
+        let (name, kind) = match (exporter, protocol) {
+            (Exporter::Otlp, Protocol::Grpc) => ("otlp", "otlp_grpc"),
+            (Exporter::Otlp, Protocol::HttpProtobuf) => ("otlp", "otlp_http"),
+            (Exporter::Otlp, Protocol::HttpJson) => ("otlp", "otlp_http_json"),
+            (Exporter::Console, _) => ("console", "console"),
+            (Exporter::File, _) => ("file", "file"),
+            (Exporter::Discard, _) => ("discard", "discard"),
+            (Exporter::Memory, _) => ("memory", "memory"),
+            (Exporter::Prometheus, _) => ("prometheus", "prometheus"),
+        };
+        let item = match signal {
+            Signal::Metrics => "metric",
+            Signal::Logs => "log",
+        };
+        let component_type = format!("{kind}_{item}_exporter");
+        ExporterHealth {
+            signal,
+            exporter: name,
+            component_name: format!("{component_type}/{index}"),
+            component_type,
+            counts: Mutex::new(Counts::default()),
+            inflight: AtomicI64::new(0),
+            duration: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn signal(&self) -> Signal {
+        self.signal
+    }
+
+    /// `otel.component.type` and `otel.component.name`.
+    pub(crate) fn component(&self) -> [KeyValue; 2] {
+        [
+            KeyValue::new("otel.component.type", self.component_type.clone()),
+            KeyValue::new("otel.component.name", self.component_name.clone()),
+        ]
+    }
+
+    /// Starts recording export durations into `histogram`.
+    pub(crate) fn time_with(&self, histogram: Histogram<f64>) {
+        let _ = self.duration.set(histogram);
+    }
+
+    /// Items exported, items failed by `error.type`, retries, items in flight.
+    pub(crate) fn totals(&self) -> (u64, Vec<(String, u64)>, u64, i64) {
+        let c = self.counts.lock();
+        (
+            c.exported,
+            c.failed.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            c.retries,
+            self.inflight.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Runs `export` of `items` items and records how it went.
+    pub(crate) fn export(&self, items: u64, export: impl FnOnce() -> Result<()>) -> Result<()> {
+        let items_signed = i64::try_from(items).unwrap_or(i64::MAX);
+        self.inflight.fetch_add(items_signed, Ordering::Relaxed);
+        let started = Instant::now();
+        let outcome = export();
+        let elapsed = started.elapsed();
+        self.inflight.fetch_sub(items_signed, Ordering::Relaxed);
+        let now = SystemTime::now();
+        let error_type = outcome.as_ref().err().map(error_type);
+        {
+            let mut c = self.counts.lock();
+            c.exports += 1;
+            match (&outcome, &error_type) {
+                (Err(e), Some(kind)) => {
+                    c.failed_exports += 1;
+                    c.consecutive_failures += 1;
+                    *c.failed.entry(kind.clone()).or_default() += items;
+                    c.last_error = Some((now, e.message().to_owned()));
+                }
+                _ => {
+                    c.consecutive_failures = 0;
+                    c.exported += items;
+                    c.last_success = Some(now);
+                }
+            }
+        }
+        if let Some(h) = self.duration.get() {
+            let mut attrs = self.component().to_vec();
+            if let Some(kind) = error_type {
+                attrs.push(KeyValue::new("error.type", kind));
+            }
+            h.record(elapsed.as_secs_f64(), &attrs);
+        }
+        outcome
+    }
+
+    /// Sets the retries the exporter made so far.
+    pub(crate) fn set_retries(&self, retries: u64) {
+        self.counts.lock().retries = retries;
+    }
+
+    fn status(&self, c: &Counts, queue: Option<&QueueState>) -> (Status, Option<String>) {
+        let who = format!("{} {} exporter", self.signal.name(), self.exporter);
+        if c.consecutive_failures >= FAILING_AFTER {
+            return (
+                Status::Failing,
+                Some(format!(
+                    "{who}: the last {} exports failed",
+                    c.consecutive_failures
+                )),
+            );
+        }
+        if c.consecutive_failures > 0 {
+            return (
+                Status::Degraded,
+                Some(format!("{who}: the last export failed")),
+            );
+        }
+        if let Some(q) = queue {
+            let recent = q
+                .last_drop
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age < RECENT_DROPS);
+            if recent {
+                return (
+                    Status::Degraded,
+                    Some(format!(
+                        "{who}: the log queue dropped records in the last {} s",
+                        RECENT_DROPS.as_secs()
+                    )),
+                );
+            }
+            if q.fill() >= QUEUE_HIGH {
+                return (
+                    Status::Degraded,
+                    Some(format!(
+                        "{who}: the log queue is {:.0} % full",
+                        q.fill() * 100.0
+                    )),
+                );
+            }
+        }
+        (Status::Ok, None)
+    }
+
+    fn report(&self, queue: Option<&QueueState>) -> (Status, Option<String>, Value) {
+        let c = self.counts.lock().clone();
+        let (status, reason) = self.status(&c, queue);
+        let time = |t: Option<SystemTime>| t.map(rfc3339);
+        let mut entry = json!({
+            "signal": self.signal.name(),
+            "exporter": self.exporter,
+            "component": self.component_name,
+            "status": status.name(),
+            "exports": c.exports,
+            "failed_exports": c.failed_exports,
+            "consecutive_failures": c.consecutive_failures,
+            "exported": c.exported,
+            "failed": c.failed.values().sum::<u64>(),
+            "retries": c.retries,
+            "last_success_time": time(c.last_success),
+            "last_success_unix_nano": c.last_success.map(unix_nanos),
+            "last_error_time": time(c.last_error.as_ref().map(|e| e.0)),
+            "last_error_unix_nano": c.last_error.as_ref().map(|e| unix_nanos(e.0)),
+            "last_error": c.last_error.as_ref().map(|e| e.1.clone()),
+        });
+        if let Some(q) = queue {
+            entry["queue_size"] = json!(q.size);
+            entry["queue_capacity"] = json!(q.capacity);
+            entry["queue_fill"] = json!(q.fill());
+            entry["dropped"] = json!(q.dropped);
+        }
+        (status, reason, entry)
+    }
+}
+
+/// The `error.type` of a failed export: `timeout`, `rejected` (the Collector refused part of
+/// it), `unavailable` (no connection), an HTTP status code, a gRPC status in snake case,
+/// `panic`, or `export_failed`.
+fn error_type(e: &Error) -> String {
+    let m = e.message();
+    if e.kind() == ErrorKind::Timeout || m.contains("no answer within") || m.contains("timed out") {
+        return "timeout".to_owned();
+    }
+    if e.kind() == ErrorKind::Panic || m.contains("panicked") {
+        return "panic".to_owned();
+    }
+    if m.contains("the Collector rejected") {
+        return "rejected".to_owned();
+    }
+    // A connection that could not be made (HTTP); gRPC says UNAVAILABLE for the same.
+    if m.contains("tcp connect error") || m.contains("Connection refused") {
+        return "unavailable".to_owned();
+    }
+    if let Some(at) = m.find("HTTP ") {
+        let code: String = m[at + 5..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if code.len() == 3 {
+            return code;
+        }
+    }
+    if let Some(at) = m.find("gRPC status ") {
+        let code: String = m[at + 12..]
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        if !code.is_empty() {
+            let mut snake = String::new();
+            for (i, ch) in code.chars().enumerate() {
+                if ch.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(ch.to_ascii_lowercase());
+            }
+            return snake;
+        }
+    }
+    "export_failed".to_owned()
+}
+
+/// The log queue in front of the log exporters, as the report shows it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueState {
+    pub size: usize,
+    pub capacity: usize,
+    pub dropped: u64,
+    pub last_drop: Option<SystemTime>,
+}
+
+impl QueueState {
+    fn fill(&self) -> f64 {
+        if self.capacity == 0 {
+            0.0
+        } else {
+            self.size as f64 / self.capacity as f64
+        }
+    }
+}
+
+/// The health report: every exporter with its status, the overall status and why.
+pub(crate) fn report<'a>(
+    exporters: impl IntoIterator<Item = (&'a ExporterHealth, Option<QueueState>)>,
+    logs: Option<Value>,
+    shut_down: bool,
+) -> String {
+    let mut overall = Status::Ok;
+    let mut reasons = Vec::new();
+    let mut entries = Vec::new();
+    for (health, queue) in exporters {
+        let (status, reason, entry) = health.report(queue.as_ref());
+        overall = overall.max(status);
+        reasons.extend(reason);
+        entries.push(entry);
+    }
+    let mut out = json!({
+        "status": overall.name(),
+        "reasons": reasons,
+        "time": rfc3339(SystemTime::now()),
+        "shut_down": shut_down,
+        "exporters": entries,
+    });
+    if let Some(logs) = logs {
+        out["logs"] = logs;
+    }
+    out.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn otlp_logs() -> ExporterHealth {
+        ExporterHealth::new(Signal::Logs, Exporter::Otlp, Protocol::Grpc, 0)
+    }
+
+    fn status_of(h: &ExporterHealth, q: Option<QueueState>) -> String {
+        let v: Value = serde_json::from_str(&report([(h, q)], None, false)).unwrap();
+        assert_eq!(v["exporters"][0]["status"], v["status"]);
+        v["status"].as_str().unwrap().to_owned()
+    }
+
+    fn fail(h: &ExporterHealth, message: &str) {
+        let _ = h.export(10, || Err(Error::new(ErrorKind::Export, message)));
+    }
+
+    #[test]
+    fn failures_in_a_row_degrade_then_fail_and_one_success_heals() {
+        let h = otlp_logs();
+        assert_eq!(status_of(&h, None), "ok");
+        h.export(5, || Ok(())).unwrap();
+        fail(&h, "otlp log exporter: gRPC status Unavailable: down");
+        assert_eq!(status_of(&h, None), "degraded");
+        fail(
+            &h,
+            "otlp log exporter: POST http://x/v1/logs: HTTP 503 Service Unavailable: x",
+        );
+        fail(&h, "otlp log exporter: no answer within 10 ms");
+        assert_eq!(status_of(&h, None), "failing");
+        let v: Value = serde_json::from_str(&report([(&h, None)], None, false)).unwrap();
+        let e = &v["exporters"][0];
+        assert_eq!(e["consecutive_failures"], 3);
+        assert_eq!(e["exported"], 5);
+        assert_eq!(e["failed"], 30);
+        assert_eq!(e["component"], "otlp_grpc_log_exporter/0");
+        assert!(e["last_error"].as_str().unwrap().contains("no answer"));
+        assert!(v["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("last 3 exports failed"));
+        let (_, failed, _, inflight) = h.totals();
+        assert_eq!(
+            failed,
+            vec![
+                ("503".to_owned(), 10),
+                ("timeout".to_owned(), 10),
+                ("unavailable".to_owned(), 10)
+            ]
+        );
+        assert_eq!(inflight, 0);
+        h.export(1, || Ok(())).unwrap();
+        assert_eq!(status_of(&h, None), "ok");
+    }
+
+    #[test]
+    fn a_full_or_dropping_queue_degrades_its_exporters() {
+        let h = otlp_logs();
+        let q = |size, last_drop| QueueState {
+            size,
+            capacity: 100,
+            dropped: 1,
+            last_drop,
+        };
+        assert_eq!(status_of(&h, Some(q(79, None))), "ok");
+        assert_eq!(status_of(&h, Some(q(80, None))), "degraded");
+        let now = Some(SystemTime::now());
+        assert_eq!(status_of(&h, Some(q(0, now))), "degraded");
+        let long_ago = SystemTime::now().checked_sub(RECENT_DROPS * 2);
+        assert_eq!(status_of(&h, Some(q(0, long_ago))), "ok");
+    }
+
+    #[test]
+    fn error_types_are_low_cardinality() {
+        let t = |m: &str| error_type(&Error::new(ErrorKind::Export, m));
+        assert_eq!(t("the Collector rejected 3 log records: no"), "rejected");
+        assert_eq!(t("gRPC status DeadlineExceeded: slow"), "deadline_exceeded");
+        assert_eq!(t("POST u: HTTP 400 Bad Request: x"), "400");
+        assert_eq!(
+            t("error sending request: connection refused"),
+            "export_failed"
+        );
+        assert_eq!(
+            error_type(&Error::new(ErrorKind::Timeout, "late")),
+            "timeout"
+        );
+    }
+}

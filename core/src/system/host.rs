@@ -1,0 +1,578 @@
+//! `system.*`: the host's CPU, memory, paging, load, disks, filesystems and network, read
+//! from /proc (with procfs) and statvfs, named as the semantic conventions name them.
+
+use super::cpu::Utilization;
+use super::{Registrar, Source};
+use crate::error::Result;
+use crate::metrics::{InstrumentKind as K, Number, NumberKind as N, Observer};
+use opentelemetry::KeyValue;
+use procfs::{Current, CurrentSI, KernelStats, LoadAverage, Meminfo};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The `cpu.mode` values of `system.cpu.time`, in the order [`cpu_times`] gives them.
+const CPU_MODES: [&str; 7] = [
+    "user",
+    "system",
+    "nice",
+    "idle",
+    "iowait",
+    "interrupt",
+    "steal",
+];
+
+/// Filesystem types that hold no storage of their own.
+const PSEUDO_FILESYSTEMS: &[&str] = &[
+    "autofs",
+    "binfmt_misc",
+    "bpf",
+    "cgroup",
+    "cgroup2",
+    "configfs",
+    "debugfs",
+    "devpts",
+    "fusectl",
+    "hugetlbfs",
+    "mqueue",
+    "nsfs",
+    "proc",
+    "pstore",
+    "rpc_pipefs",
+    "securityfs",
+    "sysfs",
+    "tracefs",
+];
+
+/// Bytes in one sector of /proc/diskstats, whatever the device's own sector size.
+const SECTOR: u64 = 512;
+
+fn observe(o: &mut Observer<'_>, value: Number, attrs: &[KeyValue]) {
+    // Values are checked against their instrument when it is defined below.
+    let _ = o.observe(value, attrs);
+}
+
+fn signed(v: u64) -> Number {
+    Number::I64(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// Seconds each mode took on all CPUs together, and the number of CPUs.
+fn cpu_times(stats: &KernelStats) -> ([f64; 7], usize) {
+    let tps = procfs::ticks_per_second() as f64;
+    let t = &stats.total;
+    let ticks = [
+        t.user,
+        t.system,
+        t.nice,
+        t.idle,
+        t.iowait.unwrap_or(0),
+        t.irq.unwrap_or(0) + t.softirq.unwrap_or(0),
+        t.steal.unwrap_or(0),
+    ];
+    (ticks.map(|v| v as f64 / tps), stats.cpu_time.len())
+}
+
+fn register_cpu(r: &mut Registrar<'_>) -> Result<()> {
+    let source = Arc::new(Source::default());
+    let read = {
+        let source = Arc::clone(&source);
+        move || {
+            source
+                .read("/proc/stat", KernelStats::current())
+                .map(|s| cpu_times(&s))
+        }
+    };
+    let start = read().map_or([0.0; 7], |(t, _)| t);
+    let utilization = Utilization::new(start);
+    let times = read.clone();
+    r.add(
+        K::ObservableCounter,
+        N::F64,
+        "system.cpu.time",
+        "s",
+        "Seconds the CPUs spent in each mode, all logical CPUs together",
+        move |o| {
+            if let Some((t, _)) = times() {
+                for (mode, v) in CPU_MODES.iter().zip(t) {
+                    observe(o, Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
+                }
+            }
+        },
+    )?;
+    let now = read.clone();
+    r.add(
+        K::ObservableGauge,
+        N::F64,
+        "system.cpu.utilization",
+        "1",
+        "Share of the CPUs' time spent in each mode since the previous collection, from 0 to 1",
+        move |o| {
+            if let Some((t, cpus)) = now() {
+                let u = utilization.update(t, cpus as f64);
+                for (mode, v) in CPU_MODES.iter().zip(u) {
+                    observe(o, Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
+                }
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "system.cpu.logical.count",
+        "{cpu}",
+        "Logical CPUs of the host",
+        move |o| {
+            if let Some((_, cpus)) = read() {
+                observe(o, signed(cpus as u64), &[]);
+            }
+        },
+    )?;
+    let source = Arc::new(Source::default());
+    for (name, minutes) in [
+        ("system.cpu.load_average.1m", 1),
+        ("system.cpu.load_average.5m", 5),
+        ("system.cpu.load_average.15m", 15),
+    ] {
+        let source = Arc::clone(&source);
+        r.add(
+            K::ObservableGauge,
+            N::F64,
+            name,
+            "{thread}",
+            &format!("Load average over {minutes} minute(s), as the Collector's hostmetrics receiver names it"),
+            move |o| {
+                if let Some(l) = source.read("/proc/loadavg", LoadAverage::current()) {
+                    let v = match minutes {
+                        1 => l.one,
+                        5 => l.five,
+                        _ => l.fifteen,
+                    };
+                    observe(o, Number::F64(f64::from(v)), &[]);
+                }
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Bytes by state.
+type States<const N: usize> = [(&'static str, u64); N];
+
+/// Memory by `system.memory.state` (used is MemTotal - MemAvailable, as the conventions
+/// say), the total, and swap used and free.
+fn memory(m: &Meminfo) -> (States<4>, u64, States<2>) {
+    let available = m.mem_available.unwrap_or(m.mem_free + m.buffers + m.cached);
+    (
+        [
+            ("used", m.mem_total.saturating_sub(available)),
+            ("free", m.mem_free),
+            ("buffers", m.buffers),
+            ("cached", m.cached),
+        ],
+        m.mem_total,
+        [
+            ("used", m.swap_total.saturating_sub(m.swap_free)),
+            ("free", m.swap_free),
+        ],
+    )
+}
+
+fn register_memory(r: &mut Registrar<'_>) -> Result<()> {
+    let source = Arc::new(Source::default());
+    let read = move || {
+        source
+            .read("/proc/meminfo", Meminfo::current())
+            .map(|m| memory(&m))
+    };
+    let (usage, util, limit, paging, paging_util) =
+        (read.clone(), read.clone(), read.clone(), read.clone(), read);
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "system.memory.usage",
+        "By",
+        "Memory in use by state",
+        move |o| {
+            for (state, v) in usage().map(|m| m.0).into_iter().flatten() {
+                observe(o, signed(v), &[KeyValue::new("system.memory.state", state)]);
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableGauge,
+        N::F64,
+        "system.memory.utilization",
+        "1",
+        "Share of the memory in each state, from 0 to 1",
+        move |o| {
+            if let Some((states, total, _)) = util() {
+                for (state, v) in states {
+                    let share = if total == 0 {
+                        0.0
+                    } else {
+                        v as f64 / total as f64
+                    };
+                    observe(
+                        o,
+                        Number::F64(share),
+                        &[KeyValue::new("system.memory.state", state)],
+                    );
+                }
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "system.memory.limit",
+        "By",
+        "Total memory of the host",
+        move |o| {
+            if let Some((_, total, _)) = limit() {
+                observe(o, signed(total), &[]);
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "system.paging.usage",
+        "By",
+        "Swap space used and free",
+        move |o| {
+            for (state, v) in paging().map(|m| m.2).into_iter().flatten() {
+                observe(o, signed(v), &[KeyValue::new("system.paging.state", state)]);
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableGauge,
+        N::F64,
+        "system.paging.utilization",
+        "1",
+        "Share of the swap space used and free, from 0 to 1 (no data point without swap)",
+        move |o| {
+            if let Some((_, _, swap)) = paging_util() {
+                let total = swap[0].1 + swap[1].1;
+                if total > 0 {
+                    for (state, v) in swap {
+                        observe(
+                            o,
+                            Number::F64(v as f64 / total as f64),
+                            &[KeyValue::new("system.paging.state", state)],
+                        );
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn register_disks(r: &mut Registrar<'_>) -> Result<()> {
+    let source = Arc::new(Source::default());
+    // Loop and RAM devices are left out: they carry no disk traffic of their own.
+    let read = move || {
+        source
+            .read("/proc/diskstats", procfs::diskstats())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| !d.name.starts_with("loop") && !d.name.starts_with("ram"))
+            .collect::<Vec<_>>()
+    };
+    let io = read.clone();
+    r.add(
+        K::ObservableCounter,
+        N::U64,
+        "system.disk.io",
+        "By",
+        "Bytes read from and written to each disk",
+        move |o| {
+            for d in io() {
+                for (dir, sectors) in [("read", d.sectors_read), ("write", d.sectors_written)] {
+                    observe(
+                        o,
+                        Number::U64(sectors * SECTOR),
+                        &[
+                            KeyValue::new("system.device", d.name.clone()),
+                            KeyValue::new("disk.io.direction", dir),
+                        ],
+                    );
+                }
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableCounter,
+        N::U64,
+        "system.disk.operations",
+        "{operation}",
+        "Reads and writes completed by each disk",
+        move |o| {
+            for d in read() {
+                for (dir, n) in [("read", d.reads), ("write", d.writes)] {
+                    observe(
+                        o,
+                        Number::U64(n),
+                        &[
+                            KeyValue::new("system.device", d.name.clone()),
+                            KeyValue::new("disk.io.direction", dir),
+                        ],
+                    );
+                }
+            }
+        },
+    )
+}
+
+/// One mounted filesystem's space in bytes.
+struct Filesystem {
+    attrs: [KeyValue; 4],
+    used: u64,
+    free: u64,
+    reserved: u64,
+}
+
+impl Filesystem {
+    fn limit(&self) -> u64 {
+        self.used + self.free + self.reserved
+    }
+}
+
+/// The space of the filesystem mounted at `path`: used, free for users, and reserved.
+fn space(path: &str) -> Option<(u64, u64, u64)> {
+    let c_path = std::ffi::CString::new(path).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c_path` is a valid C string and `st` points to writable memory of the
+    // statvfs structure, which the call fills when it returns 0.
+    if unsafe { libc::statvfs(c_path.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: statvfs returned 0, so it filled `st`.
+    let st = unsafe { st.assume_init() };
+    // The field types are narrower than u64 on some 32-bit targets.
+    #[allow(clippy::unnecessary_cast)]
+    let (unit, blocks, bfree, bavail) = (
+        st.f_frsize as u64,
+        st.f_blocks as u64,
+        st.f_bfree as u64,
+        st.f_bavail as u64,
+    );
+    if blocks == 0 {
+        return None;
+    }
+    Some((
+        blocks.saturating_sub(bfree) * unit,
+        bavail * unit,
+        bfree.saturating_sub(bavail) * unit,
+    ))
+}
+
+fn filesystems(source: &Source) -> Vec<Filesystem> {
+    let mut seen = BTreeSet::new();
+    let mounts = source
+        .read("/proc/mounts", procfs::mounts())
+        .unwrap_or_default();
+    mounts
+        .into_iter()
+        .filter(|m| !PSEUDO_FILESYSTEMS.contains(&m.fs_vfstype.as_str()))
+        .filter(|m| seen.insert(m.fs_file.clone()))
+        .filter_map(|m| {
+            let (used, free, reserved) = space(&m.fs_file)?;
+            let mode = if m.fs_mntops.contains_key("ro") {
+                "ro"
+            } else {
+                "rw"
+            };
+            Some(Filesystem {
+                attrs: [
+                    KeyValue::new("system.device", m.fs_spec),
+                    KeyValue::new("system.filesystem.mode", mode),
+                    KeyValue::new("system.filesystem.mountpoint", m.fs_file),
+                    KeyValue::new("system.filesystem.type", m.fs_vfstype),
+                ],
+                used,
+                free,
+                reserved,
+            })
+        })
+        .collect()
+}
+
+fn register_filesystems(r: &mut Registrar<'_>) -> Result<()> {
+    let source = Arc::new(Source::default());
+    let read = move || filesystems(&source);
+    let (usage, util) = (read.clone(), read.clone());
+    let by_state = |fs: &Filesystem| {
+        [
+            ("used", fs.used),
+            ("free", fs.free),
+            ("reserved", fs.reserved),
+        ]
+        .map(|(state, v)| {
+            let mut attrs = fs.attrs.to_vec();
+            attrs.push(KeyValue::new("system.filesystem.state", state));
+            (v, attrs)
+        })
+    };
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "system.filesystem.usage",
+        "By",
+        "Space of each mounted filesystem by state (used, free, reserved for root)",
+        move |o| {
+            for fs in usage() {
+                for (v, attrs) in by_state(&fs) {
+                    observe(o, signed(v), &attrs);
+                }
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableGauge,
+        N::F64,
+        "system.filesystem.utilization",
+        "1",
+        "Share of each mounted filesystem's space by state, from 0 to 1",
+        move |o| {
+            for fs in util() {
+                let limit = fs.limit() as f64;
+                for (v, attrs) in by_state(&fs) {
+                    observe(o, Number::F64(v as f64 / limit), &attrs);
+                }
+            }
+        },
+    )?;
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "system.filesystem.limit",
+        "By",
+        "Total space of each mounted filesystem",
+        move |o| {
+            for fs in read() {
+                observe(o, signed(fs.limit()), &fs.attrs);
+            }
+        },
+    )
+}
+
+fn register_network(r: &mut Registrar<'_>) -> Result<()> {
+    let source = Arc::new(Source::default());
+    let read = move || {
+        source
+            .read("/proc/net/dev", procfs::net::dev_status())
+            .map(|m| m.into_values().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    type Pick = fn(&procfs::net::DeviceStatus) -> (u64, u64);
+    let counters: [(&str, &str, &str, &str, Pick); 4] = [
+        (
+            "system.network.io",
+            "By",
+            "Bytes received and sent by each network interface",
+            "network.interface.name",
+            |d| (d.recv_bytes, d.sent_bytes),
+        ),
+        (
+            "system.network.packet.count",
+            "{packet}",
+            "Packets received and sent by each network interface",
+            "system.device",
+            |d| (d.recv_packets, d.sent_packets),
+        ),
+        (
+            "system.network.errors",
+            "{error}",
+            "Errors receiving and sending on each network interface",
+            "network.interface.name",
+            |d| (d.recv_errs, d.sent_errs),
+        ),
+        (
+            "system.network.packet.dropped",
+            "{packet}",
+            "Packets dropped without an error by each network interface",
+            "network.interface.name",
+            |d| (d.recv_drop, d.sent_drop),
+        ),
+    ];
+    for (name, unit, description, key, pick) in counters {
+        let read = read.clone();
+        r.add(
+            K::ObservableCounter,
+            N::U64,
+            name,
+            unit,
+            description,
+            move |o| {
+                for d in read() {
+                    let (received, sent) = pick(&d);
+                    for (dir, v) in [("receive", received), ("transmit", sent)] {
+                        observe(
+                            o,
+                            Number::U64(v),
+                            &[
+                                KeyValue::new(key, d.name.clone()),
+                                KeyValue::new("network.io.direction", dir),
+                            ],
+                        );
+                    }
+                }
+            },
+        )?;
+    }
+    let (v4, v6) = (Source::default(), Source::default());
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "system.network.connection.count",
+        "{connection}",
+        "TCP connections (IPv4 and IPv6) by state",
+        move |o| {
+            let mut by_state: BTreeMap<&'static str, u64> = BTreeMap::new();
+            let entries = [
+                v4.read("/proc/net/tcp", procfs::net::tcp()),
+                v6.read("/proc/net/tcp6", procfs::net::tcp6()),
+            ];
+            for e in entries.into_iter().flatten().flatten() {
+                *by_state.entry(tcp_state(&e.state)).or_default() += 1;
+            }
+            for (state, n) in by_state {
+                observe(
+                    o,
+                    signed(n),
+                    &[
+                        KeyValue::new("network.transport", "tcp"),
+                        KeyValue::new("network.connection.state", state),
+                    ],
+                );
+            }
+        },
+    )
+}
+
+/// The `network.connection.state` value of a TCP state.
+fn tcp_state(s: &procfs::net::TcpState) -> &'static str {
+    use procfs::net::TcpState::*;
+    match s {
+        Established => "established",
+        SynSent => "syn_sent",
+        SynRecv | NewSynRecv => "syn_received",
+        FinWait1 => "fin_wait_1",
+        FinWait2 => "fin_wait_2",
+        TimeWait => "time_wait",
+        Close => "closed",
+        CloseWait => "close_wait",
+        LastAck => "last_ack",
+        Listen => "listen",
+        Closing => "closing",
+    }
+}
+
+/// Registers every host metric.
+pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
+    register_cpu(r)?;
+    register_memory(r)?;
+    register_disks(r)?;
+    register_filesystems(r)?;
+    register_network(r)
+}

@@ -1,0 +1,216 @@
+//! Metrics otelrs reports by itself when OTELRS_SYSTEM_METRICS asks: the host's and the
+//! process's (named as the OpenTelemetry semantic conventions name them), the runtimes', and
+//! otelrs's own pipeline. Each group is a set of observable instruments of the meter
+//! `otelrs`, read at collection on the collecting thread: nothing runs on the recording path.
+
+#[cfg(target_os = "linux")]
+mod cpu;
+#[cfg(target_os = "linux")]
+mod host;
+#[cfg(target_os = "linux")]
+mod process;
+mod runtime;
+mod sdk_metrics;
+
+use crate::error::Result;
+use crate::metrics::{InstrumentDesc, InstrumentKind, NumberKind, ObservableInstrument, Observer};
+use crate::sdk::{Meter, SdkShared};
+use std::sync::Arc;
+
+/// The groups of OTELRS_SYSTEM_METRICS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Groups {
+    /// `system.*`: CPU, memory, paging, load, disks, filesystems, network.
+    pub host: bool,
+    /// `process.*` of this process.
+    pub process: bool,
+    /// otelrs's Tokio runtimes (and, from the bindings, the language runtime).
+    pub runtime: bool,
+    /// `otel.sdk.*`: what otelrs's exporters and log queue did.
+    pub sdk: bool,
+}
+
+impl Groups {
+    /// Reads a comma list of `host`, `process`, `runtime`, `sdk`, or `all`, or `none`.
+    pub(crate) fn parse(v: &str) -> std::result::Result<Groups, String> {
+        let mut g = Groups::default();
+        for name in v.split(',').map(|s| s.trim().to_ascii_lowercase()) {
+            match name.as_str() {
+                "" | "none" => {}
+                "host" => g.host = true,
+                "process" => g.process = true,
+                "runtime" => g.runtime = true,
+                "sdk" => g.sdk = true,
+                "all" => {
+                    g = Groups {
+                        host: true,
+                        process: true,
+                        runtime: true,
+                        sdk: true,
+                    }
+                }
+                other => {
+                    return Err(format!(
+                        "unknown group {other:?} (known: host, process, runtime, sdk, all, none)"
+                    ))
+                }
+            }
+        }
+        if cfg!(not(target_os = "linux")) && (g.host || g.process) {
+            return Err("host and process metrics are read from /proc: Linux only".to_owned());
+        }
+        Ok(g)
+    }
+
+    /// Whether any group is on.
+    pub fn any(&self) -> bool {
+        self.host || self.process || self.runtime || self.sdk
+    }
+}
+
+/// Registers observable instruments on one meter and keeps them.
+pub(crate) struct Registrar<'a> {
+    meter: &'a Meter,
+    kept: Vec<ObservableInstrument>,
+}
+
+impl Registrar<'_> {
+    /// An observable instrument `name` of `kind` and `number` type with `unit` and
+    /// `description`, reported by `callback`.
+    pub(crate) fn add(
+        &mut self,
+        kind: InstrumentKind,
+        number: NumberKind,
+        name: &str,
+        unit: &str,
+        description: &str,
+        callback: impl Fn(&mut Observer<'_>) + Send + Sync + 'static,
+    ) -> Result<()> {
+        let mut desc = InstrumentDesc::new(kind, number, name);
+        desc.unit = unit.to_owned();
+        desc.description = description.to_owned();
+        let inst = self.meter.observable(desc, Box::new(callback))?;
+        self.kept.push(inst);
+        Ok(())
+    }
+}
+
+/// Registers the instruments of `groups` on `meter`; they report while the returned
+/// instruments live.
+pub(crate) fn register(
+    meter: &Meter,
+    sdk: &Arc<SdkShared>,
+    groups: Groups,
+) -> Result<Vec<ObservableInstrument>> {
+    let mut r = Registrar {
+        meter,
+        kept: Vec::new(),
+    };
+    #[cfg(target_os = "linux")]
+    {
+        if groups.host {
+            host::register(&mut r)?;
+        }
+        if groups.process {
+            process::register(&mut r)?;
+        }
+    }
+    if groups.runtime {
+        runtime::register(&mut r, sdk)?;
+    }
+    if groups.sdk {
+        sdk_metrics::register(&mut r, sdk)?;
+    }
+    Ok(r.kept)
+}
+
+/// A source read at each collection that says on stderr, once, when it cannot be read
+/// (a /proc file missing in a sandbox): its metrics are then left out.
+#[derive(Debug, Default)]
+pub(crate) struct Source {
+    warned: std::sync::atomic::AtomicBool,
+}
+
+impl Source {
+    /// The value read, or `None` after saying (once) what failed.
+    pub(crate) fn read<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        value: std::result::Result<T, E>,
+    ) -> Option<T> {
+        match value {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    eprintln!("otelrs: cannot read {what}: {e}; its metrics are left out");
+                }
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_parse_and_refuse_unknown_names() {
+        assert_eq!(Groups::parse("none").unwrap(), Groups::default());
+        let g = Groups::parse(" Host , sdk").unwrap();
+        assert!(g.host && g.sdk && !g.process && !g.runtime);
+        assert!(Groups::parse("all").unwrap().runtime);
+        let e = Groups::parse("host,disk").unwrap_err();
+        assert!(e.contains("\"disk\""), "{e}");
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod collected {
+    use crate::{Config, Sdk};
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    /// Every metric of one collection by name.
+    fn collect(groups: &str) -> BTreeMap<String, Value> {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        c.set("OTELRS_SYSTEM_METRICS", groups).unwrap();
+        let sdk = Sdk::new(&c).unwrap();
+        let json: Value = serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+        let mut out = BTreeMap::new();
+        for sm in json["resourceMetrics"][0]["scopeMetrics"]
+            .as_array()
+            .unwrap()
+        {
+            for m in sm["metrics"].as_array().unwrap() {
+                out.insert(m["name"].as_str().unwrap().to_owned(), m.clone());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn host_and_process_groups_report_their_metrics() {
+        let got = collect("host,process");
+        for name in [
+            "system.cpu.time",
+            "system.cpu.utilization",
+            "system.memory.usage",
+            "system.filesystem.usage",
+            "system.network.io",
+            "process.cpu.time",
+            "process.memory.usage",
+            "process.unix.file_descriptor.count",
+        ] {
+            assert!(
+                got.contains_key(name),
+                "{name} missing from {:?}",
+                got.keys()
+            );
+        }
+        assert!(!got.keys().any(|k| k.starts_with("otel.sdk")));
+        assert!(collect("none").is_empty());
+    }
+}

@@ -1,0 +1,176 @@
+//! `process.*` of the process otelrs runs in, read from /proc/self (with procfs), named as
+//! the semantic conventions name them.
+
+use super::cpu::Utilization;
+use super::{Registrar, Source};
+use crate::error::Result;
+use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
+use opentelemetry::KeyValue;
+use procfs::process::Process;
+use std::sync::Arc;
+
+const CPU_MODES: [&str; 2] = ["user", "system"];
+
+/// This process's user and system CPU seconds.
+fn cpu_times(source: &Source) -> Option<[f64; 2]> {
+    let stat = source.read("/proc/self/stat", Process::myself().and_then(|p| p.stat()))?;
+    let tps = procfs::ticks_per_second() as f64;
+    Some([stat.utime as f64 / tps, stat.stime as f64 / tps])
+}
+
+/// The CPUs this process may run on.
+fn cpus() -> f64 {
+    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
+}
+
+fn signed(v: u64) -> Number {
+    Number::I64(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// Registers every process metric.
+pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
+    let source = Arc::new(Source::default());
+    let utilization = Utilization::new(cpu_times(&source).unwrap_or([0.0; 2]));
+    let times = Arc::clone(&source);
+    r.add(
+        K::ObservableCounter,
+        N::F64,
+        "process.cpu.time",
+        "s",
+        "CPU seconds this process used, by mode",
+        move |o| {
+            for (mode, v) in CPU_MODES
+                .iter()
+                .zip(cpu_times(&times).into_iter().flatten())
+            {
+                let _ = o.observe(Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
+            }
+        },
+    )?;
+    let now = Arc::clone(&source);
+    r.add(
+        K::ObservableGauge,
+        N::F64,
+        "process.cpu.utilization",
+        "1",
+        "Share of the CPUs available to this process that it used since the previous collection, by mode, from 0 to 1",
+        move |o| {
+            if let Some(t) = cpu_times(&now) {
+                for (mode, v) in CPU_MODES.iter().zip(utilization.update(t, cpus())) {
+                    let _ = o.observe(Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
+                }
+            }
+        },
+    )?;
+    type FromStat = fn(&procfs::process::Stat) -> u64;
+    let from_stat: [(&str, &str, &str, FromStat); 3] = [
+        (
+            "process.memory.usage",
+            "By",
+            "Physical memory this process uses (resident set)",
+            |s| s.rss * procfs::page_size(),
+        ),
+        (
+            "process.memory.virtual",
+            "By",
+            "Virtual memory this process has committed",
+            |s| s.vsize,
+        ),
+        (
+            "process.thread.count",
+            "{thread}",
+            "Threads of this process",
+            |s| u64::try_from(s.num_threads).unwrap_or(0),
+        ),
+    ];
+    for (name, unit, description, pick) in from_stat {
+        let source = Arc::clone(&source);
+        r.add(
+            K::ObservableUpDownCounter,
+            N::I64,
+            name,
+            unit,
+            description,
+            move |o| {
+                let stat = Process::myself().and_then(|p| p.stat());
+                if let Some(s) = source.read("/proc/self/stat", stat) {
+                    let _ = o.observe(signed(pick(&s)), &[]);
+                }
+            },
+        )?;
+    }
+    let faults = Arc::clone(&source);
+    r.add(
+        K::ObservableCounter,
+        N::U64,
+        "process.paging.faults",
+        "{fault}",
+        "Page faults of this process, by type",
+        move |o| {
+            let stat = Process::myself().and_then(|p| p.stat());
+            if let Some(s) = faults.read("/proc/self/stat", stat) {
+                for (kind, v) in [("major", s.majflt), ("minor", s.minflt)] {
+                    let _ = o.observe(
+                        Number::U64(v),
+                        &[KeyValue::new("system.paging.fault.type", kind)],
+                    );
+                }
+            }
+        },
+    )?;
+    let fds = Source::default();
+    r.add(
+        K::ObservableUpDownCounter,
+        N::I64,
+        "process.unix.file_descriptor.count",
+        "{file_descriptor}",
+        "File descriptors this process has open",
+        move |o| {
+            let n = Process::myself().and_then(|p| p.fd_count());
+            if let Some(n) = fds.read("/proc/self/fd", n) {
+                let _ = o.observe(signed(n as u64), &[]);
+            }
+        },
+    )?;
+    let status = Source::default();
+    r.add(
+        K::ObservableCounter,
+        N::U64,
+        "process.context_switches",
+        "{context_switch}",
+        "Times this process's threads were switched out, by type",
+        move |o| {
+            let s = Process::myself().and_then(|p| p.status());
+            if let Some(s) = status.read("/proc/self/status", s) {
+                let kinds = [
+                    ("voluntary", s.voluntary_ctxt_switches),
+                    ("involuntary", s.nonvoluntary_ctxt_switches),
+                ];
+                for (kind, v) in kinds {
+                    if let Some(v) = v {
+                        let _ = o.observe(
+                            Number::U64(v),
+                            &[KeyValue::new("process.context_switch.type", kind)],
+                        );
+                    }
+                }
+            }
+        },
+    )?;
+    let io = Source::default();
+    r.add(
+        K::ObservableCounter,
+        N::U64,
+        "process.disk.io",
+        "By",
+        "Bytes this process read from and wrote to storage",
+        move |o| {
+            let s = Process::myself().and_then(|p| p.io());
+            if let Some(s) = io.read("/proc/self/io", s) {
+                for (dir, v) in [("read", s.read_bytes), ("write", s.write_bytes)] {
+                    let _ = o.observe(Number::U64(v), &[KeyValue::new("disk.io.direction", dir)]);
+                }
+            }
+        },
+    )
+}
