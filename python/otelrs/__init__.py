@@ -13,7 +13,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import enum
-from typing import Iterator, Union
+import json
+from typing import Any, Dict, Iterator, Union
 
 from otelrs._logging import LoggingHandler
 from otelrs._otelrs import (
@@ -40,6 +41,7 @@ from otelrs._otelrs import (
     TraceContext,
     UpDownCounter,
     __version__,
+    _health_json,
     _shutdown_at_exit,
     _trace_context_var,
     _trace_scopes,
@@ -98,6 +100,20 @@ def traceparent(header: Union[str, TraceContext]) -> Iterator[TraceContext]:
         _trace_context_var.reset(token)
 
 
+def health() -> Dict[str, Any]:
+    """The health of the pipeline: ``status`` ("ok", "degraded" or "failing"), ``reasons``
+    (why, one sentence each), ``time``, ``shut_down``, ``exporters`` (for each push exporter:
+    signal, exporter, status, exports, failed_exports, consecutive_failures, exported, failed,
+    retries, last_success_time, last_error_time, last_error; log exporters also queue_size,
+    queue_capacity, queue_fill and dropped) and ``logs`` (the counts of log_stats()).
+
+    An exporter is "failing" after 3 failed exports in a row, "degraded" after 1 or 2, or
+    while the log queue is at least 80 % full or dropped records in the last 60 s; the
+    overall status is the worst of the exporters' ("ok" without push exporters)."""
+    report: Dict[str, Any] = json.loads(_health_json())
+    return report
+
+
 # Exports what is left and stops at interpreter exit, within a few seconds even when the
 # endpoint is down.
 atexit.register(_shutdown_at_exit)
@@ -132,6 +148,7 @@ __all__ = [
     "force_flush",
     "get_logger",
     "get_meter",
+    "health",
     "init",
     "log_stats",
     "shutdown",

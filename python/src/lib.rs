@@ -8,6 +8,7 @@ mod errors;
 mod instruments;
 mod logs;
 mod observable;
+mod runtime_metrics;
 mod sdk;
 
 use pyo3::prelude::*;
@@ -24,6 +25,7 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdk::get_logger, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::collect_json, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::log_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::_health_json, m)?)?;
     m.add_function(wrap_pyfunction!(logs::_trace_scopes, m)?)?;
     m.add_class::<instruments::Meter>()?;
     m.add_class::<instruments::Counter>()?;

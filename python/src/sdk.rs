@@ -48,7 +48,11 @@ pub(crate) fn current(py: Python<'_>) -> PyResult<Arc<Sdk>> {
         return Ok(Arc::clone(sdk));
     }
     let sdk = Arc::new(py.detach(|| Sdk::new(&base_config())).map_err(to_py)?);
+    let runtime = crate::runtime_metrics::register(&sdk).map_err(to_py)?;
     let mut g = global();
+    if g.sdk.is_none() {
+        g.observables.extend(runtime);
+    }
     Ok(Arc::clone(g.sdk.get_or_insert(sdk)))
 }
 
@@ -199,8 +203,9 @@ pub(crate) fn init(
         ));
     }
     let sdk = Arc::new(py.detach(|| Sdk::new(&config)).map_err(to_py)?);
+    let runtime = crate::runtime_metrics::register(&sdk).map_err(to_py)?;
     let mut g = global();
-    g.observables.clear();
+    g.observables = runtime;
     g.sdk = Some(sdk);
     Ok(())
 }
@@ -279,6 +284,13 @@ pub(crate) fn collect_json(py: Python<'_>) -> PyResult<String> {
         .clone()
         .ok_or_else(|| ShutdownError::new_err("otelrs is not initialised"))?;
     py.detach(|| sdk.collect_json()).map_err(to_py)
+}
+
+/// The health report of the pipeline as JSON text (`otelrs.health()` parses it).
+#[pyfunction]
+pub(crate) fn _health_json(py: Python<'_>) -> PyResult<String> {
+    let sdk = current(py)?;
+    Ok(py.detach(|| sdk.health_json()))
 }
 
 /// What the loggers emitted and what became of it: a dict of counts (emitted, filtered,
