@@ -160,6 +160,29 @@ typedef enum {
 } otelrs_severity;
 
 /**
+ * The groups of OTELRS_SYSTEM_METRICS, as bits of the value `otelrs_sdk_system_metrics`
+ * returns.
+ */
+typedef enum {
+  /**
+   * `host`: the `system.*` metrics.
+   */
+  OTELRS_SYSTEM_METRICS_HOST = 1,
+  /**
+   * `process`: the `process.*` metrics.
+   */
+  OTELRS_SYSTEM_METRICS_PROCESS = 2,
+  /**
+   * `runtime`: otelrs's runtimes, and the host program's language runtime.
+   */
+  OTELRS_SYSTEM_METRICS_RUNTIME = 4,
+  /**
+   * `sdk`: the `otel.sdk.*` metrics of otelrs itself.
+   */
+  OTELRS_SYSTEM_METRICS_SDK = 8,
+} otelrs_system_metrics;
+
+/**
  * A prepared attribute set: converted, checked and sorted once, then reused by any
  * number of recordings (`*_add_set`, `*_record_set`) and bindings (`*_bind`) from any
  * thread. Free with `otelrs_attributes_free`.
@@ -1580,6 +1603,18 @@ otelrs_status otelrs_sdk_shutdown(const otelrs_sdk *sdk, uint32_t timeout_ms);
  * `sdk` is a live SDK; `out_json` is valid for a write.
  */
 otelrs_status otelrs_sdk_collect_json(const otelrs_sdk *sdk, char **out_json);
+
+/**
+ * The groups of OTELRS_SYSTEM_METRICS the SDK reports, a bitwise or of
+ * `otelrs_system_metrics` values; 0 for NULL, a disabled SDK or one without metrics
+ * exporters. A program with a runtime of its own (an embedded interpreter) reports that
+ * runtime's metrics when OTELRS_SYSTEM_METRICS_RUNTIME is set, as the Python and Ruby
+ * bindings do.
+ *
+ * # Safety
+ * `sdk` is NULL or live.
+ */
+uint32_t otelrs_sdk_system_metrics(const otelrs_sdk *sdk);
 
 /**
  * Writes the health of the SDK's pipeline as one JSON object to `*out_json` (free it with

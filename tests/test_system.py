@@ -58,6 +58,7 @@ def work(c_program, tmp_path_factory):
     (rm1,) = json.loads(first)["resourceMetrics"]
     (rm2,) = json.loads(second)["resourceMetrics"]
     user, system = map(float, usage.split()[1:])
+    assert fds.split()[2:] == ["groups", "15"]  # every bit of otelrs_system_metrics
     return {"first": metrics(rm1), "second": metrics(rm2), "rusage": (user, system), "fds": int(fds.split()[1]),
             "before": before, "after": after}
 
@@ -131,6 +132,9 @@ def test_groups_are_chosen_and_a_bad_one_is_a_config_error(c_program, tmp_path):
         assert r.returncode == 0, r.stderr
         return set(metrics(json.loads(r.stdout.splitlines()[-1])["resourceMetrics"][0]))
     assert names("process") == set(PROCESS)
+    r = run(c_program("system"), "work", str(tmp_path / "w.bin"),
+            env=clean_env(OTEL_METRICS_EXPORTER="memory", OTELRS_SYSTEM_METRICS="process,sdk"))
+    assert r.stdout.splitlines()[2].endswith("groups 10")  # OTELRS_SYSTEM_METRICS_PROCESS | _SDK
     assert names("none") == set()
     r = run(c_program("system"), "work", str(tmp_path / "w.bin"),
             env=clean_env(OTEL_METRICS_EXPORTER="memory", OTELRS_SYSTEM_METRICS="host,gpu"))

@@ -103,6 +103,47 @@ pub unsafe extern "C" fn otelrs_sdk_collect_json(
     })
 }
 
+/// The groups of OTELRS_SYSTEM_METRICS, as bits of the value `otelrs_sdk_system_metrics`
+/// returns.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum otelrs_system_metrics {
+    /// `host`: the `system.*` metrics.
+    OTELRS_SYSTEM_METRICS_HOST = 1,
+    /// `process`: the `process.*` metrics.
+    OTELRS_SYSTEM_METRICS_PROCESS = 2,
+    /// `runtime`: otelrs's runtimes, and the host program's language runtime.
+    OTELRS_SYSTEM_METRICS_RUNTIME = 4,
+    /// `sdk`: the `otel.sdk.*` metrics of otelrs itself.
+    OTELRS_SYSTEM_METRICS_SDK = 8,
+}
+
+/// The groups of OTELRS_SYSTEM_METRICS the SDK reports, a bitwise or of
+/// `otelrs_system_metrics` values; 0 for NULL, a disabled SDK or one without metrics
+/// exporters. A program with a runtime of its own (an embedded interpreter) reports that
+/// runtime's metrics when OTELRS_SYSTEM_METRICS_RUNTIME is set, as the Python and Ruby
+/// bindings do.
+///
+/// # Safety
+/// `sdk` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_system_metrics(sdk: *const otelrs_sdk) -> u32 {
+    // SAFETY: the caller's contract.
+    let Ok(sdk) = (unsafe { boundary::borrow(sdk) }) else {
+        return 0;
+    };
+    let g = sdk.system_metrics();
+    [
+        (g.host, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_HOST),
+        (g.process, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_PROCESS),
+        (g.runtime, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_RUNTIME),
+        (g.sdk, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_SDK),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .fold(0, |bits, (_, bit)| bits | *bit as u32)
+}
+
 /// Hands `json` to the caller through `out`, to be freed with `otelrs_string_free`.
 ///
 /// # Safety

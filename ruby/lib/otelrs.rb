@@ -8,6 +8,8 @@ require "otelrs/instruments"
 require "otelrs/observable"
 require "otelrs/meter"
 require "otelrs/logger"
+require "otelrs/runtime_metrics"
+require "json"
 
 # OpenTelemetry metrics and logs for Ruby, recorded in-process by libotelrs (a Rust core on
 # the OpenTelemetry Rust SDK) and exported without the program waiting on I/O.
@@ -41,6 +43,7 @@ module Otelrs
         @sdk = build((settings || {}).merge(kw))
         @shut_down = false
         @observables = []
+        RuntimeMetrics.register(@sdk)
       end
       nil
     end
@@ -77,12 +80,20 @@ module Otelrs
 
     # The metrics of the `memory` exporter now, as OTLP JSON.
     def collect_json
-      out = FFI::MemoryPointer.new(:pointer)
-      check(Native.otelrs_sdk_collect_json(sdk, out))
-      ptr = out.read_pointer
-      json = ptr.read_string.force_encoding(Encoding::UTF_8)
-      Native.otelrs_string_free(ptr)
-      json
+      returned_string { |out| Native.otelrs_sdk_collect_json(sdk, out) }
+    end
+
+    # The health of the pipeline, a Hash: "status" ("ok", "degraded" or "failing"),
+    # "reasons" (why, one sentence each), "time", "shut_down", "exporters" (for each push
+    # exporter: "signal", "exporter", "status", "exports", "failed_exports",
+    # "consecutive_failures", "exported", "failed", "retries", "last_success_time",
+    # "last_error_time", "last_error"; log exporters also "queue_size", "queue_capacity",
+    # "queue_fill" and "dropped") and "logs" (the counts of log_stats). An exporter is
+    # "failing" after 3 failed exports in a row, "degraded" after 1 or 2, or while the log
+    # queue is at least 80 % full or dropped records in the last 60 s; the overall status is
+    # the worst of the exporters' ("ok" without push exporters).
+    def health
+      JSON.parse(returned_string { |out| Native.otelrs_sdk_health_json(sdk, out) })
     end
 
     # What the loggers emitted and what became of it.
@@ -132,10 +143,26 @@ module Otelrs
 
     # @api private: the SDK, built from the environment if configure was not called.
     def sdk
-      @sdk || @lock.synchronize { @sdk ||= build({}) }
+      @sdk || @lock.synchronize do
+        next @sdk if @sdk
+
+        @sdk = build({})
+        RuntimeMetrics.register(@sdk)
+        @sdk
+      end
     end
 
     private
+
+    # The string libotelrs writes through the out-pointer the block passes on.
+    def returned_string
+      out = FFI::MemoryPointer.new(:pointer)
+      check(yield(out))
+      ptr = out.read_pointer
+      text = ptr.read_string.force_encoding(Encoding::UTF_8)
+      Native.otelrs_string_free(ptr)
+      text
+    end
 
     def trace_context(traceparent)
       ctx = Native::TraceContext.new

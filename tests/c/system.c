@@ -2,7 +2,8 @@
  *
  *   system work FILE  prints otelrs_sdk_collect_json, burns one second of CPU, writes 4 MiB
  *                     to FILE and syncs it, prints "rusage USER SYS" (seconds, from
- *                     getrusage) and "fds N" (entries of /proc/self/fd), then
+ *                     getrusage), "fds N groups G" (entries of /proc/self/fd, and
+ *                     otelrs_sdk_system_metrics), then
  *                     otelrs_sdk_collect_json again: one JSON object per line.
  *   system health     until standard input closes, records a counter and emits a log record
  *                     every 50 ms and prints otelrs_sdk_health_json every 250 ms; then shuts
@@ -56,7 +57,7 @@ static int work(const char *path) {
     DIR *d = opendir("/proc/self/fd");
     for (struct dirent *e; d && (e = readdir(d));) fds += e->d_name[0] != '.';
     if (d) closedir(d);
-    printf("fds %d\n", fds - 1); /* less the one opendir holds */
+    printf("fds %d groups %u\n", fds - 1, otelrs_sdk_system_metrics(sdk)); /* less opendir's own fd */
     print_collected(sdk);
     MUST(otelrs_sdk_shutdown(sdk, 5000));
     return 0;

@@ -62,6 +62,8 @@ module Otelrs
     attach_function :otelrs_sdk_force_flush, %i[pointer uint32], :uint32, blocking: true
     attach_function :otelrs_sdk_shutdown, %i[pointer uint32], :uint32, blocking: true
     attach_function :otelrs_sdk_collect_json, %i[pointer pointer], :uint32, blocking: true
+    attach_function :otelrs_sdk_health_json, %i[pointer pointer], :uint32
+    attach_function :otelrs_sdk_system_metrics, %i[pointer], :uint32
     attach_function :otelrs_sdk_log_stats, %i[pointer pointer], :uint32
     attach_function :otelrs_sdk_free, [:pointer], :void, blocking: true
     attach_function :otelrs_meter_new, %i[pointer string string pointer], :uint32
