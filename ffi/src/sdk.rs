@@ -135,8 +135,14 @@ pub unsafe extern "C" fn otelrs_sdk_system_metrics(sdk: *const otelrs_sdk) -> u3
     let g = sdk.system_metrics();
     [
         (g.host, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_HOST),
-        (g.process, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_PROCESS),
-        (g.runtime, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_RUNTIME),
+        (
+            g.process,
+            otelrs_system_metrics::OTELRS_SYSTEM_METRICS_PROCESS,
+        ),
+        (
+            g.runtime,
+            otelrs_system_metrics::OTELRS_SYSTEM_METRICS_RUNTIME,
+        ),
         (g.sdk, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_SDK),
     ]
     .iter()

@@ -17,9 +17,8 @@ fn gc_stats(py: Python<'_>) -> PyResult<Vec<[u64; 3]>> {
     for generation in stats.try_iter()? {
         let generation = generation?;
         let d = generation.cast::<PyDict>()?;
-        let field = |k: &str| -> PyResult<u64> {
-            d.get_item(k)?.map_or(Ok(0), |v| v.extract::<u64>())
-        };
+        let field =
+            |k: &str| -> PyResult<u64> { d.get_item(k)?.map_or(Ok(0), |v| v.extract::<u64>()) };
         out.push([
             field("collections")?,
             field("collected")?,

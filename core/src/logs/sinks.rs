@@ -5,6 +5,7 @@ use crate::config::{LogSettings, OtlpSettings};
 use crate::delivery::export_error;
 use crate::error::{Error, Result};
 use crate::metrics::console::rfc3339;
+use crate::metrics::sync;
 use crate::otlp_client::{Logs, OtlpClient};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -220,8 +221,7 @@ impl LogSink for FileLogSink {
     }
 
     fn shutdown(&mut self) -> Result<()> {
-        self.file
-            .sync_data()
+        sync(&self.file)
             .map_err(|e| export_error("file log", format!("{}: {e}", self.path.display())))
     }
 }

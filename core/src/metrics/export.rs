@@ -37,6 +37,15 @@ impl Sink for ConsoleSink {
     }
 }
 
+/// Flushes `file` to its disk; a file that cannot be synced (a device such as /dev/stdout)
+/// has nothing to flush.
+pub(crate) fn sync(file: &File) -> std::io::Result<()> {
+    match file.sync_data() {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+        other => other,
+    }
+}
+
 /// OTLP JSON lines appended to a file.
 pub(crate) struct FileSink {
     path: PathBuf,
@@ -75,8 +84,6 @@ impl Sink for FileSink {
     }
 
     fn shutdown(&mut self) -> Result<()> {
-        self.file
-            .sync_data()
-            .map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))
+        sync(&self.file).map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))
     }
 }

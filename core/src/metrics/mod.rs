@@ -12,6 +12,7 @@ mod prometheus;
 pub(crate) mod series_cache;
 pub(crate) mod views;
 
+pub(crate) use export::sync;
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
 pub use series_cache::SERIES_CACHE_LIMIT;
 
