@@ -189,7 +189,7 @@ def test_health_fails_while_the_collector_is_down_and_recovers(c_program, own_co
                     OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
                     OTEL_EXPORTER_OTLP_ENDPOINT=own_collector.grpc if protocol == "grpc" else own_collector.http,
                     OTEL_METRIC_EXPORT_INTERVAL="200", OTEL_BLRP_SCHEDULE_DELAY="200",
-                    OTEL_EXPORTER_OTLP_TIMEOUT="1000", OTELRS_SYSTEM_METRICS="sdk")
+                    OTEL_EXPORTER_OTLP_TIMEOUT="1000", OTELRS_SYSTEM_METRICS="sdk,runtime")
     h = Health(c_program("system"), env)
     ok = h.wait(lambda r: r["status"] == "ok" and all(e["exports"] > 0 for e in r["exporters"]))
     assert set(exporters(ok)) == {"metrics", "logs"}
@@ -226,3 +226,12 @@ def test_health_fails_while_the_collector_is_down_and_recovers(c_program, own_co
     kinds = {dict(k).get("error.type") for k in exported}
     assert None in kinds and len(kinds) >= 2, exported  # delivered, and failed with a reason
     assert any(dict(k).get("error.type") == "unavailable" for k in exported), exported
+    # gRPC needs a Tokio runtime per signal (one worker each); HTTP needs none.
+    if protocol == "grpc":
+        workers = {dict(k)["otelrs.runtime"]: v for k, v in
+                   ((frozenset(attributes(p.get("attributes")).items()), number(p))
+                    for p in data(got["otelrs.runtime.tokio.workers"][1])[1]["dataPoints"])}
+        assert workers == {"otelrs-rt": 1, "otelrs-logs-rt": 1}
+        assert got["otelrs.runtime.tokio.tasks"][1]["unit"] == "{task}"
+    else:
+        assert "otelrs.runtime.tokio.workers" not in got

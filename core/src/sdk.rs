@@ -35,15 +35,25 @@ type StreamKey = (String, String, String);
 #[derive(Default)]
 struct State {
     pipeline: Option<Pipeline>,
-    /// The health records of the metrics pipeline's push exporters (kept after shutdown
-    /// takes the pipeline, for the last export and the report).
+    /// The health records of the metrics pipeline's push exporters, and its runtimes (kept
+    /// after shutdown takes the pipeline, for the last export and the report).
     metric_exporters: Vec<Arc<ExporterHealth>>,
+    metric_runtimes: Vec<(&'static str, tokio::runtime::Handle)>,
     streams: HashMap<StreamKey, InstrumentDesc>,
     instruments: Vec<Weak<InstrumentCell>>,
     bounds: Vec<Weak<BoundCell>>,
     observables: Vec<Weak<ObservableCell>>,
     /// One core (counters, rate-limit bucket) per logger scope.
     loggers: HashMap<(String, String), Arc<LoggerCore>>,
+}
+
+impl State {
+    /// Keeps what the metrics of OTELRS_SYSTEM_METRICS and the health report read of
+    /// `pipeline`.
+    fn keep_parts_of(&mut self, pipeline: &Pipeline) {
+        self.metric_exporters = pipeline.health().to_vec();
+        self.metric_runtimes = pipeline.runtimes();
+    }
 }
 
 fn remember<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
@@ -249,13 +259,7 @@ impl SdkShared {
 
     /// otelrs's Tokio runtimes, by thread name.
     pub(crate) fn runtimes(&self) -> Vec<(&'static str, tokio::runtime::Handle)> {
-        let mut all = self
-            .state
-            .lock()
-            .pipeline
-            .as_ref()
-            .map(Pipeline::runtimes)
-            .unwrap_or_default();
+        let mut all = self.state.lock().metric_runtimes.clone();
         if let Some(h) = self.logs().and_then(|l| l.runtime()) {
             all.push(("otelrs-logs-rt", h.clone()));
         }
@@ -375,7 +379,7 @@ impl SdkShared {
             }
         };
         self.time_exports(&pipeline);
-        state.metric_exporters = pipeline.health().to_vec();
+        state.keep_parts_of(&pipeline);
         if let Some(mut old) = state.pipeline.replace(pipeline) {
             old.release_in_child();
             fork::bury(old);
@@ -435,13 +439,13 @@ impl Sdk {
         let shared = Arc::new(SdkShared {
             settings,
             shut_down: AtomicBool::new(false),
-            state: Mutex::new(State {
-                metric_exporters: pipeline
-                    .as_ref()
-                    .map(|p| p.health().to_vec())
-                    .unwrap_or_default(),
-                pipeline,
-                ..State::default()
+            state: Mutex::new({
+                let mut state = State::default();
+                if let Some(p) = &pipeline {
+                    state.keep_parts_of(p);
+                }
+                state.pipeline = pipeline;
+                state
             }),
             logs: ForkCell::new(logs),
             exemplars,
