@@ -93,7 +93,7 @@ def test_host_metrics_match_proc(work):
     assert all(0 <= v <= 1 for v in util.values())
     assert 0.9 <= sum(util.values()) <= 1.1, util
     # The program burnt one of the CPUs for a second of the ~1 s between collections.
-    assert by(got, "system.cpu.utilization", **{"cpu.mode": "user"}) >= 0.8 / len(cpus)
+    assert by(got, "system.cpu.utilization", **{"cpu.mode": "user"}) >= 0.6 / len(cpus)
     root = os.statvfs("/")
     assert by(got, "system.filesystem.limit", **{"system.filesystem.mountpoint": "/"}) == root.f_blocks * root.f_frsize
     fs = {k: v for k, v in points(got, "system.filesystem.usage").items()

@@ -86,7 +86,9 @@ impl Worker {
             let (reader, sink) = (&e.reader, &mut e.sink);
             let mut rm = ResourceMetrics::default();
             let outcome = match reader.collect(&mut rm) {
-                Err(err) => Err(Error::internal(format!("collecting metrics failed: {err}"))),
+                Err(err) => e.delivery.run(0, || {
+                    Err(Error::internal(format!("collecting metrics failed: {err}")))
+                }),
                 Ok(()) if rm.scope_metrics().next().is_none() => Ok(()),
                 Ok(()) => e.delivery.run(super::data_points(&rm), || sink.export(&rm)),
             };

@@ -126,11 +126,13 @@ pub(crate) fn register(
 
 /// A source read at each collection that says on stderr, once, when it cannot be read
 /// (a /proc file missing in a sandbox): its metrics are then left out.
+#[cfg(target_os = "linux")]
 #[derive(Debug, Default)]
 pub(crate) struct Source {
     warned: std::sync::atomic::AtomicBool,
 }
 
+#[cfg(target_os = "linux")]
 impl Source {
     /// The value read, or `None` after saying (once) what failed.
     pub(crate) fn read<T, E: std::fmt::Display>(
