@@ -1619,14 +1619,15 @@ uint32_t otelrs_sdk_system_metrics(const otelrs_sdk *sdk);
 /**
  * Writes the health of the SDK's pipeline as one JSON object to `*out_json` (free it with
  * `otelrs_string_free`): `status` ("ok", "degraded" or "failing"), `reasons` (why, one
- * sentence each), `time`, `shut_down`, `exporters` (for each push exporter: `signal`,
- * `exporter`, `component`, `status`, `exports`, `failed_exports`, `consecutive_failures`,
+ * sentence each), `time`, `shut_down`, `exporters` (for each exporter, the Prometheus
+ * endpoint's scrapes counting as exports: `signal`, `exporter`, `component`, `status`,
+ * `exports`, `failed_exports`, `consecutive_failures`,
  * `exported` and `failed` items, `retries`, `last_success_time`, `last_error_time`,
  * `last_error`; log exporters also `queue_size`, `queue_capacity`, `queue_fill` and
  * `dropped`) and `logs` (the counts of `otelrs_sdk_log_stats`). An exporter is "failing"
  * after 3 failed exports in a row, "degraded" after 1 or 2, or while the log queue is at
  * least 80 % full or dropped records in the last 60 s; the SDK's status is the worst of its
- * exporters' ("ok" without push exporters). Works after shutdown too.
+ * exporters' ("ok" without exporters). Works after shutdown too.
  *
  * # Safety
  * `sdk` is a live SDK; `out_json` is a writable pointer.

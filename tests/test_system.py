@@ -11,9 +11,10 @@ import queue
 import subprocess
 import threading
 import time
+import urllib.request
 
 import pytest
-from conftest import clean_env, run
+from conftest import clean_env, free_port, run
 from otlp import attributes, data, metrics, number, resource_metrics, series
 from semconv import HOST, PROCESS, SDK, violations
 
@@ -235,3 +236,22 @@ def test_health_fails_while_the_collector_is_down_and_recovers(c_program, own_co
         assert got["otelrs.runtime.tokio.tasks"][1]["unit"] == "{task}"
     else:
         assert "otelrs.runtime.tokio.workers" not in got
+
+
+def test_the_prometheus_endpoint_reports_its_scrapes(c_program):
+    port = free_port()
+    h = Health(c_program("system"), clean_env(OTEL_METRICS_EXPORTER="prometheus", OTEL_LOGS_EXPORTER="none",
+                                              OTEL_EXPORTER_PROMETHEUS_PORT=str(port), OTELRS_SYSTEM_METRICS="sdk"))
+    before = h.wait(lambda r: True)
+    (e,) = before["exporters"]
+    assert (e["exporter"], e["component"], e["exports"], e["status"]) == (
+        "prometheus", "prometheus_http_text_metric_exporter/0", 0, "ok")
+    for _ in range(3):
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    after = h.wait(lambda r: r["exporters"][0]["exports"] >= 3)
+    (e,) = after["exporters"]
+    assert e["failed_exports"] == 0 and e["exported"] > 0 and e["last_success_time"]
+    # The endpoint's own figures, as a scrape shows them: the data points it served so far.
+    assert ('otel_sdk_exporter_metric_data_point_exported_total{otel_component_name="prometheus_http_text_metric_exporter/0"'
+            in text), text
+    h.finish()

@@ -1,5 +1,6 @@
-//! How each push exporter is doing: what it delivered and failed, its retries, its last
-//! success and last error, and the health report built from them by fixed rules.
+//! How each exporter is doing (for the Prometheus endpoint a scrape is an export): what it
+//! delivered and failed, its retries, its last success and last error, and the health report
+//! built from them by fixed rules.
 //!
 //! Rules of the report:
 //! - an exporter is `failing` when its last [`FAILING_AFTER`] exports in a row failed;
@@ -7,7 +8,7 @@
 //!   exporter, when the queue in front of it dropped records in the last
 //!   [`RECENT_DROPS`], or is at least [`QUEUE_HIGH`] full;
 //! - it is `ok` otherwise (also before its first export);
-//! - the SDK's status is the worst of its exporters' (`ok` without push exporters).
+//! - the SDK's status is the worst of its exporters' (`ok` without exporters).
 
 use crate::clock::unix_nanos;
 use crate::config::{Exporter, Protocol};
@@ -88,7 +89,7 @@ struct Counts {
     last_error: Option<(SystemTime, String)>,
 }
 
-/// One push exporter's record, shared by its export thread, the report and the
+/// One exporter's record, shared by its export thread (or scrapes), the report and the
 /// self-observability metrics.
 pub(crate) struct ExporterHealth {
     signal: Signal,
@@ -119,7 +120,7 @@ impl ExporterHealth {
             (Exporter::File, _) => ("file", "file"),
             (Exporter::Discard, _) => ("discard", "discard"),
             (Exporter::Memory, _) => ("memory", "memory"),
-            (Exporter::Prometheus, _) => ("prometheus", "prometheus"),
+            (Exporter::Prometheus, _) => ("prometheus", "prometheus_http_text"),
         };
         let item = match signal {
             Signal::Metrics => "metric",
@@ -171,14 +172,20 @@ impl ExporterHealth {
         self.inflight.fetch_add(items_signed, Ordering::Relaxed);
         let started = Instant::now();
         let outcome = export();
-        let elapsed = started.elapsed();
         self.inflight.fetch_sub(items_signed, Ordering::Relaxed);
+        self.record(items, &outcome, started.elapsed());
+        outcome
+    }
+
+    /// Records an export of `items` items that took `elapsed` and ended with `outcome` (for
+    /// the Prometheus endpoint: a scrape).
+    pub(crate) fn record(&self, items: u64, outcome: &Result<()>, elapsed: Duration) {
         let now = SystemTime::now();
         let error_type = outcome.as_ref().err().map(error_type);
         {
             let mut c = self.counts.lock();
             c.exports += 1;
-            match (&outcome, &error_type) {
+            match (outcome, &error_type) {
                 (Err(e), Some(kind)) => {
                     c.failed_exports += 1;
                     c.consecutive_failures += 1;
@@ -199,7 +206,6 @@ impl ExporterHealth {
             }
             h.record(elapsed.as_secs_f64(), &attrs);
         }
-        outcome
     }
 
     /// Sets the retries the exporter made so far.

@@ -35,7 +35,7 @@ type StreamKey = (String, String, String);
 #[derive(Default)]
 struct State {
     pipeline: Option<Pipeline>,
-    /// The health records of the metrics pipeline's push exporters, and its runtimes (kept
+    /// The health records of the metrics pipeline's exporters, and its runtimes (kept
     /// after shutdown takes the pipeline, for the last export and the report).
     metric_exporters: Vec<Arc<ExporterHealth>>,
     metric_runtimes: Vec<(&'static str, tokio::runtime::Handle)>,
@@ -248,7 +248,7 @@ impl SdkShared {
         total
     }
 
-    /// The health records of every push exporter of both signals.
+    /// The health records of every exporter of both signals.
     pub(crate) fn exporter_health(&self) -> Vec<Arc<ExporterHealth>> {
         let mut all = self.state.lock().metric_exporters.clone();
         if let Some(logs) = self.logs() {
@@ -291,7 +291,7 @@ impl SdkShared {
         health::report(entries, log_counts, self.is_shut_down())
     }
 
-    /// Times every push exporter's exports into `otel.sdk.exporter.operation.duration`,
+    /// Times every exporter's exports (and scrapes) into `otel.sdk.exporter.operation.duration`,
     /// when the `sdk` metrics are on.
     fn time_exports(&self, pipeline: &Pipeline) {
         if !self.settings.system_metrics.sdk {
@@ -487,9 +487,10 @@ impl Sdk {
 
     /// The health of the pipeline as one JSON object:
     /// `{"status": "ok"|"degraded"|"failing", "reasons": [...], "time": ..., "shut_down": bool,
-    /// "exporters": [...], "logs": {...}}`. Each push exporter shows its signal, status,
-    /// exports, failed exports, consecutive failures, items exported and failed, retries,
-    /// last success and last error (time and message); log exporters also show the queue's
+    /// "exporters": [...], "logs": {...}}`. Each exporter (the Prometheus endpoint's scrapes
+    /// count as exports) shows its signal, status, exports, failed exports, consecutive
+    /// failures, items exported and failed, retries, last success and last error (time and
+    /// message); log exporters also show the queue's
     /// size, capacity, fill and drops. An exporter is `failing` after 3 failed exports in a
     /// row, `degraded` after 1 or 2, or while the log queue is at least 80 % full or dropped
     /// records in the last 60 s; the SDK's status is the worst of its exporters'.

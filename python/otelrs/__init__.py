@@ -102,14 +102,15 @@ def traceparent(header: Union[str, TraceContext]) -> Iterator[TraceContext]:
 
 def health() -> Dict[str, Any]:
     """The health of the pipeline: ``status`` ("ok", "degraded" or "failing"), ``reasons``
-    (why, one sentence each), ``time``, ``shut_down``, ``exporters`` (for each push exporter:
-    signal, exporter, status, exports, failed_exports, consecutive_failures, exported, failed,
+    (why, one sentence each), ``time``, ``shut_down``, ``exporters`` (for each exporter, a
+    Prometheus scrape counting as an export: signal, exporter, status, exports,
+    failed_exports, consecutive_failures, exported, failed,
     retries, last_success_time, last_error_time, last_error; log exporters also queue_size,
     queue_capacity, queue_fill and dropped) and ``logs`` (the counts of log_stats()).
 
     An exporter is "failing" after 3 failed exports in a row, "degraded" after 1 or 2, or
     while the log queue is at least 80 % full or dropped records in the last 60 s; the
-    overall status is the worst of the exporters' ("ok" without push exporters)."""
+    overall status is the worst of the exporters' ("ok" without exporters)."""
     report: Dict[str, Any] = json.loads(_health_json())
     return report
 

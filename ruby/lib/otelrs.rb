@@ -91,7 +91,8 @@ module Otelrs
     # "queue_fill" and "dropped") and "logs" (the counts of log_stats). An exporter is
     # "failing" after 3 failed exports in a row, "degraded" after 1 or 2, or while the log
     # queue is at least 80 % full or dropped records in the last 60 s; the overall status is
-    # the worst of the exporters' ("ok" without push exporters).
+    # the worst of the exporters' ("ok" without exporters). A Prometheus scrape counts as an
+    # export.
     def health
       JSON.parse(returned_string { |out| Native.otelrs_sdk_health_json(sdk, out) })
     end

@@ -218,7 +218,14 @@ impl Pipeline {
                         // Prometheus reads cumulative values whatever the other exporters use.
                         let reader = SharedReader::new(Temporality::Cumulative);
                         builder = builder.with_reader(reader.clone());
-                        prometheus = Some(reader);
+                        let record = Arc::new(ExporterHealth::new(
+                            Signal::Metrics,
+                            Exporter::Prometheus,
+                            settings.otlp.protocol,
+                            0,
+                        ));
+                        health.push(Arc::clone(&record));
+                        prometheus = Some((reader, record));
                     }
                     continue;
                 }
@@ -246,10 +253,10 @@ impl Pipeline {
         }
         let provider = builder.build();
         let prometheus = match prometheus {
-            Some(reader) => Some(Endpoint::start(
+            Some((reader, record)) => Some(Endpoint::start(
                 &settings.prometheus_host,
                 settings.prometheus_port,
-                Arc::new(move || collect(&reader)),
+                Arc::new(move || scrape(&reader, &record)),
                 exemplars.clone(),
             )?),
             None => None,
@@ -350,6 +357,19 @@ fn collect(reader: &SharedReader) -> Result<ResourceMetrics> {
         )
     })?;
     Ok(rm)
+}
+
+/// What a Prometheus scrape collects, recorded in the endpoint's health as one export of
+/// the data points collected.
+fn scrape(reader: &SharedReader, health: &ExporterHealth) -> Result<ResourceMetrics> {
+    let started = Instant::now();
+    let collected = collect(reader);
+    let (points, outcome) = match &collected {
+        Ok(rm) => (super::data_points(rm), Ok(())),
+        Err(e) => (0, Err(e.clone())),
+    };
+    health.record(points, &outcome, started.elapsed());
+    collected
 }
 
 /// Asks the collection thread behind `tx` to export now, waiting at most `timeout`.
