@@ -32,6 +32,15 @@ def proc_net_dev() -> dict[str, list[int]]:
     return {name.strip(): [int(v) for v in rest.split()] for name, rest in (line.split(":", 1) for line in lines)}
 
 
+def tcp_listening() -> int:
+    """Listening TCP sockets (state 0A) in /proc/net/tcp and /proc/net/tcp6."""
+    n = 0
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(path) as f:
+            n += sum(1 for line in f.read().splitlines()[1:] if line.split()[3] == "0A")
+    return n
+
+
 def points(got: dict, name: str) -> dict[frozenset, float]:
     return {k: number(p) for k, p in series(got[name][1]).items()}
 
@@ -49,10 +58,10 @@ def work(c_program, tmp_path_factory):
     before and after by this test."""
     # On the disk the build is on (a tmpfs /tmp would not count as disk I/O).
     target = os.path.join(os.path.dirname(c_program("system")), "system-work.bin")
-    before = (proc_stat(), proc_net_dev())
+    before = (proc_stat(), proc_net_dev(), tcp_listening())
     r = run(c_program("system"), "work", target,
             env=clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none", OTELRS_SYSTEM_METRICS="all"))
-    after = (proc_stat(), proc_net_dev())
+    after = (proc_stat(), proc_net_dev(), tcp_listening())
     os.unlink(target)
     assert r.returncode == 0, r.stderr
     first, usage, fds, second = r.stdout.splitlines()
@@ -102,6 +111,9 @@ def test_host_metrics_match_proc(work):
     assert sum(fs.values()) == root.f_blocks * root.f_frsize
     lo = by(got, "system.network.io", **{"network.interface.name": "lo", "network.io.direction": "receive"})
     assert work["before"][1]["lo"][0] <= lo <= work["after"][1]["lo"][0]
+    # Listening sockets (the test services') as /proc/net/tcp lists them, counted through netlink.
+    listening = by(got, "system.network.connection.count", **{"network.connection.state": "listen"})
+    assert min(work["before"][2], work["after"][2]) <= listening <= max(work["before"][2], work["after"][2])
     # The synced 4 MiB reached a disk between the two collections.
     def written(m):
         return sum(v for k, v in points(m, "system.disk.io").items() if ("disk.io.direction", "write") in k)

@@ -1,5 +1,6 @@
-//! `system.*`: the host's CPU, memory, paging, load, disks, filesystems and network, read
-//! from /proc (with procfs) and statvfs, named as the semantic conventions name them.
+//! `system.*`: the host's CPU, memory, paging, load and disks (and, through `filesystems`
+//! and `network`, the rest), read from /proc with procfs, named as the semantic conventions
+//! name them.
 
 use super::cpu::Utilization;
 use super::{Registrar, Source};
@@ -7,7 +8,6 @@ use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N, Observer};
 use opentelemetry::KeyValue;
 use procfs::{Current, CurrentSI, KernelStats, LoadAverage, Meminfo};
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The `cpu.mode` values of `system.cpu.time`, in the order [`cpu_times`] gives them.
@@ -21,37 +21,15 @@ const CPU_MODES: [&str; 7] = [
     "steal",
 ];
 
-/// Filesystem types that hold no storage of their own.
-const PSEUDO_FILESYSTEMS: &[&str] = &[
-    "autofs",
-    "binfmt_misc",
-    "bpf",
-    "cgroup",
-    "cgroup2",
-    "configfs",
-    "debugfs",
-    "devpts",
-    "fusectl",
-    "hugetlbfs",
-    "mqueue",
-    "nsfs",
-    "proc",
-    "pstore",
-    "rpc_pipefs",
-    "securityfs",
-    "sysfs",
-    "tracefs",
-];
-
 /// Bytes in one sector of /proc/diskstats, whatever the device's own sector size.
 const SECTOR: u64 = 512;
 
-fn observe(o: &mut Observer<'_>, value: Number, attrs: &[KeyValue]) {
+pub(crate) fn observe(o: &mut Observer<'_>, value: Number, attrs: &[KeyValue]) {
     // Values are checked against their instrument when it is defined below.
     let _ = o.observe(value, attrs);
 }
 
-fn signed(v: u64) -> Number {
+pub(crate) fn signed(v: u64) -> Number {
     Number::I64(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
@@ -323,256 +301,11 @@ fn register_disks(r: &mut Registrar<'_>) -> Result<()> {
     )
 }
 
-/// One mounted filesystem's space in bytes.
-struct Filesystem {
-    attrs: [KeyValue; 4],
-    used: u64,
-    free: u64,
-    reserved: u64,
-}
-
-impl Filesystem {
-    fn limit(&self) -> u64 {
-        self.used + self.free + self.reserved
-    }
-}
-
-/// The space of the filesystem mounted at `path`: used, free for users, and reserved.
-fn space(path: &str) -> Option<(u64, u64, u64)> {
-    let c_path = std::ffi::CString::new(path).ok()?;
-    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
-    // SAFETY: `c_path` is a valid C string and `st` points to writable memory of the
-    // statvfs structure, which the call fills when it returns 0.
-    if unsafe { libc::statvfs(c_path.as_ptr(), st.as_mut_ptr()) } != 0 {
-        return None;
-    }
-    // SAFETY: statvfs returned 0, so it filled `st`.
-    let st = unsafe { st.assume_init() };
-    // The field types are narrower than u64 on some 32-bit targets.
-    #[allow(clippy::unnecessary_cast)]
-    let (unit, blocks, bfree, bavail) = (
-        st.f_frsize as u64,
-        st.f_blocks as u64,
-        st.f_bfree as u64,
-        st.f_bavail as u64,
-    );
-    if blocks == 0 {
-        return None;
-    }
-    Some((
-        blocks.saturating_sub(bfree) * unit,
-        bavail * unit,
-        bfree.saturating_sub(bavail) * unit,
-    ))
-}
-
-fn filesystems(source: &Source) -> Vec<Filesystem> {
-    let mut seen = BTreeSet::new();
-    let mounts = source
-        .read("/proc/mounts", procfs::mounts())
-        .unwrap_or_default();
-    mounts
-        .into_iter()
-        .filter(|m| !PSEUDO_FILESYSTEMS.contains(&m.fs_vfstype.as_str()))
-        .filter(|m| seen.insert(m.fs_file.clone()))
-        .filter_map(|m| {
-            let (used, free, reserved) = space(&m.fs_file)?;
-            let mode = if m.fs_mntops.contains_key("ro") {
-                "ro"
-            } else {
-                "rw"
-            };
-            Some(Filesystem {
-                attrs: [
-                    KeyValue::new("system.device", m.fs_spec),
-                    KeyValue::new("system.filesystem.mode", mode),
-                    KeyValue::new("system.filesystem.mountpoint", m.fs_file),
-                    KeyValue::new("system.filesystem.type", m.fs_vfstype),
-                ],
-                used,
-                free,
-                reserved,
-            })
-        })
-        .collect()
-}
-
-fn register_filesystems(r: &mut Registrar<'_>) -> Result<()> {
-    let source = Arc::new(Source::default());
-    let read = move || filesystems(&source);
-    let (usage, util) = (read.clone(), read.clone());
-    let by_state = |fs: &Filesystem| {
-        [
-            ("used", fs.used),
-            ("free", fs.free),
-            ("reserved", fs.reserved),
-        ]
-        .map(|(state, v)| {
-            let mut attrs = fs.attrs.to_vec();
-            attrs.push(KeyValue::new("system.filesystem.state", state));
-            (v, attrs)
-        })
-    };
-    r.add(
-        K::ObservableUpDownCounter,
-        N::I64,
-        "system.filesystem.usage",
-        "By",
-        "Space of each mounted filesystem by state (used, free, reserved for root)",
-        move |o| {
-            for fs in usage() {
-                for (v, attrs) in by_state(&fs) {
-                    observe(o, signed(v), &attrs);
-                }
-            }
-        },
-    )?;
-    r.add(
-        K::ObservableGauge,
-        N::F64,
-        "system.filesystem.utilization",
-        "1",
-        "Share of each mounted filesystem's space by state, from 0 to 1",
-        move |o| {
-            for fs in util() {
-                let limit = fs.limit() as f64;
-                for (v, attrs) in by_state(&fs) {
-                    observe(o, Number::F64(v as f64 / limit), &attrs);
-                }
-            }
-        },
-    )?;
-    r.add(
-        K::ObservableUpDownCounter,
-        N::I64,
-        "system.filesystem.limit",
-        "By",
-        "Total space of each mounted filesystem",
-        move |o| {
-            for fs in read() {
-                observe(o, signed(fs.limit()), &fs.attrs);
-            }
-        },
-    )
-}
-
-fn register_network(r: &mut Registrar<'_>) -> Result<()> {
-    let source = Arc::new(Source::default());
-    let read = move || {
-        source
-            .read("/proc/net/dev", procfs::net::dev_status())
-            .map(|m| m.into_values().collect::<Vec<_>>())
-            .unwrap_or_default()
-    };
-    type Pick = fn(&procfs::net::DeviceStatus) -> (u64, u64);
-    let counters: [(&str, &str, &str, &str, Pick); 4] = [
-        (
-            "system.network.io",
-            "By",
-            "Bytes received and sent by each network interface",
-            "network.interface.name",
-            |d| (d.recv_bytes, d.sent_bytes),
-        ),
-        (
-            "system.network.packet.count",
-            "{packet}",
-            "Packets received and sent by each network interface",
-            "system.device",
-            |d| (d.recv_packets, d.sent_packets),
-        ),
-        (
-            "system.network.errors",
-            "{error}",
-            "Errors receiving and sending on each network interface",
-            "network.interface.name",
-            |d| (d.recv_errs, d.sent_errs),
-        ),
-        (
-            "system.network.packet.dropped",
-            "{packet}",
-            "Packets dropped without an error by each network interface",
-            "network.interface.name",
-            |d| (d.recv_drop, d.sent_drop),
-        ),
-    ];
-    for (name, unit, description, key, pick) in counters {
-        let read = read.clone();
-        r.add(
-            K::ObservableCounter,
-            N::U64,
-            name,
-            unit,
-            description,
-            move |o| {
-                for d in read() {
-                    let (received, sent) = pick(&d);
-                    for (dir, v) in [("receive", received), ("transmit", sent)] {
-                        observe(
-                            o,
-                            Number::U64(v),
-                            &[
-                                KeyValue::new(key, d.name.clone()),
-                                KeyValue::new("network.io.direction", dir),
-                            ],
-                        );
-                    }
-                }
-            },
-        )?;
-    }
-    let (v4, v6) = (Source::default(), Source::default());
-    r.add(
-        K::ObservableUpDownCounter,
-        N::I64,
-        "system.network.connection.count",
-        "{connection}",
-        "TCP connections (IPv4 and IPv6) by state",
-        move |o| {
-            let mut by_state: BTreeMap<&'static str, u64> = BTreeMap::new();
-            let entries = [
-                v4.read("/proc/net/tcp", procfs::net::tcp()),
-                v6.read("/proc/net/tcp6", procfs::net::tcp6()),
-            ];
-            for e in entries.into_iter().flatten().flatten() {
-                *by_state.entry(tcp_state(&e.state)).or_default() += 1;
-            }
-            for (state, n) in by_state {
-                observe(
-                    o,
-                    signed(n),
-                    &[
-                        KeyValue::new("network.transport", "tcp"),
-                        KeyValue::new("network.connection.state", state),
-                    ],
-                );
-            }
-        },
-    )
-}
-
-/// The `network.connection.state` value of a TCP state.
-fn tcp_state(s: &procfs::net::TcpState) -> &'static str {
-    use procfs::net::TcpState::*;
-    match s {
-        Established => "established",
-        SynSent => "syn_sent",
-        SynRecv | NewSynRecv => "syn_received",
-        FinWait1 => "fin_wait_1",
-        FinWait2 => "fin_wait_2",
-        TimeWait => "time_wait",
-        Close => "closed",
-        CloseWait => "close_wait",
-        LastAck => "last_ack",
-        Listen => "listen",
-        Closing => "closing",
-    }
-}
-
 /// Registers every host metric.
 pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
     register_cpu(r)?;
     register_memory(r)?;
     register_disks(r)?;
-    register_filesystems(r)?;
-    register_network(r)
+    super::filesystems::register(r)?;
+    super::network::register(r)
 }

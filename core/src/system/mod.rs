@@ -4,9 +4,15 @@
 //! `otelrs`, read at collection on the collecting thread: nothing runs on the recording path.
 
 #[cfg(target_os = "linux")]
+mod connections;
+#[cfg(target_os = "linux")]
 mod cpu;
 #[cfg(target_os = "linux")]
+mod filesystems;
+#[cfg(target_os = "linux")]
 mod host;
+#[cfg(target_os = "linux")]
+mod network;
 #[cfg(target_os = "linux")]
 mod process;
 mod runtime;
