@@ -70,6 +70,9 @@ static void test_nulls(void) {
     EXPECT_STATUS(OTELRS_ERR_NULL, "otelrs_sdk is NULL", otelrs_sdk_shutdown(NULL, 10));
     EXPECT_STATUS(OTELRS_ERR_NULL, "otelrs_sdk is NULL", otelrs_sdk_collect_json(NULL, &json));
     EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_sdk_collect_json(sdk, NULL));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "otelrs_sdk is NULL", otelrs_sdk_health_json(NULL, &json));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_sdk_health_json(sdk, NULL));
+    EXPECT(otelrs_sdk_system_metrics(NULL) == 0, "groups of a NULL SDK");
     otelrs_meter *m = NULL;
     EXPECT_STATUS(OTELRS_ERR_NULL, "otelrs_sdk is NULL", otelrs_meter_new(NULL, "s", NULL, &m));
     EXPECT_STATUS(OTELRS_ERR_NULL, "scope is NULL", otelrs_meter_new(sdk, NULL, NULL, &m));
@@ -291,6 +294,10 @@ static void test_after_shutdown(void) {
     EXPECT_STATUS(OTELRS_ERR_SHUTDOWN, "shut down", otelrs_sdk_force_flush(sdk, 100));
     char *json = NULL;
     EXPECT_STATUS(OTELRS_ERR_SHUTDOWN, "shut down", otelrs_sdk_collect_json(sdk, &json));
+    /* The health report stays available after shutdown, and says so. */
+    EXPECT_OK(otelrs_sdk_health_json(sdk, &json));
+    EXPECT(json && strstr(json, "\"shut_down\":true"), "health after shutdown: %s", json ? json : "(null)");
+    otelrs_string_free(json);
     otelrs_meter *m = NULL;
     EXPECT_STATUS(OTELRS_ERR_SHUTDOWN, "shut down", otelrs_meter_new(sdk, "late", NULL, &m));
     otelrs_counter_u64 *c2 = NULL;
