@@ -121,6 +121,7 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
         OTEL_SERVICE_NAME=service_name,
         OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
         OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http,
+        OTELRS_SYSTEM_METRICS="process,sdk",
     )
     r = run(c_program("fork"), env=env, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -141,6 +142,12 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
     # The child's own counts only: nothing the parent recorded before the fork.
     assert events == {"child": 7, "bound": 2, "parent-before-fork": 3}
     assert number(series(child["fork.pid"][1])[key({})]) == child_pid
+    # otelrs's own figures in the child start from zero: its one record, created and exported
+    # (by its flush), and its own process.
+    assert number(series(child["otel.sdk.log.created"][1])[key({})]) == 1
+    exported = {k: number(p) for k, p in series(child["otel.sdk.exporter.log.exported"][1]).items()}
+    assert sum(exported.values()) == 1 and all("error.type" not in dict(k) for k in exported), exported
+    assert number(series(child["process.thread.count"][1])[key({})]) >= 1
 
     parent = metrics(by_pid[parent_pid][-1])
     events = {dict(k)["who"]: number(p) for k, p in series(parent["fork.events"][1]).items()}
