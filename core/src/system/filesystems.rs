@@ -1,8 +1,7 @@
 //! `system.filesystem.*`: the space of each mounted filesystem (from /proc/mounts with procfs,
 //! and statvfs), by state, with the semantic conventions' attributes.
 
-use super::host::{observe, signed};
-use super::{Registrar, Source};
+use super::{observe, signed, Registrar, Source};
 use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;

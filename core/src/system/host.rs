@@ -3,9 +3,9 @@
 //! name them.
 
 use super::cpu::Utilization;
-use super::{Registrar, Source};
+use super::{observe, signed, Registrar, Source};
 use crate::error::Result;
-use crate::metrics::{InstrumentKind as K, Number, NumberKind as N, Observer};
+use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
 use procfs::{Current, CurrentSI, KernelStats, LoadAverage, Meminfo};
 use std::sync::Arc;
@@ -23,15 +23,6 @@ const CPU_MODES: [&str; 7] = [
 
 /// Bytes in one sector of /proc/diskstats, whatever the device's own sector size.
 const SECTOR: u64 = 512;
-
-pub(crate) fn observe(o: &mut Observer<'_>, value: Number, attrs: &[KeyValue]) {
-    // Values are checked against their instrument when it is defined below.
-    let _ = o.observe(value, attrs);
-}
-
-pub(crate) fn signed(v: u64) -> Number {
-    Number::I64(i64::try_from(v).unwrap_or(i64::MAX))
-}
 
 /// Seconds each mode took on all CPUs together, and the number of CPUs.
 fn cpu_times(stats: &KernelStats) -> ([f64; 7], usize) {

@@ -19,8 +19,11 @@ mod runtime;
 mod sdk_metrics;
 
 use crate::error::Result;
-use crate::metrics::{InstrumentDesc, InstrumentKind, NumberKind, ObservableInstrument, Observer};
+use crate::metrics::{
+    InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument, Observer,
+};
 use crate::sdk::{Meter, SdkShared};
+use opentelemetry::KeyValue;
 use std::sync::Arc;
 
 /// The groups of OTELRS_SYSTEM_METRICS.
@@ -72,6 +75,18 @@ impl Groups {
     pub fn any(&self) -> bool {
         self.host || self.process || self.runtime || self.sdk
     }
+}
+
+/// Reports one observation. Each value is of its instrument's kind and number type by
+/// construction, so the check that could refuse it has nothing to say.
+#[cfg(target_os = "linux")]
+pub(crate) fn observe(o: &mut Observer<'_>, value: Number, attrs: &[KeyValue]) {
+    let _ = o.observe(value, attrs);
+}
+
+/// A count as the value of an `I64` up-down counter (saturating).
+pub(crate) fn signed(v: u64) -> Number {
+    Number::I64(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 /// Registers observable instruments on one meter and keeps them.

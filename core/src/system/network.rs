@@ -2,8 +2,7 @@
 //! connections by state (through netlink, see `connections`).
 
 use super::connections::tcp_states;
-use super::host::{observe, signed};
-use super::{Registrar, Source};
+use super::{observe, signed, Registrar, Source};
 use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;

@@ -2,7 +2,7 @@
 //! the semantic conventions name them.
 
 use super::cpu::Utilization;
-use super::{Registrar, Source};
+use super::{signed, Registrar, Source};
 use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
@@ -21,10 +21,6 @@ fn cpu_times(source: &Source) -> Option<[f64; 2]> {
 /// The CPUs this process may run on.
 fn cpus() -> f64 {
     std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
-}
-
-fn signed(v: u64) -> Number {
-    Number::I64(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 /// Registers every process metric.

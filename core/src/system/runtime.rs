@@ -1,9 +1,9 @@
 //! otelrs's own Tokio runtimes (one per signal exporting over gRPC, one behind the
 //! Prometheus endpoint): workers, tasks alive, and tasks waiting in the global queue.
 
-use super::Registrar;
+use super::{signed, Registrar};
 use crate::error::Result;
-use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
+use crate::metrics::{InstrumentKind as K, NumberKind as N};
 use crate::sdk::SdkShared;
 use opentelemetry::KeyValue;
 use std::sync::{Arc, Weak};
@@ -45,7 +45,7 @@ pub(crate) fn register(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>) -> Result<()
                 for (runtime, handle) in sdk.runtimes() {
                     let n = pick(&handle.metrics());
                     let _ = o.observe(
-                        Number::I64(i64::try_from(n).unwrap_or(i64::MAX)),
+                        signed(n as u64),
                         &[KeyValue::new("otelrs.runtime", runtime)],
                     );
                 }

@@ -3,7 +3,7 @@
 //! queue, and the records created and processed. The export durations
 //! (`otel.sdk.exporter.operation.duration`) are recorded by the exporters themselves.
 
-use super::Registrar;
+use super::{signed, Registrar};
 use crate::error::Result;
 use crate::health::{ExporterHealth, Signal};
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N, Observer};
@@ -128,10 +128,7 @@ fn register_logs(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>) -> Result<()> {
             move |o| {
                 if let Some(logs) = weak.upgrade().and_then(|s| s.logs().cloned()) {
                     let n = pick(&logs.queue_state());
-                    let _ = o.observe(
-                        Number::I64(i64::try_from(n).unwrap_or(i64::MAX)),
-                        &processor(None),
-                    );
+                    let _ = o.observe(signed(n as u64), &processor(None));
                 }
             },
         )?;
