@@ -277,16 +277,13 @@ impl SdkShared {
             .map(|h| (h.as_ref(), None))
             .chain(log_exporters.iter().map(|h| (h.as_ref(), queue)));
         let log_counts = logs.map(|_| {
-            let s = self.log_stats();
-            serde_json::json!({
-                "emitted": s.emitted,
-                "filtered": s.filtered,
-                "sampled_out": s.sampled_out,
-                "suppressed": s.suppressed,
-                "kept": s.kept,
-                "dropped": s.dropped,
-                "attributes_dropped": s.attributes_dropped,
-            })
+            let fields = self.log_stats().fields();
+            serde_json::Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| ((*k).into(), (*v).into()))
+                    .collect(),
+            )
         });
         health::report(entries, log_counts, self.is_shut_down())
     }

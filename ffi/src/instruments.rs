@@ -26,10 +26,13 @@ pub(crate) unsafe fn describe(
 ) -> Result<InstrumentDesc, Error> {
     // SAFETY (whole body): the caller's contract.
     unsafe {
-        let mut desc = InstrumentDesc::new(kind, number, boundary::text(name, "name")?);
-        desc.unit = boundary::text_or_empty(unit, "unit")?.to_owned();
-        desc.description = boundary::text_or_empty(description, "description")?.to_owned();
-        Ok(desc)
+        Ok(InstrumentDesc::described(
+            kind,
+            number,
+            boundary::text(name, "name")?,
+            boundary::text_or_empty(unit, "unit")?,
+            boundary::text_or_empty(description, "description")?,
+        ))
     }
 }
 

@@ -276,9 +276,7 @@ impl Meter {
         boundaries: Option<Vec<f64>>,
     ) -> PyResult<Arc<SyncInstrument>> {
         let number = number_kind(kind, value_type)?;
-        let mut desc = InstrumentDesc::new(kind, number, name);
-        desc.unit = unit.to_owned();
-        desc.description = description.to_owned();
+        let mut desc = InstrumentDesc::described(kind, number, name, unit, description);
         desc.boundaries = boundaries;
         let inst = self.0.instrument(desc).map_err(to_py)?;
         // The GIL is held: this only gets the token.

@@ -664,12 +664,8 @@ impl Logger {
 /// `stats` as a dict.
 pub(crate) fn stats_dict<'py>(py: Python<'py>, stats: &LogStats) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("emitted", stats.emitted)?;
-    d.set_item("filtered", stats.filtered)?;
-    d.set_item("sampled_out", stats.sampled_out)?;
-    d.set_item("suppressed", stats.suppressed)?;
-    d.set_item("kept", stats.kept)?;
-    d.set_item("dropped", stats.dropped)?;
-    d.set_item("attributes_dropped", stats.attributes_dropped)?;
+    for (name, count) in stats.fields() {
+        d.set_item(name, count)?;
+    }
     Ok(d)
 }

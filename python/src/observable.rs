@@ -170,9 +170,7 @@ pub(crate) fn create(
 ) -> PyResult<ObservableInfo> {
     let number_type = number_kind(kind, value_type)?;
     let cbs = self::callbacks(callbacks)?;
-    let mut desc = InstrumentDesc::new(kind, number_type, name);
-    desc.unit = unit.to_owned();
-    desc.description = description.to_owned();
+    let desc = InstrumentDesc::described(kind, number_type, name, unit, description);
     let owned_name = name.to_owned();
     let callback: otelrs_core::Callback = Box::new(move |observer: &mut Observer<'_>| {
         // None once the interpreter is finalizing: nothing to observe then.

@@ -28,19 +28,6 @@ fn gc_stats(py: Python<'_>) -> PyResult<Vec<[u64; 3]>> {
     Ok(out)
 }
 
-fn observable(
-    name: &str,
-    unit: &str,
-    description: &str,
-    kind: InstrumentKind,
-    number: NumberKind,
-) -> InstrumentDesc {
-    let mut d = InstrumentDesc::new(kind, number, name);
-    d.unit = unit.to_owned();
-    d.description = description.to_owned();
-    d
-}
-
 /// Registers the Python runtime's metrics on `sdk`'s meter `otelrs`, if its
 /// OTELRS_SYSTEM_METRICS has `runtime`.
 pub(crate) fn register(sdk: &Sdk) -> Result<Vec<ObservableInstrument>> {
@@ -70,12 +57,12 @@ pub(crate) fn register(sdk: &Sdk) -> Result<Vec<ObservableInstrument>> {
         ),
     ];
     for (name, unit, description, field) in gc {
-        let desc = observable(
+        let desc = InstrumentDesc::described(
+            InstrumentKind::ObservableCounter,
+            NumberKind::U64,
             name,
             unit,
             description,
-            InstrumentKind::ObservableCounter,
-            NumberKind::U64,
         );
         out.push(meter.observable(
             desc,
@@ -91,12 +78,12 @@ pub(crate) fn register(sdk: &Sdk) -> Result<Vec<ObservableInstrument>> {
             }),
         )?);
     }
-    let desc = observable(
+    let desc = InstrumentDesc::described(
+        InstrumentKind::ObservableUpDownCounter,
+        NumberKind::I64,
         "otelrs.runtime.python.threads",
         "{thread}",
         "Threads alive that the threading module knows (threading.active_count())",
-        InstrumentKind::ObservableUpDownCounter,
-        NumberKind::I64,
     );
     out.push(meter.observable(
         desc,

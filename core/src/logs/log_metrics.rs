@@ -10,10 +10,13 @@ use opentelemetry::KeyValue;
 use std::sync::{Arc, Weak};
 
 fn counter(name: &str, description: &str) -> InstrumentDesc {
-    let mut d = InstrumentDesc::new(InstrumentKind::ObservableCounter, NumberKind::U64, name);
-    d.unit = "{record}".to_owned();
-    d.description = description.to_owned();
-    d
+    InstrumentDesc::described(
+        InstrumentKind::ObservableCounter,
+        NumberKind::U64,
+        name,
+        "{record}",
+        description,
+    )
 }
 
 /// Registers the log-derived metrics of `sdk` on `meter`; they report while the returned

@@ -121,6 +121,21 @@ impl LoggerCore {
     }
 }
 
+impl LogStats {
+    /// Every count with the name the bindings and the health report give it.
+    pub fn fields(&self) -> [(&'static str, u64); 7] {
+        [
+            ("emitted", self.emitted),
+            ("filtered", self.filtered),
+            ("sampled_out", self.sampled_out),
+            ("suppressed", self.suppressed),
+            ("kept", self.kept),
+            ("dropped", self.dropped),
+            ("attributes_dropped", self.attributes_dropped),
+        ]
+    }
+}
+
 impl std::ops::AddAssign for LogStats {
     fn add_assign(&mut self, o: LogStats) {
         self.emitted += o.emitted;

@@ -156,6 +156,21 @@ impl InstrumentDesc {
         }
     }
 
+    /// A definition with `unit` and `description` (either may be empty) and no boundaries.
+    pub fn described(
+        kind: InstrumentKind,
+        number: NumberKind,
+        name: &str,
+        unit: &str,
+        description: &str,
+    ) -> Self {
+        InstrumentDesc {
+            unit: unit.to_owned(),
+            description: description.to_owned(),
+            ..InstrumentDesc::new(kind, number, name)
+        }
+    }
+
     /// Checks the definition against the specification's rules.
     pub(crate) fn validate(&self) -> Result<()> {
         check_name(&self.name)?;

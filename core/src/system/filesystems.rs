@@ -1,7 +1,7 @@
 //! `system.filesystem.*`: the space of each mounted filesystem (from /proc/mounts with procfs,
 //! and statvfs), by state, with the semantic conventions' attributes.
 
-use super::{observe, signed, Registrar, Source};
+use super::{observe, share, signed, Registrar, Source};
 use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
@@ -143,9 +143,8 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
         "Share of each mounted filesystem's space by state, from 0 to 1",
         move |o| {
             for fs in util() {
-                let limit = fs.limit() as f64;
                 for (v, attrs) in by_state(&fs) {
-                    observe(o, Number::F64(v as f64 / limit), &attrs);
+                    observe(o, Number::F64(share(v, fs.limit())), &attrs);
                 }
             }
         },

@@ -3,7 +3,7 @@
 //! name them.
 
 use super::cpu::Utilization;
-use super::{observe, signed, Registrar, Source};
+use super::{observe, share, signed, Registrar, Source};
 use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
@@ -175,14 +175,9 @@ fn register_memory(r: &mut Registrar<'_>) -> Result<()> {
         move |o| {
             if let Some((states, total, _)) = util() {
                 for (state, v) in states {
-                    let share = if total == 0 {
-                        0.0
-                    } else {
-                        v as f64 / total as f64
-                    };
                     observe(
                         o,
-                        Number::F64(share),
+                        Number::F64(share(v, total)),
                         &[KeyValue::new("system.memory.state", state)],
                     );
                 }
@@ -226,7 +221,7 @@ fn register_memory(r: &mut Registrar<'_>) -> Result<()> {
                     for (state, v) in swap {
                         observe(
                             o,
-                            Number::F64(v as f64 / total as f64),
+                            Number::F64(share(v, total)),
                             &[KeyValue::new("system.paging.state", state)],
                         );
                     }

@@ -79,7 +79,6 @@ impl Groups {
 
 /// Reports one observation. Each value is of its instrument's kind and number type by
 /// construction, so the check that could refuse it has nothing to say.
-#[cfg(target_os = "linux")]
 pub(crate) fn observe(o: &mut Observer<'_>, value: Number, attrs: &[KeyValue]) {
     let _ = o.observe(value, attrs);
 }
@@ -87,6 +86,16 @@ pub(crate) fn observe(o: &mut Observer<'_>, value: Number, attrs: &[KeyValue]) {
 /// A count as the value of an `I64` up-down counter (saturating).
 pub(crate) fn signed(v: u64) -> Number {
     Number::I64(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// `part` of `total` as a share from 0 to 1 (0 of nothing).
+#[cfg(target_os = "linux")]
+pub(crate) fn share(part: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        part as f64 / total as f64
+    }
 }
 
 /// Registers observable instruments on one meter and keeps them.
@@ -107,9 +116,7 @@ impl Registrar<'_> {
         description: &str,
         callback: impl Fn(&mut Observer<'_>) + Send + Sync + 'static,
     ) -> Result<()> {
-        let mut desc = InstrumentDesc::new(kind, number, name);
-        desc.unit = unit.to_owned();
-        desc.description = description.to_owned();
+        let desc = InstrumentDesc::described(kind, number, name, unit, description);
         let inst = self.meter.observable(desc, Box::new(callback))?;
         self.kept.push(inst);
         Ok(())

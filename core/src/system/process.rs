@@ -2,18 +2,23 @@
 //! the semantic conventions name them.
 
 use super::cpu::Utilization;
-use super::{signed, Registrar, Source};
+use super::{observe, signed, Registrar, Source};
 use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
-use procfs::process::Process;
+use procfs::process::{Process, Stat};
 use std::sync::Arc;
 
 const CPU_MODES: [&str; 2] = ["user", "system"];
 
+/// /proc/self/stat, or `None` after saying (once per source) that it cannot be read.
+fn stat(source: &Source) -> Option<Stat> {
+    source.read("/proc/self/stat", Process::myself().and_then(|p| p.stat()))
+}
+
 /// This process's user and system CPU seconds.
 fn cpu_times(source: &Source) -> Option<[f64; 2]> {
-    let stat = source.read("/proc/self/stat", Process::myself().and_then(|p| p.stat()))?;
+    let stat = stat(source)?;
     let tps = procfs::ticks_per_second() as f64;
     Some([stat.utime as f64 / tps, stat.stime as f64 / tps])
 }
@@ -39,7 +44,7 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
                 .iter()
                 .zip(cpu_times(&times).into_iter().flatten())
             {
-                let _ = o.observe(Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
+                observe(o, Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
             }
         },
     )?;
@@ -53,12 +58,12 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
         move |o| {
             if let Some(t) = cpu_times(&now) {
                 for (mode, v) in CPU_MODES.iter().zip(utilization.update(t, cpus())) {
-                    let _ = o.observe(Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
+                    observe(o, Number::F64(v), &[KeyValue::new("cpu.mode", *mode)]);
                 }
             }
         },
     )?;
-    type FromStat = fn(&procfs::process::Stat) -> u64;
+    type FromStat = fn(&Stat) -> u64;
     let from_stat: [(&str, &str, &str, FromStat); 3] = [
         (
             "process.memory.usage",
@@ -88,9 +93,8 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
             unit,
             description,
             move |o| {
-                let stat = Process::myself().and_then(|p| p.stat());
-                if let Some(s) = source.read("/proc/self/stat", stat) {
-                    let _ = o.observe(signed(pick(&s)), &[]);
+                if let Some(s) = stat(&source) {
+                    observe(o, signed(pick(&s)), &[]);
                 }
             },
         )?;
@@ -103,10 +107,10 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
         "{fault}",
         "Page faults of this process, by type",
         move |o| {
-            let stat = Process::myself().and_then(|p| p.stat());
-            if let Some(s) = faults.read("/proc/self/stat", stat) {
+            if let Some(s) = stat(&faults) {
                 for (kind, v) in [("major", s.majflt), ("minor", s.minflt)] {
-                    let _ = o.observe(
+                    observe(
+                        o,
                         Number::U64(v),
                         &[KeyValue::new("system.paging.fault.type", kind)],
                     );
@@ -124,7 +128,7 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
         move |o| {
             let n = Process::myself().and_then(|p| p.fd_count());
             if let Some(n) = fds.read("/proc/self/fd", n) {
-                let _ = o.observe(signed(n as u64), &[]);
+                observe(o, signed(n as u64), &[]);
             }
         },
     )?;
@@ -144,7 +148,8 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
                 ];
                 for (kind, v) in kinds {
                     if let Some(v) = v {
-                        let _ = o.observe(
+                        observe(
+                            o,
                             Number::U64(v),
                             &[KeyValue::new("process.context_switch.type", kind)],
                         );
@@ -164,7 +169,11 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
             let s = Process::myself().and_then(|p| p.io());
             if let Some(s) = io.read("/proc/self/io", s) {
                 for (dir, v) in [("read", s.read_bytes), ("write", s.write_bytes)] {
-                    let _ = o.observe(Number::U64(v), &[KeyValue::new("disk.io.direction", dir)]);
+                    observe(
+                        o,
+                        Number::U64(v),
+                        &[KeyValue::new("disk.io.direction", dir)],
+                    );
                 }
             }
         },

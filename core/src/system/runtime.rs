@@ -1,7 +1,7 @@
 //! otelrs's own Tokio runtimes (one per signal exporting over gRPC, one behind the
 //! Prometheus endpoint): workers, tasks alive, and tasks waiting in the global queue.
 
-use super::{signed, Registrar};
+use super::{observe, signed, Registrar};
 use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, NumberKind as N};
 use crate::sdk::SdkShared;
@@ -44,7 +44,8 @@ pub(crate) fn register(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>) -> Result<()
                 let Some(sdk) = weak.upgrade() else { return };
                 for (runtime, handle) in sdk.runtimes() {
                     let n = pick(&handle.metrics());
-                    let _ = o.observe(
+                    observe(
+                        o,
                         signed(n as u64),
                         &[KeyValue::new("otelrs.runtime", runtime)],
                     );

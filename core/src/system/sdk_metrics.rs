@@ -3,7 +3,7 @@
 //! queue, and the records created and processed. The export durations
 //! (`otel.sdk.exporter.operation.duration`) are recorded by the exporters themselves.
 
-use super::{signed, Registrar};
+use super::{observe, signed, Registrar};
 use crate::error::Result;
 use crate::health::{ExporterHealth, Signal};
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N, Observer};
@@ -53,11 +53,11 @@ fn register_exporters(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>, signal: Signa
         move |o: &mut Observer<'_>| {
             for_exporters(&weak, signal, |h| {
                 let (exported, failed, _, _) = h.totals();
-                let _ = o.observe(Number::U64(exported), &h.component());
+                observe(o, Number::U64(exported), &h.component());
                 for (kind, n) in failed {
                     let mut attrs = h.component().to_vec();
                     attrs.push(KeyValue::new("error.type", kind));
-                    let _ = o.observe(Number::U64(n), &attrs);
+                    observe(o, Number::U64(n), &attrs);
                 }
             })
         },
@@ -71,7 +71,7 @@ fn register_exporters(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>, signal: Signa
         &format!("The {item} handed to the exporter whose export has not finished"),
         move |o| {
             for_exporters(&weak, signal, |h| {
-                let _ = o.observe(Number::I64(h.totals().3), &h.component());
+                observe(o, Number::I64(h.totals().3), &h.component());
             })
         },
     )?;
@@ -84,7 +84,7 @@ fn register_exporters(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>, signal: Signa
         "Export attempts repeated after a retryable failure",
         move |o| {
             for_exporters(&weak, signal, |h| {
-                let _ = o.observe(Number::U64(h.totals().2), &h.component());
+                observe(o, Number::U64(h.totals().2), &h.component());
             })
         },
     )
@@ -100,7 +100,7 @@ fn register_logs(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>) -> Result<()> {
         "Log records emitted to otelrs loggers, before any filter",
         move |o| {
             if let Some(sdk) = weak.upgrade().filter(|s| s.logs().is_some()) {
-                let _ = o.observe(Number::U64(sdk.log_stats().emitted), &[]);
+                observe(o, Number::U64(sdk.log_stats().emitted), &[]);
             }
         },
     )?;
@@ -128,7 +128,7 @@ fn register_logs(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>) -> Result<()> {
             move |o| {
                 if let Some(logs) = weak.upgrade().and_then(|s| s.logs().cloned()) {
                     let n = pick(&logs.queue_state());
-                    let _ = o.observe(signed(n as u64), &processor(None));
+                    observe(o, signed(n as u64), &processor(None));
                 }
             },
         )?;
@@ -142,8 +142,9 @@ fn register_logs(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>) -> Result<()> {
         "Log records handed to the exporters, and those dropped by a full queue (error.type=queue_full)",
         move |o| {
             if let Some(logs) = weak.upgrade().and_then(|s| s.logs().cloned()) {
-                let _ = o.observe(Number::U64(logs.processed()), &processor(None));
-                let _ = o.observe(
+                observe(o, Number::U64(logs.processed()), &processor(None));
+                observe(
+                    o,
                     Number::U64(logs.dropped()),
                     &processor(Some(KeyValue::new("error.type", "queue_full"))),
                 );
