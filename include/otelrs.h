@@ -88,6 +88,12 @@ typedef enum {
    * An internal failure, such as a thread that could not start.
    */
   OTELRS_ERR_INTERNAL = 11,
+  /**
+   * Called from inside an observable instrument's callback, where it is not allowed:
+   * creating an instrument, flushing, collecting or shutting down (the collection that
+   * runs the callback would wait for itself).
+   */
+  OTELRS_ERR_IN_CALLBACK = 12,
 } otelrs_status;
 
 /**
@@ -495,6 +501,12 @@ typedef struct {
  * The callback of an observable instrument: called on an otelrs thread at each collection
  * (or on the thread calling `otelrs_sdk_collect_json`) with the observer to report through
  * and the `user_data` given at creation. It may report any number of observations.
+ *
+ * What a callback may call: the `otelrs_observer_observe_*` functions, recording on
+ * synchronous instruments (and binding them), logging, `otelrs_last_error`, and freeing its
+ * own instrument. It may not create instruments, collect, flush or shut down the SDK (the
+ * collection running it holds the SDK's pipeline lock): those return
+ * `OTELRS_ERR_IN_CALLBACK`. It must not block for long: every collection waits for it.
  */
 typedef void (*otelrs_observe_fn)(otelrs_observer *observer, void *user_data);
 

@@ -276,3 +276,29 @@ def test_log_exports_are_retried_as_the_otlp_spec_says(c_program, recorder, fail
         assert "flush OTELRS_ERR_EXPORT" in r.stdout
         assert len(attempts) == min(len(failures), 4)
         assert f"HTTP {failures[-1]}" in r.stderr, r.stderr
+
+
+def stress_env(**more: str) -> dict[str, str]:
+    """A collection every millisecond with callbacks that read otelrs's own state."""
+    return clean_env(
+        OTEL_METRIC_EXPORT_INTERVAL="1",
+        OTEL_METRICS_EXPORTER="file",
+        OTELRS_EXPORTER_FILE_METRICS_PATH="/dev/null",
+        OTEL_LOGS_EXPORTER="discard",
+        OTELRS_SYSTEM_METRICS="sdk,runtime",
+        **more,
+    )
+
+
+def test_creating_instruments_while_collecting_never_deadlocks(c_program):
+    # Before the lock order was fixed this hung before 1,000 instruments in every run.
+    r = run(c_program("stress_create"), "create", "20000", env=stress_env(), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "created 20000" in r.stdout
+
+
+def test_a_callback_cannot_create_collect_flush_or_shut_down(c_program):
+    r = run(c_program("stress_create"), "callback", env=clean_env(OTEL_METRICS_EXPORTER="memory",
+                                                                  OTEL_LOGS_EXPORTER="none"), timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith(" 0 failed")

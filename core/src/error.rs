@@ -28,6 +28,10 @@ pub enum ErrorKind {
     Panic,
     /// Anything else: a thread that could not start, a lock poisoned by a panic.
     Internal,
+    /// A call that an observable instrument's callback may not make (creating an
+    /// instrument, flushing, collecting, shutting down): the collection running the
+    /// callback would wait for itself.
+    InCallback,
 }
 
 /// An error with its kind and a message for humans.

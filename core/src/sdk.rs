@@ -10,7 +10,7 @@ use crate::health::{self, ExporterHealth};
 use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore};
 use crate::metrics::exemplars::Exemplars;
 use crate::metrics::instrument::{
-    BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
+    self, BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
 };
 use crate::metrics::json;
 use crate::metrics::pipeline::{self, Origin, Pipeline};
@@ -64,6 +64,17 @@ fn remember<T>(list: &mut Vec<Weak<T>>, item: &Arc<T>) {
 }
 
 /// What the SDK, its meters, loggers and instruments share.
+///
+/// # Lock order
+/// `state` is a leaf: no code holds it while it calls into the Rust SDK or waits on
+/// anything else. During a collection the SDK holds its pipeline lock while it runs the
+/// observable callbacks, and otelrs's own callbacks (the log-derived and system metrics) read
+/// `state`; creating an instrument takes the SDK's pipeline lock. Holding `state` across an
+/// SDK call would therefore deadlock against a collection. The bindings keep the same rule
+/// for their interpreter's lock: creating an instrument releases the GIL (Python) or the GVL
+/// (Ruby), since a collection may wait for it in a callback. Instruments cannot be created,
+/// and the SDK cannot be flushed, collected or shut down, from inside a callback
+/// ([`ErrorKind::InCallback`]): the collection that runs it holds the SDK's pipeline lock.
 pub(crate) struct SdkShared {
     settings: Settings,
     shut_down: AtomicBool,
@@ -82,6 +93,22 @@ impl SdkShared {
     fn check_open(&self) -> Result<()> {
         if self.is_shut_down() {
             Err(Error::shutdown())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuses `what` on a thread that is running an observable callback, whose collection
+    /// holds the SDK's pipeline lock.
+    fn check_not_in_callback(what: &str) -> Result<()> {
+        if instrument::in_callback() {
+            Err(Error::new(
+                ErrorKind::InCallback,
+                format!(
+                    "{what} is not allowed inside an observable instrument's callback: the \
+                     collection running it would wait for itself"
+                ),
+            ))
         } else {
             Ok(())
         }
@@ -143,9 +170,7 @@ impl SdkShared {
                 desc.kind.name()
             )));
         }
-        let mut state = self.state.lock();
-        self.check_open()?;
-        Self::claim_stream(&mut state, scope, &desc)?;
+        Self::check_not_in_callback("creating an instrument")?;
         let selection = views::selection(
             &self.settings.views,
             &desc.name,
@@ -153,9 +178,16 @@ impl SdkShared {
             &desc.unit,
             scope,
         );
+        // The SDK instrument is built without `state` held (see the lock order above).
+        let meter = {
+            let mut state = self.state.lock();
+            self.check_open()?;
+            Self::claim_stream(&mut state, scope, &desc)?;
+            state.pipeline.as_ref().map(|p| p.meter(scope))
+        };
         Self::warn_of_view_conflicts(&selection, scope);
-        let inst = match &state.pipeline {
-            Some(p) => SyncInst::build(&p.meter(scope), &desc),
+        let inst = match &meter {
+            Some(m) => SyncInst::build(m, &desc),
             None => SyncInst::Disabled,
         };
         let reservoir = selection.reservoir(
@@ -175,7 +207,7 @@ impl SdkShared {
             exemplars,
             exemplar_filter: self.settings.exemplar_filter,
         });
-        remember(&mut state.instruments, &cell);
+        remember(&mut self.state.lock().instruments, &cell);
         Ok(Instrument(cell))
     }
 
@@ -192,9 +224,13 @@ impl SdkShared {
                 desc.kind.name()
             )));
         }
-        let mut state = self.state.lock();
-        self.check_open()?;
-        Self::claim_stream(&mut state, scope, &desc)?;
+        Self::check_not_in_callback("creating an instrument")?;
+        let meter = {
+            let mut state = self.state.lock();
+            self.check_open()?;
+            Self::claim_stream(&mut state, scope, &desc)?;
+            state.pipeline.as_ref().map(|p| p.meter(scope))
+        };
         Self::warn_of_view_conflicts(
             &views::selection(
                 &self.settings.views,
@@ -206,10 +242,11 @@ impl SdkShared {
             scope,
         );
         let cell = Arc::new(ObservableCell::new(scope.clone(), desc, callback));
-        if let Some(p) = &state.pipeline {
-            cell.register(&p.meter(scope));
+        // Registered without `state` held (see the lock order above).
+        if let Some(m) = &meter {
+            cell.register(m);
         }
-        remember(&mut state.observables, &cell);
+        remember(&mut self.state.lock().observables, &cell);
         Ok(ObservableInstrument(cell))
     }
 
@@ -218,7 +255,6 @@ impl SdkShared {
         parent: &Arc<InstrumentCell>,
         attrs: &AttributeSet,
     ) -> Result<BoundInstrument> {
-        let mut state = self.state.lock();
         self.check_open()?;
         let cell = Arc::new(BoundCell {
             sdk: Arc::clone(self),
@@ -230,7 +266,7 @@ impl SdkShared {
             exemplar_key: OnceLock::new(),
             exemplar_filter: parent.exemplar_filter,
         });
-        remember(&mut state.bounds, &cell);
+        remember(&mut self.state.lock().bounds, &cell);
         Ok(BoundInstrument(cell))
     }
 
@@ -290,8 +326,8 @@ impl SdkShared {
 
     /// Times every exporter's exports (and scrapes) into `otel.sdk.exporter.operation.duration`,
     /// when the `sdk` metrics are on.
-    fn time_exports(&self, pipeline: &Pipeline) {
-        if !self.settings.system_metrics.sdk {
+    fn time_exports(settings: &Settings, pipeline: &Pipeline, logs: Option<&Arc<LogPipeline>>) {
+        if !settings.system_metrics.sdk {
             return;
         }
         let scope = InstrumentationScope::builder("otelrs")
@@ -307,7 +343,7 @@ impl SdkShared {
                 10.0, 30.0,
             ])
             .build();
-        let log_exporters = self.logs().map(|l| l.health().to_vec()).unwrap_or_default();
+        let log_exporters = logs.map(|l| l.health().to_vec()).unwrap_or_default();
         for h in pipeline.health().iter().chain(&log_exporters) {
             h.time_with(histogram.clone());
         }
@@ -375,7 +411,7 @@ impl SdkShared {
                 return;
             }
         };
-        self.time_exports(&pipeline);
+        Self::time_exports(&self.settings, &pipeline, self.logs());
         state.keep_parts_of(&pipeline);
         if let Some(mut old) = state.pipeline.replace(pipeline) {
             old.release_in_child();
@@ -433,6 +469,9 @@ impl Sdk {
                 logs,
             )
         };
+        if let Some(p) = &pipeline {
+            SdkShared::time_exports(&settings, p, logs.as_ref());
+        }
         let shared = Arc::new(SdkShared {
             settings,
             shut_down: AtomicBool::new(false),
@@ -447,9 +486,6 @@ impl Sdk {
             logs: ForkCell::new(logs),
             exemplars,
         });
-        if let Some(p) = &shared.state.lock().pipeline {
-            shared.time_exports(p);
-        }
         fork::track(Arc::downgrade(&shared));
         let mut sdk = Sdk {
             shared,
@@ -552,6 +588,7 @@ impl Sdk {
             return Ok(());
         }
         self.shared.check_open()?;
+        SdkShared::check_not_in_callback("flushing")?;
         let deadline = Instant::now() + timeout;
         let commands = self
             .shared
@@ -574,6 +611,7 @@ impl Sdk {
     /// Exports what was recorded and stops, returning within `timeout` even when an
     /// exporter's endpoint is unreachable. A second call is a [`ErrorKind::Shutdown`] error.
     pub fn shutdown(&self, timeout: Duration) -> Result<()> {
+        SdkShared::check_not_in_callback("shutting down")?;
         if self.shared.shut_down.swap(true, Ordering::AcqRel) {
             return Err(Error::new(
                 ErrorKind::Shutdown,
@@ -597,6 +635,7 @@ impl Sdk {
             return Ok(json::empty());
         }
         self.shared.check_open()?;
+        SdkShared::check_not_in_callback("collecting")?;
         let collect = self
             .shared
             .state

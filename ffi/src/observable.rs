@@ -29,6 +29,12 @@ opaque!(otelrs_observer => ObserverRef, 0x0A77_0006);
 /// The callback of an observable instrument: called on an otelrs thread at each collection
 /// (or on the thread calling `otelrs_sdk_collect_json`) with the observer to report through
 /// and the `user_data` given at creation. It may report any number of observations.
+///
+/// What a callback may call: the `otelrs_observer_observe_*` functions, recording on
+/// synchronous instruments (and binding them), logging, `otelrs_last_error`, and freeing its
+/// own instrument. It may not create instruments, collect, flush or shut down the SDK (the
+/// collection running it holds the SDK's pipeline lock): those return
+/// `OTELRS_ERR_IN_CALLBACK`. It must not block for long: every collection waits for it.
 pub type otelrs_observe_fn =
     Option<unsafe extern "C" fn(observer: *mut otelrs_observer, user_data: *mut c_void)>;
 

@@ -34,6 +34,10 @@ pub enum otelrs_status {
     OTELRS_ERR_PANIC = 10,
     /// An internal failure, such as a thread that could not start.
     OTELRS_ERR_INTERNAL = 11,
+    /// Called from inside an observable instrument's callback, where it is not allowed:
+    /// creating an instrument, flushing, collecting or shutting down (the collection that
+    /// runs the callback would wait for itself).
+    OTELRS_ERR_IN_CALLBACK = 12,
 }
 
 impl From<ErrorKind> for otelrs_status {
@@ -50,6 +54,7 @@ impl From<ErrorKind> for otelrs_status {
             ErrorKind::Export => otelrs_status::OTELRS_ERR_EXPORT,
             ErrorKind::Panic => otelrs_status::OTELRS_ERR_PANIC,
             ErrorKind::Internal => otelrs_status::OTELRS_ERR_INTERNAL,
+            ErrorKind::InCallback => otelrs_status::OTELRS_ERR_IN_CALLBACK,
         }
     }
 }
@@ -71,6 +76,7 @@ pub extern "C" fn otelrs_status_name(status: u32) -> *const c_char {
         9 => b"OTELRS_ERR_EXPORT\0",
         10 => b"OTELRS_ERR_PANIC\0",
         11 => b"OTELRS_ERR_INTERNAL\0",
+        12 => b"OTELRS_ERR_IN_CALLBACK\0",
         _ => b"OTELRS_UNKNOWN\0",
     };
     name.as_ptr().cast()

@@ -47,7 +47,9 @@ pub(crate) fn to_py(e: Error) -> PyErr {
         ErrorKind::Export | ErrorKind::Timeout => ExportError::new_err(message),
         ErrorKind::InvalidArgument | ErrorKind::InvalidUtf8 => PyValueError::new_err(message),
         ErrorKind::Null | ErrorKind::WrongHandle => PyTypeError::new_err(message),
-        ErrorKind::Panic | ErrorKind::Internal => OtelrsError::new_err(message),
+        ErrorKind::Panic | ErrorKind::Internal | ErrorKind::InCallback => {
+            OtelrsError::new_err(message)
+        }
     }
 }
 

@@ -278,8 +278,9 @@ impl Meter {
         let number = number_kind(kind, value_type)?;
         let mut desc = InstrumentDesc::described(kind, number, name, unit, description);
         desc.boundaries = boundaries;
-        let inst = self.0.instrument(desc).map_err(to_py)?;
-        // The GIL is held: this only gets the token.
+        // The GIL is held: this only gets the token. Created without it: a collection may
+        // be running a callback that waits for it.
+        let inst = Python::attach(|py| py.detach(|| self.0.instrument(desc))).map_err(to_py)?;
         Python::attach(crate::logs::find_otel_context);
         Ok(Arc::new(SyncInstrument {
             inst,

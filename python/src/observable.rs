@@ -191,7 +191,10 @@ pub(crate) fn create(
             }
         });
     });
-    let instrument = meter.observable(desc, callback).map_err(to_py)?;
+    // The GIL is held: this only gets the token. Created without it: a collection may be
+    // running a callback that waits for it.
+    let instrument =
+        Python::attach(|py| py.detach(|| meter.observable(desc, callback))).map_err(to_py)?;
     sdk::keep(instrument);
     Ok(ObservableInfo {
         name: name.to_owned(),

@@ -48,7 +48,10 @@ pub(crate) fn current(py: Python<'_>) -> PyResult<Arc<Sdk>> {
         return Ok(Arc::clone(sdk));
     }
     let sdk = Arc::new(py.detach(|| Sdk::new(&base_config())).map_err(to_py)?);
-    let runtime = crate::runtime_metrics::register(&sdk).map_err(to_py)?;
+    // Without the GIL: a collection may already be running a callback that waits for it.
+    let runtime = py
+        .detach(|| crate::runtime_metrics::register(&sdk))
+        .map_err(to_py)?;
     let mut g = global();
     if g.sdk.is_none() {
         g.observables.extend(runtime);
@@ -203,7 +206,10 @@ pub(crate) fn init(
         ));
     }
     let sdk = Arc::new(py.detach(|| Sdk::new(&config)).map_err(to_py)?);
-    let runtime = crate::runtime_metrics::register(&sdk).map_err(to_py)?;
+    // Without the GIL: a collection may already be running a callback that waits for it.
+    let runtime = py
+        .detach(|| crate::runtime_metrics::register(&sdk))
+        .map_err(to_py)?;
     let mut g = global();
     g.observables = runtime;
     g.sdk = Some(sdk);

@@ -381,6 +381,11 @@ thread_local! {
     static IN_CALLBACK: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Whether this thread is running an observable instrument's callback.
+pub(crate) fn in_callback() -> bool {
+    IN_CALLBACK.with(|c| c.get()) != 0
+}
+
 enum Target<'a> {
     U64(&'a dyn AsyncInstrument<u64>),
     I64(&'a dyn AsyncInstrument<i64>),

@@ -25,10 +25,14 @@ module Otelrs
   class ExportError < Error; end
   # Anything else (a caught panic, an internal failure).
   class InternalError < Error; end
+  # A call an observable instrument's block may not make: creating an instrument, flushing,
+  # collecting or shutting down (the collection running the block would wait for itself).
+  class CallbackError < Error; end
 
   ERRORS = {
     1 => InvalidArgumentError, 2 => InvalidArgumentError, 3 => InvalidArgumentError, 4 => ConfigError,
-    5 => ShutdownError, 6 => ExportError, 7 => ConflictError, 8 => InvalidArgumentError, 9 => ExportError
+    5 => ShutdownError, 6 => ExportError, 7 => ConflictError, 8 => InvalidArgumentError, 9 => ExportError,
+    12 => CallbackError
   }.freeze
   private_constant :ERRORS
 

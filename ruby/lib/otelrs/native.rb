@@ -79,12 +79,15 @@ module Otelrs
       gauge_u64: %w[record uint64], gauge_i64: %w[record int64], gauge_f64: %w[record double]
     }.freeze
 
+    # Creating an instrument is blocking (it releases the GVL): it waits for a collection in
+    # progress, which may be waiting for the GVL to run an observable instrument's block.
     SYNC.each do |kind, (method, type)|
       type = type.to_sym
       if kind.to_s.start_with?("histogram")
-        attach_function :"otelrs_#{kind}_new", %i[pointer string string string pointer size_t pointer], :uint32
+        attach_function :"otelrs_#{kind}_new", %i[pointer string string string pointer size_t pointer], :uint32,
+                        blocking: true
       else
-        attach_function :"otelrs_#{kind}_new", %i[pointer string string string pointer], :uint32
+        attach_function :"otelrs_#{kind}_new", %i[pointer string string string pointer], :uint32, blocking: true
       end
       attach_function :"otelrs_#{kind}_#{method}", [:pointer, type, :pointer, :size_t], :uint32
       attach_function :"otelrs_#{kind}_#{method}_set", [:pointer, type, :pointer], :uint32
@@ -98,7 +101,7 @@ module Otelrs
                     gauge_f64].freeze
     OBSERVABLE.each do |kind|
       attach_function :"otelrs_observable_#{kind}_new", %i[pointer string string string observe_fn pointer pointer],
-                      :uint32
+                      :uint32, blocking: true
     end
     attach_function :otelrs_observer_observe_u64, %i[pointer uint64 pointer size_t], :uint32
     attach_function :otelrs_observer_observe_i64, %i[pointer int64 pointer size_t], :uint32
