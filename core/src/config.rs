@@ -221,10 +221,8 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::Compression => parse_compression(v).map(drop),
         ValueKind::Temporality => parse_temporality(v).map(drop),
         ValueKind::Url => parse_url(v).map(drop),
-        ValueKind::ReadableFile => std::fs::File::open(v)
-            .map(drop)
-            .map_err(|e| format!("cannot read the file: {e}")),
-        ValueKind::Count => parse_count(v).map(drop),
+        ValueKind::ReadableFile => check_readable_file(v),
+        ValueKind::Count => parse_count(v).and_then(|n| check_count_limit(doc.key, n)),
         ValueKind::Ratio => parse_ratio(v).map(drop),
         ValueKind::Rate => parse_rate(v).map(drop),
         ValueKind::Port => parse_port(v).map(drop),
@@ -239,6 +237,42 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::OutputFile => Ok(()),
     }
     .map_err(|why| bad(doc, value, origin, &why))
+}
+
+/// The largest value of the counts whose value sizes something otelrs allocates or walks: a
+/// larger one is refused before anything is built.
+const COUNT_LIMITS: &[(&str, usize)] = &[
+    ("OTEL_BLRP_MAX_QUEUE_SIZE", 1 << 20),
+    ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", 1 << 16),
+    ("OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", 1000),
+];
+
+fn check_count_limit(key: &str, n: usize) -> std::result::Result<(), String> {
+    match COUNT_LIMITS.iter().find(|(k, _)| *k == key) {
+        Some((_, max)) if n > *max => Err(format!("at most {max}")),
+        _ => Ok(()),
+    }
+}
+
+/// The largest file otelrs reads as a setting's value (a PEM certificate or key).
+pub(crate) const MAX_SETTING_FILE_BYTES: u64 = 1 << 20;
+
+/// A setting's file: a regular file (not a device or a pipe, which could be endless or block)
+/// of at most [`MAX_SETTING_FILE_BYTES`], that can be opened.
+fn check_readable_file(v: &str) -> std::result::Result<(), String> {
+    let meta = std::fs::metadata(v).map_err(|e| format!("cannot read the file: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    if meta.len() > MAX_SETTING_FILE_BYTES {
+        return Err(format!(
+            "the file has {} bytes, more than the {MAX_SETTING_FILE_BYTES} a certificate or key may have",
+            meta.len()
+        ));
+    }
+    std::fs::File::open(v)
+        .map(drop)
+        .map_err(|e| format!("cannot read the file: {e}"))
 }
 
 fn parse_bool(v: &str) -> std::result::Result<bool, String> {

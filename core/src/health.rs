@@ -19,7 +19,7 @@ use opentelemetry::KeyValue;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -89,6 +89,12 @@ struct Counts {
     last_error: Option<(SystemTime, String)>,
 }
 
+/// How long one export may run before its exporter counts as stuck: twice the export
+/// timeout, and at least 10 s.
+pub(crate) fn stuck_after(export_timeout: Duration) -> Duration {
+    (export_timeout * 2).max(Duration::from_secs(10))
+}
+
 /// One exporter's record, shared by its export thread (or scrapes), the report and the
 /// self-observability metrics.
 pub(crate) struct ExporterHealth {
@@ -99,6 +105,10 @@ pub(crate) struct ExporterHealth {
     counts: Mutex<Counts>,
     /// Items handed to the exporter whose export has not finished.
     inflight: AtomicI64,
+    /// When the export in progress began, in nanoseconds since the epoch (0: none is).
+    export_started: AtomicU64,
+    /// How long one export may run before the exporter counts as stuck (`failing`).
+    stuck_after: Duration,
     /// `otel.sdk.exporter.operation.duration`, once self-observability is on.
     duration: OnceLock<Histogram<f64>>,
 }
@@ -106,11 +116,13 @@ pub(crate) struct ExporterHealth {
 impl ExporterHealth {
     /// The record of `exporter` (the `index`-th of its signal); `protocol` names the OTLP
     /// component type.
+    /// An export running longer than `stuck_after` shows the exporter as `failing`.
     pub(crate) fn new(
         signal: Signal,
         exporter: Exporter,
         protocol: Protocol,
         index: usize,
+        stuck_after: Duration,
     ) -> Self {
         let (name, kind) = match (exporter, protocol) {
             (Exporter::Otlp, Protocol::Grpc) => ("otlp", "otlp_grpc"),
@@ -134,6 +146,8 @@ impl ExporterHealth {
             component_type,
             counts: Mutex::new(Counts::default()),
             inflight: AtomicI64::new(0),
+            export_started: AtomicU64::new(0),
+            stuck_after,
             duration: OnceLock::new(),
         }
     }
@@ -170,8 +184,11 @@ impl ExporterHealth {
     pub(crate) fn export(&self, items: u64, export: impl FnOnce() -> Result<()>) -> Result<()> {
         let items_signed = i64::try_from(items).unwrap_or(i64::MAX);
         self.inflight.fetch_add(items_signed, Ordering::Relaxed);
+        self.export_started
+            .store(unix_nanos(SystemTime::now()), Ordering::Relaxed);
         let started = Instant::now();
         let outcome = export();
+        self.export_started.store(0, Ordering::Relaxed);
         self.inflight.fetch_sub(items_signed, Ordering::Relaxed);
         self.record(items, &outcome, started.elapsed());
         outcome
@@ -215,6 +232,18 @@ impl ExporterHealth {
 
     fn status(&self, c: &Counts, queue: Option<&QueueState>) -> (Status, Option<String>) {
         let who = format!("{} {} exporter", self.signal.name(), self.exporter);
+        let started = self.export_started.load(Ordering::Relaxed);
+        let running = Duration::from_nanos(unix_nanos(SystemTime::now()).saturating_sub(started));
+        if started != 0 && running > self.stuck_after {
+            return (
+                Status::Failing,
+                Some(format!(
+                    "{who}: an export has been running for {} s, longer than it may ({} s)",
+                    running.as_secs(),
+                    self.stuck_after.as_secs()
+                )),
+            );
+        }
         if c.consecutive_failures >= FAILING_AFTER {
             return (
                 Status::Failing,
@@ -354,13 +383,23 @@ impl QueueState {
 }
 
 /// The health report: every exporter with its status, the overall status and why.
+/// `stopped` names otelrs's threads that should run and have stopped (each makes the SDK
+/// `failing`).
 pub(crate) fn report<'a>(
     exporters: impl IntoIterator<Item = (&'a ExporterHealth, Option<QueueState>)>,
     logs: Option<Value>,
+    stopped: &[&str],
     shut_down: bool,
 ) -> String {
-    let mut overall = Status::Ok;
-    let mut reasons = Vec::new();
+    let mut overall = if stopped.is_empty() {
+        Status::Ok
+    } else {
+        Status::Failing
+    };
+    let mut reasons: Vec<String> = stopped
+        .iter()
+        .map(|t| format!("the {t} thread has stopped: nothing is exported through it"))
+        .collect();
     let mut entries = Vec::new();
     for (health, queue) in exporters {
         let (status, reason, entry) = health.report(queue.as_ref());
@@ -386,17 +425,56 @@ mod tests {
     use super::*;
 
     fn otlp_logs() -> ExporterHealth {
-        ExporterHealth::new(Signal::Logs, Exporter::Otlp, Protocol::Grpc, 0)
+        ExporterHealth::new(
+            Signal::Logs,
+            Exporter::Otlp,
+            Protocol::Grpc,
+            0,
+            Duration::from_secs(60),
+        )
     }
 
     fn status_of(h: &ExporterHealth, q: Option<QueueState>) -> String {
-        let v: Value = serde_json::from_str(&report([(h, q)], None, false)).unwrap();
+        let v: Value = serde_json::from_str(&report([(h, q)], None, &[], false)).unwrap();
         assert_eq!(v["exporters"][0]["status"], v["status"]);
         v["status"].as_str().unwrap().to_owned()
     }
 
     fn fail(h: &ExporterHealth, message: &str) {
         let _ = h.export(10, || Err(Error::new(ErrorKind::Export, message)));
+    }
+
+    #[test]
+    fn a_stuck_export_and_a_stopped_thread_are_failing() {
+        let h = std::sync::Arc::new(ExporterHealth::new(
+            Signal::Logs,
+            Exporter::File,
+            Protocol::Grpc,
+            0,
+            Duration::from_millis(50),
+        ));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let exporting = std::sync::Arc::clone(&h);
+        let t = std::thread::spawn(move || {
+            exporting.export(1, || rx.recv().map_err(|_| Error::internal("x")))
+        });
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(status_of(&h, None), "failing");
+        let v: Value = serde_json::from_str(&report([(&*h, None)], None, &[], false)).unwrap();
+        assert!(v["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("an export has been running"));
+        tx.send(()).unwrap();
+        t.join().unwrap().unwrap();
+        assert_eq!(status_of(&h, None), "ok");
+        let v: Value =
+            serde_json::from_str(&report([(&*h, None)], None, &["otelrs-logs"], false)).unwrap();
+        assert_eq!(v["status"], "failing");
+        assert!(v["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("otelrs-logs thread has stopped"));
     }
 
     #[test]
@@ -412,7 +490,7 @@ mod tests {
         );
         fail(&h, "otlp log exporter: no answer within 10 ms");
         assert_eq!(status_of(&h, None), "failing");
-        let v: Value = serde_json::from_str(&report([(&h, None)], None, false)).unwrap();
+        let v: Value = serde_json::from_str(&report([(&h, None)], None, &[], false)).unwrap();
         let e = &v["exporters"][0];
         assert_eq!(e["consecutive_failures"], 3);
         assert_eq!(e["exported"], 5);

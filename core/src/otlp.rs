@@ -1,8 +1,9 @@
 //! The connection settings of the OTLP client (`otlp_client.rs`) from otelrs's resolved
 //! settings: headers, the CA certificate, gRPC TLS and the HTTP client.
 
-use crate::config::OtlpSettings;
+use crate::config::{OtlpSettings, MAX_SETTING_FILE_BYTES};
 use crate::error::{Error, Result};
+use std::io::Read;
 use tonic::transport::{Certificate, ClientTlsConfig};
 
 /// The error for an exporter that cannot be built.
@@ -31,12 +32,22 @@ pub(crate) fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
     let Some(path) = &s.certificate else {
         return Ok(None);
     };
-    std::fs::read(path).map(Some).map_err(|e| {
-        Error::config(format!(
-            "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SETTING_FILE_BYTES + 1).read_to_end(&mut pem))
+        .map_err(|e| {
+            Error::config(format!(
+                "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
+                path.display()
+            ))
+        })?;
+    if pem.len() as u64 > MAX_SETTING_FILE_BYTES {
+        return Err(Error::config(format!(
+            "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: more than {MAX_SETTING_FILE_BYTES} bytes",
             path.display()
-        ))
-    })
+        )));
+    }
+    Ok(Some(pem))
 }
 
 /// The TLS settings of a gRPC connection: for an `https://` endpoint the system's roots (when

@@ -304,8 +304,24 @@ impl SdkShared {
 
     /// The health report as JSON.
     fn health_json(&self) -> String {
-        let metrics = self.state.lock().metric_exporters.clone();
+        let (metrics, metrics_stopped) = {
+            let state = self.state.lock();
+            let stopped = state
+                .pipeline
+                .as_ref()
+                .is_some_and(Pipeline::thread_stopped);
+            (state.metric_exporters.clone(), stopped)
+        };
         let logs = self.logs();
+        let mut stopped = Vec::new();
+        if !self.is_shut_down() {
+            if metrics_stopped {
+                stopped.push("otelrs-metrics");
+            }
+            if logs.is_some_and(|l| l.thread_stopped()) {
+                stopped.push("otelrs-logs");
+            }
+        }
         let queue = logs.map(|l| l.queue_state());
         let log_exporters = logs.map(|l| l.health()).unwrap_or_default();
         let entries = metrics
@@ -321,7 +337,7 @@ impl SdkShared {
                     .collect(),
             )
         });
-        health::report(entries, log_counts, self.is_shut_down())
+        health::report(entries, log_counts, &stopped, self.is_shut_down())
     }
 
     /// Times every exporter's exports (and scrapes) into `otel.sdk.exporter.operation.duration`,

@@ -147,6 +147,14 @@ pub(crate) unsafe fn slice_lazy<'a, T>(
     if p.is_null() {
         return Err(null(&what()));
     }
+    // No array in memory is longer than isize::MAX bytes: a larger count is a caller's bug
+    // (a negative number passed as size_t), refused before anything is read or allocated.
+    if n > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{}: a count of {n} items cannot be", what()),
+        ));
+    }
     // SAFETY: non-NULL, `n` items, by the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, n) })
 }

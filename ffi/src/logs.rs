@@ -187,7 +187,8 @@ unsafe fn emit(
                     record
                 }
                 None => {
-                    let mut record = RecordBuilder::new(body, 64 * r.n_attrs);
+                    // A first guess of the size; `pack` checks the array before reading it.
+                    let mut record = RecordBuilder::new(body, 64 * r.n_attrs.min(64));
                     attributes::pack(r.attrs, r.n_attrs, &mut record)?;
                     record
                 }

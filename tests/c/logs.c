@@ -4,6 +4,7 @@
  *   logs flood  1000 records under the rules the environment sets; prints the counts
  *   logs errors bad input: each gets its status and message; prints "N passed, M failed" */
 #include "check.h"
+#include <stdint.h>
 #include <unistd.h>
 
 static const char *TRACEPARENT_A = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -87,6 +88,14 @@ static int errors(otelrs_logger *log, otelrs_sdk *sdk) {
     EXPECT_STATUS(OTELRS_ERR_NULL, "otelrs_logger is NULL", otelrs_log(NULL, 9, "x", NULL, 0));
     EXPECT_STATUS(OTELRS_ERR_NULL, "body is NULL", otelrs_log(log, 9, NULL, NULL, 0));
     EXPECT_STATUS(OTELRS_ERR_INVALID_UTF8, "body is not valid UTF-8", otelrs_log(log, 9, "bad\xff", NULL, 0));
+    /* Sizes from outside are checked before anything is allocated. */
+    EXPECT_STATUS(OTELRS_ERR_NULL, "attrs is NULL", otelrs_log(log, 9, "x", NULL, (size_t)1 << 40));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "attrs is NULL", otelrs_log(log, 9, "x", NULL, SIZE_MAX));
+    otelrs_attribute one[] = {OTELRS_STR("k", "v")};
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "cannot be", otelrs_log(log, 9, "x", one, SIZE_MAX));
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "cannot be", otelrs_log(log, 9, "x", one, SIZE_MAX / 2));
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "cannot be",
+                  otelrs_log_packed(log, 9, "x", (const unsigned char *)"", SIZE_MAX, NULL));
     otelrs_attribute bad_key[] = {OTELRS_STR("k\xff", "v")};
     EXPECT_STATUS(OTELRS_ERR_INVALID_UTF8, "attribute 0: the key", otelrs_log(log, 9, "x", bad_key, 1));
     otelrs_attribute bad_value[] = {OTELRS_STR("k", "\xc0")};

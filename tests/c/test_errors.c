@@ -40,6 +40,18 @@ static void test_config(void) {
     EXPECT_STATUS(OTELRS_ERR_INVALID_UTF8, "value is not valid UTF-8",
                   otelrs_config_set(cfg, "OTEL_SERVICE_NAME", "bad\xff"));
     EXPECT_STATUS(OTELRS_ERR_NULL, "out-pointer", otelrs_sdk_new(cfg, NULL));
+    /* Sizes are checked against a sane maximum before anything is allocated or walked. */
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "OTEL_BLRP_MAX_QUEUE_SIZE",
+                  otelrs_config_set(cfg, "OTEL_BLRP_MAX_QUEUE_SIZE", "1000000000"));
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "at most 65536",
+                  otelrs_config_set(cfg, "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "1000000000"));
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "at most 1000",
+                  otelrs_config_set(cfg, "OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "18446744073709551615"));
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "not a regular file",
+                  otelrs_config_set(cfg, "OTEL_EXPORTER_OTLP_CERTIFICATE", "/dev/zero"));
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "not a regular file",
+                  otelrs_config_set(cfg, "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "/tmp"));
+    EXPECT_OK(otelrs_config_set(cfg, "OTEL_BLRP_MAX_QUEUE_SIZE", "1048576"));
 
     /* A bad value in the environment is refused by otelrs_sdk_new, naming key and value. */
     setenv("OTEL_METRIC_EXPORT_TIMEOUT", "-5", 1);

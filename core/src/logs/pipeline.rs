@@ -11,7 +11,7 @@ use crate::clock::now_unix_nanos;
 use crate::config::{Exporter, LogSettings, Sampling};
 use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
-use crate::health::{ExporterHealth, QueueState, Signal};
+use crate::health::{stuck_after, ExporterHealth, QueueState, Signal};
 use opentelemetry_sdk::Resource;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -30,6 +30,8 @@ enum Request {
 struct Queue {
     records: VecDeque<QueuedRecord>,
     requests: Vec<Request>,
+    /// The export thread waits for the first record, with nothing to export and no timer.
+    idle: bool,
 }
 
 /// What emitters and the export thread share.
@@ -93,6 +95,7 @@ impl LogPipeline {
                     *e,
                     settings.otlp.protocol,
                     i,
+                    stuck_after(settings.export_timeout),
                 ))
             })
             .collect();
@@ -155,7 +158,8 @@ impl LogPipeline {
             return;
         }
         queue.records.push_back(record);
-        if queue.records.len() == self.wake_at {
+        if queue.records.len() == self.wake_at || queue.idle {
+            queue.idle = false;
             self.wake.notify_one();
         }
     }
@@ -164,6 +168,14 @@ impl LogPipeline {
     fn count_drop(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         self.last_drop.store(now_unix_nanos(), Ordering::Relaxed);
+    }
+
+    /// Whether the export thread has ended (it ends only at shutdown).
+    pub(crate) fn thread_stopped(&self) -> bool {
+        self.thread
+            .lock()
+            .as_ref()
+            .is_some_and(JoinHandle::is_finished)
     }
 
     /// Records dropped because the queue was full.
@@ -290,6 +302,17 @@ impl Worker {
         loop {
             let requests = {
                 let mut queue = shared.queue.lock();
+                if pending.is_empty() && queue.records.is_empty() && queue.requests.is_empty() {
+                    // Nothing to export: sleep until a record or a request comes, rather than
+                    // waking every schedule delay (a delay of 0 would spin). The first record's
+                    // schedule delay starts when it arrives.
+                    queue.idle = true;
+                    while queue.records.is_empty() && queue.requests.is_empty() {
+                        shared.wake.wait(&mut queue);
+                    }
+                    queue.idle = false;
+                    deadline = Instant::now() + self.schedule_delay;
+                }
                 while queue.records.len() < shared.wake_at && queue.requests.is_empty() {
                     if shared.wake.wait_until(&mut queue, deadline).timed_out() {
                         break;

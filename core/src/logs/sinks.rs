@@ -5,7 +5,7 @@ use crate::config::{LogSettings, OtlpSettings};
 use crate::delivery::export_error;
 use crate::error::{Error, Result};
 use crate::metrics::console::rfc3339;
-use crate::metrics::sync;
+use crate::metrics::{append_line, sync};
 use crate::otlp_client::{Logs, OtlpClient};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -186,12 +186,18 @@ impl FileLogSink {
     }
 
     fn rotate(&mut self) -> std::io::Result<()> {
-        let _ = std::fs::remove_file(self.rotated(self.max_files));
-        for n in (1..self.max_files).rev() {
-            let from = self.rotated(n);
-            if from.exists() {
-                std::fs::rename(&from, self.rotated(n + 1))?;
-            }
+        // Rotation keeps `path.1` ... `path.k` without a gap: only those are moved (one more
+        // place each; the last is removed when k is max_files), however large max_files is.
+        let mut kept = 0;
+        while kept < self.max_files && self.rotated(kept + 1).exists() {
+            kept += 1;
+        }
+        if kept == self.max_files {
+            std::fs::remove_file(self.rotated(kept))?;
+            kept -= 1;
+        }
+        for n in (1..=kept).rev() {
+            std::fs::rename(self.rotated(n), self.rotated(n + 1))?;
         }
         std::fs::rename(&self.path, self.rotated(1))?;
         self.file = OpenOptions::new()
@@ -213,8 +219,7 @@ impl LogSink for FileLogSink {
                 export_error("file log", format!("rotating {}: {e}", self.path.display()))
             })?;
         }
-        self.file
-            .write_all(line.as_bytes())
+        append_line(&mut self.file, line.as_bytes())
             .map_err(|e| export_error("file log", format!("{}: {e}", self.path.display())))?;
         self.size += len;
         Ok(())

@@ -12,7 +12,7 @@ mod prometheus;
 pub(crate) mod series_cache;
 pub(crate) mod views;
 
-pub(crate) use export::sync;
+pub(crate) use export::{append_line, sync};
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
 pub use series_cache::SERIES_CACHE_LIMIT;
 

@@ -12,7 +12,7 @@ use super::views::Views;
 use crate::config::{Exporter, Settings};
 use crate::delivery::Delivery;
 use crate::error::{Error, ErrorKind, Result};
-use crate::health::{ExporterHealth, Signal};
+use crate::health::{stuck_after, ExporterHealth, Signal};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -223,6 +223,7 @@ impl Pipeline {
                             Exporter::Prometheus,
                             settings.otlp.protocol,
                             0,
+                            stuck_after(settings.export_timeout),
                         ));
                         health.push(Arc::clone(&record));
                         prometheus = Some((reader, record));
@@ -243,6 +244,7 @@ impl Pipeline {
                 *exporter,
                 settings.otlp.protocol,
                 exports.len(),
+                stuck_after(settings.export_timeout),
             ));
             health.push(Arc::clone(&record));
             exports.push(Export {
@@ -307,6 +309,11 @@ impl Pipeline {
             .and_then(Endpoint::runtime)
             .map(|h| ("otelrs-prometheus", h));
         grpc.into_iter().chain(prometheus).collect()
+    }
+
+    /// Whether the collection thread has ended (it ends only at shutdown).
+    pub(crate) fn thread_stopped(&self) -> bool {
+        self.thread.as_ref().is_some_and(JoinHandle::is_finished)
     }
 
     /// What `force_flush` sends its request through, if there is a push exporter.

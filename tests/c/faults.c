@@ -1,0 +1,76 @@
+/* otelrs under conditions a host process may meet; settings come from the environment.
+ *
+ *   faults logs N      logs N records of about 200 bytes, flushes (5 s), prints the flush
+ *                      status, "stats kept=K dropped=D" and the health report
+ *   faults idle        logs 10 records, flushes, then sleeps 1 s; prints "idle_cpu_ms X": the
+ *                      CPU time the whole process used while it slept
+ *   faults until_error logs batches of 100 records and flushes after each until a flush
+ *                      fails (at most 10 000 batches); prints the batches and the status,
+ *                      then logs one record and prints the next flush's status */
+#include "check.h"
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static otelrs_sdk *sdk;
+static otelrs_logger *logger;
+
+static void log_some(long n) {
+    char body[200];
+    memset(body, 'x', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    for (long i = 0; i < n; i++) {
+        otelrs_attribute attrs[] = {OTELRS_INT("i", i)};
+        MUST(otelrs_log(logger, OTELRS_SEVERITY_INFO, body, attrs, 1));
+    }
+}
+
+static double cpu_ms(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: faults logs N | idle | until_error\n");
+        return 2;
+    }
+    MUST(otelrs_sdk_new(NULL, &sdk));
+    MUST(otelrs_logger_new(sdk, "faults", NULL, &logger));
+    if (strcmp(argv[1], "logs") == 0) {
+        log_some(argc > 2 ? atol(argv[2]) : 1000);
+        otelrs_status s = otelrs_sdk_force_flush(sdk, 5000);
+        printf("flush %s\n", otelrs_status_name(s));
+        otelrs_log_stats st;
+        MUST(otelrs_sdk_log_stats(sdk, &st));
+        printf("stats kept=%llu dropped=%llu\n", (unsigned long long)st.kept, (unsigned long long)st.dropped);
+        char *health;
+        MUST(otelrs_sdk_health_json(sdk, &health));
+        printf("%s\n", health);
+        otelrs_string_free(health);
+    } else if (strcmp(argv[1], "idle") == 0) {
+        log_some(10);
+        MUST(otelrs_sdk_force_flush(sdk, 5000));
+        double before = cpu_ms();
+        struct timespec second = {1, 0};
+        nanosleep(&second, NULL);
+        printf("idle_cpu_ms %.1f\n", cpu_ms() - before);
+    } else {
+        long batches = 0;
+        otelrs_status s = OTELRS_OK;
+        while (s == OTELRS_OK && batches < 10000) {
+            log_some(100);
+            s = otelrs_sdk_force_flush(sdk, 5000);
+            batches++;
+        }
+        printf("batches %ld status %s\n", batches, otelrs_status_name(s));
+        /* One small record more: it fits where the failed batch's partial line was cut. */
+        log_some(1);
+        printf("after %s\n", otelrs_status_name(otelrs_sdk_force_flush(sdk, 5000)));
+    }
+    (void)otelrs_sdk_shutdown(sdk, 5000);
+    otelrs_logger_free(logger);
+    otelrs_sdk_free(sdk);
+    return 0;
+}

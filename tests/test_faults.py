@@ -1,0 +1,94 @@
+"""otelrs as a guest in a host process under faults: sizes at their maximum, rotation with a
+huge file count, an idle log thread with a schedule delay of 0, a full disk. Each checks what a
+user would: the flush succeeds, the health report is right, nothing spins, no line is broken."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from conftest import clean_env, run
+
+
+def log_env(path, **more: str) -> dict[str, str]:
+    return clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file",
+                     OTELRS_EXPORTER_FILE_LOGS_PATH=str(path), **more)
+
+
+def records_in(path) -> int:
+    total = 0
+    for line in path.read_text().splitlines():
+        for rl in json.loads(line)["resourceLogs"]:
+            for sl in rl["scopeLogs"]:
+                total += len(sl["logRecords"])
+    return total
+
+
+def test_the_largest_queue_and_batch_work_and_health_says_so(c_program, tmp_path):
+    path = tmp_path / "logs.jsonl"
+    env = log_env(path, OTEL_BLRP_MAX_QUEUE_SIZE="1048576", OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="65536")
+    r = run(c_program("faults"), "logs", "100000", env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "flush OTELRS_OK"
+    assert lines[1] == "stats kept=100000 dropped=0"
+    health = json.loads(lines[2])
+    assert health["status"] == "ok", health
+    assert sum(records_in(f) for f in tmp_path.glob("logs.jsonl*")) == 100000  # rotated at 10 MiB
+
+
+def test_sizes_beyond_their_maximum_are_refused_at_init(c_program, tmp_path):
+    for key, value, why in [("OTEL_BLRP_MAX_QUEUE_SIZE", "1000000000", "at most 1048576"),
+                            ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "1000000000", "at most 65536"),
+                            ("OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "99999999999", "at most 1000"),
+                            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/dev/zero", "not a regular file")]:
+        r = run(c_program("faults"), "logs", "1", env=log_env(tmp_path / "x.jsonl", **{key: value}))
+        assert r.returncode == 2, (key, r.stdout, r.stderr)
+        assert key in r.stderr and why in r.stderr, r.stderr
+
+
+def test_rotation_with_the_most_files_is_quick_and_keeps_every_record(c_program, tmp_path):
+    path = tmp_path / "logs.jsonl"
+    env = log_env(path, OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES="3000", OTELRS_EXPORTER_FILE_LOGS_MAX_FILES="1000",
+                  OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="10")
+    r = run(c_program("faults"), "logs", "300", env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "flush OTELRS_OK"
+    assert json.loads(r.stdout.splitlines()[2])["status"] == "ok"
+    files = sorted(tmp_path.glob("logs.jsonl*"))
+    assert 25 <= len(files) <= 1001
+    assert sum(records_in(f) for f in files) == 300
+
+
+def test_an_idle_log_thread_does_not_spin_with_a_schedule_delay_of_zero(c_program, tmp_path):
+    r = run(c_program("faults"), "idle", env=log_env(tmp_path / "logs.jsonl", OTEL_BLRP_SCHEDULE_DELAY="0"))
+    assert r.returncode == 0, r.stderr
+    idle_cpu = float(r.stdout.split()[-1])
+    # A thread that spins burns about 1000 ms of CPU in that second; a waiting one about 0.
+    assert idle_cpu < 300, r.stdout
+    assert records_in(tmp_path / "logs.jsonl") == 10
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs (the tests run as root, as tests/run-all.sh does)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_leaves_no_broken_line(c_program, small_disk):
+    path = small_disk / "logs.jsonl"
+    r = run(c_program("faults"), "until_error", env=log_env(path), timeout=120)
+    assert r.returncode == 0, r.stderr
+    first, second = r.stdout.splitlines()
+    assert first.endswith("status OTELRS_ERR_EXPORT"), r.stdout
+    assert "No space left on device" in r.stderr
+    assert second == "after OTELRS_OK", r.stdout
+    text = path.read_text()
+    assert text.endswith("\n")
+    for line in text.splitlines():
+        json.loads(line)  # every line whole: the failed export's part was cut away
