@@ -140,3 +140,21 @@ def test_a_million_distinct_values_keep_memory_bounded_and_count_every_add_once(
     assert sum(number(p) for p in points.values()) + number(overflow) == 1_000_000
     # 900 000 more distinct values after the first 100 000 cost no memory per value.
     assert everything - tenth < 4096, f"resident memory grew by {everything - tenth} kB"
+
+
+def test_exemplar_reservoirs_stay_within_the_cardinality_limit(c_program):
+    # Every measurement offered (always_on), a million distinct series on a histogram: before
+    # reservoirs were bounded this took about 1 kB per series (1 GB).
+    env = clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none", OTEL_METRICS_EXEMPLAR_FILTER="always_on")
+    r = run(c_program("cardinality"), "1000000", "histogram", env=env, timeout=180)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    tenth, everything = (int(line.split()[1]) for line in lines[:2])
+    assert everything - tenth < 4096, f"resident memory grew by {everything - tenth} kB"
+    (rm,) = json.loads(lines[2])["resourceMetrics"]
+    points = metrics(rm)["flood.latency"][1]["histogram"]["dataPoints"]
+    overflow = [p for p in points if p["attributes"][0]["key"] == "otel.metric.overflow"]
+    assert len(points) == 2001 and len(overflow) == 1
+    assert sum(int(p["count"]) for p in points) == 1_000_000
+    # The overflow point carries the exemplar of the series beyond the limit.
+    assert [e["asDouble"] for e in overflow[0]["exemplars"]] == [1.5]

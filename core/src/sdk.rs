@@ -195,9 +195,13 @@ impl SdkShared {
             self.settings.exponential_histograms,
         );
         let streams = selection.streams();
-        let exemplars = self
-            .exemplars
-            .register(scope.name(), scope.version(), streams, reservoir);
+        let exemplars = self.exemplars.register(
+            scope.name(),
+            scope.version(),
+            streams,
+            reservoir,
+            selection.cardinality_limit(self.settings.cardinality_limit),
+        );
         let cell = Arc::new(InstrumentCell {
             sdk: Arc::clone(self),
             scope: scope.clone(),

@@ -74,7 +74,31 @@ struct Exemplar {
 struct Reservoir {
     /// Measurements offered since the last collection (for reservoir sampling).
     seen: u64,
+    /// When a measurement was last offered, in nanoseconds since the epoch.
+    last_offer: u64,
     slots: Vec<Option<Exemplar>>,
+}
+
+/// The reservoirs of an instrument's series, bounded as its streams' series are: at most
+/// the cardinality limit, plus the overflow series that takes the measurements of series
+/// beyond it (as the SDK's `otel.metric.overflow=true` point does).
+#[derive(Default)]
+struct SeriesReservoirs {
+    by_key: HashMap<Vec<u8>, Reservoir, RandomState>,
+    /// When an export last took exemplars (ns since the epoch).
+    last_take: u64,
+    /// Whether the reservoirs not offered to since `last_take` were let go since then.
+    swept: bool,
+}
+
+/// The series key of the overflow series, `otel.metric.overflow=true`.
+fn overflow_key() -> &'static [u8] {
+    static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+    KEY.get_or_init(|| {
+        series_key(std::iter::once(proto_common::KeyValue::from(
+            &KeyValue::new("otel.metric.overflow", true),
+        )))
+    })
 }
 
 /// The attributes of a series as comparable bytes: the OTLP encoding of each key-value,
@@ -117,7 +141,9 @@ pub(crate) struct InstrumentExemplars {
     /// The streams its views give it (its own name when none selects it).
     streams: Vec<StreamShape>,
     reservoir: ReservoirKind,
-    series: Mutex<HashMap<Vec<u8>, Reservoir, RandomState>>,
+    /// The series with reservoirs kept at most (the streams' cardinality limit).
+    limit: usize,
+    series: Mutex<SeriesReservoirs>,
 }
 
 impl InstrumentExemplars {
@@ -164,18 +190,34 @@ impl InstrumentExemplars {
             ReservoirKind::Aligned(bounds) => bounds.len() + 1,
             ReservoirKind::Simple(n) => (*n).max(1),
         };
-        if !series.contains_key(key) {
-            series.insert(
-                key.to_vec(),
-                Reservoir {
-                    seen: 0,
-                    slots: vec![None; slots],
-                },
-            );
+        let now = now_unix_nanos();
+        let mut key = key;
+        if !series.by_key.contains_key(key) {
+            if series.by_key.len() >= self.limit && !series.swept {
+                // Once per collection under pressure: let go of the series not offered to
+                // since the last export (their exemplars were taken or are too old).
+                let since = series.last_take;
+                series.by_key.retain(|_, r| r.last_offer >= since);
+                series.swept = true;
+            }
+            if series.by_key.len() >= self.limit {
+                key = overflow_key();
+            }
+            if !series.by_key.contains_key(key) {
+                series.by_key.insert(
+                    key.to_vec(),
+                    Reservoir {
+                        seen: 0,
+                        last_offer: now,
+                        slots: vec![None; slots],
+                    },
+                );
+            }
         }
-        let Some(r) = series.get_mut(key) else {
+        let Some(r) = series.by_key.get_mut(key) else {
             return;
         };
+        r.last_offer = now;
         let trace = context::current();
         r.seen += 1;
         let slot = match &self.reservoir {
@@ -195,7 +237,7 @@ impl InstrumentExemplars {
         };
         r.slots[slot] = Some(Exemplar {
             value,
-            time_unix_nano: now_unix_nanos(),
+            time_unix_nano: now,
             trace,
         });
     }
@@ -211,7 +253,9 @@ impl InstrumentExemplars {
         let Some(mut series) = self.series.try_lock() else {
             return Vec::new();
         };
-        let Some(r) = series.get_mut(key) else {
+        series.last_take = now_unix_nanos();
+        series.swept = false;
+        let Some(r) = series.by_key.get_mut(key) else {
             return Vec::new();
         };
         r.seen = 0;
@@ -256,6 +300,7 @@ impl Exemplars {
         scope_version: Option<&str>,
         streams: Vec<StreamShape>,
         reservoir: ReservoirKind,
+        limit: usize,
     ) -> Option<Arc<InstrumentExemplars>> {
         if self.filter == Filter::AlwaysOff {
             return None;
@@ -277,7 +322,8 @@ impl Exemplars {
             scope_version: scope_version.map(str::to_owned),
             streams,
             reservoir,
-            series: Mutex::new(HashMap::default()),
+            limit: limit.max(1),
+            series: Mutex::new(SeriesReservoirs::default()),
         });
         list.push(Arc::downgrade(&inst));
         Some(inst)
@@ -416,7 +462,7 @@ impl Lookup {
         let Some(keys) = &stream.keys else {
             return Some(MetricExemplars::Direct(inst));
         };
-        let series: Vec<Vec<u8>> = inst.series.try_lock()?.keys().cloned().collect();
+        let series: Vec<Vec<u8>> = inst.series.try_lock()?.by_key.keys().cloned().collect();
         let mut by_point: HashMap<Vec<u8>, Folded> = HashMap::new();
         for key in series {
             let (kept, filtered): (Vec<_>, Vec<_>) = series_attrs(&key)
@@ -452,6 +498,7 @@ mod tests {
                 None,
                 shape("h"),
                 ReservoirKind::Aligned(vec![1.0, 10.0]),
+                2000,
             )
             .unwrap();
         let attrs = [KeyValue::new("k", Value::from("v"))];
@@ -475,10 +522,39 @@ mod tests {
     }
 
     #[test]
+    fn reservoirs_are_bounded_by_the_cardinality_limit_and_let_go_after_an_export() {
+        let ex = Exemplars::new(Filter::AlwaysOn);
+        let inst = ex
+            .register("s", None, shape("h"), ReservoirKind::Simple(1), 100)
+            .unwrap();
+        let offer = |i: i64| inst.offer(&[KeyValue::new("i", Value::from(i))], Number::U64(1));
+        for i in 0..10_000 {
+            offer(i);
+        }
+        let held = |inst: &InstrumentExemplars| inst.series.lock().by_key.len();
+        assert_eq!(held(&inst), 101, "the limit, and the overflow series");
+        let overflow = inst.take(overflow_key(), 0, &[]);
+        assert_eq!(
+            overflow.len(),
+            1,
+            "measurements beyond the limit reach the overflow series"
+        );
+        // After an export, series that are not offered to again make room for new ones.
+        for i in 20_000..20_050 {
+            offer(i);
+        }
+        assert_eq!(held(&inst), 50, "the 100 before the export were let go");
+        let key = series_key(std::iter::once(proto_common::KeyValue::from(
+            &KeyValue::new("i", Value::from(20_049i64)),
+        )));
+        assert_eq!(inst.take(&key, 0, &[]).len(), 1);
+    }
+
+    #[test]
     fn a_simple_reservoir_keeps_at_most_its_size_among_all_offered() {
         let ex = Exemplars::new(Filter::AlwaysOn);
         let inst = ex
-            .register("s", None, shape("e"), ReservoirKind::Simple(20))
+            .register("s", None, shape("e"), ReservoirKind::Simple(20), 2000)
             .unwrap();
         for v in 0..1000u64 {
             inst.offer(&[], Number::U64(v));
@@ -502,7 +578,7 @@ mod tests {
     fn trace_based_takes_only_measurements_in_a_sampled_trace() {
         let ex = Exemplars::new(Filter::TraceBased);
         let inst = ex
-            .register("s", Some("1"), shape("c"), ReservoirKind::Simple(1))
+            .register("s", Some("1"), shape("c"), ReservoirKind::Simple(1), 2000)
             .unwrap();
         let key = series_key(std::iter::empty());
         inst.offer(&[], Number::U64(1));
@@ -529,7 +605,7 @@ mod tests {
         assert_eq!(e.trace_id, vec![1; 16]);
         assert_eq!(e.span_id, vec![2; 8]);
         assert!(Exemplars::new(Filter::AlwaysOff)
-            .register("s", None, shape("c"), ReservoirKind::Simple(1))
+            .register("s", None, shape("c"), ReservoirKind::Simple(1), 2000)
             .is_none());
     }
 }

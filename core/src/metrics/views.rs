@@ -619,6 +619,17 @@ impl Selection<'_> {
 
     /// The streams the views give the instrument: one per view that does not drop it, or its
     /// own when none selects it.
+    /// The most series any of its streams keeps (`default` for a stream that sets no
+    /// cardinality limit): what bounds the instrument's exemplar reservoirs.
+    pub(crate) fn cardinality_limit(&self, default: usize) -> usize {
+        self.views
+            .iter()
+            .filter(|v| v.aggregation != Some(AggregationSpec::Drop))
+            .map(|v| v.cardinality_limit.unwrap_or(default))
+            .max()
+            .unwrap_or(default)
+    }
+
     pub(crate) fn streams(&self) -> Vec<StreamShape> {
         if self.views.is_empty() {
             return vec![StreamShape {
