@@ -10,6 +10,8 @@ import contextlib
 import gzip
 import json
 import os
+import resource
+import selectors
 import socket
 import subprocess
 import time
@@ -29,12 +31,18 @@ OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0
 
 
 @contextlib.contextmanager
-def serving(c_program, run_id: str, port: int, **settings: str):
-    """tests/c/prometheus.c serving on `port` until the block ends."""
+def serving(c_program, run_id: str, port: int, max_files: int | None = None, **settings: str):
+    """tests/c/prometheus.c serving on `port` until the block ends (with at most `max_files`
+    open file descriptors, if given)."""
     env = clean_env(**{"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_LOGS_EXPORTER": "none",
                        "OTEL_EXPORTER_PROMETHEUS_PORT": str(port), "OTEL_SERVICE_NAME": f"prom-{run_id}", **settings})
+
+    def limit_files() -> None:
+        if max_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
+
     proc = subprocess.Popen([str(c_program("prometheus")), run_id], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit_files)
     try:
         line = proc.stdout.readline()
         assert line == "ready\n", line + proc.stderr.read()
@@ -229,3 +237,42 @@ def test_an_exponential_histogram_is_scraped_as_classic_buckets(c_program):
     assert any(le < 0.005 and v == 1 for le, v in buckets) and any(0.04 <= le < 0.05 and v == 2 for le, v in buckets)
     assert {s.name: s.value for s in family.samples if not s.name.endswith("_bucket")}[
         "http_server_request_duration_seconds_count"] == 2
+
+
+def test_idle_and_half_sent_connections_take_neither_the_files_nor_the_scrapes(c_program):
+    # 2,000 clients connect and send half a request (slowloris) to a process limited to 1,024
+    # descriptors. Before the connection cap, 1,146 such connections took every descriptor
+    # and the application's own fopen failed.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    port = free_port()
+    attackers: list[socket.socket] = []
+    with serving(c_program, uuid.uuid4().hex[:8], port, max_files=1024) as proc:
+        sel = selectors.DefaultSelector()
+        for _ in range(2000):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            sel.register(s, selectors.EVENT_WRITE)
+            attackers.append(s)
+        deadline = time.monotonic() + 20
+        pending = set(attackers)
+        while pending and time.monotonic() < deadline:
+            for k, _ in sel.select(timeout=0.5):
+                sock = k.fileobj
+                with contextlib.suppress(OSError):
+                    sock.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # and never the end
+                sel.unregister(sock)
+                pending.discard(sock)
+        assert len(pending) < 2000
+        for _ in range(3):
+            proc.stdin.write("files\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == "files 100\n"
+            _, body = scrape(port)
+            assert b"shop_orders_total" in body
+            time.sleep(0.2)
+        fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
+        assert fds < 200, f"the endpoint holds {fds} descriptors"
+        for s in attackers:
+            s.close()

@@ -3,7 +3,8 @@
  *   prometheus RUN   records a known set of every kind, labelled run=RUN, prints "ready",
  *                    then serves until its standard input closes; with "otlp" or "file"
  *                    among the exporters too, it records a second time after a flush when it
- *                    reads a line, prints "again", and goes on serving. */
+ *                    reads a line, prints "again", and goes on serving. A line "files"
+ *                    opens 100 files at once instead and prints "files N", N of them opened. */
 #include "check.h"
 #include <unistd.h>
 
@@ -65,6 +66,17 @@ int main(int argc, char **argv) {
     fflush(stdout);
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
+        if (strncmp(line, "files", 5) == 0) {
+            /* The application's own files: open 100 at once, as a busy server might. */
+            FILE *files[100];
+            int opened = 0;
+            for (int i = 0; i < 100; i++)
+                if ((files[opened] = fopen("/dev/null", "r")) != NULL) opened++;
+            for (int i = 0; i < opened; i++) fclose(files[i]);
+            printf("files %d\n", opened);
+            fflush(stdout);
+            continue;
+        }
         MUST(otelrs_sdk_force_flush(sdk, 10000));
         record(run);
         MUST(otelrs_sdk_force_flush(sdk, 10000));

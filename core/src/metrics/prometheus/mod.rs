@@ -13,13 +13,17 @@ use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{TcpListener, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::runtime::Runtime;
+use tokio::task::AbortHandle;
 
 /// What a scrape collects: the Prometheus reader.
 pub(crate) type Collect = Arc<dyn Fn() -> Result<ResourceMetrics> + Send + Sync>;
@@ -105,28 +109,59 @@ impl Drop for Endpoint {
     /// gets up to a second).
     fn drop(&mut self) {
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_timeout(std::time::Duration::from_secs(1));
+            rt.shutdown_timeout(Duration::from_secs(1));
         }
     }
 }
 
+/// Connections served at once per listener. Scrapers need one or two each; beyond this the
+/// oldest connection is closed for the new one, so that clients that connect and send
+/// nothing (or a request slowly) can neither take the process's file descriptors nor lock
+/// scrapers out.
+const MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may stay open in all (a scraper reconnects).
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+
+/// The connections of one listener, oldest first.
+#[derive(Default)]
+struct Connections {
+    next_id: u64,
+    open: VecDeque<(u64, AbortHandle)>,
+}
+
 async fn accept(listener: tokio::net::TcpListener, collect: Collect, exemplars: Arc<Exemplars>) {
+    let connections = Arc::new(Mutex::new(Connections::default()));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             // Out of descriptors, say: wait a little rather than spin.
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let (collect, exemplars) = (collect.clone(), exemplars.clone());
-        tokio::spawn(async move {
+        let mut open = connections.lock();
+        if open.open.len() >= MAX_CONNECTIONS {
+            if let Some((_, oldest)) = open.open.pop_front() {
+                oldest.abort();
+            }
+        }
+        let id = open.next_id;
+        open.next_id += 1;
+        let mine = Arc::clone(&connections);
+        let task = tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let (collect, exemplars) = (collect.clone(), exemplars.clone());
                 async move { Ok::<_, std::convert::Infallible>(answer(req, collect, exemplars).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let serving = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, serving).await;
+            mine.lock().open.retain(|(other, _)| *other != id);
         });
+        open.open.push_back((id, task.abort_handle()));
     }
 }
 
