@@ -4,11 +4,14 @@ user would: the flush succeeds, the health report is right, nothing spins, no li
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
+import threading
+import time
 
 import pytest
-from conftest import clean_env, run
+from conftest import clean_env, free_port, run
 
 
 def log_env(path, **more: str) -> dict[str, str]:
@@ -92,3 +95,71 @@ def test_a_full_disk_leaves_no_broken_line(c_program, small_disk):
     assert text.endswith("\n")
     for line in text.splitlines():
         json.loads(line)  # every line whole: the failed export's part was cut away
+
+
+class SlowReceiver:
+    """An OTLP/HTTP receiver that counts requests and answers each after `delay` seconds
+    (never, if None)."""
+
+    def __init__(self, delay: float | None):
+        self.requests = 0
+        self.done = threading.Event()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests += 1
+                if delay is None:
+                    receiver.done.wait(30)
+                    return
+                time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.done.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def otlp_http_env(url: str, **more: str) -> dict[str, str]:
+    return clean_env(OTEL_METRICS_EXPORTER="otlp", OTEL_LOGS_EXPORTER="none", OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+                     OTEL_EXPORTER_OTLP_ENDPOINT=url, **more)
+
+
+def test_each_request_waits_at_most_the_otlp_timeout_and_is_retried(c_program):
+    receiver = SlowReceiver(delay=None)  # accepts, never answers
+    try:
+        env = otlp_http_env(receiver.url, OTEL_EXPORTER_OTLP_TIMEOUT="300", OTEL_METRIC_EXPORT_TIMEOUT="10000")
+        r = run(c_program("faults"), "flushes", "1", "10000", env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        # Four attempts of 300 ms each (one and three retries) within the export timeout;
+        # before, the one request waited the whole export timeout, and the flush timed out.
+        assert r.stdout.splitlines()[0] == "flush OTELRS_ERR_EXPORT", r.stdout
+        assert receiver.requests >= 4, receiver.requests
+    finally:
+        receiver.close()
+
+
+def test_flushes_that_timed_out_leave_no_exports_behind(c_program):
+    receiver = SlowReceiver(delay=1.5)
+    try:
+        r = run(c_program("faults"), "flushes", "20", "50", env=otlp_http_env(receiver.url), timeout=60)
+        assert r.returncode == 0, r.stderr
+        statuses = r.stdout.splitlines()
+        assert statuses.count("flush OTELRS_ERR_TIMEOUT") == 20, r.stdout
+        time.sleep(2)
+        # The first flush's export, and the shutdown's: not one export per flush that timed out.
+        assert receiver.requests <= 3, receiver.requests
+    finally:
+        receiver.close()

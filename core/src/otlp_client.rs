@@ -77,6 +77,8 @@ impl Signal for Metrics {
 /// A client for one OTLP endpoint.
 pub(crate) struct OtlpClient<S: Signal> {
     transport: Transport,
+    /// OTEL_EXPORTER_OTLP_TIMEOUT: how long one request may wait for its answer.
+    request_timeout: Duration,
     signal: PhantomData<S>,
     /// Attempts repeated after a retryable failure, since the client was built.
     retries: u64,
@@ -141,6 +143,7 @@ impl<S: Signal> OtlpClient<S> {
         };
         Ok(OtlpClient {
             transport,
+            request_timeout: s.timeout,
             signal: PhantomData,
             retries: 0,
         })
@@ -149,15 +152,16 @@ impl<S: Signal> OtlpClient<S> {
     /// Sends `request`, retrying as the OTLP specification says (gRPC UNAVAILABLE,
     /// CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, DATA_LOSS; HTTP 429, 502, 503,
     /// 504 and failed connections), with exponential backoff and a server's Retry-After,
-    /// all within `timeout`. A Collector that rejects some of the records (partial success)
-    /// is an error naming how many.
+    /// all within `timeout`; each request waits at most OTEL_EXPORTER_OTLP_TIMEOUT for its
+    /// answer. A Collector that rejects some of the records (partial success) is an error
+    /// naming how many.
     pub(crate) fn export(&mut self, request: &S::Request, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let mut backoff = RETRY_INITIAL_DELAY;
         let mut retries = 0;
         let response = loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.send(request, left) {
+            match self.send(request, left.min(self.request_timeout)) {
                 Ok(response) => break response,
                 Err(Failure::Final(e)) => return Err(e),
                 Err(Failure::Retryable(e, hint)) => {
@@ -323,8 +327,7 @@ fn send_http<S: Signal>(
         .headers()
         .get(http::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(retry_after);
     let bytes = response.bytes().map_err(|e| {
         Failure::Retryable(
             Error::internal(format!("POST {url}: reading the answer: {e}")),
@@ -351,6 +354,20 @@ fn send_http<S: Signal>(
     }
     // An answer otelrs cannot read still means the request arrived.
     Ok(S::Response::decode(bytes).unwrap_or_default())
+}
+
+/// The delay a Retry-After header asks for: seconds, or an HTTP date (RFC 9110) from which
+/// the time left is taken.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The rejected count (under `rejected`) and message of an OTLP/JSON answer's partial
@@ -410,5 +427,23 @@ impl<S: Signal> Codec for EncodedCodec<S> {
 
     fn decoder(&mut self) -> ResponseDecoder<S> {
         ResponseDecoder(PhantomData)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        let in_a_minute = std::time::SystemTime::now() + Duration::from_secs(60);
+        let wait = retry_after(&httpdate::fmt_http_date(in_a_minute)).unwrap();
+        assert!(wait > Duration::from_secs(55) && wait <= Duration::from_secs(60));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
     }
 }

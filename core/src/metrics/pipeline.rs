@@ -59,8 +59,9 @@ impl MetricReader for SharedReader {
     }
 }
 
+/// A request to the collection thread, with the time its caller stops waiting.
 pub(crate) enum Command {
-    Flush(SyncSender<Result<()>>),
+    Flush(SyncSender<Result<()>>, Instant),
     Shutdown(SyncSender<Result<()>>),
 }
 
@@ -100,29 +101,65 @@ impl Worker {
         first_error.map_or(Ok(()), Err)
     }
 
+    /// Answers the flushes `first` and those queued behind it with one export; a flush
+    /// whose caller stopped waiting (it timed out) exports nothing, so that flushes that
+    /// timed out during an outage do not go out back to back after it. Gives back a
+    /// shutdown found in the queue.
+    fn flush(
+        &mut self,
+        first: (SyncSender<Result<()>>, Instant),
+        commands: &mpsc::Receiver<Command>,
+    ) -> Option<SyncSender<Result<()>>> {
+        let mut waiting = vec![first];
+        let mut shutdown = None;
+        while let Ok(command) = commands.try_recv() {
+            match command {
+                Command::Flush(reply, deadline) => waiting.push((reply, deadline)),
+                Command::Shutdown(reply) => {
+                    shutdown = Some(reply);
+                    break;
+                }
+            }
+        }
+        let now = Instant::now();
+        waiting.retain(|(_, deadline)| *deadline > now);
+        if !waiting.is_empty() {
+            let outcome = self.export_all();
+            for (reply, _) in waiting {
+                let _ = reply.send(outcome.clone());
+            }
+        }
+        shutdown
+    }
+
     fn run(mut self, commands: mpsc::Receiver<Command>) {
         let mut next = Instant::now() + self.interval;
         loop {
-            match commands.recv_timeout(next.saturating_duration_since(Instant::now())) {
-                Ok(Command::Flush(reply)) => {
-                    let _ = reply.send(self.export_all());
-                }
-                Ok(Command::Shutdown(reply)) => {
-                    let mut outcome = self.export_all();
-                    for e in &mut self.exports {
-                        if let Err(err) = e.sink.shutdown() {
-                            outcome = outcome.and(Err(err));
-                        }
+            let wait = next.saturating_duration_since(Instant::now());
+            let reply = match commands.recv_timeout(wait) {
+                Ok(Command::Flush(reply, deadline)) => {
+                    match self.flush((reply, deadline), &commands) {
+                        Some(shutdown) => shutdown,
+                        None => continue,
                     }
-                    let _ = reply.send(outcome);
-                    return;
                 }
+                Ok(Command::Shutdown(reply)) => reply,
                 Err(RecvTimeoutError::Timeout) => {
                     let _ = self.export_all();
                     next = (next + self.interval).max(Instant::now());
+                    continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => return,
+            };
+            // Shutdown: the last export, then each exporter lets go of what it holds.
+            let mut outcome = self.export_all();
+            for e in &mut self.exports {
+                if let Err(err) = e.sink.shutdown() {
+                    outcome = outcome.and(Err(err));
+                }
             }
+            let _ = reply.send(outcome);
+            return;
         }
     }
 }
@@ -130,7 +167,7 @@ impl Worker {
 /// Sends a command made by `make` and waits at most `timeout` for its reply.
 fn request(
     tx: &Sender<Command>,
-    make: fn(SyncSender<Result<()>>) -> Command,
+    make: impl FnOnce(SyncSender<Result<()>>) -> Command,
     timeout: Duration,
 ) -> Result<()> {
     let (reply_tx, reply_rx) = mpsc::sync_channel(1);
@@ -381,5 +418,9 @@ fn scrape(reader: &SharedReader, health: &ExporterHealth) -> Result<ResourceMetr
 
 /// Asks the collection thread behind `tx` to export now, waiting at most `timeout`.
 pub(crate) fn flush(tx: &Sender<Command>, timeout: Duration) -> Result<()> {
-    request(tx, Command::Flush, timeout)
+    request(
+        tx,
+        |reply| Command::Flush(reply, Instant::now() + timeout),
+        timeout,
+    )
 }
