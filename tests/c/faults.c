@@ -7,8 +7,10 @@
  *   faults until_error logs batches of 100 records and flushes after each until a flush
  *                      fails (at most 10 000 batches); prints the batches and the status,
  *                      then logs one record and prints the next flush's status
- *   faults flushes N MS adds 1 to a counter and flushes with a timeout of MS, N times;
- *                      prints each flush's status, then shuts down (MS) and prints that */
+ *   faults flushes N MS [PAUSE]
+ *                      adds 1 to a counter and flushes with a timeout of MS, N times;
+ *                      prints each flush's status, waits PAUSE seconds, then shuts down
+ *                      (MS) and prints that */
 #include "check.h"
 #include <stdint.h>
 #include <sys/resource.h>
@@ -59,7 +61,7 @@ int main(int argc, char **argv) {
         struct timespec second = {1, 0};
         nanosleep(&second, NULL);
         printf("idle_cpu_ms %.1f\n", cpu_ms() - before);
-    } else if (strcmp(argv[1], "flushes") == 0 && argc == 4) {
+    } else if (strcmp(argv[1], "flushes") == 0 && argc >= 4) {
         otelrs_meter *meter;
         otelrs_counter_u64 *c;
         MUST(otelrs_meter_new(sdk, "faults", NULL, &meter));
@@ -70,6 +72,8 @@ int main(int argc, char **argv) {
             MUST(otelrs_counter_u64_add(c, 1, NULL, 0));
             printf("flush %s\n", otelrs_status_name(otelrs_sdk_force_flush(sdk, ms)));
         }
+        fflush(stdout);
+        if (argc > 4) sleep((unsigned)atoi(argv[4]));
         printf("shutdown %s\n", otelrs_status_name(otelrs_sdk_shutdown(sdk, ms)));
         fflush(stdout);
         otelrs_counter_u64_free(c);
