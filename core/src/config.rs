@@ -191,22 +191,37 @@ impl Config {
 
     /// The value in force for `key`: from code, else from the environment (an empty
     /// environment value counts as unset, as the spec says), else `None`.
-    fn lookup(&self, key: &str) -> Option<(String, &'static str)> {
+    fn lookup(&self, key: &str) -> Result<Option<(String, &'static str)>> {
         if let Some(v) = self.values.get(key) {
-            return Some((v.clone(), ""));
+            return Ok(Some((v.clone(), "")));
         }
         match std::env::var(key) {
-            Ok(v) if !v.trim().is_empty() => Some((v, " (from the environment)")),
-            _ => None,
+            Ok(v) if !v.trim().is_empty() => Ok(Some((v, " (from the environment)"))),
+            Err(std::env::VarError::NotUnicode(_)) => Err(Error::config(format!(
+                "invalid value for {key} (from the environment): it is not valid UTF-8"
+            ))),
+            _ => Ok(None),
         }
     }
 }
 
+/// Whether `key`'s value may hold credentials (request headers such as `authorization`):
+/// it is never shown in a message.
+fn is_secret(key: &str) -> bool {
+    key.ends_with("_HEADERS")
+}
+
+/// "invalid value "v" for KEY (origin)": the value shown unless the key's values are secret.
+fn invalid_value(key: &str, value: &str, origin: &str) -> String {
+    if is_secret(key) {
+        format!("invalid value for {key}{origin} (not shown: it may hold credentials)")
+    } else {
+        format!("invalid value {value:?} for {key}{origin}")
+    }
+}
+
 fn bad(doc: &SettingDoc, value: &str, origin: &str, why: &str) -> Error {
-    Error::config(format!(
-        "invalid value {value:?} for {}{origin}: {why}",
-        doc.key
-    ))
+    Error::config(format!("{}: {why}", invalid_value(doc.key, value, origin)))
 }
 
 fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
@@ -368,17 +383,24 @@ pub(crate) fn percent_decode(s: &str) -> std::result::Result<String, String> {
     String::from_utf8(out).map_err(|_| "percent escapes do not decode to UTF-8".to_owned())
 }
 
+/// `key=value` pairs separated by commas, values percent-decoded. Messages name the keys and
+/// the items' places, never a value (headers may hold credentials).
 fn parse_key_values(v: &str) -> std::result::Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
-    for item in v.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+    for (i, item) in v.split(',').map(str::trim).enumerate() {
+        if item.is_empty() {
+            continue;
+        }
+        let n = i + 1;
         let (k, val) = item
             .split_once('=')
-            .ok_or_else(|| format!("{item:?} is not key=value"))?;
+            .ok_or_else(|| format!("item {n} is not key=value"))?;
         let k = k.trim();
         if k.is_empty() {
-            return Err(format!("{item:?} has an empty key"));
+            return Err(format!("item {n} has an empty key"));
         }
-        out.push((k.to_owned(), percent_decode(val.trim())?));
+        let val = percent_decode(val.trim()).map_err(|e| format!("the value of {k:?}: {e}"))?;
+        out.push((k.to_owned(), val));
     }
     Ok(out)
 }
@@ -487,9 +509,13 @@ pub(crate) struct OtlpSettings {
     pub endpoint: String,
     pub protocol: Protocol,
     pub headers: Vec<(String, String)>,
+    /// The setting the headers came from, for messages.
+    pub headers_key: String,
     pub timeout: Duration,
     pub gzip: bool,
     pub certificate: Option<PathBuf>,
+    /// The setting the certificate came from, for messages.
+    pub certificate_key: String,
 }
 
 /// Settings of the log pipeline.
@@ -555,7 +581,7 @@ impl Resolver<'_> {
     fn raw(&self, key: &str) -> Result<Option<String>> {
         let doc = find(key)
             .ok_or_else(|| Error::internal(format!("setting {key} is not in the table")))?;
-        match self.config.lookup(doc.key) {
+        match self.config.lookup(doc.key)? {
             Some((v, origin)) => {
                 check_value(doc, &v, origin)?;
                 Ok(Some(v.trim().to_owned()))
@@ -572,7 +598,7 @@ impl Resolver<'_> {
         parse: fn(&str) -> std::result::Result<T, String>,
     ) -> Result<T> {
         let v = self.raw(key)?.unwrap_or_else(|| default.to_owned());
-        parse(&v).map_err(|why| Error::config(format!("invalid value {v:?} for {key}: {why}")))
+        parse(&v).map_err(|why| Error::config(format!("{}: {why}", invalid_value(key, &v, ""))))
     }
 
     /// `OTEL_EXPORTER_OTLP_<SIGNAL>_<what>` if set, else `OTEL_EXPORTER_OTLP_<what>`, parsed.
@@ -583,16 +609,32 @@ impl Resolver<'_> {
         default: T,
         parse: fn(&str) -> std::result::Result<T, String>,
     ) -> Result<T> {
+        Ok(self.signal_from(signal, what, default, parse)?.0)
+    }
+
+    /// [`Self::signal`], with the key the value came from (the generic one when unset).
+    fn signal_from<T>(
+        &self,
+        signal: &str,
+        what: &str,
+        default: T,
+        parse: fn(&str) -> std::result::Result<T, String>,
+    ) -> Result<(T, String)> {
         let specific = format!("OTEL_EXPORTER_OTLP_{signal}_{what}");
         let generic = format!("OTEL_EXPORTER_OTLP_{what}");
         match self
             .raw(&specific)?
             .map(|v| (specific, v))
-            .or(self.raw(&generic)?.map(|v| (generic, v)))
+            .or(self.raw(&generic)?.map(|v| (generic.clone(), v)))
         {
-            Some((key, v)) => parse(&v)
-                .map_err(|why| Error::config(format!("invalid value {v:?} for {key}: {why}"))),
-            None => Ok(default),
+            Some((key, v)) => match parse(&v) {
+                Ok(t) => Ok((t, key)),
+                Err(why) => Err(Error::config(format!(
+                    "{}: {why}",
+                    invalid_value(&key, &v, "")
+                ))),
+            },
+            None => Ok((default, generic)),
         }
     }
 
@@ -612,18 +654,31 @@ impl Resolver<'_> {
                 let base = with_scheme(&base, insecure);
                 match protocol {
                     Protocol::Grpc => base,
-                    _ => format!(
-                        "{}/v1/{}",
-                        base.trim_end_matches('/'),
-                        signal.to_ascii_lowercase()
-                    ),
+                    // The signal's path goes after the base's path, before any query.
+                    _ => {
+                        let (path, query) = match base.split_once('?') {
+                            Some((p, q)) => (p, format!("?{q}")),
+                            None => (base.as_str(), String::new()),
+                        };
+                        format!(
+                            "{}/v1/{}{query}",
+                            path.trim_end_matches('/'),
+                            signal.to_ascii_lowercase()
+                        )
+                    }
                 }
             }
         };
+        let (headers, headers_key) =
+            self.signal_from(signal, "HEADERS", Vec::new(), parse_key_values)?;
+        let (certificate, certificate_key) =
+            self.signal_from(signal, "CERTIFICATE", None, |v| Ok(Some(PathBuf::from(v))))?;
+        check_endpoint(&endpoint, signal)?;
         Ok(OtlpSettings {
             endpoint,
             protocol,
-            headers: self.signal(signal, "HEADERS", Vec::new(), parse_key_values)?,
+            headers,
+            headers_key,
             timeout: self.signal(
                 signal,
                 "TIMEOUT",
@@ -631,8 +686,8 @@ impl Resolver<'_> {
                 parse_millis,
             )?,
             gzip: self.signal(signal, "COMPRESSION", false, parse_compression)?,
-            certificate: self
-                .signal(signal, "CERTIFICATE", None, |v| Ok(Some(PathBuf::from(v))))?,
+            certificate,
+            certificate_key,
         })
     }
 
@@ -763,6 +818,22 @@ impl Settings {
     }
 }
 
+/// Checks the OTLP endpoint of `signal` as it will be used: a URL that parses, with a host.
+fn check_endpoint(endpoint: &str, signal: &str) -> Result<()> {
+    let ok = endpoint
+        .parse::<http::Uri>()
+        .ok()
+        .filter(|u| u.host().is_some_and(|h| !h.is_empty() && h != "[]"));
+    if ok.is_none() {
+        return Err(Error::config(format!(
+            "invalid OTLP endpoint {endpoint:?} for {}: not a URL with a host \
+             (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_{signal}_ENDPOINT)",
+            signal.to_ascii_lowercase()
+        )));
+    }
+    Ok(())
+}
+
 fn with_scheme(endpoint: &str, insecure: bool) -> String {
     if endpoint.starts_with("http://") || endpoint.starts_with("https://") {
         endpoint.to_owned()
@@ -822,6 +893,88 @@ mod tests {
                 .contains("\"prometheus\" for OTEL_LOGS_EXPORTER"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn header_values_never_appear_in_messages() {
+        let mut c = Config::new();
+        for (key, value) in [
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=Bearer s3cr3t%zz",
+            ),
+            ("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "Bearer s3cr3t"),
+            ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "=s3cr3t"),
+        ] {
+            let e = c.set(key, value).unwrap_err();
+            assert!(!e.message().contains("s3cr3t"), "{e}");
+            assert!(e.message().contains(key), "{e}");
+        }
+        let e = c
+            .set(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=Bearer s3cr3t%zz",
+            )
+            .unwrap_err();
+        assert!(e.message().contains("\"authorization\""), "{e}");
+        // A header the HTTP rules refuse: named with its setting, the value not shown.
+        c.set("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "x-token=s3cr3t%0A")
+            .unwrap();
+        let s = Settings::resolve(&c).unwrap();
+        let e = crate::otlp::header_map(&s.logs.otlp).unwrap_err();
+        assert!(
+            e.message().contains("OTEL_EXPORTER_OTLP_LOGS_HEADERS")
+                && e.message().contains("x-token")
+                && !e.message().contains("s3cr3t"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn endpoints_that_cannot_work_are_refused_and_a_query_stays_last() {
+        let mut c = Config::new();
+        c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .unwrap();
+        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1").unwrap();
+        let e = Settings::resolve(&c).unwrap_err();
+        assert!(e.message().contains("not a URL with a host"), "{e}");
+        c.set(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://gw.example/otlp?tenant=a",
+        )
+        .unwrap();
+        let s = Settings::resolve(&c).unwrap();
+        assert_eq!(
+            s.otlp.endpoint,
+            "https://gw.example/otlp/v1/metrics?tenant=a"
+        );
+        assert_eq!(
+            s.logs.otlp.endpoint,
+            "https://gw.example/otlp/v1/logs?tenant=a"
+        );
+    }
+
+    #[test]
+    fn a_signal_specific_certificate_is_named_in_its_errors() {
+        let dir = std::env::temp_dir().join(format!("otelrs-cert-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        let mut c = Config::new();
+        c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .unwrap();
+        c.set(
+            "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+            not_pem.to_str().unwrap(),
+        )
+        .unwrap();
+        let s = Settings::resolve(&c).unwrap();
+        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        assert!(
+            e.message().contains("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -18,10 +18,19 @@ pub(crate) fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error 
 pub(crate) fn header_map(s: &OtlpSettings) -> Result<http::HeaderMap> {
     let mut headers = http::HeaderMap::new();
     for (k, v) in &s.headers {
-        let name = http::HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| Error::config(format!("invalid OTLP header name {k:?}")))?;
-        let value = http::HeaderValue::from_str(v)
-            .map_err(|_| Error::config(format!("invalid value for OTLP header {k:?}")))?;
+        let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+            Error::config(format!(
+                "invalid value for {}: {k:?} is not a valid HTTP header name",
+                s.headers_key
+            ))
+        })?;
+        let value = http::HeaderValue::from_str(v).map_err(|_| {
+            Error::config(format!(
+                "invalid value for {}: the value of header {k:?} is not a valid HTTP header \
+                 value (not shown: it may hold credentials)",
+                s.headers_key
+            ))
+        })?;
         headers.insert(name, value);
     }
     Ok(headers)
@@ -37,14 +46,16 @@ pub(crate) fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
         .and_then(|f| f.take(MAX_SETTING_FILE_BYTES + 1).read_to_end(&mut pem))
         .map_err(|e| {
             Error::config(format!(
-                "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
-                path.display()
+                "invalid value {:?} for {}: {e}",
+                path.display(),
+                s.certificate_key
             ))
         })?;
     if pem.len() as u64 > MAX_SETTING_FILE_BYTES {
         return Err(Error::config(format!(
-            "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: more than {MAX_SETTING_FILE_BYTES} bytes",
-            path.display()
+            "invalid value {:?} for {}: more than {MAX_SETTING_FILE_BYTES} bytes",
+            path.display(),
+            s.certificate_key
         )));
     }
     Ok(Some(pem))
@@ -83,8 +94,9 @@ pub(crate) fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client>
     if let Some(path) = &s.certificate {
         let bad = |e: &dyn std::fmt::Display| {
             Error::config(format!(
-                "invalid value {:?} for OTEL_EXPORTER_OTLP_CERTIFICATE: {e}",
-                path.display()
+                "invalid value {:?} for {}: {e}",
+                path.display(),
+                s.certificate_key
             ))
         };
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)

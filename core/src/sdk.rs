@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fork;
 use crate::fork::ForkCell;
 use crate::health::{self, ExporterHealth};
-use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore};
+use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore, Retired};
 use crate::metrics::exemplars::Exemplars;
 use crate::metrics::instrument::{
     self, BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
@@ -43,8 +43,10 @@ struct State {
     instruments: Vec<Weak<InstrumentCell>>,
     bounds: Vec<Weak<BoundCell>>,
     observables: Vec<Weak<ObservableCell>>,
-    /// One core (counters, rate-limit bucket) per logger scope.
-    loggers: HashMap<(String, String), Arc<LoggerCore>>,
+    /// One core (counters, rate-limit bucket) per logger scope in use.
+    loggers: HashMap<(String, String), Weak<LoggerCore>>,
+    /// The counts of the logger scopes no longer in use.
+    retired_loggers: Retired,
 }
 
 impl State {
@@ -276,11 +278,16 @@ impl SdkShared {
 
     /// Every logger scope's core.
     pub(crate) fn logger_cores(&self) -> Vec<Arc<LoggerCore>> {
-        self.state.lock().loggers.values().cloned().collect()
+        self.state
+            .lock()
+            .loggers
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect()
     }
 
     pub(crate) fn log_stats(&self) -> LogStats {
-        let mut total = LogStats::default();
+        let mut total = *self.state.lock().retired_loggers.lock();
         for core in self.logger_cores() {
             total += core.stats();
         }
@@ -410,9 +417,10 @@ impl SdkShared {
         if state.pipeline.is_none() {
             return;
         }
-        for core in state.loggers.values() {
+        for core in state.loggers.values().filter_map(Weak::upgrade) {
             core.reset();
         }
+        *state.retired_loggers.lock() = LogStats::default();
         let resource = resource::build(&self.settings);
         match LogPipeline::start(&self.settings.logs, &resource) {
             // SAFETY: single-threaded child; no reference from `logs()` is alive here.
@@ -585,13 +593,25 @@ impl Sdk {
         let key = (name.to_owned(), version.unwrap_or("").to_owned());
         let mut state = self.shared.state.lock();
         let sampling = &self.shared.settings.logs.sampling;
-        let core = state
-            .loggers
-            .entry(key)
-            .or_insert_with(|| Arc::new(LoggerCore::new(scope, sampling)));
+        let core = match state.loggers.get(&key).and_then(Weak::upgrade) {
+            Some(core) => core,
+            None => {
+                let core = Arc::new(LoggerCore::new(
+                    scope,
+                    sampling,
+                    Arc::clone(&state.retired_loggers),
+                ));
+                let loggers = &mut state.loggers;
+                if loggers.len() >= 64 && loggers.len().is_power_of_two() {
+                    loggers.retain(|_, w| w.strong_count() > 0);
+                }
+                loggers.insert(key, Arc::downgrade(&core));
+                core
+            }
+        };
         Ok(Logger {
             sdk: Arc::clone(&self.shared),
-            core: Arc::clone(core),
+            core,
         })
     }
 

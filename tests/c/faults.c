@@ -7,6 +7,9 @@
  *   faults until_error logs batches of 100 records and flushes after each until a flush
  *                      fails (at most 10 000 batches); prints the batches and the status,
  *                      then logs one record and prints the next flush's status
+ *   faults loggers N   makes N loggers of distinct names, logs one record with each and frees
+ *                      it; prints the resident memory (kB) after N/10 and after N, then
+ *                      "emitted E kept K"
  *   faults flushes N MS [PAUSE]
  *                      adds 1 to a counter and flushes with a timeout of MS, N times;
  *                      prints each flush's status, waits PAUSE seconds, then shuts down
@@ -28,6 +31,16 @@ static void log_some(long n) {
         otelrs_attribute attrs[] = {OTELRS_INT("i", i)};
         MUST(otelrs_log(logger, OTELRS_SEVERITY_INFO, body, attrs, 1));
     }
+}
+
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
 }
 
 static double cpu_ms(void) {
@@ -61,6 +74,21 @@ int main(int argc, char **argv) {
         struct timespec second = {1, 0};
         nanosleep(&second, NULL);
         printf("idle_cpu_ms %.1f\n", cpu_ms() - before);
+    } else if (strcmp(argv[1], "loggers") == 0 && argc == 3) {
+        long n = atol(argv[2]);
+        for (long i = 0; i < n; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "request.%ld", i);
+            otelrs_logger *l;
+            MUST(otelrs_logger_new(sdk, name, NULL, &l));
+            MUST(otelrs_log(l, OTELRS_SEVERITY_INFO, "hello", NULL, 0));
+            otelrs_logger_free(l);
+            if (i + 1 == n / 10) printf("rss_tenth %ld\n", rss_kb());
+        }
+        printf("rss_all %ld\n", rss_kb());
+        otelrs_log_stats st;
+        MUST(otelrs_sdk_log_stats(sdk, &st));
+        printf("emitted %llu kept %llu\n", (unsigned long long)st.emitted, (unsigned long long)st.kept);
     } else if (strcmp(argv[1], "flushes") == 0 && argc >= 4) {
         otelrs_meter *meter;
         otelrs_counter_u64 *c;

@@ -133,6 +133,11 @@ static int errors(otelrs_logger *log, otelrs_sdk *sdk) {
     EXPECT_STATUS(OTELRS_ERR_WRONG_HANDLE, "not an otelrs_logger", otelrs_log((otelrs_logger *)sdk, 9, "x", NULL, 0));
     otelrs_logger_free(NULL);
     EXPECT_OK(otelrs_log(log, 9, "still works", NULL, 0));
+    /* Only records that exist count: of all the calls above, the last one. */
+    otelrs_log_stats st;
+    MUST(otelrs_logger_stats(log, &st));
+    EXPECT(st.emitted == 1 && st.kept == 1, "emitted %llu, kept %llu after refused calls and one good one",
+           (unsigned long long)st.emitted, (unsigned long long)st.kept);
     EXPECT_OK(otelrs_sdk_shutdown(sdk, 5000));
     EXPECT_STATUS(OTELRS_ERR_SHUTDOWN, "shut down", otelrs_log(log, 9, "late", NULL, 0));
     EXPECT(!otelrs_logger_enabled(log, 9), "not enabled after shutdown");

@@ -59,6 +59,15 @@ static void test_config(void) {
     EXPECT_STATUS(OTELRS_ERR_CONFIG, "\"-5\" for OTEL_METRIC_EXPORT_TIMEOUT (from the environment)",
                   otelrs_sdk_new(cfg, &s));
     EXPECT(s == NULL, "out-pointer written on failure");
+    /* A value that is not UTF-8 is an error naming the key, not a setting ignored. */
+    setenv("OTEL_SERVICE_NAME", "caf\xe9", 1);
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "OTEL_SERVICE_NAME (from the environment): it is not valid UTF-8",
+                  otelrs_sdk_new(cfg, &s));
+    unsetenv("OTEL_SERVICE_NAME");
+    /* Header values never reach a message: they may hold credentials. */
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "the value of \"authorization\": bad percent escape",
+                  otelrs_config_set(cfg, "OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer s3cr3t%zz"));
+    EXPECT(strstr(otelrs_last_error(), "s3cr3t") == NULL, "the token is in \"%s\"", otelrs_last_error());
     /* ... unless code overrides it. */
     MUST(otelrs_config_set(cfg, "OTEL_METRIC_EXPORT_TIMEOUT", "1000"));
     MUST(otelrs_config_set(cfg, "OTEL_METRICS_EXPORTER", "none"));

@@ -12,7 +12,7 @@ mod stats;
 pub use encoding::RecordBuilder;
 pub(crate) use pipeline::LogPipeline;
 pub use stats::LogStats;
-pub(crate) use stats::LoggerCore;
+pub(crate) use stats::{LoggerCore, Retired};
 
 use crate::context::{self, TraceContext};
 use crate::error::{Error, Result};
@@ -107,7 +107,13 @@ impl Logger {
             Verdict::Keep => {}
             _ => return Ok(()),
         }
-        let input = build()?;
+        let input = match build() {
+            Ok(input) => input,
+            Err(e) => {
+                core.uncount_kept(severity);
+                return Err(e);
+            }
+        };
         pipeline.push(QueuedRecord {
             core: Arc::clone(&self.core),
             severity,

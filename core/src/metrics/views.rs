@@ -236,6 +236,9 @@ impl View {
             .transpose()?;
         let instrument_name = get("instrument_name")?;
         let name = get("name")?;
+        if let Some(n) = &name {
+            crate::metrics::check_name(n).map_err(|e| invalid(text, e.message()))?;
+        }
         if name.is_some()
             && instrument_name
                 .as_deref()
@@ -763,6 +766,11 @@ mod tests {
             (
                 "instrument_type=timer",
                 "instrument_type \"timer\" is none of",
+            ),
+            ("instrument_name=h,name=", "invalid instrument name \"\""),
+            (
+                "instrument_name=h,name=1x",
+                "invalid instrument name \"1x\"",
             ),
             ("instrument_name=h,colour=red", "unknown key \"colour\""),
             (
