@@ -176,3 +176,21 @@ def test_loggers_of_ever_new_names_keep_only_those_in_use(c_program, tmp_path):
     grown = int(everything.split()[1]) - int(tenth.split()[1])
     assert grown < 8192, f"resident memory grew by {grown} kB over 450,000 loggers"
     assert counts == "emitted 500000 kept 500000"  # the freed loggers' counts stay in the totals
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_what_recording_accepted_at_shutdown_is_exported(c_program, tmp_path, round_):
+    # Before, 0 to 3 adds racing with the shutdown returned OTELRS_OK and were never exported.
+    # Now every accepted add is exported; an add refused as it raced (one per thread at most)
+    # may be exported too.
+    path = tmp_path / "metrics.jsonl"
+    env = clean_env(OTEL_METRICS_EXPORTER="file", OTELRS_EXPORTER_FILE_METRICS_PATH=str(path),
+                    OTEL_LOGS_EXPORTER="none")
+    r = run(c_program("faults"), "race", env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    accepted = int(r.stdout.split()[1])
+    last = json.loads(path.read_text().splitlines()[-1])
+    exported = sum(int(p["asInt"])
+                   for rm in last["resourceMetrics"] for sm in rm["scopeMetrics"] for m in sm["metrics"]
+                   if m["name"] == "faults.race" for p in m["sum"]["dataPoints"])
+    assert accepted <= exported <= accepted + 4

@@ -2,6 +2,7 @@
 //! through the OpenTelemetry Rust SDK. All behaviour lives here; the bindings convert.
 
 mod attributes;
+mod barrier;
 mod clock;
 mod config;
 pub mod context;

@@ -2,12 +2,13 @@
 //! created from it (which is what lets a forked child rebuild).
 
 use crate::attributes::AttributeSet;
+use crate::barrier;
 use crate::config::{Config, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fork;
 use crate::fork::ForkCell;
 use crate::health::{self, ExporterHealth};
-use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore, Retired};
+use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore};
 use crate::metrics::exemplars::Exemplars;
 use crate::metrics::instrument::{
     self, BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
@@ -43,10 +44,13 @@ struct State {
     instruments: Vec<Weak<InstrumentCell>>,
     bounds: Vec<Weak<BoundCell>>,
     observables: Vec<Weak<ObservableCell>>,
-    /// One core (counters, rate-limit bucket) per logger scope in use.
-    loggers: HashMap<(String, String), Weak<LoggerCore>>,
-    /// The counts of the logger scopes no longer in use.
-    retired_loggers: Retired,
+    /// One core (counters, rate-limit bucket) per logger scope. A core that nothing else
+    /// holds (no logger, no queued record) is let go when the map grows, its counts kept in
+    /// `retired_loggers`: a program that makes loggers of ever new names keeps only those
+    /// it uses.
+    loggers: HashMap<(String, String), Arc<LoggerCore>>,
+    /// The counts of the logger scopes let go.
+    retired_loggers: LogStats,
 }
 
 impl State {
@@ -90,6 +94,23 @@ impl SdkShared {
     #[inline]
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Relaxed)
+    }
+
+    /// The answer of a recording call that has written its measurement: refused if the SDK
+    /// was shut down meanwhile, since the last collection may have missed it (or not: a
+    /// refused measurement may still be exported, an accepted one always is). See
+    /// [`barrier`].
+    #[inline]
+    pub(crate) fn confirm_recorded(&self) -> Result<()> {
+        barrier::light();
+        if self.is_shut_down() {
+            Err(Error::new(
+                ErrorKind::Shutdown,
+                "the SDK was shut down while this was recorded: it may not be exported",
+            ))
+        } else {
+            Ok(())
+        }
     }
 
     fn check_open(&self) -> Result<()> {
@@ -278,19 +299,18 @@ impl SdkShared {
 
     /// Every logger scope's core.
     pub(crate) fn logger_cores(&self) -> Vec<Arc<LoggerCore>> {
-        self.state
-            .lock()
-            .loggers
-            .values()
-            .filter_map(Weak::upgrade)
-            .collect()
+        self.state.lock().loggers.values().cloned().collect()
     }
 
     pub(crate) fn log_stats(&self) -> LogStats {
-        let mut total = *self.state.lock().retired_loggers.lock();
-        for core in self.logger_cores() {
-            total += core.stats();
-        }
+        let mut total = {
+            let state = self.state.lock();
+            let mut total = state.retired_loggers;
+            for core in state.loggers.values() {
+                total += core.stats();
+            }
+            total
+        };
         total.dropped = self.logs().map_or(0, |l| l.dropped());
         total
     }
@@ -417,10 +437,10 @@ impl SdkShared {
         if state.pipeline.is_none() {
             return;
         }
-        for core in state.loggers.values().filter_map(Weak::upgrade) {
+        for core in state.loggers.values() {
             core.reset();
         }
-        *state.retired_loggers.lock() = LogStats::default();
+        state.retired_loggers = LogStats::default();
         let resource = resource::build(&self.settings);
         match LogPipeline::start(&self.settings.logs, &resource) {
             // SAFETY: single-threaded child; no reference from `logs()` is alive here.
@@ -593,19 +613,23 @@ impl Sdk {
         let key = (name.to_owned(), version.unwrap_or("").to_owned());
         let mut state = self.shared.state.lock();
         let sampling = &self.shared.settings.logs.sampling;
-        let core = match state.loggers.get(&key).and_then(Weak::upgrade) {
-            Some(core) => core,
+        let core = match state.loggers.get(&key) {
+            Some(core) => Arc::clone(core),
             None => {
-                let core = Arc::new(LoggerCore::new(
-                    scope,
-                    sampling,
-                    Arc::clone(&state.retired_loggers),
-                ));
-                let loggers = &mut state.loggers;
-                if loggers.len() >= 64 && loggers.len().is_power_of_two() {
-                    loggers.retain(|_, w| w.strong_count() > 0);
+                let state = &mut *state;
+                if state.loggers.len() >= 64 && state.loggers.len().is_power_of_two() {
+                    // Under the lock, a core only the map holds cannot be taken again.
+                    let retired = &mut state.retired_loggers;
+                    state.loggers.retain(|_, core| {
+                        let unused = Arc::strong_count(core) == 1;
+                        if unused {
+                            *retired += core.stats();
+                        }
+                        !unused
+                    });
                 }
-                loggers.insert(key, Arc::downgrade(&core));
+                let core = Arc::new(LoggerCore::new(scope, sampling));
+                state.loggers.insert(key, Arc::clone(&core));
                 core
             }
         };
@@ -658,6 +682,9 @@ impl Sdk {
                 "the SDK was already shut down",
             ));
         }
+        // Every measurement written before a recording thread sees the flag is now visible to
+        // the last collection; every later one is refused (SdkShared::confirm_recorded).
+        barrier::heavy();
         let deadline = Instant::now() + timeout;
         let pipeline = self.shared.state.lock().pipeline.take();
         let metrics = pipeline.map_or(Ok(()), |p| p.shutdown(timeout));

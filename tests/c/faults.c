@@ -10,11 +10,15 @@
  *   faults loggers N   makes N loggers of distinct names, logs one record with each and frees
  *                      it; prints the resident memory (kB) after N/10 and after N, then
  *                      "emitted E kept K"
+ *   faults race        4 threads add 1 to a counter (by array, and bound) as fast as they can
+ *                      while the main thread shuts down after 200 ms; prints "ok N", the
+ *                      adds that returned OTELRS_OK (all of which must be exported)
  *   faults flushes N MS [PAUSE]
  *                      adds 1 to a counter and flushes with a timeout of MS, N times;
  *                      prints each flush's status, waits PAUSE seconds, then shuts down
  *                      (MS) and prints that */
 #include "check.h"
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -41,6 +45,24 @@ static long rss_kb(void) {
         if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
     if (f) fclose(f);
     return kb;
+}
+
+static otelrs_counter_u64 *race_counter;
+static otelrs_bound_counter_u64 *race_bound;
+
+static void *race_worker(void *arg) {
+    long id = (long)arg;
+    char who[16];
+    snprintf(who, sizeof who, "t%ld", id);
+    otelrs_attribute mine[] = {OTELRS_STR("thread", who)};
+    unsigned long long ok = 0;
+    for (;;) {
+        otelrs_status s = id % 2 ? otelrs_counter_u64_add(race_counter, 1, mine, 1)
+                                 : otelrs_bound_counter_u64_add(race_bound, 1);
+        if (s != OTELRS_OK) break;
+        ok++;
+    }
+    return (void *)(uintptr_t)ok;
 }
 
 static double cpu_ms(void) {
@@ -89,6 +111,33 @@ int main(int argc, char **argv) {
         otelrs_log_stats st;
         MUST(otelrs_sdk_log_stats(sdk, &st));
         printf("emitted %llu kept %llu\n", (unsigned long long)st.emitted, (unsigned long long)st.kept);
+    } else if (strcmp(argv[1], "race") == 0) {
+        otelrs_meter *meter;
+        otelrs_attributes *set;
+        otelrs_attribute bound_attrs[] = {OTELRS_STR("thread", "bound")};
+        MUST(otelrs_meter_new(sdk, "faults", NULL, &meter));
+        MUST(otelrs_counter_u64_new(meter, "faults.race", NULL, NULL, &race_counter));
+        MUST(otelrs_attributes_new(bound_attrs, 1, &set));
+        MUST(otelrs_counter_u64_bind(race_counter, set, &race_bound));
+        pthread_t t[4];
+        for (long i = 0; i < 4; i++) pthread_create(&t[i], NULL, race_worker, (void *)i);
+        struct timespec wait = {0, 200 * 1000 * 1000};
+        nanosleep(&wait, NULL);
+        MUST(otelrs_sdk_shutdown(sdk, 10000));
+        unsigned long long ok = 0;
+        for (int i = 0; i < 4; i++) {
+            void *n;
+            pthread_join(t[i], &n);
+            ok += (uintptr_t)n;
+        }
+        printf("ok %llu\n", ok);
+        otelrs_bound_counter_u64_free(race_bound);
+        otelrs_attributes_free(set);
+        otelrs_counter_u64_free(race_counter);
+        otelrs_meter_free(meter);
+        otelrs_logger_free(logger);
+        otelrs_sdk_free(sdk);
+        return 0;
     } else if (strcmp(argv[1], "flushes") == 0 && argc >= 4) {
         otelrs_meter *meter;
         otelrs_counter_u64 *c;

@@ -12,7 +12,7 @@ mod stats;
 pub use encoding::RecordBuilder;
 pub(crate) use pipeline::LogPipeline;
 pub use stats::LogStats;
-pub(crate) use stats::{LoggerCore, Retired};
+pub(crate) use stats::LoggerCore;
 
 use crate::context::{self, TraceContext};
 use crate::error::{Error, Result};
@@ -114,7 +114,7 @@ impl Logger {
                 return Err(e);
             }
         };
-        pipeline.push(QueuedRecord {
+        let refused = pipeline.push(QueuedRecord {
             core: Arc::clone(&self.core),
             severity,
             packed: input.record.into_packed(),
@@ -123,6 +123,11 @@ impl Logger {
             observed: SystemTime::now(),
             trace_context: trace,
         });
+        if refused.is_err() {
+            // Shut down while this record was built: it would not be exported.
+            core.uncount_kept(severity);
+            return Err(Error::shutdown());
+        }
         Ok(())
     }
 

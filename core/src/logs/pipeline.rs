@@ -32,6 +32,8 @@ struct Queue {
     requests: Vec<Request>,
     /// The export thread waits for the first record, with nothing to export and no timer.
     idle: bool,
+    /// Shutdown was asked for: records pushed from now on would not be exported.
+    closed: bool,
 }
 
 /// What emitters and the export thread share.
@@ -150,18 +152,24 @@ impl LogPipeline {
     }
 
     /// Queues `record`, or drops and counts it when the queue is full. Never blocks on I/O.
-    pub(crate) fn push(&self, record: QueuedRecord) {
+    /// Gives the record back when shutdown was asked for: the export thread has taken, or
+    /// is taking, its last batch.
+    pub(crate) fn push(&self, record: QueuedRecord) -> std::result::Result<(), QueuedRecord> {
         let mut queue = self.queue.lock();
+        if queue.closed {
+            return Err(record);
+        }
         if queue.records.len() >= self.max_queue {
             drop(queue);
             self.count_drop();
-            return;
+            return Ok(());
         }
         queue.records.push_back(record);
         if queue.records.len() == self.wake_at || queue.idle {
             queue.idle = false;
             self.wake.notify_one();
         }
+        Ok(())
     }
 
     #[cold]
@@ -215,7 +223,14 @@ impl LogPipeline {
         timeout: Duration,
     ) -> Result<()> {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.queue.lock().requests.push(make(tx));
+        {
+            let mut queue = self.queue.lock();
+            let request = make(tx);
+            // Every record queued before the shutdown request goes out with the last batch;
+            // none is taken after it.
+            queue.closed |= matches!(request, Request::Shutdown(_));
+            queue.requests.push(request);
+        }
         self.wake.notify_one();
         match rx.recv_timeout(timeout) {
             Ok(outcome) => outcome,

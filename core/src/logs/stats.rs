@@ -5,7 +5,6 @@ use super::sampling::{decide, TokenBucket, Verdict};
 use crate::config::Sampling;
 use crate::context::TraceContext;
 use opentelemetry::InstrumentationScope;
-use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -31,16 +30,9 @@ pub struct LogStats {
     pub attributes_dropped: u64,
 }
 
-/// The counts of logger scopes whose loggers are all gone, kept for the SDK's totals.
-pub(crate) type Retired = Arc<Mutex<LogStats>>;
-
 /// A logger scope's counters and rate-limit bucket, shared by every logger of that scope.
-/// It lives while a logger of the scope or a queued record of it does; then its counts join
-/// the SDK's retired counts, so that a program that makes loggers of ever new names keeps
-/// only those it uses.
 pub(crate) struct LoggerCore {
     pub(crate) scope: Arc<InstrumentationScope>,
-    retired: Retired,
     bucket: Option<TokenBucket>,
     by_range: [AtomicU64; 6],
     filtered: AtomicU64,
@@ -54,10 +46,9 @@ fn add(counter: &AtomicU64, n: u64) {
 }
 
 impl LoggerCore {
-    pub(crate) fn new(scope: InstrumentationScope, sampling: &Sampling, retired: Retired) -> Self {
+    pub(crate) fn new(scope: InstrumentationScope, sampling: &Sampling) -> Self {
         LoggerCore {
             scope: Arc::new(scope),
-            retired,
             bucket: (sampling.rate_limit > 0.0)
                 .then(|| TokenBucket::new(sampling.rate_limit, sampling.burst.max(1.0))),
             by_range: Default::default(),
@@ -133,12 +124,6 @@ impl LoggerCore {
             dropped: 0,
             attributes_dropped: self.attributes_dropped.load(Ordering::Relaxed),
         }
-    }
-}
-
-impl Drop for LoggerCore {
-    fn drop(&mut self) {
-        *self.retired.lock() += self.stats();
     }
 }
 

@@ -252,7 +252,7 @@ impl Instrument {
         check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
         c.inst.get().record(value, attrs);
         c.offer_exemplar(attrs, value);
-        Ok(())
+        c.sdk.confirm_recorded()
     }
 
     /// Records `value` with a prepared set: after the first time, through a cached bound
@@ -287,7 +287,7 @@ impl Instrument {
             // No attributes: the SDK's own fast path beats any lookup.
             c.inst.get().record(value, &[]);
             c.offer_exemplar(&[], value);
-            return Ok(());
+            return c.sdk.confirm_recorded();
         }
         let series = c.series.get();
         if series
@@ -297,19 +297,19 @@ impl Instrument {
             })
             .is_some()
         {
-            return Ok(());
+            return c.sdk.confirm_recorded();
         }
         let attrs = AttributeSet::new(convert()?)?;
         if !series.has_room() {
             c.inst.get().record(value, attrs.as_slice());
             c.offer_exemplar(attrs.as_slice(), value);
-            return Ok(());
+            return c.sdk.confirm_recorded();
         }
         let bound = self.bind(&attrs)?;
         bound.0.inst.get().record(value);
         c.offer_exemplar(attrs.as_slice(), value);
         series.insert(encoded, bound);
-        Ok(())
+        c.sdk.confirm_recorded()
     }
 
     /// Binds the instrument to `attrs`: recording through the result neither hashes, sorts
@@ -359,7 +359,7 @@ impl BoundInstrument {
         check_value(c.kind, c.number, &c.parent.desc.name, value)?;
         c.inst.get().record(value);
         c.offer_exemplar(value);
-        Ok(())
+        c.sdk.confirm_recorded()
     }
 }
 
