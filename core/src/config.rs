@@ -37,6 +37,8 @@ pub enum ValueKind {
     ReadableFile,
     /// A path to a file otelrs writes.
     OutputFile,
+    /// A path to a directory otelrs writes in, created if missing.
+    Directory,
     /// A whole number, at least 1.
     Count,
     /// A number from 0.0 to 1.0.
@@ -113,6 +115,8 @@ settings_table! {
     "OTELRS_SYSTEM_METRICS", "none", MetricGroups, "Metrics otelrs reports by itself, a comma list of: `host` (`system.*`: CPU, memory, paging, load, disks, filesystems, network), `process` (`process.*` of this process), `runtime` (otelrs's Tokio runtimes, and the Python or Ruby runtime from those bindings), `sdk` (`otel.sdk.*`: what each exporter exported, failed, retried, its export durations, the log queue); `all` or `none`.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
+    "OTELRS_EXPORTER_OTLP_QUEUE_DIR", "", Directory, "Directory of an on-disk queue in front of the OTLP exporters (created if missing; default: none). Every export is written there first and sent from there in order, so that an outage longer than the in-memory queue holds loses nothing until the queue reaches OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES. Each process writes a directory of its own; a process started later sends what a killed one left. A `kill -9` loses only what had not reached the exporter (the in-memory log queue).";
+    "OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", "268435456", Count, "Bytes the on-disk queue of each signal holds at most (at least 1048576); beyond it the oldest exports are deleted and their records or data points counted as dropped.";
     "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "", Url, "Full URL for logs; used as it is.";
     "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "", Protocol, "Protocol for logs.";
@@ -123,8 +127,8 @@ settings_table! {
     "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "", ReadableFile, "The same as OTEL_EXPORTER_OTLP_CERTIFICATE, for logs.";
     "OTEL_BLRP_SCHEDULE_DELAY", "1000", Millis, "Milliseconds between two exports of queued log records.";
     "OTEL_BLRP_EXPORT_TIMEOUT", "30000", Millis, "Milliseconds one export of log records may take.";
-    "OTEL_BLRP_MAX_QUEUE_SIZE", "2048", Count, "Log records queued at most; beyond it, records are dropped and counted.";
-    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", Count, "Log records per export at most (not more than the queue size).";
+    "OTEL_BLRP_MAX_QUEUE_SIZE", "2048", Count, "Log records queued at most (at most 1048576); beyond it, records are dropped and counted.";
+    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", Count, "Log records per export at most (not more than the queue size, and at most 65536).";
     "OTELRS_LOGS_MIN_SEVERITY", "trace", Severity, "Records below this severity (a name such as `info`, or a number 1 to 24) are dropped before they are built.";
     "OTELRS_LOGS_SAMPLING_THRESHOLD", "warn", Severity, "Records at or above this severity are always kept: sampling and the rate limit apply below it only.";
     "OTELRS_LOGS_SAMPLING_RATIO", "1.0", Ratio, "Share of the records below the threshold that are kept, from 0.0 to 1.0.";
@@ -137,7 +141,7 @@ settings_table! {
     "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "", Count, "The general value length limit, used when OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT is not set.";
     "OTELRS_EXPORTER_FILE_LOGS_PATH", "otelrs-logs.jsonl", OutputFile, "JSON-lines file of the file log exporter: one OTLP-JSON `ExportLogsServiceRequest` per line.";
     "OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES", "10485760", Count, "Size at which the log file is rotated (`path` becomes `path.1`, `path.1` becomes `path.2`, ...).";
-    "OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "5", Count, "Rotated log files kept besides the current one; the oldest is removed.";
+    "OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "5", Count, "Rotated log files kept besides the current one (at most 1000); the oldest is removed.";
 }
 
 /// Settings set from code, checked as they are set. Keys are the names in [`SETTINGS`].
@@ -250,6 +254,7 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::MetricGroups => Groups::parse(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
+        ValueKind::Directory => check_directory(v),
     }
     .map_err(|why| bad(doc, value, origin, &why))
 }
@@ -262,11 +267,28 @@ const COUNT_LIMITS: &[(&str, usize)] = &[
     ("OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", 1000),
 ];
 
+/// The smallest value of the counts that need more than 1.
+const COUNT_MINIMUMS: &[(&str, usize)] = &[("OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", 1 << 20)];
+
 fn check_count_limit(key: &str, n: usize) -> std::result::Result<(), String> {
     match COUNT_LIMITS.iter().find(|(k, _)| *k == key) {
-        Some((_, max)) if n > *max => Err(format!("at most {max}")),
+        Some((_, max)) if n > *max => return Err(format!("at most {max}")),
+        _ => {}
+    }
+    match COUNT_MINIMUMS.iter().find(|(k, _)| *k == key) {
+        Some((_, min)) if n < *min => Err(format!("at least {min}")),
         _ => Ok(()),
     }
+}
+
+/// A directory otelrs writes in: it exists or can be made, and is a directory.
+fn check_directory(v: &str) -> std::result::Result<(), String> {
+    let path = std::path::Path::new(v);
+    std::fs::create_dir_all(path).map_err(|e| format!("cannot create the directory: {e}"))?;
+    if !path.is_dir() {
+        return Err("not a directory".to_owned());
+    }
+    Ok(())
 }
 
 /// The largest file otelrs reads as a setting's value (a PEM certificate or key).
@@ -516,6 +538,8 @@ pub(crate) struct OtlpSettings {
     pub certificate: Option<PathBuf>,
     /// The setting the certificate came from, for messages.
     pub certificate_key: String,
+    /// The on-disk queue: its directory (of both signals) and size cap per signal.
+    pub queue: Option<(PathBuf, u64)>,
 }
 
 /// Settings of the log pipeline.
@@ -688,6 +712,17 @@ impl Resolver<'_> {
             gzip: self.signal(signal, "COMPRESSION", false, parse_compression)?,
             certificate,
             certificate_key,
+            queue: match self.raw("OTELRS_EXPORTER_OTLP_QUEUE_DIR")? {
+                Some(dir) => Some((
+                    PathBuf::from(dir),
+                    self.get(
+                        "OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES",
+                        "268435456",
+                        parse_count,
+                    )? as u64,
+                )),
+                None => None,
+            },
         })
     }
 

@@ -17,6 +17,9 @@ pub(crate) fn export_error(exporter: &str, detail: impl std::fmt::Display) -> Er
 pub(crate) struct Delivery {
     health: Arc<ExporterHealth>,
     failing: bool,
+    /// Whether a successful export counts as delivered here; not when the exporter only
+    /// queues it on disk and its own sender records the deliveries.
+    records_success: bool,
 }
 
 impl Delivery {
@@ -24,6 +27,16 @@ impl Delivery {
         Delivery {
             health,
             failing: false,
+            records_success: true,
+        }
+    }
+
+    /// The deliveries of an exporter that hands each export to its on-disk queue: only a
+    /// failure to queue it is recorded here.
+    pub(crate) fn queued(health: Arc<ExporterHealth>) -> Self {
+        Delivery {
+            records_success: false,
+            ..Delivery::new(health)
         }
     }
 
@@ -31,13 +44,23 @@ impl Delivery {
     /// exporter's health, and the first failure after a success (or at the start) is
     /// reported on stderr.
     pub(crate) fn run(&mut self, items: u64, export: impl FnOnce() -> Result<()>) -> Result<()> {
-        let outcome = self.health.export(items, || {
+        let guarded = || {
             catch_unwind(AssertUnwindSafe(export)).unwrap_or_else(|_| {
                 Err(Error::internal(
                     "an exporter panicked; what it was exporting is lost",
                 ))
             })
-        });
+        };
+        let outcome = if self.records_success {
+            self.health.export(items, guarded)
+        } else {
+            let started = std::time::Instant::now();
+            let outcome = guarded();
+            if outcome.is_err() {
+                self.health.record(items, &outcome, started.elapsed());
+            }
+            outcome
+        };
         match &outcome {
             Ok(()) => self.failing = false,
             Err(err) => {

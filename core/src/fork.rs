@@ -8,6 +8,7 @@ use crate::sdk::SdkShared;
 use parking_lot::Mutex;
 use std::any::Any;
 use std::cell::UnsafeCell;
+use std::os::fd::RawFd;
 use std::sync::{Once, Weak};
 
 /// Every SDK alive in this process.
@@ -17,7 +18,22 @@ static LIVE: Mutex<Vec<Weak<SdkShared>>> = Mutex::new(Vec::new());
 /// pipeline): kept here, reachable, for the life of the process.
 static GRAVEYARD: Mutex<Vec<Box<dyn Any + Send>>> = Mutex::new(Vec::new());
 
+/// Descriptors that a forked child must close: locks held for this process alone (an
+/// on-disk queue's directory lock), which the child's copy would otherwise keep held after
+/// the parent exits.
+static CLOSE_IN_CHILD: Mutex<Vec<RawFd>> = Mutex::new(Vec::new());
+
 static REGISTER: Once = Once::new();
+
+/// Adds `fd` to the descriptors a forked child closes.
+pub(crate) fn close_in_child(fd: RawFd) {
+    CLOSE_IN_CHILD.lock().push(fd);
+}
+
+/// Takes `fd` off that list (it is about to be closed in this process).
+pub(crate) fn forget_fd(fd: RawFd) {
+    CLOSE_IN_CHILD.lock().retain(|f| *f != fd);
+}
 
 /// Adds `sdk` to the SDKs that fork handling covers, installing the handlers once.
 pub(crate) fn track(sdk: Weak<SdkShared>) {
@@ -40,15 +56,18 @@ pub(crate) fn bury(value: impl Any + Send) {
 }
 
 extern "C" fn prepare() {
-    // The guard is forgotten: the lock stays held through fork() and is released by
+    // The guards are forgotten: the locks stay held through fork() and are released by
     // `parent` or `child` below.
     std::mem::forget(LIVE.lock());
+    std::mem::forget(CLOSE_IN_CHILD.lock());
     for sdk in live_sdks() {
         sdk.lock_for_fork();
     }
 }
 
 extern "C" fn parent() {
+    // SAFETY: `prepare` locked it in this thread and forgot the guard.
+    unsafe { CLOSE_IN_CHILD.force_unlock() };
     for sdk in live_sdks() {
         sdk.unlock_in_parent();
     }
@@ -57,6 +76,18 @@ extern "C" fn parent() {
 }
 
 extern "C" fn child() {
+    {
+        // SAFETY: `prepare` locked it in the thread that forked, which is this one, the
+        // only thread of the child.
+        let fds = unsafe { &mut *CLOSE_IN_CHILD.data_ptr() };
+        for fd in fds.drain(..) {
+            // SAFETY: a descriptor the parent registered and the child inherited; nothing in
+            // the child uses it (the thread that did is the parent's).
+            unsafe { libc::close(fd) };
+        }
+        // SAFETY: as above.
+        unsafe { CLOSE_IN_CHILD.force_unlock() };
+    }
     for sdk in live_sdks() {
         // SAFETY: this runs in the child right after fork(), where the calling thread is the
         // only thread, and `prepare` holds this SDK's state lock.

@@ -111,7 +111,12 @@ pub(crate) struct ExporterHealth {
     stuck_after: Duration,
     /// `otel.sdk.exporter.operation.duration`, once self-observability is on.
     duration: OnceLock<Histogram<f64>>,
+    /// The exporter's on-disk queue, if it has one: bytes not yet sent, and bytes on disk.
+    disk_queue: OnceLock<DiskQueueBytes>,
 }
+
+/// Reads an on-disk queue's bytes not yet sent and bytes on disk.
+pub(crate) type DiskQueueBytes = Box<dyn Fn() -> (u64, u64) + Send + Sync>;
 
 impl ExporterHealth {
     /// The record of `exporter` (the `index`-th of its signal); `protocol` names the OTLP
@@ -149,6 +154,7 @@ impl ExporterHealth {
             export_started: AtomicU64::new(0),
             stuck_after,
             duration: OnceLock::new(),
+            disk_queue: OnceLock::new(),
         }
     }
 
@@ -206,7 +212,9 @@ impl ExporterHealth {
                 (Err(e), Some(kind)) => {
                     c.failed_exports += 1;
                     c.consecutive_failures += 1;
-                    *c.failed.entry(kind.clone()).or_default() += items;
+                    if items > 0 {
+                        *c.failed.entry(kind.clone()).or_default() += items;
+                    }
                     c.last_error = Some((now, e.message().to_owned()));
                 }
                 _ => {
@@ -223,6 +231,22 @@ impl ExporterHealth {
             }
             h.record(elapsed.as_secs_f64(), &attrs);
         }
+    }
+
+    /// Shows the exporter's on-disk queue in the report.
+    pub(crate) fn show_disk_queue(&self, bytes: DiskQueueBytes) {
+        let _ = self.disk_queue.set(bytes);
+    }
+
+    /// Counts `items` deleted unsent from the exporter's on-disk queue at its cap, as failed
+    /// with `error.type` `queue_full` (no export attempt is counted).
+    pub(crate) fn count_dropped(&self, items: u64) {
+        *self
+            .counts
+            .lock()
+            .failed
+            .entry("queue_full".to_owned())
+            .or_default() += items;
     }
 
     /// Sets the retries the exporter made so far.
@@ -307,6 +331,11 @@ impl ExporterHealth {
             "last_error_unix_nano": c.last_error.as_ref().map(|e| unix_nanos(e.0)),
             "last_error": c.last_error.as_ref().map(|e| e.1.clone()),
         });
+        if let Some(bytes) = self.disk_queue.get() {
+            let (unsent, on_disk) = bytes();
+            entry["disk_queue_unsent_bytes"] = json!(unsent);
+            entry["disk_queue_bytes"] = json!(on_disk);
+        }
         if let Some(q) = queue {
             entry["queue_size"] = json!(q.size);
             entry["queue_capacity"] = json!(q.capacity);

@@ -18,6 +18,7 @@ mod random;
 mod resource;
 mod runtime;
 mod sdk;
+mod spool;
 mod system;
 
 pub use attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};

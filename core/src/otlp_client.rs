@@ -4,8 +4,11 @@
 //! specification says. Each request is encoded once, by otelrs.
 
 use crate::config::{OtlpSettings, Protocol};
+use crate::delivery::export_error;
 use crate::error::{Error, Result};
+use crate::health::ExporterHealth;
 use crate::otlp;
+use crate::spool::{SendFn, Spool};
 use bytes::{BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -16,6 +19,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 use prost::Message;
 use std::io::Write as _;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, EncodeBuf, Encoder};
@@ -28,7 +33,7 @@ use tonic::Status;
 /// says it rejected part of a request.
 pub(crate) trait Signal: Send + 'static {
     /// The request.
-    type Request: Message + serde::Serialize;
+    type Request: Message + Default + serde::Serialize;
     /// The answer.
     type Response: Message + Default + Send + 'static;
     /// The gRPC method's path.
@@ -37,6 +42,8 @@ pub(crate) trait Signal: Send + 'static {
     const ITEMS: &'static str;
     /// The name of the rejected count in the OTLP/JSON answer.
     const JSON_REJECTED: &'static str;
+    /// The on-disk queue's directory of this signal.
+    const QUEUE: &'static str;
     /// The rejected count and message of a partial success, if any.
     fn rejected(response: &Self::Response) -> Option<(i64, String)>;
 }
@@ -50,6 +57,7 @@ impl Signal for Logs {
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
     const ITEMS: &'static str = "log records";
     const JSON_REJECTED: &'static str = "rejectedLogRecords";
+    const QUEUE: &'static str = "logs";
     fn rejected(r: &ExportLogsServiceResponse) -> Option<(i64, String)> {
         r.partial_success
             .as_ref()
@@ -67,6 +75,7 @@ impl Signal for Metrics {
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     const ITEMS: &'static str = "data points";
     const JSON_REJECTED: &'static str = "rejectedDataPoints";
+    const QUEUE: &'static str = "metrics";
     fn rejected(r: &ExportMetricsServiceResponse) -> Option<(i64, String)> {
         r.partial_success
             .as_ref()
@@ -222,6 +231,97 @@ impl<S: Signal> OtlpClient<S> {
                 headers,
             } => send_http::<S>(client, url, *json, *gzip, headers, request, timeout),
         }
+    }
+}
+
+/// An OTLP exporter of one signal: sends each request itself, or, with an on-disk queue
+/// (OTELRS_EXPORTER_OTLP_QUEUE_DIR), writes it there for the queue's sender.
+pub(crate) enum OtlpExporter<S: Signal> {
+    Direct {
+        client: Box<OtlpClient<S>>,
+        timeout: Duration,
+    },
+    Queued {
+        spool: Spool,
+        timeout: Duration,
+        retries: Arc<AtomicU64>,
+    },
+}
+
+impl<S: Signal> OtlpExporter<S> {
+    /// The exporter of `s`, whose exports may take `timeout` each. With an on-disk queue,
+    /// the queue's sender records each attempt in `health`, and what the queue deletes at
+    /// its cap is added to `dropped`. `name` names it in messages ("otlp log").
+    pub(crate) fn new(
+        s: &OtlpSettings,
+        runtime: Option<&Runtime>,
+        timeout: Duration,
+        name: &'static str,
+        health: &Arc<ExporterHealth>,
+        dropped: &Arc<AtomicU64>,
+    ) -> Result<Self> {
+        let mut client = OtlpClient::<S>::new(s, runtime)?;
+        let Some((dir, max_bytes)) = &s.queue else {
+            return Ok(OtlpExporter::Direct {
+                client: Box::new(client),
+                timeout,
+            });
+        };
+        let retries = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&retries);
+        let send: SendFn = Box::new(move |bytes| {
+            let request = S::Request::decode(bytes)
+                .map_err(|e| export_error(name, format!("a queued export is unreadable: {e}")))?;
+            let outcome = client
+                .export(&request, timeout)
+                .map_err(|e| export_error(name, e));
+            counted.store(client.retries(), Ordering::Relaxed);
+            outcome
+        });
+        let spool = Spool::start(
+            dir,
+            S::QUEUE,
+            *max_bytes,
+            send,
+            Arc::clone(health),
+            Arc::clone(dropped),
+        )?;
+        Ok(OtlpExporter::Queued {
+            spool,
+            timeout,
+            retries,
+        })
+    }
+
+    /// Sends `request` of `items` items, or queues it on disk.
+    pub(crate) fn export(&mut self, request: &S::Request, items: u64, name: &str) -> Result<()> {
+        match self {
+            OtlpExporter::Direct { client, timeout } => client
+                .export(request, *timeout)
+                .map_err(|e| export_error(name, e)),
+            OtlpExporter::Queued { spool, .. } => spool.append(&request.encode_to_vec(), items),
+        }
+    }
+
+    /// With an on-disk queue: sends what it can within the export timeout; the rest stays
+    /// on disk for the next process.
+    pub(crate) fn shutdown(&mut self) {
+        if let OtlpExporter::Queued { spool, timeout, .. } = self {
+            spool.shutdown(*timeout);
+        }
+    }
+
+    /// Attempts repeated after a retryable failure so far.
+    pub(crate) fn retries(&self) -> u64 {
+        match self {
+            OtlpExporter::Direct { client, .. } => client.retries(),
+            OtlpExporter::Queued { retries, .. } => retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Whether exports go to an on-disk queue.
+    pub(crate) fn queued(&self) -> bool {
+        matches!(self, OtlpExporter::Queued { .. })
     }
 }
 

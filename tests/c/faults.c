@@ -2,6 +2,9 @@
  *
  *   faults logs N      logs N records of about 200 bytes, flushes (5 s), prints the flush
  *                      status, "stats kept=K dropped=D" and the health report
+ *   faults pace R S    logs R records a second (attribute i = 0, 1, ...) for S seconds, then
+ *                      shuts down (30 s) and prints "stats kept=K dropped=D"
+ *   faults park N      logs N records, flushes, prints "parked" and waits to be killed
  *   faults idle        logs 10 records, flushes, then sleeps 1 s; prints "idle_cpu_ms X": the
  *                      CPU time the whole process used while it slept
  *   faults until_error logs batches of 100 records and flushes after each until a flush
@@ -89,6 +92,33 @@ int main(int argc, char **argv) {
         MUST(otelrs_sdk_health_json(sdk, &health));
         printf("%s\n", health);
         otelrs_string_free(health);
+    } else if (strcmp(argv[1], "pace") == 0 && argc == 4) {
+        long rate = atol(argv[2]), seconds = atol(argv[3]), i = 0;
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (long ms = 0; ms < seconds * 1000; ms++) {
+            for (long target = rate * (ms + 1) / 1000; i < target; i++) {
+                otelrs_attribute attrs[] = {OTELRS_INT("i", i)};
+                MUST(otelrs_log(logger, OTELRS_SEVERITY_INFO, "paced", attrs, 1));
+            }
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long elapsed_us = (now.tv_sec - start.tv_sec) * 1000000L + (now.tv_nsec - start.tv_nsec) / 1000;
+            long wait_us = (ms + 1) * 1000L - elapsed_us;
+            if (wait_us > 0) {
+                struct timespec w = {0, wait_us * 1000L};
+                nanosleep(&w, NULL);
+            }
+        }
+        printf("shutdown %s\n", otelrs_status_name(otelrs_sdk_shutdown(sdk, 30000)));
+        otelrs_log_stats st;
+        MUST(otelrs_sdk_log_stats(sdk, &st));
+        printf("stats kept=%llu dropped=%llu\n", (unsigned long long)st.kept, (unsigned long long)st.dropped);
+        fflush(stdout);
+    } else if (strcmp(argv[1], "park") == 0 && argc == 3) {
+        log_some(atol(argv[2]));
+        printf("flush %s\nparked\n", otelrs_status_name(otelrs_sdk_force_flush(sdk, 5000)));
+        fflush(stdout);
+        for (;;) pause();
     } else if (strcmp(argv[1], "idle") == 0) {
         log_some(10);
         MUST(otelrs_sdk_force_flush(sdk, 5000));

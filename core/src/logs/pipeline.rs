@@ -47,7 +47,8 @@ pub(crate) struct LogPipeline {
     wake_at: usize,
     min_severity: u8,
     sampling: Sampling,
-    dropped: AtomicU64,
+    /// Records dropped: by the full queue, and by an on-disk queue at its cap.
+    dropped: Arc<AtomicU64>,
     /// When a record was last dropped, in nanoseconds since the epoch (0: never).
     last_drop: AtomicU64,
     /// Records handed to the exporters.
@@ -71,36 +72,34 @@ impl LogPipeline {
         }
         let runtime =
             crate::runtime::for_exporters(&settings.exporters, &settings.otlp, "otelrs-logs-rt")?;
-        let mut exporters: Vec<Box<dyn LogSink>> = Vec::new();
+        let dropped = Arc::new(AtomicU64::new(0));
+        let mut exporters: Vec<(Box<dyn LogSink>, Arc<ExporterHealth>)> = Vec::new();
         for exporter in &settings.exporters {
-            exporters.push(match exporter {
+            let health = Arc::new(ExporterHealth::new(
+                Signal::Logs,
+                *exporter,
+                settings.otlp.protocol,
+                exporters.len(),
+                stuck_after(settings.export_timeout),
+            ));
+            let sink: Box<dyn LogSink> = match exporter {
                 Exporter::Otlp => Box::new(sinks::OtlpLogSink::new(
                     &settings.otlp,
                     runtime.as_ref(),
                     settings.export_timeout,
+                    &health,
+                    &dropped,
                 )?),
                 Exporter::Console => Box::new(sinks::ConsoleLogSink),
                 Exporter::File => Box::new(sinks::FileLogSink::open(settings)?),
                 Exporter::Discard => Box::new(sinks::DiscardLogSink),
                 // Refused for logs when the settings are read.
                 Exporter::Memory | Exporter::Prometheus => continue,
-            });
+            };
+            exporters.push((sink, health));
         }
-        let health: Vec<Arc<ExporterHealth>> = settings
-            .exporters
-            .iter()
-            .filter(|e| !matches!(e, Exporter::Memory | Exporter::Prometheus))
-            .enumerate()
-            .map(|(i, e)| {
-                Arc::new(ExporterHealth::new(
-                    Signal::Logs,
-                    *e,
-                    settings.otlp.protocol,
-                    i,
-                    stuck_after(settings.export_timeout),
-                ))
-            })
-            .collect();
+        let health: Vec<Arc<ExporterHealth>> =
+            exporters.iter().map(|(_, h)| Arc::clone(h)).collect();
         let shared = Arc::new(LogPipeline {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
@@ -109,7 +108,7 @@ impl LogPipeline {
             wake_at: (settings.max_queue / 8).clamp(1, settings.max_batch),
             min_severity: settings.min_severity,
             sampling: settings.sampling,
-            dropped: AtomicU64::new(0),
+            dropped,
             last_drop: AtomicU64::new(0),
             processed: AtomicU64::new(0),
             health: health.clone(),
@@ -124,7 +123,14 @@ impl LogPipeline {
             ),
             exporters: exporters
                 .into_iter()
-                .zip(health.into_iter().map(Delivery::new))
+                .map(|(sink, health)| {
+                    let delivery = if sink.queued() {
+                        Delivery::queued(health)
+                    } else {
+                        Delivery::new(health)
+                    };
+                    (sink, delivery)
+                })
                 .collect(),
             schedule_delay: settings.schedule_delay,
             recycled: Vec::new(),

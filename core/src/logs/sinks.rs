@@ -4,9 +4,10 @@
 use crate::config::{LogSettings, OtlpSettings};
 use crate::delivery::export_error;
 use crate::error::{Error, Result};
+use crate::health::ExporterHealth;
 use crate::metrics::console::rfc3339;
 use crate::metrics::{append_line, sync};
-use crate::otlp_client::{Logs, OtlpClient};
+use crate::otlp_client::{Logs, OtlpExporter};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
@@ -14,6 +15,8 @@ use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 use tokio::runtime::Runtime;
 
@@ -29,35 +32,52 @@ pub(crate) trait LogSink: Send {
     fn retries(&self) -> u64 {
         0
     }
+    /// Whether it only writes each batch to its on-disk queue (whose sender records the
+    /// deliveries in the exporter's health).
+    fn queued(&self) -> bool {
+        false
+    }
 }
 
-pub(crate) struct OtlpLogSink {
-    client: OtlpClient<Logs>,
-    timeout: Duration,
-}
+/// The OTLP log exporter.
+pub(crate) struct OtlpLogSink(OtlpExporter<Logs>);
 
 impl OtlpLogSink {
+    /// `health` and `dropped` are the exporter's health record and the pipeline's drop count,
+    /// which an on-disk queue reports to.
     pub(crate) fn new(
         s: &OtlpSettings,
         runtime: Option<&Runtime>,
         timeout: Duration,
+        health: &Arc<ExporterHealth>,
+        dropped: &Arc<AtomicU64>,
     ) -> Result<Self> {
-        Ok(OtlpLogSink {
-            client: OtlpClient::new(s, runtime)?,
-            timeout,
-        })
+        OtlpExporter::new(s, runtime, timeout, "otlp log", health, dropped).map(OtlpLogSink)
     }
 }
 
 impl LogSink for OtlpLogSink {
     fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        self.client
-            .export(request, self.timeout)
-            .map_err(|e| export_error("otlp log", e))
+        let records: usize = request
+            .resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .map(|sl| sl.log_records.len())
+            .sum();
+        self.0.export(request, records as u64, "otlp log")
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        self.0.shutdown();
+        Ok(())
     }
 
     fn retries(&self) -> u64 {
-        self.client.retries()
+        self.0.retries()
+    }
+
+    fn queued(&self) -> bool {
+        self.0.queued()
     }
 }
 

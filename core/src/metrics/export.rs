@@ -22,6 +22,11 @@ pub(crate) trait Sink: Send {
     fn retries(&self) -> u64 {
         0
     }
+    /// Whether it only writes each collection to its on-disk queue (whose sender records
+    /// the deliveries in the exporter's health).
+    fn queued(&self) -> bool {
+        false
+    }
 }
 
 /// Readable text on standard output.

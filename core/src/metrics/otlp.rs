@@ -5,44 +5,56 @@ use super::exemplars::Exemplars;
 use super::export::Sink;
 use super::json;
 use crate::config::OtlpSettings;
-use crate::delivery::export_error;
 use crate::error::Result;
-use crate::otlp_client::{Metrics, OtlpClient};
+use crate::health::ExporterHealth;
+use crate::otlp_client::{Metrics, OtlpExporter};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Runtime;
 
+/// The OTLP metrics exporter: each collection as one request.
 pub(crate) struct OtlpSink {
-    client: OtlpClient<Metrics>,
-    export_timeout: Duration,
     exemplars: Arc<Exemplars>,
+    exporter: OtlpExporter<Metrics>,
 }
 
 impl OtlpSink {
-    /// Builds the client; a gRPC client needs `runtime`.
+    /// Builds the client; a gRPC client needs `runtime`. With an on-disk queue, its sender
+    /// reports to `health` (and data points deleted at its cap show there as `queue_full`).
     pub(crate) fn new(
         s: &OtlpSettings,
         runtime: Option<&Runtime>,
         export_timeout: Duration,
         exemplars: Arc<Exemplars>,
+        health: &Arc<ExporterHealth>,
     ) -> Result<Self> {
+        let dropped = Arc::new(AtomicU64::new(0));
         Ok(OtlpSink {
-            client: OtlpClient::new(s, runtime)?,
-            export_timeout,
             exemplars,
+            exporter: OtlpExporter::new(s, runtime, export_timeout, "otlp", health, &dropped)?,
         })
     }
 }
 
 impl Sink for OtlpSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
-        self.client
-            .export(&json::request(rm, &self.exemplars), self.export_timeout)
-            .map_err(|e| export_error("otlp", e))
+        let request = json::request(rm, &self.exemplars);
+        self.exporter
+            .export(&request, super::data_points(rm), "otlp")
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        self.exporter.shutdown();
+        Ok(())
     }
 
     fn retries(&self) -> u64 {
-        self.client.retries()
+        self.exporter.retries()
+    }
+
+    fn queued(&self) -> bool {
+        self.exporter.queued()
     }
 }

@@ -234,6 +234,13 @@ impl Pipeline {
         let mut memory = None;
         let mut prometheus = None;
         for exporter in &settings.metrics_exporters {
+            let record = Arc::new(ExporterHealth::new(
+                Signal::Metrics,
+                *exporter,
+                settings.otlp.protocol,
+                exports.len(),
+                stuck_after(settings.export_timeout),
+            ));
             let (temporality, sink): (Temporality, Box<dyn Sink>) = match exporter {
                 Exporter::Otlp => (
                     settings.otlp_temporality,
@@ -242,6 +249,7 @@ impl Pipeline {
                         runtime.as_ref(),
                         settings.export_timeout,
                         exemplars.clone(),
+                        &record,
                     )?),
                 ),
                 Exporter::Console => (settings.console_temporality, Box::new(ConsoleSink)),
@@ -276,18 +284,16 @@ impl Pipeline {
             };
             let reader = SharedReader::new(temporality);
             builder = builder.with_reader(reader.clone());
-            let record = Arc::new(ExporterHealth::new(
-                Signal::Metrics,
-                *exporter,
-                settings.otlp.protocol,
-                exports.len(),
-                stuck_after(settings.export_timeout),
-            ));
             health.push(Arc::clone(&record));
+            let delivery = if sink.queued() {
+                Delivery::queued(record)
+            } else {
+                Delivery::new(record)
+            };
             exports.push(Export {
                 reader,
                 sink,
-                delivery: Delivery::new(record),
+                delivery,
             });
         }
         let provider = builder.build();
