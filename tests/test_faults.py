@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import random
+import re
 import subprocess
 import threading
 import time
@@ -194,3 +197,142 @@ def test_what_recording_accepted_at_shutdown_is_exported(c_program, tmp_path, ro
                    for rm in last["resourceMetrics"] for sm in rm["scopeMetrics"] for m in sm["metrics"]
                    if m["name"] == "faults.race" for p in m["sum"]["dataPoints"])
     assert accepted <= exported <= accepted + 4
+
+
+def sanitized(name: str) -> str:
+    """tests/c/NAME.c built with AddressSanitizer and UndefinedBehaviorSanitizer."""
+    from conftest import BUILD, ROOT, prefix
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix() / "lib" / "pkgconfig"))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "otelrs"], env=env, check=True, capture_output=True,
+                           text=True).stdout.split()
+    out = BUILD / f"{name}_sanitized"
+    subprocess.run(["cc", "-std=c99", "-D_DEFAULT_SOURCE", "-g", "-O1", "-Wall", "-Wextra", "-Werror",
+                    "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer",
+                    str(ROOT / "tests" / "c" / f"{name}.c"), *flags, "-lm", "-lpthread", "-o", str(out)], check=True)
+    return str(out)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_c_api_calls_under_sanitizers(seed):
+    program = sanitized("fuzz")
+    env = clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="discard",
+                    ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
+    r = run(program, str(seed), "20000", env=env, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr[-4000:]
+    assert "ERROR: AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-4000:]
+    statuses = [int(n) for n in r.stdout.split("statuses ")[1].split(" no_message")[0].split()]
+    assert sum(statuses) > 20000 and statuses[0] > 0  # calls were made and some succeeded
+    assert r.stdout.strip().endswith("no_message 0")
+
+
+def documented_keys() -> list[str]:
+    from conftest import ROOT
+
+    return re.findall(r"^\| `((?:OTEL|OTELRS)_[A-Z0-9_]+)` \|", (ROOT / "README.md").read_text(), re.M)
+
+
+GARBAGE = ["", " ", "-1", "0", "1e999", "999999999999999999999999", "\t", "nan", "true,false", "a=b=c",
+           "%", "%zz", "http://[::1", "::::", "/dev/zero", "/", "x" * 5000, "caf\u00e9", "none,otlp",
+           "instrument_name=*,name=x", "always_on,always_off", "grpc;", "1/0"]
+
+
+def test_garbage_settings_are_refused_with_their_key_or_taken(c_program, tmp_path):
+    # Every documented key with values of every kind but the right one: init works or
+    # refuses with the key named, and nothing crashes.
+    keys = documented_keys()
+    assert len(keys) >= 60
+    rng = random.Random(7)
+    for _ in range(300):
+        key, value = rng.choice(keys), rng.choice(GARBAGE)
+        env = clean_env(**{"OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none", key: value})
+        if key in ("OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER") and "otlp" in value:
+            continue  # would try to reach a Collector
+        r = run(c_program("faults"), "logs", "1", env=env, timeout=60)
+        assert r.returncode in (0, 2), (key, value, r.returncode, r.stderr[-2000:])
+        if r.returncode == 2:
+            assert key in r.stderr or "OTELRS_ERR_CONFIG" in r.stderr, (key, value, r.stderr[-2000:])
+
+
+def test_fork_under_load(c_program, tmp_path):
+    # 4 threads record and log without pause while the process forks 40 times; each child
+    # must record, collect, flush and shut down, and the parent go on.
+    env = clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="file",
+                    OTELRS_EXPORTER_FILE_LOGS_PATH=str(tmp_path / "logs.jsonl"))
+    r = run(c_program("faults"), "forks", "40", env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "forks 40 ok 40", r.stdout + r.stderr
+
+
+class FlakyReceiver:
+    """An OTLP/HTTP JSON receiver that throttles: the first request gets `status` with a
+    Retry-After of `retry_after` (made by `retry_after(seconds)`), and so does every request
+    before that time has passed; then 200. Counts the log records it accepted."""
+
+    def __init__(self, status: int, retry_after, seconds: float = 1.2):
+        self.accepted = 0
+        self.refused = 0
+        self.not_before = 0.0
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                now = time.time()
+                if receiver.refused == 0 or now < receiver.not_before:
+                    if receiver.refused == 0:
+                        receiver.not_before = now + seconds
+                    receiver.refused += 1
+                    self.send_response(status)
+                    self.send_header("Retry-After", retry_after(receiver.not_before))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                receiver.accepted += sum(len(sl.get("logRecords", [])) for rl in body.get("resourceLogs", [])
+                                         for sl in rl.get("scopeLogs", []))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def in_seconds(at: float) -> str:
+    return str(max(1, round(at - time.time() + 0.49)))
+
+
+def as_http_date(at: float) -> str:
+    from email.utils import formatdate
+
+    return formatdate(at + 1, usegmt=True)  # whole seconds: rounded up
+
+
+@pytest.mark.parametrize("status,retry_after", [(503, in_seconds), (429, as_http_date)])
+def test_throttling_is_waited_out_and_every_record_arrives(c_program, status, retry_after):
+    # Retried at the backoff alone (0.1, 0.2, 0.4 s) the three retries come before the
+    # 1.2 s the receiver asks for, and the records are lost: Retry-After must be followed.
+    receiver = FlakyReceiver(status, retry_after)
+    try:
+        env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="otlp", OTEL_EXPORTER_OTLP_PROTOCOL="http/json",
+                        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_BLRP_MAX_QUEUE_SIZE="2000")
+        r = run(c_program("faults"), "logs", "1000", env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0] == "flush OTELRS_OK" and lines[1] == "stats kept=1000 dropped=0", r.stdout + r.stderr
+        (exporter,) = json.loads(lines[2])["exporters"]
+        assert exporter["retries"] >= 1 and exporter["exported"] == 1000 and exporter["failed"] == 0, exporter
+        assert receiver.refused >= 1 and receiver.accepted == 1000
+    finally:
+        receiver.close()

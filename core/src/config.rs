@@ -281,14 +281,12 @@ fn check_count_limit(key: &str, n: usize) -> std::result::Result<(), String> {
     }
 }
 
-/// A directory otelrs writes in: it exists or can be made, and is a directory.
+/// A directory otelrs writes in: a directory if it exists (it is created when first used).
 fn check_directory(v: &str) -> std::result::Result<(), String> {
-    let path = std::path::Path::new(v);
-    std::fs::create_dir_all(path).map_err(|e| format!("cannot create the directory: {e}"))?;
-    if !path.is_dir() {
-        return Err("not a directory".to_owned());
+    match std::fs::metadata(v) {
+        Ok(m) if !m.is_dir() => Err("not a directory".to_owned()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// The largest file otelrs reads as a setting's value (a PEM certificate or key).

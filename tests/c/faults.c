@@ -16,6 +16,10 @@
  *   faults race        4 threads add 1 to a counter (by array, and bound) as fast as they can
  *                      while the main thread shuts down after 200 ms; prints "ok N", the
  *                      adds that returned OTELRS_OK (all of which must be exported)
+ *   faults forks N     4 threads record and log without pause while the main thread forks N
+ *                      times; each child records, logs, collects, flushes and shuts down
+ *                      (statuses checked) and exits; prints "forks N ok K", K children that
+ *                      exited 0
  *   faults flushes N MS [PAUSE]
  *                      adds 1 to a counter and flushes with a timeout of MS, N times;
  *                      prints each flush's status, waits PAUSE seconds, then shuts down
@@ -24,6 +28,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +71,33 @@ static void *race_worker(void *arg) {
         ok++;
     }
     return (void *)(uintptr_t)ok;
+}
+
+static volatile int forking_done;
+
+static void *load_worker(void *arg) {
+    (void)arg;
+    otelrs_attribute mine[] = {OTELRS_STR("load", "yes")};
+    while (!forking_done) {
+        (void)otelrs_counter_u64_add(race_counter, 1, mine, 1);
+        (void)otelrs_bound_counter_u64_add(race_bound, 1);
+        (void)otelrs_log(logger, OTELRS_SEVERITY_INFO, "under load", mine, 1);
+    }
+    return NULL;
+}
+
+static int child_work(void) {
+    otelrs_attribute child[] = {OTELRS_STR("who", "child")};
+    if (otelrs_counter_u64_add(race_counter, 1, child, 1) != OTELRS_OK) return 10;
+    if (otelrs_log(logger, OTELRS_SEVERITY_INFO, "child", child, 1) != OTELRS_OK) return 11;
+    char *json = NULL;
+    if (otelrs_sdk_collect_json(sdk, &json) != OTELRS_OK) return 12;
+    int has = strstr(json, "\"child\"") != NULL;
+    otelrs_string_free(json);
+    if (!has) return 13;
+    if (otelrs_sdk_force_flush(sdk, 2000) != OTELRS_OK) return 14;
+    if (otelrs_sdk_shutdown(sdk, 2000) != OTELRS_OK) return 15;
+    return 0;
 }
 
 static double cpu_ms(void) {
@@ -168,6 +200,31 @@ int main(int argc, char **argv) {
         otelrs_logger_free(logger);
         otelrs_sdk_free(sdk);
         return 0;
+    } else if (strcmp(argv[1], "forks") == 0 && argc == 3) {
+        otelrs_meter *meter;
+        otelrs_attributes *set;
+        otelrs_attribute bound_attrs[] = {OTELRS_STR("load", "bound")};
+        MUST(otelrs_meter_new(sdk, "faults", NULL, &meter));
+        MUST(otelrs_counter_u64_new(meter, "faults.load", NULL, NULL, &race_counter));
+        MUST(otelrs_attributes_new(bound_attrs, 1, &set));
+        MUST(otelrs_counter_u64_bind(race_counter, set, &race_bound));
+        pthread_t t[4];
+        for (long i = 0; i < 4; i++) pthread_create(&t[i], NULL, load_worker, NULL);
+        long n = atol(argv[2]), ok = 0;
+        for (long i = 0; i < n; i++) {
+            pid_t pid = fork();
+            if (pid == 0) _exit(child_work());
+            int status = 0;
+            if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) ok++;
+            else fprintf(stderr, "child %ld: status %d\n", i, status);
+        }
+        forking_done = 1;
+        for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+        printf("forks %ld ok %ld\n", n, ok);
+        otelrs_bound_counter_u64_free(race_bound);
+        otelrs_attributes_free(set);
+        otelrs_counter_u64_free(race_counter);
+        otelrs_meter_free(meter);
     } else if (strcmp(argv[1], "flushes") == 0 && argc >= 4) {
         otelrs_meter *meter;
         otelrs_counter_u64 *c;
