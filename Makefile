@@ -6,6 +6,7 @@
 #   make wheel                the Python package's abi3 wheel, into build/wheels
 #   make gem                  the Ruby gem with its own copy of libotelrs.so, into build/gems
 #   make test                 everything the tests need, then every test (tests/run-all.sh)
+#   make soak                 a 90 s run through a 60 s Collector outage (tests/soak.py)
 
 PREFIX ?= /usr/local
 CARGO ?= cargo
@@ -19,7 +20,7 @@ DEMO_PREFIX := $(CURDIR)/build/prefix
 
 PYTHON ?= python3
 
-.PHONY: all build install uninstall demo wheel gem test clean
+.PHONY: all build install uninstall demo wheel gem test soak clean
 
 all: build
 
@@ -56,6 +57,10 @@ gem: build
 
 test:
 	tests/run-all.sh
+
+soak:
+	$(MAKE) install PREFIX=$(DEMO_PREFIX)
+	$(PYTHON) tests/soak.py
 
 clean:
 	$(CARGO) clean

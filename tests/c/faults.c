@@ -4,6 +4,9 @@
  *                      status, "stats kept=K dropped=D" and the health report
  *   faults pace R S    logs R records a second (attribute i = 0, 1, ...) for S seconds, then
  *                      shuts down (30 s) and prints "stats kept=K dropped=D"
+ *   faults soak R A S  logs R records and adds A to a counter a second for S seconds, timing
+ *                      every call; shuts down (120 s) and prints "kept K dropped D max_log_us
+ *                      L max_add_us M rss_max_kb X", then the health report
  *   faults park N      logs N records, flushes, prints "parked" and waits to be killed
  *   faults idle        logs 10 records, flushes, then sleeps 1 s; prints "idle_cpu_ms X": the
  *                      CPU time the whole process used while it slept
@@ -146,6 +149,54 @@ int main(int argc, char **argv) {
         MUST(otelrs_sdk_log_stats(sdk, &st));
         printf("stats kept=%llu dropped=%llu\n", (unsigned long long)st.kept, (unsigned long long)st.dropped);
         fflush(stdout);
+    } else if (strcmp(argv[1], "soak") == 0 && argc == 5) {
+        long rate = atol(argv[2]), adds = atol(argv[3]), seconds = atol(argv[4]), logged = 0, added = 0;
+        otelrs_meter *meter;
+        MUST(otelrs_meter_new(sdk, "soak", NULL, &meter));
+        MUST(otelrs_counter_u64_new(meter, "soak.adds", NULL, NULL, &race_counter));
+        double max_log = 0, max_add = 0;
+        long rss_max = 0;
+        struct timespec start, a, b;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (long ms = 0; ms < seconds * 1000; ms++) {
+            for (long target = rate * (ms + 1) / 1000; logged < target; logged++) {
+                otelrs_attribute attrs[] = {OTELRS_INT("i", logged), OTELRS_STR("route", "/checkout")};
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                MUST(otelrs_log(logger, OTELRS_SEVERITY_INFO, "soak record", attrs, 2));
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                double us = (b.tv_sec - a.tv_sec) * 1e6 + (b.tv_nsec - a.tv_nsec) / 1e3;
+                if (us > max_log) max_log = us;
+            }
+            for (long target = adds * (ms + 1) / 1000; added < target; added++) {
+                otelrs_attribute attrs[] = {OTELRS_STR("route", added % 2 ? "/a" : "/b")};
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                MUST(otelrs_counter_u64_add(race_counter, 1, attrs, 1));
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                double us = (b.tv_sec - a.tv_sec) * 1e6 + (b.tv_nsec - a.tv_nsec) / 1e3;
+                if (us > max_add) max_add = us;
+            }
+            if (ms % 1000 == 0) {
+                long rss = rss_kb();
+                if (rss > rss_max) rss_max = rss;
+            }
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            long wait_us = (ms + 1) * 1000L - ((b.tv_sec - start.tv_sec) * 1000000L + (b.tv_nsec - start.tv_nsec) / 1000);
+            if (wait_us > 0) {
+                struct timespec w = {0, wait_us * 1000L};
+                nanosleep(&w, NULL);
+            }
+        }
+        (void)otelrs_sdk_shutdown(sdk, 120000);
+        otelrs_log_stats st;
+        MUST(otelrs_sdk_log_stats(sdk, &st));
+        printf("kept %llu dropped %llu max_log_us %.1f max_add_us %.1f rss_max_kb %ld\n",
+               (unsigned long long)st.kept, (unsigned long long)st.dropped, max_log, max_add, rss_max);
+        char *health;
+        MUST(otelrs_sdk_health_json(sdk, &health));
+        printf("%s\n", health);
+        otelrs_string_free(health);
+        otelrs_counter_u64_free(race_counter);
+        otelrs_meter_free(meter);
     } else if (strcmp(argv[1], "park") == 0 && argc == 3) {
         log_some(atol(argv[2]));
         printf("flush %s\nparked\n", otelrs_status_name(otelrs_sdk_force_flush(sdk, 5000)));
