@@ -19,6 +19,7 @@ LIBDIR := $(PREFIX)/lib
 DEMO_PREFIX := $(CURDIR)/build/prefix
 
 PYTHON ?= python3
+STRIP ?= strip
 
 .PHONY: all build install uninstall demo wheel gem test soak clean
 
@@ -33,6 +34,8 @@ install: build
 	ln -sf libotelrs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libotelrs.so.$(SOVERSION)
 	ln -sf libotelrs.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libotelrs.so
 	install -m 644 $(TARGET_DIR)/release/libotelrs.a $(DESTDIR)$(LIBDIR)/libotelrs.a
+	# Installed without debug information, as distributions ship libraries (the build keeps it).
+	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libotelrs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libotelrs.a
 	install -m 644 include/otelrs.h $(DESTDIR)$(PREFIX)/include/otelrs.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' otelrs.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/otelrs.pc
 

@@ -73,7 +73,8 @@ typedef enum {
    */
   OTELRS_ERR_CONFLICT = 7,
   /**
-   * A handle of another type, or one already freed, was passed.
+   * A handle of another type was passed. (Using a handle after freeing it is the caller's
+   * bug, as with `free()`: it is not detected.)
    */
   OTELRS_ERR_WRONG_HANDLE = 8,
   /**

@@ -80,3 +80,35 @@ def test_the_readme_quick_start_compiles_and_runs(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert '{paid=true, region="eu"} 2' in r.stdout
+
+
+def test_git_holds_no_build_artefact():
+    # Compiled examples committed with another machine's RUNPATH made `make demo` run them,
+    # and fail, on a fresh clone.
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout.split(b"\0")
+    built = []
+    for name in filter(None, files):
+        path = ROOT / name.decode()
+        if path.suffix in (".so", ".a", ".o", ".whl", ".gem") or (path.is_file() and path.read_bytes()[:4] == b"\x7fELF"):
+            built.append(name.decode())
+    assert built == []
+
+
+def test_the_demo_builds_the_examples_from_source_and_runs_them(tmp_path):
+    env = dict(clean_env(), PKG_CONFIG_PATH=str(prefix() / "lib" / "pkgconfig"))
+    r = subprocess.run(["make", "-s", "-C", str(ROOT / "examples-c"), "run-demo", f"OUT={tmp_path}"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for example in ("server_loop", "counter_histogram", "observable_gauge", "settings_from_code"):
+        assert (tmp_path / example).exists()
+    assert "checkout.active_sessions" in r.stdout and "service.name=demo" in r.stdout.replace('"', "")
+
+
+def test_the_installed_library_has_no_debug_information():
+    lib = prefix() / "lib"
+    for name in ("libotelrs.so", "libotelrs.a"):
+        sections = subprocess.run(["readelf", "-S", "-W", str(lib / name)], check=True, capture_output=True,
+                                  text=True).stdout
+        assert ".debug_info" not in sections, name
+    # Stripped it is a few megabytes (with debug information over 50).
+    assert (lib / "libotelrs.so").resolve().stat().st_size < 16 * 2**20

@@ -116,6 +116,8 @@ def test_the_text_format_passes_promtool_and_shows_what_was_recorded(c_program):
     check_recorded(families, run, f"prom-{run}")
     text = body.decode()
     assert "# TYPE shop_orders_total counter\n" in text and text.count("# TYPE shop_orders_total") == 1
+    # An instrument without a description still has help text, or promtool's lint fails.
+    assert "# HELP queue_depth queue.depth\n" in text
 
 
 def test_openmetrics_when_the_scraper_asks_for_it(c_program):

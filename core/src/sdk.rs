@@ -201,6 +201,7 @@ impl SdkShared {
             &desc.unit,
             scope,
         );
+        selection.check_aggregations()?;
         // The SDK instrument is built without `state` held (see the lock order above).
         let meter = {
             let mut state = self.state.lock();
@@ -252,22 +253,21 @@ impl SdkShared {
             )));
         }
         Self::check_not_in_callback("creating an instrument")?;
+        let selection = views::selection(
+            &self.settings.views,
+            &desc.name,
+            desc.kind,
+            &desc.unit,
+            scope,
+        );
+        selection.check_aggregations()?;
         let meter = {
             let mut state = self.state.lock();
             self.check_open()?;
             Self::claim_stream(&mut state, scope, &desc)?;
             state.pipeline.as_ref().map(|p| p.meter(scope))
         };
-        Self::warn_of_view_conflicts(
-            &views::selection(
-                &self.settings.views,
-                &desc.name,
-                desc.kind,
-                &desc.unit,
-                scope,
-            ),
-            scope,
-        );
+        Self::warn_of_view_conflicts(&selection, scope);
         let cell = Arc::new(ObservableCell::new(scope.clone(), desc, callback));
         // Registered without `state` held (see the lock order above).
         if let Some(m) = &meter {
@@ -834,6 +834,54 @@ mod tests {
             ErrorKind::Shutdown
         );
         assert_eq!(sdk.collect_json().unwrap_err().kind(), ErrorKind::Shutdown);
+    }
+
+    #[test]
+    fn a_view_with_an_aggregation_its_instrument_cannot_have_is_refused() {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        c.add_view("instrument_name=unit.c,aggregation=last_value")
+            .unwrap();
+        c.add_view("instrument_name=unit.g*,aggregation=sum")
+            .unwrap();
+        c.add_view("instrument_name=unit.h,aggregation=sum")
+            .unwrap();
+        let sdk = Sdk::new(&c).unwrap();
+        let meter = sdk.meter("unit", None).unwrap();
+        let e = meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Counter,
+                NumberKind::U64,
+                "unit.c",
+            ))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(
+            e.message()
+                .contains("\"unit.c\", a counter, which cannot have the aggregation last_value"),
+            "{e}"
+        );
+        let e = meter
+            .observable(
+                InstrumentDesc::new(InstrumentKind::ObservableGauge, NumberKind::I64, "unit.g"),
+                Box::new(|_| {}),
+            )
+            .err()
+            .unwrap();
+        assert!(
+            e.message().contains("cannot have the aggregation sum"),
+            "{e}"
+        );
+        // A histogram may be summed.
+        meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                "unit.h",
+            ))
+            .unwrap();
     }
 
     #[test]

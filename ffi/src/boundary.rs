@@ -55,6 +55,21 @@ macro_rules! ffi_status {
 }
 
 /// Runs `$body` (a block with no result) with panics caught; for `_free` functions.
+/// The boundary of a function that answers with a plain value rather than a status: a panic
+/// in `body` gives `default`, and its message becomes the thread's last error.
+pub(crate) fn ffi_value<T>(function: &str, default: T, body: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) => {
+            let _ = fail(
+                function,
+                Error::new(ErrorKind::Panic, panic_message(&*payload)),
+            );
+            default
+        }
+    }
+}
+
 macro_rules! ffi_void {
     ($name:literal, $body:block) => {{
         let outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body));
@@ -202,8 +217,6 @@ pub(crate) trait Opaque {
     const NAME: &'static str;
 }
 
-const FREED: u32 = 0xDEAD_F4EE;
-
 /// What every handle points to: a tag, then the value.
 #[repr(C)]
 pub(crate) struct Handle<T> {
@@ -216,10 +229,11 @@ pub(crate) fn into_handle<O: Opaque>(value: O::Inner) -> *mut O {
     Box::into_raw(Box::new(Handle { tag: O::TAG, value })).cast()
 }
 
-/// The live handle behind `p`: an error for NULL, a handle of another type, or a freed one.
+/// The live handle behind `p`: an error for NULL or a handle of another type. (A freed handle
+/// cannot be told apart soundly: using one is the caller's bug, as with `free()`.)
 ///
 /// # Safety
-/// `p` is NULL or a pointer obtained from [`into_handle`] (of any type).
+/// `p` is NULL or a live pointer obtained from [`into_handle`] (of any type).
 unsafe fn check<O: Opaque>(p: *const O) -> Result<*mut Handle<O::Inner>, Error> {
     if p.is_null() {
         return Err(null(O::NAME));
@@ -230,11 +244,6 @@ unsafe fn check<O: Opaque>(p: *const O) -> Result<*mut Handle<O::Inner>, Error> 
     let tag = unsafe { std::ptr::addr_of!((*h).tag).read() };
     if tag == O::TAG {
         Ok(h)
-    } else if tag == FREED {
-        Err(Error::new(
-            ErrorKind::WrongHandle,
-            format!("{} was already freed", O::NAME),
-        ))
     } else {
         Err(Error::new(
             ErrorKind::WrongHandle,
@@ -261,7 +270,7 @@ pub(crate) unsafe fn borrow_mut<'a, O: Opaque>(p: *mut O) -> Result<&'a mut O::I
     unsafe { check(p).map(|h| &mut (*h).value) }
 }
 
-/// Frees handle `p`; NULL is a no-op, a wrong-kind or freed handle is left alone.
+/// Frees handle `p`; NULL is a no-op, a handle of another kind is left alone.
 ///
 /// # Safety
 /// As for [`borrow`]; no other thread uses `p` during or after the call.
@@ -270,12 +279,8 @@ pub(crate) unsafe fn free<O: Opaque>(p: *mut O) {
     let Ok(h) = (unsafe { check(p) }) else {
         return;
     };
-    // SAFETY: a live handle made by `into_handle`; marking it freed first helps a later
-    // double free be caught (while the allocator has not reused the memory).
-    unsafe {
-        (*h).tag = FREED;
-        drop(Box::from_raw(h));
-    }
+    // SAFETY: a live handle made by `into_handle`, freed once (the caller's contract).
+    unsafe { drop(Box::from_raw(h)) };
 }
 
 /// Ties an opaque C type to the Rust value its handles hold, and gives it a tag.
@@ -291,11 +296,9 @@ macro_rules! opaque {
 
 pub(crate) use opaque;
 
-/// Calls `f` with a handle to `value` that lives on the stack for the duration of the call;
-/// afterwards the handle reads as freed, so a pointer kept past the call is caught.
+/// Calls `f` with a handle to `value` that lives on the stack for the duration of the call
+/// only.
 pub(crate) fn with_handle<O: Opaque, R>(value: O::Inner, f: impl FnOnce(*mut O) -> R) -> R {
     let mut h = Handle { tag: O::TAG, value };
-    let result = f(std::ptr::addr_of_mut!(h).cast());
-    h.tag = FREED;
-    result
+    f(std::ptr::addr_of_mut!(h).cast())
 }

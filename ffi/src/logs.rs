@@ -144,11 +144,13 @@ pub unsafe extern "C" fn otelrs_logger_enabled(
     logger: *const otelrs_logger,
     severity: u32,
 ) -> bool {
-    // SAFETY: the caller's contract.
-    let Ok(logger) = (unsafe { boundary::borrow(logger) }) else {
-        return false;
-    };
-    check_severity(severity).is_ok_and(|s| logger.enabled(s))
+    boundary::ffi_value("otelrs_logger_enabled", false, || {
+        // SAFETY: the caller's contract.
+        let Ok(logger) = (unsafe { boundary::borrow(logger) }) else {
+            return false;
+        };
+        check_severity(severity).is_ok_and(|s| logger.enabled(s))
+    })
 }
 
 /// Emits `r`, whose attributes are `packed` instead when given (then `r` has none).

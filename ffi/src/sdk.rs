@@ -128,26 +128,28 @@ pub enum otelrs_system_metrics {
 /// `sdk` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_sdk_system_metrics(sdk: *const otelrs_sdk) -> u32 {
-    // SAFETY: the caller's contract.
-    let Ok(sdk) = (unsafe { boundary::borrow(sdk) }) else {
-        return 0;
-    };
-    let g = sdk.system_metrics();
-    [
-        (g.host, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_HOST),
-        (
-            g.process,
-            otelrs_system_metrics::OTELRS_SYSTEM_METRICS_PROCESS,
-        ),
-        (
-            g.runtime,
-            otelrs_system_metrics::OTELRS_SYSTEM_METRICS_RUNTIME,
-        ),
-        (g.sdk, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_SDK),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .fold(0, |bits, (_, bit)| bits | *bit as u32)
+    boundary::ffi_value("otelrs_sdk_system_metrics", 0, || {
+        // SAFETY: the caller's contract.
+        let Ok(sdk) = (unsafe { boundary::borrow(sdk) }) else {
+            return 0;
+        };
+        let g = sdk.system_metrics();
+        [
+            (g.host, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_HOST),
+            (
+                g.process,
+                otelrs_system_metrics::OTELRS_SYSTEM_METRICS_PROCESS,
+            ),
+            (
+                g.runtime,
+                otelrs_system_metrics::OTELRS_SYSTEM_METRICS_RUNTIME,
+            ),
+            (g.sdk, otelrs_system_metrics::OTELRS_SYSTEM_METRICS_SDK),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |bits, (_, bit)| bits | *bit as u32)
+    })
 }
 
 /// Hands `json` to the caller through `out`, to be freed with `otelrs_string_free`.

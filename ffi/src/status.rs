@@ -26,7 +26,8 @@ pub enum otelrs_status {
     OTELRS_ERR_TIMEOUT = 6,
     /// An instrument with this name exists with another kind, unit or description.
     OTELRS_ERR_CONFLICT = 7,
-    /// A handle of another type, or one already freed, was passed.
+    /// A handle of another type was passed. (Using a handle after freeing it is the caller's
+    /// bug, as with `free()`: it is not detected.)
     OTELRS_ERR_WRONG_HANDLE = 8,
     /// An exporter failed to deliver (flush and shutdown report it).
     OTELRS_ERR_EXPORT = 9,

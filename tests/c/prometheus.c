@@ -53,6 +53,10 @@ int main(int argc, char **argv) {
     MUST(otelrs_gauge_i64_new(m, "room.temperature", "Cel", "Temperature", &temp));
     MUST(otelrs_gauge_i64_record(temp, 21, r, 1));
 
+    otelrs_gauge_i64 *depth; /* no description: its help text is its name */
+    MUST(otelrs_gauge_i64_new(m, "queue.depth", NULL, NULL, &depth));
+    MUST(otelrs_gauge_i64_record(depth, 3, r, 1));
+
     otelrs_observable *util;
     MUST(otelrs_observable_gauge_f64_new(m, "pool.utilization", "1", "Pool use", observe, (void *)run, &util));
 

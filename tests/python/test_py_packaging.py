@@ -26,6 +26,8 @@ def test_the_wheel_is_abi3_from_cpython_3_9_and_carries_the_stubs() -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for f in ("__init__.py", "_otelrs.abi3.so", "_otelrs.pyi", "py.typed", "_logging.py", "_timing.py"):
         assert f"otelrs/{f}" in names
+    # The extension without debug information (with it, the wheel is over 12 MB).
+    assert wheel.stat().st_size < 6 * 2**20, wheel.stat().st_size
 
 
 def test_pip_install_from_source_into_a_fresh_virtualenv(tmp_path: pathlib.Path) -> None:

@@ -386,7 +386,38 @@ impl View {
         };
         view.stream(SDK_CARDINALITY_LIMIT)
             .map_err(|e| invalid(text, e))?;
+        if let Some(kind) = view.instrument_type {
+            view.check_aggregation_for(kind)
+                .map_err(|why| invalid(text, format!("instrument_type selects {why}")))?;
+        }
         Ok(view)
+    }
+
+    /// Whether the view's aggregation suits an instrument of `kind` (as the SDK's
+    /// compatibility rules say: it would ignore the view otherwise); `Err` says why not.
+    fn check_aggregation_for(&self, kind: InstrumentKind) -> std::result::Result<(), String> {
+        use InstrumentKind as K;
+        let (fits, name, for_whom) = match self.aggregation {
+            Some(AggregationSpec::Sum) => (
+                !matches!(kind, K::Gauge | K::ObservableGauge),
+                "sum",
+                "counters, up-down counters and histograms",
+            ),
+            Some(AggregationSpec::LastValue) => (
+                matches!(kind, K::Gauge | K::ObservableGauge),
+                "last_value",
+                "gauges",
+            ),
+            _ => (true, "", ""),
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!(
+                "a {}, which cannot have the aggregation {name} (only {for_whom} can)",
+                kind_name(kind)
+            ))
+        }
     }
 
     /// Whether the view selects the instrument `name` of `kind` and `unit` in `scope`.
@@ -568,6 +599,18 @@ pub(crate) fn selection<'a>(
 }
 
 impl Selection<'_> {
+    /// Refuses a view whose aggregation the instrument cannot have, which the SDK would
+    /// ignore without a word.
+    pub(crate) fn check_aggregations(&self) -> Result<()> {
+        for view in &self.views {
+            view.check_aggregation_for(sdk_kind(self.kind))
+                .map_err(|why| {
+                    Error::config(format!("a view selects instrument {:?}, {why}", self.name))
+                })?;
+        }
+        Ok(())
+    }
+
     /// A warning when two of the views give the instrument streams of one name (the spec's
     /// duplicate stream conflict; both streams are still exported), naming its meter.
     pub(crate) fn conflict(&self, meter: &str) -> Option<String> {
@@ -648,6 +691,19 @@ impl Selection<'_> {
                 keys: v.attribute_keys.clone(),
             })
             .collect()
+    }
+}
+
+/// The name of an SDK instrument kind in messages.
+fn kind_name(kind: InstrumentKind) -> &'static str {
+    match kind {
+        InstrumentKind::Counter => "counter",
+        InstrumentKind::UpDownCounter => "up-down counter",
+        InstrumentKind::Histogram => "histogram",
+        InstrumentKind::Gauge => "gauge",
+        InstrumentKind::ObservableCounter => "observable counter",
+        InstrumentKind::ObservableUpDownCounter => "observable up-down counter",
+        InstrumentKind::ObservableGauge => "observable gauge",
     }
 }
 
@@ -768,6 +824,14 @@ mod tests {
                 "instrument_type \"timer\" is none of",
             ),
             ("instrument_name=h,name=", "invalid instrument name \"\""),
+            (
+                "instrument_type=counter,aggregation=last_value",
+                "instrument_type selects a counter, which cannot have the aggregation last_value",
+            ),
+            (
+                "instrument_type=gauge,aggregation=sum",
+                "a gauge, which cannot have the aggregation sum",
+            ),
             (
                 "instrument_name=h,name=1x",
                 "invalid instrument name \"1x\"",

@@ -497,7 +497,12 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lo
                 order.push(name.clone());
                 Family {
                     kind,
-                    help: m.description().to_owned(),
+                    // Every family has help text (promtool's lint asks for it): the
+                    // description, or else the metric's OpenTelemetry name.
+                    help: match m.description() {
+                        "" => m.name().to_owned(),
+                        d => d.to_owned(),
+                    },
                     unit: unit.clone(),
                     samples: String::new(),
                 }
@@ -544,9 +549,7 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lo
             (Type::Counter, Format::OpenMetrics) => name.strip_suffix("_total").unwrap_or(&name),
             _ => &name,
         };
-        if !f.help.is_empty() {
-            let _ = writeln!(out, "# HELP {meta_name} {}", escape_help(&f.help, format));
-        }
+        let _ = writeln!(out, "# HELP {meta_name} {}", escape_help(&f.help, format));
         let _ = writeln!(out, "# TYPE {meta_name} {}", f.kind.name());
         if let (Format::OpenMetrics, Some(unit)) = (format, &f.unit) {
             if meta_name.ends_with(&format!("_{unit}")) {
