@@ -274,10 +274,12 @@ class FlakyReceiver:
         self.accepted = 0
         self.refused = 0
         self.not_before = 0.0
+        self.user_agents: set[str] = set()
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                receiver.user_agents.add(self.headers.get("User-Agent", ""))
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 now = time.time()
                 if receiver.refused == 0 or now < receiver.not_before:
@@ -334,5 +336,21 @@ def test_throttling_is_waited_out_and_every_record_arrives(c_program, status, re
         (exporter,) = json.loads(lines[2])["exporters"]
         assert exporter["retries"] >= 1 and exporter["exported"] == 1000 and exporter["failed"] == 0, exporter
         assert receiver.refused >= 1 and receiver.accepted == 1000
+        # The User-Agent the OTLP specification asks for, naming the program's language.
+        assert receiver.user_agents == {"OTel-OTLP-Exporter-C/0.1.0 (otelrs)"}, receiver.user_agents
     finally:
         receiver.close()
+
+
+def test_an_unknown_setting_in_the_environment_is_named_once(c_program):
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none",
+                    OTEL_EXPORTER_OTLP_ENDPIONT="http://collector:4318", OTELRS_NO_SUCH_THING="1",
+                    OTEL_TRACES_SAMPLER="always_on", OTEL_PYTHON_LOG_CORRELATION="true")
+    r = run(c_program("faults"), "logs", "0", env=env)
+    assert r.returncode == 0, r.stderr
+    warnings = [line for line in r.stderr.splitlines() if "is not a setting otelrs knows" in line]
+    assert sorted(warnings) == [
+        "otelrs: OTELRS_NO_SUCH_THING is not a setting otelrs knows and is ignored",
+        "otelrs: OTEL_EXPORTER_OTLP_ENDPIONT is not a setting otelrs knows and is ignored "
+        "(did you mean OTEL_EXPORTER_OTLP_ENDPOINT?)",
+    ]

@@ -538,6 +538,8 @@ pub(crate) struct OtlpSettings {
     pub certificate_key: String,
     /// The on-disk queue: its directory (of both signals) and size cap per signal.
     pub queue: Option<(PathBuf, u64)>,
+    /// The User-Agent of every request: `OTel-OTLP-Exporter-<language>/<version> (otelrs)`.
+    pub user_agent: String,
 }
 
 /// Settings of the log pipeline.
@@ -710,6 +712,9 @@ impl Resolver<'_> {
             gzip: self.signal(signal, "COMPRESSION", false, parse_compression)?,
             certificate,
             certificate_key,
+            user_agent: user_agent(
+                &self.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?,
+            ),
             queue: match self.raw("OTELRS_EXPORTER_OTLP_QUEUE_DIR")? {
                 Some(dir) => Some((
                     PathBuf::from(dir),
@@ -790,6 +795,7 @@ impl Resolver<'_> {
 impl Settings {
     /// Resolves every setting: code over environment over default.
     pub(crate) fn resolve(config: &Config) -> Result<Settings> {
+        warn_of_unknown_keys(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
         let r = Resolver { config };
         let export_interval = r.get("OTEL_METRIC_EXPORT_INTERVAL", "60000", parse_millis)?;
         if export_interval.is_zero() {
@@ -849,6 +855,101 @@ impl Settings {
             logs: r.logs()?,
         })
     }
+}
+
+/// Environment keys of the OpenTelemetry family that belong to other signals, languages or
+/// components (traces, propagators, instrumentations): not otelrs's, and not a typo.
+const OTHERS_KEYS: &[&str] = &[
+    "OTEL_TRACES_",
+    "OTEL_EXPORTER_OTLP_TRACES_",
+    "OTEL_BSP_",
+    "OTEL_SPAN_",
+    "OTEL_LINK_",
+    "OTEL_EVENT_",
+    "OTEL_PROPAGATORS",
+    "OTEL_PYTHON_",
+    "OTEL_RUBY_",
+    "OTEL_NODE_",
+    "OTEL_JAVA",
+    "OTEL_DOTNET_",
+    "OTEL_GO_",
+    "OTEL_PHP_",
+    "OTEL_SEMCONV_",
+    "OTEL_INSTRUMENTATION_",
+    "OTEL_EXPORTER_ZIPKIN_",
+    "OTEL_EXPORTER_JAEGER_",
+    "OTEL_EXPERIMENTAL_",
+    "OTEL_ENTITIES",
+];
+
+/// Says once per process, on stderr, which `OTEL_*` / `OTELRS_*` keys of `keys` otelrs does
+/// not know (a typo such as `OTEL_EXPORTER_OTLP_ENDPIONT` must be seen), with the known key
+/// nearest to each.
+fn warn_of_unknown_keys(keys: impl Iterator<Item = String>) {
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    for key in keys {
+        let ours = key.starts_with("OTELRS_") || key.starts_with("OTEL_");
+        if !ours || find(&key).is_some() || OTHERS_KEYS.iter().any(|p| key.starts_with(p)) {
+            continue;
+        }
+        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.contains(&key) {
+            continue;
+        }
+        warned.push(key.clone());
+        eprintln!("otelrs: {}", unknown_key_warning(&key));
+    }
+}
+
+/// The warning for an unknown key, naming the nearest known one when it looks like a typo.
+fn unknown_key_warning(key: &str) -> String {
+    if key == "OTEL_CONFIG_FILE" {
+        return "OTEL_CONFIG_FILE is set, but otelrs does not read configuration files: the \
+                environment variables and the settings from code apply"
+            .to_owned();
+    }
+    let nearest = SETTINGS
+        .iter()
+        .map(|s| (edit_distance(key, s.key), s.key))
+        .min()
+        .filter(|(d, _)| *d <= 3);
+    match nearest {
+        Some((_, known)) => {
+            format!("{key} is not a setting otelrs knows and is ignored (did you mean {known}?)")
+        }
+        None => format!("{key} is not a setting otelrs knows and is ignored"),
+    }
+}
+
+/// The Levenshtein distance of two keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The User-Agent the OTLP specification asks exporters to send, for the program's language
+/// (`c`, `python`, `ruby`), naming otelrs.
+fn user_agent(language: &str) -> String {
+    let mut lang = language.to_owned();
+    if let Some(first) = lang.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    format!(
+        "OTel-OTLP-Exporter-{lang}/{} (otelrs)",
+        crate::resource::VERSION
+    )
 }
 
 /// Checks the OTLP endpoint of `signal` as it will be used: a URL that parses, with a host.
@@ -926,6 +1027,18 @@ mod tests {
                 .contains("\"prometheus\" for OTEL_LOGS_EXPORTER"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_the_nearest_known_one() {
+        assert_eq!(
+            unknown_key_warning("OTEL_EXPORTER_OTLP_ENDPIONT"),
+            "OTEL_EXPORTER_OTLP_ENDPIONT is not a setting otelrs knows and is ignored \
+             (did you mean OTEL_EXPORTER_OTLP_ENDPOINT?)"
+        );
+        assert!(unknown_key_warning("OTELRS_WHATEVER_ELSE").ends_with("is ignored"));
+        assert!(unknown_key_warning("OTEL_CONFIG_FILE").contains("configuration files"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

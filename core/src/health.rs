@@ -416,7 +416,7 @@ impl QueueState {
 /// `failing`).
 pub(crate) fn report<'a>(
     exporters: impl IntoIterator<Item = (&'a ExporterHealth, Option<QueueState>)>,
-    logs: Option<Value>,
+    logs: Value,
     stopped: &[&str],
     shut_down: bool,
 ) -> String {
@@ -436,17 +436,15 @@ pub(crate) fn report<'a>(
         reasons.extend(reason);
         entries.push(entry);
     }
-    let mut out = json!({
+    json!({
         "status": overall.name(),
         "reasons": reasons,
         "time": rfc3339(SystemTime::now()),
         "shut_down": shut_down,
         "exporters": entries,
-    });
-    if let Some(logs) = logs {
-        out["logs"] = logs;
-    }
-    out.to_string()
+        "logs": logs,
+    })
+    .to_string()
 }
 
 #[cfg(test)]
@@ -464,7 +462,7 @@ mod tests {
     }
 
     fn status_of(h: &ExporterHealth, q: Option<QueueState>) -> String {
-        let v: Value = serde_json::from_str(&report([(h, q)], None, &[], false)).unwrap();
+        let v: Value = serde_json::from_str(&report([(h, q)], Value::Null, &[], false)).unwrap();
         assert_eq!(v["exporters"][0]["status"], v["status"]);
         v["status"].as_str().unwrap().to_owned()
     }
@@ -489,7 +487,8 @@ mod tests {
         });
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(status_of(&h, None), "failing");
-        let v: Value = serde_json::from_str(&report([(&*h, None)], None, &[], false)).unwrap();
+        let v: Value =
+            serde_json::from_str(&report([(&*h, None)], Value::Null, &[], false)).unwrap();
         assert!(v["reasons"][0]
             .as_str()
             .unwrap()
@@ -498,7 +497,8 @@ mod tests {
         t.join().unwrap().unwrap();
         assert_eq!(status_of(&h, None), "ok");
         let v: Value =
-            serde_json::from_str(&report([(&*h, None)], None, &["otelrs-logs"], false)).unwrap();
+            serde_json::from_str(&report([(&*h, None)], Value::Null, &["otelrs-logs"], false))
+                .unwrap();
         assert_eq!(v["status"], "failing");
         assert!(v["reasons"][0]
             .as_str()
@@ -519,7 +519,8 @@ mod tests {
         );
         fail(&h, "otlp log exporter: no answer within 10 ms");
         assert_eq!(status_of(&h, None), "failing");
-        let v: Value = serde_json::from_str(&report([(&h, None)], None, &[], false)).unwrap();
+        let v: Value =
+            serde_json::from_str(&report([(&h, None)], Value::Null, &[], false)).unwrap();
         let e = &v["exporters"][0];
         assert_eq!(e["consecutive_failures"], 3);
         assert_eq!(e["exported"], 5);

@@ -118,6 +118,7 @@ pub(crate) fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client>
     .with_root_certificates(roots)
     .with_no_client_auth();
     reqwest::blocking::Client::builder()
+        .user_agent(s.user_agent.clone())
         .tls_backend_preconfigured(tls)
         .timeout(s.timeout)
         .build()

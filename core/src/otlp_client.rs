@@ -117,6 +117,9 @@ fn grpc_channel(s: &OtlpSettings) -> Result<Channel> {
             .map_err(|e| otlp::build_error(s, e))?,
         None => endpoint,
     };
+    let endpoint = endpoint
+        .user_agent(s.user_agent.clone())
+        .map_err(|e| otlp::build_error(s, e))?;
     Ok(endpoint.timeout(s.timeout).connect_lazy())
 }
 

@@ -359,15 +359,14 @@ impl SdkShared {
             .iter()
             .map(|h| (h.as_ref(), None))
             .chain(log_exporters.iter().map(|h| (h.as_ref(), queue)));
-        let log_counts = logs.map(|_| {
-            let fields = self.log_stats().fields();
-            serde_json::Value::Object(
-                fields
-                    .iter()
-                    .map(|(k, v)| ((*k).into(), (*v).into()))
-                    .collect(),
-            )
-        });
+        // One shape whatever is configured: the log counts are there (all 0 without logs).
+        let log_counts = serde_json::Value::Object(
+            self.log_stats()
+                .fields()
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        );
         health::report(entries, log_counts, &stopped, self.is_shut_down())
     }
 

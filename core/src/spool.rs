@@ -161,9 +161,14 @@ fn read_header(file: &mut File, offset: u64) -> Option<(u32, u64, u32)> {
 /// entry is (the end, or an entry cut short).
 fn read_entry(file: &mut File, offset: u64) -> Option<(Vec<u8>, u64, u64)> {
     let (len, items, crc) = read_header(file, offset)?;
+    let end = offset + HEADER + u64::from(len);
+    // A length the file cannot hold (a torn or corrupt header) allocates nothing.
+    if end > file.metadata().ok()?.len() {
+        return None;
+    }
     let mut payload = vec![0u8; len as usize];
     file.read_exact(&mut payload).ok()?;
-    (crc32fast::hash(&payload) == crc).then_some((payload, items, offset + HEADER + u64::from(len)))
+    (crc32fast::hash(&payload) == crc).then_some((payload, items, end))
 }
 
 /// The segments an earlier process left in `dir`, in order, with their items counted.

@@ -16,6 +16,11 @@ def queue_depths(options: otelrs.CallbackOptions) -> Iterable[otelrs.Observation
     return [otelrs.Observation(3, {"queue": "orders"}), otelrs.Observation(0, {"queue": "refunds"})]
 
 
+def load_user(latency: otelrs.Histogram, user_id: int) -> str:
+    with latency.time({"http.route": "/users"}):  # timed even when it returns from inside
+        return f"user-{user_id}"
+
+
 def main() -> None:
     otelrs.init(service_name="checkout")  # everything else from the OTEL_* environment
     meter = otelrs.get_meter("shop", "1.0")
@@ -27,6 +32,7 @@ def main() -> None:
     latency = meter.create_histogram("http.server.request.duration", unit="s")
     with latency.time({"http.route": "/users"}):
         time.sleep(0.01)
+    load_user(latency, 7)
 
     @latency.time({"http.route": "/orders"})
     def handle_order() -> str:

@@ -224,7 +224,7 @@ impl Timer {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
         let start = self.starts.lock().unwrap_or_else(|e| e.into_inner()).pop();
         if let Some(start) = start {
             let h = &self.histogram.get().0;
@@ -238,7 +238,7 @@ impl Timer {
                 self.attributes.as_ref().map(|a| a.bind(py).as_any()),
             )?;
         }
-        Ok(false)
+        Ok(())
     }
 
     /// Decorates `func` so that each call is timed.

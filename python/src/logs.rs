@@ -375,7 +375,8 @@ fn logging_extra<'py>(
     let standard = standard.bind(py);
     let extra = PyDict::new(py);
     for (k, v) in fields.iter() {
-        if !standard.contains(&k)? {
+        // A field set to None is left out, as the official handler does.
+        if !standard.contains(&k)? && !v.is_none() {
             extra.set_item(k, v)?;
         }
     }
@@ -635,7 +636,14 @@ impl Logger {
             Ok(t) if t.len() >= 2 => Some(t.get_item(1)?).filter(|e| !e.is_none()),
             _ => None,
         };
-        let extra = logging_extra(py, record)?;
+        let mut extra = logging_extra(py, record)?;
+        // `stack_info=True`: the stack where the call was made.
+        let stack = record.getattr(intern!(py, "stack_info"))?;
+        if !stack.is_none() {
+            let with_stack = extra.unwrap_or_else(|| PyDict::new(py));
+            with_stack.set_item("code.stacktrace", stack)?;
+            extra = Some(with_stack);
+        }
         self.log(
             py,
             severity,

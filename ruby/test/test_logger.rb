@@ -61,12 +61,12 @@ class TestLogger < Minitest::Test
       logger = Otelrs::Logger.new("types")
       logger.info("all", s: "välue", sym: :y, "str key" => 1, b: false, i: -2**63, d: -0.5, ss: ["a", :b, ""],
                          bs: [true, false], is: [1, 2**63 - 1], ds: [1.5], empty: [])
+      logger.info("converted", obj: Object.new, h: { a: 1 }, gone: nil, mixed: [1, "mixed"], n: 1)
+      logger << "GET /health 200\n"
       [
-        -> { logger.info("x", k: Object.new) },
         -> { logger.info("x", k: 2**63) },
         -> { logger.info("x", k: "a\0b") },
         -> { logger.info("x", "a\0" => 1) },
-        -> { logger.info("x", k: [1, "mixed"]) },
         -> { logger.info("x", k: "\xff".b) },
         -> { logger.info("x", "" => 1) },
       ].each do |f|
@@ -76,17 +76,21 @@ class TestLogger < Minitest::Test
         puts "#{e.class}: #{e.message}"
       end
     RUBY
-    assert_equal ["all"], records.map { |_, r| body(r) }
+    assert_equal ["all", "converted", "GET /health 200"], records.map { |_, r| body(r) }
     assert_equal({ "s" => "välue", "sym" => "y", "str key" => 1, "b" => false, "i" => -2**63, "d" => -0.5,
                    "ss" => ["a", "b", ""], "bs" => [true, false], "is" => [1, 2**63 - 1], "ds" => [1.5], "empty" => [] },
                  attributes(records.first.last["attributes"]))
+    # Values of other types are logged as their to_s, nil is left out: a log call does not
+    # raise because of them.
+    converted = attributes(records[1].last["attributes"])
+    assert_match(/\A#<Object:0x\h+>\z/, converted.delete("obj"))
+    assert_equal({ "h" => { a: 1 }.to_s, "mixed" => '[1, "mixed"]', "n" => 1 }, converted)
+    # `<<` logs the line as it is, at the UNKNOWN level, as ::Logger does.
+    assert_equal 21, records[2].last["severityNumber"]
     assert_equal [
-      "TypeError: attribute k: values must be String, Symbol, Integer, Float, true, false or an Array of one of them, " \
-      "got Object",
       "RangeError: attribute k: 9223372036854775808 does not fit in 64 bits",
       'ArgumentError: attribute k contains a NUL byte: "a\u0000b"',
       'ArgumentError: attribute key contains a NUL byte: "a\u0000"',
-      "TypeError: attribute k: the items of an Array must all have one type",
       "Otelrs::InvalidArgumentError: otelrs_log_packed: attribute 0: the string value is not valid UTF-8",
       "Otelrs::InvalidArgumentError: otelrs_log_packed: attribute 0 has an empty key",
     ], out.lines.map { |l| l.chomp.sub(/ \(#<Object:.*/, "").sub(/ \(bad byte.*/, "") }

@@ -201,3 +201,21 @@ def test_logging_handler_messages_as_getmessage_makes_them(tmp_path: pathlib.Pat
     )
     assert [body(r) for _, r in records] == [
         "bob logged in 3 times", "{'not': 'a string'}", "100% literal", "FROM A FACTORY"]
+
+
+def test_logging_handler_leaves_out_none_and_keeps_stack_info(tmp_path: pathlib.Path) -> None:
+    records = logged(
+        tmp_path,
+        """
+        log = logging.getLogger("extras")
+        log.addHandler(otelrs.LoggingHandler())
+        def where():
+            log.warning("with a stack", extra={"user": None, "shard": 3}, stack_info=True)
+        where()
+        """,
+    )
+    (record,) = [r for _, r in records]
+    attrs = attributes(record["attributes"])
+    assert "user" not in attrs and attrs["shard"] == 3
+    assert attrs["code.stacktrace"].startswith("Stack (most recent call last):")
+    assert "in where" in attrs["code.stacktrace"]

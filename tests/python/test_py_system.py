@@ -151,3 +151,17 @@ def test_health_fails_while_the_collector_is_down_and_recovers(own_collector: Re
 def test_groups_as_a_list_or_a_comma_string(groups: Any) -> None:
     got = collected(f"otelrs.init(system_metrics={groups!r})")
     assert "system.memory.usage" in got and "process.cpu.time" not in got
+
+
+def test_health_has_one_shape_with_logs_off() -> None:
+    out = ok(
+        """
+        import json, otelrs
+        print(json.dumps(otelrs.health()))
+        """,
+        env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none"),
+    )
+    report = json.loads(out)
+    assert report["status"] == "ok"
+    assert report["logs"] == {"emitted": 0, "filtered": 0, "sampled_out": 0, "suppressed": 0, "kept": 0,
+                              "dropped": 0, "attributes_dropped": 0}

@@ -202,6 +202,14 @@ impl InstrumentDesc {
             if self.kind != InstrumentKind::Histogram {
                 return Err(Error::invalid("bucket boundaries apply to histograms only"));
             }
+            if b.len() > MAX_BOUNDARIES {
+                return Err(Error::invalid(format!(
+                    "{} bucket boundaries for {:?}: at most {MAX_BOUNDARIES} (every series keeps a \
+                     count per bucket)",
+                    b.len(),
+                    self.name
+                )));
+            }
             if b.iter().any(|x| !x.is_finite()) || b.windows(2).any(|w| w[0] >= w[1]) {
                 return Err(Error::invalid(format!(
                     "bucket boundaries of {:?} must be finite and strictly increasing, got {b:?}",
@@ -221,6 +229,9 @@ impl InstrumentDesc {
             && self.description == other.description
     }
 }
+
+/// The most explicit bucket boundaries a histogram may have (advice or view).
+pub(crate) const MAX_BOUNDARIES: usize = 1000;
 
 /// Checks an instrument name against the specification's syntax:
 /// a letter, then up to 254 letters, digits, `_`, `.`, `-` or `/`.
@@ -263,5 +274,8 @@ mod tests {
         assert!(d.validate().is_ok());
         let u = InstrumentDesc::new(InstrumentKind::UpDownCounter, NumberKind::U64, "u");
         assert!(u.validate().is_err());
+        d.boundaries = Some((0..=MAX_BOUNDARIES).map(|i| i as f64).collect());
+        let e = d.validate().unwrap_err();
+        assert!(e.message().contains("at most 1000"), "{e}");
     }
 }

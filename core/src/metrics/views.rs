@@ -253,6 +253,16 @@ impl View {
 
         let boundaries = list("boundaries")?
             .map(|items| {
+                if items.len() > crate::metrics::MAX_BOUNDARIES {
+                    return Err(invalid(
+                        text,
+                        format!(
+                            "{} boundaries: at most {}",
+                            items.len(),
+                            crate::metrics::MAX_BOUNDARIES
+                        ),
+                    ));
+                }
                 let mut out = Vec::with_capacity(items.len());
                 for item in &items {
                     let b: f64 = item.parse().map_err(|_| {

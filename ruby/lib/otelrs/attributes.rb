@@ -113,7 +113,9 @@ module Otelrs
 
     # `hash` in libotelrs's packed form (otelrs_log_packed): one String written by one
     # Array#pack, with no native memory to allocate. Scalars are handled inline (this runs for
-    # every log record with attributes); errors and Arrays go through the methods above.
+    # every log record with attributes); Arrays go through the methods above. For a log record
+    # nothing raises: a nil value is left out, any other value (a Hash, an object, an Array of
+    # mixed types) is written as its `to_s`.
     def packed(hash)
       raise not_a_hash(hash) unless hash.is_a?(Hash)
 
@@ -138,10 +140,18 @@ module Otelrs
         when true, false
           format << "CZ*C"
           values.push(1, key, v ? 1 : 0)
+        when nil
+          next
         when ::Array
-          packed_array(format, values, key, v)
+          if v.map { |item| SCALAR_TYPES[item.class] }.uniq.size > 1 || v.any? { |item| !SCALAR_TYPES.key?(item.class) }
+            format << "CZ*Z*"
+            values.push(0, key, text(v.to_s, key))
+          else
+            packed_array(format, values, key, v)
+          end
         else
-          value_type(key, v)
+          format << "CZ*Z*"
+          values.push(0, key, text(v.to_s, key))
         end
       end
       values.pack(format)

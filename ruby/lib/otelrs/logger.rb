@@ -5,7 +5,9 @@ require "logger"
 module Otelrs
   # A ::Logger whose records go to otelrs: levels, progname, block messages and a `formatter`
   # (when set, its output is the record's body) as with ::Logger; attributes as keyword
-  # arguments (`logger.info("order placed", order_id: 42)`); an Exception message becomes
+  # arguments (`logger.info("order placed", order_id: 42)`: a nil value is left out, a value of
+  # another type is logged as its `to_s`, so a log call never raises because of an
+  # attribute); an Exception message becomes
   # exception.type / .message / .stacktrace; `traceparent:` correlates the record with a
   # trace (otherwise the one set by Otelrs.with_traceparent is used).
   class Logger < ::Logger
@@ -23,6 +25,13 @@ module Otelrs
     end
 
     alias log add
+
+    # As ::Logger#<<: writes `message` as it is, at the UNKNOWN level (Rack::CommonLogger and
+    # WEBrick write their access logs this way).
+    def <<(message)
+      write(UNKNOWN, message.to_s.chomp, nil, nil, {}, nil)
+      self
+    end
 
     # debug, info, warn, error, fatal and unknown, as with ::Logger, with attributes as
     # keywords; written out for each level (a block or a re-splat of the keywords would cost
