@@ -18,6 +18,7 @@ HOST = {
     "system.cpu.time": (COUNTER, "s", {"cpu.mode"}),
     "system.cpu.utilization": (GAUGE, "1", {"cpu.mode"}),
     "system.cpu.logical.count": (UPDOWN, "{cpu}", set()),
+    "system.uptime": (GAUGE, "s", set()),
     "system.cpu.load_average.1m": (GAUGE, "{thread}", set()),
     "system.cpu.load_average.5m": (GAUGE, "{thread}", set()),
     "system.cpu.load_average.15m": (GAUGE, "{thread}", set()),
@@ -49,6 +50,7 @@ PROCESS = {
     "process.context_switches": (COUNTER, "{context_switch}", {"process.context_switch.type"}),
     "process.disk.io": (COUNTER, "By", {"disk.io.direction"}),
     "process.paging.faults": (COUNTER, "{fault}", {"system.paging.fault.type"}),
+    "process.uptime": (GAUGE, "s", set()),
 }
 
 SDK = {

@@ -67,10 +67,11 @@ def work(c_program, tmp_path_factory):
     first, usage, fds, second = r.stdout.splitlines()
     (rm1,) = json.loads(first)["resourceMetrics"]
     (rm2,) = json.loads(second)["resourceMetrics"]
-    user, system = map(float, usage.split()[1:])
+    user, system = map(float, usage.split()[1:3])
+    voluntary_switches = int(usage.split()[3])
     assert fds.split()[2:] == ["groups", "15"]  # every bit of otelrs_system_metrics
     return {"first": metrics(rm1), "second": metrics(rm2), "rusage": (user, system), "fds": int(fds.split()[1]),
-            "before": before, "after": after}
+            "before": before, "after": after, "voluntary_switches": voluntary_switches}
 
 
 def test_names_units_and_attributes_follow_the_semantic_conventions(work):
@@ -135,7 +136,15 @@ def test_process_metrics_show_the_work_done(work):
     rss, virtual = by(got, "process.memory.usage"), by(got, "process.memory.virtual")
     assert 1 * MIB < rss < 1024 * MIB and virtual >= rss
     assert by(got, "process.thread.count") >= 1
-    assert by(got, "process.context_switches", **{"process.context_switch.type": "voluntary"}) >= 0
+    # Every thread's switches, not the main thread's alone: a thread of the program slept 200
+    # times (and getrusage, read a moment before the collection, saw no more than a few less).
+    voluntary = by(got, "process.context_switches", **{"process.context_switch.type": "voluntary"})
+    assert 200 <= work["voluntary_switches"] <= voluntary <= work["voluntary_switches"] + 500
+    # Up for about as long as the program ran (a second of CPU and a little more).
+    assert 1.0 <= by(got, "process.uptime") < 60
+    with open("/proc/uptime") as f:
+        booted = float(f.read().split()[0])
+    assert booted - 120 < by(got, "system.uptime") <= booted
 
 
 def test_groups_are_chosen_and_a_bad_one_is_a_config_error(c_program, tmp_path):

@@ -1,7 +1,8 @@
 /* System metrics and health from C, settings from the environment.
  *
  *   system work FILE  prints otelrs_sdk_collect_json, burns one second of CPU, writes 4 MiB
- *                     to FILE and syncs it, prints "rusage USER SYS" (seconds, from
+ *                     to FILE and syncs it, lets a thread sleep 200 times, prints "rusage
+ *                     USER SYS VCSW" (seconds and voluntary context switches, from
  *                     getrusage), "fds N groups G" (entries of /proc/self/fd, and
  *                     otelrs_sdk_system_metrics), then
  *                     otelrs_sdk_collect_json again: one JSON object per line.
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +37,13 @@ static double cpu_seconds(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static void *sleep_200_times(void *arg) {
+    (void)arg;
+    struct timespec ms = {0, 1000 * 1000};
+    for (int i = 0; i < 200; i++) nanosleep(&ms, NULL);
+    return NULL;
+}
+
 static int work(const char *path) {
     otelrs_sdk *sdk = start();
     print_collected(sdk);
@@ -49,10 +58,15 @@ static int work(const char *path) {
         if (write(fd, block, sizeof block) != (ssize_t)sizeof block) return 2;
     fsync(fd);
     close(fd);
+    /* A thread of the program's own sleeps 200 times: 200 voluntary context switches that
+     * are not the main thread's. */
+    pthread_t sleeper;
+    pthread_create(&sleeper, NULL, sleep_200_times, NULL);
+    pthread_join(sleeper, NULL);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("rusage %.6f %.6f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+    printf("rusage %.6f %.6f %ld\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_nvcsw);
     int fds = 0;
     DIR *d = opendir("/proc/self/fd");
     for (struct dirent *e; d && (e = readdir(d));) fds += e->d_name[0] != '.';

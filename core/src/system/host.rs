@@ -95,6 +95,19 @@ fn register_cpu(r: &mut Registrar<'_>) -> Result<()> {
             }
         },
     )?;
+    let uptime = Source::default();
+    r.add(
+        K::ObservableGauge,
+        N::F64,
+        "system.uptime",
+        "s",
+        "Seconds since the system booted",
+        move |o| {
+            if let Some(u) = uptime.read("/proc/uptime", procfs::Uptime::current()) {
+                observe(o, Number::F64(u.uptime), &[]);
+            }
+        },
+    )?;
     let source = Arc::new(Source::default());
     for (name, minutes) in [
         ("system.cpu.load_average.1m", 1),

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
 use procfs::process::{Process, Stat};
+use procfs::Current;
 use std::sync::Arc;
 
 const CPU_MODES: [&str; 2] = ["user", "system"];
@@ -21,6 +22,15 @@ fn cpu_times(source: &Source) -> Option<[f64; 2]> {
     let stat = stat(source)?;
     let tps = procfs::ticks_per_second() as f64;
     Some([stat.utime as f64 / tps, stat.stime as f64 / tps])
+}
+
+/// The resource use of the whole process (every thread, and those that ended).
+fn rusage() -> Option<libc::rusage> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage writes a whole rusage to the pointer it is given when it returns 0.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    // SAFETY: written by the call above, which succeeded.
+    (rc == 0).then(|| unsafe { usage.assume_init() })
 }
 
 /// The CPUs this process may run on.
@@ -132,29 +142,37 @@ pub(crate) fn register(r: &mut Registrar<'_>) -> Result<()> {
             }
         },
     )?;
-    let status = Source::default();
     r.add(
         K::ObservableCounter,
         N::U64,
         "process.context_switches",
         "{context_switch}",
-        "Times this process's threads were switched out, by type",
+        "Times this process's threads (all of them, ended ones included) were switched out, by type",
         move |o| {
-            let s = Process::myself().and_then(|p| p.status());
-            if let Some(s) = status.read("/proc/self/status", s) {
-                let kinds = [
-                    ("voluntary", s.voluntary_ctxt_switches),
-                    ("involuntary", s.nonvoluntary_ctxt_switches),
-                ];
+            if let Some(u) = rusage() {
+                let kinds = [("voluntary", u.ru_nvcsw), ("involuntary", u.ru_nivcsw)];
                 for (kind, v) in kinds {
-                    if let Some(v) = v {
-                        observe(
-                            o,
-                            Number::U64(v),
-                            &[KeyValue::new("process.context_switch.type", kind)],
-                        );
-                    }
+                    observe(
+                        o,
+                        Number::U64(u64::try_from(v).unwrap_or(0)),
+                        &[KeyValue::new("process.context_switch.type", kind)],
+                    );
                 }
+            }
+        },
+    )?;
+    let started = Arc::clone(&source);
+    r.add(
+        K::ObservableGauge,
+        N::F64,
+        "process.uptime",
+        "s",
+        "Seconds since this process started",
+        move |o| {
+            let boot = procfs::Uptime::current().map(|u| u.uptime);
+            if let (Some(s), Ok(up)) = (stat(&started), boot) {
+                let since_boot = s.starttime as f64 / procfs::ticks_per_second() as f64;
+                observe(o, Number::F64((up - since_boot).max(0.0)), &[]);
             }
         },
     )?;
