@@ -391,11 +391,11 @@ def main() -> int:
     queued_emit = statistics.median(emits)
     queued_rate = 0
     for rate in LOG_RATES:
-        trials = []
+        drops = []
         for _ in range(2):
             fresh_queue()
-            trials.append(paced([str(logs_bin)], rate, 1, queued)[1])
-        if any(trials):
+            drops.append(paced([str(logs_bin)], rate, 1, queued)[1])
+        if any(drops):
             break
         queued_rate = rate
     fresh_queue()

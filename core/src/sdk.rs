@@ -181,6 +181,34 @@ impl SdkShared {
         }
     }
 
+    /// What creating any instrument does first: refuses it inside a callback or with a view
+    /// it cannot have, claims its stream, and gives the views that select it and the SDK
+    /// meter to build it from (None when disabled). The SDK instrument is then built without
+    /// `state` held (see the lock order above).
+    fn claim<'s>(
+        &'s self,
+        scope: &InstrumentationScope,
+        desc: &'s InstrumentDesc,
+    ) -> Result<(views::Selection<'s>, Option<opentelemetry::metrics::Meter>)> {
+        Self::check_not_in_callback("creating an instrument")?;
+        let selection = views::selection(
+            &self.settings.views,
+            &desc.name,
+            desc.kind,
+            &desc.unit,
+            scope,
+        );
+        selection.check_aggregations()?;
+        let meter = {
+            let mut state = self.state.lock();
+            self.check_open()?;
+            Self::claim_stream(&mut state, scope, desc)?;
+            state.pipeline.as_ref().map(|p| p.meter(scope))
+        };
+        Self::warn_of_view_conflicts(&selection, scope);
+        Ok((selection, meter))
+    }
+
     fn instrument(
         self: &Arc<Self>,
         scope: &InstrumentationScope,
@@ -193,23 +221,7 @@ impl SdkShared {
                 desc.kind.name()
             )));
         }
-        Self::check_not_in_callback("creating an instrument")?;
-        let selection = views::selection(
-            &self.settings.views,
-            &desc.name,
-            desc.kind,
-            &desc.unit,
-            scope,
-        );
-        selection.check_aggregations()?;
-        // The SDK instrument is built without `state` held (see the lock order above).
-        let meter = {
-            let mut state = self.state.lock();
-            self.check_open()?;
-            Self::claim_stream(&mut state, scope, &desc)?;
-            state.pipeline.as_ref().map(|p| p.meter(scope))
-        };
-        Self::warn_of_view_conflicts(&selection, scope);
+        let (selection, meter) = self.claim(scope, &desc)?;
         let inst = match &meter {
             Some(m) => SyncInst::build(m, &desc),
             None => SyncInst::Disabled,
@@ -252,22 +264,7 @@ impl SdkShared {
                 desc.kind.name()
             )));
         }
-        Self::check_not_in_callback("creating an instrument")?;
-        let selection = views::selection(
-            &self.settings.views,
-            &desc.name,
-            desc.kind,
-            &desc.unit,
-            scope,
-        );
-        selection.check_aggregations()?;
-        let meter = {
-            let mut state = self.state.lock();
-            self.check_open()?;
-            Self::claim_stream(&mut state, scope, &desc)?;
-            state.pipeline.as_ref().map(|p| p.meter(scope))
-        };
-        Self::warn_of_view_conflicts(&selection, scope);
+        let (_, meter) = self.claim(scope, &desc)?;
         let cell = Arc::new(ObservableCell::new(scope.clone(), desc, callback));
         // Registered without `state` held (see the lock order above).
         if let Some(m) = &meter {
@@ -859,7 +856,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Config);
         assert!(
             e.message()
-                .contains("\"unit.c\", a counter, which cannot have the aggregation last_value"),
+                .contains("\"unit.c\", type counter, which cannot have the aggregation last_value"),
             "{e}"
         );
         let e = meter

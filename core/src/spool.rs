@@ -627,6 +627,19 @@ mod tests {
         (send, got)
     }
 
+    /// A spool of 1 MiB under `base` for logs, with a health record and drop count of its own.
+    fn spool(base: &Path, send: SendFn) -> Spool {
+        Spool::start(
+            base,
+            "logs",
+            1 << 20,
+            send,
+            health(),
+            Arc::new(AtomicU64::new(0)),
+        )
+        .unwrap()
+    }
+
     fn wait_for(got: &Mutex<Vec<Vec<u8>>>, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while got.lock().len() < n && Instant::now() < deadline {
@@ -639,13 +652,12 @@ mod tests {
         let base = base("order");
         let up = Arc::new(AtomicU64::new(1));
         let (send, got) = receiver(Arc::clone(&up));
-        let dropped = Arc::new(AtomicU64::new(0));
-        let mut spool = Spool::start(&base, "logs", 1 << 20, send, health(), dropped).unwrap();
+        let mut queue = spool(&base, send);
         for i in 0..500u32 {
-            spool.append(&i.to_le_bytes().repeat(100), 1).unwrap();
+            queue.append(&i.to_le_bytes().repeat(100), 1).unwrap();
         }
         wait_for(&got, 500);
-        spool.shutdown(Duration::from_secs(5));
+        queue.shutdown(Duration::from_secs(5));
         let got = got.lock();
         assert_eq!(got.len(), 500);
         for (i, payload) in got.iter().enumerate() {
@@ -665,7 +677,7 @@ mod tests {
         let (send, _) = receiver(Arc::clone(&up));
         let dropped = Arc::new(AtomicU64::new(0));
         let h = health();
-        let mut spool = Spool::start(
+        let mut full = Spool::start(
             &base,
             "logs",
             1 << 20,
@@ -677,7 +689,7 @@ mod tests {
         // 3 MiB of 10-item entries into a 1 MiB queue while the endpoint is down.
         let entry = vec![7u8; 10_000];
         for _ in 0..300 {
-            spool.append(&entry, 10).unwrap();
+            full.append(&entry, 10).unwrap();
         }
         let on_disk: u64 = fs::read_dir(base.join("logs"))
             .unwrap()
@@ -690,21 +702,12 @@ mod tests {
         assert!(lost > 0 && lost % 10 == 0, "{lost}");
         let (_, failed, _, _) = h.totals();
         assert_eq!(failed, vec![("queue_full".to_owned(), lost)]);
-        spool.shutdown(Duration::from_millis(200));
-        drop(spool); // as a killed process would: its lock is released
+        full.shutdown(Duration::from_millis(200));
+        drop(full); // as a killed process would: its lock is released
 
         // A new process with the endpoint up sends what was kept, oldest first.
-        let up2 = Arc::new(AtomicU64::new(1));
-        let (send2, got2) = receiver(up2);
-        let mut next = Spool::start(
-            &base,
-            "logs",
-            1 << 20,
-            send2,
-            health(),
-            Arc::new(AtomicU64::new(0)),
-        )
-        .unwrap();
+        let (send2, got2) = receiver(Arc::new(AtomicU64::new(1)));
+        let mut next = spool(&base, send2);
         wait_for(&got2, (3000 - lost as usize) / 10);
         next.shutdown(Duration::from_secs(5));
         assert_eq!(got2.lock().len() as u64 * 10 + lost, 3000);
@@ -716,20 +719,12 @@ mod tests {
     fn an_entry_cut_short_ends_its_segment() {
         let base = base("torn");
         let (send, _) = receiver(Arc::new(AtomicU64::new(0)));
-        let mut spool = Spool::start(
-            &base,
-            "logs",
-            1 << 20,
-            send,
-            health(),
-            Arc::new(AtomicU64::new(0)),
-        )
-        .unwrap();
-        spool.append(b"first", 1).unwrap();
-        spool.append(b"second", 1).unwrap();
-        let dir = spool.dir.clone();
-        spool.shutdown(Duration::from_millis(100));
-        drop(spool);
+        let mut first = spool(&base, send);
+        first.append(b"first", 1).unwrap();
+        first.append(b"second", 1).unwrap();
+        let dir = first.dir.clone();
+        first.shutdown(Duration::from_millis(100));
+        drop(first);
         // A crash in the middle of a third entry.
         let mut f = OpenOptions::new()
             .append(true)
@@ -737,15 +732,7 @@ mod tests {
             .unwrap();
         std::io::Write::write_all(&mut f, &[50, 0, 0, 0, 1, 0, 0, 0, 9, 9]).unwrap();
         let (send2, got2) = receiver(Arc::new(AtomicU64::new(1)));
-        let mut next = Spool::start(
-            &base,
-            "logs",
-            1 << 20,
-            send2,
-            health(),
-            Arc::new(AtomicU64::new(0)),
-        )
-        .unwrap();
+        let mut next = spool(&base, send2);
         wait_for(&got2, 2);
         next.shutdown(Duration::from_secs(5));
         assert_eq!(*got2.lock(), vec![b"first".to_vec(), b"second".to_vec()]);

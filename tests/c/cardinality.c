@@ -4,16 +4,6 @@
  * histogram instead (with exemplars on, each series has a reservoir per bucket). */
 #include "check.h"
 
-static long rss_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb;
-}
-
 int main(int argc, char **argv) {
     if (argc != 2 && argc != 3) return 2;
     int histogram = argc == 3 && strcmp(argv[2], "histogram") == 0;

@@ -54,6 +54,17 @@ static void __attribute__((unused)) print_collected(otelrs_sdk *sdk) {
     otelrs_string_free(json);
 }
 
+/* The resident memory of this process, in kB (-1 if /proc cannot say). */
+static long __attribute__((unused)) rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
 #define SUMMARY()                                                                \
     (printf("%d passed, %d failed\n", passed, failed), failed == 0 ? 0 : 1)
 

@@ -48,16 +48,6 @@ static void log_some(long n) {
     }
 }
 
-static long rss_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb;
-}
-
 static otelrs_counter_u64 *race_counter;
 static otelrs_bound_counter_u64 *race_bound;
 

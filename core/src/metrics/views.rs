@@ -115,17 +115,30 @@ fn decode(v: &str) -> std::result::Result<String, String> {
     crate::config::percent_decode(v.trim())
 }
 
+/// The instrument types of the view text form (`instrument_type=`).
+const TYPES: [(&str, InstrumentKind); 7] = [
+    ("counter", InstrumentKind::Counter),
+    ("up_down_counter", InstrumentKind::UpDownCounter),
+    ("histogram", InstrumentKind::Histogram),
+    ("gauge", InstrumentKind::Gauge),
+    ("observable_counter", InstrumentKind::ObservableCounter),
+    (
+        "observable_up_down_counter",
+        InstrumentKind::ObservableUpDownCounter,
+    ),
+    ("observable_gauge", InstrumentKind::ObservableGauge),
+];
+
 fn kind_of(name: &str) -> Option<InstrumentKind> {
-    Some(match name {
-        "counter" => InstrumentKind::Counter,
-        "up_down_counter" => InstrumentKind::UpDownCounter,
-        "histogram" => InstrumentKind::Histogram,
-        "gauge" => InstrumentKind::Gauge,
-        "observable_counter" => InstrumentKind::ObservableCounter,
-        "observable_up_down_counter" => InstrumentKind::ObservableUpDownCounter,
-        "observable_gauge" => InstrumentKind::ObservableGauge,
-        _ => return None,
-    })
+    TYPES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+}
+
+/// The view text name of an instrument type, for messages.
+fn type_name(kind: InstrumentKind) -> &'static str {
+    TYPES
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("instrument", |(n, _)| n)
 }
 
 /// Whether `name` matches `pattern`, where `*` stands for any characters and `?` for one,
@@ -424,8 +437,8 @@ impl View {
             Ok(())
         } else {
             Err(format!(
-                "a {}, which cannot have the aggregation {name} (only {for_whom} can)",
-                kind_name(kind)
+                "type {}, which cannot have the aggregation {name} (only {for_whom} can)",
+                type_name(kind)
             ))
         }
     }
@@ -704,19 +717,6 @@ impl Selection<'_> {
     }
 }
 
-/// The name of an SDK instrument kind in messages.
-fn kind_name(kind: InstrumentKind) -> &'static str {
-    match kind {
-        InstrumentKind::Counter => "counter",
-        InstrumentKind::UpDownCounter => "up-down counter",
-        InstrumentKind::Histogram => "histogram",
-        InstrumentKind::Gauge => "gauge",
-        InstrumentKind::ObservableCounter => "observable counter",
-        InstrumentKind::ObservableUpDownCounter => "observable up-down counter",
-        InstrumentKind::ObservableGauge => "observable gauge",
-    }
-}
-
 fn sdk_kind(kind: crate::metrics::InstrumentKind) -> InstrumentKind {
     use crate::metrics::InstrumentKind as K;
     match kind {
@@ -836,11 +836,11 @@ mod tests {
             ("instrument_name=h,name=", "invalid instrument name \"\""),
             (
                 "instrument_type=counter,aggregation=last_value",
-                "instrument_type selects a counter, which cannot have the aggregation last_value",
+                "instrument_type selects type counter, which cannot have the aggregation last_value",
             ),
             (
                 "instrument_type=gauge,aggregation=sum",
-                "a gauge, which cannot have the aggregation sum",
+                "type gauge, which cannot have the aggregation sum",
             ),
             (
                 "instrument_name=h,name=1x",
