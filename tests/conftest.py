@@ -123,10 +123,10 @@ def collector() -> Collector:
 
 
 class OwnCollector:
-    """A Collector of the test's own (the binary tests/run-all.sh built, the same config) on
-    ports of its own, which the test can stop and start again."""
+    """A Collector of the test's own (the binary tests/run-all.sh built, the same config or
+    another of tests/collector) on ports of its own, which the test can stop and start again."""
 
-    def __init__(self, tmp: pathlib.Path):
+    def __init__(self, tmp: pathlib.Path, config: str = "config.yaml"):
         binary = os.environ.get("OTELRS_TEST_COLLECTOR_BIN")
         if not binary:
             pytest.fail("the Collector binary is unknown: run the tests with tests/run-all.sh")
@@ -134,7 +134,7 @@ class OwnCollector:
                  ("OTELRS_TEST_GRPC_PORT", "OTELRS_TEST_HTTP_PORT", "OTELRS_TEST_GRPC_TLS_PORT",
                   "OTELRS_TEST_HTTP_TLS_PORT")}
         self.env = dict(os.environ, **ports, OTELRS_TEST_COLLECTOR_OUT=str(tmp / "received.jsonl"))
-        self.cmd = [binary, "--config", str(ROOT / "tests" / "collector" / "config.yaml")]
+        self.cmd = [binary, "--config", str(ROOT / "tests" / "collector" / config)]
         self.grpc = f"http://127.0.0.1:{ports['OTELRS_TEST_GRPC_PORT']}"
         self.http = f"http://127.0.0.1:{ports['OTELRS_TEST_HTTP_PORT']}"
         self.out = tmp / "received.jsonl"

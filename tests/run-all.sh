@@ -65,6 +65,11 @@ mkdir -p "$OTELRS_TEST_TLS_DIR"
     printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
         -extfile server.ext 2>/dev/null
+    # A client certificate of the same CA, for the mTLS tests.
+    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=otelrs test client" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 \
+        -extfile client.ext 2>/dev/null
 )
 mkdir -p build/collector
 export OTELRS_TEST_COLLECTOR_OUT="$ROOT/build/collector/received.jsonl"

@@ -4,8 +4,11 @@ over gRPC and HTTP, cumulative and delta; and fork."""
 
 from __future__ import annotations
 
+import os
+import pathlib
+
 import pytest
-from conftest import clean_env, run
+from conftest import Collector, OwnCollector, clean_env, run
 from expected import check_record_all, check_resource
 from otlp import attributes, body, key, log_records, metrics, number, resource_logs, series
 
@@ -160,3 +163,30 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
         logs.setdefault(pid, []).extend(body(r) for _, r in log_records([rl]))
     assert sorted(logs[child_pid]) == ["child"]
     assert sorted(logs[parent_pid]) == ["parent after fork", "parent before fork"]
+
+
+@pytest.fixture
+def mtls_collector(tmp_path):
+    """A Collector that asks its clients for a certificate of the test CA."""
+    c = OwnCollector(tmp_path, "mtls.yaml")
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_logs_over_mtls_with_the_client_certificate_settings(c_program, mtls_collector, service_name, protocol):
+    tls = pathlib.Path(os.environ["OTELRS_TEST_TLS_DIR"])
+    port = (mtls_collector.grpc if protocol == "grpc" else mtls_collector.http).rsplit(":", 1)[1]
+    settings = dict(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="otlp",
+                    OTEL_EXPORTER_OTLP_PROTOCOL=protocol, OTEL_EXPORTER_OTLP_ENDPOINT=f"https://localhost:{port}",
+                    OTEL_EXPORTER_OTLP_CERTIFICATE=str(tls / "ca.pem"))
+    # Without a client certificate the Collector refuses the connection.
+    refused = run(c_program("logs"), "all", env=clean_env(**settings), timeout=60)
+    assert "otlp log exporter:" in refused.stderr, refused.stdout + refused.stderr
+    r = run(c_program("logs"), "all", env=clean_env(**settings, OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE=str(
+        tls / "client.pem"), OTEL_EXPORTER_OTLP_CLIENT_KEY=str(tls / "client.key")), timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    received = Collector._wait(lambda: log_records(resource_logs(mtls_collector.requests(), service_name)),
+                               lambda found: len(found) >= 34, 30)
+    assert len(received) == 34  # only the second run's records: the first one's never arrived

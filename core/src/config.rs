@@ -102,6 +102,10 @@ settings_table! {
     "OTEL_EXPORTER_OTLP_METRICS_INSECURE", "", Bool, "The same for metrics.";
     "OTEL_EXPORTER_OTLP_CERTIFICATE", "", ReadableFile, "PEM file of the CA that signs the receiver's certificate.";
     "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", "", ReadableFile, "The same for metrics.";
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "", ReadableFile, "PEM file of the client's certificate (and chain), for a receiver that asks for one (mTLS); with OTEL_EXPORTER_OTLP_CLIENT_KEY.";
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY", "", ReadableFile, "PEM file of the client certificate's private key (mTLS); with OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE.";
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE", "", ReadableFile, "The same for metrics.";
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", "", ReadableFile, "The same for metrics.";
     "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "`cumulative`, `delta` or `lowmemory` for the otlp exporter.";
     "OTELRS_EXPORTER_CONSOLE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the console exporter.";
     "OTELRS_EXPORTER_FILE_METRICS_TEMPORALITY_PREFERENCE", "cumulative", Temporality, "Temporality of the file exporter.";
@@ -125,6 +129,8 @@ settings_table! {
     "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "", Compression, "Compression for logs.";
     "OTEL_EXPORTER_OTLP_LOGS_INSECURE", "", Bool, "The same as OTEL_EXPORTER_OTLP_INSECURE, for logs.";
     "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "", ReadableFile, "The same as OTEL_EXPORTER_OTLP_CERTIFICATE, for logs.";
+    "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", "", ReadableFile, "The same as OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, for logs.";
+    "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "", ReadableFile, "The same as OTEL_EXPORTER_OTLP_CLIENT_KEY, for logs.";
     "OTEL_BLRP_SCHEDULE_DELAY", "1000", Millis, "Milliseconds between two exports of queued log records.";
     "OTEL_BLRP_EXPORT_TIMEOUT", "30000", Millis, "Milliseconds one export of log records may take.";
     "OTEL_BLRP_MAX_QUEUE_SIZE", "2048", Count, "Log records queued at most (at most 1048576); beyond it, records are dropped and counted.";
@@ -536,6 +542,9 @@ pub(crate) struct OtlpSettings {
     pub certificate: Option<PathBuf>,
     /// The setting the certificate came from, for messages.
     pub certificate_key: String,
+    /// The client's certificate and private key (mTLS), each with the setting it came from
+    /// (or would have come from); both or neither, checked when the exporter is built.
+    pub client_identity: [(Option<PathBuf>, String); 2],
     /// The on-disk queue: its directory (of both signals) and size cap per signal.
     pub queue: Option<(PathBuf, u64)>,
     /// The User-Agent of every request: `OTel-OTLP-Exporter-<language>/<version> (otelrs)`.
@@ -698,6 +707,11 @@ impl Resolver<'_> {
         let (certificate, certificate_key) =
             self.signal_from(signal, "CERTIFICATE", None, |v| Ok(Some(PathBuf::from(v))))?;
         check_endpoint(&endpoint, signal)?;
+        let path = |v: &str| Ok(Some(PathBuf::from(v)));
+        let client_identity = [
+            self.signal_from(signal, "CLIENT_CERTIFICATE", None, path)?,
+            self.signal_from(signal, "CLIENT_KEY", None, path)?,
+        ];
         Ok(OtlpSettings {
             endpoint,
             protocol,
@@ -712,6 +726,7 @@ impl Resolver<'_> {
             gzip: self.signal(signal, "COMPRESSION", false, parse_compression)?,
             certificate,
             certificate_key,
+            client_identity,
             user_agent: user_agent(
                 &self.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?,
             ),
@@ -880,6 +895,8 @@ const OTHERS_KEYS: &[&str] = &[
     "OTEL_EXPORTER_JAEGER_",
     "OTEL_EXPERIMENTAL_",
     "OTEL_ENTITIES",
+    // The Ruby gem's path to libotelrs.
+    "OTELRS_LIB",
 ];
 
 /// Says once per process, on stderr, which `OTEL_*` / `OTELRS_*` keys of `keys` otelrs does
@@ -1098,6 +1115,50 @@ mod tests {
             s.logs.otlp.endpoint,
             "https://gw.example/otlp/v1/logs?tenant=a"
         );
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key_and_tls() {
+        let dir = std::env::temp_dir().join(format!("otelrs-client-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("client.pem");
+        std::fs::write(&file, "not a certificate").unwrap();
+        let mut c = Config::new();
+        c.set(
+            "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE",
+            file.to_str().unwrap(),
+        )
+        .unwrap();
+        let s = Settings::resolve(&c).unwrap();
+        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        assert!(
+            e.message().contains(
+                "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY go together"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.message().contains("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY go together"),
+            "{e}"
+        );
+        c.set("OTEL_EXPORTER_OTLP_CLIENT_KEY", file.to_str().unwrap())
+            .unwrap();
+        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+            .unwrap();
+        let s = Settings::resolve(&c).unwrap();
+        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        assert!(e.message().contains("is not https://"), "{e}");
+        c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318")
+            .unwrap();
+        let s = Settings::resolve(&c).unwrap();
+        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        assert!(
+            e.message()
+                .contains("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE")
+                && e.message().contains("no PEM certificate"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

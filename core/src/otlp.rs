@@ -3,8 +3,11 @@
 
 use crate::config::{OtlpSettings, MAX_SETTING_FILE_BYTES};
 use crate::error::{Error, Result};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::Read;
-use tonic::transport::{Certificate, ClientTlsConfig};
+use std::path::Path;
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
 /// The error for an exporter that cannot be built.
 pub(crate) fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error {
@@ -36,37 +39,89 @@ pub(crate) fn header_map(s: &OtlpSettings) -> Result<http::HeaderMap> {
     Ok(headers)
 }
 
-/// The PEM file of OTEL_EXPORTER_OTLP_CERTIFICATE, read.
-pub(crate) fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
-    let Some(path) = &s.certificate else {
-        return Ok(None);
+/// The PEM file `path` of the setting `key`, read (at most MAX_SETTING_FILE_BYTES).
+fn read_pem(path: &Path, key: &str) -> Result<Vec<u8>> {
+    let bad = |why: String| {
+        Error::config(format!(
+            "invalid value {:?} for {key}: {why}",
+            path.display()
+        ))
     };
     let mut pem = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_SETTING_FILE_BYTES + 1).read_to_end(&mut pem))
-        .map_err(|e| {
-            Error::config(format!(
-                "invalid value {:?} for {}: {e}",
-                path.display(),
-                s.certificate_key
-            ))
-        })?;
+        .map_err(|e| bad(e.to_string()))?;
     if pem.len() as u64 > MAX_SETTING_FILE_BYTES {
+        return Err(bad(format!("more than {MAX_SETTING_FILE_BYTES} bytes")));
+    }
+    Ok(pem)
+}
+
+/// The certificates of a PEM file, at least one.
+fn pem_certificates(pem: &[u8], path: &Path, key: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let bad = |why: &dyn std::fmt::Display| {
+        Error::config(format!(
+            "invalid value {:?} for {key}: {why}",
+            path.display()
+        ))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| bad(&e))?;
+    if certs.is_empty() {
+        return Err(bad(&"no PEM certificate in it"));
+    }
+    Ok(certs)
+}
+
+/// OTEL_EXPORTER_OTLP_CERTIFICATE, read.
+fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
+    s.certificate
+        .as_ref()
+        .map(|path| read_pem(path, &s.certificate_key))
+        .transpose()
+}
+
+/// The client's certificate and key (mTLS) as PEM, checked: certificates in the one, a private
+/// key in the other.
+fn client_identity_pem(s: &OtlpSettings) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let [(cert_path, cert_key), (key_path, key_key)] = &s.client_identity;
+    let (cert_path, key_path) = match (cert_path, key_path) {
+        (None, None) => return Ok(None),
+        (Some(c), Some(k)) => (c, k),
+        _ => {
+            return Err(Error::config(format!(
+                "{cert_key} and {key_key} go together: a client certificate needs its private key"
+            )))
+        }
+    };
+    if !s.endpoint.starts_with("https://") {
         return Err(Error::config(format!(
-            "invalid value {:?} for {}: more than {MAX_SETTING_FILE_BYTES} bytes",
-            path.display(),
-            s.certificate_key
+            "{cert_key} is set but the OTLP endpoint {:?} is not https://: a client certificate \
+             is sent over TLS only",
+            s.endpoint
         )));
     }
-    Ok(Some(pem))
+    let cert = read_pem(cert_path, cert_key)?;
+    pem_certificates(&cert, cert_path, cert_key)?;
+    let key = read_pem(key_path, key_key)?;
+    PrivateKeyDer::from_pem_slice(&key).map_err(|e| {
+        Error::config(format!(
+            "invalid value {:?} for {key_key}: no PEM private key in it ({e})",
+            key_path.display()
+        ))
+    })?;
+    Ok(Some((cert, key)))
 }
 
 /// The TLS settings of a gRPC connection: for an `https://` endpoint the system's roots (when
-/// it has any), plus OTEL_EXPORTER_OTLP_CERTIFICATE. `None` for plain http without a
-/// certificate. (A bare `ClientTlsConfig::new()` trusts no root at all.)
+/// it has any), plus OTEL_EXPORTER_OTLP_CERTIFICATE, and the client's certificate (mTLS).
+/// `None` for plain http without a certificate. (A bare `ClientTlsConfig::new()` trusts no
+/// root at all.)
 pub(crate) fn grpc_tls(s: &OtlpSettings) -> Result<Option<ClientTlsConfig>> {
     let https = s.endpoint.starts_with("https://");
     let pem = certificate_pem(s)?;
+    let identity = client_identity_pem(s)?;
     if !https && pem.is_none() {
         return Ok(None);
     }
@@ -77,14 +132,16 @@ pub(crate) fn grpc_tls(s: &OtlpSettings) -> Result<Option<ClientTlsConfig>> {
     if let Some(pem) = pem {
         tls = tls.ca_certificate(Certificate::from_pem(pem));
     }
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
     Ok(Some(tls))
 }
 
 /// The blocking HTTP client of an HTTP exporter: TLS through rustls with the ring provider
-/// (the one tonic uses too), trusting the system's roots and OTEL_EXPORTER_OTLP_CERTIFICATE.
+/// (the one tonic uses too), trusting the system's roots and OTEL_EXPORTER_OTLP_CERTIFICATE,
+/// with the client's certificate when one is set (mTLS).
 pub(crate) fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
     let mut roots = rustls::RootCertStore::empty();
     if s.endpoint.starts_with("https://") {
         for cert in rustls_native_certs::load_native_certs().certs {
@@ -92,31 +149,35 @@ pub(crate) fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client>
         }
     }
     if let Some(path) = &s.certificate {
-        let bad = |e: &dyn std::fmt::Display| {
-            Error::config(format!(
-                "invalid value {:?} for {}: {e}",
-                path.display(),
-                s.certificate_key
-            ))
-        };
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| bad(&e))?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| bad(&e))?;
-        if certs.is_empty() {
-            return Err(bad(&"no PEM certificate in it"));
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| bad(&e))?;
+        let pem = read_pem(path, &s.certificate_key)?;
+        for cert in pem_certificates(&pem, path, &s.certificate_key)? {
+            roots.add(cert).map_err(|e| {
+                Error::config(format!(
+                    "invalid value {:?} for {}: {e}",
+                    path.display(),
+                    s.certificate_key
+                ))
+            })?;
         }
     }
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    .with_root_certificates(roots);
+    let [(cert_path, cert_key), (_, key_key)] = &s.client_identity;
+    let tls = match (client_identity_pem(s)?, cert_path) {
+        (Some((cert, key)), Some(cert_path)) => {
+            let chain = pem_certificates(&cert, cert_path, cert_key)?;
+            let key = PrivateKeyDer::from_pem_slice(&key)
+                .map_err(|e| Error::config(format!("{key_key}: {e}")))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| Error::config(format!("{cert_key} and {key_key}: {e}")))?
+        }
+        _ => builder.with_no_client_auth(),
+    };
     reqwest::blocking::Client::builder()
         .user_agent(s.user_agent.clone())
         .tls_backend_preconfigured(tls)
