@@ -162,9 +162,9 @@ impl<S: Signal> OtlpClient<S> {
     }
 
     /// Sends `request`, retrying as the OTLP specification says (gRPC UNAVAILABLE,
-    /// CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, DATA_LOSS; HTTP 429, 502, 503,
-    /// 504 and failed connections), with exponential backoff and a server's Retry-After,
-    /// all within `timeout`; each request waits at most OTEL_EXPORTER_OTLP_TIMEOUT for its
+    /// CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, DATA_LOSS, and RESOURCE_EXHAUSTED
+    /// with a RetryInfo; HTTP 429, 502, 503, 504 and failed connections), with exponential
+    /// backoff or the server's Retry-After / RetryInfo delay, all within `timeout`; each request waits at most OTEL_EXPORTER_OTLP_TIMEOUT for its
     /// answer. A Collector that rejects some of the records (partial success) is an error
     /// naming how many.
     pub(crate) fn export(&mut self, request: &S::Request, timeout: Duration) -> Result<()> {
@@ -368,16 +368,69 @@ async fn send_grpc<S: Signal>(
     )
     .await
     .map(tonic::Response::into_inner)
-    .map_err(|s| {
-        use tonic::Code::*;
-        let e = Error::internal(format!("gRPC status {:?}: {}", s.code(), s.message()));
-        match s.code() {
-            Unavailable | Cancelled | DeadlineExceeded | Aborted | OutOfRange | DataLoss => {
-                Failure::Retryable(e, None)
-            }
-            _ => Failure::Final(e),
+    .map_err(|s| grpc_failure(&s))
+}
+
+/// `google.rpc.Status`, as a gRPC status's details carry it (only what otelrs reads).
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<RpcAny>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcAny {
+    #[prost(string, tag = "1")]
+    type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    value: Vec<u8>,
+}
+
+/// `google.rpc.RetryInfo`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RetryInfo {
+    #[prost(message, optional, tag = "1")]
+    retry_delay: Option<RpcDuration>,
+}
+
+/// `google.protobuf.Duration`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcDuration {
+    #[prost(int64, tag = "1")]
+    seconds: i64,
+    #[prost(int32, tag = "2")]
+    nanos: i32,
+}
+
+/// The delay a gRPC status asks for in its `google.rpc.RetryInfo` detail, if it has one.
+fn retry_info(status: &Status) -> Option<Duration> {
+    let details = RpcStatus::decode(status.details()).ok()?;
+    let info = details
+        .details
+        .iter()
+        .find(|d| d.type_url.ends_with("/google.rpc.RetryInfo"))?;
+    let delay = RetryInfo::decode(info.value.as_slice()).ok()?.retry_delay?;
+    Some(
+        Duration::from_secs(u64::try_from(delay.seconds).unwrap_or(0))
+            + Duration::from_nanos(u64::try_from(delay.nanos).unwrap_or(0)),
+    )
+}
+
+/// How a gRPC export failed, as the OTLP specification says: the transient codes are
+/// retried (after the server's RetryInfo delay when it gives one), RESOURCE_EXHAUSTED only
+/// when the server says when to come back.
+fn grpc_failure(s: &Status) -> Failure {
+    use tonic::Code::*;
+    let e = Error::internal(format!("gRPC status {:?}: {}", s.code(), s.message()));
+    let hint = retry_info(s);
+    match s.code() {
+        Unavailable | Cancelled | DeadlineExceeded | Aborted | OutOfRange | DataLoss => {
+            Failure::Retryable(e, hint)
         }
-    })
+        ResourceExhausted if hint.is_some() => Failure::Retryable(e, hint),
+        _ => Failure::Final(e),
+    }
 }
 
 fn send_http<S: Signal>(
@@ -536,6 +589,51 @@ impl<S: Signal> Codec for EncodedCodec<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status_with_retry_info(code: tonic::Code, delay: Option<RpcDuration>) -> Status {
+        let info = RetryInfo { retry_delay: delay }.encode_to_vec();
+        let details = RpcStatus {
+            details: vec![RpcAny {
+                type_url: "type.googleapis.com/google.rpc.RetryInfo".to_owned(),
+                value: info,
+            }],
+        };
+        Status::with_details(code, "slow down", Bytes::from(details.encode_to_vec()))
+    }
+
+    #[test]
+    fn grpc_retry_info_is_followed() {
+        let delay = RpcDuration {
+            seconds: 2,
+            nanos: 500_000_000,
+        };
+        let hint = |f: Failure| match f {
+            Failure::Retryable(_, hint) => Some(hint),
+            Failure::Final(_) => None,
+        };
+        let unavailable = status_with_retry_info(tonic::Code::Unavailable, Some(delay.clone()));
+        assert_eq!(
+            hint(grpc_failure(&unavailable)),
+            Some(Some(Duration::from_millis(2500)))
+        );
+        // RESOURCE_EXHAUSTED is retried only when the server says when.
+        let exhausted = status_with_retry_info(tonic::Code::ResourceExhausted, Some(delay));
+        assert_eq!(
+            hint(grpc_failure(&exhausted)),
+            Some(Some(Duration::from_millis(2500)))
+        );
+        let bare = Status::new(tonic::Code::ResourceExhausted, "full");
+        assert_eq!(hint(grpc_failure(&bare)), None);
+        let plain = Status::new(tonic::Code::Unavailable, "down");
+        assert_eq!(hint(grpc_failure(&plain)), Some(None));
+        assert_eq!(
+            hint(grpc_failure(&Status::new(
+                tonic::Code::InvalidArgument,
+                "bad"
+            ))),
+            None
+        );
+    }
 
     #[test]
     fn retry_after_is_seconds_or_an_http_date() {
