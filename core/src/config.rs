@@ -135,6 +135,7 @@ settings_table! {
     "OTEL_BLRP_EXPORT_TIMEOUT", "30000", Millis, "Milliseconds one export of log records may take.";
     "OTEL_BLRP_MAX_QUEUE_SIZE", "2048", Count, "Log records queued at most (at most 1048576); beyond it, records are dropped and counted.";
     "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", Count, "Log records per export at most (not more than the queue size, and at most 65536).";
+    "OTELRS_LOGS_METRICS_BY_SCOPE", "false", Bool, "`true`: the log-derived metrics `otelrs.logs.records` and `otelrs.logs.left_out` carry `otel.scope.name`, one series per logger scope (by default their series are by severity and by reason only, so that an application's many logger names do not multiply series).";
     "OTELRS_LOGS_MIN_SEVERITY", "trace", Severity, "Records below this severity (a name such as `info`, or a number 1 to 24) are dropped before they are built.";
     "OTELRS_LOGS_SAMPLING_THRESHOLD", "warn", Severity, "Records at or above this severity are always kept: sampling and the rate limit apply below it only.";
     "OTELRS_LOGS_SAMPLING_RATIO", "1.0", Ratio, "Share of the records below the threshold that are kept, from 0.0 to 1.0.";
@@ -562,6 +563,8 @@ pub(crate) struct LogSettings {
     pub max_batch: usize,
     pub min_severity: u8,
     pub sampling: Sampling,
+    /// The log-derived metrics carry otel.scope.name.
+    pub metrics_by_scope: bool,
     pub attribute_count_limit: usize,
     pub attribute_value_length_limit: Option<usize>,
     pub file_path: PathBuf,
@@ -768,6 +771,7 @@ impl Resolver<'_> {
                 .get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", parse_count)?
                 .min(max_queue),
             min_severity: self.get("OTELRS_LOGS_MIN_SEVERITY", "trace", parse_severity)?,
+            metrics_by_scope: self.get("OTELRS_LOGS_METRICS_BY_SCOPE", "false", parse_bool)?,
             sampling: Sampling {
                 threshold: self.get("OTELRS_LOGS_SAMPLING_THRESHOLD", "warn", parse_severity)?,
                 ratio: self.get("OTELRS_LOGS_SAMPLING_RATIO", "1.0", parse_ratio)?,

@@ -538,7 +538,8 @@ impl Sdk {
         if !sdk.is_disabled() && !sdk.shared.settings.metrics_exporters.is_empty() {
             let meter = sdk.meter("otelrs", Some(resource::VERSION))?;
             if sdk.shared.logs().is_some() {
-                sdk._own_metrics = log_metrics::register(&meter, &sdk.shared)?;
+                let by_scope = sdk.shared.settings.logs.metrics_by_scope;
+                sdk._own_metrics = log_metrics::register(&meter, &sdk.shared, by_scope)?;
             }
             let groups = sdk.shared.settings.system_metrics;
             sdk._own_metrics

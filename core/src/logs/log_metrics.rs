@@ -3,10 +3,12 @@
 //! or dropped by the queue.
 
 use super::stats::RANGES;
+use super::LoggerCore;
 use crate::error::Result;
 use crate::metrics::{InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument};
 use crate::sdk::{Meter, SdkShared};
 use opentelemetry::KeyValue;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
 fn counter(name: &str, description: &str) -> InstrumentDesc {
@@ -20,25 +22,30 @@ fn counter(name: &str, description: &str) -> InstrumentDesc {
 }
 
 /// Registers the log-derived metrics of `sdk` on `meter`; they report while the returned
-/// instruments live.
-pub(crate) fn register(meter: &Meter, sdk: &Arc<SdkShared>) -> Result<Vec<ObservableInstrument>> {
+/// instruments live. A series is reported once it has counted something (never a series of
+/// zeros for each severity, reason and logger), by severity or reason, and by logger scope
+/// only with OTELRS_LOGS_METRICS_BY_SCOPE.
+pub(crate) fn register(
+    meter: &Meter,
+    sdk: &Arc<SdkShared>,
+    by_scope: bool,
+) -> Result<Vec<ObservableInstrument>> {
+    let scope_of = move |core: &LoggerCore| by_scope.then(|| core.scope.name().to_owned());
     let weak: Weak<SdkShared> = Arc::downgrade(sdk);
     let records = meter.observable(
         counter(
             "otelrs.logs.records",
-            "Log records emitted at or above the minimum severity, by severity and logger scope",
+            "Log records emitted at or above the minimum severity, by severity (and logger scope)",
         ),
         Box::new(move |o| {
             let Some(sdk) = weak.upgrade() else { return };
+            let mut totals = Totals::default();
             for core in sdk.logger_cores() {
                 for (range, n) in RANGES.iter().zip(core.by_range()) {
-                    let attrs = [
-                        KeyValue::new("log.severity", *range),
-                        KeyValue::new("otel.scope.name", core.scope.name().to_owned()),
-                    ];
-                    let _ = o.observe(Number::U64(n), &attrs);
+                    totals.add(scope_of(&core), "log.severity", range, n);
                 }
             }
+            totals.observe(o);
         }),
     )?;
     let weak: Weak<SdkShared> = Arc::downgrade(sdk);
@@ -49,19 +56,41 @@ pub(crate) fn register(meter: &Meter, sdk: &Arc<SdkShared>) -> Result<Vec<Observ
         ),
         Box::new(move |o| {
             let Some(sdk) = weak.upgrade() else { return };
+            let mut totals = Totals::default();
             for core in sdk.logger_cores() {
                 let s = core.stats();
                 for (reason, n) in [("filtered", s.filtered), ("sampled_out", s.sampled_out), ("suppressed", s.suppressed)] {
-                    let attrs = [
-                        KeyValue::new("otel.scope.name", core.scope.name().to_owned()),
-                        KeyValue::new("reason", reason),
-                    ];
-                    let _ = o.observe(Number::U64(n), &attrs);
+                    totals.add(scope_of(&core), "reason", reason, n);
                 }
             }
             let dropped = sdk.logs().map_or(0, |l| l.dropped());
-            let _ = o.observe(Number::U64(dropped), &[KeyValue::new("reason", "dropped")]);
+            totals.add(None, "reason", "dropped", dropped);
+            totals.observe(o);
         }),
     )?;
     Ok(vec![records, left_out])
+}
+
+/// Counts summed by series: an optional logger scope, and one attribute (key and value);
+/// series that counted nothing are left out.
+#[derive(Default)]
+struct Totals(BTreeMap<(Option<String>, &'static str, &'static str), u64>);
+
+impl Totals {
+    fn add(&mut self, scope: Option<String>, key: &'static str, value: &'static str, n: u64) {
+        if n > 0 {
+            *self.0.entry((scope, key, value)).or_default() += n;
+        }
+    }
+
+    fn observe(self, o: &mut crate::metrics::Observer<'_>) {
+        for ((scope, key, value), n) in self.0 {
+            let scope = scope.map(|s| KeyValue::new("otel.scope.name", s));
+            let attrs: Vec<KeyValue> = scope
+                .into_iter()
+                .chain([KeyValue::new(key, value)])
+                .collect();
+            let _ = o.observe(Number::U64(n), &attrs);
+        }
+    }
 }
