@@ -21,6 +21,15 @@
 #define OTELRS_VERSION_PATCH 0
 #define OTELRS_VERSION "0.1.0"
 
+/* The functions that create something (whose out-pointer is written only on success), read
+ * settings, flush or shut down warn when their status is ignored (GCC and Clang); recording
+ * and logging do not, since a program may let a measurement's status go on purpose. */
+#if defined(__GNUC__) || defined(__clang__)
+#define OTELRS_MUST_USE __attribute__((warn_unused_result))
+#else
+#define OTELRS_MUST_USE
+#endif
+
 #if !defined(__cplusplus)
 /* Attribute literals, e.g. otelrs_attribute a[] = { OTELRS_STR("region", "eu"), OTELRS_INT("shard", 3) }; */
 #define OTELRS_STR(k, v) ((otelrs_attribute){ (k), OTELRS_TYPE_STRING, { .string = (v) } })
@@ -535,6 +544,7 @@ const char *otelrs_last_error(void);
  * # Safety
  * `attrs` points to `n_attrs` valid attributes; `out` is valid for a write.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_attributes_new(const otelrs_attribute *attrs,
                                     size_t n_attrs,
                                     otelrs_attributes **out);
@@ -555,7 +565,7 @@ void otelrs_attributes_free(otelrs_attributes *set);
  * # Safety
  * `out` is valid for a write.
  */
-otelrs_status otelrs_config_new(otelrs_config **out);
+OTELRS_MUST_USE otelrs_status otelrs_config_new(otelrs_config **out);
 
 /**
  * Sets `key` (an OTEL_* or OTELRS_* name from the settings table, e.g.
@@ -566,7 +576,10 @@ otelrs_status otelrs_config_new(otelrs_config **out);
  * # Safety
  * `cfg` is a live configuration; `key` and `value` are NUL-terminated strings.
  */
-otelrs_status otelrs_config_set(otelrs_config *cfg, const char *key, const char *value);
+OTELRS_MUST_USE
+otelrs_status otelrs_config_set(otelrs_config *cfg,
+                                const char *key,
+                                const char *value);
 
 /**
  * Adds a view: which instruments it selects and the stream it gives them, in the text form
@@ -580,7 +593,7 @@ otelrs_status otelrs_config_set(otelrs_config *cfg, const char *key, const char 
  * # Safety
  * `cfg` is a live configuration; `view` is a NUL-terminated string.
  */
-otelrs_status otelrs_config_add_view(otelrs_config *cfg, const char *view);
+OTELRS_MUST_USE otelrs_status otelrs_config_add_view(otelrs_config *cfg, const char *view);
 
 /**
  * Frees a configuration; NULL is a no-op. An SDK made from it does not need it any more.
@@ -600,6 +613,7 @@ void otelrs_config_free(otelrs_config *cfg);
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_counter_u64_new(const otelrs_meter *meter,
                                      const char *name,
                                      const char *unit,
@@ -636,6 +650,7 @@ otelrs_status otelrs_counter_u64_add_set(const otelrs_counter_u64 *inst,
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_counter_u64_bind(const otelrs_counter_u64 *inst,
                                       const otelrs_attributes *set,
                                       otelrs_bound_counter_u64 **out);
@@ -675,6 +690,7 @@ void otelrs_bound_counter_u64_free(otelrs_bound_counter_u64 *bound);
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_counter_f64_new(const otelrs_meter *meter,
                                      const char *name,
                                      const char *unit,
@@ -711,6 +727,7 @@ otelrs_status otelrs_counter_f64_add_set(const otelrs_counter_f64 *inst,
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_counter_f64_bind(const otelrs_counter_f64 *inst,
                                       const otelrs_attributes *set,
                                       otelrs_bound_counter_f64 **out);
@@ -750,6 +767,7 @@ void otelrs_bound_counter_f64_free(otelrs_bound_counter_f64 *bound);
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_up_down_counter_i64_new(const otelrs_meter *meter,
                                              const char *name,
                                              const char *unit,
@@ -786,6 +804,7 @@ otelrs_status otelrs_up_down_counter_i64_add_set(const otelrs_up_down_counter_i6
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_up_down_counter_i64_bind(const otelrs_up_down_counter_i64 *inst,
                                               const otelrs_attributes *set,
                                               otelrs_bound_up_down_counter_i64 **out);
@@ -826,6 +845,7 @@ void otelrs_bound_up_down_counter_i64_free(otelrs_bound_up_down_counter_i64 *bou
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_up_down_counter_f64_new(const otelrs_meter *meter,
                                              const char *name,
                                              const char *unit,
@@ -862,6 +882,7 @@ otelrs_status otelrs_up_down_counter_f64_add_set(const otelrs_up_down_counter_f6
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_up_down_counter_f64_bind(const otelrs_up_down_counter_f64 *inst,
                                               const otelrs_attributes *set,
                                               otelrs_bound_up_down_counter_f64 **out);
@@ -904,6 +925,7 @@ void otelrs_bound_up_down_counter_f64_free(otelrs_bound_up_down_counter_f64 *bou
  * `meter` is live; strings are NULL or NUL-terminated; `boundaries` is NULL or points to
  * `n_boundaries` doubles; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_histogram_u64_new(const otelrs_meter *meter,
                                        const char *name,
                                        const char *unit,
@@ -942,6 +964,7 @@ otelrs_status otelrs_histogram_u64_record_set(const otelrs_histogram_u64 *inst,
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_histogram_u64_bind(const otelrs_histogram_u64 *inst,
                                         const otelrs_attributes *set,
                                         otelrs_bound_histogram_u64 **out);
@@ -984,6 +1007,7 @@ void otelrs_bound_histogram_u64_free(otelrs_bound_histogram_u64 *bound);
  * `meter` is live; strings are NULL or NUL-terminated; `boundaries` is NULL or points to
  * `n_boundaries` doubles; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_histogram_f64_new(const otelrs_meter *meter,
                                        const char *name,
                                        const char *unit,
@@ -1022,6 +1046,7 @@ otelrs_status otelrs_histogram_f64_record_set(const otelrs_histogram_f64 *inst,
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_histogram_f64_bind(const otelrs_histogram_f64 *inst,
                                         const otelrs_attributes *set,
                                         otelrs_bound_histogram_f64 **out);
@@ -1062,6 +1087,7 @@ void otelrs_bound_histogram_f64_free(otelrs_bound_histogram_f64 *bound);
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_gauge_u64_new(const otelrs_meter *meter,
                                    const char *name,
                                    const char *unit,
@@ -1098,6 +1124,7 @@ otelrs_status otelrs_gauge_u64_record_set(const otelrs_gauge_u64 *inst,
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_gauge_u64_bind(const otelrs_gauge_u64 *inst,
                                     const otelrs_attributes *set,
                                     otelrs_bound_gauge_u64 **out);
@@ -1137,6 +1164,7 @@ void otelrs_bound_gauge_u64_free(otelrs_bound_gauge_u64 *bound);
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_gauge_i64_new(const otelrs_meter *meter,
                                    const char *name,
                                    const char *unit,
@@ -1173,6 +1201,7 @@ otelrs_status otelrs_gauge_i64_record_set(const otelrs_gauge_i64 *inst,
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_gauge_i64_bind(const otelrs_gauge_i64 *inst,
                                     const otelrs_attributes *set,
                                     otelrs_bound_gauge_i64 **out);
@@ -1212,6 +1241,7 @@ void otelrs_bound_gauge_i64_free(otelrs_bound_gauge_i64 *bound);
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_gauge_f64_new(const otelrs_meter *meter,
                                    const char *name,
                                    const char *unit,
@@ -1248,6 +1278,7 @@ otelrs_status otelrs_gauge_f64_record_set(const otelrs_gauge_f64 *inst,
  * # Safety
  * `inst` and `set` are live; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_gauge_f64_bind(const otelrs_gauge_f64 *inst,
                                     const otelrs_attributes *set,
                                     otelrs_bound_gauge_f64 **out);
@@ -1285,6 +1316,7 @@ void otelrs_bound_gauge_f64_free(otelrs_bound_gauge_f64 *bound);
  * # Safety
  * `sdk` is live; `scope` and `version` are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_logger_new(const otelrs_sdk *sdk,
                                 const char *scope,
                                 const char *version,
@@ -1362,7 +1394,7 @@ void otelrs_logger_free(otelrs_logger *logger);
  * # Safety
  * `sdk` is live; `out` is writable.
  */
-otelrs_status otelrs_sdk_log_stats(const otelrs_sdk *sdk, otelrs_log_stats *out);
+OTELRS_MUST_USE otelrs_status otelrs_sdk_log_stats(const otelrs_sdk *sdk, otelrs_log_stats *out);
 
 /**
  * Writes to `*out` the counts of `logger`'s scope (shared by the loggers of that scope;
@@ -1371,7 +1403,9 @@ otelrs_status otelrs_sdk_log_stats(const otelrs_sdk *sdk, otelrs_log_stats *out)
  * # Safety
  * `logger` is live; `out` is writable.
  */
-otelrs_status otelrs_logger_stats(const otelrs_logger *logger, otelrs_log_stats *out);
+OTELRS_MUST_USE
+otelrs_status otelrs_logger_stats(const otelrs_logger *logger,
+                                  otelrs_log_stats *out);
 
 /**
  * Parses a W3C traceparent header value (`00-<trace id>-<span id>-<flags>`, lower-case hex)
@@ -1381,7 +1415,9 @@ otelrs_status otelrs_logger_stats(const otelrs_logger *logger, otelrs_log_stats 
  * # Safety
  * `traceparent` is NUL-terminated; `out` is writable.
  */
-otelrs_status otelrs_trace_context_parse(const char *traceparent, otelrs_trace_context *out);
+OTELRS_MUST_USE
+otelrs_status otelrs_trace_context_parse(const char *traceparent,
+                                         otelrs_trace_context *out);
 
 /**
  * Makes `ctx` the calling thread's current trace context (NULL clears it), which records
@@ -1406,6 +1442,7 @@ otelrs_status otelrs_trace_context_set_current(const otelrs_trace_context *ctx,
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_observable_counter_u64_new(const otelrs_meter *meter,
                                                 const char *name,
                                                 const char *unit,
@@ -1424,6 +1461,7 @@ otelrs_status otelrs_observable_counter_u64_new(const otelrs_meter *meter,
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_observable_counter_f64_new(const otelrs_meter *meter,
                                                 const char *name,
                                                 const char *unit,
@@ -1442,6 +1480,7 @@ otelrs_status otelrs_observable_counter_f64_new(const otelrs_meter *meter,
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_observable_up_down_counter_i64_new(const otelrs_meter *meter,
                                                         const char *name,
                                                         const char *unit,
@@ -1460,6 +1499,7 @@ otelrs_status otelrs_observable_up_down_counter_i64_new(const otelrs_meter *mete
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_observable_up_down_counter_f64_new(const otelrs_meter *meter,
                                                         const char *name,
                                                         const char *unit,
@@ -1478,6 +1518,7 @@ otelrs_status otelrs_observable_up_down_counter_f64_new(const otelrs_meter *mete
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_observable_gauge_u64_new(const otelrs_meter *meter,
                                               const char *name,
                                               const char *unit,
@@ -1496,6 +1537,7 @@ otelrs_status otelrs_observable_gauge_u64_new(const otelrs_meter *meter,
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_observable_gauge_i64_new(const otelrs_meter *meter,
                                               const char *name,
                                               const char *unit,
@@ -1514,6 +1556,7 @@ otelrs_status otelrs_observable_gauge_i64_new(const otelrs_meter *meter,
  * # Safety
  * `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_observable_gauge_f64_new(const otelrs_meter *meter,
                                               const char *name,
                                               const char *unit,
@@ -1583,7 +1626,7 @@ void otelrs_observable_free(otelrs_observable *inst);
  * # Safety
  * `cfg` is NULL or a live configuration; `out` is valid for a write.
  */
-otelrs_status otelrs_sdk_new(const otelrs_config *cfg, otelrs_sdk **out);
+OTELRS_MUST_USE otelrs_status otelrs_sdk_new(const otelrs_config *cfg, otelrs_sdk **out);
 
 /**
  * Collects and exports now through every push exporter (otlp, console, file), waiting at
@@ -1593,7 +1636,7 @@ otelrs_status otelrs_sdk_new(const otelrs_config *cfg, otelrs_sdk **out);
  * # Safety
  * `sdk` is a live SDK.
  */
-otelrs_status otelrs_sdk_force_flush(const otelrs_sdk *sdk, uint32_t timeout_ms);
+OTELRS_MUST_USE otelrs_status otelrs_sdk_force_flush(const otelrs_sdk *sdk, uint32_t timeout_ms);
 
 /**
  * Exports what was recorded and stops the SDK's threads, returning within `timeout_ms`
@@ -1604,7 +1647,7 @@ otelrs_status otelrs_sdk_force_flush(const otelrs_sdk *sdk, uint32_t timeout_ms)
  * # Safety
  * `sdk` is a live SDK.
  */
-otelrs_status otelrs_sdk_shutdown(const otelrs_sdk *sdk, uint32_t timeout_ms);
+OTELRS_MUST_USE otelrs_status otelrs_sdk_shutdown(const otelrs_sdk *sdk, uint32_t timeout_ms);
 
 /**
  * Collects the `memory` exporter's reader now (add `memory` to OTEL_METRICS_EXPORTER) and
@@ -1615,7 +1658,7 @@ otelrs_status otelrs_sdk_shutdown(const otelrs_sdk *sdk, uint32_t timeout_ms);
  * # Safety
  * `sdk` is a live SDK; `out_json` is valid for a write.
  */
-otelrs_status otelrs_sdk_collect_json(const otelrs_sdk *sdk, char **out_json);
+OTELRS_MUST_USE otelrs_status otelrs_sdk_collect_json(const otelrs_sdk *sdk, char **out_json);
 
 /**
  * The groups of OTELRS_SYSTEM_METRICS the SDK reports, a bitwise or of
@@ -1645,7 +1688,7 @@ uint32_t otelrs_sdk_system_metrics(const otelrs_sdk *sdk);
  * # Safety
  * `sdk` is a live SDK; `out_json` is a writable pointer.
  */
-otelrs_status otelrs_sdk_health_json(const otelrs_sdk *sdk, char **out_json);
+OTELRS_MUST_USE otelrs_status otelrs_sdk_health_json(const otelrs_sdk *sdk, char **out_json);
 
 /**
  * Frees a string otelrs returned (from `otelrs_sdk_collect_json` or `otelrs_sdk_health_json`); NULL is a no-op.
@@ -1673,6 +1716,7 @@ void otelrs_sdk_free(otelrs_sdk *sdk);
  * # Safety
  * `sdk` is a live SDK; `scope` and `version` are NULL or NUL-terminated; `out` is writable.
  */
+OTELRS_MUST_USE
 otelrs_status otelrs_meter_new(const otelrs_sdk *sdk,
                                const char *scope,
                                const char *version,

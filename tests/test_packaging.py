@@ -112,3 +112,19 @@ def test_the_installed_library_has_no_debug_information():
         assert ".debug_info" not in sections, name
     # Stripped it is a few megabytes (with debug information over 50).
     assert (lib / "libotelrs.so").resolve().stat().st_size < 16 * 2**20
+
+
+def test_an_ignored_status_of_a_creating_function_is_a_warning(tmp_path):
+    source = tmp_path / "ignored.c"
+    source.write_text(
+        "#include <otelrs.h>\n"
+        "void record(otelrs_sdk *sdk, otelrs_counter_u64 *c) {\n"
+        "    otelrs_counter_u64_add(c, 1, NULL, 0);   /* recording: may be ignored */\n"
+        "    otelrs_sdk_shutdown(sdk, 1000);          /* shutting down: may not */\n"
+        "}\n"
+    )
+    r = subprocess.run(["cc", "-std=c99", "-c", "-Wall", "-Werror", str(source), *pkg_config("--cflags"),
+                        "-o", str(tmp_path / "ignored.o")], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "otelrs_sdk_shutdown" in r.stderr and "warn_unused_result" in r.stderr, r.stderr
+    assert "otelrs_counter_u64_add" not in r.stderr

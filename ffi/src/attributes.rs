@@ -273,6 +273,7 @@ opaque!(otelrs_attributes => AttributeSet, 0x0A77_0001);
 /// # Safety
 /// `attrs` points to `n_attrs` valid attributes; `out` is valid for a write.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_attributes_new(
     attrs: *const otelrs_attribute,
     n_attrs: usize,

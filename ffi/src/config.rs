@@ -17,6 +17,7 @@ opaque!(otelrs_config => Config, 0x0A77_0002);
 /// # Safety
 /// `out` is valid for a write.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_config_new(out: *mut *mut otelrs_config) -> otelrs_status {
     ffi_status!("otelrs_config_new", {
         // SAFETY: the caller's contract.
@@ -32,6 +33,7 @@ pub unsafe extern "C" fn otelrs_config_new(out: *mut *mut otelrs_config) -> otel
 /// # Safety
 /// `cfg` is a live configuration; `key` and `value` are NUL-terminated strings.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_config_set(
     cfg: *mut otelrs_config,
     key: *const std::ffi::c_char,
@@ -57,6 +59,7 @@ pub unsafe extern "C" fn otelrs_config_set(
 /// # Safety
 /// `cfg` is a live configuration; `view` is a NUL-terminated string.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_config_add_view(
     cfg: *mut otelrs_config,
     view: *const std::ffi::c_char,

@@ -170,6 +170,7 @@ opaque!(otelrs_bound_counter_u64 => BoundInstrument, 0x0A77_0200);
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_counter_u64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -235,6 +236,7 @@ pub unsafe extern "C" fn otelrs_counter_u64_add_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_counter_u64_bind(
     inst: *const otelrs_counter_u64,
     set: *const otelrs_attributes,
@@ -310,6 +312,7 @@ opaque!(otelrs_bound_counter_f64 => BoundInstrument, 0x0A77_0201);
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_counter_f64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -375,6 +378,7 @@ pub unsafe extern "C" fn otelrs_counter_f64_add_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_counter_f64_bind(
     inst: *const otelrs_counter_f64,
     set: *const otelrs_attributes,
@@ -450,6 +454,7 @@ opaque!(otelrs_bound_up_down_counter_i64 => BoundInstrument, 0x0A77_0202);
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_up_down_counter_i64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -515,6 +520,7 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_add_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_up_down_counter_i64_bind(
     inst: *const otelrs_up_down_counter_i64,
     set: *const otelrs_attributes,
@@ -592,6 +598,7 @@ opaque!(otelrs_bound_up_down_counter_f64 => BoundInstrument, 0x0A77_0203);
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_up_down_counter_f64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -657,6 +664,7 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_add_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_up_down_counter_f64_bind(
     inst: *const otelrs_up_down_counter_f64,
     set: *const otelrs_attributes,
@@ -736,6 +744,7 @@ opaque!(otelrs_bound_histogram_u64 => BoundInstrument, 0x0A77_0204);
 /// `meter` is live; strings are NULL or NUL-terminated; `boundaries` is NULL or points to
 /// `n_boundaries` doubles; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_histogram_u64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -803,6 +812,7 @@ pub unsafe extern "C" fn otelrs_histogram_u64_record_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_histogram_u64_bind(
     inst: *const otelrs_histogram_u64,
     set: *const otelrs_attributes,
@@ -880,6 +890,7 @@ opaque!(otelrs_bound_histogram_f64 => BoundInstrument, 0x0A77_0205);
 /// `meter` is live; strings are NULL or NUL-terminated; `boundaries` is NULL or points to
 /// `n_boundaries` doubles; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_histogram_f64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -947,6 +958,7 @@ pub unsafe extern "C" fn otelrs_histogram_f64_record_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_histogram_f64_bind(
     inst: *const otelrs_histogram_f64,
     set: *const otelrs_attributes,
@@ -1022,6 +1034,7 @@ opaque!(otelrs_bound_gauge_u64 => BoundInstrument, 0x0A77_0206);
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_gauge_u64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -1087,6 +1100,7 @@ pub unsafe extern "C" fn otelrs_gauge_u64_record_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_gauge_u64_bind(
     inst: *const otelrs_gauge_u64,
     set: *const otelrs_attributes,
@@ -1158,6 +1172,7 @@ opaque!(otelrs_bound_gauge_i64 => BoundInstrument, 0x0A77_0207);
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_gauge_i64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -1223,6 +1238,7 @@ pub unsafe extern "C" fn otelrs_gauge_i64_record_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_gauge_i64_bind(
     inst: *const otelrs_gauge_i64,
     set: *const otelrs_attributes,
@@ -1294,6 +1310,7 @@ opaque!(otelrs_bound_gauge_f64 => BoundInstrument, 0x0A77_0208);
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_gauge_f64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -1359,6 +1376,7 @@ pub unsafe extern "C" fn otelrs_gauge_f64_record_set(
 /// # Safety
 /// `inst` and `set` are live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_gauge_f64_bind(
     inst: *const otelrs_gauge_f64,
     set: *const otelrs_attributes,

@@ -111,6 +111,7 @@ opaque!(otelrs_logger => Logger, 0x0A77_0007);
 /// # Safety
 /// `sdk` is live; `scope` and `version` are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_logger_new(
     sdk: *const otelrs_sdk,
     scope: *const c_char,
@@ -348,6 +349,7 @@ impl From<LogStats> for otelrs_log_stats {
 /// # Safety
 /// `sdk` is live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_sdk_log_stats(
     sdk: *const otelrs_sdk,
     out: *mut otelrs_log_stats,
@@ -366,6 +368,7 @@ pub unsafe extern "C" fn otelrs_sdk_log_stats(
 /// # Safety
 /// `logger` is live; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_logger_stats(
     logger: *const otelrs_logger,
     out: *mut otelrs_log_stats,
@@ -385,6 +388,7 @@ pub unsafe extern "C" fn otelrs_logger_stats(
 /// # Safety
 /// `traceparent` is NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_trace_context_parse(
     traceparent: *const c_char,
     out: *mut otelrs_trace_context,

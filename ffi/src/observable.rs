@@ -97,6 +97,7 @@ unsafe fn create(
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_observable_counter_u64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -133,6 +134,7 @@ pub unsafe extern "C" fn otelrs_observable_counter_u64_new(
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_observable_counter_f64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -169,6 +171,7 @@ pub unsafe extern "C" fn otelrs_observable_counter_f64_new(
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_observable_up_down_counter_i64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -205,6 +208,7 @@ pub unsafe extern "C" fn otelrs_observable_up_down_counter_i64_new(
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_observable_up_down_counter_f64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -241,6 +245,7 @@ pub unsafe extern "C" fn otelrs_observable_up_down_counter_f64_new(
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_observable_gauge_u64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -277,6 +282,7 @@ pub unsafe extern "C" fn otelrs_observable_gauge_u64_new(
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_observable_gauge_i64_new(
     meter: *const otelrs_meter,
     name: *const c_char,
@@ -313,6 +319,7 @@ pub unsafe extern "C" fn otelrs_observable_gauge_i64_new(
 /// # Safety
 /// `meter` is live; strings are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_observable_gauge_f64_new(
     meter: *const otelrs_meter,
     name: *const c_char,

@@ -30,6 +30,7 @@ opaque!(otelrs_meter => Meter, 0x0A77_0004);
 /// # Safety
 /// `cfg` is NULL or a live configuration; `out` is valid for a write.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_sdk_new(
     cfg: *const otelrs_config,
     out: *mut *mut otelrs_sdk,
@@ -54,6 +55,7 @@ pub unsafe extern "C" fn otelrs_sdk_new(
 /// # Safety
 /// `sdk` is a live SDK.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_sdk_force_flush(
     sdk: *const otelrs_sdk,
     timeout_ms: u32,
@@ -72,6 +74,7 @@ pub unsafe extern "C" fn otelrs_sdk_force_flush(
 /// # Safety
 /// `sdk` is a live SDK.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_sdk_shutdown(
     sdk: *const otelrs_sdk,
     timeout_ms: u32,
@@ -90,6 +93,7 @@ pub unsafe extern "C" fn otelrs_sdk_shutdown(
 /// # Safety
 /// `sdk` is a live SDK; `out_json` is valid for a write.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_sdk_collect_json(
     sdk: *const otelrs_sdk,
     out_json: *mut *mut c_char,
@@ -179,6 +183,7 @@ unsafe fn write_json(out: *mut *mut c_char, json: String) -> otelrs_core::Result
 /// # Safety
 /// `sdk` is a live SDK; `out_json` is a writable pointer.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_sdk_health_json(
     sdk: *const otelrs_sdk,
     out_json: *mut *mut c_char,
@@ -225,6 +230,7 @@ pub unsafe extern "C" fn otelrs_sdk_free(sdk: *mut otelrs_sdk) {
 /// # Safety
 /// `sdk` is a live SDK; `scope` and `version` are NULL or NUL-terminated; `out` is writable.
 #[no_mangle]
+#[must_use = "the status says whether it worked"]
 pub unsafe extern "C" fn otelrs_meter_new(
     sdk: *const otelrs_sdk,
     scope: *const c_char,

@@ -101,7 +101,8 @@ static int health(void) {
         char c;
         if (poll(&in, 1, 50) > 0 && read(0, &c, 1) <= 0) break;
     }
-    otelrs_sdk_shutdown(sdk, 2000);
+    otelrs_status down = otelrs_sdk_shutdown(sdk, 2000); /* the health report says how it went */
+    (void)down;
     print_health(sdk);
     otelrs_logger_free(logger);
     otelrs_counter_u64_free(ticks);
