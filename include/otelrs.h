@@ -1661,6 +1661,25 @@ OTELRS_MUST_USE otelrs_status otelrs_sdk_shutdown(const otelrs_sdk *sdk, uint32_
 OTELRS_MUST_USE otelrs_status otelrs_sdk_collect_json(const otelrs_sdk *sdk, char **out_json);
 
 /**
+ * Whether a language binding over this library raises on a recording error
+ * (OTELRS_STRICT=true); false for NULL. C callers get the status either way.
+ *
+ * # Safety
+ * `sdk` is NULL or live.
+ */
+bool otelrs_sdk_strict(const otelrs_sdk *sdk);
+
+/**
+ * Counts a measurement that a language binding dropped for a bad value or attribute (its
+ * recording call did not raise: OTELRS_STRICT is off); the health report shows the count as
+ * `refused_measurements`. NULL is a no-op.
+ *
+ * # Safety
+ * `sdk` is NULL or live.
+ */
+void otelrs_sdk_count_refused(const otelrs_sdk *sdk);
+
+/**
  * The groups of OTELRS_SYSTEM_METRICS the SDK reports, a bitwise or of
  * `otelrs_system_metrics` values; 0 for NULL, a disabled SDK or one without metrics
  * exporters. A program with a runtime of its own (an embedded interpreter) reports that

@@ -118,6 +118,7 @@ settings_table! {
     "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail.";
     "OTELRS_SYSTEM_METRICS", "none", MetricGroups, "Metrics otelrs reports by itself, a comma list of: `host` (`system.*`: CPU, memory, paging, load, disks, filesystems, network), `process` (`process.*` of this process), `runtime` (otelrs's Tokio runtimes, and the Python or Ruby runtime from those bindings), `sdk` (`otel.sdk.*`: what each exporter exported, failed, retried, its export durations, the log queue); `all` or `none`.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
+    "OTELRS_STRICT", "false", Bool, "`true`: a recording call from Python or Ruby (`add`, `record`, `set`) with a bad value or attribute raises, as creating things always does (for tests). By default the measurement is dropped, counted (`refused_measurements` in the health report, `otelrs.measurements.refused`) and reported once per instrument (Python: the `otelrs` logger; Ruby: `warn`). C always returns the status.";
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
     "OTELRS_EXPORTER_OTLP_QUEUE_DIR", "", Directory, "Directory of an on-disk queue in front of the OTLP exporters (created if missing; default: none). Every export is written there first and sent from there in order, so that an outage longer than the in-memory queue holds loses nothing until the queue reaches OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES. Each process writes a directory of its own; a process started later sends what a killed one left. A `kill -9` loses only what had not reached the exporter (the in-memory log queue).";
     "OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", "268435456", Count, "Bytes the on-disk queue of each signal holds at most (at least 1048576); beyond it the oldest exports are deleted and their records or data points counted as dropped.";
@@ -589,6 +590,8 @@ pub(crate) struct Settings {
     pub service_name: Option<String>,
     pub resource_attributes: Vec<(String, String)>,
     pub language: String,
+    /// Recording errors raise in the bindings (OTELRS_STRICT).
+    pub strict: bool,
     pub metrics_exporters: Vec<Exporter>,
     pub export_interval: Duration,
     pub export_timeout: Duration,
@@ -828,6 +831,7 @@ impl Settings {
             service_name: r.raw("OTEL_SERVICE_NAME")?,
             resource_attributes: r.get("OTEL_RESOURCE_ATTRIBUTES", "", parse_key_values)?,
             language: r.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?,
+            strict: r.get("OTELRS_STRICT", "false", parse_bool)?,
             metrics_exporters: match r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)? {
                 e if e.contains(&Exporter::Discard) => {
                     return Err(Error::config(

@@ -417,6 +417,7 @@ impl QueueState {
 pub(crate) fn report<'a>(
     exporters: impl IntoIterator<Item = (&'a ExporterHealth, Option<QueueState>)>,
     logs: Value,
+    refused_measurements: u64,
     stopped: &[&str],
     shut_down: bool,
 ) -> String {
@@ -443,6 +444,7 @@ pub(crate) fn report<'a>(
         "shut_down": shut_down,
         "exporters": entries,
         "logs": logs,
+        "refused_measurements": refused_measurements,
     })
     .to_string()
 }
@@ -462,7 +464,7 @@ mod tests {
     }
 
     fn status_of(h: &ExporterHealth, q: Option<QueueState>) -> String {
-        let v: Value = serde_json::from_str(&report([(h, q)], Value::Null, &[], false)).unwrap();
+        let v: Value = serde_json::from_str(&report([(h, q)], Value::Null, 0, &[], false)).unwrap();
         assert_eq!(v["exporters"][0]["status"], v["status"]);
         v["status"].as_str().unwrap().to_owned()
     }
@@ -488,7 +490,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(status_of(&h, None), "failing");
         let v: Value =
-            serde_json::from_str(&report([(&*h, None)], Value::Null, &[], false)).unwrap();
+            serde_json::from_str(&report([(&*h, None)], Value::Null, 0, &[], false)).unwrap();
         assert!(v["reasons"][0]
             .as_str()
             .unwrap()
@@ -496,9 +498,14 @@ mod tests {
         tx.send(()).unwrap();
         t.join().unwrap().unwrap();
         assert_eq!(status_of(&h, None), "ok");
-        let v: Value =
-            serde_json::from_str(&report([(&*h, None)], Value::Null, &["otelrs-logs"], false))
-                .unwrap();
+        let v: Value = serde_json::from_str(&report(
+            [(&*h, None)],
+            Value::Null,
+            0,
+            &["otelrs-logs"],
+            false,
+        ))
+        .unwrap();
         assert_eq!(v["status"], "failing");
         assert!(v["reasons"][0]
             .as_str()
@@ -520,7 +527,7 @@ mod tests {
         fail(&h, "otlp log exporter: no answer within 10 ms");
         assert_eq!(status_of(&h, None), "failing");
         let v: Value =
-            serde_json::from_str(&report([(&h, None)], Value::Null, &[], false)).unwrap();
+            serde_json::from_str(&report([(&h, None)], Value::Null, 0, &[], false)).unwrap();
         let e = &v["exporters"][0];
         assert_eq!(e["consecutive_failures"], 3);
         assert_eq!(e["exported"], 5);

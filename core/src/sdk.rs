@@ -23,7 +23,7 @@ use crate::system::{self, Groups};
 use opentelemetry::InstrumentationScope;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -88,12 +88,25 @@ pub(crate) struct SdkShared {
     /// Read without a lock by every emit; replaced only in a forked child.
     logs: ForkCell<Option<Arc<LogPipeline>>>,
     exemplars: Arc<Exemplars>,
+    /// Measurements the bindings dropped for a bad value or attribute (not OTELRS_STRICT).
+    refused: AtomicU64,
 }
 
 impl SdkShared {
     #[inline]
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Relaxed)
+    }
+
+    /// Whether recording errors raise in the bindings (OTELRS_STRICT).
+    pub(crate) fn strict(&self) -> bool {
+        self.settings.strict
+    }
+
+    /// Counts a measurement a binding dropped for a bad value or attribute.
+    #[cold]
+    pub(crate) fn count_refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The answer of a recording call that has written its measurement: refused if the SDK
@@ -364,7 +377,13 @@ impl SdkShared {
                 .map(|(k, v)| ((*k).into(), (*v).into()))
                 .collect(),
         );
-        health::report(entries, log_counts, &stopped, self.is_shut_down())
+        health::report(
+            entries,
+            log_counts,
+            self.refused.load(Ordering::Relaxed),
+            &stopped,
+            self.is_shut_down(),
+        )
     }
 
     /// Times every exporter's exports (and scrapes) into `otel.sdk.exporter.operation.duration`,
@@ -529,6 +548,7 @@ impl Sdk {
             }),
             logs: ForkCell::new(logs),
             exemplars,
+            refused: AtomicU64::new(0),
         });
         fork::track(Arc::downgrade(&shared));
         let mut sdk = Sdk {
@@ -537,6 +557,7 @@ impl Sdk {
         };
         if !sdk.is_disabled() && !sdk.shared.settings.metrics_exporters.is_empty() {
             let meter = sdk.meter("otelrs", Some(resource::VERSION))?;
+            sdk._own_metrics.push(refused_metric(&meter, &sdk.shared)?);
             if sdk.shared.logs().is_some() {
                 let by_scope = sdk.shared.settings.logs.metrics_by_scope;
                 sdk._own_metrics = log_metrics::register(&meter, &sdk.shared, by_scope)?;
@@ -546,6 +567,18 @@ impl Sdk {
                 .extend(system::register(&meter, &sdk.shared, groups)?);
         }
         Ok(sdk)
+    }
+
+    /// Whether a binding raises on a recording error (OTELRS_STRICT); otherwise it drops the
+    /// measurement and calls [`Sdk::count_refused`].
+    pub fn strict(&self) -> bool {
+        self.shared.strict()
+    }
+
+    /// Counts a measurement a binding dropped for a bad value or attribute
+    /// (`refused_measurements` in the health report, `otelrs.measurements.refused`).
+    pub fn count_refused(&self) {
+        self.shared.count_refused();
     }
 
     /// Whether OTEL_SDK_DISABLED turned this SDK into a no-op.
@@ -714,6 +747,28 @@ impl Sdk {
             )),
         }
     }
+}
+
+/// `otelrs.measurements.refused`: what the bindings dropped for a bad value or attribute.
+fn refused_metric(meter: &Meter, shared: &Arc<SdkShared>) -> Result<ObservableInstrument> {
+    let weak = Arc::downgrade(shared);
+    meter.observable(
+        InstrumentDesc::described(
+            crate::metrics::InstrumentKind::ObservableCounter,
+            crate::metrics::NumberKind::U64,
+            "otelrs.measurements.refused",
+            "{measurement}",
+            "Measurements dropped for a bad value or attribute (Python and Ruby, without OTELRS_STRICT)",
+        ),
+        Box::new(move |o| {
+            if let Some(shared) = weak.upgrade() {
+                let n = shared.refused.load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = o.observe(crate::metrics::Number::U64(n), &[]);
+                }
+            }
+        }),
+    )
 }
 
 impl Drop for Sdk {

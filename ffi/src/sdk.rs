@@ -122,6 +122,35 @@ pub enum otelrs_system_metrics {
     OTELRS_SYSTEM_METRICS_SDK = 8,
 }
 
+/// Whether a language binding over this library raises on a recording error
+/// (OTELRS_STRICT=true); false for NULL. C callers get the status either way.
+///
+/// # Safety
+/// `sdk` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_strict(sdk: *const otelrs_sdk) -> bool {
+    boundary::ffi_value("otelrs_sdk_strict", false, || {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::borrow(sdk) }.is_ok_and(|sdk| sdk.strict())
+    })
+}
+
+/// Counts a measurement that a language binding dropped for a bad value or attribute (its
+/// recording call did not raise: OTELRS_STRICT is off); the health report shows the count as
+/// `refused_measurements`. NULL is a no-op.
+///
+/// # Safety
+/// `sdk` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_sdk_count_refused(sdk: *const otelrs_sdk) {
+    ffi_void!("otelrs_sdk_count_refused", {
+        // SAFETY: the caller's contract.
+        if let Ok(sdk) = unsafe { boundary::borrow(sdk) } {
+            sdk.count_refused();
+        }
+    })
+}
+
 /// The groups of OTELRS_SYSTEM_METRICS the SDK reports, a bitwise or of
 /// `otelrs_system_metrics` values; 0 for NULL, a disabled SDK or one without metrics
 /// exporters. A program with a runtime of its own (an embedded interpreter) reports that

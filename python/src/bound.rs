@@ -149,6 +149,9 @@ unsafe extern "C" fn record_o(
             .map_err(to_py)
         }));
         let py = Python::assume_attached();
+        // A bad value is dropped, counted and reported once, unless OTELRS_STRICT.
+        let outcome = outcome.map(|o| target.parent.settle(py, o));
+        let py = Python::assume_attached();
         match outcome {
             Ok(Ok(())) => {
                 let none = ffi::Py_None();

@@ -13,6 +13,7 @@ use otelrs_core::AttributeSet;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyType};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -80,10 +81,38 @@ pub(crate) struct SyncInstrument {
     pub(crate) number: NumberKind,
     pub(crate) name: String,
     unit: String,
+    /// A recording error of this instrument was reported (once is enough).
+    reported: AtomicBool,
 }
 
 impl SyncInstrument {
     fn record(
+        &self,
+        amount: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let outcome = self.try_record(amount, attributes);
+        self.settle(amount.py(), outcome)
+    }
+
+    /// What a recording call answers: its error with OTELRS_STRICT; otherwise the measurement
+    /// is dropped, counted and reported once per instrument on the `otelrs` logger, as the
+    /// OpenTelemetry error-handling principle asks.
+    pub(crate) fn settle(&self, py: Python<'_>, outcome: PyResult<()>) -> PyResult<()> {
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(e) if self.inst.strict() => Err(e),
+            Err(e) => {
+                self.inst.count_refused();
+                if !self.reported.swap(true, Ordering::Relaxed) {
+                    report_refused(py, &self.name, &e);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn try_record(
         &self,
         amount: &Bound<'_, PyAny>,
         attributes: Option<&Bound<'_, PyAny>>,
@@ -106,6 +135,27 @@ impl SyncInstrument {
         let dict = as_dict(attributes)?;
         let set = AttributeSet::new(convert(dict.as_ref())?).map_err(to_py)?;
         self.inst.bind(&set).map_err(to_py)
+    }
+}
+
+/// Says on the `otelrs` logger that a measurement of `name` was dropped, and why.
+#[cold]
+fn report_refused(py: Python<'_>, name: &str, e: &PyErr) {
+    let message = format!(
+        "otelrs: a measurement of instrument {name:?} was dropped: {}: {} (reported once per \
+         instrument; OTELRS_STRICT=true raises instead)",
+        e.get_type(py)
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        e.value(py)
+    );
+    let logged = py
+        .import("logging")
+        .and_then(|l| l.call_method1("getLogger", ("otelrs",)))
+        .and_then(|l| l.call_method1("warning", (message,)));
+    if let Err(e) = logged {
+        e.write_unraisable(py, None);
     }
 }
 
@@ -287,6 +337,7 @@ impl Meter {
             number,
             name: name.to_owned(),
             unit: unit.to_owned(),
+            reported: AtomicBool::new(false),
         }))
     }
 }

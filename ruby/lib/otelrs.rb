@@ -142,6 +142,18 @@ module Otelrs
       check(status) unless status.zero?
     end
 
+    # @api private: a recording call of `instrument` failed with `error`. With OTELRS_STRICT
+    # it is raised; otherwise the measurement is dropped, counted (`refused_measurements` in
+    # Otelrs.health) and reported once per instrument with `warn`, as the OpenTelemetry
+    # error-handling principle asks.
+    def refused(instrument, error)
+      raise error if Native.otelrs_sdk_strict(sdk)
+
+      Native.otelrs_sdk_count_refused(sdk)
+      instrument.report_refused(error)
+      nil
+    end
+
     # @api private: the SDK, built from the environment if configure was not called.
     def sdk
       @sdk || @lock.synchronize do

@@ -8,8 +8,9 @@ require "fileutils"
 class TestErrors < Minitest::Test
   include OtelrsTest
 
+  # With OTELRS_STRICT, as in tests: recording calls raise too.
   def test_statuses_and_wrong_types_name_what_was_wrong
-    out = ok(<<~RUBY, env(OTEL_METRICS_EXPORTER: "memory", OTEL_LOGS_EXPORTER: "none"))
+    out = ok(<<~RUBY, env(OTEL_METRICS_EXPORTER: "memory", OTEL_LOGS_EXPORTER: "none", OTELRS_STRICT: "true"))
       meter = Otelrs.meter("rb.errors")
       c = meter.counter("rb.c")
       c.add(1, k: "v")
@@ -69,6 +70,30 @@ class TestErrors < Minitest::Test
     assert_equal 1.0, number(points(metrics(JSON.parse(collected)).fetch("rb.c")).fetch({ "k" => "v" }))
   end
 
+  def test_recording_errors_are_dropped_counted_and_reported_once_by_default
+    out, err, status = run_ruby(<<~RUBY, env(OTEL_METRICS_EXPORTER: "memory", OTEL_LOGS_EXPORTER: "none"))
+      c = Otelrs.meter("m").counter("rb.c")
+      c.add(-1)
+      c.add("x")
+      c.add(1, k: 2**70)
+      c.bind(k: "v").add(-2)
+      c.add(2, k: "v")
+      Otelrs.meter("m").histogram("rb.h").record(Float::NAN)
+      puts Otelrs.health["refused_measurements"]
+      puts Otelrs.collect_json
+    RUBY
+    assert status.success?, err
+    refused, collected = out.lines
+    assert_equal 5, refused.to_i
+    warnings = err.lines.grep(/was dropped/)
+    # Once per instrument, naming it and the first error.
+    assert_equal 2, warnings.size, err
+    assert_includes warnings[0], 'instrument "rb.c" was dropped: Otelrs::InvalidArgumentError'
+    assert_includes warnings[1], 'instrument "rb.h"'
+    assert_equal({ { "k" => "v" } => 2.0 },
+                 points(metrics(JSON.parse(collected)).fetch("rb.c")).transform_values { |p| number(p) })
+  end
+
   def test_settings_errors_raise_config_error_naming_the_key
     out = ok(<<~RUBY, env)
       [{ no_such_setting: 1 }, { metric_export_interval: "soon" }, { "OTEL_NOPE" => "1" }].each do |settings|
@@ -107,7 +132,7 @@ class TestErrors < Minitest::Test
   end
 
   def test_after_shutdown_calls_raise_shutdown_error
-    out = ok(<<~RUBY, env(OTEL_METRICS_EXPORTER: "memory", OTEL_LOGS_EXPORTER: "console"))
+    out = ok(<<~RUBY, env(OTEL_METRICS_EXPORTER: "memory", OTEL_LOGS_EXPORTER: "console", OTELRS_STRICT: "true"))
       c = Otelrs.meter("m").counter("x")
       logger = Otelrs::Logger.new("l")
       Otelrs.shutdown

@@ -1,13 +1,15 @@
-"""Bad input from Python: wrong types raise TypeError and bad values ValueError, naming what
-was wrong; settings errors raise otelrs.ConfigError; nothing recorded before is lost."""
+"""Bad input from Python: creating things with wrong types raises TypeError and with bad values
+ValueError, naming what was wrong (and so does recording with OTELRS_STRICT=true); settings
+errors raise otelrs.ConfigError; by default a bad measurement is dropped, counted and reported
+once per instrument; nothing recorded before is lost."""
 
 from __future__ import annotations
 
 import json
 
-from helpers import env, metrics, number, ok, points
+from helpers import env, metrics, number, ok, points, run_py
 
-MEMORY = env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none")
+MEMORY = env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none", OTELRS_STRICT="true")
 
 
 def raises(code: str, environ: dict[str, str] = MEMORY) -> list[str]:
@@ -136,7 +138,7 @@ def test_after_shutdown_recording_raises_shutdown_error() -> None:
     out = ok(
         """
         import otelrs
-        otelrs.init(metrics_exporter="memory", logs_exporter="console")
+        otelrs.init(metrics_exporter="memory", logs_exporter="console", strict=True)
         c = otelrs.get_meter("m").create_counter("x")
         log = otelrs.get_logger("l")
         otelrs.shutdown()
@@ -153,3 +155,33 @@ def test_after_shutdown_recording_raises_shutdown_error() -> None:
         env(),
     )
     assert out.count("ShutdownError:") == 4
+
+
+def test_recording_errors_are_dropped_counted_and_reported_once_by_default() -> None:
+    r = run_py(
+        """
+        import json, otelrs
+        meter = otelrs.get_meter("py.policy")
+        c = meter.create_counter("py.c")
+        c.add(-1)
+        c.add("x")
+        c.add(1, {"k": object()})
+        c.bind({"k": "v"}).add(-2)
+        c.add(2, {"k": "v"})
+        meter.create_histogram("py.h").record(float("nan"))
+        print(otelrs.health()["refused_measurements"])
+        print(otelrs.collect_json())
+        """,
+        env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none"),
+    )
+    assert r.returncode == 0, r.stderr
+    refused, collected = r.stdout.splitlines()
+    assert int(refused) == 5
+    warnings = [line for line in r.stderr.splitlines() if "was dropped" in line]
+    # Once per instrument, on the otelrs logger (here Python's last-resort handler: stderr).
+    assert len(warnings) == 2, r.stderr
+    assert 'instrument "py.c" was dropped: ValueError' in warnings[0]
+    assert 'instrument "py.h"' in warnings[1]
+    got = metrics(json.loads(collected))
+    assert {k: number(p) for k, p in points(got["py.c"]).items()} == {frozenset({("k", "v")}): 2}
+    assert "otelrs.measurements.refused" in got

@@ -323,6 +323,17 @@ impl Instrument {
     pub fn keeps_exemplars(&self) -> bool {
         self.0.exemplar_filter != Filter::AlwaysOff
     }
+
+    /// Whether a binding raises on a recording error (OTELRS_STRICT); otherwise it drops the
+    /// measurement and calls [`Self::count_refused`].
+    pub fn strict(&self) -> bool {
+        self.0.sdk.strict()
+    }
+
+    /// Counts a measurement a binding dropped for a bad value or attribute.
+    pub fn count_refused(&self) {
+        self.0.sdk.count_refused();
+    }
 }
 
 pub(crate) struct BoundCell {

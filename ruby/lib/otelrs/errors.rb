@@ -40,6 +40,11 @@ module Otelrs
   def self.check(status)
     return if status.zero?
 
-    raise ERRORS.fetch(status, InternalError).new(Native.otelrs_last_error, Native.otelrs_status_name(status))
+    raise error(status)
+  end
+
+  # The error of a non-zero C status, with the thread's last message.
+  def self.error(status)
+    ERRORS.fetch(status, InternalError).new(Native.otelrs_last_error, Native.otelrs_status_name(status))
   end
 end

@@ -49,6 +49,7 @@ module Otelrs
       # never changed, so that recording reads it without the lock.
       @bound = {}.freeze
       @lock = Mutex.new
+      @refused_reported = false
     end
 
     # This instrument bound to the attributes: recording through it takes only the value.
@@ -63,6 +64,24 @@ module Otelrs
     # The value as the instrument's number type, or TypeError / RangeError naming it.
     def number(value)
       Otelrs.number(value, @number, @name)
+    end
+
+    # @api private: says once, with `warn`, that a measurement was dropped for `error`.
+    def report_refused(error)
+      return if @refused_reported
+
+      @refused_reported = true
+      warn "otelrs: a measurement of instrument #{@name.inspect} was dropped: #{error.class}: " \
+           "#{error.message} (reported once per instrument; OTELRS_STRICT=true raises instead)"
+    end
+
+    # @api private: the error a recording call of `value` met (`error`), or, when the value
+    # itself is what is wrong, the error that names the instrument and the value.
+    def recording_error(value, error)
+      number(value)
+      error
+    rescue TypeError, RangeError => e
+      e
     end
 
     private
@@ -169,11 +188,10 @@ module Otelrs
                    else
                      record_uncached(value, attributes)
                    end
-          Otelrs.check(status) unless status.zero?
+          Otelrs.refused(self, Otelrs.error(status)) unless status.zero?
           nil
-        rescue TypeError, RangeError
-          number(value)
-          raise
+        rescue TypeError, RangeError, ArgumentError => e
+          Otelrs.refused(self, recording_error(value, e))
         end
 
         private
@@ -187,11 +205,10 @@ module Otelrs
         def #{ruby_method}(value)
           #{check.sub('number(', '@parent.number(')}
           status = Native.otelrs_bound_#{call}(@ptr, value)
-          Otelrs.check(status) unless status.zero?
+          Otelrs.refused(@parent, Otelrs.error(status)) unless status.zero?
           nil
-        rescue TypeError, RangeError
-          @parent.number(value)
-          raise
+        rescue TypeError, RangeError, ArgumentError => e
+          Otelrs.refused(@parent, @parent.recording_error(value, e))
         end
       RUBY
       BOUND[name] = bound

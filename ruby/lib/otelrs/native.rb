@@ -64,6 +64,8 @@ module Otelrs
     attach_function :otelrs_sdk_collect_json, %i[pointer pointer], :uint32, blocking: true
     attach_function :otelrs_sdk_health_json, %i[pointer pointer], :uint32
     attach_function :otelrs_sdk_system_metrics, %i[pointer], :uint32
+    attach_function :otelrs_sdk_strict, %i[pointer], :bool
+    attach_function :otelrs_sdk_count_refused, %i[pointer], :void
     attach_function :otelrs_sdk_log_stats, %i[pointer pointer], :uint32
     attach_function :otelrs_sdk_free, [:pointer], :void, blocking: true
     attach_function :otelrs_meter_new, %i[pointer string string pointer], :uint32
