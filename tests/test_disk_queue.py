@@ -9,8 +9,8 @@ import signal
 import subprocess
 import time
 
-from conftest import clean_env, run
-from otlp import attributes, log_records, resource_logs
+from conftest import Collector, clean_env, run
+from otlp import attributes, log_records, resource_logs, resource_metrics
 
 
 def queue_env(collector, tmp_path, service: str, **more: str) -> dict[str, str]:
@@ -115,7 +115,11 @@ def test_forked_processes_each_queue_in_a_directory_of_their_own(c_program, coll
         logs.setdefault(pid, []).extend(r["body"]["stringValue"] for _, r in log_records([rl]))
     assert sorted(logs[child_pid]) == ["child"]
     assert sorted(logs[parent_pid]) == ["parent after fork", "parent before fork"]
-    assert {attributes(rm["resource"]["attributes"])["process.pid"]
-            for rm in collector.wait_for(service_name, 2)} == {child_pid, parent_pid}
+    def pids() -> set:
+        return {attributes(rm["resource"]["attributes"])["process.pid"]
+                for rm in resource_metrics(collector.requests(), service_name)}
+
+    # Each process's metrics arrive through its own queue, the two in either order.
+    assert Collector._wait(pids, lambda found: found == {child_pid, parent_pid}, 30) == {child_pid, parent_pid}
     for signal_dir in (tmp_path / "queue").iterdir():
         assert not any(signal_dir.iterdir()), f"{signal_dir}: everything sent, nothing left"
