@@ -1,5 +1,6 @@
 //! The connection settings of the OTLP client (`otlp_client.rs`) from otelrs's resolved
-//! settings: headers, the CA certificate, gRPC TLS and the HTTP client.
+//! settings: headers, the CA certificate, the client certificate (mTLS), gRPC TLS and the
+//! HTTP client.
 
 use crate::config::{OtlpSettings, MAX_SETTING_FILE_BYTES};
 use crate::error::{Error, Result};
