@@ -10,7 +10,7 @@ import pathlib
 import pytest
 from conftest import Collector, OwnCollector, clean_env, run
 from expected import check_record_all, check_resource
-from otlp import attributes, body, key, log_records, metrics, number, resource_logs, series
+from otlp import attributes, body, data, key, log_records, metrics, number, resource_logs, series
 
 
 @pytest.mark.parametrize(
@@ -144,6 +144,8 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
     events = {dict(k)["who"]: number(p) for k, p in series(child["fork.events"][1]).items()}
     # The child's own counts only: nothing the parent recorded before the fork.
     assert events == {"child": 7, "bound": 2, "parent-before-fork": 3}
+    # A bound histogram the child never recorded through: no empty series in the child.
+    assert "fork.latency" not in child
     assert number(series(child["fork.pid"][1])[key({})]) == child_pid
     # otelrs's own figures in the child start from zero: its one record, created and exported
     # (by its flush), and its own process.
@@ -155,6 +157,8 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
     parent = metrics(by_pid[parent_pid][-1])
     events = {dict(k)["who"]: number(p) for k, p in series(parent["fork.events"][1]).items()}
     assert events == {"parent-before-fork": 5, "parent-after-fork": 11, "bound": 4}
+    (latency,) = data(parent["fork.latency"][1])[1]["dataPoints"]
+    assert int(latency["count"]) == 2
     assert number(series(parent["fork.pid"][1])[key({})]) == parent_pid
 
     logs = {}

@@ -489,7 +489,10 @@ impl SdkShared {
             fork::bury(unsafe { cell.series.replace_in_child(SeriesCache::new()) });
         }
         for cell in state.bounds.iter().filter_map(Weak::upgrade) {
-            let bound: BoundInst = cell.parent.inst.get().bind(cell.attrs.as_slice());
+            // Bound again when the child first records through it: binding makes the SDK
+            // series, and a child exports only what it recorded itself (no parent's series
+            // at 0).
+            let bound = BoundInst::unbound(Arc::clone(&cell.parent), cell.attrs.clone());
             // SAFETY: as above.
             fork::bury(unsafe { cell.inst.replace_in_child(bound) });
         }

@@ -1,6 +1,7 @@
 /* Fork: the parent records, forks, and both go on recording. The child must neither hang nor
  * crash, must export its own measurements (with its own process.pid, without the parent's
- * pre-fork counts), and the parent must keep exporting. Settings come from the environment
+ * pre-fork counts, nor a series at 0 for a bound instrument it never used), and the parent
+ * must keep exporting. Settings come from the environment
  * (the test points OTLP at the Collector). Prints "parent PID" and "child PID". */
 #include "check.h"
 #include <signal.h>
@@ -18,6 +19,8 @@ int main(void) {
     otelrs_counter_u64 *c;
     otelrs_attributes *set;
     otelrs_bound_counter_u64 *bound;
+    otelrs_histogram_f64 *latency;
+    otelrs_bound_histogram_f64 *parent_latency; /* the child never records through it */
     otelrs_observable *pid_gauge;
     otelrs_logger *log;
     MUST(otelrs_sdk_new(NULL, &sdk));
@@ -28,6 +31,9 @@ int main(void) {
     otelrs_attribute bound_attrs[] = {OTELRS_STR("who", "bound")};
     MUST(otelrs_attributes_new(bound_attrs, 1, &set));
     MUST(otelrs_counter_u64_bind(c, set, &bound));
+    MUST(otelrs_histogram_f64_new(m, "fork.latency", "s", NULL, NULL, 0, &latency));
+    MUST(otelrs_histogram_f64_bind(latency, set, &parent_latency));
+    MUST(otelrs_bound_histogram_f64_record(parent_latency, 0.5));
 
     otelrs_attribute before[] = {OTELRS_STR("who", "parent-before-fork")};
     MUST(otelrs_counter_u64_add(c, 5, before, 1));
@@ -60,6 +66,7 @@ int main(void) {
     otelrs_attribute after[] = {OTELRS_STR("who", "parent-after-fork")};
     MUST(otelrs_counter_u64_add(c, 11, after, 1));
     MUST(otelrs_bound_counter_u64_add(bound, 3));
+    MUST(otelrs_bound_histogram_f64_record(parent_latency, 0.25));
     MUST(otelrs_log(log, OTELRS_SEVERITY_INFO, "parent after fork", NULL, 0));
     int status = 0;
     waitpid(child, &status, 0);
@@ -69,6 +76,8 @@ int main(void) {
     otelrs_logger_free(log);
     otelrs_observable_free(pid_gauge);
     otelrs_bound_counter_u64_free(bound);
+    otelrs_bound_histogram_f64_free(parent_latency);
+    otelrs_histogram_f64_free(latency);
     otelrs_attributes_free(set);
     otelrs_counter_u64_free(c);
     otelrs_meter_free(m);

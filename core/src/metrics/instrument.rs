@@ -151,6 +151,8 @@ impl SyncInst {
 /// The SDK bound instrument behind a [`BoundInstrument`].
 pub(crate) enum BoundInst {
     Disabled,
+    /// In a forked child: bound when first recorded through.
+    Unbound(Box<LazyBind>),
     CounterU64(BoundCounter<u64>),
     CounterF64(BoundCounter<f64>),
     UpDownI64(BoundUpDownCounter<i64>),
@@ -162,10 +164,35 @@ pub(crate) enum BoundInst {
     GaugeF64(BoundGauge<f64>),
 }
 
+/// A bound instrument of a forked child, bound to its instrument's new SDK instrument on the
+/// first measurement.
+pub(crate) struct LazyBind {
+    parent: Arc<InstrumentCell>,
+    attrs: AttributeSet,
+    bound: OnceLock<BoundInst>,
+}
+
 impl BoundInst {
+    /// A bound instrument of `parent` for `attrs` that binds when first used.
+    pub(crate) fn unbound(parent: Arc<InstrumentCell>, attrs: AttributeSet) -> BoundInst {
+        BoundInst::Unbound(Box::new(LazyBind {
+            parent,
+            attrs,
+            bound: OnceLock::new(),
+        }))
+    }
+
+    #[cold]
+    fn record_unbound(lazy: &LazyBind, value: Number) {
+        lazy.bound
+            .get_or_init(|| lazy.parent.inst.get().bind(lazy.attrs.as_slice()))
+            .record(value);
+    }
+
     #[inline]
     fn record(&self, value: Number) {
         match (self, value) {
+            (BoundInst::Unbound(lazy), _) => Self::record_unbound(lazy, value),
             (BoundInst::CounterU64(i), Number::U64(v)) => i.add(v),
             (BoundInst::CounterF64(i), Number::F64(v)) => i.add(v),
             (BoundInst::UpDownI64(i), Number::I64(v)) => i.add(v),
