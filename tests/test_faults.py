@@ -354,3 +354,4 @@ def test_an_unknown_setting_in_the_environment_is_named_once(c_program):
         "otelrs: OTEL_EXPORTER_OTLP_ENDPIONT is not a setting otelrs knows and is ignored "
         "(did you mean OTEL_EXPORTER_OTLP_ENDPOINT?)",
     ]
+

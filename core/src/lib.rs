@@ -18,6 +18,7 @@ mod random;
 mod resource;
 mod runtime;
 mod sdk;
+mod signals;
 mod spool;
 mod system;
 

@@ -19,6 +19,7 @@ use crate::metrics::series_cache::SeriesCache;
 use crate::metrics::views;
 use crate::metrics::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
 use crate::resource;
+use crate::signals::SigpipeBlocked;
 use crate::system::{self, Groups};
 use opentelemetry::InstrumentationScope;
 use parking_lot::Mutex;
@@ -456,6 +457,7 @@ impl SdkShared {
             core.reset();
         }
         state.retired_loggers = LogStats::default();
+        let _sigpipe = SigpipeBlocked::new();
         let resource = resource::build(&self.settings);
         match LogPipeline::start(&self.settings.logs, &resource) {
             // SAFETY: single-threaded child; no reference from `logs()` is alive here.
@@ -520,6 +522,8 @@ impl Sdk {
     pub fn new(config: &Config) -> Result<Sdk> {
         let settings = Settings::resolve(config)?;
         let exemplars = Exemplars::new(settings.exemplar_filter);
+        // Every thread started from here on has SIGPIPE blocked (see signals.rs).
+        let _sigpipe = SigpipeBlocked::new();
         let (pipeline, logs) = if settings.disabled {
             (None, None)
         } else {
