@@ -172,6 +172,28 @@ pub(crate) struct LazyBind {
     bound: OnceLock<BoundInst>,
 }
 
+/// Records `value` through the SDK bound instrument `$bound`; `$unbound` handles a bound
+/// instrument of a forked child not bound yet. A macro so that the lazy path can record
+/// through the same arms without making `record` recursive (which would keep it from being
+/// inlined into the recording path).
+macro_rules! record_bound {
+    ($bound:expr, $value:expr, $unbound:expr) => {
+        match ($bound, $value) {
+            (BoundInst::CounterU64(i), Number::U64(v)) => i.add(v),
+            (BoundInst::CounterF64(i), Number::F64(v)) => i.add(v),
+            (BoundInst::UpDownI64(i), Number::I64(v)) => i.add(v),
+            (BoundInst::UpDownF64(i), Number::F64(v)) => i.add(v),
+            (BoundInst::HistogramU64(i), Number::U64(v)) => i.record(v),
+            (BoundInst::HistogramF64(i), Number::F64(v)) => i.record(v),
+            (BoundInst::GaugeU64(i), Number::U64(v)) => i.record(v),
+            (BoundInst::GaugeI64(i), Number::I64(v)) => i.record(v),
+            (BoundInst::GaugeF64(i), Number::F64(v)) => i.record(v),
+            (BoundInst::Unbound(lazy), _) => $unbound(&**lazy),
+            _ => {}
+        }
+    };
+}
+
 impl BoundInst {
     /// A bound instrument of `parent` for `attrs` that binds when first used.
     pub(crate) fn unbound(parent: Arc<InstrumentCell>, attrs: AttributeSet) -> BoundInst {
@@ -183,27 +205,20 @@ impl BoundInst {
     }
 
     #[cold]
+    #[inline(never)]
     fn record_unbound(lazy: &LazyBind, value: Number) {
-        lazy.bound
-            .get_or_init(|| lazy.parent.inst.get().bind(lazy.attrs.as_slice()))
-            .record(value);
+        let bound = lazy
+            .bound
+            .get_or_init(|| lazy.parent.inst.get().bind(lazy.attrs.as_slice()));
+        // A fresh binding is never `Unbound`.
+        record_bound!(bound, value, |_: &LazyBind| {});
     }
 
     #[inline]
     fn record(&self, value: Number) {
-        match (self, value) {
-            (BoundInst::Unbound(lazy), _) => Self::record_unbound(lazy, value),
-            (BoundInst::CounterU64(i), Number::U64(v)) => i.add(v),
-            (BoundInst::CounterF64(i), Number::F64(v)) => i.add(v),
-            (BoundInst::UpDownI64(i), Number::I64(v)) => i.add(v),
-            (BoundInst::UpDownF64(i), Number::F64(v)) => i.add(v),
-            (BoundInst::HistogramU64(i), Number::U64(v)) => i.record(v),
-            (BoundInst::HistogramF64(i), Number::F64(v)) => i.record(v),
-            (BoundInst::GaugeU64(i), Number::U64(v)) => i.record(v),
-            (BoundInst::GaugeI64(i), Number::I64(v)) => i.record(v),
-            (BoundInst::GaugeF64(i), Number::F64(v)) => i.record(v),
-            _ => {}
-        }
+        record_bound!(self, value, |lazy: &LazyBind| Self::record_unbound(
+            lazy, value
+        ));
     }
 }
 
