@@ -267,24 +267,19 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
     .map_err(|why| bad(doc, value, origin, &why))
 }
 
-/// The largest value of the counts whose value sizes something otelrs allocates or walks: a
-/// larger one is refused before anything is built.
-const COUNT_LIMITS: &[(&str, usize)] = &[
-    ("OTEL_BLRP_MAX_QUEUE_SIZE", 1 << 20),
-    ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", 1 << 16),
-    ("OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", 1000),
+/// The range of the counts that size something otelrs allocates or walks (a larger value is
+/// refused before anything is built), or that need more than 1: key, least, most.
+const COUNT_RANGES: &[(&str, usize, usize)] = &[
+    ("OTEL_BLRP_MAX_QUEUE_SIZE", 1, 1 << 20),
+    ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", 1, 1 << 16),
+    ("OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", 1, 1000),
+    ("OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", 1 << 20, usize::MAX),
 ];
 
-/// The smallest value of the counts that need more than 1.
-const COUNT_MINIMUMS: &[(&str, usize)] = &[("OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", 1 << 20)];
-
 fn check_count_limit(key: &str, n: usize) -> std::result::Result<(), String> {
-    match COUNT_LIMITS.iter().find(|(k, _)| *k == key) {
-        Some((_, max)) if n > *max => return Err(format!("at most {max}")),
-        _ => {}
-    }
-    match COUNT_MINIMUMS.iter().find(|(k, _)| *k == key) {
-        Some((_, min)) if n < *min => Err(format!("at least {min}")),
+    match COUNT_RANGES.iter().find(|(k, _, _)| *k == key) {
+        Some((_, _, most)) if n > *most => Err(format!("at most {most}")),
+        Some((_, least, _)) if n < *least => Err(format!("at least {least}")),
         _ => Ok(()),
     }
 }
@@ -1125,12 +1120,18 @@ mod tests {
         );
     }
 
+    /// A directory of this test's own, and a file in it that is not a PEM certificate.
+    fn not_a_certificate(test: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("otelrs-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("not.pem");
+        std::fs::write(&file, "not a certificate").unwrap();
+        (dir, file)
+    }
+
     #[test]
     fn a_client_certificate_needs_its_key_and_tls() {
-        let dir = std::env::temp_dir().join(format!("otelrs-client-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("client.pem");
-        std::fs::write(&file, "not a certificate").unwrap();
+        let (dir, file) = not_a_certificate("client");
         let mut c = Config::new();
         c.set(
             "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE",
@@ -1171,10 +1172,7 @@ mod tests {
 
     #[test]
     fn a_signal_specific_certificate_is_named_in_its_errors() {
-        let dir = std::env::temp_dir().join(format!("otelrs-cert-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let not_pem = dir.join("not.pem");
-        std::fs::write(&not_pem, "not a certificate").unwrap();
+        let (dir, not_pem) = not_a_certificate("cert");
         let mut c = Config::new();
         c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
             .unwrap();

@@ -190,10 +190,11 @@ fn segments_in(dir: &Path) -> Vec<Segment> {
             };
             segment.acked = read_ack(&segment.path("ack"));
             let mut file = File::open(e.path()).ok()?;
+            let size = file.metadata().ok()?.len();
             let mut offset = 0;
             while let Some((len, items, _)) = read_header(&mut file, offset) {
                 let next = offset + HEADER + u64::from(len);
-                if next > file.metadata().ok()?.len() {
+                if next > size {
                     break;
                 }
                 segment.items += items;

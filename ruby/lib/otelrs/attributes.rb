@@ -143,11 +143,12 @@ module Otelrs
         when nil
           next
         when ::Array
-          if v.map { |item| SCALAR_TYPES[item.class] }.uniq.size > 1 || v.any? { |item| !SCALAR_TYPES.key?(item.class) }
+          types = v.map { |item| SCALAR_TYPES[item.class] }.uniq
+          if types.size > 1 || types.include?(nil)
             format << "CZ*Z*"
             values.push(0, key, text(v.to_s, key))
           else
-            packed_array(format, values, key, v)
+            packed_array(format, values, key, v, types.first || 0)
           end
         else
           format << "CZ*Z*"
@@ -157,11 +158,8 @@ module Otelrs
       values.pack(format)
     end
 
-    def packed_array(format, values, key, items)
-      types = items.map { |item| value_type(key, item) }.uniq
-      raise TypeError, "attribute #{key}: the items of an Array must all have one type" if types.size > 1
-
-      type = types.first || 0
+    # An Array of items of one scalar `type` (see SCALAR_TYPES), in the packed form.
+    def packed_array(format, values, key, items, type)
       format << "CZ*Q<" << (PACKED_VALUE.fetch(type) * items.size)
       values.push(4 + type, key, items.size)
       items.each do |item|
