@@ -44,6 +44,26 @@
 
 
 /**
+ * A message of otelrs's: something failed, data is lost.
+ */
+#define OTELRS_DIAG_ERROR 1
+
+/**
+ * A message of otelrs's: something is wrong but otelrs goes on (an exporter failing).
+ */
+#define OTELRS_DIAG_WARN 2
+
+/**
+ * A message of otelrs's: what it did, worth knowing.
+ */
+#define OTELRS_DIAG_INFO 3
+
+/**
+ * A message of otelrs's: details for finding a problem.
+ */
+#define OTELRS_DIAG_DEBUG 4
+
+/**
  * The result of every fallible otelrs function. `OTELRS_OK` is 0; on any other value,
  * `otelrs_last_error()` gives the calling thread's message for it.
  */
@@ -420,6 +440,12 @@ typedef struct {
 } otelrs_attribute;
 
 /**
+ * A handler of otelrs's own messages: `level` is one of `OTELRS_DIAG_*`, `message` a
+ * NUL-terminated string valid during the call, `user_data` what was given with the handler.
+ */
+typedef void (*otelrs_diag_fn)(uint32_t level, const char *message, void *user_data);
+
+/**
  * A span's identity, as a W3C traceparent carries it. All-zero ids mean "no context".
  */
 typedef struct {
@@ -505,6 +531,11 @@ typedef struct {
    * Attributes dropped by the attribute count limit.
    */
   uint64_t attributes_dropped;
+  /**
+   * Log calls refused for bad input (not valid UTF-8, NULL where a value is needed, a bad
+   * type byte, severity or trace context): not records, not in `emitted`.
+   */
+  uint64_t refused;
 } otelrs_log_stats;
 
 /**
@@ -602,6 +633,24 @@ OTELRS_MUST_USE otelrs_status otelrs_config_add_view(otelrs_config *cfg, const c
  * `cfg` is NULL or a live configuration.
  */
 void otelrs_config_free(otelrs_config *cfg);
+
+/**
+ * Sends otelrs's own messages (an exporter failing, a setting it does not know), those that
+ * OTEL_LOG_LEVEL shows, to `handler` instead of stderr; NULL sends them to stderr again.
+ * The handler is called on otelrs's diagnostics thread, one message at a time, never on the
+ * thread that reports (which may hold otelrs's locks), so it may call otelrs. Messages it
+ * has not taken when a shutdown ends (within a second) go to stderr. `user_data` must stay
+ * valid, and usable from that thread, while the handler is set.
+ *
+ * # Safety
+ * `handler` is NULL or a function that may be called from another thread with `user_data`.
+ */
+void otelrs_set_diagnostics_handler(otelrs_diag_fn handler, void *user_data);
+
+/**
+ * Whether OTEL_LOG_LEVEL shows otelrs's messages of `level` (`OTELRS_DIAG_*`).
+ */
+bool otelrs_diagnostics_enabled(uint32_t level);
 
 /**
  * Creates a counter of unsigned integers named `name` (the spec's syntax: a letter, then letters, digits, `_`, `.`,
@@ -1321,6 +1370,16 @@ otelrs_status otelrs_logger_new(const otelrs_sdk *sdk,
                                 const char *scope,
                                 const char *version,
                                 otelrs_logger **out);
+
+/**
+ * Counts a log call that a language binding refused before it reached otelrs (a trace
+ * context that does not parse); the logger's stats and the health report show the count as
+ * `refused`. Calls that otelrs itself refuses are counted already. NULL is a no-op.
+ *
+ * # Safety
+ * `logger` is NULL or live.
+ */
+void otelrs_logger_count_refused(const otelrs_logger *logger);
 
 /**
  * Whether a record of `severity` would be kept (the SDK is running, a log exporter is

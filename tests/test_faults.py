@@ -214,6 +214,21 @@ def sanitized(name: str) -> str:
     return str(out)
 
 
+@pytest.mark.parametrize("program", ["test_errors", "record_all", "logs all", "threads", "views", "cardinality 10000",
+                                     "exemplars", "fork", "stress_create create 2000", "faults race", "faults diag"])
+def test_the_c_test_programs_under_sanitizers(program):
+    # AddressSanitizer and UndefinedBehaviorSanitizer through each program: the C side of every
+    # call, and each memory access libotelrs makes through the intercepted libc functions.
+    name, *args = program.split()
+    env = clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="discard",
+                    ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
+    r = run(sanitized(name), *args, env=env, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    assert "ERROR: AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-4000:]
+    if name == "test_errors":
+        assert r.stdout.strip().endswith(" 0 failed"), r.stdout[-2000:]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_c_api_calls_under_sanitizers(seed):
     program = sanitized("fuzz")
@@ -340,6 +355,26 @@ def test_throttling_is_waited_out_and_every_record_arrives(c_program, status, re
         assert receiver.user_agents == {"OTel-OTLP-Exporter-C/0.1.0 (otelrs)"}, receiver.user_agents
     finally:
         receiver.close()
+
+
+def test_otelrs_messages_reach_the_programs_handler_on_another_thread_at_otel_log_level(c_program):
+    env = clean_env(OTEL_METRICS_EXPORTER="otlp", OTEL_LOGS_EXPORTER="otlp", OTEL_EXPORTER_OTLP_PROTOCOL="http/json",
+                    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", OTEL_MISSPELT_KEY="1")
+    r = run(c_program("faults"), "diag", env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[-2:] == ["shutdown OTELRS_ERR_EXPORT", "refused 1 kept 1"], r.stdout
+    assert "log OTELRS_ERR_INVALID_UTF8" in lines
+    diag = [line for line in lines if line.startswith("diag ")]
+    # Warnings (level 2), each on otelrs's diagnostics thread: the unknown key, and the log
+    # and metric exporters failing (once each).
+    assert all(line.startswith("diag 2 other: ") for line in diag), diag
+    assert any("OTEL_MISSPELT_KEY is not a setting otelrs knows" in line for line in diag), diag
+    assert sum("Connection refused" in line for line in diag) == 2, diag
+    assert "otelrs:" not in r.stderr, r.stderr
+    # OTEL_LOG_LEVEL=error: no warnings reach the handler.
+    r = run(c_program("faults"), "diag", env=dict(env, OTEL_LOG_LEVEL="error"), timeout=60)
+    assert r.returncode == 0 and not [line for line in r.stdout.splitlines() if line.startswith("diag ")], r.stdout
 
 
 def test_an_unknown_setting_in_the_environment_is_named_once(c_program):

@@ -55,6 +55,8 @@ pub enum ValueKind {
     ExemplarFilter,
     /// A comma list of metric groups: `host`, `process`, `runtime`, `sdk`, `all`, or `none`.
     MetricGroups,
+    /// otelrs's own messages shown: `none`, `error`, `warn`, `info` or `debug`.
+    LogLevel,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
     Severity,
 }
@@ -118,7 +120,8 @@ settings_table! {
     "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail.";
     "OTELRS_SYSTEM_METRICS", "none", MetricGroups, "Metrics otelrs reports by itself, a comma list of: `host` (`system.*`: CPU, memory, paging, load, disks, filesystems, network), `process` (`process.*` of this process), `runtime` (otelrs's Tokio runtimes, and the Python or Ruby runtime from those bindings), `sdk` (`otel.sdk.*`: what each exporter exported, failed, retried, its export durations, the log queue); `all` or `none`.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
-    "OTELRS_STRICT", "false", Bool, "`true`: a recording call from Python or Ruby (`add`, `record`, `set`) with a bad value or attribute raises, as creating things always does (for tests). By default the measurement is dropped, counted (`refused_measurements` in the health report, `otelrs.measurements.refused`) and reported once per instrument (Python: the `otelrs` logger; Ruby: `warn`). C always returns the status.";
+    "OTELRS_STRICT", "false", Bool, "`true`: a recording call (`add`, `record`, `set`) or log call from Python or Ruby with a bad value or attribute raises, as creating things always does (for tests). By default the measurement or record is dropped, counted (`refused_measurements` in the health report and `otelrs.measurements.refused`; `refused` in the log stats) and reported once per instrument or logger (see OTEL_LOG_LEVEL). C always returns the status.";
+    "OTEL_LOG_LEVEL", "info", LogLevel, "otelrs's own messages shown (an exporter failing, a setting it does not know, records or measurements it refused): `none`, `error`, `warn`, `info` or `debug`. They go to stderr; from Python to the `otelrs` logger of `logging`, from Ruby to `warn` (or `Otelrs.diagnostics_logger`), from C to the function given to `otelrs_set_diagnostics_handler`. The level is the process's: the last SDK built sets it.";
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
     "OTELRS_EXPORTER_OTLP_QUEUE_DIR", "", Directory, "Directory of an on-disk queue in front of the OTLP exporters (created if missing; default: none). Every export is written there first and sent from there in order, so that an outage longer than the in-memory queue holds loses nothing until the queue reaches OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES. Each process writes a directory of its own; a process started later sends what a killed one left. A `kill -9` loses only what had not reached the exporter (the in-memory log queue).";
     "OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", "268435456", Count, "Bytes the on-disk queue of each signal holds at most (at least 1048576); beyond it the oldest exports are deleted and their records or data points counted as dropped.";
@@ -259,6 +262,7 @@ fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result<()> {
         ValueKind::HistogramAggregation => parse_histogram_aggregation(v).map(drop),
         ValueKind::ExemplarFilter => Filter::parse(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
+        ValueKind::LogLevel => crate::diag::parse_level(v).map(drop),
         ValueKind::MetricGroups => Groups::parse(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
@@ -587,6 +591,8 @@ pub(crate) struct Settings {
     pub language: String,
     /// Recording errors raise in the bindings (OTELRS_STRICT).
     pub strict: bool,
+    /// otelrs's own messages shown (OTEL_LOG_LEVEL), see [`crate::diag`].
+    pub log_level: u8,
     pub metrics_exporters: Vec<Exporter>,
     pub export_interval: Duration,
     pub export_timeout: Duration,
@@ -812,8 +818,8 @@ impl Resolver<'_> {
 impl Settings {
     /// Resolves every setting: code over environment over default.
     pub(crate) fn resolve(config: &Config) -> Result<Settings> {
-        warn_of_unknown_keys(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
         let r = Resolver { config };
+        let log_level = r.get("OTEL_LOG_LEVEL", "info", crate::diag::parse_level)?;
         let export_interval = r.get("OTEL_METRIC_EXPORT_INTERVAL", "60000", parse_millis)?;
         if export_interval.is_zero() {
             return Err(Error::config(
@@ -827,6 +833,7 @@ impl Settings {
             resource_attributes: r.get("OTEL_RESOURCE_ATTRIBUTES", "", parse_key_values)?,
             language: r.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?,
             strict: r.get("OTELRS_STRICT", "false", parse_bool)?,
+            log_level,
             metrics_exporters: match r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)? {
                 e if e.contains(&Exporter::Discard) => {
                     return Err(Error::config(
@@ -902,10 +909,10 @@ const OTHERS_KEYS: &[&str] = &[
     "OTELRS_LIB",
 ];
 
-/// Says once per process, on stderr, which `OTEL_*` / `OTELRS_*` keys of `keys` otelrs does
+/// Says once per process which `OTEL_*` / `OTELRS_*` keys of `keys` otelrs does
 /// not know (a typo such as `OTEL_EXPORTER_OTLP_ENDPIONT` must be seen), with the known key
 /// nearest to each.
-fn warn_of_unknown_keys(keys: impl Iterator<Item = String>) {
+pub(crate) fn warn_of_unknown_keys(keys: impl Iterator<Item = String>) {
     static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     for key in keys {
         let ours = key.starts_with("OTELRS_") || key.starts_with("OTEL_");
@@ -917,7 +924,7 @@ fn warn_of_unknown_keys(keys: impl Iterator<Item = String>) {
             continue;
         }
         warned.push(key.clone());
-        eprintln!("otelrs: {}", unknown_key_warning(&key));
+        crate::diag::warn(unknown_key_warning(&key));
     }
 }
 

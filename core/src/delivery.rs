@@ -65,9 +65,9 @@ impl Delivery {
             Ok(()) => self.failing = false,
             Err(err) => {
                 if !self.failing {
-                    eprintln!(
-                        "otelrs: {err} (further failures of this exporter are not reported until it succeeds)"
-                    );
+                    crate::diag::warn(format_args!(
+                        "{err} (further failures of this exporter are not reported until it succeeds)"
+                    ));
                 }
                 self.failing = true;
             }

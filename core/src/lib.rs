@@ -7,6 +7,7 @@ mod clock;
 mod config;
 pub mod context;
 mod delivery;
+pub mod diag;
 mod error;
 mod fork;
 mod health;

@@ -31,6 +31,9 @@ use std::time::{Duration, Instant};
 /// How long dropping an SDK that was not shut down may spend exporting what it holds.
 pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// How long a shutdown waits at most for the diagnostics handler to take what was said.
+const DIAG_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Meter scope name, scope version, instrument name in lower case.
 type StreamKey = (String, String, String);
 
@@ -191,7 +194,7 @@ impl SdkShared {
     /// Says on stderr when two views give this instrument streams of one name.
     fn warn_of_view_conflicts(selection: &views::Selection<'_>, scope: &InstrumentationScope) {
         if let Some(warning) = selection.conflict(scope.name()) {
-            eprintln!("otelrs: {warning}");
+            crate::diag::warn(warning);
         }
     }
 
@@ -462,7 +465,9 @@ impl SdkShared {
         match LogPipeline::start(&self.settings.logs, &resource) {
             // SAFETY: single-threaded child; no reference from `logs()` is alive here.
             Ok(logs) => fork::bury(unsafe { self.logs.replace_in_child(logs) }),
-            Err(e) => eprintln!("otelrs: cannot rebuild the log pipeline after fork: {e}"),
+            Err(e) => crate::diag::error(format_args!(
+                "cannot rebuild the log pipeline after fork: {e}"
+            )),
         }
         let pipeline = match Pipeline::build(
             &self.settings,
@@ -472,7 +477,9 @@ impl SdkShared {
         ) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("otelrs: cannot rebuild the metrics pipeline after fork: {e}");
+                crate::diag::error(format_args!(
+                    "cannot rebuild the metrics pipeline after fork: {e}"
+                ));
                 return;
             }
         };
@@ -521,6 +528,10 @@ impl Sdk {
     /// Starts an SDK from `config` over the environment.
     pub fn new(config: &Config) -> Result<Sdk> {
         let settings = Settings::resolve(config)?;
+        crate::diag::set_threshold(settings.log_level);
+        crate::config::warn_of_unknown_keys(
+            std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+        );
         let exemplars = Exemplars::new(settings.exemplar_filter);
         // Every thread started from here on has SIGPIPE blocked (see signals.rs).
         let _sigpipe = SigpipeBlocked::new();
@@ -712,6 +723,21 @@ impl Sdk {
     /// Exports what was recorded and stops, returning within `timeout` even when an
     /// exporter's endpoint is unreachable. A second call is a [`ErrorKind::Shutdown`] error.
     pub fn shutdown(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let outcome = self.shut_down(timeout);
+        // What the exporters said while shutting down reaches the diagnostics handler before
+        // the process may end.
+        crate::diag::flush(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .min(DIAG_FLUSH_TIMEOUT),
+        );
+        outcome
+    }
+
+    /// Shuts down without waiting for the diagnostics handler: when dropped, the thread may
+    /// hold what the handler waits for (Python's GIL).
+    fn shut_down(&self, timeout: Duration) -> Result<()> {
         SdkShared::check_not_in_callback("shutting down")?;
         if self.shared.shut_down.swap(true, Ordering::AcqRel) {
             return Err(Error::new(
@@ -781,7 +807,7 @@ fn refused_metric(meter: &Meter, shared: &Arc<SdkShared>) -> Result<ObservableIn
 impl Drop for Sdk {
     fn drop(&mut self) {
         if !self.shared.is_shut_down() {
-            let _ = self.shutdown(DROP_SHUTDOWN_TIMEOUT);
+            let _ = self.shut_down(DROP_SHUTDOWN_TIMEOUT);
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::status::otelrs_status;
 use otelrs_core::{Error, ErrorKind};
 use std::cell::RefCell;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -301,4 +301,19 @@ pub(crate) use opaque;
 pub(crate) fn with_handle<O: Opaque, R>(value: O::Inner, f: impl FnOnce(*mut O) -> R) -> R {
     let mut h = Handle { tag: O::TAG, value };
     f(std::ptr::addr_of_mut!(h).cast())
+}
+
+/// A caller's `void *user_data`, handed to its function on an otelrs thread.
+pub(crate) struct UserData(pub(crate) *mut c_void);
+// SAFETY: the caller of the function that takes user_data (an observable instrument's
+// creation, otelrs_set_diagnostics_handler) promises that it may be used from otelrs's
+// threads (see those functions' docs).
+unsafe impl Send for UserData {}
+// SAFETY: as above.
+unsafe impl Sync for UserData {}
+
+impl UserData {
+    pub(crate) fn get(&self) -> *mut c_void {
+        self.0
+    }
 }

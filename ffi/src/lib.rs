@@ -5,6 +5,7 @@
 mod attributes;
 mod boundary;
 mod config;
+mod diag;
 mod instruments;
 mod logs;
 mod observable;
@@ -13,6 +14,7 @@ mod status;
 
 pub use attributes::*;
 pub use config::*;
+pub use diag::*;
 pub use instruments::*;
 pub use logs::*;
 pub use observable::*;

@@ -134,6 +134,22 @@ pub unsafe extern "C" fn otelrs_logger_new(
     })
 }
 
+/// Counts a log call that a language binding refused before it reached otelrs (a trace
+/// context that does not parse); the logger's stats and the health report show the count as
+/// `refused`. Calls that otelrs itself refuses are counted already. NULL is a no-op.
+///
+/// # Safety
+/// `logger` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_logger_count_refused(logger: *const otelrs_logger) {
+    ffi_void!("otelrs_logger_count_refused", {
+        // SAFETY: the caller's contract.
+        if let Ok(logger) = unsafe { boundary::borrow(logger) } {
+            logger.count_refused();
+        }
+    })
+}
+
 /// Whether a record of `severity` would be kept (the SDK is running, a log exporter is
 /// configured, and the severity passes OTELRS_LOGS_MIN_SEVERITY): a cheap check before
 /// building an expensive record. False for NULL or a severity outside 1 to 24.
@@ -165,20 +181,24 @@ unsafe fn emit(
 ) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     let logger = unsafe { boundary::borrow(logger)? };
-    let severity = check_severity(r.severity)?;
-    if r.body.is_null() {
-        return Err(Error::new(otelrs_core::ErrorKind::Null, "body is NULL"));
-    }
-    // SAFETY: the caller's contract.
-    let trace = match unsafe { r.trace_context.as_ref() } {
-        Some(ctx) => Some(ctx.to_core().ok_or_else(|| {
-            Error::new(
-                otelrs_core::ErrorKind::InvalidArgument,
-                "trace_context has an all-zero trace id or span id",
-            )
-        })?),
-        None => None,
-    };
+    let checked = (|| {
+        let severity = check_severity(r.severity)?;
+        if r.body.is_null() {
+            return Err(Error::new(otelrs_core::ErrorKind::Null, "body is NULL"));
+        }
+        // SAFETY: the caller's contract.
+        let trace = match unsafe { r.trace_context.as_ref() } {
+            Some(ctx) => Some(ctx.to_core().ok_or_else(|| {
+                Error::new(
+                    otelrs_core::ErrorKind::InvalidArgument,
+                    "trace_context has an all-zero trace id or span id",
+                )
+            })?),
+            None => None,
+        };
+        Ok((severity, trace))
+    })();
+    let (severity, trace) = checked.inspect_err(|_| logger.count_refused())?;
     logger.emit(severity, trace, || {
         // SAFETY (whole closure): the caller's contract.
         unsafe {
@@ -328,6 +348,9 @@ pub struct otelrs_log_stats {
     pub dropped: u64,
     /// Attributes dropped by the attribute count limit.
     pub attributes_dropped: u64,
+    /// Log calls refused for bad input (not valid UTF-8, NULL where a value is needed, a bad
+    /// type byte, severity or trace context): not records, not in `emitted`.
+    pub refused: u64,
 }
 
 impl From<LogStats> for otelrs_log_stats {
@@ -340,6 +363,7 @@ impl From<LogStats> for otelrs_log_stats {
             kept: s.kept,
             dropped: s.dropped,
             attributes_dropped: s.attributes_dropped,
+            refused: s.refused,
         }
     }
 }

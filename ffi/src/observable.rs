@@ -38,19 +38,6 @@ opaque!(otelrs_observer => ObserverRef, 0x0A77_0006);
 pub type otelrs_observe_fn =
     Option<unsafe extern "C" fn(observer: *mut otelrs_observer, user_data: *mut c_void)>;
 
-struct UserData(*mut c_void);
-// SAFETY: the caller of otelrs_observable_*_new promises that user_data may be used from the
-// otelrs thread that runs the callback (see the functions' docs).
-unsafe impl Send for UserData {}
-// SAFETY: as above.
-unsafe impl Sync for UserData {}
-
-impl UserData {
-    fn get(&self) -> *mut c_void {
-        self.0
-    }
-}
-
 /// # Safety
 /// The pointers follow the contract of the `otelrs_observable_*_new` functions.
 #[allow(clippy::too_many_arguments)]
@@ -73,7 +60,7 @@ unsafe fn create(
     // SAFETY: the caller's contract.
     // SAFETY: the caller's contract.
     let desc = unsafe { instruments::describe(kind, number, name, unit, description)? };
-    let user_data = UserData(user_data);
+    let user_data = boundary::UserData(user_data);
     let instrument = meter.observable(
         desc,
         Box::new(move |observer: &mut Observer<'_>| {

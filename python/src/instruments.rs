@@ -105,7 +105,8 @@ impl SyncInstrument {
             Err(e) => {
                 self.inst.count_refused();
                 if !self.reported.swap(true, Ordering::Relaxed) {
-                    report_refused(py, &self.name, &e);
+                    let what = format!("a measurement of instrument {:?}", self.name);
+                    report_refused(py, &what, "instrument", &e);
                 }
                 Ok(())
             }
@@ -140,23 +141,17 @@ impl SyncInstrument {
 
 /// Says on the `otelrs` logger that a measurement of `name` was dropped, and why.
 #[cold]
-fn report_refused(py: Python<'_>, name: &str, e: &PyErr) {
+pub(crate) fn report_refused(py: Python<'_>, what: &str, per: &str, e: &PyErr) {
     let message = format!(
-        "otelrs: a measurement of instrument {name:?} was dropped: {}: {} (reported once per \
-         instrument; OTELRS_STRICT=true raises instead)",
+        "{what} was dropped: {}: {} (reported once per {per}; OTELRS_STRICT=true raises \
+         instead)",
         e.get_type(py)
             .name()
             .map(|n| n.to_string())
             .unwrap_or_default(),
         e.value(py)
     );
-    let logged = py
-        .import("logging")
-        .and_then(|l| l.call_method1("getLogger", ("otelrs",)))
-        .and_then(|l| l.call_method1("warning", (message,)));
-    if let Err(e) = logged {
-        e.write_unraisable(py, None);
-    }
+    crate::diag::report(py, otelrs_core::diag::Level::Warn, &message);
 }
 
 macro_rules! sync_class {

@@ -4,6 +4,7 @@
 
 mod attributes;
 mod bound;
+mod diag;
 mod errors;
 mod instruments;
 mod logs;
@@ -16,6 +17,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", otelrs_core::VERSION)?;
+    diag::install();
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(sdk::init, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::force_flush, m)?)?;

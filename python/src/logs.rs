@@ -4,6 +4,7 @@
 
 use crate::attributes::{as_dict, pack, pack_one, text};
 use crate::errors::{to_py, Carried};
+use crate::instruments::report_refused;
 use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
 use otelrs_core::{context, Error, ErrorKind, LogRecordInput, TraceContext};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -11,7 +12,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyFrozenSet, PyInt, PyString, PyTuple};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A parsed W3C traceparent.
@@ -262,15 +263,68 @@ fn severity(s: &Bound<'_, PyAny>) -> PyResult<u8> {
 #[pyclass(frozen, module = "otelrs")]
 pub(crate) struct Logger {
     inner: otelrs_core::Logger,
+    /// A refused log call of this logger was reported (once is enough).
+    reported: AtomicBool,
 }
 
 impl Logger {
     pub(crate) fn new(inner: otelrs_core::Logger) -> Self {
-        Logger { inner }
+        Logger {
+            inner,
+            reported: AtomicBool::new(false),
+        }
+    }
+
+    /// What a log call answers: its error with OTELRS_STRICT; otherwise the record is
+    /// dropped (the call is counted as `refused` in the stats) and the error reported once
+    /// per logger on the `otelrs` logger, as for a measurement.
+    fn settle(&self, py: Python<'_>, outcome: PyResult<()>) -> PyResult<()> {
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(e) if self.inner.strict() => Err(e),
+            Err(e) => {
+                if !self.reported.swap(true, Ordering::Relaxed) {
+                    report_refused(py, "a log record", "logger", &e);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `outcome`, with an error counted as a refused log call (one the core never saw).
+    fn counted<T>(&self, outcome: PyResult<T>) -> PyResult<T> {
+        outcome.inspect_err(|_| self.inner.count_refused())
     }
 
     #[allow(clippy::too_many_arguments)]
     fn log(
+        &self,
+        py: Python<'_>,
+        severity: u8,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        event_name: Option<String>,
+        timestamp: Option<SystemTime>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+        exception: Option<&Bound<'_, PyAny>>,
+        code: Option<Code<'_>>,
+    ) -> PyResult<()> {
+        let outcome = self.try_log(
+            py,
+            severity,
+            body,
+            attributes,
+            event_name,
+            timestamp,
+            traceparent,
+            exception,
+            code,
+        );
+        self.settle(py, outcome)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn try_log(
         &self,
         py: Python<'_>,
         severity: u8,
@@ -289,7 +343,7 @@ impl Logger {
                 .emit(severity, None, unreachable_build)
                 .map_err(to_py);
         }
-        let trace = trace_context(py, traceparent)?;
+        let trace = self.counted(trace_context(py, traceparent))?;
         let mut carried = Carried::default();
         let outcome = self.inner.emit(severity, trace, || {
             build(py, body, attributes, exception, code)
@@ -576,14 +630,21 @@ impl Logger {
         traceparent: Option<&Bound<'_, PyAny>>,
         exc: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let severity = match severity {
-            Some(s) => self::severity(s)?,
-            None => 9,
+        let parsed = self.counted((|| {
+            let severity = match severity {
+                Some(s) => self::severity(s)?,
+                None => 9,
+            };
+            let timestamp = timestamp
+                .filter(|t| !t.is_none())
+                .map(self::timestamp)
+                .transpose()?;
+            Ok((severity, timestamp))
+        })());
+        let (severity, timestamp) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => return self.settle(py, Err(e)),
         };
-        let timestamp = timestamp
-            .filter(|t| !t.is_none())
-            .map(self::timestamp)
-            .transpose()?;
         self.log(
             py,
             severity,
@@ -608,8 +669,40 @@ impl Logger {
         severity: u32,
         handler: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
+        let mut handed_over = false;
+        let outcome = self.try_emit_logging(py, record, severity, handler, &mut handed_over);
+        if outcome.is_err() && !handed_over {
+            self.inner.count_refused();
+        }
+        self.settle(py, outcome)
+    }
+
+    /// Whether a record of `severity` would pass the minimum severity: a cheap check before
+    /// building an expensive one.
+    fn enabled(&self, severity: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.enabled(self::severity(severity)?))
+    }
+
+    /// What this logger's scope emitted and what became of it.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        stats_dict(py, &self.inner.stats())
+    }
+}
+
+impl Logger {
+    /// `_emit_logging` up to its outcome; `handed_over` is set once the record goes to
+    /// `try_log` (which counts what it refuses).
+    fn try_emit_logging(
+        &self,
+        py: Python<'_>,
+        record: &Bound<'_, PyAny>,
+        severity: u32,
+        handler: Option<&Bound<'_, PyAny>>,
+        handed_over: &mut bool,
+    ) -> PyResult<()> {
         let severity = check_severity(severity).map_err(to_py)?;
         if !self.inner.enabled(severity) {
+            *handed_over = true;
             return self
                 .inner
                 .emit(severity, None, unreachable_build)
@@ -644,7 +737,8 @@ impl Logger {
             with_stack.set_item("code.stacktrace", stack)?;
             extra = Some(with_stack);
         }
-        self.log(
+        *handed_over = true;
+        self.try_log(
             py,
             severity,
             &body,
@@ -655,17 +749,6 @@ impl Logger {
             exc.as_ref(),
             Some((path, function, line)),
         )
-    }
-
-    /// Whether a record of `severity` would pass the minimum severity: a cheap check before
-    /// building an expensive one.
-    fn enabled(&self, severity: &Bound<'_, PyAny>) -> PyResult<bool> {
-        Ok(self.inner.enabled(self::severity(severity)?))
-    }
-
-    /// What this logger's scope emitted and what became of it.
-    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        stats_dict(py, &self.inner.stats())
     }
 }
 

@@ -134,6 +134,9 @@ fn observe_all(
 }
 
 fn report(py: Python<'_>, name: &str, e: PyErr) {
+    if !otelrs_core::diag::enabled(otelrs_core::diag::Level::Warn) {
+        return;
+    }
     let logged = (|| -> PyResult<()> {
         let logger = py
             .import("logging")?

@@ -261,7 +261,11 @@ pub(crate) fn _shutdown_at_exit(py: Python<'_>) {
         return;
     }
     if let Err(e) = py.detach(|| sdk.shutdown(EXIT_TIMEOUT)) {
-        eprintln!("otelrs: at exit: {}", e.message());
+        crate::diag::report(
+            py,
+            otelrs_core::diag::Level::Error,
+            &format!("at exit: {}", e.message()),
+        );
     }
 }
 
@@ -300,7 +304,7 @@ pub(crate) fn _health_json(py: Python<'_>) -> PyResult<String> {
 }
 
 /// What the loggers emitted and what became of it: a dict of counts (emitted, filtered,
-/// sampled_out, suppressed, kept, dropped, attributes_dropped).
+/// sampled_out, suppressed, kept, dropped, attributes_dropped, refused).
 #[pyfunction]
 pub(crate) fn log_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let stats = match global().sdk.clone() {

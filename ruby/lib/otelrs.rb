@@ -21,6 +21,23 @@ module Otelrs
   # How long shutting down at exit may take, in seconds, whatever the endpoint does.
   EXIT_TIMEOUT = 5
 
+  # The levels of otelrs's own messages (OTELRS_DIAG_* of libotelrs).
+  DIAG_ERROR = 1
+  DIAG_WARN = 2
+  DIAG_INFO = 3
+  DIAG_DEBUG = 4
+  DIAG_LOGGER_LEVELS = { DIAG_ERROR => ::Logger::ERROR, DIAG_WARN => ::Logger::WARN, DIAG_INFO => ::Logger::INFO,
+                         DIAG_DEBUG => ::Logger::DEBUG }.freeze
+
+  # libotelrs's messages come here, from its diagnostics thread (kept in a constant: the
+  # function must outlive every call).
+  DIAG_HANDLER = FFI::Function.new(:void, %i[uint32 string pointer]) do |level, message, _user|
+    Otelrs.diagnose(level, message)
+  rescue StandardError => e
+    warn "otelrs: #{message} (the diagnostics logger raised #{e.class}: #{e.message})"
+  end
+  Native.otelrs_set_diagnostics_handler(DIAG_HANDLER, nil)
+
   @lock = Monitor.new
   @sdk = nil
   @observables = []
@@ -136,10 +153,48 @@ module Otelrs
         attributes = attributes.merge("exception.type" => message.class.name, "exception.message" => message.message,
                                       "exception.stacktrace" => (message.backtrace || []).join("\n"))
       end
-      packed = attributes.empty? ? nil : Attributes.packed(attributes)
-      ctx = traceparent.nil? ? nil : trace_context(traceparent)
-      status = Native.otelrs_log_packed(logger, severity, body, packed, packed ? packed.bytesize : 0, ctx)
-      check(status) unless status.zero?
+      begin
+        packed = attributes.empty? ? nil : Attributes.packed(attributes)
+        ctx = traceparent.nil? ? nil : trace_context(traceparent)
+        status = Native.otelrs_log_packed(logger, severity, body, packed, packed ? packed.bytesize : 0, ctx)
+      rescue Error, ArgumentError, TypeError, RangeError => e
+        # Refused before libotelrs saw it (a traceparent that does not parse, a NUL byte, an
+        # Integer beyond 64 bits): counted here.
+        Native.otelrs_logger_count_refused(logger)
+        return refused_log(logger, e)
+      end
+      refused_log(logger, error(status)) unless status.zero?
+    end
+
+    # @api private: a log call of the libotelrs logger `logger` was refused for `error`.
+    # With OTELRS_STRICT it is raised; otherwise the record is dropped (counted as `refused`
+    # in log_stats) and the error reported once per logger, as for a measurement.
+    def refused_log(logger, error)
+      raise error if Native.otelrs_sdk_strict(sdk)
+      return nil if logger.instance_variable_get(:@otelrs_reported)
+
+      logger.instance_variable_set(:@otelrs_reported, true)
+      diagnose(DIAG_WARN, "a log record was dropped: #{error.class}: #{error.message} (reported once per logger; " \
+                          "OTELRS_STRICT=true raises instead)")
+      nil
+    end
+
+    # Where otelrs's own messages go (those OTEL_LOG_LEVEL shows): a ::Logger, or nil (the
+    # default) for `warn`.
+    attr_accessor :diagnostics_logger
+
+    # @api private: reports otelrs's own `message` at `level` (DIAG_*), if OTEL_LOG_LEVEL
+    # shows it, on diagnostics_logger or with `warn`.
+    def diagnose(level, message)
+      return unless Native.otelrs_diagnostics_enabled(level)
+
+      text = "otelrs: #{message}"
+      if @diagnostics_logger
+        @diagnostics_logger.add(DIAG_LOGGER_LEVELS.fetch(level, ::Logger::WARN), text)
+      else
+        warn text
+      end
+      nil
     end
 
     # @api private: a recording call of `instrument` failed with `error`. With OTELRS_STRICT
@@ -249,7 +304,7 @@ module Otelrs
     sdk = @sdk
     if sdk && !@shut_down
       status = Native.otelrs_sdk_shutdown(sdk, EXIT_TIMEOUT * 1000)
-      warn "otelrs: at exit: #{Native.otelrs_last_error}" unless status.zero?
+      diagnose(DIAG_ERROR, "at exit: #{Native.otelrs_last_error}") unless status.zero?
       @shut_down = true
     end
   end

@@ -94,6 +94,78 @@ class TestErrors < Minitest::Test
                  points(metrics(JSON.parse(collected)).fetch("rb.c")).transform_values { |p| number(p) })
   end
 
+  BAD_LOG_CALLS = <<~RUBY
+    logger.info("bad traceparent", traceparent: "nonsense")
+    logger.info("invalid UTF-8 \\xff".b)
+    logger.info("a NUL \\0 in the body")
+    logger.info("too big", k: 2**64)
+  RUBY
+
+  def test_a_bad_log_call_is_dropped_counted_and_reported_once_by_default
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "logs.jsonl")
+      environ = env(OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "file", OTELRS_EXPORTER_FILE_LOGS_PATH: path)
+      out, err, status = run_ruby(<<~RUBY, environ)
+        logger = Otelrs::Logger.new("rb.bad")
+        logger.info("first")
+        #{BAD_LOG_CALLS}
+        logger.info("last")
+        Otelrs.flush
+        s = Otelrs.log_stats
+        puts [s[:refused], s[:emitted], s[:kept], Otelrs.health["logs"]["refused"]].join(" ")
+      RUBY
+      assert status.success?, err
+      # Refused calls are neither emitted nor kept: kept == exported.
+      assert_equal "4 2 2 4", out.strip
+      assert_equal %w[first last], log_records(path).map { |_, r| body(r) }
+      warnings = err.lines.grep(/was dropped/)
+      assert_equal 1, warnings.size, err
+      assert_includes warnings[0], "otelrs: a log record was dropped: Otelrs::InvalidArgumentError"
+    end
+  end
+
+  def test_a_bad_log_call_raises_with_strict
+    out = ok(<<~RUBY, env(OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "console", OTELRS_STRICT: "true"))
+      logger = Otelrs::Logger.new("rb.bad")
+      #{BAD_LOG_CALLS.lines.map { |l| "begin; #{l.strip}; puts 'no error'; rescue => e; puts e.class; end\n" }.join}
+      puts Otelrs.log_stats[:refused]
+    RUBY
+    assert_equal %w[Otelrs::InvalidArgumentError Otelrs::InvalidArgumentError ArgumentError RangeError 4], out.split
+  end
+
+  def test_otelrs_messages_go_to_warn_or_the_diagnostics_logger_at_otel_log_level
+    code = <<~RUBY
+      require "logger"
+      require "stringio"
+      io = StringIO.new
+      Otelrs.diagnostics_logger = Logger.new(io, formatter: ->(sev, _, _, msg) { "\#{sev}|\#{msg}\n" })
+      Otelrs.configure(metrics_exporter: "otlp", logs_exporter: "none", exporter_otlp_endpoint: "http://127.0.0.1:9")
+      Otelrs.meter("m").counter("c").add(-1)
+      begin
+        Otelrs.shutdown(timeout: 5)
+      rescue Otelrs::ExportError
+        nil
+      end
+      print io.string
+    RUBY
+    # (The test's own OTELRS_TEST_* variables are named too.) The core's messages come from
+    # its diagnostics thread, the binding's own at once: the order is not fixed.
+    lines = ok(code, env(OTEL_MISSPELT_KEY: "1")).lines.map(&:chomp).grep_v(/OTELRS_TEST_/)
+    assert_equal %w[WARN WARN WARN], lines.map { |l| l.split("|").first }, lines.join("\n")
+    texts = lines.map { |l| l.split("|", 2).last }
+    assert texts.any? { |t| t.start_with?("otelrs: OTEL_MISSPELT_KEY is not a setting otelrs knows") }, texts
+    assert texts.any? { |t| t.start_with?('otelrs: a measurement of instrument "c" was dropped') }, texts
+    assert texts.any? { |t| t.start_with?("otelrs: otlp exporter: ") && t.include?("Connection refused") }, texts
+    # OTEL_LOG_LEVEL=error keeps only errors: none of these.
+    assert_equal "", ok(code, env(OTEL_MISSPELT_KEY: "1", OTEL_LOG_LEVEL: "error"))
+    # Without a logger: `warn`.
+    _, err, = run_ruby("Otelrs.configure(metrics_exporter: 'none', logs_exporter: 'none')", env(OTEL_MISSPELT_KEY: "1"))
+    assert_includes err, "otelrs: OTEL_MISSPELT_KEY is not a setting otelrs knows"
+    _, err, status = run_ruby("Otelrs.configure(log_level: 'loud')", env)
+    refute status.success?
+    assert_includes err, "expected none, error, warn, info or debug"
+  end
+
   def test_settings_errors_raise_config_error_naming_the_key
     out = ok(<<~RUBY, env)
       [{ no_such_setting: 1 }, { metric_export_interval: "soon" }, { "OTEL_NOPE" => "1" }].each do |settings|

@@ -57,7 +57,7 @@ class TestLogger < Minitest::Test
   end
 
   def test_every_attribute_type_and_bad_attributes
-    records, out = logged_and_printed(<<~'RUBY')
+    records, out = logged_and_printed(<<~'RUBY', OTELRS_STRICT: "true")
       logger = Otelrs::Logger.new("types")
       logger.info("all", s: "välue", sym: :y, "str key" => 1, b: false, i: -2**63, d: -0.5, ss: ["a", :b, ""],
                          bs: [true, false], is: [1, 2**63 - 1], ds: [1.5], empty: [])
@@ -75,6 +75,7 @@ class TestLogger < Minitest::Test
       rescue StandardError => e
         puts "#{e.class}: #{e.message}"
       end
+      puts Otelrs.log_stats[:refused]
     RUBY
     assert_equal ["all", "converted", "GET /health 200"], records.map { |_, r| body(r) }
     assert_equal({ "s" => "välue", "sym" => "y", "str key" => 1, "b" => false, "i" => -2**63, "d" => -0.5,
@@ -93,6 +94,7 @@ class TestLogger < Minitest::Test
       'ArgumentError: attribute key contains a NUL byte: "a\u0000"',
       "Otelrs::InvalidArgumentError: otelrs_log_packed: attribute 0: the string value is not valid UTF-8",
       "Otelrs::InvalidArgumentError: otelrs_log_packed: attribute 0 has an empty key",
+      "5",
     ], out.lines.map { |l| l.chomp.sub(/ \(#<Object:.*/, "").sub(/ \(bad byte.*/, "") }
   end
 

@@ -26,7 +26,11 @@
  *   faults flushes N MS [PAUSE]
  *                      adds 1 to a counter and flushes with a timeout of MS, N times;
  *                      prints each flush's status, waits PAUSE seconds, then shuts down
- *                      (MS) and prints that */
+ *                      (MS) and prints that
+ *   faults diag        with a diagnostics handler set before the SDK is made (it prints
+ *                      "diag LEVEL THREAD: MESSAGE", THREAD "main" or "other"), logs a record
+ *                      that is not valid UTF-8 and a good one, shuts down (5 s) and prints
+ *                      "shutdown STATUS" and "refused R kept K" */
 #include "check.h"
 #include <pthread.h>
 #include <stdint.h>
@@ -99,11 +103,24 @@ static double cpu_ms(void) {
     return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
+static pthread_t main_thread;
+static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_diagnostic(uint32_t level, const char *message, void *user_data) {
+    pthread_mutex_lock(&diag_lock);
+    printf("diag %u %s: %s\n", level, pthread_equal(pthread_self(), main_thread) ? "main" : "other", message);
+    fflush(stdout);
+    pthread_mutex_unlock(&diag_lock);
+    (void)user_data;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: faults logs N | idle | until_error\n");
         return 2;
     }
+    main_thread = pthread_self();
+    if (strcmp(argv[1], "diag") == 0) otelrs_set_diagnostics_handler(on_diagnostic, NULL);
     MUST(otelrs_sdk_new(NULL, &sdk));
     MUST(otelrs_logger_new(sdk, "faults", NULL, &logger));
     if (strcmp(argv[1], "logs") == 0) {
@@ -188,6 +205,19 @@ int main(int argc, char **argv) {
         otelrs_string_free(health);
         otelrs_counter_u64_free(race_counter);
         otelrs_meter_free(meter);
+    } else if (strcmp(argv[1], "diag") == 0) {
+        otelrs_status bad = otelrs_log(logger, OTELRS_SEVERITY_INFO, "not UTF-8 \xff", NULL, 0);
+        pthread_mutex_lock(&diag_lock);
+        printf("log %s\n", otelrs_status_name(bad));
+        pthread_mutex_unlock(&diag_lock);
+        MUST(otelrs_log(logger, OTELRS_SEVERITY_INFO, "fine", NULL, 0));
+        otelrs_status down = otelrs_sdk_shutdown(sdk, 5000);
+        otelrs_log_stats st;
+        MUST(otelrs_sdk_log_stats(sdk, &st));
+        pthread_mutex_lock(&diag_lock);
+        printf("shutdown %s\nrefused %llu kept %llu\n", otelrs_status_name(down), (unsigned long long)st.refused,
+               (unsigned long long)st.kept);
+        pthread_mutex_unlock(&diag_lock);
     } else if (strcmp(argv[1], "park") == 0 && argc == 3) {
         log_some(atol(argv[2]));
         printf("flush %s\nparked\n", otelrs_status_name(otelrs_sdk_force_flush(sdk, 5000)));

@@ -6,8 +6,9 @@ once per instrument; nothing recorded before is lost."""
 from __future__ import annotations
 
 import json
+import pathlib
 
-from helpers import env, metrics, number, ok, points, run_py
+from helpers import body, env, log_records, metrics, number, ok, points, run_py
 
 MEMORY = env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none", OTELRS_STRICT="true")
 
@@ -185,3 +186,89 @@ def test_recording_errors_are_dropped_counted_and_reported_once_by_default() -> 
     got = metrics(json.loads(collected))
     assert {k: number(p) for k, p in points(got["py.c"]).items()} == {frozenset({("k", "v")}): 2}
     assert "otelrs.measurements.refused" in got
+
+
+BAD_LOG_CALLS = """
+log.info("bad key", attributes={3: "v"})
+log.info("bad traceparent", traceparent="nonsense")
+log.emit("bad severity", severity=99)
+log.info("lone surrogate \\udc80")
+log.emit("bad time", timestamp="yesterday")
+"""
+
+
+def test_a_bad_log_call_is_dropped_counted_and_reported_once_by_default(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "logs.jsonl"
+    r = run_py(
+        """
+        import otelrs
+        log = otelrs.get_logger("py.bad")
+        log.info("first")
+        %s
+        log.info("last")
+        otelrs.force_flush()
+        s = log.stats()
+        print(s["refused"], s["emitted"], s["kept"], otelrs.health()["logs"]["refused"])
+        """ % BAD_LOG_CALLS.replace("\n", "\n        "),
+        env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path)),
+    )
+    assert r.returncode == 0, r.stderr
+    # Refused calls are neither emitted nor kept: kept == exported.
+    assert r.stdout.split() == ["5", "2", "2", "5"], r.stdout
+    assert [body(rec) for _, rec in log_records(path)] == ["first", "last"]
+    warnings = [line for line in r.stderr.splitlines() if "was dropped" in line]
+    assert warnings == [
+        "otelrs: a log record was dropped: TypeError: attribute keys must be str, got int (3) "
+        "(reported once per logger; OTELRS_STRICT=true raises instead)"
+    ], r.stderr
+
+
+def test_a_bad_log_call_raises_with_strict() -> None:
+    out = ok(
+        """
+        import otelrs
+        log = otelrs.get_logger("py.bad")
+        for line in %r.strip().splitlines():
+            try:
+                exec(line)
+                print("no error")
+            except Exception as e:
+                print(type(e).__name__)
+        print(log.stats()["refused"])
+        """ % BAD_LOG_CALLS,
+        env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="console", OTELRS_STRICT="true"),
+    )
+    assert out.splitlines()[-6:] == ["TypeError", "ValueError", "ValueError", "ValueError", "TypeError", "5"], out
+
+
+def test_otelrs_messages_go_to_the_otelrs_logger_at_otel_log_level() -> None:
+    code = """
+        import logging, otelrs
+        seen = []
+        class Keep(logging.Handler):
+            def emit(self, record):
+                seen.append((record.name, record.levelname, record.getMessage()))
+        logging.getLogger("otelrs").addHandler(Keep())
+        logging.getLogger("otelrs").propagate = False
+        otelrs.init(metrics_exporter="otlp", logs_exporter="none", exporter_otlp_endpoint="http://127.0.0.1:9",
+                    exporter_otlp_protocol="http/protobuf")
+        otelrs.get_meter("m").create_counter("c").add(-1)
+        try:
+            otelrs.shutdown(timeout=5)
+        except otelrs.ExportError:
+            pass
+        for s in seen:
+            print(*s, sep="|")
+        """
+    lines = ok(code, env(OTEL_MISSPELT_KEY="1")).splitlines()
+    assert [line.split("|")[:2] for line in lines] == [["otelrs", "WARNING"]] * 3, lines
+    # The core's messages come from its diagnostics thread, the binding's own at once: the
+    # order is not fixed.
+    texts = [line.split("|")[2] for line in lines]
+    assert any(t.startswith("otelrs: OTEL_MISSPELT_KEY is not a setting otelrs knows") for t in texts), texts
+    assert any(t.startswith('otelrs: a measurement of instrument "c" was dropped') for t in texts), texts
+    assert any(t.startswith("otelrs: otlp exporter: ") and "Connection refused" in t for t in texts), texts
+    # OTEL_LOG_LEVEL=error keeps only errors: none of these.
+    assert ok(code, env(OTEL_MISSPELT_KEY="1", OTEL_LOG_LEVEL="error")) == ""
+    r = run_py("import otelrs; otelrs.init(log_level='loud')", env())
+    assert "OTEL_LOG_LEVEL" in r.stderr and "expected none, error, warn, info or debug" in r.stderr, r.stderr

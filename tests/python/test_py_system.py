@@ -164,4 +164,4 @@ def test_health_has_one_shape_with_logs_off() -> None:
     report = json.loads(out)
     assert report["status"] == "ok"
     assert report["logs"] == {"emitted": 0, "filtered": 0, "sampled_out": 0, "suppressed": 0, "kept": 0,
-                              "dropped": 0, "attributes_dropped": 0}
+                              "dropped": 0, "attributes_dropped": 0, "refused": 0}

@@ -52,14 +52,14 @@ pub(crate) fn register(
     let left_out = meter.observable(
         counter(
             "otelrs.logs.left_out",
-            "Log records not exported, by reason (filtered, sampled_out, suppressed, dropped) and logger scope",
+            "Log records not exported, by reason (filtered, sampled_out, suppressed, dropped, refused: bad input) and logger scope",
         ),
         Box::new(move |o| {
             let Some(sdk) = weak.upgrade() else { return };
             let mut totals = Totals::default();
             for core in sdk.logger_cores() {
                 let s = core.stats();
-                for (reason, n) in [("filtered", s.filtered), ("sampled_out", s.sampled_out), ("suppressed", s.suppressed)] {
+                for (reason, n) in [("filtered", s.filtered), ("sampled_out", s.sampled_out), ("suppressed", s.suppressed), ("refused", s.refused)] {
                     totals.add(scope_of(&core), "reason", reason, n);
                 }
             }

@@ -111,6 +111,7 @@ impl Logger {
             Ok(input) => input,
             Err(e) => {
                 core.uncount_kept(severity);
+                core.count_refused();
                 return Err(e);
             }
         };
@@ -129,6 +130,19 @@ impl Logger {
             return Err(Error::shutdown());
         }
         Ok(())
+    }
+
+    /// Counts a log call refused for bad input before it reached [`Self::emit`] (a trace
+    /// context or severity that does not parse): `refused` in the stats. `emit` counts those
+    /// whose body or attributes it cannot build.
+    pub fn count_refused(&self) {
+        self.core.count_refused();
+    }
+
+    /// Whether a binding raises on a refused log call (OTELRS_STRICT); otherwise it drops
+    /// the record, and the call is counted as refused.
+    pub fn strict(&self) -> bool {
+        self.sdk.strict()
     }
 
     /// What this logger's scope emitted so far, and what became of it.

@@ -28,6 +28,9 @@ pub struct LogStats {
     pub dropped: u64,
     /// Attributes dropped by the attribute count limit.
     pub attributes_dropped: u64,
+    /// Log calls refused for bad input (a body or attribute that is not valid UTF-8, a bad
+    /// trace context or severity): not records, not in `emitted`.
+    pub refused: u64,
 }
 
 /// A logger scope's counters and rate-limit bucket, shared by every logger of that scope.
@@ -39,6 +42,7 @@ pub(crate) struct LoggerCore {
     sampled_out: AtomicU64,
     suppressed: AtomicU64,
     attributes_dropped: AtomicU64,
+    refused: AtomicU64,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -56,7 +60,13 @@ impl LoggerCore {
             sampled_out: AtomicU64::new(0),
             suppressed: AtomicU64::new(0),
             attributes_dropped: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a log call refused for bad input.
+    pub(crate) fn count_refused(&self) {
+        add(&self.refused, 1);
     }
 
     #[inline]
@@ -100,6 +110,7 @@ impl LoggerCore {
             &self.sampled_out,
             &self.suppressed,
             &self.attributes_dropped,
+            &self.refused,
         ]) {
             c.store(0, Ordering::Relaxed);
         }
@@ -123,13 +134,14 @@ impl LoggerCore {
             kept: passed - sampled_out - suppressed,
             dropped: 0,
             attributes_dropped: self.attributes_dropped.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
         }
     }
 }
 
 impl LogStats {
     /// Every count with the name the bindings and the health report give it.
-    pub fn fields(&self) -> [(&'static str, u64); 7] {
+    pub fn fields(&self) -> [(&'static str, u64); 8] {
         [
             ("emitted", self.emitted),
             ("filtered", self.filtered),
@@ -138,6 +150,7 @@ impl LogStats {
             ("kept", self.kept),
             ("dropped", self.dropped),
             ("attributes_dropped", self.attributes_dropped),
+            ("refused", self.refused),
         ]
     }
 }
@@ -151,5 +164,6 @@ impl std::ops::AddAssign for LogStats {
         self.kept += o.kept;
         self.dropped += o.dropped;
         self.attributes_dropped += o.attributes_dropped;
+        self.refused += o.refused;
     }
 }

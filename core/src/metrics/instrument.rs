@@ -494,11 +494,11 @@ impl ObservableCell {
         let outcome = catch_unwind(AssertUnwindSafe(|| (self.callback)(&mut observer)));
         IN_CALLBACK.with(|c| c.set(previous));
         if outcome.is_err() {
-            tracing::error!(
-                "otelrs: the callback of observable instrument {:?} panicked; its observations \
-                 of this collection are lost",
+            crate::diag::error(format_args!(
+                "the callback of observable instrument {:?} panicked; its observations of this \
+                 collection are lost",
                 self.desc.name
-            );
+            ));
         }
     }
 

@@ -172,7 +172,9 @@ impl Source {
             Ok(v) => Some(v),
             Err(e) => {
                 if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    eprintln!("otelrs: cannot read {what}: {e}; its metrics are left out");
+                    crate::diag::warn(format_args!(
+                        "cannot read {what}: {e}; its metrics are left out"
+                    ));
                 }
                 None
             }

@@ -71,8 +71,9 @@ module Otelrs
       return if @refused_reported
 
       @refused_reported = true
-      warn "otelrs: a measurement of instrument #{@name.inspect} was dropped: #{error.class}: " \
-           "#{error.message} (reported once per instrument; OTELRS_STRICT=true raises instead)"
+      Otelrs.diagnose(Otelrs::DIAG_WARN, "a measurement of instrument #{@name.inspect} was dropped: #{error.class}: " \
+                                         "#{error.message} (reported once per instrument; OTELRS_STRICT=true raises " \
+                                         "instead)")
     end
 
     # @api private: the error a recording call of `value` met (`error`), or, when the value

@@ -44,15 +44,18 @@ module Otelrs
     # otelrs_log_stats.
     class LogStats < FFI::Struct
       layout :emitted, :uint64, :filtered, :uint64, :sampled_out, :uint64, :suppressed, :uint64,
-             :kept, :uint64, :dropped, :uint64, :attributes_dropped, :uint64
+             :kept, :uint64, :dropped, :uint64, :attributes_dropped, :uint64, :refused, :uint64
     end
 
     callback :observe_fn, %i[pointer pointer], :void
+    callback :diag_fn, %i[uint32 string pointer], :void
 
     attach_function :otelrs_version, [], :string
     attach_function :otelrs_last_error, [], :string
     attach_function :otelrs_status_name, [:uint32], :string
     attach_function :otelrs_string_free, [:pointer], :void
+    attach_function :otelrs_set_diagnostics_handler, %i[diag_fn pointer], :void
+    attach_function :otelrs_diagnostics_enabled, [:uint32], :bool
 
     attach_function :otelrs_config_new, [:pointer], :uint32
     attach_function :otelrs_config_set, %i[pointer string string], :uint32
@@ -115,6 +118,7 @@ module Otelrs
     attach_function :otelrs_logger_enabled, %i[pointer uint32], :bool
     attach_function :otelrs_log_packed, %i[pointer uint32 string buffer_in size_t pointer], :uint32
     attach_function :otelrs_logger_stats, %i[pointer pointer], :uint32
+    attach_function :otelrs_logger_count_refused, [:pointer], :void
     attach_function :otelrs_logger_free, [:pointer], :void
     attach_function :otelrs_trace_context_parse, %i[string pointer], :uint32
     attach_function :otelrs_trace_context_set_current, %i[pointer pointer], :uint32

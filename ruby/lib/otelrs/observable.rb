@@ -32,7 +32,7 @@ module Otelrs
   end
 
   # An observable counter, up-down counter or gauge: its block runs at each collection, on an
-  # otelrs thread. An exception in the block is reported on $stderr; the others still report.
+  # otelrs thread. An exception in the block is reported (Otelrs.diagnose); the others still report.
   class ObservableInstrument
     attr_reader :name, :unit, :observe_function
 
@@ -64,7 +64,8 @@ module Otelrs
     def run(observer)
       @block.call(Observer.new(observer, self))
     rescue StandardError => e
-      warn "otelrs: the block of observable instrument #{@name.inspect} failed: #{e.class}: #{e.message}"
+      Otelrs.diagnose(Otelrs::DIAG_WARN, "the block of observable instrument #{@name.inspect} failed: " \
+                                         "#{e.class}: #{e.message}")
     end
   end
 end

@@ -87,7 +87,7 @@ fn warn_once(name: &str, message: impl FnOnce() -> String) {
         .get_or_insert_with(HashSet::new)
         .insert(name.to_owned())
     {
-        eprintln!("otelrs: prometheus: {}", message());
+        crate::diag::warn(format_args!("prometheus: {}", message()));
     }
 }
 
