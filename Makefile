@@ -52,11 +52,15 @@ wheel:
 	rm -f build/wheels/otelrs-*.whl
 	cd python && $(PYTHON) -m maturin build --release --quiet -o ../build/wheels
 
+# The gem is built from a copy of ruby/ with the project's README and its own libotelrs.
 gem: build
-	install -d ruby/lib/otelrs/vendor build/gems
-	install -m 755 $(TARGET_DIR)/release/libotelrs.so ruby/lib/otelrs/vendor/libotelrs.so
-	strip --strip-debug ruby/lib/otelrs/vendor/libotelrs.so
-	cd ruby && gem build --quiet otelrs.gemspec -o ../build/gems/otelrs-$(VERSION).gem
+	rm -rf build/gem-src && install -d build/gem-src build/gems
+	cp -r ruby/lib ruby/otelrs.gemspec build/gem-src/
+	cp README.md build/gem-src/README.md
+	install -d build/gem-src/lib/otelrs/vendor
+	install -m 755 $(TARGET_DIR)/release/libotelrs.so build/gem-src/lib/otelrs/vendor/libotelrs.so
+	strip --strip-debug build/gem-src/lib/otelrs/vendor/libotelrs.so
+	cd build/gem-src && gem build --quiet otelrs.gemspec -o ../gems/otelrs-$(VERSION).gem
 
 test:
 	tests/run-all.sh

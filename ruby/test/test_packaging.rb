@@ -17,6 +17,10 @@ class TestPackaging < Minitest::Test
       _, err, status = Open3.capture3("gem", "install", "--local", "--no-document", "--ignore-dependencies",
                                       "--install-dir", dir, gem)
       assert status.success?, err
+      # It carries the project's README: the whole API and every setting.
+      readme = File.read(Dir[File.join(dir, "gems/otelrs-*/README.md")].first)
+      assert_includes readme, "\n## Ruby\n"
+      assert_includes readme, "`OTEL_LOG_LEVEL`"
       environ = env.merge("GEM_HOME" => dir, "GEM_PATH" => [dir, *Gem.path].join(":"), "OTEL_METRICS_EXPORTER" => "memory",
                           "OTEL_LOGS_EXPORTER" => "none")
       environ.delete("OTELRS_LIB") # the gem must find its own copy

@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
 
     otelrs_counter_u64 *orders;
     MUST(otelrs_counter_u64_new(shop, "shop.orders", "{order}", "Orders", &orders));
-    char region[8];
+    char region[16];
     for (int r = 0; r < 10; r++) {
         snprintf(region, sizeof region, "r%d", r);
         otelrs_attribute attrs[] = {OTELRS_STR("region", region), OTELRS_BOOL("paid", true)};

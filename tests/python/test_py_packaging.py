@@ -28,6 +28,9 @@ def test_the_wheel_is_abi3_from_cpython_3_9_and_carries_the_stubs() -> None:
         assert f"otelrs/{f}" in names
     # The extension without debug information (with it, the wheel is over 12 MB).
     assert wheel.stat().st_size < 6 * 2**20, wheel.stat().st_size
+    # Its description is the project's README: the whole API and every setting.
+    metadata = zipfile.ZipFile(wheel).read(f"otelrs-{crate_version()}.dist-info/METADATA").decode()
+    assert "\n## Python\n" in metadata and "\n## Settings\n" in metadata and "`OTEL_LOG_LEVEL`" in metadata
 
 
 def test_pip_install_from_source_into_a_fresh_virtualenv(tmp_path: pathlib.Path) -> None:
