@@ -143,7 +143,7 @@ unsafe extern "C" fn record_o(
                 }
             };
             let py = Python::assume_attached();
-            crate::logs::in_trace_scope(py, target.bound.keeps_exemplars(), || {
+            crate::trace::in_trace_scope(py, target.bound.keeps_exemplars(), || {
                 target.bound.record(value)
             })
             .map_err(to_py)

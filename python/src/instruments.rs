@@ -122,7 +122,7 @@ impl SyncInstrument {
         let dict = as_dict(attributes)?;
         let mut carried = Carried::default();
         let outcome =
-            crate::logs::in_trace_scope(amount.py(), self.inst.keeps_exemplars(), || {
+            crate::trace::in_trace_scope(amount.py(), self.inst.keeps_exemplars(), || {
                 with_encoded(dict.as_ref(), |encoded| {
                     Ok(self.inst.record_encoded(value, encoded, || {
                         convert(dict.as_ref()).map_err(|e| carried.carry(e))
@@ -326,7 +326,7 @@ impl Meter {
         // The GIL is held: this only gets the token. Created without it: a collection may
         // be running a callback that waits for it.
         let inst = Python::attach(|py| py.detach(|| self.0.instrument(desc))).map_err(to_py)?;
-        Python::attach(crate::logs::find_otel_context);
+        Python::attach(crate::trace::find_otel_context);
         Ok(Arc::new(SyncInstrument {
             inst,
             number,

@@ -11,6 +11,7 @@ mod logs;
 mod observable;
 mod runtime_metrics;
 mod sdk;
+mod trace;
 
 use pyo3::prelude::*;
 
@@ -28,7 +29,7 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdk::collect_json, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::log_stats, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::_health_json, m)?)?;
-    m.add_function(wrap_pyfunction!(logs::_trace_scopes, m)?)?;
+    m.add_function(wrap_pyfunction!(trace::_trace_scopes, m)?)?;
     m.add_class::<instruments::Meter>()?;
     m.add_class::<instruments::Counter>()?;
     m.add_class::<instruments::UpDownCounter>()?;
@@ -42,7 +43,7 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<observable::ObservableUpDownCounter>()?;
     m.add_class::<observable::ObservableGauge>()?;
     m.add_class::<logs::Logger>()?;
-    m.add_class::<logs::PyTraceContext>()?;
-    m.add("_trace_context_var", logs::current_var(m.py())?)?;
+    m.add_class::<trace::PyTraceContext>()?;
+    m.add("_trace_context_var", trace::current_var(m.py())?)?;
     Ok(())
 }
