@@ -682,6 +682,19 @@ otelrs_status otelrs_counter_u64_add(const otelrs_counter_u64 *inst,
                                      size_t n_attrs);
 
 /**
+ * Adds `value` to the counter, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_counter_u64_add_packed(const otelrs_counter_u64 *inst,
+                                            uint64_t value,
+                                            const uint8_t *attrs,
+                                            size_t len);
+
+/**
  * Adds `value` to the counter, with a prepared attribute set: no conversion, sorting or allocation per call
  * (after the first, the series is found by the set's identity).
  *
@@ -757,6 +770,19 @@ otelrs_status otelrs_counter_f64_add(const otelrs_counter_f64 *inst,
                                      double value,
                                      const otelrs_attribute *attrs,
                                      size_t n_attrs);
+
+/**
+ * Adds `value` (finite, not negative) to the counter, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_counter_f64_add_packed(const otelrs_counter_f64 *inst,
+                                            double value,
+                                            const uint8_t *attrs,
+                                            size_t len);
 
 /**
  * Adds `value` (finite, not negative) to the counter, with a prepared attribute set: no conversion, sorting or allocation per call
@@ -836,6 +862,19 @@ otelrs_status otelrs_up_down_counter_i64_add(const otelrs_up_down_counter_i64 *i
                                              size_t n_attrs);
 
 /**
+ * Adds `value` (negative to subtract) to the up-down counter, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_up_down_counter_i64_add_packed(const otelrs_up_down_counter_i64 *inst,
+                                                    int64_t value,
+                                                    const uint8_t *attrs,
+                                                    size_t len);
+
+/**
  * Adds `value` (negative to subtract) to the up-down counter, with a prepared attribute set: no conversion, sorting or allocation per call
  * (after the first, the series is found by the set's identity).
  *
@@ -912,6 +951,19 @@ otelrs_status otelrs_up_down_counter_f64_add(const otelrs_up_down_counter_f64 *i
                                              double value,
                                              const otelrs_attribute *attrs,
                                              size_t n_attrs);
+
+/**
+ * Adds `value` (finite; negative to subtract) to the up-down counter, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_up_down_counter_f64_add_packed(const otelrs_up_down_counter_f64 *inst,
+                                                    double value,
+                                                    const uint8_t *attrs,
+                                                    size_t len);
 
 /**
  * Adds `value` (finite; negative to subtract) to the up-down counter, with a prepared attribute set: no conversion, sorting or allocation per call
@@ -996,6 +1048,19 @@ otelrs_status otelrs_histogram_u64_record(const otelrs_histogram_u64 *inst,
                                           size_t n_attrs);
 
 /**
+ * Records `value` into the histogram, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_histogram_u64_record_packed(const otelrs_histogram_u64 *inst,
+                                                 uint64_t value,
+                                                 const uint8_t *attrs,
+                                                 size_t len);
+
+/**
  * Records `value` into the histogram, with a prepared attribute set: no conversion, sorting or allocation per call
  * (after the first, the series is found by the set's identity).
  *
@@ -1078,6 +1143,19 @@ otelrs_status otelrs_histogram_f64_record(const otelrs_histogram_f64 *inst,
                                           size_t n_attrs);
 
 /**
+ * Records `value` (finite, not negative) into the histogram, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_histogram_f64_record_packed(const otelrs_histogram_f64 *inst,
+                                                 double value,
+                                                 const uint8_t *attrs,
+                                                 size_t len);
+
+/**
  * Records `value` (finite, not negative) into the histogram, with a prepared attribute set: no conversion, sorting or allocation per call
  * (after the first, the series is found by the set's identity).
  *
@@ -1154,6 +1232,19 @@ otelrs_status otelrs_gauge_u64_record(const otelrs_gauge_u64 *inst,
                                       uint64_t value,
                                       const otelrs_attribute *attrs,
                                       size_t n_attrs);
+
+/**
+ * Sets the gauge to `value`, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_gauge_u64_record_packed(const otelrs_gauge_u64 *inst,
+                                             uint64_t value,
+                                             const uint8_t *attrs,
+                                             size_t len);
 
 /**
  * Sets the gauge to `value`, with a prepared attribute set: no conversion, sorting or allocation per call
@@ -1233,6 +1324,19 @@ otelrs_status otelrs_gauge_i64_record(const otelrs_gauge_i64 *inst,
                                       size_t n_attrs);
 
 /**
+ * Sets the gauge to `value`, with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_gauge_i64_record_packed(const otelrs_gauge_i64 *inst,
+                                             int64_t value,
+                                             const uint8_t *attrs,
+                                             size_t len);
+
+/**
  * Sets the gauge to `value`, with a prepared attribute set: no conversion, sorting or allocation per call
  * (after the first, the series is found by the set's identity).
  *
@@ -1308,6 +1412,19 @@ otelrs_status otelrs_gauge_f64_record(const otelrs_gauge_f64 *inst,
                                       double value,
                                       const otelrs_attribute *attrs,
                                       size_t n_attrs);
+
+/**
+ * Sets the gauge to `value` (finite), with its attributes packed into the `len` bytes at `attrs` in the form
+ * `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+ * series, found without converting anything.
+ *
+ * # Safety
+ * `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+ */
+otelrs_status otelrs_gauge_f64_record_packed(const otelrs_gauge_f64 *inst,
+                                             double value,
+                                             const uint8_t *attrs,
+                                             size_t len);
 
 /**
  * Sets the gauge to `value` (finite), with a prepared attribute set: no conversion, sorting or allocation per call

@@ -333,7 +333,9 @@ impl<'a> Packed<'a> {
     }
 
     fn eight(&mut self) -> Result<[u8; 8], Error> {
-        Ok(self.take(8)?.try_into().expect("8 bytes"))
+        let mut eight = [0; 8];
+        eight.copy_from_slice(self.take(8)?);
+        Ok(eight)
     }
 
     /// A UTF-8 string ending with a NUL.
@@ -373,34 +375,87 @@ impl<'a> Packed<'a> {
     }
 }
 
-/// Adds the attributes packed in `bytes` to a log record being built, checking them as
-/// [`convert`] does.
-pub(crate) fn unpack(bytes: &[u8], record: &mut RecordBuilder) -> Result<(), Error> {
+/// One attribute value read from the packed form.
+enum PackedValue<'a> {
+    Str(&'a str),
+    Bool(bool),
+    I64(i64),
+    F64(f64),
+    Strs(Vec<&'a str>),
+    Bools(Vec<bool>),
+    I64s(Vec<i64>),
+    F64s(Vec<f64>),
+}
+
+/// Calls `each` with every attribute packed in `bytes`, in order, checking the form.
+fn each_packed<'a>(
+    bytes: &'a [u8],
+    mut each: impl FnMut(&'a str, PackedValue<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let mut p = Packed { bytes, index: 0 };
     while !p.bytes.is_empty() {
         let type_ = p.byte()?;
         let key = p.text(|| "the key".to_owned())?;
-        match type_ {
-            0 => record.string_attribute(key, p.text(|| "the string value".to_owned())?),
-            1 => record.bool_attribute(key, p.bool()?),
-            2 => record.i64_attribute(key, i64::from_le_bytes(p.eight()?)),
-            3 => record.f64_attribute(key, f64::from_le_bytes(p.eight()?)),
+        let value = match type_ {
+            0 => PackedValue::Str(p.text(|| "the string value".to_owned())?),
+            1 => PackedValue::Bool(p.bool()?),
+            2 => PackedValue::I64(i64::from_le_bytes(p.eight()?)),
+            3 => PackedValue::F64(f64::from_le_bytes(p.eight()?)),
             4 => {
                 let mut j = 0;
-                let items = p.items(1, |p| {
+                PackedValue::Strs(p.items(1, |p| {
                     j += 1;
                     p.text(|| format!("string {} of the array", j - 1))
-                })?;
-                record.strings_attribute(key, items.into_iter())
+                })?)
             }
-            5 => record.bools_attribute(key, &p.items(1, Packed::bool)?),
-            6 => record.i64s_attribute(key, &p.items(8, |p| Ok(i64::from_le_bytes(p.eight()?)))?),
-            7 => record.f64s_attribute(key, &p.items(8, |p| Ok(f64::from_le_bytes(p.eight()?)))?),
-            other => Err(p.invalid(&format!("unknown type {other}"))),
-        }?;
+            5 => PackedValue::Bools(p.items(1, Packed::bool)?),
+            6 => PackedValue::I64s(p.items(8, |p| Ok(i64::from_le_bytes(p.eight()?)))?),
+            7 => PackedValue::F64s(p.items(8, |p| Ok(f64::from_le_bytes(p.eight()?)))?),
+            other => return Err(p.invalid(&format!("unknown type {other}"))),
+        };
+        each(key, value)?;
         p.index += 1;
     }
     Ok(())
+}
+
+/// Adds the attributes packed in `bytes` to a log record being built, checking them as
+/// [`convert`] does.
+pub(crate) fn unpack(bytes: &[u8], record: &mut RecordBuilder) -> Result<(), Error> {
+    each_packed(bytes, |key, value| match value {
+        PackedValue::Str(s) => record.string_attribute(key, s),
+        PackedValue::Bool(b) => record.bool_attribute(key, b),
+        PackedValue::I64(i) => record.i64_attribute(key, i),
+        PackedValue::F64(f) => record.f64_attribute(key, f),
+        PackedValue::Strs(items) => record.strings_attribute(key, items.into_iter()),
+        PackedValue::Bools(items) => record.bools_attribute(key, &items),
+        PackedValue::I64s(items) => record.i64s_attribute(key, &items),
+        PackedValue::F64s(items) => record.f64s_attribute(key, &items),
+    })
+}
+
+/// The attributes packed in `bytes`, checked, sorted by key with duplicates resolved, as
+/// [`convert`] gives those of an array.
+pub(crate) fn unpack_key_values(bytes: &[u8]) -> Result<Vec<KeyValue>, Error> {
+    let mut out = Vec::new();
+    each_packed(bytes, |key, value| {
+        let value = match value {
+            PackedValue::Str(s) => Value::from(s.to_owned()),
+            PackedValue::Bool(b) => Value::Bool(b),
+            PackedValue::I64(i) => Value::I64(i),
+            PackedValue::F64(f) => Value::F64(f),
+            PackedValue::Strs(items) => Value::Array(Array::String(
+                items.into_iter().map(|s| StringValue::from(s.to_owned())).collect(),
+            )),
+            PackedValue::Bools(items) => Value::Array(Array::Bool(items)),
+            PackedValue::I64s(items) => Value::Array(Array::I64(items)),
+            PackedValue::F64s(items) => Value::Array(Array::F64(items)),
+        };
+        out.push(KeyValue::new(key.to_owned(), value));
+        Ok(())
+    })?;
+    otelrs_core::normalize(&mut out)?;
+    Ok(out)
 }
 
 #[cfg(test)]

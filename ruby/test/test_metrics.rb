@@ -84,6 +84,27 @@ class TestMetrics < Minitest::Test
     assert_equal [5], ids.values.uniq
   end
 
+  def test_attribute_sets_with_one_hash_code_stay_apart
+    # Every Hash with one #hash: the instrument's cache must still tell the sets apart (an
+    # Integer and a Float value too), recording the others through the packed call.
+    got = collect(<<~RUBY)
+      class Hash
+        def hash = 42
+      end
+      c = meter.counter("rb.collide", value_type: Integer)
+      c.add(1, k: "a")
+      c.add(2, k: "b")
+      c.add(4, k: "a")
+      c.add(8, k: 1)
+      c.add(16, k: 1.0)
+      c.add(32, k: %w[x y])
+      c.add(64, k: %w[x y])
+    RUBY
+    by = points(got.fetch("rb.collide")).transform_values { |p| Integer(p["asInt"]) }
+    assert_equal({ { "k" => "a" } => 5, { "k" => "b" } => 2, { "k" => 1 } => 8, { "k" => 1.0 } => 16,
+                   { "k" => %w[x y] } => 96 }, by)
+  end
+
   def test_integer_instruments_bound_instruments_and_time
     got = collect(<<~RUBY)
       c = meter.counter("rb.int", value_type: Integer)

@@ -263,6 +263,37 @@ static void test_duplicates(void) {
     otelrs_counter_u64_free(b);
 }
 
+/* Packed attributes (the form of otelrs_log_packed): the same series as the array form, and
+ * bytes that are not that form are refused naming the attribute. */
+static void test_packed(void) {
+    otelrs_counter_u64 *c;
+    MUST(otelrs_counter_u64_new(meter, "packed.counter", NULL, NULL, &c));
+    static const uint8_t packed[] = {0, 'r', 'e', 'g', 'i', 'o', 'n', 0, 'e', 'u', 0, 1, 'p', 'a', 'i', 'd', 0, 1};
+    otelrs_attribute same[] = {OTELRS_STR("region", "eu"), OTELRS_BOOL("paid", true)};
+    otelrs_attribute reordered[] = {OTELRS_BOOL("paid", true), OTELRS_STR("region", "eu")};
+    EXPECT_OK(otelrs_counter_u64_add_packed(c, 1, packed, sizeof packed));
+    EXPECT_OK(otelrs_counter_u64_add_packed(c, 2, packed, sizeof packed));
+    EXPECT_OK(otelrs_counter_u64_add(c, 4, same, 2));
+    EXPECT_OK(otelrs_counter_u64_add(c, 8, reordered, 2));
+    EXPECT_OK(otelrs_counter_u64_add_packed(c, 16, NULL, 0));
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "attribute 1: unknown type 9",
+                  otelrs_counter_u64_add_packed(c, 1, (const uint8_t *)"\0a\0b\0\x09k\0", 9));
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "attribute 0: unknown type 255",
+                  otelrs_counter_u64_add_packed(c, 1, (const uint8_t *)"\xff\0\0\0\0\0\0\0\0", 9));
+    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "end in the middle",
+                  otelrs_counter_u64_add_packed(c, 1, (const uint8_t *)"\x02k\0\x01", 4));
+    EXPECT_STATUS(OTELRS_ERR_INVALID_UTF8, "not valid UTF-8",
+                  otelrs_counter_u64_add_packed(c, 1, (const uint8_t *)"\0k\0\xff\0", 5));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "attrs", otelrs_counter_u64_add_packed(c, 1, NULL, 3));
+    char *json;
+    MUST(otelrs_sdk_collect_json(sdk, &json));
+    const char *p = strstr(json, "\"name\":\"packed.counter\"");
+    /* One series of 1 + 2 + 4 + 8 for the four calls with region=eu, paid=true; 16 without. */
+    EXPECT(p && strstr(p, "\"asInt\":\"15\"") && strstr(p, "\"asInt\":\"16\""), "15 and 16 expected in %s", json);
+    otelrs_string_free(json);
+    otelrs_counter_u64_free(c);
+}
+
 static void test_frees(void) {
     otelrs_config_free(NULL);
     otelrs_sdk_free(NULL);
@@ -346,6 +377,7 @@ int main(void) {
     test_utf8_and_names();
     test_values();
     test_duplicates();
+    test_packed();
     test_frees();
 
     /* The data recorded before all of that survived it. */

@@ -115,9 +115,11 @@ module Otelrs
     # Array#pack, with no native memory to allocate. Scalars are handled inline (this runs for
     # every log record with attributes); Arrays go through the methods above. For a log record
     # nothing raises: a nil value is left out, any other value (a Hash, an object, an Array of
-    # mixed types) is written as its `to_s`.
-    def packed(hash)
+    # mixed types) is written as its `to_s`. With `strict` (a measurement) such a value raises
+    # TypeError, as in a C attribute array.
+    def packed(hash, strict: false)
       raise not_a_hash(hash) unless hash.is_a?(Hash)
+      return strict_packed(hash) if strict
 
       format = +""
       values = []
@@ -156,6 +158,52 @@ module Otelrs
         end
       end
       values.pack(format)
+    end
+
+    # `hash` in the packed form, refusing what a C attribute array cannot hold.
+    def strict_packed(hash)
+      format = +""
+      values = []
+      hash.each_pair do |k, v|
+        key = key_text(k)
+        if v.is_a?(::Array)
+          types = v.map { |item| value_type(key, item) }.uniq
+          raise TypeError, "attribute #{key}: the items of an Array must all have one type" if types.size > 1
+
+          packed_array(format, values, key, v, types.first || 0)
+        else
+          type = value_type(key, v)
+          format << "CZ*" << PACKED_VALUE.fetch(type)
+          values.push(type, key, case type
+                                 when 0 then text(v, key)
+                                 when 1 then v ? 1 : 0
+                                 when 2 then int64(key, v)
+                                 else v
+                                 end)
+        end
+      end
+      values.pack(format)
+    end
+
+    # A frozen copy of an attribute Hash (the Hash itself when it and its values are frozen
+    # already): a cache key that later changes to the caller's strings cannot alter.
+    def frozen_copy(hash)
+      return hash if deep_frozen?(hash)
+
+      hash.to_h { |k, v| [k, deep_frozen?(v) ? v : deep_frozen_copy(v)] }.freeze
+    end
+
+    # Whether `value` (an attribute value or a Hash of them) can no longer change.
+    def deep_frozen?(value)
+      return false unless value.frozen?
+      return value.all? { |item| deep_frozen?(item) } if value.is_a?(::Array)
+      return value.each_value.all? { |item| deep_frozen?(item) } if value.is_a?(Hash)
+
+      true
+    end
+
+    def deep_frozen_copy(value)
+      value.is_a?(::Array) ? value.map { |item| deep_frozen_copy(item) }.freeze : value.dup.freeze
     end
 
     # An Array of items of one scalar `type` (see SCALAR_TYPES), in the packed form.

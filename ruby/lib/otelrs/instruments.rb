@@ -28,12 +28,13 @@ module Otelrs
   #
   # Each kind and number type has its own subclass, whose recording method is written out
   # for it (see KINDS below): the instrument binds itself to each attribute Hash it sees (up to
-  # SET_CACHE_LIMIT of them), found again by the Hash's `#hash`, so a later call costs one
-  # hash of the attributes and one bound call. Ruby seeds `#hash` randomly in each process: two
-  # different attribute sets of one instrument would have to share a 62-bit code.
+  # SET_CACHE_LIMIT of them), found again by the Hash's `#hash` and then compared with the
+  # Hash it was bound for (`equal?`, else `eql?`: an Integer and a Float are different values),
+  # so a later call costs one hash, one comparison and one bound call, and two attribute sets
+  # are never one series. A set not cached (the cache is full, or another set has its `#hash`)
+  # is recorded through libotelrs's packed call, whose bytes identify the series exactly.
   class Instrument
-    # Attribute sets bound per instrument (as many as the SDK's default cardinality limit);
-    # further sets are recorded through libotelrs's by-array call.
+    # Attribute sets bound per instrument (as many as the SDK's default cardinality limit).
     SET_CACHE_LIMIT = 2000
 
     attr_reader :name, :unit
@@ -45,9 +46,14 @@ module Otelrs
       @unit = unit
       @ptr = handle
       @handle = FFI::AutoPointer.new(handle, Native.method(:"otelrs_#{@kind}_free"))
-      # Hash#hash of an attribute Hash => the bound instrument (a handle) for it. Replaced,
-      # never changed, so that recording reads it without the lock.
+      # Hash#hash of an attribute Hash => [that Hash (or a frozen copy), a plain Pointer to the
+      # bound instrument for it]. Replaced, never changed, so that recording reads it without
+      # the lock; @handles keeps the bound instruments alive.
       @bound = {}.freeze
+      @handles = []
+      # Deeply frozen attribute Hashes (constants) => the Pointer of their series, by identity:
+      # one cheap lookup, no comparison. Replaced like @bound.
+      @frozen = {}.compare_by_identity.freeze
       @lock = Mutex.new
       @refused_reported = false
     end
@@ -95,26 +101,32 @@ module Otelrs
       FFI::AutoPointer.new(out.read_pointer, Native.method(:"otelrs_bound_#{@kind}_free"))
     end
 
-    # The cached bound instrument for `attributes`, made now if there is room; nil when the
-    # cache is full.
-    def cached_handle(attributes)
-      code = attributes.hash
-      @lock.synchronize do
-        return @bound[code] if @bound.key?(code)
-        return nil if @bound.size >= SET_CACHE_LIMIT
+    # Finds a deeply frozen attribute Hash by its identity from now on.
+    def remember_frozen(attributes, pointer)
+      return unless Attributes.deep_frozen?(attributes)
 
-        handle = bound_handle(attributes)
-        @bound = @bound.merge(code => handle).freeze
-        handle
+      @lock.synchronize do
+        @frozen = @frozen.merge(attributes => pointer).freeze if @frozen.size < SET_CACHE_LIMIT
       end
     end
 
-    # Records through libotelrs's by-array call (the attribute cache is full).
+    # Records `value` for `attributes` that the cache did not answer: binds and caches them
+    # when there is room and their `#hash` is free, otherwise records them packed.
     def record_uncached(value, attributes)
-      ptr, count, keep = Attributes.build(attributes)
-      status = c_record(@ptr, value, ptr, count)
-      keep.clear
-      status
+      code = attributes.hash
+      handle = @lock.synchronize do
+        if !@bound.key?(code) && @bound.size < SET_CACHE_LIMIT
+          auto = bound_handle(attributes)
+          @handles << auto
+          pointer = FFI::Pointer.new(auto.address)
+          @bound = @bound.merge(code => [Attributes.frozen_copy(attributes), pointer].freeze).freeze
+          pointer
+        end
+      end
+      return c_record_bound(handle, value) if handle
+
+      packed = Attributes.packed(attributes, strict: true)
+      c_record_packed(@ptr, value, packed, packed.bytesize)
     end
   end
 
@@ -184,8 +196,11 @@ module Otelrs
                      raise Attributes.not_a_hash(attributes) unless Hash === attributes
 
                      Native.otelrs_#{call}(@ptr, value, nil, 0)
-                   elsif (handle = @bound[attributes.hash] || cached_handle(attributes))
-                     Native.otelrs_bound_#{call}(handle, value)
+                   elsif attributes.frozen? && (pointer = @frozen[attributes])
+                     Native.otelrs_bound_#{call}(pointer, value)
+                   elsif (entry = @bound[attributes.hash]) && (entry[0].equal?(attributes) || entry[0].eql?(attributes))
+                     remember_frozen(attributes, entry[1]) if attributes.frozen?
+                     Native.otelrs_bound_#{call}(entry[1], value)
                    else
                      record_uncached(value, attributes)
                    end
@@ -197,7 +212,8 @@ module Otelrs
 
         private
 
-        def c_record(ptr, value, attrs, count) = Native.otelrs_#{call}(ptr, value, attrs, count)
+        def c_record_bound(ptr, value) = Native.otelrs_bound_#{call}(ptr, value)
+        def c_record_packed(ptr, value, bytes, len) = Native.otelrs_#{call}_packed(ptr, value, bytes, len)
       RUBY
       KINDS[name] = instrument
 

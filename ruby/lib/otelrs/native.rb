@@ -95,6 +95,7 @@ module Otelrs
         attach_function :"otelrs_#{kind}_new", %i[pointer string string string pointer], :uint32, blocking: true
       end
       attach_function :"otelrs_#{kind}_#{method}", [:pointer, type, :pointer, :size_t], :uint32
+      attach_function :"otelrs_#{kind}_#{method}_packed", [:pointer, type, :buffer_in, :size_t], :uint32
       attach_function :"otelrs_#{kind}_#{method}_set", [:pointer, type, :pointer], :uint32
       attach_function :"otelrs_#{kind}_bind", %i[pointer pointer pointer], :uint32
       attach_function :"otelrs_bound_#{kind}_#{method}", [:pointer, type], :uint32

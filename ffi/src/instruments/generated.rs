@@ -1,150 +1,16 @@
-//! Synchronous instruments from C: one opaque type per kind and number type, so that the C
-//! compiler catches a histogram passed where a counter is expected; each function converts
-//! and calls the generic helpers below.
+//! The exports of the synchronous instruments: for each kind and number type, an opaque
+//! type (so that the C compiler catches a histogram passed where a counter is expected),
+//! its bound form, and the functions that create, record (by array, packed, with a set,
+//! bound), bind and free. Written by ffi/tests/generated.rs from its table: do not edit;
+//! `OTELRS_BLESS=1 cargo test -p otelrs-ffi --test generated` rewrites it.
 
-use crate::attributes::{self, otelrs_attribute, otelrs_attributes};
-use crate::boundary::{self, ffi_status, ffi_void, opaque, Opaque};
+use super::{bind, create, record, record_bound, record_packed, record_set};
+use crate::attributes::{otelrs_attribute, otelrs_attributes};
+use crate::boundary::{self, ffi_status, ffi_void, opaque};
 use crate::sdk::otelrs_meter;
 use crate::status::otelrs_status;
-use otelrs_core::metrics::{
-    BoundInstrument, Instrument, InstrumentDesc, InstrumentKind, Number, NumberKind,
-};
-use otelrs_core::Error;
-use std::cell::RefCell;
+use otelrs_core::metrics::{BoundInstrument, Instrument, InstrumentKind, Number, NumberKind};
 use std::ffi::c_char;
-
-/// The definition of an instrument from the C strings given to its `_new` function.
-///
-/// # Safety
-/// `name` is NUL-terminated; `unit` and `description` are NULL or NUL-terminated.
-pub(crate) unsafe fn describe(
-    kind: InstrumentKind,
-    number: NumberKind,
-    name: *const c_char,
-    unit: *const c_char,
-    description: *const c_char,
-) -> Result<InstrumentDesc, Error> {
-    // SAFETY (whole body): the caller's contract.
-    unsafe {
-        Ok(InstrumentDesc::described(
-            kind,
-            number,
-            boundary::text(name, "name")?,
-            boundary::text_or_empty(unit, "unit")?,
-            boundary::text_or_empty(description, "description")?,
-        ))
-    }
-}
-
-/// Creates the instrument `kind`/`number` named `name` in `meter` and writes it to `out`.
-///
-/// # Safety
-/// The pointers follow the contract of the `otelrs_*_new` functions.
-#[allow(clippy::too_many_arguments)]
-unsafe fn create<O: Opaque<Inner = Instrument>>(
-    meter: *const otelrs_meter,
-    kind: InstrumentKind,
-    number: NumberKind,
-    name: *const c_char,
-    unit: *const c_char,
-    description: *const c_char,
-    boundaries: Option<(*const f64, usize)>,
-    out: *mut *mut O,
-) -> Result<(), Error> {
-    boundary::check_out(out)?;
-    // SAFETY: the caller's contract.
-    let meter = unsafe { boundary::borrow(meter)? };
-    // SAFETY: the caller's contract.
-    let mut desc = unsafe { describe(kind, number, name, unit, description)? };
-    if let Some((p, n)) = boundaries.filter(|(p, _)| !p.is_null()) {
-        // SAFETY: the caller's contract.
-        desc.boundaries = Some(unsafe { boundary::slice(p, n, "boundaries")? }.to_vec());
-    }
-    let instrument = meter.instrument(desc)?;
-    // SAFETY: checked above.
-    unsafe { boundary::give(out, instrument) }
-}
-
-thread_local! {
-    /// The encoding of the attributes being recorded, reused from call to call.
-    static ENCODED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Records `value` with `n` attributes at `attrs`: a list recorded before is found by its
-/// encoding and recorded through a cached bound instrument.
-///
-/// # Safety
-/// The pointers follow the contract of the recording functions.
-#[inline]
-unsafe fn record<O: Opaque<Inner = Instrument>>(
-    inst: *const O,
-    value: Number,
-    attrs: *const otelrs_attribute,
-    n: usize,
-) -> Result<(), Error> {
-    // SAFETY: the caller's contract.
-    let inst = unsafe { boundary::borrow(inst)? };
-    if n == 0 {
-        return inst.record(value, &[]);
-    }
-    // SAFETY (both closures): the caller's contract.
-    let convert = || unsafe { attributes::convert(attrs, n) };
-    ENCODED.with(|buffer| match buffer.try_borrow_mut() {
-        Ok(mut encoded) => {
-            encoded.clear();
-            // SAFETY: the caller's contract.
-            unsafe { attributes::encode(attrs, n, &mut encoded)? };
-            inst.record_encoded(value, &encoded, convert)
-        }
-        // Only if recording re-entered itself on this thread: take the converting path.
-        Err(_) => inst.record(value, &convert()?),
-    })
-}
-
-/// Records `value` with a prepared set.
-///
-/// # Safety
-/// The pointers follow the contract of the `*_set` functions.
-#[inline]
-unsafe fn record_set<O: Opaque<Inner = Instrument>>(
-    inst: *const O,
-    value: Number,
-    set: *const otelrs_attributes,
-) -> Result<(), Error> {
-    // SAFETY: the caller's contract.
-    let (inst, set) = unsafe { (boundary::borrow(inst)?, boundary::borrow(set)?) };
-    inst.record_set(value, set)
-}
-
-/// Binds `inst` to `set` and writes the bound instrument to `out`.
-///
-/// # Safety
-/// The pointers follow the contract of the `*_bind` functions.
-unsafe fn bind<O: Opaque<Inner = Instrument>, B: Opaque<Inner = BoundInstrument>>(
-    inst: *const O,
-    set: *const otelrs_attributes,
-    out: *mut *mut B,
-) -> Result<(), Error> {
-    boundary::check_out(out)?;
-    // SAFETY: the caller's contract.
-    let (inst, set) = unsafe { (boundary::borrow(inst)?, boundary::borrow(set)?) };
-    let bound = inst.bind(set)?;
-    // SAFETY: checked above.
-    unsafe { boundary::give(out, bound) }
-}
-
-/// Records `value` through a bound instrument.
-///
-/// # Safety
-/// `bound` follows the contract of the bound recording functions.
-#[inline]
-unsafe fn record_bound<B: Opaque<Inner = BoundInstrument>>(
-    bound: *const B,
-    value: Number,
-) -> Result<(), Error> {
-    // SAFETY: the caller's contract.
-    unsafe { boundary::borrow(bound)? }.record(value)
-}
 
 /// A counter of unsigned integers. Thread-safe; valid until `otelrs_counter_u64_free`, even after
 /// the SDK shut down (recording then returns OTELRS_ERR_SHUTDOWN).
@@ -207,9 +73,28 @@ pub unsafe extern "C" fn otelrs_counter_u64_add(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_counter_u64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::U64(value), attrs, n_attrs) }
+    })
+}
+
+/// Adds `value` to the counter, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_counter_u64_add_packed(
+    inst: *const otelrs_counter_u64,
+    value: u64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_counter_u64_add_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::U64(value), attrs, len) }
     })
 }
 
@@ -224,8 +109,8 @@ pub unsafe extern "C" fn otelrs_counter_u64_add_set(
     value: u64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_counter_u64_add_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::U64(value), set) }
     })
 }
@@ -242,8 +127,8 @@ pub unsafe extern "C" fn otelrs_counter_u64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_counter_u64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_counter_u64_bind", {
+        // SAFETY: the caller's contract.
         unsafe { bind(inst, set, out) }
     })
 }
@@ -257,8 +142,8 @@ pub unsafe extern "C" fn otelrs_bound_counter_u64_add(
     bound: *const otelrs_bound_counter_u64,
     value: u64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_counter_u64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::U64(value)) }
     })
 }
@@ -270,8 +155,8 @@ pub unsafe extern "C" fn otelrs_bound_counter_u64_add(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_counter_u64_free(inst: *mut otelrs_counter_u64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_counter_u64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(inst) }
     })
 }
@@ -282,8 +167,8 @@ pub unsafe extern "C" fn otelrs_counter_u64_free(inst: *mut otelrs_counter_u64) 
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_counter_u64_free(bound: *mut otelrs_bound_counter_u64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_counter_u64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -349,9 +234,28 @@ pub unsafe extern "C" fn otelrs_counter_f64_add(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_counter_f64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
+}
+
+/// Adds `value` (finite, not negative) to the counter, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_counter_f64_add_packed(
+    inst: *const otelrs_counter_f64,
+    value: f64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_counter_f64_add_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::F64(value), attrs, len) }
     })
 }
 
@@ -366,8 +270,8 @@ pub unsafe extern "C" fn otelrs_counter_f64_add_set(
     value: f64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_counter_f64_add_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::F64(value), set) }
     })
 }
@@ -384,8 +288,8 @@ pub unsafe extern "C" fn otelrs_counter_f64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_counter_f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_counter_f64_bind", {
+        // SAFETY: the caller's contract.
         unsafe { bind(inst, set, out) }
     })
 }
@@ -399,8 +303,8 @@ pub unsafe extern "C" fn otelrs_bound_counter_f64_add(
     bound: *const otelrs_bound_counter_f64,
     value: f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_counter_f64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::F64(value)) }
     })
 }
@@ -412,8 +316,8 @@ pub unsafe extern "C" fn otelrs_bound_counter_f64_add(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_counter_f64_free(inst: *mut otelrs_counter_f64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_counter_f64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(inst) }
     })
 }
@@ -424,8 +328,8 @@ pub unsafe extern "C" fn otelrs_counter_f64_free(inst: *mut otelrs_counter_f64) 
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_counter_f64_free(bound: *mut otelrs_bound_counter_f64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_counter_f64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -491,9 +395,28 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_add(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_up_down_counter_i64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::I64(value), attrs, n_attrs) }
+    })
+}
+
+/// Adds `value` (negative to subtract) to the up-down counter, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_up_down_counter_i64_add_packed(
+    inst: *const otelrs_up_down_counter_i64,
+    value: i64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_up_down_counter_i64_add_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::I64(value), attrs, len) }
     })
 }
 
@@ -508,8 +431,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_add_set(
     value: i64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_up_down_counter_i64_add_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::I64(value), set) }
     })
 }
@@ -526,8 +449,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_up_down_counter_i64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_up_down_counter_i64_bind", {
+        // SAFETY: the caller's contract.
         unsafe { bind(inst, set, out) }
     })
 }
@@ -541,8 +464,8 @@ pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_add(
     bound: *const otelrs_bound_up_down_counter_i64,
     value: i64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_up_down_counter_i64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::I64(value)) }
     })
 }
@@ -554,8 +477,8 @@ pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_add(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_up_down_counter_i64_free(inst: *mut otelrs_up_down_counter_i64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_up_down_counter_i64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(inst) }
     })
 }
@@ -568,8 +491,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_i64_free(inst: *mut otelrs_up_do
 pub unsafe extern "C" fn otelrs_bound_up_down_counter_i64_free(
     bound: *mut otelrs_bound_up_down_counter_i64,
 ) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_up_down_counter_i64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -635,9 +558,28 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_add(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_up_down_counter_f64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
+}
+
+/// Adds `value` (finite; negative to subtract) to the up-down counter, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_up_down_counter_f64_add_packed(
+    inst: *const otelrs_up_down_counter_f64,
+    value: f64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_up_down_counter_f64_add_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::F64(value), attrs, len) }
     })
 }
 
@@ -652,8 +594,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_add_set(
     value: f64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_up_down_counter_f64_add_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::F64(value), set) }
     })
 }
@@ -670,8 +612,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_up_down_counter_f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_up_down_counter_f64_bind", {
+        // SAFETY: the caller's contract.
         unsafe { bind(inst, set, out) }
     })
 }
@@ -685,8 +627,8 @@ pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_add(
     bound: *const otelrs_bound_up_down_counter_f64,
     value: f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_up_down_counter_f64_add", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::F64(value)) }
     })
 }
@@ -698,8 +640,8 @@ pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_add(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_up_down_counter_f64_free(inst: *mut otelrs_up_down_counter_f64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_up_down_counter_f64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(inst) }
     })
 }
@@ -712,8 +654,8 @@ pub unsafe extern "C" fn otelrs_up_down_counter_f64_free(inst: *mut otelrs_up_do
 pub unsafe extern "C" fn otelrs_bound_up_down_counter_f64_free(
     bound: *mut otelrs_bound_up_down_counter_f64,
 ) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_up_down_counter_f64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -783,9 +725,28 @@ pub unsafe extern "C" fn otelrs_histogram_u64_record(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_histogram_u64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::U64(value), attrs, n_attrs) }
+    })
+}
+
+/// Records `value` into the histogram, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_histogram_u64_record_packed(
+    inst: *const otelrs_histogram_u64,
+    value: u64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_histogram_u64_record_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::U64(value), attrs, len) }
     })
 }
 
@@ -800,8 +761,8 @@ pub unsafe extern "C" fn otelrs_histogram_u64_record_set(
     value: u64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_histogram_u64_record_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::U64(value), set) }
     })
 }
@@ -818,8 +779,8 @@ pub unsafe extern "C" fn otelrs_histogram_u64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_histogram_u64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_histogram_u64_bind", {
+        // SAFETY: the caller's contract.
         unsafe { bind(inst, set, out) }
     })
 }
@@ -833,8 +794,8 @@ pub unsafe extern "C" fn otelrs_bound_histogram_u64_record(
     bound: *const otelrs_bound_histogram_u64,
     value: u64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_histogram_u64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::U64(value)) }
     })
 }
@@ -846,8 +807,8 @@ pub unsafe extern "C" fn otelrs_bound_histogram_u64_record(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_histogram_u64_free(inst: *mut otelrs_histogram_u64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_histogram_u64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(inst) }
     })
 }
@@ -858,8 +819,8 @@ pub unsafe extern "C" fn otelrs_histogram_u64_free(inst: *mut otelrs_histogram_u
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_histogram_u64_free(bound: *mut otelrs_bound_histogram_u64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_histogram_u64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -929,9 +890,28 @@ pub unsafe extern "C" fn otelrs_histogram_f64_record(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_histogram_f64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
+}
+
+/// Records `value` (finite, not negative) into the histogram, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_histogram_f64_record_packed(
+    inst: *const otelrs_histogram_f64,
+    value: f64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_histogram_f64_record_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::F64(value), attrs, len) }
     })
 }
 
@@ -946,8 +926,8 @@ pub unsafe extern "C" fn otelrs_histogram_f64_record_set(
     value: f64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_histogram_f64_record_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::F64(value), set) }
     })
 }
@@ -964,8 +944,8 @@ pub unsafe extern "C" fn otelrs_histogram_f64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_histogram_f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_histogram_f64_bind", {
+        // SAFETY: the caller's contract.
         unsafe { bind(inst, set, out) }
     })
 }
@@ -979,8 +959,8 @@ pub unsafe extern "C" fn otelrs_bound_histogram_f64_record(
     bound: *const otelrs_bound_histogram_f64,
     value: f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_histogram_f64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::F64(value)) }
     })
 }
@@ -992,8 +972,8 @@ pub unsafe extern "C" fn otelrs_bound_histogram_f64_record(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_histogram_f64_free(inst: *mut otelrs_histogram_f64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_histogram_f64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(inst) }
     })
 }
@@ -1004,8 +984,8 @@ pub unsafe extern "C" fn otelrs_histogram_f64_free(inst: *mut otelrs_histogram_f
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_histogram_f64_free(bound: *mut otelrs_bound_histogram_f64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_histogram_f64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -1071,9 +1051,28 @@ pub unsafe extern "C" fn otelrs_gauge_u64_record(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_gauge_u64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::U64(value), attrs, n_attrs) }
+    })
+}
+
+/// Sets the gauge to `value`, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_gauge_u64_record_packed(
+    inst: *const otelrs_gauge_u64,
+    value: u64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_gauge_u64_record_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::U64(value), attrs, len) }
     })
 }
 
@@ -1088,8 +1087,8 @@ pub unsafe extern "C" fn otelrs_gauge_u64_record_set(
     value: u64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_gauge_u64_record_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::U64(value), set) }
     })
 }
@@ -1106,8 +1105,10 @@ pub unsafe extern "C" fn otelrs_gauge_u64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_gauge_u64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_u64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_gauge_u64_bind", {
+        // SAFETY: the caller's contract.
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Sets the gauge to `value`, with the bound attributes: the fastest path.
@@ -1119,8 +1120,8 @@ pub unsafe extern "C" fn otelrs_bound_gauge_u64_record(
     bound: *const otelrs_bound_gauge_u64,
     value: u64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_gauge_u64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::U64(value)) }
     })
 }
@@ -1132,8 +1133,10 @@ pub unsafe extern "C" fn otelrs_bound_gauge_u64_record(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_gauge_u64_free(inst: *mut otelrs_gauge_u64) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_gauge_u64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_gauge_u64_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -1142,8 +1145,8 @@ pub unsafe extern "C" fn otelrs_gauge_u64_free(inst: *mut otelrs_gauge_u64) {
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_gauge_u64_free(bound: *mut otelrs_bound_gauge_u64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_gauge_u64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -1209,9 +1212,28 @@ pub unsafe extern "C" fn otelrs_gauge_i64_record(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_gauge_i64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::I64(value), attrs, n_attrs) }
+    })
+}
+
+/// Sets the gauge to `value`, with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_gauge_i64_record_packed(
+    inst: *const otelrs_gauge_i64,
+    value: i64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_gauge_i64_record_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::I64(value), attrs, len) }
     })
 }
 
@@ -1226,8 +1248,8 @@ pub unsafe extern "C" fn otelrs_gauge_i64_record_set(
     value: i64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_gauge_i64_record_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::I64(value), set) }
     })
 }
@@ -1244,8 +1266,10 @@ pub unsafe extern "C" fn otelrs_gauge_i64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_gauge_i64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_i64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_gauge_i64_bind", {
+        // SAFETY: the caller's contract.
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Sets the gauge to `value`, with the bound attributes: the fastest path.
@@ -1257,8 +1281,8 @@ pub unsafe extern "C" fn otelrs_bound_gauge_i64_record(
     bound: *const otelrs_bound_gauge_i64,
     value: i64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_gauge_i64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::I64(value)) }
     })
 }
@@ -1270,8 +1294,10 @@ pub unsafe extern "C" fn otelrs_bound_gauge_i64_record(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_gauge_i64_free(inst: *mut otelrs_gauge_i64) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_gauge_i64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_gauge_i64_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -1280,8 +1306,8 @@ pub unsafe extern "C" fn otelrs_gauge_i64_free(inst: *mut otelrs_gauge_i64) {
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_gauge_i64_free(bound: *mut otelrs_bound_gauge_i64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_gauge_i64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
@@ -1347,9 +1373,28 @@ pub unsafe extern "C" fn otelrs_gauge_f64_record(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_gauge_f64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record(inst, Number::F64(value), attrs, n_attrs) }
+    })
+}
+
+/// Sets the gauge to `value` (finite), with its attributes packed into the `len` bytes at `attrs` in the form
+/// `otelrs_log_packed` describes (a binding writes them in one go). Equal bytes are the same
+/// series, found without converting anything.
+///
+/// # Safety
+/// `inst` is live; `attrs` points to `len` bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_gauge_f64_record_packed(
+    inst: *const otelrs_gauge_f64,
+    value: f64,
+    attrs: *const u8,
+    len: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_gauge_f64_record_packed", {
+        // SAFETY: the caller's contract.
+        unsafe { record_packed(inst, Number::F64(value), attrs, len) }
     })
 }
 
@@ -1364,8 +1409,8 @@ pub unsafe extern "C" fn otelrs_gauge_f64_record_set(
     value: f64,
     set: *const otelrs_attributes,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_gauge_f64_record_set", {
+        // SAFETY: the caller's contract.
         unsafe { record_set(inst, Number::F64(value), set) }
     })
 }
@@ -1382,8 +1427,10 @@ pub unsafe extern "C" fn otelrs_gauge_f64_bind(
     set: *const otelrs_attributes,
     out: *mut *mut otelrs_bound_gauge_f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
-    ffi_status!("otelrs_gauge_f64_bind", { unsafe { bind(inst, set, out) } })
+    ffi_status!("otelrs_gauge_f64_bind", {
+        // SAFETY: the caller's contract.
+        unsafe { bind(inst, set, out) }
+    })
 }
 
 /// Sets the gauge to `value` (finite), with the bound attributes: the fastest path.
@@ -1395,8 +1442,8 @@ pub unsafe extern "C" fn otelrs_bound_gauge_f64_record(
     bound: *const otelrs_bound_gauge_f64,
     value: f64,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_bound_gauge_f64_record", {
+        // SAFETY: the caller's contract.
         unsafe { record_bound(bound, Number::F64(value)) }
     })
 }
@@ -1408,8 +1455,10 @@ pub unsafe extern "C" fn otelrs_bound_gauge_f64_record(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_gauge_f64_free(inst: *mut otelrs_gauge_f64) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_gauge_f64_free", { unsafe { boundary::free(inst) } })
+    ffi_void!("otelrs_gauge_f64_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(inst) }
+    })
 }
 
 /// Frees the bound instrument; NULL is a no-op.
@@ -1418,8 +1467,8 @@ pub unsafe extern "C" fn otelrs_gauge_f64_free(inst: *mut otelrs_gauge_f64) {
 /// `bound` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_bound_gauge_f64_free(bound: *mut otelrs_bound_gauge_f64) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_bound_gauge_f64_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(bound) }
     })
 }
