@@ -39,14 +39,23 @@ make install PREFIX="$ROOT/build/prefix"
 export OTELRS_PREFIX="$ROOT/build/prefix"
 PKG_CONFIG_PATH="$OTELRS_PREFIX/lib/pkgconfig" make -C examples-c all
 
-step "the Python package: wheel, install, stubs, types"
+step "the Python package: wheel, install, stubs, types, lints"
 make wheel PYTHON=python3
 python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps build/wheels/otelrs-*.whl
 python3 -m mypy.stubtest otelrs._otelrs
-python3 -m mypy --strict tests/python examples/python
+python3 -m mypy --strict python/otelrs tests/python examples/python
+(cd python && python3 -m ruff check otelrs)
 
-step "the Ruby gem (with its own copy of libotelrs)"
+step "the Ruby gem (with its own copy of libotelrs), warning-free under ruby -w"
 make gem
+warnings=$(OTELRS_LIB="$OTELRS_PREFIX/lib/libotelrs.so" OTEL_METRICS_EXPORTER=memory OTEL_LOGS_EXPORTER=console \
+    ruby -w -Iruby/lib -e 'require "otelrs"; m = Otelrs.meter("w"); m.counter("c").add(1, k: "v")
+        m.histogram("h").time { nil }; m.observable_gauge("g") { |o| o.observe(1) }
+        Otelrs::Logger.new("w").info("x", k: 1); Otelrs.collect_json; Otelrs.shutdown' 2>&1 >/dev/null)
+if [ -n "$warnings" ]; then
+    echo "ruby -w: $warnings" >&2
+    exit 1
+fi
 
 step "the OpenTelemetry Collector (tests/collector)"
 collector_bin="$ROOT/build/otelcol-test"

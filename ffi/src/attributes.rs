@@ -79,7 +79,7 @@ fn at(i: usize, what: &str) -> String {
 /// # Safety
 /// The pointers inside `a` follow the contract of `otelrs_attribute`.
 unsafe fn convert_one(i: usize, a: &otelrs_attribute) -> Result<KeyValue, Error> {
-    // SAFETY (whole body): each union member is read only for the type that names it, and
+    // SAFETY: (the whole body) each union member is read only for the type that names it, and
     // the pointers it holds are valid by the caller's contract.
     unsafe {
         let key = boundary::text_lazy(a.key, || at(i, "the key"))?;
@@ -154,7 +154,7 @@ pub(crate) unsafe fn pack(
     n: usize,
     record: &mut RecordBuilder,
 ) -> Result<(), Error> {
-    // SAFETY (whole body): the caller's contract; each union member is read only for the type
+    // SAFETY: (the whole body) the caller's contract; each union member is read only for the type
     // that names it.
     unsafe {
         for (i, a) in boundary::slice(attrs, n, "attrs")?.iter().enumerate() {
@@ -204,7 +204,7 @@ pub(crate) unsafe fn encode(
     n: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    // SAFETY (whole body): the caller's contract; each union member is read only for the type
+    // SAFETY: (the whole body) the caller's contract; each union member is read only for the type
     // that names it.
     unsafe {
         let items = boundary::slice(attrs, n, "attrs")?;
@@ -295,8 +295,10 @@ pub unsafe extern "C" fn otelrs_attributes_new(
 /// `set` is NULL or a live set not in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_attributes_free(set: *mut otelrs_attributes) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_attributes_free", { unsafe { boundary::free(set) } })
+    ffi_void!("otelrs_attributes_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(set) }
+    })
 }
 
 /// Attributes packed into one buffer (the form `otelrs_log_packed` describes), read one
@@ -445,7 +447,10 @@ pub(crate) fn unpack_key_values(bytes: &[u8]) -> Result<Vec<KeyValue>, Error> {
             PackedValue::I64(i) => Value::I64(i),
             PackedValue::F64(f) => Value::F64(f),
             PackedValue::Strs(items) => Value::Array(Array::String(
-                items.into_iter().map(|s| StringValue::from(s.to_owned())).collect(),
+                items
+                    .into_iter()
+                    .map(|s| StringValue::from(s.to_owned()))
+                    .collect(),
             )),
             PackedValue::Bools(items) => Value::Array(Array::Bool(items)),
             PackedValue::I64s(items) => Value::Array(Array::I64(items)),

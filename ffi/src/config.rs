@@ -78,6 +78,8 @@ pub unsafe extern "C" fn otelrs_config_add_view(
 /// `cfg` is NULL or a live configuration.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_config_free(cfg: *mut otelrs_config) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_config_free", { unsafe { boundary::free(cfg) } })
+    ffi_void!("otelrs_config_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(cfg) }
+    })
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, UNIX_EPOCH};
 /// is refused with OTELRS_ERR_INVALID_ARGUMENT.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)] // The spec's names, each with its number.
 pub enum otelrs_severity {
     OTELRS_SEVERITY_TRACE = 1,
     OTELRS_SEVERITY_TRACE2 = 2,
@@ -200,7 +201,7 @@ unsafe fn emit(
     })();
     let (severity, trace) = checked.inspect_err(|_| logger.count_refused())?;
     logger.emit(severity, trace, || {
-        // SAFETY (whole closure): the caller's contract.
+        // SAFETY: (the whole closure) the caller's contract.
         unsafe {
             let body = boundary::text(r.body, "body")?;
             let record = match packed {
@@ -254,8 +255,10 @@ pub unsafe extern "C" fn otelrs_log(
         timestamp_unix_nano: 0,
         trace_context: std::ptr::null(),
     };
-    // SAFETY: the caller's contract.
-    ffi_status!("otelrs_log", { unsafe { emit(logger, &record, None) } })
+    ffi_status!("otelrs_log", {
+        // SAFETY: the caller's contract.
+        unsafe { emit(logger, &record, None) }
+    })
 }
 
 /// Emits `record`: `otelrs_log` with an event name, an explicit timestamp or an explicit
@@ -325,8 +328,10 @@ pub unsafe extern "C" fn otelrs_log_packed(
 /// `logger` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_logger_free(logger: *mut otelrs_logger) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_logger_free", { unsafe { boundary::free(logger) } })
+    ffi_void!("otelrs_logger_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(logger) }
+    })
 }
 
 /// What was emitted and what became of it. `emitted = filtered + sampled_out + suppressed +

@@ -369,8 +369,8 @@ pub unsafe extern "C" fn otelrs_observer_observe_u64(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_observer_observe_u64", {
+        // SAFETY: the caller's contract.
         unsafe { observe(observer, Number::U64(value), attrs, n_attrs) }
     })
 }
@@ -389,8 +389,8 @@ pub unsafe extern "C" fn otelrs_observer_observe_i64(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_observer_observe_i64", {
+        // SAFETY: the caller's contract.
         unsafe { observe(observer, Number::I64(value), attrs, n_attrs) }
     })
 }
@@ -409,8 +409,8 @@ pub unsafe extern "C" fn otelrs_observer_observe_f64(
     attrs: *const otelrs_attribute,
     n_attrs: usize,
 ) -> otelrs_status {
-    // SAFETY: the caller's contract.
     ffi_status!("otelrs_observer_observe_f64", {
+        // SAFETY: the caller's contract.
         unsafe { observe(observer, Number::F64(value), attrs, n_attrs) }
     })
 }
@@ -423,8 +423,8 @@ pub unsafe extern "C" fn otelrs_observer_observe_f64(
 /// `inst` is NULL or live, and no other thread uses it during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_observable_free(inst: *mut otelrs_observable) {
-    // SAFETY: the caller's contract.
     ffi_void!("otelrs_observable_free", {
+        // SAFETY: the caller's contract.
         unsafe { boundary::free(inst) }
     })
 }

@@ -248,8 +248,10 @@ pub unsafe extern "C" fn otelrs_string_free(s: *mut c_char) {
 /// `sdk` is NULL or a live SDK no other thread uses during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_sdk_free(sdk: *mut otelrs_sdk) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_sdk_free", { unsafe { boundary::free(sdk) } })
+    ffi_void!("otelrs_sdk_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(sdk) }
+    })
 }
 
 /// Creates a meter for the instrumentation scope `scope` (non-empty) and `version` (NULL or
@@ -288,6 +290,8 @@ pub unsafe extern "C" fn otelrs_meter_new(
 /// `meter` is NULL or a live meter no other thread uses during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn otelrs_meter_free(meter: *mut otelrs_meter) {
-    // SAFETY: the caller's contract.
-    ffi_void!("otelrs_meter_free", { unsafe { boundary::free(meter) } })
+    ffi_void!("otelrs_meter_free", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::free(meter) }
+    })
 }

@@ -4,6 +4,9 @@
 //! table gives; `OTELRS_BLESS=1 cargo test -p otelrs-ffi --test generated` rewrites it (then
 //! regenerate the header: `OTELRS_BLESS=1 cargo test -p otelrs-ffi --test header`).
 
+// A test may stop at the first thing that is not as expected.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::fmt::Write;
 use std::io::Write as _;
 use std::path::PathBuf;

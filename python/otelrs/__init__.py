@@ -14,7 +14,8 @@ import atexit
 import contextlib
 import enum
 import json
-from typing import Any, Dict, Iterator, Union
+from collections.abc import Iterator
+from typing import Any
 
 from otelrs._logging import LoggingHandler
 from otelrs._otelrs import (
@@ -31,10 +32,10 @@ from otelrs._otelrs import (
     Histogram,
     Logger,
     Meter,
-    Observation,
     ObservableCounter,
     ObservableGauge,
     ObservableUpDownCounter,
+    Observation,
     OtelrsError,
     ShutdownError,
     Timer,
@@ -85,7 +86,7 @@ class Severity(enum.IntEnum):
 
 
 @contextlib.contextmanager
-def traceparent(header: Union[str, TraceContext]) -> Iterator[TraceContext]:
+def traceparent(header: str | TraceContext) -> Iterator[TraceContext]:
     """Makes the trace context of a W3C `traceparent` (as a server receives it in an HTTP
     header) the current one for the records logged and the measurements made inside the `with`
     block (their exemplars), in this thread or asyncio task. ValueError when it is not a valid
@@ -100,7 +101,7 @@ def traceparent(header: Union[str, TraceContext]) -> Iterator[TraceContext]:
         _trace_context_var.reset(token)
 
 
-def health() -> Dict[str, Any]:
+def health() -> dict[str, Any]:
     """The health of the pipeline: ``status`` ("ok", "degraded" or "failing"), ``reasons``
     (why, one sentence each), ``time``, ``shut_down``, ``exporters`` (for each exporter, a
     Prometheus scrape counting as an export: signal, exporter, status, exports,
@@ -111,7 +112,7 @@ def health() -> Dict[str, Any]:
     An exporter is "failing" after 3 failed exports in a row, "degraded" after 1 or 2, or
     while the log queue is at least 80 % full or dropped records in the last 60 s; the
     overall status is the worst of the exporters' ("ok" without exporters)."""
-    report: Dict[str, Any] = json.loads(_health_json())
+    report: dict[str, Any] = json.loads(_health_json())
     return report
 
 
@@ -134,10 +135,10 @@ __all__ = [
     "Logger",
     "LoggingHandler",
     "Meter",
-    "Observation",
     "ObservableCounter",
     "ObservableGauge",
     "ObservableUpDownCounter",
+    "Observation",
     "OtelrsError",
     "Severity",
     "ShutdownError",

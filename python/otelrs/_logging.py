@@ -4,9 +4,10 @@ records, one otelrs logger per `logging` logger name."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional
+from typing import Any
 
 from otelrs._otelrs import Logger, get_logger
+
 
 def severity_number(levelno: int) -> int:
     """The OpenTelemetry severity of a `logging` level: DEBUG 5, INFO 9, WARNING 13, ERROR 17,
@@ -28,7 +29,7 @@ class LoggingHandler(logging.Handler):
 
     def __init__(self, level: int = logging.NOTSET) -> None:
         super().__init__(level)
-        self._loggers: Dict[str, Optional[Logger]] = {}
+        self._loggers: dict[str, Logger | None] = {}
 
     def handle(self, record: logging.LogRecord) -> Any:
         # otelrs's loggers are thread-safe: no handler lock around emit.
@@ -41,7 +42,7 @@ class LoggingHandler(logging.Handler):
         self.emit(record)
         return record
 
-    def _logger(self, name: str) -> Optional[Logger]:
+    def _logger(self, name: str) -> Logger | None:
         logger = None if name == "otelrs" or name.startswith("otelrs.") else get_logger(name)
         self._loggers[name] = logger
         return logger
@@ -54,5 +55,5 @@ class LoggingHandler(logging.Handler):
                 levelno = record.levelno
                 logger._emit_logging(record, _SEVERITY.get(levelno) or severity_number(levelno),
                                      self if self.formatter is not None else None)
-        except Exception:
+        except Exception:  # noqa: BLE001 (a logging handler reports every failure through handleError)
             self.handleError(record)

@@ -1,44 +1,64 @@
-"""Types of the extension module behind the `otelrs` package."""
 
-from __future__ import annotations
+
 
 import contextvars
 import datetime
 import logging
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import (
     Any,
     Callable,
-    Dict,
-    Generator,
-    Iterable,
-    Mapping,
-    Optional,
-    Sequence,
-    Type,
     TypeVar,
-    Union,
     final,
 )
 
+from typing_extensions import TypeAlias
+
 __all__ = [
-    "__version__", "OtelrsError", "ConfigError", "ConflictError", "ShutdownError", "ExportError", "init",
-    "force_flush", "shutdown", "_shutdown_at_exit", "get_meter", "get_logger", "collect_json", "log_stats", "_health_json", "_trace_scopes",
-    "Meter", "Counter", "BoundCounter", "UpDownCounter", "BoundUpDownCounter", "Histogram", "BoundHistogram",
-    "Gauge", "BoundGauge", "Timer", "Observation", "CallbackOptions", "ObservableCounter",
-    "ObservableUpDownCounter", "ObservableGauge", "Logger", "TraceContext", "_trace_context_var",
+    "BoundCounter",
+    "BoundGauge",
+    "BoundHistogram",
+    "BoundUpDownCounter",
+    "CallbackOptions",
+    "ConfigError",
+    "ConflictError",
+    "Counter",
+    "ExportError",
+    "Gauge",
+    "Histogram",
+    "Logger",
+    "Meter",
+    "ObservableCounter",
+    "ObservableGauge",
+    "ObservableUpDownCounter",
+    "Observation",
+    "OtelrsError",
+    "ShutdownError",
+    "Timer",
+    "TraceContext",
+    "UpDownCounter",
+    "__version__",
+    "_health_json",
+    "_shutdown_at_exit",
+    "_trace_context_var",
+    "_trace_scopes",
+    "collect_json",
+    "force_flush",
+    "get_logger",
+    "get_meter",
+    "init",
+    "log_stats",
+    "shutdown",
 ]
 
 __version__: str
 
-_AttributeValue = Union[str, bool, int, float, Sequence[str], Sequence[bool], Sequence[int], Sequence[float]]
-_Attributes = Optional[Mapping[str, _AttributeValue]]
-_SettingValue = Union[str, bool, int, float, Sequence[str], Mapping[str, str], None]
-_Number = Union[int, float]
-_ValueType = Optional[Union[Type[int], Type[float]]]
-_Callback = Union[
-    Callable[["CallbackOptions"], Iterable["Observation"]],
-    Generator[Iterable["Observation"], "CallbackOptions", None],
-]
+_AttributeValue: TypeAlias = str | bool | int | float | Sequence[str] | Sequence[bool] | Sequence[int] | Sequence[float]
+_Attributes: TypeAlias = Mapping[str, _AttributeValue] | None
+_SettingValue: TypeAlias = str | bool | int | float | Sequence[str] | Mapping[str, str] | None
+_Number: TypeAlias = int | float
+_ValueType: TypeAlias = type[int] | type[float] | None
+_Callback: TypeAlias = Callable[[CallbackOptions], Iterable[Observation]] | Generator[Iterable[Observation], CallbackOptions]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 class OtelrsError(Exception): ...
@@ -47,26 +67,26 @@ class ConflictError(OtelrsError): ...
 class ShutdownError(OtelrsError): ...
 class ExportError(OtelrsError): ...
 
-_ViewValue = Union[str, int, float, bool, Sequence[Union[str, int, float]]]
-_View = Union[str, Mapping[str, _ViewValue]]
+_ViewValue: TypeAlias = str | int | float | bool | Sequence[str | int | float]
+_View: TypeAlias = str | Mapping[str, _ViewValue]
 
 def init(
-    settings: Optional[Mapping[str, _SettingValue]] = None,
+    settings: Mapping[str, _SettingValue] | None = None,
     *,
-    views: Optional[Sequence[_View]] = None,
+    views: Sequence[_View] | None = None,
     **kwargs: _SettingValue,
 ) -> None: ...
 def force_flush(timeout: float = 30.0) -> None: ...
 def shutdown(timeout: float = 30.0) -> None: ...
 def _shutdown_at_exit() -> None: ...
-def get_meter(name: str, version: Optional[str] = None) -> Meter: ...
-def get_logger(name: str, version: Optional[str] = None) -> Logger: ...
+def get_meter(name: str, version: str | None = None) -> Meter: ...
+def get_logger(name: str, version: str | None = None) -> Logger: ...
 def collect_json() -> str: ...
-def log_stats() -> Dict[str, int]: ...
+def log_stats() -> dict[str, int]: ...
 def _health_json() -> str: ...
 def _trace_scopes(delta: int) -> None: ...
 
-_trace_context_var: contextvars.ContextVar[Optional[TraceContext]]
+_trace_context_var: contextvars.ContextVar[TraceContext | None]
 
 @final
 class Meter:
@@ -82,7 +102,7 @@ class Meter:
         unit: str = "",
         description: str = "",
         *,
-        explicit_bucket_boundaries_advisory: Optional[Sequence[float]] = None,
+        explicit_bucket_boundaries_advisory: Sequence[float] | None = None,
         value_type: _ValueType = None,
     ) -> Histogram: ...
     def create_gauge(
@@ -91,7 +111,7 @@ class Meter:
     def create_observable_counter(
         self,
         name: str,
-        callbacks: Optional[Sequence[_Callback]] = None,
+        callbacks: Sequence[_Callback] | None = None,
         unit: str = "",
         description: str = "",
         *,
@@ -100,7 +120,7 @@ class Meter:
     def create_observable_up_down_counter(
         self,
         name: str,
-        callbacks: Optional[Sequence[_Callback]] = None,
+        callbacks: Sequence[_Callback] | None = None,
         unit: str = "",
         description: str = "",
         *,
@@ -109,7 +129,7 @@ class Meter:
     def create_observable_gauge(
         self,
         name: str,
-        callbacks: Optional[Sequence[_Callback]] = None,
+        callbacks: Sequence[_Callback] | None = None,
         unit: str = "",
         description: str = "",
         *,
@@ -181,7 +201,7 @@ class Observation:
     @property
     def value(self) -> _Number: ...
     @property
-    def attributes(self) -> Optional[Dict[str, _AttributeValue]]: ...
+    def attributes(self) -> dict[str, _AttributeValue] | None: ...
 
 @final
 class CallbackOptions:
@@ -219,34 +239,34 @@ class TraceContext:
     @property
     def flags(self) -> int: ...
 
-_TraceParent = Optional[Union[str, TraceContext]]
+_TraceParent: TypeAlias = str | TraceContext | None
 
 @final
 class Logger:
-    def debug(self, body: object, *, attributes: Optional[Mapping[str, Any]] = None, traceparent: _TraceParent = None) -> None: ...
-    def info(self, body: object, *, attributes: Optional[Mapping[str, Any]] = None, traceparent: _TraceParent = None) -> None: ...
-    def warning(self, body: object, *, attributes: Optional[Mapping[str, Any]] = None, traceparent: _TraceParent = None) -> None: ...
-    def error(self, body: object, *, attributes: Optional[Mapping[str, Any]] = None, traceparent: _TraceParent = None) -> None: ...
-    def critical(self, body: object, *, attributes: Optional[Mapping[str, Any]] = None, traceparent: _TraceParent = None) -> None: ...
+    def debug(self, body: object, *, attributes: Mapping[str, Any] | None = None, traceparent: _TraceParent = None) -> None: ...
+    def info(self, body: object, *, attributes: Mapping[str, Any] | None = None, traceparent: _TraceParent = None) -> None: ...
+    def warning(self, body: object, *, attributes: Mapping[str, Any] | None = None, traceparent: _TraceParent = None) -> None: ...
+    def error(self, body: object, *, attributes: Mapping[str, Any] | None = None, traceparent: _TraceParent = None) -> None: ...
+    def critical(self, body: object, *, attributes: Mapping[str, Any] | None = None, traceparent: _TraceParent = None) -> None: ...
     def exception(
         self,
         body: object,
         *,
-        attributes: Optional[Mapping[str, Any]] = None,
+        attributes: Mapping[str, Any] | None = None,
         traceparent: _TraceParent = None,
-        exc: Optional[BaseException] = None,
+        exc: BaseException | None = None,
     ) -> None: ...
     def emit(
         self,
         body: object,
-        severity: Optional[int] = None,
+        severity: int | None = None,
         *,
-        attributes: Optional[Mapping[str, Any]] = None,
-        event_name: Optional[str] = None,
-        timestamp: Optional[Union[float, datetime.datetime]] = None,
+        attributes: Mapping[str, Any] | None = None,
+        event_name: str | None = None,
+        timestamp: float | datetime.datetime | None = None,
         traceparent: _TraceParent = None,
-        exc: Optional[BaseException] = None,
+        exc: BaseException | None = None,
     ) -> None: ...
-    def _emit_logging(self, record: logging.LogRecord, severity: int, handler: Optional[logging.Handler], /) -> None: ...
+    def _emit_logging(self, record: logging.LogRecord, severity: int, handler: logging.Handler | None, /) -> None: ...
     def enabled(self, severity: int) -> bool: ...
-    def stats(self) -> Dict[str, int]: ...
+    def stats(self) -> dict[str, int]: ...

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Mapping, Optional, TypeVar
+from collections.abc import Mapping
+from typing import Any, Callable, TypeVar
 
 from otelrs._otelrs import Histogram
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def timed(histogram: Histogram, attributes: Optional[Mapping[str, Any]], func: F) -> F:
+def timed(histogram: Histogram, attributes: Mapping[str, Any] | None, func: F) -> F:
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)

@@ -34,12 +34,12 @@ fn global() -> MutexGuard<'static, Global> {
 /// The timeout for waiting at interpreter exit.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn base_config() -> Config {
+fn base_config() -> PyResult<Config> {
     let mut config = Config::new();
     config
         .set("OTELRS_TELEMETRY_SDK_LANGUAGE", "python")
-        .expect("a known key");
-    config
+        .map_err(to_py)?;
+    Ok(config)
 }
 
 /// The SDK, built from the environment if `init` was not called.
@@ -47,7 +47,8 @@ pub(crate) fn current(py: Python<'_>) -> PyResult<Arc<Sdk>> {
     if let Some(sdk) = &global().sdk {
         return Ok(Arc::clone(sdk));
     }
-    let sdk = Arc::new(py.detach(|| Sdk::new(&base_config())).map_err(to_py)?);
+    let config = base_config()?;
+    let sdk = Arc::new(py.detach(|| Sdk::new(&config)).map_err(to_py)?);
     // Without the GIL: a collection may already be running a callback that waits for it.
     let runtime = py
         .detach(|| crate::runtime_metrics::register(&sdk))
@@ -177,7 +178,7 @@ pub(crate) fn init(
     views: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<()> {
-    let mut config = base_config();
+    let mut config = base_config()?;
     if let Some(views) = views {
         add_views(&mut config, views)?;
     }

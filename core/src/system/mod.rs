@@ -198,6 +198,7 @@ mod tests {
 }
 
 #[cfg(all(test, target_os = "linux"))]
+#[allow(clippy::unwrap_used)]
 mod collected {
     use crate::{Config, Sdk};
     use serde_json::Value;

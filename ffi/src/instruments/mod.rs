@@ -117,7 +117,12 @@ unsafe fn record_packed<O: Opaque<Inner = Instrument>>(
     len: usize,
 ) -> Result<(), Error> {
     // SAFETY: the caller's contract.
-    let (inst, packed) = unsafe { (boundary::borrow(inst)?, boundary::slice(attrs, len, "attrs")?) };
+    let (inst, packed) = unsafe {
+        (
+            boundary::borrow(inst)?,
+            boundary::slice(attrs, len, "attrs")?,
+        )
+    };
     match packed.first() {
         None => return inst.record(value, &[]),
         // The first byte is a value type (0 to 7); others are not this form (0xFF starts the
