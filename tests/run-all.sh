@@ -48,8 +48,8 @@ python3 -m mypy --strict python/otelrs tests/python examples/python
 
 step "the Ruby gem (with its own copy of libotelrs), warning-free under ruby -w"
 make gem
-warnings=$(OTELRS_LIB="$OTELRS_PREFIX/lib/libotelrs.so" OTEL_METRICS_EXPORTER=memory OTEL_LOGS_EXPORTER=console \
-    ruby -w -Iruby/lib -e 'require "otelrs"; m = Otelrs.meter("w"); m.counter("c").add(1, k: "v")
+warnings=$(env -i PATH="$PATH" HOME="$HOME" OTELRS_LIB="$OTELRS_PREFIX/lib/libotelrs.so" \
+    OTEL_METRICS_EXPORTER=memory OTEL_LOGS_EXPORTER=console ruby -w -Iruby/lib -e 'require "otelrs"; m = Otelrs.meter("w"); m.counter("c").add(1, k: "v")
         m.histogram("h").time { nil }; m.observable_gauge("g") { |o| o.observe(1) }
         Otelrs::Logger.new("w").info("x", k: 1); Otelrs.collect_json; Otelrs.shutdown' 2>&1 >/dev/null)
 if [ -n "$warnings" ]; then
