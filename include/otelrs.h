@@ -561,6 +561,16 @@ extern "C" {
 const char *otelrs_version(void);
 
 /**
+ * How many of `unit` make one second, for a unit of time as UCUM spells it (`d`, `h`, `min`,
+ * `s`, `ms`, `us`, `ns`); 1 for NULL and any other unit: what a binding multiplies a
+ * duration in seconds by to record it in a histogram's unit.
+ *
+ * # Safety
+ * `unit` is NULL or NUL-terminated.
+ */
+double otelrs_unit_per_second(const char *unit);
+
+/**
  * The calling thread's message for its last failed otelrs call ("" if none failed yet),
  * e.g. `otelrs_counter_f64_add: instrument "x": a counter takes no negative value, got -1`.
  * The string belongs to otelrs and stays valid until this thread's next failing call.
@@ -625,6 +635,50 @@ otelrs_status otelrs_config_set(otelrs_config *cfg,
  * `cfg` is a live configuration; `view` is a NUL-terminated string.
  */
 OTELRS_MUST_USE otelrs_status otelrs_config_add_view(otelrs_config *cfg, const char *view);
+
+/**
+ * Sets the setting `name` names to `value`: an exact key, or the keyword form the Python
+ * and Ruby bindings take (the key in lower case without its OTEL_ / OTELRS_ prefix, e.g.
+ * "service_name"). Otherwise as `otelrs_config_set`.
+ *
+ * # Safety
+ * `cfg` is a live configuration; `name` and `value` are NUL-terminated strings.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_config_set_named(otelrs_config *cfg,
+                                      const char *name,
+                                      const char *value);
+
+/**
+ * Adds the pair `key`=`value` to the key-value setting `name` (named as for
+ * `otelrs_config_set_named`: OTEL_RESOURCE_ATTRIBUTES, an ..._HEADERS key), after the pairs
+ * added before; both are percent-encoded, so they may hold `,`, `=` and `%`. Any other
+ * setting gives OTELRS_ERR_CONFIG.
+ *
+ * # Safety
+ * `cfg` is a live configuration; the strings are NUL-terminated.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_config_add_pair(otelrs_config *cfg,
+                                     const char *name,
+                                     const char *key,
+                                     const char *value);
+
+/**
+ * Adds a view given as `n` keys and values (the keys of the text form, see
+ * `otelrs_config_add_view`); a key given again adds an item to its list (`boundaries`,
+ * `attribute_keys`). Values are taken as they are: no `,`, `|` or `%` in them is read as a
+ * separator or an escape.
+ *
+ * # Safety
+ * `cfg` is a live configuration; `keys` and `values` each point to `n` NUL-terminated
+ * strings (or are NULL with `n` 0).
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_config_add_view_pairs(otelrs_config *cfg,
+                                           const char *const *keys,
+                                           const char *const *values,
+                                           size_t n);
 
 /**
  * Frees a configuration; NULL is a no-op. An SDK made from it does not need it any more.
@@ -1555,6 +1609,25 @@ otelrs_status otelrs_log_packed(const otelrs_logger *logger,
                                 const uint8_t *attrs,
                                 size_t len,
                                 const otelrs_trace_context *trace_context);
+
+/**
+ * Emits a record as `otelrs_log_packed` does, with an exception's attributes as the
+ * semantic conventions name them: `exception.type` (`exception_type`, e.g. the class name),
+ * `exception.message` and `exception.stacktrace` (NULL for none).
+ *
+ * # Safety
+ * As for `otelrs_log_packed`; `exception_type` and `exception_message` are NUL-terminated,
+ * `exception_stacktrace` is NULL or NUL-terminated.
+ */
+otelrs_status otelrs_log_exception_packed(const otelrs_logger *logger,
+                                          uint32_t severity,
+                                          const char *body,
+                                          const uint8_t *attrs,
+                                          size_t len,
+                                          const otelrs_trace_context *trace_context,
+                                          const char *exception_type,
+                                          const char *exception_message,
+                                          const char *exception_stacktrace);
 
 /**
  * Frees a logger; NULL is a no-op. Records it emitted are still exported.

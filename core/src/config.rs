@@ -197,11 +197,70 @@ impl Config {
         Ok(())
     }
 
+    /// Sets the setting `name` names: an exact key, or the keyword form the bindings take
+    /// (see [`setting_key`]). An unknown name is a [`crate::ErrorKind::Config`] error that
+    /// says how keywords are formed. Gives the key it set.
+    pub fn set_named(&mut self, name: &str, value: &str) -> Result<&'static str> {
+        let key = setting_key(name).ok_or_else(|| {
+            Error::config(format!(
+                "unknown setting {name:?} (names are the OTEL_* / OTELRS_* keys, or those keys in \
+                 lower case without the prefix, e.g. service_name)"
+            ))
+        })?;
+        self.set(key, value)?;
+        Ok(key)
+    }
+
+    /// Adds the pair `key=value` to the key-value setting `name` (OTEL_RESOURCE_ATTRIBUTES,
+    /// an `..._HEADERS` key), both percent-encoded, after the pairs added before: what a
+    /// binding makes of a dict or Hash. A setting of another kind is a
+    /// [`crate::ErrorKind::Config`] error.
+    pub fn add_pair(&mut self, name: &str, key: &str, value: &str) -> Result<&'static str> {
+        let doc = setting_key(name)
+            .and_then(find)
+            .ok_or_else(|| Error::config(format!("unknown setting {name:?}")))?;
+        if doc.kind != ValueKind::KeyValues {
+            return Err(Error::config(format!(
+                "{} takes no key=value pairs (only the settings of key=value lists do)",
+                doc.key
+            )));
+        }
+        let encode = |s: &str| {
+            s.replace('%', "%25")
+                .replace(',', "%2C")
+                .replace('=', "%3D")
+        };
+        let pair = format!("{}={}", encode(key), encode(value));
+        let text = match self.values.get(doc.key) {
+            Some(before) if !before.is_empty() => format!("{before},{pair}"),
+            _ => pair,
+        };
+        self.set(doc.key, &text)?;
+        Ok(doc.key)
+    }
+
     /// Adds a view in its text form (see OTELRS_METRICS_VIEWS), after those of
     /// OTELRS_METRICS_VIEWS; an invalid view is a [`crate::ErrorKind::Config`] error saying why.
     pub fn add_view(&mut self, view: &str) -> Result<()> {
         self.views.push(View::parse(view)?);
         Ok(())
+    }
+
+    /// Adds a view given as keys and values, as a dict or Hash gives it: a key that comes
+    /// again adds an item to its list (`boundaries`, `attribute_keys`). Values are taken as
+    /// they are (no separator in them is read as one).
+    pub fn add_view_pairs<'a>(
+        &mut self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<()> {
+        let mut grouped: Vec<(&str, Vec<String>)> = Vec::new();
+        for (key, value) in pairs {
+            match grouped.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, items)) => items.push(value.to_owned()),
+                None => grouped.push((key, vec![value.to_owned()])),
+            }
+        }
+        self.add_view(&crate::metrics::views::view_text(grouped))
     }
 
     /// The value in force for `key`: from code, else from the environment (an empty
@@ -1228,6 +1287,55 @@ mod tests {
             Settings::resolve(&c).unwrap().otlp.endpoint,
             "https://m:4317"
         );
+    }
+
+    #[test]
+    fn keyword_names_and_pairs_are_read_as_the_bindings_give_them() {
+        let mut c = Config::new();
+        assert_eq!(
+            c.set_named("service_name", "a").unwrap(),
+            "OTEL_SERVICE_NAME"
+        );
+        assert_eq!(
+            c.set_named("logs_rate_limit", "5").unwrap(),
+            "OTELRS_LOGS_RATE_LIMIT"
+        );
+        let err = c.set_named("no_such", "1").unwrap_err().to_string();
+        assert!(
+            err.contains("\"no_such\"") && err.contains("service_name"),
+            "{err}"
+        );
+        c.add_pair("resource_attributes", "team", "a,b=c%").unwrap();
+        c.add_pair("OTEL_RESOURCE_ATTRIBUTES", "zone", "eu")
+            .unwrap();
+        assert_eq!(
+            Settings::resolve(&c).unwrap().resource_attributes,
+            vec![
+                ("team".to_owned(), "a,b=c%".to_owned()),
+                ("zone".to_owned(), "eu".to_owned())
+            ]
+        );
+        let err = c
+            .add_pair("service_name", "k", "v")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("takes no key=value pairs"), "{err}");
+        c.add_view_pairs([
+            ("instrument_name", "http.*"),
+            ("boundaries", "1"),
+            ("boundaries", "2.5"),
+            ("description", "a, b | c; d"),
+        ])
+        .unwrap();
+        assert!(c
+            .add_view_pairs([
+                ("instrument_name", "x"),
+                ("boundaries", "2"),
+                ("boundaries", "1")
+            ])
+            .unwrap_err()
+            .to_string()
+            .contains("increase"));
     }
 
     #[test]

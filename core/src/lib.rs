@@ -29,7 +29,6 @@ pub use context::TraceContext;
 pub use error::{Error, ErrorKind, Result};
 pub use logs::{LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
-pub use metrics::views::view_text;
 pub use resource::VERSION;
 pub use sdk::{Meter, Sdk, DROP_SHUTDOWN_TIMEOUT};
 pub use system::Groups as SystemMetricGroups;

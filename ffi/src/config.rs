@@ -72,6 +72,105 @@ pub unsafe extern "C" fn otelrs_config_add_view(
     })
 }
 
+/// Sets the setting `name` names to `value`: an exact key, or the keyword form the Python
+/// and Ruby bindings take (the key in lower case without its OTEL_ / OTELRS_ prefix, e.g.
+/// "service_name"). Otherwise as `otelrs_config_set`.
+///
+/// # Safety
+/// `cfg` is a live configuration; `name` and `value` are NUL-terminated strings.
+#[no_mangle]
+#[must_use = "the status says whether it worked"]
+pub unsafe extern "C" fn otelrs_config_set_named(
+    cfg: *mut otelrs_config,
+    name: *const std::ffi::c_char,
+    value: *const std::ffi::c_char,
+) -> otelrs_status {
+    ffi_status!("otelrs_config_set_named", {
+        // SAFETY: the caller's contract.
+        let (name, value) = unsafe {
+            (
+                boundary::text(name, "name")?,
+                boundary::text(value, "value")?,
+            )
+        };
+        // SAFETY: the caller's contract; a configuration is used by one thread at a time.
+        unsafe { boundary::borrow_mut(cfg)? }
+            .set_named(name, value)
+            .map(drop)
+    })
+}
+
+/// Adds the pair `key`=`value` to the key-value setting `name` (named as for
+/// `otelrs_config_set_named`: OTEL_RESOURCE_ATTRIBUTES, an ..._HEADERS key), after the pairs
+/// added before; both are percent-encoded, so they may hold `,`, `=` and `%`. Any other
+/// setting gives OTELRS_ERR_CONFIG.
+///
+/// # Safety
+/// `cfg` is a live configuration; the strings are NUL-terminated.
+#[no_mangle]
+#[must_use = "the status says whether it worked"]
+pub unsafe extern "C" fn otelrs_config_add_pair(
+    cfg: *mut otelrs_config,
+    name: *const std::ffi::c_char,
+    key: *const std::ffi::c_char,
+    value: *const std::ffi::c_char,
+) -> otelrs_status {
+    ffi_status!("otelrs_config_add_pair", {
+        // SAFETY: the caller's contract.
+        let (name, key, value) = unsafe {
+            (
+                boundary::text(name, "name")?,
+                boundary::text(key, "key")?,
+                boundary::text(value, "value")?,
+            )
+        };
+        // SAFETY: the caller's contract; a configuration is used by one thread at a time.
+        unsafe { boundary::borrow_mut(cfg)? }
+            .add_pair(name, key, value)
+            .map(drop)
+    })
+}
+
+/// Adds a view given as `n` keys and values (the keys of the text form, see
+/// `otelrs_config_add_view`); a key given again adds an item to its list (`boundaries`,
+/// `attribute_keys`). Values are taken as they are: no `,`, `|` or `%` in them is read as a
+/// separator or an escape.
+///
+/// # Safety
+/// `cfg` is a live configuration; `keys` and `values` each point to `n` NUL-terminated
+/// strings (or are NULL with `n` 0).
+#[no_mangle]
+#[must_use = "the status says whether it worked"]
+pub unsafe extern "C" fn otelrs_config_add_view_pairs(
+    cfg: *mut otelrs_config,
+    keys: *const *const std::ffi::c_char,
+    values: *const *const std::ffi::c_char,
+    n: usize,
+) -> otelrs_status {
+    ffi_status!("otelrs_config_add_view_pairs", {
+        // SAFETY: the caller's contract.
+        let (keys, values) = unsafe {
+            (
+                boundary::slice(keys, n, "keys")?,
+                boundary::slice(values, n, "values")?,
+            )
+        };
+        let mut pairs = Vec::with_capacity(n);
+        for (i, (k, v)) in keys.iter().zip(values).enumerate() {
+            // SAFETY: the caller's contract.
+            let pair = unsafe {
+                (
+                    boundary::text_lazy(*k, || format!("key {i}"))?,
+                    boundary::text_lazy(*v, || format!("value {i}"))?,
+                )
+            };
+            pairs.push(pair);
+        }
+        // SAFETY: the caller's contract; a configuration is used by one thread at a time.
+        unsafe { boundary::borrow_mut(cfg)? }.add_view_pairs(pairs)
+    })
+}
+
 /// Frees a configuration; NULL is a no-op. An SDK made from it does not need it any more.
 ///
 /// # Safety

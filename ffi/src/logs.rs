@@ -179,6 +179,7 @@ unsafe fn emit(
     logger: *const otelrs_logger,
     r: &otelrs_log_record,
     packed: Option<&[u8]>,
+    exception: Option<&[*const c_char; 3]>,
 ) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     let logger = unsafe { boundary::borrow(logger)? };
@@ -217,6 +218,14 @@ unsafe fn emit(
                     record
                 }
             };
+            let mut record = record;
+            if let Some([type_name, message, stacktrace]) = exception {
+                record.exception(
+                    boundary::text(*type_name, "exception_type")?,
+                    boundary::text(*message, "exception_message")?,
+                    boundary::text_or_empty(*stacktrace, "exception_stacktrace")?,
+                )?;
+            }
             Ok(LogRecordInput {
                 record,
                 event_name: if r.event_name.is_null() {
@@ -257,7 +266,7 @@ pub unsafe extern "C" fn otelrs_log(
     };
     ffi_status!("otelrs_log", {
         // SAFETY: the caller's contract.
-        unsafe { emit(logger, &record, None) }
+        unsafe { emit(logger, &record, None, None) }
     })
 }
 
@@ -276,7 +285,7 @@ pub unsafe extern "C" fn otelrs_log_emit(
         let record = unsafe { record.as_ref() }
             .ok_or_else(|| Error::new(otelrs_core::ErrorKind::Null, "record is NULL"))?;
         // SAFETY: the caller's contract.
-        unsafe { emit(logger, record, None) }
+        unsafe { emit(logger, record, None, None) }
     })
 }
 
@@ -317,7 +326,46 @@ pub unsafe extern "C" fn otelrs_log_packed(
         // SAFETY: the caller's contract.
         unsafe {
             let packed = boundary::slice(attrs, len, "attrs")?;
-            emit(logger, &record, Some(packed))
+            emit(logger, &record, Some(packed), None)
+        }
+    })
+}
+
+/// Emits a record as `otelrs_log_packed` does, with an exception's attributes as the
+/// semantic conventions name them: `exception.type` (`exception_type`, e.g. the class name),
+/// `exception.message` and `exception.stacktrace` (NULL for none).
+///
+/// # Safety
+/// As for `otelrs_log_packed`; `exception_type` and `exception_message` are NUL-terminated,
+/// `exception_stacktrace` is NULL or NUL-terminated.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn otelrs_log_exception_packed(
+    logger: *const otelrs_logger,
+    severity: u32,
+    body: *const c_char,
+    attrs: *const u8,
+    len: usize,
+    trace_context: *const otelrs_trace_context,
+    exception_type: *const c_char,
+    exception_message: *const c_char,
+    exception_stacktrace: *const c_char,
+) -> otelrs_status {
+    let record = otelrs_log_record {
+        severity,
+        body,
+        attrs: std::ptr::null(),
+        n_attrs: 0,
+        event_name: std::ptr::null(),
+        timestamp_unix_nano: 0,
+        trace_context,
+    };
+    let exception = [exception_type, exception_message, exception_stacktrace];
+    ffi_status!("otelrs_log_exception_packed", {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let packed = boundary::slice(attrs, len, "attrs")?;
+            emit(logger, &record, Some(packed), Some(&exception))
         }
     })
 }

@@ -238,16 +238,6 @@ sync_class!(
     }
 );
 
-fn per_second(unit: &str) -> f64 {
-    match unit {
-        "ms" => 1e3,
-        "us" | "µs" | "μs" => 1e6,
-        "ns" => 1e9,
-        "min" => 1.0 / 60.0,
-        _ => 1.0,
-    }
-}
-
 /// Measures durations into a histogram: a context manager, and a decorator.
 #[pyclass(frozen, module = "otelrs")]
 pub(crate) struct Timer {
@@ -273,7 +263,8 @@ impl Timer {
         let start = self.starts.lock().unwrap_or_else(|e| e.into_inner()).pop();
         if let Some(start) = start {
             let h = &self.histogram.get().0;
-            let elapsed = start.elapsed().as_secs_f64() * per_second(&h.unit);
+            let elapsed =
+                start.elapsed().as_secs_f64() * otelrs_core::metrics::units::per_second(&h.unit);
             let amount = match h.number {
                 NumberKind::F64 => elapsed.into_pyobject(py)?.into_any(),
                 _ => (elapsed.round() as u64).into_pyobject(py)?.into_any(),

@@ -2,7 +2,7 @@
 //! traceparent, the one set by `otelrs.traceparent(...)` for the current context, or the
 //! current span of opentelemetry-api when that package is in use.
 
-use crate::attributes::{as_dict, pack, pack_one, text};
+use crate::attributes::{as_dict, pack, text};
 use crate::errors::{to_py, Carried};
 use crate::instruments::report_refused;
 use crate::trace::trace_context;
@@ -216,8 +216,9 @@ fn logging_extra<'py>(
     Ok(Some(extra))
 }
 
-/// Where a `logging` record was made: file path, function name, line number.
-type Code<'a> = (&'a str, &'a str, i64);
+/// Where a `logging` record was made: file path, function name, line number, and the stack
+/// when `stack_info=True` asked for it.
+type Code<'a> = (&'a str, &'a str, i64, Option<String>);
 
 fn build(
     py: Python<'_>,
@@ -236,12 +237,11 @@ fn build(
     };
     let dict = as_dict(attributes)?;
     let mut record = RecordBuilder::new(body, dict.as_ref().map_or(0, |d| d.len() * 24) + 96);
-    if let Some((path, function, line)) = code {
-        let packed = record
-            .string_attribute("code.file.path", path)
-            .and_then(|_| record.string_attribute("code.function.name", function))
-            .and_then(|_| record.i64_attribute("code.line.number", line));
-        packed.map_err(|e| PyValueError::new_err(e.message().to_owned()))?;
+    if let Some((path, function, line, stack)) = code {
+        record.code(path, function, line).map_err(to_py)?;
+        if let Some(stack) = stack {
+            record.stacktrace(&stack).map_err(to_py)?;
+        }
     }
     if let Some(dict) = &dict {
         pack(dict, &mut record)?;
@@ -255,23 +255,16 @@ fn build(
         } else {
             format!("{module}.{qualname}")
         };
-        pack_one(
-            "exception.type",
-            &PyString::new(py, &type_name).into_any(),
-            &mut record,
-        )?;
-        pack_one("exception.message", &e.str()?.into_any(), &mut record)?;
+        let message = e.str()?;
         let lines = py
             .import("traceback")?
             .call_method1("format_exception", (t, e, e.getattr("__traceback__")?))?;
         let stack: String = PyString::new(py, "")
             .call_method1("join", (lines,))?
             .extract()?;
-        pack_one(
-            "exception.stacktrace",
-            &PyString::new(py, &stack).into_any(),
-            &mut record,
-        )?;
+        record
+            .exception(&type_name, text(&message)?, &stack)
+            .map_err(to_py)?;
     }
     Ok(record)
 }
@@ -508,14 +501,14 @@ impl Logger {
             Ok(t) if t.len() >= 2 => Some(t.get_item(1)?).filter(|e| !e.is_none()),
             _ => None,
         };
-        let mut extra = logging_extra(py, record)?;
+        let extra = logging_extra(py, record)?;
         // `stack_info=True`: the stack where the call was made.
         let stack = record.getattr(intern!(py, "stack_info"))?;
-        if !stack.is_none() {
-            let with_stack = extra.unwrap_or_else(|| PyDict::new(py));
-            with_stack.set_item("code.stacktrace", stack)?;
-            extra = Some(with_stack);
-        }
+        let stack = if stack.is_none() {
+            None
+        } else {
+            Some(stack.str()?.to_string())
+        };
         *handed_over = true;
         self.try_log(
             py,
@@ -526,7 +519,7 @@ impl Logger {
             timestamp,
             None,
             exc.as_ref(),
-            Some((path, function, line)),
+            Some((path, function, line, stack)),
         )
     }
 }

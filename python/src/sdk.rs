@@ -3,11 +3,12 @@
 //! use it (building it from the environment alone when `init` was not called), `force_flush`
 //! and `shutdown` release the GIL while they wait.
 
+use crate::attributes::text;
 use crate::errors::{to_py, ConfigError, ShutdownError};
 use crate::instruments::Meter;
 use crate::logs::Logger;
 use otelrs_core::metrics::ObservableInstrument;
-use otelrs_core::{view_text, Config, Sdk};
+use otelrs_core::{Config, Sdk};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
@@ -65,42 +66,34 @@ pub(crate) fn keep(observable: ObservableInstrument) {
     global().observables.push(observable);
 }
 
-/// The setting a keyword names: `service_name` is OTEL_SERVICE_NAME, `logs_rate_limit` is
-/// OTELRS_LOGS_RATE_LIMIT.
-fn setting_key(name: &str) -> PyResult<&'static str> {
-    otelrs_core::setting_key(name).ok_or_else(|| {
-        ConfigError::new_err(format!(
-            "unknown setting {name:?} (keyword names are the OTEL_* keys in lower case \
-                 without the prefix, e.g. service_name)"
-        ))
-    })
-}
-
-fn percent_encode(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace(',', "%2C")
-        .replace('=', "%3D")
+/// Sets the setting `name` names (an exact key, or with `keyword` also its keyword form) to
+/// `v`: a dict as key-value pairs, anything else as its text (see [`setting_value`]).
+fn set_value(config: &mut Config, name: &str, v: &Bound<'_, PyAny>, keyword: bool) -> PyResult<()> {
+    if let Ok(d) = v.cast::<PyDict>() {
+        for (k, val) in d.iter() {
+            let (k, val) = (k.str()?, val.str()?);
+            config
+                .add_pair(name, text(&k)?, text(&val)?)
+                .map_err(to_py)?;
+        }
+        return Ok(());
+    }
+    let value = setting_value(name, v)?;
+    if keyword {
+        config.set_named(name, &value).map(drop).map_err(to_py)
+    } else {
+        config.set(name, &value).map_err(to_py)
+    }
 }
 
 /// A setting's value as text: str as it is, bool as true/false, numbers, a sequence as a
-/// comma list, a dict as `key=value,...` (percent-encoded), a path.
+/// comma list, a path.
 fn setting_value(key: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(s.to_string());
     }
     if let Ok(b) = v.cast::<PyBool>() {
         return Ok(if b.is_true() { "true" } else { "false" }.to_owned());
-    }
-    if let Ok(d) = v.cast::<PyDict>() {
-        let mut parts = Vec::new();
-        for (k, val) in d.iter() {
-            parts.push(format!(
-                "{}={}",
-                percent_encode(&k.str()?.to_string()),
-                percent_encode(&val.str()?.to_string())
-            ));
-        }
-        return Ok(parts.join(","));
     }
     if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
         let items: PyResult<Vec<String>> =
@@ -152,9 +145,13 @@ fn add_views(config: &mut Config, views: &Bound<'_, PyAny>) -> PyResult<()> {
         } else if let Ok(d) = view.cast::<PyDict>() {
             let mut pairs = Vec::new();
             for (k, v) in d.iter() {
-                pairs.push((k.str()?.to_string(), view_items(&v)?));
+                let key = k.str()?.to_string();
+                pairs.extend(view_items(&v)?.into_iter().map(|item| (key.clone(), item)));
             }
-            view_text(pairs.iter().map(|(k, items)| (k.as_str(), items.clone())))
+            config
+                .add_view_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .map_err(to_py)?;
+            continue;
         } else {
             return Err(PyTypeError::new_err(format!(
                 "a view is a dict or a str, got {}",
@@ -182,22 +179,11 @@ pub(crate) fn init(
     if let Some(views) = views {
         add_views(&mut config, views)?;
     }
-    if let Some(settings) = settings {
-        for (k, v) in settings.iter() {
-            let key = k.str()?.to_string();
-            if v.is_none() {
-                continue;
+    for (given, keyword) in [(settings, false), (kwargs, true)] {
+        for (k, v) in given.into_iter().flat_map(|d| d.iter()) {
+            if !v.is_none() {
+                set_value(&mut config, &k.str()?.to_string(), &v, keyword)?;
             }
-            config.set(&key, &setting_value(&key, &v)?).map_err(to_py)?;
-        }
-    }
-    if let Some(kwargs) = kwargs {
-        for (k, v) in kwargs.iter() {
-            let key = setting_key(&k.str()?.to_string())?;
-            if v.is_none() {
-                continue;
-            }
-            config.set(key, &setting_value(key, &v)?).map_err(to_py)?;
         }
     }
     if global().sdk.as_ref().is_some_and(|s| !s.is_shut_down()) {

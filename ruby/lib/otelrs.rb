@@ -149,14 +149,16 @@ module Otelrs
     # @api private: emits one record; `message` is what was logged (an Exception adds
     # exception.* attributes).
     def emit_log(logger, severity, body, message, attributes, traceparent)
-      if message.is_a?(Exception)
-        attributes = attributes.merge("exception.type" => message.class.name, "exception.message" => message.message,
-                                      "exception.stacktrace" => (message.backtrace || []).join("\n"))
-      end
       begin
         packed = attributes.empty? ? nil : Attributes.packed(attributes)
         ctx = traceparent.nil? ? nil : trace_context(traceparent)
-        status = Native.otelrs_log_packed(logger, severity, body, packed, packed ? packed.bytesize : 0, ctx)
+        status = if message.is_a?(Exception)
+                   Native.otelrs_log_exception_packed(logger, severity, body, packed, packed ? packed.bytesize : 0, ctx,
+                                                      message.class.name, message.message,
+                                                      (message.backtrace || []).join("\n"))
+                 else
+                   Native.otelrs_log_packed(logger, severity, body, packed, packed ? packed.bytesize : 0, ctx)
+                 end
       rescue Error, ArgumentError, TypeError, RangeError => e
         # Refused before libotelrs saw it (a traceparent that does not parse, a NUL byte, an
         # Integer beyond 64 bits): counted here.
@@ -251,20 +253,15 @@ module Otelrs
       FFI::AutoPointer.new(out.read_pointer, Native.method(:otelrs_sdk_free))
     end
 
+    # Sets the setting `key` names (an exact key, or its keyword form such as service_name):
+    # a Hash as key-value pairs, anything else as its text; libotelrs reads the name and
+    # encodes the pairs.
     def set(cfg, key, value)
-      text = setting_text(value)
       name = key.to_s
-      candidates = name.match?(/\AOTEL(RS)?_/) ? [name] : ["OTEL_#{name.upcase}", "OTELRS_#{name.upcase}"]
-      candidates.each do |candidate|
-        status = Native.otelrs_config_set(cfg, candidate, text)
-        return if status.zero?
-        next if Native.otelrs_last_error.include?("unknown setting") && candidate != candidates.last
-
-        raise ConfigError.new(Native.otelrs_last_error.sub(candidate.inspect, "#{candidate.inspect} (#{key})"),
-                              Native.otelrs_status_name(status)) if candidates.size > 1 && status == 4 &&
-                                                                      Native.otelrs_last_error.include?("unknown setting")
-
-        check(status)
+      if value.is_a?(Hash)
+        value.each { |k, v| check(Native.otelrs_config_add_pair(cfg, name, k.to_s, v.to_s)) }
+      else
+        check(Native.otelrs_config_set_named(cfg, name, setting_text(value)))
       end
     end
 
@@ -272,31 +269,30 @@ module Otelrs
       raise TypeError, "views: must be an Array of views (Hashes or Strings), got #{views.class}" unless views.is_a?(Array)
 
       views.each do |view|
-        text = case view
-               when String then view
-               when Hash then view.map { |k, v| "#{k}=#{Array(v).map { |i| view_item(i) }.join('|')}" }.join(",")
-               else raise TypeError, "a view is a Hash or a String, got #{view.class} (#{view.inspect})"
-               end
-        check(Native.otelrs_config_add_view(cfg, text))
+        case view
+        when String then check(Native.otelrs_config_add_view(cfg, view))
+        when Hash then add_view_pairs(cfg, view.flat_map { |k, v| Array(v).map { |item| [k.to_s, item.to_s] } })
+        else raise TypeError, "a view is a Hash or a String, got #{view.class} (#{view.inspect})"
+        end
       end
     end
 
-    # One value of a view, percent-encoded where the text form has separators.
-    def view_item(item)
-      item.to_s.gsub("%", "%25").gsub(",", "%2C").gsub("|", "%7C").gsub(";", "%3B")
+    # Adds a view given as [key, value] pairs (a list as one pair per item).
+    def add_view_pairs(cfg, pairs)
+      keep = pairs.flatten.map { |s| FFI::MemoryPointer.from_string(s) }
+      keys = FFI::MemoryPointer.new(:pointer, pairs.size)
+      values = FFI::MemoryPointer.new(:pointer, pairs.size)
+      keys.write_array_of_pointer(keep.each_slice(2).map(&:first))
+      values.write_array_of_pointer(keep.each_slice(2).map(&:last))
+      check(Native.otelrs_config_add_view_pairs(cfg, keys, values, pairs.size))
     end
 
     def setting_text(value)
       case value
       when true, false then value.to_s
       when Array then value.join(",")
-      when Hash then value.map { |k, v| "#{encode(k)}=#{encode(v)}" }.join(",")
       else value.to_s
       end
-    end
-
-    def encode(text)
-      text.to_s.gsub("%", "%25").gsub(",", "%2C").gsub("=", "%3D")
     end
   end
 

@@ -122,6 +122,7 @@ class TestMetrics < Minitest::Test
         ms.time(block: "raises") { sleep 0.02; raise "boom" }
       rescue RuntimeError
       end
+      meter.histogram("rb.time.us", unit: "us", value_type: Integer).time { sleep 0.01 }
     RUBY
     assert_equal "7", points(got.fetch("rb.int")).fetch({})["asInt"]
     assert_equal "15", points(got.fetch("rb.int")).fetch({ "region" => "eu" })["asInt"]
@@ -134,6 +135,7 @@ class TestMetrics < Minitest::Test
     raised = points(got.fetch("rb.time.ms")).fetch({ "block" => "raises" })
     assert_equal 1, Integer(raised["count"])
     assert_operator raised["sum"], :>=, 20
+    assert_operator Integer(points(got.fetch("rb.time.us")).fetch({})["sum"]), :>=, 10_000
   end
 
   def test_observable_instruments_with_blocks

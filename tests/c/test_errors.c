@@ -76,6 +76,41 @@ static void test_config(void) {
     EXPECT_OK(otelrs_sdk_shutdown(s, 1000));
     otelrs_sdk_free(s);
     otelrs_config_free(cfg);
+
+    /* Keyword names, key-value pairs and views by pairs, as the language bindings give them. */
+    MUST(otelrs_config_new(&cfg));
+    EXPECT_OK(otelrs_config_set_named(cfg, "service_name", "named"));
+    EXPECT_OK(otelrs_config_set_named(cfg, "OTEL_METRICS_EXPORTER", "memory"));
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "e.g. service_name", otelrs_config_set_named(cfg, "servce_name", "x"));
+    EXPECT_OK(otelrs_config_add_pair(cfg, "resource_attributes", "team", "a,b=c%"));
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "takes no key=value pairs", otelrs_config_add_pair(cfg, "service_name", "k", "v"));
+    const char *keys[] = {"instrument_name", "boundaries", "boundaries"};
+    const char *values[] = {"pairs.h", "1", "2.5"};
+    EXPECT_OK(otelrs_config_add_view_pairs(cfg, keys, values, 3));
+    const char *bad_values[] = {"pairs.h", "2", "1"};
+    EXPECT_STATUS(OTELRS_ERR_CONFIG, "boundaries must increase", otelrs_config_add_view_pairs(cfg, keys, bad_values, 3));
+    EXPECT_STATUS(OTELRS_ERR_NULL, "keys", otelrs_config_add_view_pairs(cfg, NULL, values, 3));
+    MUST(otelrs_sdk_new(cfg, &s));
+    otelrs_config_free(cfg);
+    otelrs_meter *m;
+    MUST(otelrs_meter_new(s, "pairs", NULL, &m));
+    otelrs_histogram_f64 *h;
+    MUST(otelrs_histogram_f64_new(m, "pairs.h", NULL, NULL, NULL, 0, &h));
+    EXPECT_OK(otelrs_histogram_f64_record(h, 2.0, NULL, 0));
+    char *json;
+    MUST(otelrs_sdk_collect_json(s, &json));
+    EXPECT(strstr(json, "\"stringValue\":\"named\"") && strstr(json, "\"stringValue\":\"a,b=c%\"") &&
+               strstr(json, "\"explicitBounds\":[1.0,2.5]"),
+           "service name, pair and view boundaries expected in %s", json);
+    otelrs_string_free(json);
+    otelrs_histogram_f64_free(h);
+    otelrs_meter_free(m);
+    EXPECT_OK(otelrs_sdk_shutdown(s, 1000));
+    otelrs_sdk_free(s);
+    EXPECT(otelrs_unit_per_second("ms") == 1e3 && otelrs_unit_per_second("us") == 1e6 &&
+               otelrs_unit_per_second("min") == 1.0 / 60 && otelrs_unit_per_second("s") == 1.0 && otelrs_unit_per_second("By") == 1.0 &&
+               otelrs_unit_per_second(NULL) == 1.0,
+           "units per second");
 }
 
 /* NULL for each pointer argument of the instrument functions, for one kind of each shape. */

@@ -109,6 +109,27 @@ impl RecordBuilder {
         Ok(())
     }
 
+    /// Adds an exception's attributes as the semantic conventions name them:
+    /// `exception.type`, `exception.message` and `exception.stacktrace`.
+    pub fn exception(&mut self, type_name: &str, message: &str, stacktrace: &str) -> Result<()> {
+        self.string_attribute("exception.type", type_name)?;
+        self.string_attribute("exception.message", message)?;
+        self.string_attribute("exception.stacktrace", stacktrace)
+    }
+
+    /// Adds where the record was made, as the semantic conventions name it:
+    /// `code.file.path`, `code.function.name`, `code.line.number`.
+    pub fn code(&mut self, file_path: &str, function: &str, line: i64) -> Result<()> {
+        self.string_attribute("code.file.path", file_path)?;
+        self.string_attribute("code.function.name", function)?;
+        self.i64_attribute("code.line.number", line)
+    }
+
+    /// Adds the stack where the logging call was made (`code.stacktrace`).
+    pub fn stacktrace(&mut self, stack: &str) -> Result<()> {
+        self.string_attribute("code.stacktrace", stack)
+    }
+
     /// Adds a string attribute.
     pub fn string_attribute(&mut self, key: &str, value: &str) -> Result<()> {
         self.key(key, STRING)?;

@@ -10,6 +10,7 @@ mod otlp;
 pub(crate) mod pipeline;
 mod prometheus;
 pub(crate) mod series_cache;
+pub mod units;
 pub(crate) mod views;
 
 pub(crate) use export::{append_line, sync};

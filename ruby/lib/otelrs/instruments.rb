@@ -138,15 +138,14 @@ module Otelrs
 
   # A distribution of values in buckets: #record(value, attributes = nil, **attributes).
   class Histogram < Instrument
-    PER_SECOND = { "ms" => 1e3, "us" => 1e6, "μs" => 1e6, "ns" => 1e9, "min" => 1.0 / 60 }.freeze
-
-    # Runs the block and records how long it took, in the histogram's unit (s, ms, us, ns;
-    # seconds for any other unit); returns the block's value.
+    # Runs the block and records how long it took, in the histogram's unit (a unit of time
+    # such as s, ms or us; seconds for any other unit); returns the block's value.
     def time(attributes = nil, **kw)
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       yield
     ensure
-      elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * PER_SECOND.fetch(unit, 1.0)
+      @per_second ||= Native.otelrs_unit_per_second(unit.to_s)
+      elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * @per_second
       record(@number == :f64 ? elapsed : elapsed.round, attributes || kw)
     end
   end

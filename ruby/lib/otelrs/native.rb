@@ -60,6 +60,10 @@ module Otelrs
     attach_function :otelrs_config_new, [:pointer], :uint32
     attach_function :otelrs_config_set, %i[pointer string string], :uint32
     attach_function :otelrs_config_add_view, %i[pointer string], :uint32
+    attach_function :otelrs_config_set_named, %i[pointer string string], :uint32
+    attach_function :otelrs_config_add_pair, %i[pointer string string string], :uint32
+    attach_function :otelrs_config_add_view_pairs, %i[pointer pointer pointer size_t], :uint32
+    attach_function :otelrs_unit_per_second, [:string], :double
     attach_function :otelrs_config_free, [:pointer], :void
     attach_function :otelrs_sdk_new, %i[pointer pointer], :uint32, blocking: true
     attach_function :otelrs_sdk_force_flush, %i[pointer uint32], :uint32, blocking: true
@@ -118,6 +122,8 @@ module Otelrs
     attach_function :otelrs_logger_new, %i[pointer string string pointer], :uint32
     attach_function :otelrs_logger_enabled, %i[pointer uint32], :bool
     attach_function :otelrs_log_packed, %i[pointer uint32 string buffer_in size_t pointer], :uint32
+    attach_function :otelrs_log_exception_packed,
+                    %i[pointer uint32 string buffer_in size_t pointer string string string], :uint32
     attach_function :otelrs_logger_stats, %i[pointer pointer], :uint32
     attach_function :otelrs_logger_count_refused, [:pointer], :void
     attach_function :otelrs_logger_free, [:pointer], :void

@@ -43,7 +43,7 @@ fn unit_word(unit: &str) -> Option<&'static str> {
         "min" => "minutes",
         "s" => "seconds",
         "ms" => "milliseconds",
-        "us" | "μs" => "microseconds",
+        "us" => "microseconds",
         "ns" => "nanoseconds",
         "By" => "bytes",
         "KiBy" => "kibibytes",
@@ -165,6 +165,7 @@ mod tests {
     #[test]
     fn units_are_spelled_out() {
         assert_eq!(unit("ms").as_deref(), Some("milliseconds"));
+        assert_eq!(unit("us").as_deref(), Some("microseconds"));
         assert_eq!(unit("By/s").as_deref(), Some("bytes_per_second"));
         assert_eq!(unit("{packet}/s").as_deref(), Some("per_second"));
         assert_eq!(unit("{request}"), None);
