@@ -33,6 +33,8 @@ step "Rust: format, lints, unit and boundary tests"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# The benchmark's direct-SDK program on its own (features are not unified with otelrs's here).
+cargo check -q -p otelrs-bench-sdk-direct
 
 step "install libotelrs into build/prefix"
 make install PREFIX="$ROOT/build/prefix"

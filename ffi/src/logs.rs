@@ -183,24 +183,29 @@ unsafe fn emit(
 ) -> Result<(), Error> {
     // SAFETY: the caller's contract.
     let logger = unsafe { boundary::borrow(logger)? };
-    let checked = (|| {
-        let severity = check_severity(r.severity)?;
-        if r.body.is_null() {
-            return Err(Error::new(otelrs_core::ErrorKind::Null, "body is NULL"));
-        }
-        // SAFETY: the caller's contract.
-        let trace = match unsafe { r.trace_context.as_ref() } {
-            Some(ctx) => Some(ctx.to_core().ok_or_else(|| {
-                Error::new(
-                    otelrs_core::ErrorKind::InvalidArgument,
-                    "trace_context has an all-zero trace id or span id",
-                )
-            })?),
-            None => None,
-        };
-        Ok((severity, trace))
-    })();
-    let (severity, trace) = checked.inspect_err(|_| logger.count_refused())?;
+    // What is refused before the core sees the record is counted here (the core counts what
+    // it cannot build).
+    let refused = |e: Error| {
+        logger.count_refused();
+        e
+    };
+    let severity = check_severity(r.severity).map_err(refused)?;
+    if r.body.is_null() {
+        return Err(refused(Error::new(
+            otelrs_core::ErrorKind::Null,
+            "body is NULL",
+        )));
+    }
+    // SAFETY: the caller's contract.
+    let trace = match unsafe { r.trace_context.as_ref() } {
+        Some(ctx) => Some(ctx.to_core().ok_or_else(|| {
+            refused(Error::new(
+                otelrs_core::ErrorKind::InvalidArgument,
+                "trace_context has an all-zero trace id or span id",
+            ))
+        })?),
+        None => None,
+    };
     logger.emit(severity, trace, || {
         // SAFETY: (the whole closure) the caller's contract.
         unsafe {
@@ -219,12 +224,8 @@ unsafe fn emit(
                 }
             };
             let mut record = record;
-            if let Some([type_name, message, stacktrace]) = exception {
-                record.exception(
-                    boundary::text(*type_name, "exception_type")?,
-                    boundary::text(*message, "exception_message")?,
-                    boundary::text_or_empty(*stacktrace, "exception_stacktrace")?,
-                )?;
+            if let Some(exception) = exception {
+                add_exception(&mut record, exception)?;
             }
             Ok(LogRecordInput {
                 record,
@@ -238,6 +239,26 @@ unsafe fn emit(
             })
         }
     })
+}
+
+/// Adds the exception attributes of `otelrs_log_exception_packed` (kept out of `emit`, whose
+/// other callers never need it).
+///
+/// # Safety
+/// The three pointers follow that function's contract.
+#[inline(never)]
+unsafe fn add_exception(
+    record: &mut RecordBuilder,
+    [type_name, message, stacktrace]: &[*const c_char; 3],
+) -> Result<(), Error> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        record.exception(
+            boundary::text(*type_name, "exception_type")?,
+            boundary::text(*message, "exception_message")?,
+            boundary::text_or_empty(*stacktrace, "exception_stacktrace")?,
+        )
+    }
 }
 
 /// Emits a record of `severity` (1 to 24) with `body` and the `n_attrs` attributes at `attrs`,
