@@ -310,6 +310,23 @@ pub unsafe extern "C" fn otelrs_log_emit(
     })
 }
 
+/// The record of a packed log call: its attributes come apart from it.
+fn packed_record(
+    severity: u32,
+    body: *const c_char,
+    trace_context: *const otelrs_trace_context,
+) -> otelrs_log_record {
+    otelrs_log_record {
+        severity,
+        body,
+        attrs: std::ptr::null(),
+        n_attrs: 0,
+        event_name: std::ptr::null(),
+        timestamp_unix_nano: 0,
+        trace_context,
+    }
+}
+
 /// Emits a record as `otelrs_log` does, with its attributes packed into the `len` bytes at
 /// `attrs` rather than in an array of `otelrs_attribute` (one buffer that a binding writes in
 /// one go, with no pointers in it), correlated with `trace_context`, or with the calling
@@ -334,15 +351,7 @@ pub unsafe extern "C" fn otelrs_log_packed(
     len: usize,
     trace_context: *const otelrs_trace_context,
 ) -> otelrs_status {
-    let record = otelrs_log_record {
-        severity,
-        body,
-        attrs: std::ptr::null(),
-        n_attrs: 0,
-        event_name: std::ptr::null(),
-        timestamp_unix_nano: 0,
-        trace_context,
-    };
+    let record = packed_record(severity, body, trace_context);
     ffi_status!("otelrs_log_packed", {
         // SAFETY: the caller's contract.
         unsafe {
@@ -372,15 +381,7 @@ pub unsafe extern "C" fn otelrs_log_exception_packed(
     exception_message: *const c_char,
     exception_stacktrace: *const c_char,
 ) -> otelrs_status {
-    let record = otelrs_log_record {
-        severity,
-        body,
-        attrs: std::ptr::null(),
-        n_attrs: 0,
-        event_name: std::ptr::null(),
-        timestamp_unix_nano: 0,
-        trace_context,
-    };
+    let record = packed_record(severity, body, trace_context);
     let exception = [exception_type, exception_message, exception_stacktrace];
     ffi_status!("otelrs_log_exception_packed", {
         // SAFETY: the caller's contract.

@@ -76,33 +76,7 @@ impl Logger {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn log(
-        &self,
-        py: Python<'_>,
-        severity: u8,
-        body: &Bound<'_, PyAny>,
-        attributes: Option<&Bound<'_, PyAny>>,
-        event_name: Option<String>,
-        timestamp: Option<SystemTime>,
-        traceparent: Option<&Bound<'_, PyAny>>,
-        exception: Option<&Bound<'_, PyAny>>,
-        code: Option<Code<'_>>,
-    ) -> PyResult<()> {
-        let outcome = self.try_log(
-            py,
-            severity,
-            body,
-            attributes,
-            event_name,
-            timestamp,
-            traceparent,
-            exception,
-            code,
-        );
-        self.settle(py, outcome)
-    }
-
-    #[allow(clippy::too_many_arguments)]
+    /// Emits a record; the caller settles the outcome ([`Self::settle`]).
     fn try_log(
         &self,
         py: Python<'_>,
@@ -280,7 +254,10 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(py, 5, body, attributes, None, None, traceparent, None, None)
+        self.settle(
+            py,
+            self.try_log(py, 5, body, attributes, None, None, traceparent, None, None),
+        )
     }
 
     /// Emits `body` at INFO (9).
@@ -292,7 +269,10 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(py, 9, body, attributes, None, None, traceparent, None, None)
+        self.settle(
+            py,
+            self.try_log(py, 9, body, attributes, None, None, traceparent, None, None),
+        )
     }
 
     /// Emits `body` at WARN (13).
@@ -304,16 +284,19 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(
+        self.settle(
             py,
-            13,
-            body,
-            attributes,
-            None,
-            None,
-            traceparent,
-            None,
-            None,
+            self.try_log(
+                py,
+                13,
+                body,
+                attributes,
+                None,
+                None,
+                traceparent,
+                None,
+                None,
+            ),
         )
     }
 
@@ -326,16 +309,19 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(
+        self.settle(
             py,
-            17,
-            body,
-            attributes,
-            None,
-            None,
-            traceparent,
-            None,
-            None,
+            self.try_log(
+                py,
+                17,
+                body,
+                attributes,
+                None,
+                None,
+                traceparent,
+                None,
+                None,
+            ),
         )
     }
 
@@ -348,16 +334,19 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.log(
+        self.settle(
             py,
-            21,
-            body,
-            attributes,
-            None,
-            None,
-            traceparent,
-            None,
-            None,
+            self.try_log(
+                py,
+                21,
+                body,
+                attributes,
+                None,
+                None,
+                traceparent,
+                None,
+                None,
+            ),
         )
     }
 
@@ -383,7 +372,10 @@ impl Logger {
                 Some(&current)
             }
         };
-        self.log(py, 17, body, attributes, None, None, traceparent, exc, None)
+        self.settle(
+            py,
+            self.try_log(py, 17, body, attributes, None, None, traceparent, exc, None),
+        )
     }
 
     /// Emits a record: `severity` 1 to 24 (otelrs.Severity; INFO by default), attributes, an event name, the
@@ -417,16 +409,19 @@ impl Logger {
             Ok(parsed) => parsed,
             Err(e) => return self.settle(py, Err(e)),
         };
-        self.log(
+        self.settle(
             py,
-            severity,
-            body,
-            attributes,
-            event_name,
-            timestamp,
-            traceparent,
-            exc,
-            None,
+            self.try_log(
+                py,
+                severity,
+                body,
+                attributes,
+                event_name,
+                timestamp,
+                traceparent,
+                exc,
+                None,
+            ),
         )
     }
 
