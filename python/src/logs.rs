@@ -75,8 +75,32 @@ impl Logger {
         outcome.inspect_err(|_| self.inner.count_refused())
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Emits `body` at `severity` with attributes and a traceparent, settled: what `debug` to
+    /// `critical` do.
+    fn at(
+        &self,
+        py: Python<'_>,
+        severity: u8,
+        body: &Bound<'_, PyAny>,
+        attributes: Option<&Bound<'_, PyAny>>,
+        traceparent: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let outcome = self.try_log(
+            py,
+            severity,
+            body,
+            attributes,
+            None,
+            None,
+            traceparent,
+            None,
+            None,
+        );
+        self.settle(py, outcome)
+    }
+
     /// Emits a record; the caller settles the outcome ([`Self::settle`]).
+    #[allow(clippy::too_many_arguments)]
     fn try_log(
         &self,
         py: Python<'_>,
@@ -254,10 +278,7 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.settle(
-            py,
-            self.try_log(py, 5, body, attributes, None, None, traceparent, None, None),
-        )
+        self.at(py, 5, body, attributes, traceparent)
     }
 
     /// Emits `body` at INFO (9).
@@ -269,10 +290,7 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.settle(
-            py,
-            self.try_log(py, 9, body, attributes, None, None, traceparent, None, None),
-        )
+        self.at(py, 9, body, attributes, traceparent)
     }
 
     /// Emits `body` at WARN (13).
@@ -284,20 +302,7 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.settle(
-            py,
-            self.try_log(
-                py,
-                13,
-                body,
-                attributes,
-                None,
-                None,
-                traceparent,
-                None,
-                None,
-            ),
-        )
+        self.at(py, 13, body, attributes, traceparent)
     }
 
     /// Emits `body` at ERROR (17).
@@ -309,20 +314,7 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.settle(
-            py,
-            self.try_log(
-                py,
-                17,
-                body,
-                attributes,
-                None,
-                None,
-                traceparent,
-                None,
-                None,
-            ),
-        )
+        self.at(py, 17, body, attributes, traceparent)
     }
 
     /// Emits `body` at FATAL (21).
@@ -334,20 +326,7 @@ impl Logger {
         attributes: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.settle(
-            py,
-            self.try_log(
-                py,
-                21,
-                body,
-                attributes,
-                None,
-                None,
-                traceparent,
-                None,
-                None,
-            ),
-        )
+        self.at(py, 21, body, attributes, traceparent)
     }
 
     /// Emits `body` at ERROR with the exception being handled (or `exc`) as
