@@ -7,7 +7,9 @@
 //! cannot take in time (queue full, shutdown, a handler thread that cannot start) goes to
 //! stderr.
 
-use parking_lot::{Condvar, Mutex, RwLock};
+use crate::fork::ForkCell;
+use crate::sync::Condvar;
+use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -100,8 +102,9 @@ static QUEUE: Mutex<Queue> = Mutex::new(Queue {
     running: false,
     busy: false,
 });
-/// Signalled when a message arrives and when the queue is emptied.
-static CHANGED: Condvar = Condvar::new();
+/// Signalled when a message arrives and when the queue is emptied; a forked child gets a new
+/// one (its state may be held by a thread that the child does not have).
+static CHANGED: ForkCell<Condvar> = ForkCell::new(Condvar::new());
 
 /// Messages held at most while the handler is slow; beyond, they go to stderr.
 const QUEUE_LIMIT: usize = 1024;
@@ -128,7 +131,7 @@ pub fn report(level: Level, message: impl Display) {
         return;
     }
     queue.items.push_back((level, message));
-    CHANGED.notify_all();
+    CHANGED.get().notify_all();
 }
 
 /// An error.
@@ -164,8 +167,8 @@ fn deliver() {
     let mut queue = QUEUE.lock();
     loop {
         let Some((level, message)) = queue.items.pop_front() else {
-            CHANGED.notify_all();
-            CHANGED.wait(&mut queue);
+            CHANGED.get().notify_all();
+            CHANGED.get().wait(&mut queue);
             continue;
         };
         queue.busy = true;
@@ -186,7 +189,7 @@ pub fn flush(timeout: Duration) {
     let deadline = Instant::now() + timeout;
     let mut queue = QUEUE.lock();
     while (!queue.items.is_empty() || queue.busy) && queue.running {
-        if CHANGED.wait_until(&mut queue, deadline).timed_out() {
+        if CHANGED.get().wait_until(&mut queue, deadline).timed_out() {
             break;
         }
     }
@@ -217,6 +220,9 @@ pub(crate) fn unlock_in_parent() {
 pub(crate) fn unlock_in_child() {
     // SAFETY: `lock_for_fork` locked it in the thread that forked, the child's only thread.
     let queue = unsafe { &mut *QUEUE.data_ptr() };
+    // SAFETY: the child has a single thread, and no reference from `CHANGED.get()` is alive
+    // (this thread is in the fork handler, not in this module's functions).
+    let _parents = unsafe { CHANGED.replace_in_child(Condvar::new()) };
     queue.items.clear();
     queue.running = false;
     queue.busy = false;

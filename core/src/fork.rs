@@ -119,7 +119,7 @@ pub(crate) struct ForkCell<T>(UnsafeCell<T>);
 unsafe impl<T: Send + Sync> Sync for ForkCell<T> {}
 
 impl<T> ForkCell<T> {
-    pub(crate) fn new(value: T) -> Self {
+    pub(crate) const fn new(value: T) -> Self {
         ForkCell(UnsafeCell::new(value))
     }
 

@@ -21,6 +21,7 @@ mod runtime;
 mod sdk;
 mod signals;
 mod spool;
+mod sync;
 mod system;
 
 pub use attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};

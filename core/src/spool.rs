@@ -20,7 +20,8 @@
 
 use crate::error::{Error, Result};
 use crate::health::ExporterHealth;
-use parking_lot::{Condvar, Mutex};
+use crate::sync::Condvar;
+use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
