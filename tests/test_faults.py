@@ -215,10 +215,12 @@ def sanitized(name: str) -> str:
 
 
 @pytest.mark.parametrize("program", ["test_errors", "record_all", "logs all", "threads", "views", "cardinality 10000",
-                                     "exemplars", "fork", "stress_create create 2000", "faults race", "faults diag"])
+                                     "exemplars", "stress_create create 2000", "faults race", "faults diag"])
 def test_the_c_test_programs_under_sanitizers(program):
     # AddressSanitizer and UndefinedBehaviorSanitizer through each program: the C side of every
     # call, and each memory access libotelrs makes through the intercepted libc functions.
+    # Not fork.c: GCC's AddressSanitizer does not hold its allocator's lock across fork(), so
+    # a child forked while another thread allocates can wait on that lock for ever (seen).
     name, *args = program.split()
     env = clean_env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="discard",
                     ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
