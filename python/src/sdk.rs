@@ -70,6 +70,12 @@ pub(crate) fn keep(observable: ObservableInstrument) {
 /// `v`: a dict as key-value pairs, anything else as its text (see [`setting_value`]).
 fn set_value(config: &mut Config, name: &str, v: &Bound<'_, PyAny>, keyword: bool) -> PyResult<()> {
     if let Ok(d) = v.cast::<PyDict>() {
+        // The dict replaces what was set before (an earlier argument naming the same key).
+        if keyword {
+            config.set_named(name, "").map_err(to_py)?;
+        } else {
+            config.set(name, "").map_err(to_py)?;
+        }
         for (k, val) in d.iter() {
             let (k, val) = (k.str()?, val.str()?);
             config

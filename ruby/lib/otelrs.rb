@@ -259,6 +259,8 @@ module Otelrs
     def set(cfg, key, value)
       name = key.to_s
       if value.is_a?(Hash)
+        # The Hash replaces what was set before (an earlier argument naming the same key).
+        check(Native.otelrs_config_set_named(cfg, name, ""))
         value.each { |k, v| check(Native.otelrs_config_add_pair(cfg, name, k.to_s, v.to_s)) }
       else
         check(Native.otelrs_config_set_named(cfg, name, setting_text(value)))

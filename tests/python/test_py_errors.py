@@ -117,7 +117,9 @@ def test_settings_from_code_override_the_environment_and_init_twice_is_an_error(
     out = ok(
         """
         import json, otelrs
-        otelrs.init(service_name="from-code", metrics_exporter="memory", logs_exporter="none",
+        # A keyword's dict replaces the same key's dict from the settings dict.
+        otelrs.init({"OTEL_RESOURCE_ATTRIBUTES": {"replaced": "yes"}}, service_name="from-code",
+                    metrics_exporter="memory", logs_exporter="none",
                     resource_attributes={"deployment.environment.name": "a,b=c"})
         try:
             otelrs.init(service_name="again")
@@ -126,13 +128,14 @@ def test_settings_from_code_override_the_environment_and_init_twice_is_an_error(
         otelrs.get_meter("m").create_counter("x").add(1)
         request = json.loads(otelrs.collect_json())
         attrs = {kv["key"]: kv["value"].get("stringValue") for kv in request["resourceMetrics"][0]["resource"]["attributes"]}
-        print(attrs["service.name"], attrs["telemetry.sdk.language"], attrs["deployment.environment.name"])
+        print(attrs["service.name"], attrs["telemetry.sdk.language"], attrs["deployment.environment.name"],
+              "replaced" in attrs)
         """,
         env(OTEL_SERVICE_NAME="from-env", OTEL_METRICS_EXPORTER="console"),
     )
     lines = out.splitlines()
     assert lines[0].startswith("ConfigError: otelrs is already initialised")
-    assert lines[1] == "from-code python a,b=c"
+    assert lines[1] == "from-code python a,b=c False"
 
 
 def test_after_shutdown_recording_raises_shutdown_error() -> None:
