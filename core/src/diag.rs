@@ -31,6 +31,13 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level of a number (1 error, 2 warn, 3 info, 4 debug), as the C API numbers them.
+    pub fn from_number(n: u32) -> Option<Level> {
+        [Level::Error, Level::Warn, Level::Info, Level::Debug]
+            .into_iter()
+            .find(|l| *l as u32 == n)
+    }
+
     /// The level's name, lower case.
     pub fn name(self) -> &'static str {
         match self {

@@ -13,19 +13,18 @@ pub const OTELRS_DIAG_INFO: u32 = 3;
 /// A message of otelrs's: details for finding a problem.
 pub const OTELRS_DIAG_DEBUG: u32 = 4;
 
+// The numbers are core's `diag::Level` values (written out: cbindgen reads literals only).
+const _: () = assert!(
+    OTELRS_DIAG_ERROR == Level::Error as u32
+        && OTELRS_DIAG_WARN == Level::Warn as u32
+        && OTELRS_DIAG_INFO == Level::Info as u32
+        && OTELRS_DIAG_DEBUG == Level::Debug as u32
+);
+
 /// A handler of otelrs's own messages: `level` is one of `OTELRS_DIAG_*`, `message` a
 /// NUL-terminated string valid during the call, `user_data` what was given with the handler.
 pub type otelrs_diag_fn =
     Option<unsafe extern "C" fn(level: u32, message: *const c_char, user_data: *mut c_void)>;
-
-fn level(l: Level) -> u32 {
-    match l {
-        Level::Error => OTELRS_DIAG_ERROR,
-        Level::Warn => OTELRS_DIAG_WARN,
-        Level::Info => OTELRS_DIAG_INFO,
-        Level::Debug => OTELRS_DIAG_DEBUG,
-    }
-}
 
 /// Sends otelrs's own messages (an exporter failing, a setting it does not know), those that
 /// OTEL_LOG_LEVEL shows, to `handler` instead of stderr; NULL sends them to stderr again.
@@ -49,7 +48,7 @@ pub unsafe extern "C" fn otelrs_set_diagnostics_handler(
                 let text = CString::new(message.split('\0').next().unwrap_or_default())
                     .unwrap_or_default();
                 // SAFETY: a C function pointer given for this purpose, with its user data.
-                unsafe { handler(level(l), text.as_ptr(), user_data.get()) }
+                unsafe { handler(l as u32, text.as_ptr(), user_data.get()) }
             })
         }));
     })
@@ -59,13 +58,6 @@ pub unsafe extern "C" fn otelrs_set_diagnostics_handler(
 #[no_mangle]
 pub extern "C" fn otelrs_diagnostics_enabled(level: u32) -> bool {
     ffi_value("otelrs_diagnostics_enabled", false, || {
-        let level = match level {
-            OTELRS_DIAG_ERROR => Level::Error,
-            OTELRS_DIAG_WARN => Level::Warn,
-            OTELRS_DIAG_INFO => Level::Info,
-            OTELRS_DIAG_DEBUG => Level::Debug,
-            _ => return false,
-        };
-        diag::enabled(level)
+        Level::from_number(level).is_some_and(diag::enabled)
     })
 }

@@ -104,10 +104,9 @@ impl SyncInstrument {
             Err(e) if self.inst.strict() => Err(e),
             Err(e) => {
                 self.inst.count_refused();
-                if !self.reported.swap(true, Ordering::Relaxed) {
-                    let what = format!("a measurement of instrument {:?}", self.name);
-                    report_refused(py, &what, "instrument", &e);
-                }
+                report_refused_once(py, &self.reported, "instrument", &e, || {
+                    format!("a measurement of instrument {:?}", self.name)
+                });
                 Ok(())
             }
         }
@@ -141,7 +140,19 @@ impl SyncInstrument {
 
 /// Says on the `otelrs` logger that a measurement of `name` was dropped, and why.
 #[cold]
-pub(crate) fn report_refused(py: Python<'_>, what: &str, per: &str, e: &PyErr) {
+/// Reports once per instrument or logger (`reported` says whether it was) that `what()` was
+/// dropped for `e`, on the `otelrs` logger.
+pub(crate) fn report_refused_once(
+    py: Python<'_>,
+    reported: &AtomicBool,
+    per: &str,
+    e: &PyErr,
+    what: impl FnOnce() -> String,
+) {
+    if reported.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let what = what();
     let message = format!(
         "{what} was dropped: {}: {} (reported once per {per}; OTELRS_STRICT=true raises \
          instead)",

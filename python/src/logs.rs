@@ -4,7 +4,7 @@
 
 use crate::attributes::{as_dict, pack, text};
 use crate::errors::{to_py, Carried};
-use crate::instruments::report_refused;
+use crate::instruments::report_refused_once;
 use crate::trace::trace_context;
 use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
 use otelrs_core::{Error, ErrorKind, LogRecordInput};
@@ -13,7 +13,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyFrozenSet, PyInt, PyString, PyTuple};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn timestamp(t: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
@@ -62,9 +62,9 @@ impl Logger {
             Ok(()) => Ok(()),
             Err(e) if self.inner.strict() => Err(e),
             Err(e) => {
-                if !self.reported.swap(true, Ordering::Relaxed) {
-                    report_refused(py, "a log record", "logger", &e);
-                }
+                report_refused_once(py, &self.reported, "logger", &e, || {
+                    "a log record".to_owned()
+                });
                 Ok(())
             }
         }

@@ -177,6 +177,20 @@ pub(crate) fn parse_severity(v: &str) -> std::result::Result<u8, String> {
     }
 }
 
+/// `s` with `%` and each of `separators` written as `%XX`, which [`percent_decode`] reads back:
+/// how the bindings' key-value pairs and view values reach the text forms.
+pub(crate) fn percent_encode(s: &str, separators: &[char]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '%' || separators.contains(&c) {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Decodes `%XX` escapes, as W3C baggage (the format of OTEL_RESOURCE_ATTRIBUTES) encodes values.
 pub(crate) fn percent_decode(s: &str) -> std::result::Result<String, String> {
     let bytes = s.as_bytes();

@@ -506,12 +506,7 @@ pub(crate) const DEFAULT_BOUNDARIES: [f64; 15] = [
 /// The text form of a view given as keys and values (a list value as its items), with every
 /// value percent-encoded: what the Python and Ruby bindings build from a dict or Hash.
 pub(crate) fn view_text<'a>(pairs: impl IntoIterator<Item = (&'a str, Vec<String>)>) -> String {
-    let encode = |s: &str| {
-        s.replace('%', "%25")
-            .replace(',', "%2C")
-            .replace('|', "%7C")
-            .replace(';', "%3B")
-    };
+    let encode = |s: &str| crate::config::percent_encode(s, &[',', '|', ';']);
     pairs
         .into_iter()
         .map(|(k, items)| {

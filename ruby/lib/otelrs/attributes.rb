@@ -174,12 +174,7 @@ module Otelrs
         else
           type = value_type(key, v)
           format << "CZ*" << PACKED_VALUE.fetch(type)
-          values.push(type, key, case type
-                                 when 0 then text(v, key)
-                                 when 1 then v ? 1 : 0
-                                 when 2 then int64(key, v)
-                                 else v
-                                 end)
+          values.push(type, key, packed_value(key, v, type))
         end
       end
       values.pack(format)
@@ -210,13 +205,16 @@ module Otelrs
     def packed_array(format, values, key, items, type)
       format << "CZ*Q<" << (PACKED_VALUE.fetch(type) * items.size)
       values.push(4 + type, key, items.size)
-      items.each do |item|
-        values << case type
-                  when 0 then text(item, key)
-                  when 1 then item ? 1 : 0
-                  when 2 then int64(key, item)
-                  else item
-                  end
+      items.each { |item| values << packed_value(key, item, type) }
+    end
+
+    # A scalar of `type` (see SCALAR_TYPES) as Array#pack takes it for PACKED_VALUE.
+    def packed_value(key, value, type)
+      case type
+      when 0 then text(value, key)
+      when 1 then value ? 1 : 0
+      when 2 then int64(key, value)
+      else value
       end
     end
 
