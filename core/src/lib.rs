@@ -1,35 +1,28 @@
 //! otelrs-core: OpenTelemetry metrics for C, Python and Ruby programs, recorded in-process
 //! through the OpenTelemetry Rust SDK. All behaviour lives here; the bindings convert.
+//!
+//! Each top-level module is a layer, and a module uses only the layers below it (a test,
+//! `tests/layers.rs`, checks every `crate::` path against this order):
+//! `base` (errors, time, fork, diagnostics, attributes, trace context), `config` (settings
+//! and the vocabulary they name), `export` (the OTLP client, on-disk queue, health records),
+//! the signals `metrics` and `logs`, `system` (host and process metrics through a meter),
+//! and `sdk` (which assembles them).
 
-mod attributes;
-mod barrier;
-mod clock;
+mod base;
 mod config;
-pub mod context;
-mod delivery;
-pub mod diag;
-mod error;
-mod fork;
-mod health;
+mod export;
 pub mod logs;
 pub mod metrics;
-mod otlp;
-mod otlp_client;
-mod random;
-mod resource;
-mod runtime;
 mod sdk;
-mod signals;
-mod spool;
-mod sync;
 mod system;
 
-pub use attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};
+pub use base::attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};
+pub use base::context::{self, TraceContext};
+pub use base::diag;
+pub use base::error::{Error, ErrorKind, Result};
+pub use config::resource::VERSION;
+pub use config::Groups as SystemMetricGroups;
 pub use config::{setting_key, Config, SettingDoc, ValueKind, SETTINGS};
-pub use context::TraceContext;
-pub use error::{Error, ErrorKind, Result};
 pub use logs::{LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
-pub use resource::VERSION;
 pub use sdk::{Meter, Sdk, DROP_SHUTDOWN_TIMEOUT};
-pub use system::Groups as SystemMetricGroups;

@@ -1,13 +1,16 @@
 //! The SDK object: settings, the metrics and log pipelines, and the registry of everything
 //! created from it (which is what lets a forked child rebuild).
 
-use crate::attributes::AttributeSet;
-use crate::barrier;
+use crate::base::attributes::AttributeSet;
+use crate::base::barrier;
+use crate::base::error::{Error, ErrorKind, Result};
+use crate::base::fork;
+use crate::base::fork::ForkCell;
+use crate::base::sigpipe::SigpipeBlocked;
+use crate::config::resource;
+use crate::config::Groups;
 use crate::config::{Config, Settings};
-use crate::error::{Error, ErrorKind, Result};
-use crate::fork;
-use crate::fork::ForkCell;
-use crate::health::{self, ExporterHealth};
+use crate::export::health::{self, ExporterHealth};
 use crate::logs::{log_metrics, LogPipeline, LogStats, Logger, LoggerCore};
 use crate::metrics::exemplars::Exemplars;
 use crate::metrics::instrument::{
@@ -18,9 +21,7 @@ use crate::metrics::pipeline::{self, Origin, Pipeline};
 use crate::metrics::series_cache::SeriesCache;
 use crate::metrics::views;
 use crate::metrics::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
-use crate::resource;
-use crate::signals::SigpipeBlocked;
-use crate::system::{self, Groups};
+use crate::system;
 use opentelemetry::InstrumentationScope;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -194,7 +195,7 @@ impl SdkShared {
     /// Says on stderr when two views give this instrument streams of one name.
     fn warn_of_view_conflicts(selection: &views::Selection<'_>, scope: &InstrumentationScope) {
         if let Some(warning) = selection.conflict(scope.name()) {
-            crate::diag::warn(warning);
+            crate::base::diag::warn(warning);
         }
     }
 
@@ -465,7 +466,7 @@ impl SdkShared {
         match LogPipeline::start(&self.settings.logs, &resource) {
             // SAFETY: single-threaded child; no reference from `logs()` is alive here.
             Ok(logs) => fork::bury(unsafe { self.logs.replace_in_child(logs) }),
-            Err(e) => crate::diag::error(format_args!(
+            Err(e) => crate::base::diag::error(format_args!(
                 "cannot rebuild the log pipeline after fork: {e}"
             )),
         }
@@ -477,7 +478,7 @@ impl SdkShared {
         ) {
             Ok(p) => p,
             Err(e) => {
-                crate::diag::error(format_args!(
+                crate::base::diag::error(format_args!(
                     "cannot rebuild the metrics pipeline after fork: {e}"
                 ));
                 return;
@@ -528,7 +529,7 @@ impl Sdk {
     /// Starts an SDK from `config` over the environment.
     pub fn new(config: &Config) -> Result<Sdk> {
         let settings = Settings::resolve(config)?;
-        crate::diag::set_threshold(settings.log_level);
+        crate::base::diag::set_threshold(settings.log_level);
         crate::config::warn_of_unknown_keys(
             std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
         );
@@ -727,7 +728,7 @@ impl Sdk {
         let outcome = self.shut_down(timeout);
         // What the exporters said while shutting down reaches the diagnostics handler before
         // the process may end.
-        crate::diag::flush(
+        crate::base::diag::flush(
             deadline
                 .saturating_duration_since(Instant::now())
                 .min(DIAG_FLUSH_TIMEOUT),

@@ -6,20 +6,27 @@
 //! `table.rs` lists the keys, `parse.rs` reads values, `settings.rs` resolves them into the
 //! typed settings the SDK is built from, `unknown.rs` names keys otelrs does not know.
 
+pub mod choices;
+pub mod instrument;
 mod parse;
+pub(crate) mod resource;
 mod settings;
 mod table;
 mod unknown;
+pub(crate) mod view;
 
+pub(crate) use choices::ExemplarFilter;
+pub use choices::Groups;
 pub(crate) use parse::*;
 pub(crate) use settings::*;
 pub(crate) use table::find;
 pub use table::{setting_key, SettingDoc, ValueKind, SETTINGS};
 pub(crate) use unknown::*;
 
-use crate::error::{Error, Result};
-use crate::metrics::views::View;
+use crate::base::error::{Error, Result};
+use crate::base::text::percent_encode;
 use std::collections::BTreeMap;
+use view::View;
 
 /// Settings set from code, checked as they are set. Keys are the names in [`SETTINGS`].
 #[derive(Debug, Clone, Default)]
@@ -106,7 +113,7 @@ impl Config {
                 None => grouped.push((key, vec![value.to_owned()])),
             }
         }
-        self.add_view(&crate::metrics::views::view_text(grouped))
+        self.add_view(&crate::config::view::view_text(grouped))
     }
 
     /// The value in force for `key`: from code, else from the environment (an empty
@@ -216,7 +223,7 @@ mod tests {
         c.set("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "x-token=s3cr3t%0A")
             .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::otlp::header_map(&s.logs.otlp).unwrap_err();
+        let e = crate::export::otlp::header_map(&s.logs.otlp).unwrap_err();
         assert!(
             e.message().contains("OTEL_EXPORTER_OTLP_LOGS_HEADERS")
                 && e.message().contains("x-token")
@@ -268,7 +275,7 @@ mod tests {
         )
         .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
         assert!(
             e.message().contains(
                 "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY go together"
@@ -280,12 +287,12 @@ mod tests {
         c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
             .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
         assert!(e.message().contains("is not https://"), "{e}");
         c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318")
             .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
         assert!(
             e.message()
                 .contains("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE")
@@ -307,7 +314,7 @@ mod tests {
         )
         .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
         assert!(
             e.message().contains("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE"),
             "{e}"

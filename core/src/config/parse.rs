@@ -2,9 +2,10 @@
 //! name the key and the value (never the value of a key that may hold credentials).
 
 use super::*;
-use crate::error::{Error, Result};
-use crate::metrics::exemplars::Filter;
-use crate::system::Groups;
+use crate::base::error::{Error, Result};
+use crate::base::text::percent_decode;
+use crate::config::ExemplarFilter;
+use crate::config::Groups;
 use opentelemetry_sdk::metrics::Temporality;
 use std::time::Duration;
 
@@ -44,13 +45,13 @@ pub(crate) fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result
         ValueKind::Ratio => parse_ratio(v).map(drop),
         ValueKind::Rate => parse_rate(v).map(drop),
         ValueKind::Port => parse_port(v).map(drop),
-        ValueKind::Views => crate::metrics::views::parse_list(v)
+        ValueKind::Views => crate::config::view::parse_list(v)
             .map(drop)
             .map_err(|e| e.message().to_owned()),
         ValueKind::HistogramAggregation => parse_histogram_aggregation(v).map(drop),
-        ValueKind::ExemplarFilter => Filter::parse(v).map(drop),
+        ValueKind::ExemplarFilter => ExemplarFilter::parse(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
-        ValueKind::LogLevel => crate::diag::parse_level(v).map(drop),
+        ValueKind::LogLevel => crate::base::diag::parse_level(v).map(drop),
         ValueKind::MetricGroups => Groups::parse(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
@@ -175,41 +176,6 @@ pub(crate) fn parse_severity(v: &str) -> std::result::Result<u8, String> {
         "fatal" => Ok(21),
         _ => Err("expected trace, debug, info, warn, error, fatal or 1 to 24".to_owned()),
     }
-}
-
-/// `s` with `%` and each of `separators` written as `%XX`, which [`percent_decode`] reads back:
-/// how the bindings' key-value pairs and view values reach the text forms.
-pub(crate) fn percent_encode(s: &str, separators: &[char]) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c == '%' || separators.contains(&c) {
-            out.push_str(&format!("%{:02X}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Decodes `%XX` escapes, as W3C baggage (the format of OTEL_RESOURCE_ATTRIBUTES) encodes values.
-pub(crate) fn percent_decode(s: &str) -> std::result::Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad percent escape at byte {i}"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "percent escapes do not decode to UTF-8".to_owned())
 }
 
 /// `key=value` pairs separated by commas, values percent-decoded. Messages name the keys and

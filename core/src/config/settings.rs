@@ -2,10 +2,10 @@
 //! built from, and the OTLP endpoint rules.
 
 use super::*;
-use crate::error::{Error, Result};
-use crate::metrics::exemplars::Filter;
-use crate::metrics::views::View;
-use crate::system::Groups;
+use crate::base::error::{Error, Result};
+use crate::config::view::View;
+use crate::config::ExemplarFilter;
+use crate::config::Groups;
 use opentelemetry_sdk::metrics::Temporality;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,7 +71,7 @@ pub(crate) struct Settings {
     pub language: String,
     /// Recording errors raise in the bindings (OTELRS_STRICT).
     pub strict: bool,
-    /// otelrs's own messages shown (OTEL_LOG_LEVEL), see [`crate::diag`].
+    /// otelrs's own messages shown (OTEL_LOG_LEVEL), see [`crate::base::diag`].
     pub log_level: u8,
     pub metrics_exporters: Vec<Exporter>,
     pub export_interval: Duration,
@@ -87,7 +87,7 @@ pub(crate) struct Settings {
     pub views: Vec<View>,
     pub cardinality_limit: usize,
     pub exponential_histograms: bool,
-    pub exemplar_filter: Filter,
+    pub exemplar_filter: ExemplarFilter,
     pub system_metrics: Groups,
     pub logs: LogSettings,
 }
@@ -299,7 +299,7 @@ impl Settings {
     /// Resolves every setting: code over environment over default.
     pub(crate) fn resolve(config: &Config) -> Result<Settings> {
         let r = Resolver { config };
-        let log_level = r.get("OTEL_LOG_LEVEL", "info", crate::diag::parse_level)?;
+        let log_level = r.get("OTEL_LOG_LEVEL", "info", crate::base::diag::parse_level)?;
         let export_interval = r.get("OTEL_METRIC_EXPORT_INTERVAL", "60000", parse_millis)?;
         if export_interval.is_zero() {
             return Err(Error::config(
@@ -344,13 +344,13 @@ impl Settings {
             prometheus_port: r.get("OTEL_EXPORTER_PROMETHEUS_PORT", "9464", parse_port)?,
             views: {
                 let mut views = r.get("OTELRS_METRICS_VIEWS", "", |v| {
-                    crate::metrics::views::parse_list(v).map_err(|e| e.message().to_owned())
+                    crate::config::view::parse_list(v).map_err(|e| e.message().to_owned())
                 })?;
                 views.extend(config.views.iter().cloned());
                 views
             },
             cardinality_limit: r.get("OTELRS_METRICS_CARDINALITY_LIMIT", "2000", parse_count)?,
-            exemplar_filter: r.get("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based", Filter::parse)?,
+            exemplar_filter: r.get("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based", ExemplarFilter::parse)?,
             exponential_histograms: r.get(
                 "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
                 "explicit_bucket_histogram",
@@ -371,7 +371,7 @@ pub(crate) fn user_agent(language: &str) -> String {
     }
     format!(
         "OTel-OTLP-Exporter-{lang}/{} (otelrs)",
-        crate::resource::VERSION
+        crate::config::resource::VERSION
     )
 }
 

@@ -45,7 +45,7 @@ pub(crate) fn warn_of_unknown_keys(keys: impl Iterator<Item = String>) {
             continue;
         }
         warned.push(key.clone());
-        crate::diag::warn(unknown_key_warning(&key));
+        crate::base::diag::warn(unknown_key_warning(&key));
     }
 }
 

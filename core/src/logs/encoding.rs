@@ -6,7 +6,7 @@
 //! little-endian u32 length and its UTF-8 bytes; a tag is one byte (0 string, 1 bool, 2 i64,
 //! 3 f64, 4 to 7 arrays of those, as a u32 count then the items).
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue};
 use parking_lot::Mutex;

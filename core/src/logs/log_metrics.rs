@@ -4,7 +4,7 @@
 
 use super::stats::RANGES;
 use super::LoggerCore;
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::metrics::{InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument};
 use crate::sdk::{Meter, SdkShared};
 use opentelemetry::KeyValue;

@@ -14,8 +14,8 @@ pub(crate) use pipeline::LogPipeline;
 pub use stats::LogStats;
 pub(crate) use stats::LoggerCore;
 
-use crate::context::{self, TraceContext};
-use crate::error::{Error, Result};
+use crate::base::context::{self, TraceContext};
+use crate::base::error::{Error, Result};
 use crate::sdk::SdkShared;
 use sampling::Verdict;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 
 use super::encoding::unpack;
 use super::{severity_text, QueuedRecord};
-use crate::clock::unix_nanos;
+use crate::base::clock::unix_nanos;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, InstrumentationScope};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};

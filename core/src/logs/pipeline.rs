@@ -7,12 +7,12 @@ use super::encoding::recycle;
 use super::otlp_records::RequestBuilder;
 use super::sinks::{self, LogSink};
 use super::QueuedRecord;
-use crate::clock::now_unix_nanos;
+use crate::base::clock::now_unix_nanos;
+use crate::base::error::{Error, ErrorKind, Result};
+use crate::base::sync::Condvar;
 use crate::config::{Exporter, LogSettings, Sampling};
-use crate::delivery::Delivery;
-use crate::error::{Error, ErrorKind, Result};
-use crate::health::{stuck_after, ExporterHealth, QueueState, Signal};
-use crate::sync::Condvar;
+use crate::export::delivery::Delivery;
+use crate::export::health::{stuck_after, ExporterHealth, QueueState, Signal};
 use opentelemetry_sdk::Resource;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -71,8 +71,11 @@ impl LogPipeline {
         if settings.exporters.is_empty() {
             return Ok(None);
         }
-        let runtime =
-            crate::runtime::for_exporters(&settings.exporters, &settings.otlp, "otelrs-logs-rt")?;
+        let runtime = crate::export::runtime::for_exporters(
+            &settings.exporters,
+            &settings.otlp,
+            "otelrs-logs-rt",
+        )?;
         let dropped = Arc::new(AtomicU64::new(0));
         let mut exporters: Vec<(Box<dyn LogSink>, Arc<ExporterHealth>)> = Vec::new();
         for exporter in &settings.exporters {

@@ -2,8 +2,8 @@
 //! sampling below a threshold (by trace id in trace-aware mode), and a per-logger token
 //! bucket. Warnings and errors (at or above the threshold) are never sampled or suppressed.
 
+use crate::base::context::TraceContext;
 use crate::config::Sampling;
-use crate::context::TraceContext;
 use parking_lot::Mutex;
 use std::time::Instant;
 
@@ -71,7 +71,7 @@ pub(crate) fn decide(
     if rules.ratio < 1.0 {
         let position = match trace {
             Some(t) if rules.trace_aware => trace_unit(t),
-            _ => crate::random::unit(),
+            _ => crate::base::random::unit(),
         };
         if position >= rules.ratio {
             return Verdict::SampledOut;

@@ -1,13 +1,13 @@
 //! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
+use crate::base::clock::rfc3339;
+use crate::base::error::{Error, Result};
+use crate::base::files::{append_line, sync};
 use crate::config::{LogSettings, OtlpSettings};
-use crate::delivery::export_error;
-use crate::error::{Error, Result};
-use crate::health::ExporterHealth;
-use crate::metrics::console::rfc3339;
-use crate::metrics::{append_line, sync};
-use crate::otlp_client::{Logs, OtlpExporter};
+use crate::export::delivery::export_error;
+use crate::export::health::ExporterHealth;
+use crate::export::otlp_client::{Logs, OtlpExporter};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;

@@ -2,8 +2,8 @@
 //! log-derived metrics.
 
 use super::sampling::{decide, TokenBucket, Verdict};
+use crate::base::context::TraceContext;
 use crate::config::Sampling;
-use crate::context::TraceContext;
 use opentelemetry::InstrumentationScope;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

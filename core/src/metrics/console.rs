@@ -1,35 +1,12 @@
 //! The console exporter's text: one header line per collection, one line per metric, one
 //! indented line per data point.
 
+use crate::base::clock::rfc3339;
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::Temporality;
 use std::fmt::{Display, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
-}
+use std::time::SystemTime;
 
 fn value_text(v: &Value) -> String {
     match v {
@@ -165,17 +142,4 @@ pub(crate) fn format(rm: &ResourceMetrics) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn formats_utc_time() {
-        let t = UNIX_EPOCH + Duration::from_millis(1_764_091_425_123);
-        assert_eq!(rfc3339(t), "2025-11-25T17:23:45.123Z");
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-    }
 }

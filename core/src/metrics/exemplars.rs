@@ -16,11 +16,12 @@
 //! reservoirs, and a point of a stream that keeps only some attribute keys gets the exemplars
 //! of every series that folds into it, with the keys left out as filtered attributes.
 
-use crate::attributes::KeyValue;
-use crate::clock::now_unix_nanos;
-use crate::context::{self, TraceContext};
+use crate::base::attributes::KeyValue;
+use crate::base::clock::now_unix_nanos;
+use crate::base::context::{self, TraceContext};
+use crate::base::random;
+use crate::config::ExemplarFilter;
 use crate::metrics::Number;
-use crate::random;
 use foldhash::fast::RandomState;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1 as proto_common;
@@ -29,37 +30,6 @@ use parking_lot::Mutex;
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
-
-/// Which measurements are offered to the reservoirs (OTEL_METRICS_EXEMPLAR_FILTER).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Filter {
-    AlwaysOff,
-    AlwaysOn,
-    TraceBased,
-}
-
-impl Filter {
-    /// Whether a measurement made now might be kept: what every measurement checks, on a copy
-    /// of the filter in its own instrument (no other memory while no thread is in a sampled
-    /// trace).
-    #[inline]
-    pub(crate) fn may_take(self) -> bool {
-        match self {
-            Filter::AlwaysOff => false,
-            Filter::TraceBased => context::any_thread_sampled(),
-            Filter::AlwaysOn => true,
-        }
-    }
-
-    pub(crate) fn parse(v: &str) -> std::result::Result<Filter, String> {
-        match v.trim().to_ascii_lowercase().as_str() {
-            "always_off" => Ok(Filter::AlwaysOff),
-            "always_on" => Ok(Filter::AlwaysOn),
-            "trace_based" => Ok(Filter::TraceBased),
-            _ => Err("expected trace_based, always_on or always_off".to_owned()),
-        }
-    }
-}
 
 /// One kept measurement.
 #[derive(Debug, Clone, Copy)]
@@ -135,7 +105,7 @@ pub(crate) enum ReservoirKind {
 /// The exemplars of one synchronous instrument, by series.
 pub(crate) struct InstrumentExemplars {
     /// The SDK's filter, kept here so that the check on each measurement reads nothing else.
-    filter: Filter,
+    filter: ExemplarFilter,
     scope_name: String,
     scope_version: Option<String>,
     /// The streams its views give it (its own name when none selects it).
@@ -152,9 +122,9 @@ impl InstrumentExemplars {
     #[inline]
     fn takes(&self) -> bool {
         match self.filter {
-            Filter::AlwaysOff => false,
-            Filter::TraceBased => context::current_is_sampled(),
-            Filter::AlwaysOn => true,
+            ExemplarFilter::AlwaysOff => false,
+            ExemplarFilter::TraceBased => context::current_is_sampled(),
+            ExemplarFilter::AlwaysOn => true,
         }
     }
 
@@ -280,12 +250,12 @@ impl InstrumentExemplars {
 
 /// The exemplars of an SDK: its filter, and the reservoirs of its instruments.
 pub(crate) struct Exemplars {
-    filter: Filter,
+    filter: ExemplarFilter,
     instruments: Mutex<Vec<Weak<InstrumentExemplars>>>,
 }
 
 impl Exemplars {
-    pub(crate) fn new(filter: Filter) -> Arc<Exemplars> {
+    pub(crate) fn new(filter: ExemplarFilter) -> Arc<Exemplars> {
         Arc::new(Exemplars {
             filter,
             instruments: Mutex::new(Vec::new()),
@@ -302,7 +272,7 @@ impl Exemplars {
         reservoir: ReservoirKind,
         limit: usize,
     ) -> Option<Arc<InstrumentExemplars>> {
-        if self.filter == Filter::AlwaysOff {
+        if self.filter == ExemplarFilter::AlwaysOff {
             return None;
         }
         let mut list = self.instruments.lock();
@@ -332,7 +302,7 @@ impl Exemplars {
     /// The live instruments' reservoirs by scope and name, for one export; None when there
     /// are none (or the filter is always_off).
     pub(crate) fn lookup(&self) -> Option<Lookup> {
-        if self.filter == Filter::AlwaysOff {
+        if self.filter == ExemplarFilter::AlwaysOff {
             return None;
         }
         let live: Vec<Arc<InstrumentExemplars>> = self
@@ -491,7 +461,7 @@ mod tests {
 
     #[test]
     fn an_aligned_reservoir_keeps_the_last_measurement_of_each_bucket() {
-        let ex = Exemplars::new(Filter::AlwaysOn);
+        let ex = Exemplars::new(ExemplarFilter::AlwaysOn);
         let inst = ex
             .register(
                 "s",
@@ -523,7 +493,7 @@ mod tests {
 
     #[test]
     fn reservoirs_are_bounded_by_the_cardinality_limit_and_let_go_after_an_export() {
-        let ex = Exemplars::new(Filter::AlwaysOn);
+        let ex = Exemplars::new(ExemplarFilter::AlwaysOn);
         let inst = ex
             .register("s", None, shape("h"), ReservoirKind::Simple(1), 100)
             .unwrap();
@@ -552,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_simple_reservoir_keeps_at_most_its_size_among_all_offered() {
-        let ex = Exemplars::new(Filter::AlwaysOn);
+        let ex = Exemplars::new(ExemplarFilter::AlwaysOn);
         let inst = ex
             .register("s", None, shape("e"), ReservoirKind::Simple(20), 2000)
             .unwrap();
@@ -576,7 +546,7 @@ mod tests {
 
     #[test]
     fn trace_based_takes_only_measurements_in_a_sampled_trace() {
-        let ex = Exemplars::new(Filter::TraceBased);
+        let ex = Exemplars::new(ExemplarFilter::TraceBased);
         let inst = ex
             .register("s", Some("1"), shape("c"), ReservoirKind::Simple(1), 2000)
             .unwrap();
@@ -604,7 +574,7 @@ mod tests {
         assert_eq!(e.value, Some(proto::exemplar::Value::AsInt(3)));
         assert_eq!(e.trace_id, vec![1; 16]);
         assert_eq!(e.span_id, vec![2; 8]);
-        assert!(Exemplars::new(Filter::AlwaysOff)
+        assert!(Exemplars::new(ExemplarFilter::AlwaysOff)
             .register("s", None, shape("c"), ReservoirKind::Simple(1), 2000)
             .is_none());
     }

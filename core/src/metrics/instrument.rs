@@ -2,12 +2,13 @@
 //! that a forked child can swap in instruments of its rebuilt pipeline without the hot path
 //! paying for a lock.
 
-use super::exemplars::{Filter, InstrumentExemplars};
+use super::exemplars::InstrumentExemplars;
 use super::series_cache::SeriesCache;
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
-use crate::attributes::AttributeSet;
-use crate::error::{Error, Result};
-use crate::fork::ForkCell;
+use crate::base::attributes::AttributeSet;
+use crate::base::error::{Error, Result};
+use crate::base::fork::ForkCell;
+use crate::config::ExemplarFilter;
 use crate::sdk::SdkShared;
 use opentelemetry::metrics::{
     AsyncInstrument, BoundCounter, BoundGauge, BoundHistogram, BoundUpDownCounter, Counter, Gauge,
@@ -27,7 +28,7 @@ const SET_KEY_TAG: u8 = 0xFF;
 fn check_value(kind: InstrumentKind, number: NumberKind, name: &str, value: Number) -> Result<()> {
     if value.kind() != number {
         return Err(Error::new(
-            crate::ErrorKind::WrongHandle,
+            crate::base::error::ErrorKind::WrongHandle,
             format!(
                 "instrument {name:?} records {} values, not {}",
                 number.name(),
@@ -233,7 +234,7 @@ pub(crate) struct InstrumentCell {
     /// The reservoirs of its exemplars; None when the filter is always_off.
     pub(crate) exemplars: Option<Arc<InstrumentExemplars>>,
     /// The SDK's exemplar filter, for the check every measurement makes.
-    pub(crate) exemplar_filter: Filter,
+    pub(crate) exemplar_filter: ExemplarFilter,
 }
 
 impl InstrumentCell {
@@ -363,7 +364,7 @@ impl Instrument {
     /// Whether its measurements may become exemplars (OTEL_METRICS_EXEMPLAR_FILTER is not
     /// always_off): whether a binding should make its language's trace context current.
     pub fn keeps_exemplars(&self) -> bool {
-        self.0.exemplar_filter != Filter::AlwaysOff
+        self.0.exemplar_filter != ExemplarFilter::AlwaysOff
     }
 
     /// Whether a binding raises on a recording error (OTELRS_STRICT); otherwise it drops the
@@ -388,7 +389,7 @@ pub(crate) struct BoundCell {
     /// The exemplar series key of `attrs`, made the first time an exemplar is kept.
     pub(crate) exemplar_key: OnceLock<Vec<u8>>,
     /// The SDK's exemplar filter, for the check every measurement makes.
-    pub(crate) exemplar_filter: Filter,
+    pub(crate) exemplar_filter: ExemplarFilter,
 }
 
 /// An instrument bound to one attribute set: the fastest way to record. Cloning is a
@@ -399,7 +400,7 @@ pub struct BoundInstrument(pub(crate) Arc<BoundCell>);
 impl BoundInstrument {
     /// Whether its measurements may become exemplars (see [`Instrument::keeps_exemplars`]).
     pub fn keeps_exemplars(&self) -> bool {
-        self.0.exemplar_filter != Filter::AlwaysOff
+        self.0.exemplar_filter != ExemplarFilter::AlwaysOff
     }
 
     /// Records `value` with the bound attributes.
@@ -494,7 +495,7 @@ impl ObservableCell {
         let outcome = catch_unwind(AssertUnwindSafe(|| (self.callback)(&mut observer)));
         IN_CALLBACK.with(|c| c.set(previous));
         if outcome.is_err() {
-            crate::diag::error(format_args!(
+            crate::base::diag::error(format_args!(
                 "the callback of observable instrument {:?} panicked; its observations of this \
                  collection are lost",
                 self.desc.name

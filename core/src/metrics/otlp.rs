@@ -4,10 +4,10 @@
 use super::exemplars::Exemplars;
 use super::export::Sink;
 use super::json;
+use crate::base::error::Result;
 use crate::config::OtlpSettings;
-use crate::error::Result;
-use crate::health::ExporterHealth;
-use crate::otlp_client::{Metrics, OtlpExporter};
+use crate::export::health::ExporterHealth;
+use crate::export::otlp_client::{Metrics, OtlpExporter};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;

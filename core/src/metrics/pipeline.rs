@@ -9,10 +9,10 @@ use super::json;
 use super::otlp::OtlpSink;
 use super::prometheus::Endpoint;
 use super::views::Views;
+use crate::base::error::{Error, ErrorKind, Result};
 use crate::config::{Exporter, Settings};
-use crate::delivery::Delivery;
-use crate::error::{Error, ErrorKind, Result};
-use crate::health::{stuck_after, ExporterHealth, Signal};
+use crate::export::delivery::Delivery;
+use crate::export::health::{stuck_after, ExporterHealth, Signal};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -215,7 +215,7 @@ impl Pipeline {
         exemplars: &Arc<Exemplars>,
         origin: Origin,
     ) -> Result<Pipeline> {
-        let runtime = crate::runtime::for_exporters(
+        let runtime = crate::export::runtime::for_exporters(
             &settings.metrics_exporters,
             &settings.otlp,
             "otelrs-rt",

@@ -2,7 +2,7 @@
 //! and statvfs), by state, with the semantic conventions' attributes.
 
 use super::{observe, share, signed, Registrar, Source};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
 use std::collections::BTreeSet;

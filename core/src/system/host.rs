@@ -4,7 +4,7 @@
 
 use super::cpu::Utilization;
 use super::{observe, share, signed, Registrar, Source};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
 use procfs::{Current, CurrentSI, KernelStats, LoadAverage, Meminfo};

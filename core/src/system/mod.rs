@@ -18,64 +18,14 @@ mod process;
 mod runtime;
 mod sdk_metrics;
 
-use crate::error::Result;
+use crate::base::error::Result;
+use crate::config::Groups;
 use crate::metrics::{
     InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument, Observer,
 };
 use crate::sdk::{Meter, SdkShared};
 use opentelemetry::KeyValue;
 use std::sync::Arc;
-
-/// The groups of OTELRS_SYSTEM_METRICS.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Groups {
-    /// `system.*`: CPU, memory, paging, load, disks, filesystems, network.
-    pub host: bool,
-    /// `process.*` of this process.
-    pub process: bool,
-    /// otelrs's Tokio runtimes (and, from the bindings, the language runtime).
-    pub runtime: bool,
-    /// `otel.sdk.*`: what otelrs's exporters and log queue did.
-    pub sdk: bool,
-}
-
-impl Groups {
-    /// Reads a comma list of `host`, `process`, `runtime`, `sdk`, or `all`, or `none`.
-    pub(crate) fn parse(v: &str) -> std::result::Result<Groups, String> {
-        let mut g = Groups::default();
-        for name in v.split(',').map(|s| s.trim().to_ascii_lowercase()) {
-            match name.as_str() {
-                "" | "none" => {}
-                "host" => g.host = true,
-                "process" => g.process = true,
-                "runtime" => g.runtime = true,
-                "sdk" => g.sdk = true,
-                "all" => {
-                    g = Groups {
-                        host: true,
-                        process: true,
-                        runtime: true,
-                        sdk: true,
-                    }
-                }
-                other => {
-                    return Err(format!(
-                        "unknown group {other:?} (known: host, process, runtime, sdk, all, none)"
-                    ))
-                }
-            }
-        }
-        if cfg!(not(target_os = "linux")) && (g.host || g.process) {
-            return Err("host and process metrics are read from /proc: Linux only".to_owned());
-        }
-        Ok(g)
-    }
-
-    /// Whether any group is on.
-    pub fn any(&self) -> bool {
-        self.host || self.process || self.runtime || self.sdk
-    }
-}
 
 /// Reports one observation. Each value is of its instrument's kind and number type by
 /// construction, so the check that could refuse it has nothing to say.
@@ -172,28 +122,13 @@ impl Source {
             Ok(v) => Some(v),
             Err(e) => {
                 if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    crate::diag::warn(format_args!(
+                    crate::base::diag::warn(format_args!(
                         "cannot read {what}: {e}; its metrics are left out"
                     ));
                 }
                 None
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn groups_parse_and_refuse_unknown_names() {
-        assert_eq!(Groups::parse("none").unwrap(), Groups::default());
-        let g = Groups::parse(" Host , sdk").unwrap();
-        assert!(g.host && g.sdk && !g.process && !g.runtime);
-        assert!(Groups::parse("all").unwrap().runtime);
-        let e = Groups::parse("host,disk").unwrap_err();
-        assert!(e.contains("\"disk\""), "{e}");
     }
 }
 

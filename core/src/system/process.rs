@@ -3,7 +3,7 @@
 
 use super::cpu::Utilization;
 use super::{observe, signed, Registrar, Source};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N};
 use opentelemetry::KeyValue;
 use procfs::process::{Process, Stat};

@@ -2,7 +2,7 @@
 //! Prometheus endpoint): workers, tasks alive, and tasks waiting in the global queue.
 
 use super::{observe, signed, Registrar};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::metrics::{InstrumentKind as K, NumberKind as N};
 use crate::sdk::SdkShared;
 use opentelemetry::KeyValue;

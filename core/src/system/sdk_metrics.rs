@@ -4,8 +4,8 @@
 //! (`otel.sdk.exporter.operation.duration`) are recorded by the exporters themselves.
 
 use super::{observe, signed, Registrar};
-use crate::error::Result;
-use crate::health::{ExporterHealth, Signal};
+use crate::base::error::Result;
+use crate::export::health::{ExporterHealth, Signal};
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N, Observer};
 use crate::sdk::SdkShared;
 use opentelemetry::KeyValue;
@@ -104,7 +104,7 @@ fn register_logs(r: &mut Registrar<'_>, sdk: &Arc<SdkShared>) -> Result<()> {
             }
         },
     )?;
-    type Pick = fn(&crate::health::QueueState) -> usize;
+    type Pick = fn(&crate::export::health::QueueState) -> usize;
     let queue: [(&str, &str, Pick); 2] = [
         (
             "otel.sdk.processor.log.queue.size",

@@ -11,7 +11,7 @@
 //! another type is left out, with a warning on stderr once per name.
 
 use super::names;
-use crate::clock::unix_nanos;
+use crate::base::clock::unix_nanos;
 use crate::metrics::exemplars::{Lookup, MetricExemplars};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_proto::tonic::common::v1::KeyValue as ProtoKeyValue;
@@ -87,7 +87,7 @@ fn warn_once(name: &str, message: impl FnOnce() -> String) {
         .get_or_insert_with(HashSet::new)
         .insert(name.to_owned())
     {
-        crate::diag::warn(format_args!("prometheus: {}", message()));
+        crate::base::diag::warn(format_args!("prometheus: {}", message()));
     }
 }
 

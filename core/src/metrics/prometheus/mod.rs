@@ -7,7 +7,7 @@ mod names;
 
 pub(crate) use exposition::{encode, Format};
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::metrics::exemplars::Exemplars;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
@@ -100,7 +100,7 @@ impl Endpoint {
             unsafe { libc::close(*fd) };
         }
         // The runtime cannot be shut down without its threads: it stays, unused.
-        crate::fork::bury(self);
+        crate::base::fork::bury(self);
     }
 }
 

@@ -2,7 +2,7 @@
 //! (what a server receives in an HTTP header), kept per thread as the current context, or
 //! passed explicitly.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

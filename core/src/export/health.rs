@@ -10,10 +10,10 @@
 //! - it is `ok` otherwise (also before its first export);
 //! - the SDK's status is the worst of its exporters' (`ok` without exporters).
 
-use crate::clock::unix_nanos;
+use crate::base::clock::rfc3339;
+use crate::base::clock::unix_nanos;
+use crate::base::error::{Error, ErrorKind, Result};
 use crate::config::{Exporter, Protocol};
-use crate::error::{Error, ErrorKind, Result};
-use crate::metrics::console::rfc3339;
 use opentelemetry::metrics::Histogram;
 use opentelemetry::KeyValue;
 use parking_lot::Mutex;

@@ -1,7 +1,7 @@
 //! Attributes as the SDK wants them: keys sorted and unique, so that every recording of a
 //! series finds it on the first lookup, and prepared sets that are built once and reused.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 pub use opentelemetry::{Array, KeyValue, StringValue, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

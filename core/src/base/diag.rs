@@ -7,8 +7,8 @@
 //! cannot take in time (queue full, shutdown, a handler thread that cannot start) goes to
 //! stderr.
 
-use crate::fork::ForkCell;
-use crate::sync::Condvar;
+use crate::base::fork::ForkCell;
+use crate::base::sync::Condvar;
 use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
 use std::fmt::Display;
@@ -160,7 +160,7 @@ fn to_stderr(level: Level, message: &str) {
 
 /// Starts the handler's thread; false if it cannot be.
 fn start(queue: &mut Queue) -> bool {
-    let _sigpipe = crate::signals::SigpipeBlocked::new();
+    let _sigpipe = crate::base::sigpipe::SigpipeBlocked::new();
     let started = std::thread::Builder::new()
         .name("otelrs-diag".to_owned())
         .spawn(deliver)

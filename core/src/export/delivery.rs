@@ -3,8 +3,8 @@
 //! recorded in the exporter's health, and a failure reported on stderr once per streak of
 //! failures.
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::health::ExporterHealth;
+use crate::base::error::{Error, ErrorKind, Result};
+use crate::export::health::ExporterHealth;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -65,7 +65,7 @@ impl Delivery {
             Ok(()) => self.failing = false,
             Err(err) => {
                 if !self.failing {
-                    crate::diag::warn(format_args!(
+                    crate::base::diag::warn(format_args!(
                         "{err} (further failures of this exporter are not reported until it succeeds)"
                     ));
                 }

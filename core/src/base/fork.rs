@@ -42,7 +42,7 @@ pub(crate) fn track(sdk: Weak<SdkShared>) {
         // the whole program, as pthread_atfork requires.
         let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
         if rc != 0 {
-            crate::diag::warn(format_args!(
+            crate::base::diag::warn(format_args!(
                 "pthread_atfork failed ({rc}); a forked child will not export"
             ));
         }
@@ -62,7 +62,7 @@ extern "C" fn prepare() {
     // `parent` or `child` below.
     std::mem::forget(LIVE.lock());
     std::mem::forget(CLOSE_IN_CHILD.lock());
-    crate::diag::lock_for_fork();
+    crate::base::diag::lock_for_fork();
     for sdk in live_sdks() {
         sdk.lock_for_fork();
     }
@@ -71,7 +71,7 @@ extern "C" fn prepare() {
 extern "C" fn parent() {
     // SAFETY: `prepare` locked it in this thread and forgot the guard.
     unsafe { CLOSE_IN_CHILD.force_unlock() };
-    crate::diag::unlock_in_parent();
+    crate::base::diag::unlock_in_parent();
     for sdk in live_sdks() {
         sdk.unlock_in_parent();
     }
@@ -92,7 +92,7 @@ extern "C" fn child() {
         // SAFETY: as above.
         unsafe { CLOSE_IN_CHILD.force_unlock() };
     }
-    crate::diag::unlock_in_child();
+    crate::base::diag::unlock_in_child();
     for sdk in live_sdks() {
         // SAFETY: this runs in the child right after fork(), where the calling thread is the
         // only thread, and `prepare` holds this SDK's state lock.

@@ -2,8 +2,8 @@
 //! settings: headers, the CA certificate, the client certificate (mTLS), gRPC TLS and the
 //! HTTP client.
 
+use crate::base::error::{Error, Result};
 use crate::config::{OtlpSettings, MAX_SETTING_FILE_BYTES};
-use crate::error::{Error, Result};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::Read;

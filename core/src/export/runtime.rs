@@ -3,8 +3,8 @@
 //! Each runtime is owned by its export thread, so it is dropped there after the last export,
 //! and a forked child simply builds new ones.
 
+use crate::base::error::{Error, Result};
 use crate::config::{Exporter, OtlpSettings, Protocol};
-use crate::error::{Error, Result};
 use tokio::runtime::Runtime;
 
 /// A one-worker runtime named `name`, if `exporters` include OTLP over gRPC.

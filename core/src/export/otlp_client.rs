@@ -3,12 +3,12 @@
 //! resolved settings (values set from code win over the environment), retrying as the OTLP
 //! specification says. Each request is encoded once, by otelrs.
 
+use crate::base::error::{Error, Result};
 use crate::config::{OtlpSettings, Protocol};
-use crate::delivery::export_error;
-use crate::error::{Error, Result};
-use crate::health::ExporterHealth;
-use crate::otlp;
-use crate::spool::{SendFn, Spool};
+use crate::export::delivery::export_error;
+use crate::export::health::ExporterHealth;
+use crate::export::otlp;
+use crate::export::spool::{SendFn, Spool};
 use bytes::{BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -351,7 +351,7 @@ const RETRY_MAX_THROTTLE: Duration = Duration::from_secs(30);
 
 /// Up to 100 ms, so that many processes do not retry in step.
 fn jitter() -> Duration {
-    Duration::from_millis(crate::random::below(101))
+    Duration::from_millis(crate::base::random::below(101))
 }
 
 async fn send_grpc<S: Signal>(

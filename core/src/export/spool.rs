@@ -18,9 +18,9 @@
 //! batch being made). Entries are not synced one by one: a power failure may lose what the
 //! kernel had not yet written to the disk.
 
-use crate::error::{Error, Result};
-use crate::health::ExporterHealth;
-use crate::sync::Condvar;
+use crate::base::error::{Error, Result};
+use crate::base::sync::Condvar;
+use crate::export::health::ExporterHealth;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
@@ -226,7 +226,7 @@ impl Spool {
     ) -> Result<Spool> {
         let root = base.join(signal);
         fs::create_dir_all(&root).map_err(|e| io_error("cannot create", &root, e))?;
-        let started = crate::clock::now_unix_nanos();
+        let started = crate::base::clock::now_unix_nanos();
         let dir = root.join(format!("{started:020}-{}", std::process::id()));
         fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
         let lock = try_lock(&dir.join("lock"))
@@ -256,7 +256,7 @@ impl Spool {
                 state.on_disk += segment.bytes;
                 state.segments.push_back(segment);
             }
-            crate::fork::close_in_child(old_lock.as_raw_fd());
+            crate::base::fork::close_in_child(old_lock.as_raw_fd());
             adopted.push((old, old_lock));
         }
         let file = Self::open_segment(&dir, 0)?;
@@ -290,7 +290,7 @@ impl Spool {
             .name(format!("otelrs-{signal}-queue"))
             .spawn(move || sender.run())
             .map_err(|e| Error::internal(format!("cannot start the queue's sender: {e}")))?;
-        crate::fork::close_in_child(lock.as_raw_fd());
+        crate::base::fork::close_in_child(lock.as_raw_fd());
         Ok(Spool {
             shared,
             dir,
@@ -345,8 +345,11 @@ impl Spool {
             });
         }
         self.make_room(size);
-        crate::metrics::append_line(&mut self.file, &entry).map_err(|e| {
-            crate::delivery::export_error("on-disk queue", format!("{}: {e}", self.dir.display()))
+        crate::base::files::append_line(&mut self.file, &entry).map_err(|e| {
+            crate::export::delivery::export_error(
+                "on-disk queue",
+                format!("{}: {e}", self.dir.display()),
+            )
         })?;
         let mut state = self.shared.state.lock();
         state.unsent += size;
@@ -415,7 +418,7 @@ impl Spool {
 
 impl Drop for Spool {
     fn drop(&mut self) {
-        crate::fork::forget_fd(self.lock.as_raw_fd());
+        crate::base::fork::forget_fd(self.lock.as_raw_fd());
     }
 }
 
@@ -580,7 +583,7 @@ impl Sender {
         if let Some(at) = self.adopted.iter().position(|(d, _)| d == dir) {
             let (dir, lock) = self.adopted.remove(at);
             let _ = fs::remove_dir_all(&dir);
-            crate::fork::forget_fd(lock.as_raw_fd());
+            crate::base::fork::forget_fd(lock.as_raw_fd());
         }
     }
 }
@@ -588,7 +591,7 @@ impl Sender {
 impl Drop for Sender {
     fn drop(&mut self) {
         for (_, lock) in &self.adopted {
-            crate::fork::forget_fd(lock.as_raw_fd());
+            crate::base::fork::forget_fd(lock.as_raw_fd());
         }
     }
 }
@@ -597,7 +600,7 @@ impl Drop for Sender {
 mod tests {
     use super::*;
     use crate::config::{Exporter, Protocol};
-    use crate::health::Signal;
+    use crate::export::health::Signal;
 
     fn health() -> Arc<ExporterHealth> {
         Arc::new(ExporterHealth::new(

@@ -7,7 +7,7 @@ thread_local! {
     static STATE: Cell<u64> = Cell::new({
         // Seeded per thread from the clock and the thread's stack address.
         let here = &0u8 as *const u8 as u64;
-        (crate::clock::now_unix_nanos() ^ here.rotate_left(32)) | 1
+        (crate::base::clock::now_unix_nanos() ^ here.rotate_left(32)) | 1
     });
 }
 
