@@ -25,4 +25,5 @@ pub use config::Groups as SystemMetricGroups;
 pub use config::{setting_key, Config, SettingDoc, ValueKind, SETTINGS};
 pub use logs::{LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
-pub use sdk::{Meter, Sdk, DROP_SHUTDOWN_TIMEOUT};
+pub use metrics::Meter;
+pub use sdk::{Sdk, DROP_SHUTDOWN_TIMEOUT};

@@ -1,18 +1,34 @@
 //! What happens across fork(). The Rust SDK does nothing about it: its threads, and ours, do
 //! not exist in the child. otelrs registers one set of `pthread_atfork` handlers: before the
-//! fork they take every SDK's state lock (so no lock is held by a thread the child lacks),
-//! after it the parent releases them, and the child, while it still has a single thread,
-//! rebuilds every live SDK's pipeline and points every instrument at the new one.
+//! fork they take every SDK's locks, then the diagnostics queue's (a leaf: nothing waits for
+//! another lock while holding it), so that no lock is held by a thread the child lacks; after
+//! it the parent releases them, and the child, while it still has a single thread, rebuilds
+//! every live SDK's pipelines (see [`AcrossFork`]).
 
-use crate::sdk::SdkShared;
 use parking_lot::Mutex;
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::os::fd::RawFd;
 use std::sync::{Once, Weak};
 
+/// What an SDK does across fork().
+pub(crate) trait AcrossFork: Send + Sync {
+    /// Before fork(), in the thread that forks: takes every lock the SDK's threads and its
+    /// recording paths may hold, forgetting the guards.
+    fn lock_for_fork(&self);
+    /// After fork(), in the parent: releases them.
+    fn unlock_in_parent(&self);
+    /// After fork(), in the child: rebuilds what the child needs to go on, and releases the
+    /// locks.
+    ///
+    /// # Safety
+    /// Only in the child right after fork(), while the calling thread is its only thread and
+    /// `lock_for_fork` holds the locks.
+    unsafe fn rebuild_in_child(&self);
+}
+
 /// Every SDK alive in this process.
-static LIVE: Mutex<Vec<Weak<SdkShared>>> = Mutex::new(Vec::new());
+static LIVE: Mutex<Vec<Weak<dyn AcrossFork>>> = Mutex::new(Vec::new());
 
 /// What a forked child cannot safely drop (it may hold locks or threads of the parent's
 /// pipeline): kept here, reachable, for the life of the process.
@@ -36,7 +52,7 @@ pub(crate) fn forget_fd(fd: RawFd) {
 }
 
 /// Adds `sdk` to the SDKs that fork handling covers, installing the handlers once.
-pub(crate) fn track(sdk: Weak<SdkShared>) {
+pub(crate) fn track(sdk: Weak<dyn AcrossFork>) {
     REGISTER.call_once(|| {
         // SAFETY: the three handlers are `extern "C" fn()` with no arguments that live for
         // the whole program, as pthread_atfork requires.
@@ -62,10 +78,10 @@ extern "C" fn prepare() {
     // `parent` or `child` below.
     std::mem::forget(LIVE.lock());
     std::mem::forget(CLOSE_IN_CHILD.lock());
-    crate::base::diag::lock_for_fork();
     for sdk in live_sdks() {
         sdk.lock_for_fork();
     }
+    crate::base::diag::lock_for_fork();
 }
 
 extern "C" fn parent() {
@@ -95,15 +111,14 @@ extern "C" fn child() {
     crate::base::diag::unlock_in_child();
     for sdk in live_sdks() {
         // SAFETY: this runs in the child right after fork(), where the calling thread is the
-        // only thread, and `prepare` holds this SDK's state lock.
+        // only thread, and `prepare` holds this SDK's locks.
         unsafe { sdk.rebuild_in_child() };
-        sdk.unlock_state();
     }
     // SAFETY: `prepare` locked LIVE in the thread that forked, which is this one.
     unsafe { LIVE.force_unlock() };
 }
 
-fn live_sdks() -> Vec<std::sync::Arc<SdkShared>> {
+fn live_sdks() -> Vec<std::sync::Arc<dyn AcrossFork>> {
     // SAFETY: called only from the fork handlers, while `prepare` holds LIVE's lock in this
     // thread; reading through the pointer is what the guard would have allowed.
     let live = unsafe { &*LIVE.data_ptr() };

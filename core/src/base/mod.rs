@@ -11,6 +11,7 @@ pub mod diag;
 pub(crate) mod error;
 pub(crate) mod files;
 pub(crate) mod fork;
+pub(crate) mod lifecycle;
 pub(crate) mod random;
 pub(crate) mod sigpipe;
 pub(crate) mod sync;

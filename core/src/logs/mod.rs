@@ -2,9 +2,9 @@
 //! what it drops), and the exporters.
 
 mod encoding;
-pub(crate) mod log_metrics;
 mod otlp_records;
 mod pipeline;
+pub(crate) mod registry;
 mod sampling;
 mod sinks;
 mod stats;
@@ -12,11 +12,12 @@ mod stats;
 pub use encoding::RecordBuilder;
 pub(crate) use pipeline::LogPipeline;
 pub use stats::LogStats;
-pub(crate) use stats::LoggerCore;
+pub(crate) use stats::{LoggerCore, RANGES};
 
 use crate::base::context::{self, TraceContext};
 use crate::base::error::{Error, Result};
-use crate::sdk::SdkShared;
+use crate::base::lifecycle::Lifecycle;
+use registry::LoggerRegistry;
 use sampling::Verdict;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -70,7 +71,8 @@ pub(crate) struct QueuedRecord {
 /// after shutdown (emitting then fails with [`crate::ErrorKind::Shutdown`]).
 #[derive(Clone)]
 pub struct Logger {
-    pub(crate) sdk: Arc<SdkShared>,
+    pub(crate) life: Arc<Lifecycle>,
+    pub(crate) registry: Arc<LoggerRegistry>,
     pub(crate) core: Arc<LoggerCore>,
 }
 
@@ -78,7 +80,11 @@ impl Logger {
     /// Whether a record of `severity` passes the minimum severity: a cheap check before
     /// building one. (Sampling may still leave it out.)
     pub fn enabled(&self, severity: u8) -> bool {
-        !self.sdk.is_shut_down() && self.sdk.logs().is_some_and(|p| p.accepts(severity))
+        !self.life.is_shut_down()
+            && self
+                .registry
+                .pipeline()
+                .is_some_and(|p| p.accepts(severity))
     }
 
     /// Emits a record of `severity` (1 to 24), correlated with `trace` or, when it is `None`,
@@ -91,10 +97,10 @@ impl Logger {
         trace: Option<TraceContext>,
         build: impl FnOnce() -> Result<LogRecordInput>,
     ) -> Result<()> {
-        if self.sdk.is_shut_down() {
+        if self.life.is_shut_down() {
             return Err(Error::shutdown());
         }
-        let Some(pipeline) = self.sdk.logs() else {
+        let Some(pipeline) = self.registry.pipeline() else {
             return Ok(()); // disabled, or no log exporter
         };
         let core = &*self.core;
@@ -142,7 +148,7 @@ impl Logger {
     /// Whether a binding raises on a refused log call (OTELRS_STRICT); otherwise it drops
     /// the record, and the call is counted as refused.
     pub fn strict(&self) -> bool {
-        self.sdk.strict()
+        self.life.strict()
     }
 
     /// What this logger's scope emitted so far, and what became of it.

@@ -3,13 +3,14 @@
 //! paying for a lock.
 
 use super::exemplars::InstrumentExemplars;
+use super::registry::MeterRegistry;
 use super::series_cache::SeriesCache;
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
 use crate::base::attributes::AttributeSet;
 use crate::base::error::{Error, Result};
 use crate::base::fork::ForkCell;
+use crate::base::lifecycle::Lifecycle;
 use crate::config::ExemplarFilter;
-use crate::sdk::SdkShared;
 use opentelemetry::metrics::{
     AsyncInstrument, BoundCounter, BoundGauge, BoundHistogram, BoundUpDownCounter, Counter, Gauge,
     Histogram, Meter, UpDownCounter,
@@ -224,7 +225,9 @@ impl BoundInst {
 }
 
 pub(crate) struct InstrumentCell {
-    pub(crate) sdk: Arc<SdkShared>,
+    pub(crate) life: Arc<Lifecycle>,
+    /// Where it binds (and registers what it binds).
+    pub(crate) registry: Arc<MeterRegistry>,
     pub(crate) scope: InstrumentationScope,
     pub(crate) desc: InstrumentDesc,
     pub(crate) inst: ForkCell<SyncInst>,
@@ -289,13 +292,13 @@ impl Instrument {
     #[inline]
     pub fn record(&self, value: Number, attrs: &[KeyValue]) -> Result<()> {
         let c = &*self.0;
-        if c.sdk.is_shut_down() {
+        if c.life.is_shut_down() {
             return Err(Error::shutdown());
         }
         check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
         c.inst.get().record(value, attrs);
         c.offer_exemplar(attrs, value);
-        c.sdk.confirm_recorded()
+        c.life.confirm_recorded()
     }
 
     /// Records `value` with a prepared set: after the first time, through a cached bound
@@ -322,7 +325,7 @@ impl Instrument {
         convert: impl FnOnce() -> Result<Vec<KeyValue>>,
     ) -> Result<()> {
         let c = &*self.0;
-        if c.sdk.is_shut_down() {
+        if c.life.is_shut_down() {
             return Err(Error::shutdown());
         }
         check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
@@ -330,7 +333,7 @@ impl Instrument {
             // No attributes: the SDK's own fast path beats any lookup.
             c.inst.get().record(value, &[]);
             c.offer_exemplar(&[], value);
-            return c.sdk.confirm_recorded();
+            return c.life.confirm_recorded();
         }
         let series = c.series.get();
         if series
@@ -340,25 +343,25 @@ impl Instrument {
             })
             .is_some()
         {
-            return c.sdk.confirm_recorded();
+            return c.life.confirm_recorded();
         }
         let attrs = AttributeSet::new(convert()?)?;
         if !series.has_room() {
             c.inst.get().record(value, attrs.as_slice());
             c.offer_exemplar(attrs.as_slice(), value);
-            return c.sdk.confirm_recorded();
+            return c.life.confirm_recorded();
         }
         let bound = self.bind(&attrs)?;
         bound.0.inst.get().record(value);
         c.offer_exemplar(attrs.as_slice(), value);
         series.insert(encoded, bound);
-        c.sdk.confirm_recorded()
+        c.life.confirm_recorded()
     }
 
     /// Binds the instrument to `attrs`: recording through the result neither hashes, sorts
     /// nor allocates.
     pub fn bind(&self, attrs: &AttributeSet) -> Result<BoundInstrument> {
-        self.0.sdk.bind(&self.0, attrs)
+        self.0.registry.bind(&self.0, attrs)
     }
 
     /// Whether its measurements may become exemplars (OTEL_METRICS_EXEMPLAR_FILTER is not
@@ -370,17 +373,17 @@ impl Instrument {
     /// Whether a binding raises on a recording error (OTELRS_STRICT); otherwise it drops the
     /// measurement and calls [`Self::count_refused`].
     pub fn strict(&self) -> bool {
-        self.0.sdk.strict()
+        self.0.life.strict()
     }
 
     /// Counts a measurement a binding dropped for a bad value or attribute.
     pub fn count_refused(&self) {
-        self.0.sdk.count_refused();
+        self.0.life.count_refused();
     }
 }
 
 pub(crate) struct BoundCell {
-    pub(crate) sdk: Arc<SdkShared>,
+    pub(crate) life: Arc<Lifecycle>,
     pub(crate) kind: InstrumentKind,
     pub(crate) number: NumberKind,
     pub(crate) parent: Arc<InstrumentCell>,
@@ -407,13 +410,13 @@ impl BoundInstrument {
     #[inline]
     pub fn record(&self, value: Number) -> Result<()> {
         let c = &*self.0;
-        if c.sdk.is_shut_down() {
+        if c.life.is_shut_down() {
             return Err(Error::shutdown());
         }
         check_value(c.kind, c.number, &c.parent.desc.name, value)?;
         c.inst.get().record(value);
         c.offer_exemplar(value);
-        c.sdk.confirm_recorded()
+        c.life.confirm_recorded()
     }
 }
 

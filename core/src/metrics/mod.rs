@@ -9,11 +9,13 @@ pub(crate) mod json;
 mod otlp;
 pub(crate) mod pipeline;
 mod prometheus;
+pub(crate) mod registry;
 pub(crate) mod series_cache;
 pub mod units;
 pub(crate) mod views;
 
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
+pub use registry::Meter;
 pub use series_cache::SERIES_CACHE_LIMIT;
 
 pub use crate::config::instrument::{

@@ -1,7 +1,8 @@
 //! Metrics otelrs reports by itself when OTELRS_SYSTEM_METRICS asks: the host's and the
-//! process's (named as the OpenTelemetry semantic conventions name them), the runtimes', and
-//! otelrs's own pipeline. Each group is a set of observable instruments of the meter
-//! `otelrs`, read at collection on the collecting thread: nothing runs on the recording path.
+//! process's, named as the OpenTelemetry semantic conventions name them (the SDK adds its
+//! runtimes' and its own pipeline's with the helpers here). Each group is a set of observable
+//! instruments of the meter `otelrs`, read at collection on the collecting thread: nothing
+//! runs on the recording path.
 
 #[cfg(target_os = "linux")]
 mod connections;
@@ -15,17 +16,13 @@ mod host;
 mod network;
 #[cfg(target_os = "linux")]
 mod process;
-mod runtime;
-mod sdk_metrics;
 
 use crate::base::error::Result;
 use crate::config::Groups;
 use crate::metrics::{
-    InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument, Observer,
+    InstrumentDesc, InstrumentKind, Meter, Number, NumberKind, ObservableInstrument, Observer,
 };
-use crate::sdk::{Meter, SdkShared};
 use opentelemetry::KeyValue;
-use std::sync::Arc;
 
 /// Reports one observation. Each value is of its instrument's kind and number type by
 /// construction, so the check that could refuse it has nothing to say.
@@ -54,7 +51,15 @@ pub(crate) struct Registrar<'a> {
     kept: Vec<ObservableInstrument>,
 }
 
-impl Registrar<'_> {
+impl<'a> Registrar<'a> {
+    /// Registers on `meter`.
+    pub(crate) fn new(meter: &'a Meter) -> Self {
+        Registrar {
+            meter,
+            kept: Vec::new(),
+        }
+    }
+
     /// An observable instrument `name` of `kind` and `number` type with `unit` and
     /// `description`, reported by `callback`.
     pub(crate) fn add(
@@ -71,35 +76,27 @@ impl Registrar<'_> {
         self.kept.push(inst);
         Ok(())
     }
+
+    /// The instruments registered: they report while they live.
+    pub(crate) fn into_instruments(self) -> Vec<ObservableInstrument> {
+        self.kept
+    }
 }
 
-/// Registers the instruments of `groups` on `meter`; they report while the returned
-/// instruments live.
-pub(crate) fn register(
-    meter: &Meter,
-    sdk: &Arc<SdkShared>,
-    groups: Groups,
-) -> Result<Vec<ObservableInstrument>> {
-    let mut r = Registrar {
-        meter,
-        kept: Vec::new(),
-    };
+/// Registers the host and process instruments of `groups` (the `runtime` and `sdk` groups
+/// read the SDK, which registers them itself).
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+pub(crate) fn register(r: &mut Registrar<'_>, groups: Groups) -> Result<()> {
     #[cfg(target_os = "linux")]
     {
         if groups.host {
-            host::register(&mut r)?;
+            host::register(r)?;
         }
         if groups.process {
-            process::register(&mut r)?;
+            process::register(r)?;
         }
     }
-    if groups.runtime {
-        runtime::register(&mut r, sdk)?;
-    }
-    if groups.sdk {
-        sdk_metrics::register(&mut r, sdk)?;
-    }
-    Ok(r.kept)
+    Ok(())
 }
 
 /// A source read at each collection that says on stderr, once, when it cannot be read

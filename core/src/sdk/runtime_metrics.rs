@@ -1,10 +1,10 @@
 //! otelrs's own Tokio runtimes (one per signal exporting over gRPC, one behind the
 //! Prometheus endpoint): workers, tasks alive, and tasks waiting in the global queue.
 
-use super::{observe, signed, Registrar};
+use super::SdkShared;
 use crate::base::error::Result;
 use crate::metrics::{InstrumentKind as K, NumberKind as N};
-use crate::sdk::SdkShared;
+use crate::system::{observe, signed, Registrar};
 use opentelemetry::KeyValue;
 use std::sync::{Arc, Weak};
 use tokio::runtime::RuntimeMetrics;

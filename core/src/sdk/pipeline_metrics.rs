@@ -3,11 +3,11 @@
 //! queue, and the records created and processed. The export durations
 //! (`otel.sdk.exporter.operation.duration`) are recorded by the exporters themselves.
 
-use super::{observe, signed, Registrar};
+use super::SdkShared;
 use crate::base::error::Result;
 use crate::export::health::{ExporterHealth, Signal};
 use crate::metrics::{InstrumentKind as K, Number, NumberKind as N, Observer};
-use crate::sdk::SdkShared;
+use crate::system::{observe, signed, Registrar};
 use opentelemetry::KeyValue;
 use std::sync::{Arc, Weak};
 

@@ -2,11 +2,13 @@
 //! (an alert on the error rate needs no log backend), and the records left out by each rule
 //! or dropped by the queue.
 
-use super::stats::RANGES;
-use super::LoggerCore;
+use super::SdkShared;
 use crate::base::error::Result;
-use crate::metrics::{InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument};
-use crate::sdk::{Meter, SdkShared};
+use crate::logs::{LoggerCore, RANGES};
+use crate::metrics::Meter;
+use crate::metrics::{
+    InstrumentDesc, InstrumentKind, Number, NumberKind, ObservableInstrument, Observer,
+};
 use opentelemetry::KeyValue;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
@@ -83,7 +85,7 @@ impl Totals {
         }
     }
 
-    fn observe(self, o: &mut crate::metrics::Observer<'_>) {
+    fn observe(self, o: &mut Observer<'_>) {
         for ((scope, key, value), n) in self.0 {
             let scope = scope.map(|s| KeyValue::new("otel.scope.name", s));
             let attrs: Vec<KeyValue> = scope

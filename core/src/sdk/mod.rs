@@ -1,0 +1,578 @@
+//! The SDK: it resolves the settings, builds the metrics and log pipelines, and hands the
+//! meters and loggers their registries and the lifecycle they share. It is the top layer:
+//! the health report, the fork handling and otelrs's own metrics, which read both signals,
+//! live here.
+
+mod fork;
+mod health;
+mod log_metrics;
+mod pipeline_metrics;
+mod runtime_metrics;
+
+use crate::base::diag;
+use crate::base::error::{Error, Result};
+use crate::base::lifecycle::Lifecycle;
+use crate::base::sigpipe::SigpipeBlocked;
+use crate::config::resource;
+use crate::config::{Config, Groups, Settings};
+use crate::export::health::ExporterHealth;
+use crate::logs::registry::LoggerRegistry;
+use crate::logs::{LogPipeline, LogStats, Logger, LoggerCore};
+use crate::metrics::exemplars::Exemplars;
+use crate::metrics::pipeline::{Origin, Pipeline};
+use crate::metrics::registry::{check_not_in_callback, MeterRegistry};
+use crate::metrics::ObservableInstrument;
+use crate::metrics::{json, InstrumentDesc, InstrumentKind, Meter, Number, NumberKind};
+use crate::system::{self, Registrar};
+use opentelemetry::InstrumentationScope;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long dropping an SDK that was not shut down may spend exporting what it holds.
+pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a shutdown waits at most for the diagnostics handler to take what was said.
+const DIAG_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the SDK object holds, shared with its own metrics' callbacks (weakly) and the fork
+/// handlers.
+pub(crate) struct SdkShared {
+    settings: Settings,
+    life: Arc<Lifecycle>,
+    metrics: Arc<MeterRegistry>,
+    logs: Arc<LoggerRegistry>,
+    exemplars: Arc<Exemplars>,
+}
+
+impl SdkShared {
+    /// The log pipeline, if logs are exported.
+    pub(crate) fn logs(&self) -> Option<&Arc<LogPipeline>> {
+        self.logs.pipeline()
+    }
+
+    /// Every logger scope's core.
+    pub(crate) fn logger_cores(&self) -> Vec<Arc<LoggerCore>> {
+        self.logs.cores()
+    }
+
+    /// What all loggers emitted so far and what became of it.
+    pub(crate) fn log_stats(&self) -> LogStats {
+        self.logs.stats()
+    }
+
+    /// The health records of every exporter of both signals.
+    pub(crate) fn exporter_health(&self) -> Vec<Arc<ExporterHealth>> {
+        let mut all = self.metrics.exporter_health();
+        all.extend(self.logs.exporter_health());
+        all
+    }
+
+    /// otelrs's Tokio runtimes, by thread name.
+    pub(crate) fn runtimes(&self) -> Vec<(&'static str, tokio::runtime::Handle)> {
+        let mut all = self.metrics.runtimes();
+        if let Some(h) = self.logs().and_then(|l| l.runtime()) {
+            all.push(("otelrs-logs-rt", h.clone()));
+        }
+        all
+    }
+}
+
+/// An OpenTelemetry SDK: settings, resource, and the metrics and log pipelines with their
+/// exporters.
+/// Dropping it without [`Sdk::shutdown`] exports what it can within
+/// [`DROP_SHUTDOWN_TIMEOUT`] and then lets go.
+pub struct Sdk {
+    shared: Arc<SdkShared>,
+    /// The log-derived metrics and those of OTELRS_SYSTEM_METRICS, reported while the SDK
+    /// lives.
+    _own_metrics: Vec<ObservableInstrument>,
+}
+
+impl Sdk {
+    /// Starts an SDK from `config` over the environment.
+    pub fn new(config: &Config) -> Result<Sdk> {
+        let settings = Settings::resolve(config)?;
+        diag::set_threshold(settings.log_level);
+        crate::config::warn_of_unknown_keys(
+            std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+        );
+        let exemplars = Exemplars::new(settings.exemplar_filter);
+        // Every thread started from here on has SIGPIPE blocked (see base::sigpipe).
+        let _sigpipe = SigpipeBlocked::new();
+        let (pipeline, logs) = if settings.disabled {
+            (None, None)
+        } else {
+            let resource = resource::build(&settings);
+            let logs = LogPipeline::start(&settings.logs, &resource)?;
+            (
+                Some(Pipeline::build(
+                    &settings,
+                    resource,
+                    &exemplars,
+                    Origin::Process,
+                )?),
+                logs,
+            )
+        };
+        if let Some(p) = &pipeline {
+            health::time_exports(&settings, p, logs.as_ref());
+        }
+        let life = Arc::new(Lifecycle::new(settings.strict));
+        let shared = Arc::new(SdkShared {
+            metrics: Arc::new(MeterRegistry::new(
+                Arc::clone(&life),
+                &settings,
+                Arc::clone(&exemplars),
+                pipeline,
+            )),
+            logs: Arc::new(LoggerRegistry::new(
+                Arc::clone(&life),
+                settings.logs.sampling,
+                logs,
+            )),
+            settings,
+            life,
+            exemplars,
+        });
+        fork::track(&shared);
+        let mut sdk = Sdk {
+            shared,
+            _own_metrics: Vec::new(),
+        };
+        if !sdk.is_disabled() && !sdk.shared.settings.metrics_exporters.is_empty() {
+            let meter = sdk.meter("otelrs", Some(resource::VERSION))?;
+            sdk._own_metrics = own_metrics(&meter, &sdk.shared)?;
+        }
+        Ok(sdk)
+    }
+
+    /// Whether a binding raises on a recording error (OTELRS_STRICT); otherwise it drops the
+    /// measurement and calls [`Sdk::count_refused`].
+    pub fn strict(&self) -> bool {
+        self.shared.life.strict()
+    }
+
+    /// Counts a measurement a binding dropped for a bad value or attribute
+    /// (`refused_measurements` in the health report, `otelrs.measurements.refused`).
+    pub fn count_refused(&self) {
+        self.shared.life.count_refused();
+    }
+
+    /// Whether OTEL_SDK_DISABLED turned this SDK into a no-op.
+    pub fn is_disabled(&self) -> bool {
+        self.shared.settings.disabled
+    }
+
+    /// The groups of OTELRS_SYSTEM_METRICS in force (the bindings add their language
+    /// runtime's metrics when `runtime` is on).
+    pub fn system_metrics(&self) -> Groups {
+        if self.is_disabled() || self.shared.settings.metrics_exporters.is_empty() {
+            Groups::default()
+        } else {
+            self.shared.settings.system_metrics
+        }
+    }
+
+    /// The health of the pipeline as one JSON object:
+    /// `{"status": "ok"|"degraded"|"failing", "reasons": [...], "time": ..., "shut_down": bool,
+    /// "exporters": [...], "logs": {...}}`. Each exporter (the Prometheus endpoint's scrapes
+    /// count as exports) shows its signal, status, exports, failed exports, consecutive
+    /// failures, items exported and failed, retries, last success and last error (time and
+    /// message); log exporters also show the queue's
+    /// size, capacity, fill and drops. An exporter is `failing` after 3 failed exports in a
+    /// row, `degraded` after 1 or 2, or while the log queue is at least 80 % full or dropped
+    /// records in the last 60 s; the SDK's status is the worst of its exporters'.
+    pub fn health_json(&self) -> String {
+        health::report(&self.shared)
+    }
+
+    /// Whether [`Sdk::shutdown`] was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.shared.life.is_shut_down()
+    }
+
+    fn scope(&self, name: &str, version: Option<&str>) -> Result<InstrumentationScope> {
+        self.shared.life.check_open()?;
+        if name.is_empty() {
+            return Err(Error::invalid(
+                "a meter or logger needs a non-empty scope name",
+            ));
+        }
+        let mut scope = InstrumentationScope::builder(name.to_owned());
+        if let Some(v) = version.filter(|v| !v.is_empty()) {
+            scope = scope.with_version(v.to_owned());
+        }
+        Ok(scope.build())
+    }
+
+    /// A meter for the instrumentation scope `name` (and `version`).
+    pub fn meter(&self, name: &str, version: Option<&str>) -> Result<Meter> {
+        Ok(Meter::new(&self.shared.metrics, self.scope(name, version)?))
+    }
+
+    /// A logger for the instrumentation scope `name` (and `version`). Loggers of one scope
+    /// share their counters and rate limit.
+    pub fn logger(&self, name: &str, version: Option<&str>) -> Result<Logger> {
+        Ok(self.shared.logs.logger(self.scope(name, version)?))
+    }
+
+    /// What all loggers emitted so far and what became of it, with the records the queue
+    /// dropped.
+    pub fn log_stats(&self) -> LogStats {
+        self.shared.log_stats()
+    }
+
+    /// Collects and exports metrics and queued log records now through every push exporter,
+    /// waiting at most `timeout` in all.
+    pub fn force_flush(&self, timeout: Duration) -> Result<()> {
+        if self.is_disabled() {
+            return Ok(());
+        }
+        self.shared.life.check_open()?;
+        check_not_in_callback("flushing")?;
+        let deadline = Instant::now() + timeout;
+        let metrics = self.shared.metrics.flush(timeout);
+        let logs = self
+            .shared
+            .logs
+            .flush(deadline.saturating_duration_since(Instant::now()));
+        metrics.and(logs)
+    }
+
+    /// Exports what was recorded and stops, returning within `timeout` even when an
+    /// exporter's endpoint is unreachable. A second call is a
+    /// [`crate::ErrorKind::Shutdown`] error.
+    pub fn shutdown(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let outcome = self.shut_down(timeout);
+        // What the exporters said while shutting down reaches the diagnostics handler before
+        // the process may end.
+        diag::flush(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .min(DIAG_FLUSH_TIMEOUT),
+        );
+        outcome
+    }
+
+    /// Shuts down without waiting for the diagnostics handler: when dropped, the thread may
+    /// hold what the handler waits for (Python's GIL).
+    fn shut_down(&self, timeout: Duration) -> Result<()> {
+        check_not_in_callback("shutting down")?;
+        self.shared.life.shut_down()?;
+        let deadline = Instant::now() + timeout;
+        let metrics = self.shared.metrics.shutdown(timeout);
+        let logs = self
+            .shared
+            .logs
+            .shutdown(deadline.saturating_duration_since(Instant::now()));
+        metrics.and(logs)
+    }
+
+    /// The metrics held by the `memory` exporter now, as one OTLP-JSON
+    /// `ExportMetricsServiceRequest`.
+    pub fn collect_json(&self) -> Result<String> {
+        if self.is_disabled() {
+            return Ok(json::empty());
+        }
+        self.shared.life.check_open()?;
+        check_not_in_callback("collecting")?;
+        self.shared.metrics.collect_json()
+    }
+}
+
+/// Registers otelrs's own metrics on `meter`: the refused measurements, the log-derived
+/// metrics (with logs), and the groups of OTELRS_SYSTEM_METRICS.
+fn own_metrics(meter: &Meter, shared: &Arc<SdkShared>) -> Result<Vec<ObservableInstrument>> {
+    let mut own = vec![refused_metric(meter, &shared.life)?];
+    if shared.logs().is_some() {
+        let by_scope = shared.settings.logs.metrics_by_scope;
+        own.extend(log_metrics::register(meter, shared, by_scope)?);
+    }
+    let groups = shared.settings.system_metrics;
+    let mut r = Registrar::new(meter);
+    system::register(&mut r, groups)?;
+    if groups.runtime {
+        runtime_metrics::register(&mut r, shared)?;
+    }
+    if groups.sdk {
+        pipeline_metrics::register(&mut r, shared)?;
+    }
+    own.extend(r.into_instruments());
+    Ok(own)
+}
+
+/// `otelrs.measurements.refused`: what the bindings dropped for a bad value or attribute.
+fn refused_metric(meter: &Meter, life: &Arc<Lifecycle>) -> Result<ObservableInstrument> {
+    let weak = Arc::downgrade(life);
+    meter.observable(
+        InstrumentDesc::described(
+            InstrumentKind::ObservableCounter,
+            NumberKind::U64,
+            "otelrs.measurements.refused",
+            "{measurement}",
+            "Measurements dropped for a bad value or attribute (Python and Ruby, without OTELRS_STRICT)",
+        ),
+        Box::new(move |o| {
+            if let Some(life) = weak.upgrade() {
+                let n = life.refused();
+                if n > 0 {
+                    let _ = o.observe(Number::U64(n), &[]);
+                }
+            }
+        }),
+    )
+}
+
+impl Drop for Sdk {
+    fn drop(&mut self) {
+        if !self.shared.life.is_shut_down() {
+            let _ = self.shut_down(DROP_SHUTDOWN_TIMEOUT);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::attributes::{AttributeSet, KeyValue};
+    use crate::base::error::ErrorKind;
+    use crate::metrics::Instrument;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn memory_sdk() -> Sdk {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        c.set("OTEL_SERVICE_NAME", "unit").unwrap();
+        Sdk::new(&c).unwrap()
+    }
+
+    fn counter(meter: &Meter, name: &str) -> Instrument {
+        meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Counter,
+                NumberKind::U64,
+                name,
+            ))
+            .unwrap()
+    }
+
+    #[test]
+    fn records_and_collects_as_otlp_json() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", Some("1")).unwrap();
+        let c = counter(&meter, "unit.count");
+        c.record(Number::U64(2), &[KeyValue::new("k", "v")])
+            .unwrap();
+        let bound = c
+            .bind(&AttributeSet::new(vec![KeyValue::new("k", "v")]).unwrap())
+            .unwrap();
+        bound.record(Number::U64(3)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+        let metric = &json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
+        assert_eq!(metric["name"], "unit.count");
+        assert_eq!(metric["sum"]["dataPoints"][0]["asInt"], "5");
+        sdk.shutdown(Duration::from_secs(1)).unwrap();
+    }
+
+    #[test]
+    fn conflicts_values_and_shutdown_are_errors() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.c");
+        let same = counter(&meter, "UNIT.C");
+        let other = meter.instrument(InstrumentDesc::new(
+            InstrumentKind::Gauge,
+            NumberKind::U64,
+            "unit.c",
+        ));
+        assert_eq!(other.err().map(|e| e.kind()), Some(ErrorKind::Conflict));
+        assert_eq!(
+            c.record(Number::F64(1.0), &[]).unwrap_err().kind(),
+            ErrorKind::WrongHandle
+        );
+        let f = meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                "unit.h",
+            ))
+            .unwrap();
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                f.record(Number::F64(bad), &[]).unwrap_err().kind(),
+                ErrorKind::InvalidArgument
+            );
+        }
+        sdk.shutdown(Duration::from_secs(1)).unwrap();
+        assert_eq!(
+            sdk.shutdown(Duration::from_secs(1)).unwrap_err().kind(),
+            ErrorKind::Shutdown
+        );
+        assert_eq!(
+            same.record(Number::U64(1), &[]).unwrap_err().kind(),
+            ErrorKind::Shutdown
+        );
+        assert_eq!(sdk.collect_json().unwrap_err().kind(), ErrorKind::Shutdown);
+    }
+
+    #[test]
+    fn a_view_with_an_aggregation_its_instrument_cannot_have_is_refused() {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        c.add_view("instrument_name=unit.c,aggregation=last_value")
+            .unwrap();
+        c.add_view("instrument_name=unit.g*,aggregation=sum")
+            .unwrap();
+        c.add_view("instrument_name=unit.h,aggregation=sum")
+            .unwrap();
+        let sdk = Sdk::new(&c).unwrap();
+        let meter = sdk.meter("unit", None).unwrap();
+        let e = meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Counter,
+                NumberKind::U64,
+                "unit.c",
+            ))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(
+            e.message()
+                .contains("\"unit.c\", type counter, which cannot have the aggregation last_value"),
+            "{e}"
+        );
+        let e = meter
+            .observable(
+                InstrumentDesc::new(InstrumentKind::ObservableGauge, NumberKind::I64, "unit.g"),
+                Box::new(|_| {}),
+            )
+            .err()
+            .unwrap();
+        assert!(
+            e.message().contains("cannot have the aggregation sum"),
+            "{e}"
+        );
+        // A histogram may be summed.
+        meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                "unit.h",
+            ))
+            .unwrap();
+    }
+
+    #[test]
+    fn dropping_an_observable_stops_its_callback() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        let gauge = meter
+            .observable(
+                InstrumentDesc::new(InstrumentKind::ObservableGauge, NumberKind::I64, "unit.g"),
+                Box::new(move |o| {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    o.observe(Number::I64(-1), &[]).unwrap();
+                    assert!(o.observe(Number::U64(1), &[]).is_err());
+                }),
+            )
+            .unwrap();
+        assert!(sdk.collect_json().unwrap().contains("\"asInt\":\"-1\""));
+        drop(gauge);
+        sdk.collect_json().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_panicking_callback_loses_only_its_own_observations() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let _bad = meter
+            .observable(
+                InstrumentDesc::new(
+                    InstrumentKind::ObservableCounter,
+                    NumberKind::U64,
+                    "unit.bad",
+                ),
+                Box::new(|_| panic!("callback bug")),
+            )
+            .unwrap();
+        counter(&meter, "unit.ok")
+            .record(Number::U64(1), &[])
+            .unwrap();
+        assert!(sdk.collect_json().unwrap().contains("unit.ok"));
+        assert!(sdk.collect_json().unwrap().contains("unit.ok"));
+    }
+
+    #[test]
+    fn every_measurement_counts_once_beyond_the_series_cache_and_the_cardinality_limit() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.flood");
+        let series = crate::metrics::SERIES_CACHE_LIMIT as u64 + 500;
+        for round in 0..2 {
+            for i in 0..series {
+                let encoded = i.to_le_bytes();
+                c.record_encoded(Number::U64(1), &encoded, || {
+                    Ok(vec![KeyValue::new("i", i as i64)])
+                })
+                .unwrap();
+            }
+            let json: serde_json::Value =
+                serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+            let points = json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]
+                ["dataPoints"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let total: u64 = points
+                .iter()
+                .map(|p| p["asInt"].as_str().unwrap().parse::<u64>().unwrap())
+                .sum();
+            assert_eq!(total, series * (round + 1));
+            assert!(points
+                .iter()
+                .any(|p| p["attributes"][0]["key"] == "otel.metric.overflow"));
+        }
+    }
+
+    #[test]
+    fn refused_measurements_are_reported_beside_the_log_derived_metrics() {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "discard").unwrap();
+        let sdk = Sdk::new(&c).unwrap();
+        sdk.count_refused();
+        let logger = sdk.logger("unit", None).unwrap();
+        logger
+            .emit(17, None, || {
+                Ok(crate::logs::LogRecordInput {
+                    record: crate::logs::RecordBuilder::new("boom", 0),
+                    event_name: None,
+                    timestamp: None,
+                })
+            })
+            .unwrap();
+        let json = sdk.collect_json().unwrap();
+        assert!(json.contains("otelrs.measurements.refused"), "{json}");
+        assert!(json.contains("otelrs.logs.records"), "{json}");
+    }
+
+    #[test]
+    fn disabled_sdk_accepts_everything_and_exports_nothing() {
+        let mut c = Config::new();
+        c.set("OTEL_SDK_DISABLED", "true").unwrap();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        let sdk = Sdk::new(&c).unwrap();
+        let meter = sdk.meter("unit", None).unwrap();
+        counter(&meter, "unit.c")
+            .record(Number::U64(1), &[])
+            .unwrap();
+        assert_eq!(sdk.collect_json().unwrap(), json::empty());
+        sdk.force_flush(Duration::from_millis(10)).unwrap();
+    }
+}
