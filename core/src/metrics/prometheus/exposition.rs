@@ -1,4 +1,5 @@
-//! Collected metrics as a Prometheus scrape: the text format 0.0.4 or OpenMetrics 1.0, with
+//! Collected metrics, as an OTLP request (one process's collection, or several merged), as a
+//! Prometheus scrape: the text format 0.0.4 or OpenMetrics 1.0, with
 //! types, names, labels, scope labels and `target_info` as the OpenTelemetry "Prometheus and
 //! OpenMetrics Compatibility" spec says.
 //!
@@ -11,19 +12,13 @@
 //! another type is left out, with a warning on stderr once per name.
 
 use super::names;
-use crate::base::clock::unix_nanos;
-use crate::metrics::exemplars::{Lookup, MetricExemplars};
-use opentelemetry::{KeyValue, Value};
-use opentelemetry_proto::tonic::common::v1::KeyValue as ProtoKeyValue;
-use opentelemetry_proto::tonic::metrics::v1 as proto;
-use opentelemetry_sdk::metrics::data::{
-    AggregatedMetrics, ExponentialBucket, ExponentialHistogramDataPoint, HistogramDataPoint,
-    Metric, MetricData, ResourceMetrics,
-};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{self as proto, metric::Data, number_data_point};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::time::SystemTime;
 
 /// A scrape's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,31 +87,42 @@ fn warn_once(name: &str, message: impl FnOnce() -> String) {
 }
 
 /// The text of an attribute value as a label value: strings as they are, arrays as JSON.
-fn value_text(v: &Value) -> String {
-    fn json(v: &Value) -> serde_json::Value {
-        use opentelemetry::Array;
+fn value_text(v: Option<&AnyValue>) -> String {
+    fn json(v: Option<&Value>) -> serde_json::Value {
         match v {
-            Value::Bool(b) => (*b).into(),
-            Value::I64(i) => (*i).into(),
-            Value::F64(f) => serde_json::Number::from_f64(*f)
+            Some(Value::BoolValue(b)) => (*b).into(),
+            Some(Value::IntValue(i)) => (*i).into(),
+            Some(Value::DoubleValue(f)) => serde_json::Number::from_f64(*f)
                 .map(serde_json::Value::Number)
                 .unwrap_or_else(|| float(*f).into()),
-            Value::String(s) => s.as_str().into(),
-            Value::Array(Array::Bool(a)) => a.iter().map(|b| json(&Value::Bool(*b))).collect(),
-            Value::Array(Array::I64(a)) => a.iter().map(|i| json(&Value::I64(*i))).collect(),
-            Value::Array(Array::F64(a)) => a.iter().map(|f| json(&Value::F64(*f))).collect(),
-            Value::Array(Array::String(a)) => a
+            Some(Value::StringValue(s)) => s.as_str().into(),
+            Some(Value::ArrayValue(a)) => a.values.iter().map(|v| json(v.value.as_ref())).collect(),
+            Some(Value::KvlistValue(l)) => l
+                .values
                 .iter()
-                .map(|s| serde_json::Value::from(s.as_str()))
-                .collect(),
-            other => other.to_string().into(),
+                .map(|kv| {
+                    let v = kv.value.as_ref().and_then(|v| v.value.as_ref());
+                    (kv.key.clone(), json(v))
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            Some(Value::BytesValue(b)) => b
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<String>()
+                .into(),
+            // A string-table index (profiles only): no text to show.
+            Some(Value::StringValueStrindex(i)) => (*i).into(),
+            None => serde_json::Value::Null,
         }
     }
-    match v {
-        Value::String(s) => s.as_str().to_owned(),
-        Value::F64(f) => float(*f),
-        Value::Array(_) => json(v).to_string(),
-        other => other.to_string(),
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => s.clone(),
+        Some(Value::DoubleValue(f)) => float(*f),
+        Some(Value::BoolValue(b)) => b.to_string(),
+        Some(Value::IntValue(i)) => i.to_string(),
+        None => String::new(),
+        other => json(other).to_string(),
     }
 }
 
@@ -158,13 +164,13 @@ fn escape_help(v: &str, format: Format) -> String {
 
 /// `{k="v",...}` for sanitized label names (values of keys that sanitize to the same name
 /// joined with `;` in the order of the original keys), then `extra` labels as they are.
-fn labels<'a>(attrs: impl Iterator<Item = &'a KeyValue>, extra: &[(&str, &str)]) -> String {
+fn labels(attrs: &[KeyValue], extra: &[(&str, &str)]) -> String {
     let mut by_label: BTreeMap<String, Vec<(&str, String)>> = BTreeMap::new();
     for kv in attrs {
         by_label
-            .entry(names::label(kv.key.as_str()))
+            .entry(names::label(&kv.key))
             .or_default()
-            .push((kv.key.as_str(), value_text(&kv.value)));
+            .push((kv.key.as_str(), value_text(kv.value.as_ref())));
     }
     let mut out = String::from("{");
     let mut first = true;
@@ -209,36 +215,12 @@ fn seconds(unix_nanos: u64) -> String {
     )
 }
 
-/// A number as a sample value.
-trait Sample: Copy {
-    fn text(self) -> String;
-    fn to_f64(self) -> f64;
-}
-
-impl Sample for f64 {
-    fn text(self) -> String {
-        float(self)
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
-
-impl Sample for u64 {
-    fn text(self) -> String {
-        self.to_string()
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-impl Sample for i64 {
-    fn text(self) -> String {
-        self.to_string()
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
+/// A number data point's value as sample text.
+fn number_text(v: Option<&number_data_point::Value>) -> String {
+    match v {
+        Some(number_data_point::Value::AsInt(i)) => i.to_string(),
+        Some(number_data_point::Value::AsDouble(d)) => float(*d),
+        None => "0".to_owned(),
     }
 }
 
@@ -277,8 +259,6 @@ struct Writer<'a> {
     format: Format,
     family: &'a str,
     scope: &'a [(&'a str, &'a str)],
-    /// The metric's exemplars, in an OpenMetrics scrape.
-    exemplars: Option<MetricExemplars<'a>>,
     out: &'a mut String,
 }
 
@@ -287,7 +267,8 @@ impl Writer<'_> {
         self.line_with(suffix, labels, value, None);
     }
 
-    /// A sample line, with an exemplar after it when one is given.
+    /// A sample line, with an exemplar after it when one is given (OpenMetrics only: the
+    /// text format has no place for them).
     fn line_with(
         &mut self,
         suffix: &str,
@@ -296,51 +277,30 @@ impl Writer<'_> {
         exemplar: Option<&proto::Exemplar>,
     ) {
         let _ = write!(self.out, "{}{suffix}{labels} {value}", self.family);
-        if let Some(e) = exemplar {
+        if let Some(e) = exemplar.filter(|_| self.format == Format::OpenMetrics) {
             self.out.push_str(&exemplar_text(e));
         }
         self.out.push('\n');
     }
 
-    /// The exemplars of the series `attrs` recorded since `start`, when the scrape is
-    /// OpenMetrics and the metric has a source.
-    fn exemplars_of(&self, attrs: &[&KeyValue], start: SystemTime) -> Vec<proto::Exemplar> {
-        match &self.exemplars {
-            Some(found) => {
-                let attrs: Vec<ProtoKeyValue> =
-                    attrs.iter().map(|kv| ProtoKeyValue::from(*kv)).collect();
-                let start = unix_nanos(start);
-                found.take(&attrs, start)
-            }
-            None => Vec::new(),
-        }
-    }
-
-    fn created(&mut self, labels: &str, start: SystemTime) {
+    fn created(&mut self, labels: &str, start_unix_nanos: u64) {
         if self.format == Format::OpenMetrics {
-            self.line("_created", labels, &seconds(unix_nanos(start)));
+            self.line("_created", labels, &seconds(start_unix_nanos));
         }
     }
 
-    fn gauge<'k, T: Sample>(&mut self, attrs: impl Iterator<Item = &'k KeyValue>, value: T) {
-        let l = labels(attrs, self.scope);
-        self.line("", &l, &value.text());
+    fn gauge(&mut self, p: &proto::NumberDataPoint) {
+        let l = labels(&p.attributes, self.scope);
+        self.line("", &l, &number_text(p.value.as_ref()));
     }
 
     /// A counter's samples: `family` is its name without `_total`; the latest exemplar goes
     /// with `_total`.
-    fn counter<'k, T: Sample>(
-        &mut self,
-        attrs: impl Iterator<Item = &'k KeyValue>,
-        value: T,
-        start: SystemTime,
-    ) {
-        let attrs: Vec<&KeyValue> = attrs.collect();
-        let l = labels(attrs.iter().copied(), self.scope);
-        let exemplars = self.exemplars_of(&attrs, start);
-        let latest = exemplars.iter().max_by_key(|e| e.time_unix_nano);
-        self.line_with("_total", &l, &value.text(), latest);
-        self.created(&l, start);
+    fn counter(&mut self, p: &proto::NumberDataPoint) {
+        let l = labels(&p.attributes, self.scope);
+        let latest = p.exemplars.iter().max_by_key(|e| e.time_unix_nano);
+        self.line_with("_total", &l, &number_text(p.value.as_ref()), latest);
+        self.created(&l, p.start_time_unix_nano);
     }
 
     /// `_bucket` lines for cumulative counts at each upper bound, then `_count`, `_sum`. Each
@@ -384,112 +344,105 @@ impl Writer<'_> {
         self.line("_count", l, &count.to_string());
     }
 
-    fn histogram<T: Sample>(&mut self, p: &HistogramDataPoint<T>, start: SystemTime) {
-        let attrs: Vec<&KeyValue> = p.attributes().collect();
-        let l = labels(attrs.iter().copied(), self.scope);
-        let exemplars = self.exemplars_of(&attrs, start);
-        let bounds: Vec<f64> = p.bounds().collect();
-        let counts: Vec<u64> = p.bucket_counts().collect();
+    fn histogram(&mut self, p: &proto::HistogramDataPoint) {
+        let l = labels(&p.attributes, self.scope);
         // The spec writes `_sum` only when no value can be negative.
-        let sum = (p.min().map_or(true, |m| m.to_f64() >= 0.0)).then(|| p.sum().to_f64());
-        self.buckets(
-            &l,
-            bounds.iter().copied().zip(counts.iter().copied()),
-            p.count(),
-            sum,
-            &exemplars,
-        );
-        self.created(&l, start);
+        let sum = p.sum.filter(|_| p.min.map_or(true, |m| m >= 0.0));
+        let bounds = p
+            .explicit_bounds
+            .iter()
+            .copied()
+            .zip(p.bucket_counts.iter().copied());
+        self.buckets(&l, bounds, p.count, sum, &p.exemplars);
+        self.created(&l, p.start_time_unix_nano);
     }
 
-    fn exponential<T: Sample>(&mut self, p: &ExponentialHistogramDataPoint<T>, start: SystemTime) {
-        let attrs: Vec<&KeyValue> = p.attributes().collect();
-        let l = labels(attrs.iter().copied(), self.scope);
-        let exemplars = self.exemplars_of(&attrs, start);
-        let base = 2f64.powf(2f64.powi(-i32::from(p.scale())));
-        let bucket_bounds = |b: &ExponentialBucket| -> Vec<(i32, u64)> {
-            b.counts()
-                .enumerate()
-                .map(|(i, n)| (b.offset() + i as i32, n))
-                .collect()
+    fn exponential(&mut self, p: &proto::ExponentialHistogramDataPoint) {
+        let l = labels(&p.attributes, self.scope);
+        let base = 2f64.powf(2f64.powi(-p.scale));
+        let indexed = |b: &Option<proto::exponential_histogram_data_point::Buckets>| {
+            b.as_ref().map_or_else(Vec::new, |b| {
+                b.bucket_counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (b.offset + i as i32, *n))
+                    .collect::<Vec<_>>()
+            })
         };
         let mut bounds = Vec::new();
         // Negative buckets from the most negative: bucket i holds [-base^(i+1), -base^i).
-        for (i, n) in bucket_bounds(p.negative_bucket()).into_iter().rev() {
+        for (i, n) in indexed(&p.negative).into_iter().rev() {
             bounds.push((-base.powi(i), n));
         }
-        bounds.push((p.zero_threshold(), p.zero_count()));
+        bounds.push((p.zero_threshold, p.zero_count));
         // Positive bucket i holds (base^i, base^(i+1)].
-        for (i, n) in bucket_bounds(p.positive_bucket()) {
+        for (i, n) in indexed(&p.positive) {
             bounds.push((base.powi(i + 1), n));
         }
-        let sum = (p.min().map_or(true, |m| m.to_f64() >= 0.0)).then(|| p.sum().to_f64());
-        self.buckets(&l, bounds.into_iter(), p.count() as u64, sum, &exemplars);
-        self.created(&l, start);
+        let sum = p.sum.filter(|_| p.min.map_or(true, |m| m >= 0.0));
+        self.buckets(&l, bounds.into_iter(), p.count, sum, &p.exemplars);
+        self.created(&l, p.start_time_unix_nano);
+    }
+
+    fn data(&mut self, data: &Data) {
+        match data {
+            Data::Gauge(g) => g.data_points.iter().for_each(|p| self.gauge(p)),
+            Data::Sum(s) if s.is_monotonic => s.data_points.iter().for_each(|p| self.counter(p)),
+            Data::Sum(s) => s.data_points.iter().for_each(|p| self.gauge(p)),
+            Data::Histogram(h) => h.data_points.iter().for_each(|p| self.histogram(p)),
+            Data::ExponentialHistogram(h) => h.data_points.iter().for_each(|p| self.exponential(p)),
+            Data::Summary(_) => {}
+        }
     }
 }
 
 /// The Prometheus type of a metric's data (delta temporality never reaches here: the
-/// Prometheus reader is cumulative).
-fn kind<T>(data: &MetricData<T>) -> Type {
+/// Prometheus reader is cumulative); None for what otelrs never makes (summaries).
+fn metric_type(data: &Data) -> Option<Type> {
     match data {
-        MetricData::Gauge(_) => Type::Gauge,
-        MetricData::Sum(s) if s.is_monotonic() => Type::Counter,
-        MetricData::Sum(_) => Type::Gauge,
-        MetricData::Histogram(_) | MetricData::ExponentialHistogram(_) => Type::Histogram,
+        Data::Gauge(_) => Some(Type::Gauge),
+        Data::Sum(s) if s.is_monotonic => Some(Type::Counter),
+        Data::Sum(_) => Some(Type::Gauge),
+        Data::Histogram(_) | Data::ExponentialHistogram(_) => Some(Type::Histogram),
+        Data::Summary(_) => None,
     }
 }
 
-fn write_data<T: Sample>(w: &mut Writer<'_>, data: &MetricData<T>) {
-    match data {
-        MetricData::Gauge(g) => g
-            .data_points()
-            .for_each(|p| w.gauge(p.attributes(), p.value())),
-        MetricData::Sum(s) if s.is_monotonic() => s
-            .data_points()
-            .for_each(|p| w.counter(p.attributes(), p.value(), s.start_time())),
-        MetricData::Sum(s) => s
-            .data_points()
-            .for_each(|p| w.gauge(p.attributes(), p.value())),
-        MetricData::Histogram(h) => h.data_points().for_each(|p| w.histogram(p, h.start_time())),
-        MetricData::ExponentialHistogram(h) => h
-            .data_points()
-            .for_each(|p| w.exponential(p, h.start_time())),
-    }
-}
-
-fn metric_type(m: &Metric) -> Type {
-    match m.data() {
-        AggregatedMetrics::F64(d) => kind(d),
-        AggregatedMetrics::U64(d) => kind(d),
-        AggregatedMetrics::I64(d) => kind(d),
-    }
-}
-
-/// The scrape text of one collection in `format`. Meters are taken in the order of their
-/// names and metrics in the order of theirs, so that every scrape lists the same families in
-/// the same order, and the same one wins when two types want one name.
-pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lookup>) -> String {
+/// The scrape text of `request` in `format` (its exemplars are written in OpenMetrics).
+/// Meters are taken in the order of their names and metrics in the order of theirs, so that
+/// every scrape lists the same families in the same order, and the same one wins when two
+/// types want one name.
+pub(crate) fn encode(request: &ExportMetricsServiceRequest, format: Format) -> String {
     // Families by their name in the text format (a counter's ends with `_total`, which is
     // also what its samples are called), in the order they are first met.
     let mut order: Vec<String> = Vec::new();
     let mut families: HashMap<String, Family> = HashMap::new();
-    let mut scopes: Vec<_> = rm.scope_metrics().collect();
-    scopes.sort_by(|a, b| {
-        (a.scope().name(), a.scope().version()).cmp(&(b.scope().name(), b.scope().version()))
-    });
+    let mut scopes: Vec<_> = request
+        .resource_metrics
+        .iter()
+        .flat_map(|rm| &rm.scope_metrics)
+        .collect();
+    fn scope_of(sm: &proto::ScopeMetrics) -> (&str, &str) {
+        sm.scope
+            .as_ref()
+            .map_or(("", ""), |s| (s.name.as_str(), s.version.as_str()))
+    }
+    scopes.sort_by(|a, b| scope_of(a).cmp(&scope_of(b)));
     for sm in scopes {
-        let scope = sm.scope();
-        let mut scope_labels = vec![("otel_scope_name", scope.name())];
-        if let Some(v) = scope.version() {
-            scope_labels.push(("otel_scope_version", v));
+        let (scope_name, scope_version) = scope_of(sm);
+        let mut scope_labels = vec![("otel_scope_name", scope_name)];
+        if !scope_version.is_empty() {
+            scope_labels.push(("otel_scope_version", scope_version));
         }
-        let mut metrics: Vec<&Metric> = sm.metrics().collect();
-        metrics.sort_by(|a, b| a.name().cmp(b.name()));
+        let mut metrics: Vec<&proto::Metric> = sm.metrics.iter().collect();
+        metrics.sort_by(|a, b| a.name.cmp(&b.name));
         for m in metrics {
-            let kind = metric_type(m);
-            let unit = names::unit(m.unit());
-            let mut name = names::family(m.name(), unit.as_deref());
+            let Some(data) = &m.data else { continue };
+            let Some(kind) = metric_type(data) else {
+                continue;
+            };
+            let unit = names::unit(&m.unit);
+            let mut name = names::family(&m.name, unit.as_deref());
             if kind == Type::Counter && !name.ends_with("_total") {
                 name.push_str("_total");
             }
@@ -499,8 +452,8 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lo
                     kind,
                     // Every family has help text (promtool's lint asks for it): the
                     // description, or else the metric's OpenTelemetry name.
-                    help: match m.description() {
-                        "" => m.name().to_owned(),
+                    help: match m.description.as_str() {
+                        "" => m.name.clone(),
                         d => d.to_owned(),
                     },
                     unit: unit.clone(),
@@ -510,9 +463,8 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lo
             if family.kind != kind {
                 warn_once(&name, || {
                     format!(
-                        "{:?} of meter {:?} is a {}, but {name:?} is a {} already: it is left out",
-                        m.name(),
-                        scope.name(),
+                        "{:?} of meter {scope_name:?} is a {}, but {name:?} is a {} already: it is left out",
+                        m.name,
                         kind.name(),
                         family.kind.name(),
                     )
@@ -523,25 +475,18 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lo
                 Type::Counter => name.strip_suffix("_total").unwrap_or(&name),
                 _ => &name,
             };
-            let mut w = Writer {
+            Writer {
                 format,
                 family: base,
                 scope: &scope_labels,
-                exemplars: exemplars
-                    .filter(|_| format == Format::OpenMetrics)
-                    .and_then(|l| l.metric(scope.name(), scope.version(), m.name())),
                 out: &mut family.samples,
-            };
-            match m.data() {
-                AggregatedMetrics::F64(d) => write_data(&mut w, d),
-                AggregatedMetrics::U64(d) => write_data(&mut w, d),
-                AggregatedMetrics::I64(d) => write_data(&mut w, d),
             }
+            .data(data);
         }
     }
 
     let mut out = String::new();
-    target_info(&mut out, rm, format);
+    target_info(&mut out, request, format);
     for name in order {
         let f = &families[&name];
         // OpenMetrics names a counter's family without `_total`; the text format with it.
@@ -565,29 +510,33 @@ pub(crate) fn encode(rm: &ResourceMetrics, format: Format, exemplars: Option<&Lo
 }
 
 /// The resource as the `target_info` metric: an info metric in OpenMetrics, a gauge of 1 in
-/// the text format.
-fn target_info(out: &mut String, rm: &ResourceMetrics, format: Format) {
-    let attrs: Vec<KeyValue> = rm
-        .resource()
-        .iter()
-        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-        .collect();
-    if attrs.is_empty() {
+/// the text format. (Merged workers share one resource but for `process.pid`: the first
+/// resource is the target's.)
+fn target_info(out: &mut String, request: &ExportMetricsServiceRequest, format: Format) {
+    let Some(attrs) = request
+        .resource_metrics
+        .first()
+        .and_then(|rm| rm.resource.as_ref())
+        .map(|r| &r.attributes)
+        .filter(|a| !a.is_empty())
+    else {
         return;
-    }
+    };
     let (meta, kind) = match format {
         Format::Text => ("target_info", "gauge"),
         Format::OpenMetrics => ("target", "info"),
     };
     let _ = writeln!(out, "# HELP {meta} Target metadata");
     let _ = writeln!(out, "# TYPE {meta} {kind}");
-    let _ = writeln!(out, "target_info{} 1", labels(attrs.iter(), &[]));
+    let _ = writeln!(out, "target_info{} 1", labels(attrs, &[]));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use opentelemetry::metrics::MeterProvider;
+    use opentelemetry::KeyValue as SdkKeyValue;
+    use opentelemetry_sdk::metrics::data::ResourceMetrics;
     use opentelemetry_sdk::metrics::reader::MetricReader;
     use opentelemetry_sdk::metrics::{
         Aggregation, Instrument, ManualReader, SdkMeterProvider, Stream, Temporality,
@@ -637,7 +586,7 @@ mod tests {
         let provider = SdkMeterProvider::builder()
             .with_resource(
                 Resource::builder_empty()
-                    .with_attribute(KeyValue::new("service.name", "svc"))
+                    .with_attribute(SdkKeyValue::new("service.name", "svc"))
                     .build(),
             )
             .with_reader(reader.clone())
@@ -649,7 +598,7 @@ mod tests {
     fn scrape(reader: &Reader, format: Format) -> String {
         let mut rm = ResourceMetrics::default();
         reader.collect(&mut rm).expect("collect");
-        encode(&rm, format, None)
+        encode(&ExportMetricsServiceRequest::from(&rm), format)
     }
 
     #[test]
@@ -731,10 +680,10 @@ mod tests {
         assert_eq!(out, r#"a\"b\\c\nd"#);
         assert_eq!(escape_help("a\"b\\\n", Format::Text), r#"a"b\\\n"#);
         assert_eq!(escape_help("a\"b", Format::OpenMetrics), r#"a\"b"#);
-        let kv = [KeyValue::new(
+        let kv = [KeyValue::from(&opentelemetry::KeyValue::new(
             "ids",
             opentelemetry::Value::Array(vec![1i64, 2].into()),
-        )];
-        assert_eq!(labels(kv.iter(), &[]), r#"{ids="[1,2]"}"#);
+        ))];
+        assert_eq!(labels(&kv, &[]), r#"{ids="[1,2]"}"#);
     }
 }

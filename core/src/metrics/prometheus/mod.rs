@@ -14,6 +14,7 @@ use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -206,10 +207,13 @@ async fn answer(
     // Collecting runs observable callbacks, which may block: not on the runtime's worker.
     // Exemplars go with OpenMetrics only: the text format has no place for them.
     let scraped = tokio::task::spawn_blocking(move || {
-        let lookup = (format == Format::OpenMetrics)
-            .then(|| exemplars.lookup())
-            .flatten();
-        collect().map(|rm| encode(&rm, format, lookup.as_ref()))
+        collect().map(|rm| {
+            let mut request = ExportMetricsServiceRequest::from(&rm);
+            if format == Format::OpenMetrics {
+                exemplars.attach(&mut request);
+            }
+            encode(&request, format)
+        })
     })
     .await;
     let text = match scraped {
