@@ -85,6 +85,69 @@ impl Groups {
     }
 }
 
+/// How the values that several worker processes report for one gauge or up-down counter
+/// become what one Prometheus scrape shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GaugeRule {
+    /// Added up (an up-down counter's default).
+    Sum,
+    /// The largest.
+    Max,
+    /// The smallest.
+    Min,
+    /// One series per worker, with its `process.pid` (a gauge's default).
+    PerPid,
+}
+
+/// OTELRS_PROMETHEUS_GAUGE_MERGE: a rule per instrument-name pattern, the first match wins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct GaugeMerge {
+    rules: Vec<(String, GaugeRule)>,
+}
+
+impl GaugeMerge {
+    /// Reads a comma list of `pattern=rule` (rule `sum`, `max`, `min` or `pid`; `*` and `?`
+    /// wildcards in the pattern).
+    pub(crate) fn parse(v: &str) -> std::result::Result<GaugeMerge, String> {
+        let mut rules = Vec::new();
+        for item in v.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (pattern, rule) = item
+                .split_once('=')
+                .ok_or_else(|| format!("{item:?} is not pattern=rule"))?;
+            let rule = match rule.trim().to_ascii_lowercase().as_str() {
+                "sum" => GaugeRule::Sum,
+                "max" => GaugeRule::Max,
+                "min" => GaugeRule::Min,
+                "pid" => GaugeRule::PerPid,
+                other => {
+                    return Err(format!(
+                        "unknown rule {other:?} for {:?} (known: sum, max, min, pid)",
+                        pattern.trim()
+                    ))
+                }
+            };
+            rules.push((pattern.trim().to_owned(), rule));
+        }
+        Ok(GaugeMerge { rules })
+    }
+
+    /// The rule of the instrument `name`: the first pattern it matches, else one series per
+    /// worker for a gauge and the sum for an up-down counter.
+    pub(crate) fn rule(&self, name: &str, is_gauge: bool) -> GaugeRule {
+        self.rules
+            .iter()
+            .find(|(pattern, _)| super::view::wildcard_match(pattern, name))
+            .map_or(
+                if is_gauge {
+                    GaugeRule::PerPid
+                } else {
+                    GaugeRule::Sum
+                },
+                |(_, rule)| *rule,
+            )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +160,16 @@ mod tests {
         assert!(Groups::parse("all").unwrap().runtime);
         let e = Groups::parse("host,disk").unwrap_err();
         assert!(e.contains("\"disk\""), "{e}");
+    }
+
+    #[test]
+    fn gauge_merge_rules_match_names_in_order_and_refuse_unknown_rules() {
+        let m = GaugeMerge::parse("queue.*=max, queue.depth=sum,Heap=PID").unwrap();
+        assert_eq!(m.rule("queue.depth", true), GaugeRule::Max);
+        assert_eq!(m.rule("heap", false), GaugeRule::PerPid);
+        assert_eq!(m.rule("other", true), GaugeRule::PerPid);
+        assert_eq!(m.rule("other", false), GaugeRule::Sum);
+        assert!(GaugeMerge::parse("a=avg").unwrap_err().contains("\"avg\""));
+        assert!(GaugeMerge::parse("a").is_err());
     }
 }

@@ -4,6 +4,7 @@
 use super::*;
 use crate::base::error::{Error, Result};
 use crate::base::text::percent_decode;
+use crate::config::choices::GaugeMerge;
 use crate::config::ExemplarFilter;
 use crate::config::Groups;
 use opentelemetry_sdk::metrics::Temporality;
@@ -53,6 +54,7 @@ pub(crate) fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result
         ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::LogLevel => crate::base::diag::parse_level(v).map(drop),
         ValueKind::MetricGroups => Groups::parse(v).map(drop),
+        ValueKind::GaugeMerge => GaugeMerge::parse(v).map(drop),
         ValueKind::OutputFile if v.is_empty() => Err("the path is empty".to_owned()),
         ValueKind::OutputFile => Ok(()),
         ValueKind::Directory => check_directory(v),

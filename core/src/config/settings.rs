@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::base::error::{Error, Result};
+use crate::config::choices::GaugeMerge;
 use crate::config::view::View;
 use crate::config::ExemplarFilter;
 use crate::config::Groups;
@@ -84,6 +85,8 @@ pub(crate) struct Settings {
     pub file_path: PathBuf,
     pub prometheus_host: String,
     pub prometheus_port: u16,
+    pub prometheus_gauge_merge: GaugeMerge,
+    pub prometheus_worker_timeout: Duration,
     pub views: Vec<View>,
     pub cardinality_limit: usize,
     pub exponential_histograms: bool,
@@ -342,6 +345,12 @@ impl Settings {
                 Ok(v.to_owned())
             })?,
             prometheus_port: r.get("OTEL_EXPORTER_PROMETHEUS_PORT", "9464", parse_port)?,
+            prometheus_gauge_merge: r.get("OTELRS_PROMETHEUS_GAUGE_MERGE", "", GaugeMerge::parse)?,
+            prometheus_worker_timeout: r.get(
+                "OTELRS_PROMETHEUS_WORKER_TIMEOUT",
+                "2000",
+                parse_millis,
+            )?,
             views: {
                 let mut views = r.get("OTELRS_METRICS_VIEWS", "", |v| {
                     crate::config::view::parse_list(v).map_err(|e| e.message().to_owned())

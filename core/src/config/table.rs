@@ -44,6 +44,8 @@ pub enum ValueKind {
     ExemplarFilter,
     /// A comma list of metric groups: `host`, `process`, `runtime`, `sdk`, `all`, or `none`.
     MetricGroups,
+    /// A comma list of `pattern=rule`, rule `sum`, `max`, `min` or `pid`.
+    GaugeMerge,
     /// otelrs's own messages shown: `none`, `error`, `warn`, `info` or `debug`.
     LogLevel,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
@@ -106,7 +108,9 @@ settings_table! {
     "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "explicit_bucket_histogram", HistogramAggregation, "`explicit_bucket_histogram` or `base2_exponential_bucket_histogram`: the aggregation of histograms that no view gives one (for every exporter: the SDK has no per-reader aggregation).";
     "OTEL_METRICS_EXEMPLAR_FILTER", "trace_based", ExemplarFilter, "Which measurements of synchronous instruments become exemplars: `trace_based` (those recorded while the thread's current trace context is sampled), `always_on` or `always_off`.";
     "OTEL_EXPORTER_PROMETHEUS_HOST", "localhost", Text, "Host name or address the Prometheus endpoint (`prometheus` in OTEL_METRICS_EXPORTER) listens on; `0.0.0.0` for every IPv4 interface.";
-    "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail.";
+    "OTEL_EXPORTER_PROMETHEUS_PORT", "9464", Port, "Port of the Prometheus endpoint, which serves `/metrics` (always cumulative). A port in use makes init fail, unless an otelrs endpoint of the same service and user holds it: the process then joins it as a worker (see Pre-fork servers).";
+    "OTELRS_PROMETHEUS_GAUGE_MERGE", "", GaugeMerge, "When the Prometheus endpoint merges the worker processes of a pre-fork server: how a gauge or up-down counter that several workers report becomes what a scrape shows, a comma list of `pattern=rule` over instrument names (`*` and `?` wildcards, the first match wins): `sum`, `max`, `min`, or `pid` (one series per worker, labelled `process_pid`). Without a match an up-down counter is summed and a gauge is shown per worker. Counters and histograms are always summed.";
+    "OTELRS_PROMETHEUS_WORKER_TIMEOUT", "2000", Millis, "How long a scrape of a pre-fork server waits for each worker's metrics; a worker that does not answer in time is shown with `otelrs_prometheus_worker_up` 0 and its counters and histograms as it last reported them.";
     "OTELRS_SYSTEM_METRICS", "none", MetricGroups, "Metrics otelrs reports by itself, a comma list of: `host` (`system.*`: CPU, memory, paging, load, disks, filesystems, network), `process` (`process.*` of this process), `runtime` (otelrs's Tokio runtimes, and the Python or Ruby runtime from those bindings), `sdk` (`otel.sdk.*`: what each exporter exported, failed, retried, its export durations, the log queue); `all` or `none`.";
     "OTELRS_EXPORTER_FILE_METRICS_PATH", "otelrs-metrics.jsonl", OutputFile, "JSON-lines file the file exporter appends to: one OTLP-JSON `ExportMetricsServiceRequest` per line.";
     "OTELRS_STRICT", "false", Bool, "`true`: a recording call (`add`, `record`, `set`) or log call from Python or Ruby with a bad value or attribute raises, as creating things always does (for tests). By default the measurement or record is dropped, counted (`refused_measurements` in the health report and `otelrs.measurements.refused`; `refused` in the log stats) and reported once per instrument or logger (see OTEL_LOG_LEVEL). C always returns the status.";

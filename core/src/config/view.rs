@@ -141,7 +141,7 @@ fn type_name(kind: InstrumentKind) -> &'static str {
 
 /// Whether `name` matches `pattern`, where `*` stands for any characters and `?` for one,
 /// ignoring case (instrument names are case-insensitive).
-fn wildcard_match(pattern: &str, name: &str) -> bool {
+pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
     let n: Vec<char> = name.to_lowercase().chars().collect();
     let (mut pi, mut ni) = (0, 0);

@@ -7,7 +7,7 @@ use super::exemplars::Exemplars;
 use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
-use super::prometheus::Endpoint;
+use super::prometheus::{Endpoint, Local};
 use super::views::Views;
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::config::{Exporter, Settings};
@@ -15,6 +15,7 @@ use crate::export::delivery::Delivery;
 use crate::export::health::{stuck_after, ExporterHealth, Signal};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::InstrumentationScope;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::reader::MetricReader;
@@ -186,7 +187,7 @@ fn request(
 }
 
 /// Whether a pipeline is built for the process that configured otelrs, or for a forked child
-/// of it (which leaves the Prometheus port to its parent).
+/// of it (which joins its parent's Prometheus endpoint as a worker).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Origin {
     Process,
@@ -220,6 +221,10 @@ impl Pipeline {
             &settings.otlp,
             "otelrs-rt",
         )?;
+        let service = resource
+            .get(&opentelemetry::Key::from_static_str("service.name"))
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         let mut builder = SdkMeterProvider::builder().with_resource(resource);
         let views = Views::new(
             settings.views.clone(),
@@ -259,20 +264,18 @@ impl Pipeline {
                 ),
                 Exporter::Discard => continue,
                 Exporter::Prometheus => {
-                    if origin == Origin::Process {
-                        // Prometheus reads cumulative values whatever the other exporters use.
-                        let reader = SharedReader::new(Temporality::Cumulative);
-                        builder = builder.with_reader(reader.clone());
-                        let record = Arc::new(ExporterHealth::new(
-                            Signal::Metrics,
-                            Exporter::Prometheus,
-                            settings.otlp.protocol,
-                            0,
-                            stuck_after(settings.export_timeout),
-                        ));
-                        health.push(Arc::clone(&record));
-                        prometheus = Some((reader, record));
-                    }
+                    // Prometheus reads cumulative values whatever the other exporters use.
+                    let reader = SharedReader::new(Temporality::Cumulative);
+                    builder = builder.with_reader(reader.clone());
+                    let record = Arc::new(ExporterHealth::new(
+                        Signal::Metrics,
+                        Exporter::Prometheus,
+                        settings.otlp.protocol,
+                        0,
+                        stuck_after(settings.export_timeout),
+                    ));
+                    health.push(Arc::clone(&record));
+                    prometheus = Some((reader, record));
                     continue;
                 }
                 Exporter::Memory => {
@@ -298,12 +301,30 @@ impl Pipeline {
         }
         let provider = builder.build();
         let prometheus = match prometheus {
-            Some((reader, record)) => Some(Endpoint::start(
-                &settings.prometheus_host,
-                settings.prometheus_port,
-                Arc::new(move || scrape(&reader, &record)),
-                exemplars.clone(),
-            )?),
+            Some((reader, record)) => {
+                let exemplars = exemplars.clone();
+                let local = Local {
+                    collect: Arc::new(move |with_exemplars| {
+                        scrape(&reader, &record).map(|rm| {
+                            let mut request = ExportMetricsServiceRequest::from(&rm);
+                            if with_exemplars {
+                                exemplars.attach(&mut request);
+                            }
+                            request
+                        })
+                    }),
+                    service,
+                    rules: settings.prometheus_gauge_merge.clone(),
+                    timeout: settings.prometheus_worker_timeout,
+                    carried: Default::default(),
+                };
+                Some(Endpoint::start(
+                    &settings.prometheus_host,
+                    settings.prometheus_port,
+                    local,
+                    origin,
+                )?)
+            }
             None => None,
         };
         let runtime_handle = runtime.as_ref().map(|r| r.handle().clone());
@@ -370,8 +391,8 @@ impl Pipeline {
         Some(move || collect(&reader).map(|rm| json::encode(&rm, &exemplars)))
     }
 
-    /// In a forked child, about to be replaced: gives the parent's Prometheus port back to
-    /// the parent alone.
+    /// In a forked child, about to be replaced: leaves the parent's Prometheus endpoint to the
+    /// parent.
     pub(crate) fn release_in_child(&mut self) {
         if let Some(endpoint) = self.prometheus.take() {
             endpoint.close_in_child();

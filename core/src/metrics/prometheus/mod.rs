@@ -1,38 +1,168 @@
 //! The Prometheus pull endpoint: an HTTP server on a small runtime of its own that collects
 //! the Prometheus reader (cumulative) at each scrape of `/metrics` and answers in the text
 //! format 0.0.4, or OpenMetrics when the scraper asks for it, gzip-compressed when accepted.
+//! The worker processes of a pre-fork server share one endpoint (see [`workers`]).
 
 mod exposition;
+mod merge;
 mod names;
+mod workers;
 
 pub(crate) use exposition::{encode, Format};
 
 use crate::base::error::{Error, Result};
-use crate::metrics::exemplars::Exemplars;
+use crate::metrics::pipeline::Origin;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{TcpListener, ToSocketAddrs};
-use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Runtime;
 use tokio::task::AbortHandle;
+pub(crate) use workers::Local;
+use workers::{ChildCloses, Connection, Hub};
 
-/// What a scrape collects: the Prometheus reader.
-pub(crate) type Collect = Arc<dyn Fn() -> Result<ResourceMetrics> + Send + Sync>;
-
-/// A running endpoint. Dropping it stops the server and frees the port.
+/// A running endpoint: the hub that holds the port, or a member of the hub that does (see
+/// [`workers`]). Dropping it stops serving and frees the port; a member first sends its last
+/// collection, a hub hands what it keeps of the workers gone to a member.
 pub(crate) struct Endpoint {
     runtime: Option<Runtime>,
-    fds: Vec<RawFd>,
+    shared: Arc<Shared>,
+}
+
+/// What the endpoint's tasks share.
+struct Shared {
+    host: String,
+    port: u16,
+    socket: String,
+    local: Arc<Local>,
+    /// The hub, while this process holds the port.
+    hub: Mutex<Option<Arc<Hub>>>,
+    /// A member's way to its hub, for its last collection.
+    finale: Arc<tokio::sync::Mutex<Option<tokio::net::unix::OwnedWriteHalf>>>,
+}
+
+/// Why the port could not be bound.
+enum Bind {
+    /// Another process listens there.
+    InUse(std::io::Error),
+    Failed(Error),
+}
+
+impl Shared {
+    fn what(&self) -> String {
+        format!(
+            "OTEL_EXPORTER_PROMETHEUS_HOST/PORT {}:{}",
+            self.host, self.port
+        )
+    }
+
+    /// Binds `host:port` on every address the host resolves to (`localhost` is both
+    /// 127.0.0.1 and ::1).
+    fn bind(&self) -> std::result::Result<Vec<TcpListener>, Bind> {
+        let cannot =
+            |e: std::io::Error| Error::config(format!("{}: cannot listen there: {e}", self.what()));
+        let mut listeners = Vec::new();
+        let mut unusable = None;
+        let addrs = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| {
+                Bind::Failed(Error::config(format!(
+                    "{}: cannot resolve the host: {e}",
+                    self.what()
+                )))
+            })?;
+        for addr in addrs {
+            match TcpListener::bind(addr) {
+                Ok(l) => listeners.push(l),
+                // An address family the machine lacks (no IPv6) is skipped; a port in use is not.
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(Bind::InUse(e)),
+                Err(e) => unusable = Some(e),
+            }
+        }
+        if listeners.is_empty() {
+            return Err(Bind::Failed(cannot(unusable.unwrap_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
+            }))));
+        }
+        Ok(listeners)
+    }
+
+    /// Serves scrapes on `listeners` and members on the hub's socket, from now on.
+    fn start_hub(self: &Arc<Self>, listeners: Vec<TcpListener>) -> Result<()> {
+        let hub = Hub::new(Arc::clone(&self.local));
+        for listener in listeners {
+            listener.set_nonblocking(true).map_err(|e| self.cannot(e))?;
+            let listener =
+                tokio::net::TcpListener::from_std(listener).map_err(|e| self.cannot(e))?;
+            tokio::spawn(accept(listener, Arc::clone(&hub)));
+        }
+        match workers::listen(&self.socket) {
+            Ok(socket) => {
+                tokio::spawn(Arc::clone(&hub).accept(socket));
+            }
+            Err(e) => crate::base::diag::warn(format_args!(
+                "prometheus: {}: cannot open the socket for worker processes ({e}): this \
+                 process's metrics only are served",
+                self.what()
+            )),
+        }
+        *self.hub.lock() = Some(hub);
+        Ok(())
+    }
+
+    fn cannot(&self, e: std::io::Error) -> Error {
+        Error::config(format!("{}: cannot listen there: {e}", self.what()))
+    }
+
+    /// Until the runtime stops: serves the hub through `member` while it lives, then takes the
+    /// port or joins the process that took it, retrying while neither works.
+    async fn supervise(self: Arc<Self>, mut member: Option<Connection>) {
+        let mut wait = Duration::from_millis(20);
+        let mut refused = false;
+        loop {
+            if let Some(connection) = member.take() {
+                connection
+                    .serve(Arc::clone(&self.local), Arc::clone(&self.finale))
+                    .await;
+                wait = Duration::from_millis(20);
+                continue;
+            }
+            match self.bind() {
+                Ok(listeners) => {
+                    if let Err(e) = self.start_hub(listeners) {
+                        crate::base::diag::error(format_args!("prometheus: {e}"));
+                    }
+                    return;
+                }
+                Err(Bind::Failed(e)) if !refused => {
+                    refused = true;
+                    crate::base::diag::error(format_args!("prometheus: {e}"));
+                }
+                Err(_) => {}
+            }
+            match Connection::open(&self.socket, &self.local.service).await {
+                Ok(connection) => member = Some(connection),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && !refused => {
+                    refused = true;
+                    crate::base::diag::error(format_args!(
+                        "prometheus: {}: {e}; this process's metrics are not served",
+                        self.what()
+                    ));
+                }
+                Err(_) => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
 }
 
 impl Endpoint {
@@ -41,75 +171,92 @@ impl Endpoint {
         self.runtime.as_ref().map(|r| r.handle().clone())
     }
 
-    /// Binds `host:port` now, on every address the host resolves to (`localhost` is both
-    /// 127.0.0.1 and ::1), so that a port in use is an error of init, and serves scrapes of
-    /// what `collect` returns.
-    pub(crate) fn start(
-        host: &str,
-        port: u16,
-        collect: Collect,
-        exemplars: Arc<Exemplars>,
-    ) -> Result<Endpoint> {
-        let what = format!("OTEL_EXPORTER_PROMETHEUS_HOST/PORT {host}:{port}");
-        let cannot = |e: std::io::Error| Error::config(format!("{what}: cannot listen there: {e}"));
-        let mut listeners = Vec::new();
-        let mut unusable = None;
-        let addrs = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| Error::config(format!("{what}: cannot resolve the host: {e}")))?;
-        for addr in addrs {
-            match TcpListener::bind(addr) {
-                Ok(l) => listeners.push(l),
-                // An address family the machine lacks (no IPv6) is skipped; a port in use is not.
-                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(cannot(e)),
-                Err(e) => unusable = Some(e),
-            }
-        }
-        if listeners.is_empty() {
-            return Err(cannot(unusable.unwrap_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
-            })));
-        }
+    /// Serves scrapes of `local`'s collections at `host:port`. In the process that configured
+    /// otelrs, the port is bound now (a port in use is an error of init, unless an otelrs
+    /// endpoint of the same service holds it: this process then joins it as a worker). In a
+    /// forked child, the process joins the endpoint its parent joined or holds.
+    pub(crate) fn start(host: &str, port: u16, local: Local, origin: Origin) -> Result<Endpoint> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("otelrs-prometheus")
             .enable_all()
             .build()
             .map_err(|e| Error::internal(format!("cannot start the prometheus runtime: {e}")))?;
-        let fds = listeners.iter().map(AsRawFd::as_raw_fd).collect();
-        for listener in listeners {
-            listener.set_nonblocking(true).map_err(cannot)?;
-            let listener = {
-                let _guard = runtime.enter();
-                tokio::net::TcpListener::from_std(listener).map_err(cannot)?
-            };
-            runtime.spawn(accept(listener, collect.clone(), exemplars.clone()));
-        }
+        let shared = Arc::new(Shared {
+            host: host.to_owned(),
+            port,
+            socket: workers::socket_name(host, port),
+            local: Arc::new(local),
+            hub: Mutex::new(None),
+            finale: Arc::new(tokio::sync::Mutex::new(None)),
+        });
+        let _guard = runtime.enter();
+        let member = match origin {
+            Origin::ForkedChild => None,
+            Origin::Process => match shared.bind() {
+                Ok(listeners) => {
+                    shared.start_hub(listeners)?;
+                    return Ok(Endpoint {
+                        runtime: Some(runtime),
+                        shared,
+                    });
+                }
+                Err(Bind::Failed(e)) => return Err(e),
+                Err(Bind::InUse(in_use)) => {
+                    let joined =
+                        runtime.block_on(Connection::open(&shared.socket, &shared.local.service));
+                    match joined {
+                        Ok(connection) => Some(connection),
+                        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                            return Err(Error::config(format!(
+                                "{}: cannot listen there: {in_use}, and cannot join the otelrs \
+                                 endpoint there: {e}",
+                                shared.what()
+                            )))
+                        }
+                        Err(_) => {
+                            return Err(Error::config(format!(
+                                "{}: cannot listen there: {in_use} (by a process that is not an \
+                                 otelrs endpoint)",
+                                shared.what()
+                            )))
+                        }
+                    }
+                }
+            },
+        };
+        runtime.spawn(Arc::clone(&shared).supervise(member));
+        drop(_guard);
         Ok(Endpoint {
             runtime: Some(runtime),
-            fds,
+            shared,
         })
     }
 
-    /// In a forked child: closes the child's copies of the parent's listening sockets, so
-    /// that the port belongs to the parent alone. The runtime's threads do not exist in the
-    /// child.
+    /// In a forked child: the parent's endpoint is left alone (its sockets, which the fork
+    /// handlers closed in the child, and its runtime, whose threads the child does not have).
     pub(crate) fn close_in_child(self) {
-        for fd in &self.fds {
-            // SAFETY: a listener's descriptor, copied into the child by fork; nothing in the
-            // child uses it (its runtime has no threads there) and it is closed once, here.
-            unsafe { libc::close(*fd) };
-        }
-        // The runtime cannot be shut down without its threads: it stays, unused.
         crate::base::fork::bury(self);
     }
 }
 
 impl Drop for Endpoint {
     /// Stops serving: the listeners are closed when this returns (a scrape still collecting
-    /// gets up to a second).
+    /// gets up to a second). A member first sends its last collection, a hub hands over
+    /// what it keeps of the workers gone.
     fn drop(&mut self) {
         if let Some(rt) = self.runtime.take() {
+            let shared = Arc::clone(&self.shared);
+            let hub = shared.hub.lock().clone();
+            rt.block_on(async {
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    match hub {
+                        Some(hub) => hub.hand_over().await,
+                        None => workers::send_final(&shared.local, &shared.finale).await,
+                    }
+                })
+                .await;
+            });
             rt.shutdown_timeout(Duration::from_secs(1));
         }
     }
@@ -132,7 +279,8 @@ struct Connections {
     open: VecDeque<(u64, AbortHandle)>,
 }
 
-async fn accept(listener: tokio::net::TcpListener, collect: Collect, exemplars: Arc<Exemplars>) {
+async fn accept(listener: tokio::net::TcpListener, hub: Arc<Hub>) {
+    let _closes = ChildCloses::new(&listener);
     let connections = Arc::new(Mutex::new(Connections::default()));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -140,7 +288,7 @@ async fn accept(listener: tokio::net::TcpListener, collect: Collect, exemplars: 
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let (collect, exemplars) = (collect.clone(), exemplars.clone());
+        let hub = Arc::clone(&hub);
         let mut open = connections.lock();
         if open.open.len() >= MAX_CONNECTIONS {
             if let Some((_, oldest)) = open.open.pop_front() {
@@ -152,8 +300,8 @@ async fn accept(listener: tokio::net::TcpListener, collect: Collect, exemplars: 
         let mine = Arc::clone(&connections);
         let task = tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
-                let (collect, exemplars) = (collect.clone(), exemplars.clone());
-                async move { Ok::<_, std::convert::Infallible>(answer(req, collect, exemplars).await) }
+                let hub = Arc::clone(&hub);
+                async move { Ok::<_, std::convert::Infallible>(answer(req, hub).await) }
             });
             let serving = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -191,11 +339,7 @@ fn accepts_gzip(accept_encoding: &str) -> bool {
     })
 }
 
-async fn answer(
-    req: Request<Incoming>,
-    collect: Collect,
-    exemplars: Arc<Exemplars>,
-) -> Response<Full<Bytes>> {
+async fn answer(req: Request<Incoming>, hub: Arc<Hub>) -> Response<Full<Bytes>> {
     if req.uri().path() != "/metrics" {
         return plain(StatusCode::NOT_FOUND, "otelrs serves metrics at /metrics\n");
     }
@@ -204,22 +348,10 @@ async fn answer(
     }
     let format = Format::negotiate(header_text(&req, header::ACCEPT));
     let gzip = accepts_gzip(header_text(&req, header::ACCEPT_ENCODING));
-    // Collecting runs observable callbacks, which may block: not on the runtime's worker.
     // Exemplars go with OpenMetrics only: the text format has no place for them.
-    let scraped = tokio::task::spawn_blocking(move || {
-        collect().map(|rm| {
-            let mut request = ExportMetricsServiceRequest::from(&rm);
-            if format == Format::OpenMetrics {
-                exemplars.attach(&mut request);
-            }
-            encode(&request, format)
-        })
-    })
-    .await;
-    let text = match scraped {
-        Ok(Ok(text)) => text,
-        Ok(Err(e)) => return plain(StatusCode::SERVICE_UNAVAILABLE, &format!("{e}\n")),
-        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
+    let text = match hub.collect(format == Format::OpenMetrics).await {
+        Ok(request) => encode(&request, format),
+        Err(e) => return plain(StatusCode::SERVICE_UNAVAILABLE, &format!("{e}\n")),
     };
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, format.content_type())

@@ -1,0 +1,641 @@
+//! The collections of several processes (the workers of a pre-fork server) merged into one,
+//! as one process would show them: counters and histograms summed per series; gauges and
+//! up-down counters by the rule OTELRS_PROMETHEUS_GAUGE_MERGE gives them (default:
+//! up-down counters summed, gauges one series per worker with its `process.pid`).
+//!
+//! Series are matched by scope (name and version), metric name and attributes. Exponential
+//! histograms of different scales are merged at the coarser scale. What a worker that exited
+//! last reported of its counters and histograms is kept in a [`Merged`] of retired workers,
+//! which is bounded by the series, not by the number of workers that ever lived.
+
+use crate::config::choices::{GaugeMerge, GaugeRule};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{
+    self as proto, exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+use std::collections::{BTreeMap, HashMap};
+
+/// The exemplars a merged point keeps at most (the latest).
+const EXEMPLARS_PER_POINT: usize = 16;
+
+/// Scope name, scope version, metric name.
+type MetricKey = (String, String, String);
+
+/// One metric being merged: its description and data, and where each series is in it.
+#[derive(Clone)]
+struct MetricAcc {
+    scope: proto::ScopeMetrics,
+    metric: proto::Metric,
+    /// Series key -> index of its point in the metric's data points.
+    index: HashMap<Vec<u8>, usize>,
+}
+
+/// Collections merged so far.
+#[derive(Clone, Default)]
+pub(crate) struct Merged {
+    metrics: BTreeMap<MetricKey, MetricAcc>,
+}
+
+/// The key of a series: its attributes, sorted by key, encoded.
+fn series_key(attrs: &[KeyValue]) -> Vec<u8> {
+    let mut sorted: Vec<&KeyValue> = attrs.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut out = Vec::new();
+    for kv in sorted {
+        // Encoding into a Vec cannot fail.
+        let _ = kv.encode_length_delimited(&mut out);
+    }
+    out
+}
+
+fn pid_attribute(pid: u32) -> KeyValue {
+    KeyValue {
+        key: "process.pid".to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::IntValue(i64::from(pid))),
+        }),
+        ..Default::default()
+    }
+}
+
+/// What a data point needs for merging: its attributes and exemplars.
+trait Point: Clone {
+    fn attributes(&self) -> &[KeyValue];
+    fn attributes_mut(&mut self) -> &mut Vec<KeyValue>;
+    fn exemplars(&self) -> &[proto::Exemplar];
+    fn exemplars_mut(&mut self) -> &mut Vec<proto::Exemplar>;
+    /// The start and end of the point's time window.
+    fn window(&self) -> (u64, u64);
+    fn set_window(&mut self, start: u64, time: u64);
+}
+
+macro_rules! point {
+    ($t:ty) => {
+        impl Point for $t {
+            fn attributes(&self) -> &[KeyValue] {
+                &self.attributes
+            }
+            fn attributes_mut(&mut self) -> &mut Vec<KeyValue> {
+                &mut self.attributes
+            }
+            fn exemplars(&self) -> &[proto::Exemplar] {
+                &self.exemplars
+            }
+            fn exemplars_mut(&mut self) -> &mut Vec<proto::Exemplar> {
+                &mut self.exemplars
+            }
+            fn window(&self) -> (u64, u64) {
+                (self.start_time_unix_nano, self.time_unix_nano)
+            }
+            fn set_window(&mut self, start: u64, time: u64) {
+                self.start_time_unix_nano = start;
+                self.time_unix_nano = time;
+            }
+        }
+    };
+}
+point!(proto::NumberDataPoint);
+point!(proto::HistogramDataPoint);
+point!(proto::ExponentialHistogramDataPoint);
+
+/// What every merge of two points of one series does besides their values: the earliest
+/// start, the latest time, the latest exemplars.
+fn merge_common<P: Point>(into: &mut P, from: &P) {
+    let ((a_start, a_time), (b_start, b_time)) = (into.window(), from.window());
+    into.set_window(a_start.min(b_start), a_time.max(b_time));
+    let exemplars = into.exemplars_mut();
+    exemplars.extend_from_slice(from.exemplars());
+    if exemplars.len() > EXEMPLARS_PER_POINT {
+        exemplars.sort_by_key(|e| std::cmp::Reverse(e.time_unix_nano));
+        exemplars.truncate(EXEMPLARS_PER_POINT);
+    }
+}
+
+fn number(v: Option<&number_data_point::Value>) -> (Option<i64>, f64) {
+    match v {
+        Some(number_data_point::Value::AsInt(i)) => (Some(*i), *i as f64),
+        Some(number_data_point::Value::AsDouble(d)) => (None, *d),
+        None => (Some(0), 0.0),
+    }
+}
+
+/// Two values combined by `int` (both integers) or `float`.
+fn combine(
+    a: Option<&number_data_point::Value>,
+    b: Option<&number_data_point::Value>,
+    int: fn(i64, i64) -> i64,
+    float: fn(f64, f64) -> f64,
+) -> number_data_point::Value {
+    match (number(a), number(b)) {
+        ((Some(x), _), (Some(y), _)) => number_data_point::Value::AsInt(int(x, y)),
+        ((_, x), (_, y)) => number_data_point::Value::AsDouble(float(x, y)),
+    }
+}
+
+fn merge_numbers(
+    into: &mut proto::NumberDataPoint,
+    from: &proto::NumberDataPoint,
+    rule: GaugeRule,
+) {
+    type Combine = (fn(i64, i64) -> i64, fn(f64, f64) -> f64);
+    let (int, float): Combine = match rule {
+        GaugeRule::Max => (i64::max, f64::max),
+        GaugeRule::Min => (i64::min, f64::min),
+        GaugeRule::Sum | GaugeRule::PerPid => (i64::saturating_add, |a, b| a + b),
+    };
+    into.value = Some(combine(
+        into.value.as_ref(),
+        from.value.as_ref(),
+        int,
+        float,
+    ));
+    merge_common(into, from);
+}
+
+fn merge_histograms(
+    into: &mut proto::HistogramDataPoint,
+    from: &proto::HistogramDataPoint,
+) -> bool {
+    if into.explicit_bounds != from.explicit_bounds
+        || into.bucket_counts.len() != from.bucket_counts.len()
+    {
+        return false;
+    }
+    for (a, b) in into.bucket_counts.iter_mut().zip(&from.bucket_counts) {
+        *a += b;
+    }
+    into.count += from.count;
+    into.sum = match (into.sum, from.sum) {
+        (Some(a), Some(b)) => Some(a + b),
+        _ => None,
+    };
+    into.min = opt(into.min, from.min, f64::min);
+    into.max = opt(into.max, from.max, f64::max);
+    merge_common(into, from);
+    true
+}
+
+fn opt(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(f(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// `buckets` at `scale` as counts by index at the coarser `target` scale.
+fn rescale(buckets: Option<&Buckets>, scale: i32, target: i32, into: &mut BTreeMap<i32, u64>) {
+    let Some(b) = buckets else { return };
+    let shift = u32::try_from(scale - target).unwrap_or(0).min(31);
+    for (i, n) in b.bucket_counts.iter().enumerate() {
+        if *n > 0 {
+            let index = (b.offset + i as i32) >> shift;
+            *into.entry(index).or_default() += n;
+        }
+    }
+}
+
+fn dense(counts: &BTreeMap<i32, u64>) -> Option<Buckets> {
+    let (first, _) = counts.first_key_value()?;
+    let (last, _) = counts.last_key_value()?;
+    let mut bucket_counts = vec![0; usize::try_from(last - first).unwrap_or(0) + 1];
+    for (i, n) in counts {
+        bucket_counts[usize::try_from(i - first).unwrap_or(0)] = *n;
+    }
+    Some(Buckets {
+        offset: *first,
+        bucket_counts,
+    })
+}
+
+fn merge_exponential(
+    into: &mut proto::ExponentialHistogramDataPoint,
+    from: &proto::ExponentialHistogramDataPoint,
+) {
+    let target = into.scale.min(from.scale);
+    let (mut positive, mut negative) = (BTreeMap::new(), BTreeMap::new());
+    rescale(into.positive.as_ref(), into.scale, target, &mut positive);
+    rescale(from.positive.as_ref(), from.scale, target, &mut positive);
+    rescale(into.negative.as_ref(), into.scale, target, &mut negative);
+    rescale(from.negative.as_ref(), from.scale, target, &mut negative);
+    into.scale = target;
+    into.positive = dense(&positive);
+    into.negative = dense(&negative);
+    into.zero_count += from.zero_count;
+    into.zero_threshold = into.zero_threshold.max(from.zero_threshold);
+    into.count += from.count;
+    into.sum = match (into.sum, from.sum) {
+        (Some(a), Some(b)) => Some(a + b),
+        _ => None,
+    };
+    into.min = opt(into.min, from.min, f64::min);
+    into.max = opt(into.max, from.max, f64::max);
+    merge_common(into, from);
+}
+
+/// Adds `points` into `existing` through `index`: a series already there is merged by
+/// `merge` (which may refuse: the point is then left out), a new one appended. With `pid`,
+/// each point gets that `process.pid` first (one series per worker).
+fn add_points<P: Point>(
+    existing: &mut Vec<P>,
+    index: &mut HashMap<Vec<u8>, usize>,
+    points: &[P],
+    pid: Option<u32>,
+    mut merge: impl FnMut(&mut P, &P) -> bool,
+) {
+    for p in points {
+        let mut p = p.clone();
+        if let Some(pid) = pid {
+            p.attributes_mut().push(pid_attribute(pid));
+        }
+        let key = series_key(p.attributes());
+        match index.get(&key) {
+            Some(&i) => {
+                let _ = merge(&mut existing[i], &p);
+            }
+            None => {
+                index.insert(key, existing.len());
+                existing.push(p);
+            }
+        }
+    }
+}
+
+impl Merged {
+    /// Adds the collection of the process `pid`. With `retired_only`, only what a worker
+    /// that exited leaves behind: its counters and histograms.
+    pub(crate) fn add(
+        &mut self,
+        request: &ExportMetricsServiceRequest,
+        pid: u32,
+        rules: &GaugeMerge,
+        retired_only: bool,
+    ) {
+        for sm in request
+            .resource_metrics
+            .iter()
+            .flat_map(|rm| &rm.scope_metrics)
+        {
+            let (scope_name, scope_version) = sm
+                .scope
+                .as_ref()
+                .map_or((String::new(), String::new()), |s| {
+                    (s.name.clone(), s.version.clone())
+                });
+            for m in &sm.metrics {
+                let Some(data) = &m.data else { continue };
+                let gauge_rule = match data {
+                    Data::Sum(s) if s.is_monotonic => None,
+                    Data::Sum(_) => Some(rules.rule(&m.name, false)),
+                    Data::Gauge(_) => Some(rules.rule(&m.name, true)),
+                    _ => None,
+                };
+                if retired_only && gauge_rule.is_some() {
+                    continue;
+                }
+                let key = (scope_name.clone(), scope_version.clone(), m.name.clone());
+                let acc = self.metrics.entry(key).or_insert_with(|| MetricAcc {
+                    scope: proto::ScopeMetrics {
+                        scope: sm.scope.clone(),
+                        metrics: Vec::new(),
+                        schema_url: sm.schema_url.clone(),
+                    },
+                    metric: proto::Metric {
+                        data: match data {
+                            Data::Sum(s) => Some(Data::Sum(proto::Sum {
+                                data_points: Vec::new(),
+                                ..s.clone()
+                            })),
+                            Data::Gauge(_) => Some(Data::Gauge(proto::Gauge::default())),
+                            Data::Histogram(h) => Some(Data::Histogram(proto::Histogram {
+                                data_points: Vec::new(),
+                                ..h.clone()
+                            })),
+                            Data::ExponentialHistogram(h) => {
+                                Some(Data::ExponentialHistogram(proto::ExponentialHistogram {
+                                    data_points: Vec::new(),
+                                    ..h.clone()
+                                }))
+                            }
+                            Data::Summary(_) => None,
+                        },
+                        ..m.clone()
+                    },
+                    index: HashMap::new(),
+                });
+                let pid = (gauge_rule == Some(GaugeRule::PerPid)).then_some(pid);
+                let rule = gauge_rule.unwrap_or(GaugeRule::Sum);
+                let index = &mut acc.index;
+                // A metric whose type differs from the one merged first under its name is
+                // left out (the exposition would leave one of them out as well).
+                match (&mut acc.metric.data, data) {
+                    (Some(Data::Sum(into)), Data::Sum(from))
+                        if into.is_monotonic == from.is_monotonic =>
+                    {
+                        add_points(
+                            &mut into.data_points,
+                            index,
+                            &from.data_points,
+                            pid,
+                            |a, b| {
+                                merge_numbers(a, b, rule);
+                                true
+                            },
+                        )
+                    }
+                    (Some(Data::Gauge(into)), Data::Gauge(from)) => add_points(
+                        &mut into.data_points,
+                        index,
+                        &from.data_points,
+                        pid,
+                        |a, b| {
+                            merge_numbers(a, b, rule);
+                            true
+                        },
+                    ),
+                    (Some(Data::Histogram(into)), Data::Histogram(from)) => add_points(
+                        &mut into.data_points,
+                        index,
+                        &from.data_points,
+                        None,
+                        merge_histograms,
+                    ),
+                    (Some(Data::ExponentialHistogram(into)), Data::ExponentialHistogram(from)) => {
+                        add_points(
+                            &mut into.data_points,
+                            index,
+                            &from.data_points,
+                            None,
+                            |a, b| {
+                                merge_exponential(a, b);
+                                true
+                            },
+                        )
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The series merged so far.
+    pub(crate) fn series(&self) -> usize {
+        self.metrics.values().map(|m| m.index.len()).sum()
+    }
+
+    /// One request of everything merged, with `resource` (without its `process.pid`: the
+    /// scrape is of every worker).
+    pub(crate) fn to_request(&self, resource: Option<&Resource>) -> ExportMetricsServiceRequest {
+        let mut scopes: BTreeMap<(String, String), proto::ScopeMetrics> = BTreeMap::new();
+        for ((name, version, _), acc) in &self.metrics {
+            scopes
+                .entry((name.clone(), version.clone()))
+                .or_insert_with(|| acc.scope.clone())
+                .metrics
+                .push(acc.metric.clone());
+        }
+        let resource = resource.map(|r| Resource {
+            attributes: r
+                .attributes
+                .iter()
+                .filter(|kv| kv.key != "process.pid")
+                .cloned()
+                .collect(),
+            ..r.clone()
+        });
+        ExportMetricsServiceRequest {
+            resource_metrics: vec![proto::ResourceMetrics {
+                resource,
+                scope_metrics: scopes.into_values().collect(),
+                schema_url: String::new(),
+            }],
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+
+    fn attr(k: &str, v: &str) -> KeyValue {
+        KeyValue {
+            key: k.to_owned(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(v.to_owned())),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn number_point(value: i64, attrs: Vec<KeyValue>) -> proto::NumberDataPoint {
+        proto::NumberDataPoint {
+            attributes: attrs,
+            start_time_unix_nano: 10,
+            time_unix_nano: 20,
+            value: Some(number_data_point::Value::AsInt(value)),
+            ..Default::default()
+        }
+    }
+
+    fn request(metrics: Vec<proto::Metric>) -> ExportMetricsServiceRequest {
+        ExportMetricsServiceRequest {
+            resource_metrics: vec![proto::ResourceMetrics {
+                resource: None,
+                scope_metrics: vec![proto::ScopeMetrics {
+                    scope: Some(InstrumentationScope {
+                        name: "app".to_owned(),
+                        ..Default::default()
+                    }),
+                    metrics,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        }
+    }
+
+    fn sum(name: &str, monotonic: bool, points: Vec<proto::NumberDataPoint>) -> proto::Metric {
+        proto::Metric {
+            name: name.to_owned(),
+            data: Some(Data::Sum(proto::Sum {
+                data_points: points,
+                aggregation_temporality: 2,
+                is_monotonic: monotonic,
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn gauge(name: &str, points: Vec<proto::NumberDataPoint>) -> proto::Metric {
+        proto::Metric {
+            name: name.to_owned(),
+            data: Some(Data::Gauge(proto::Gauge {
+                data_points: points,
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn points(
+        merged: &Merged,
+        name: &str,
+    ) -> Vec<(Vec<KeyValue>, Option<number_data_point::Value>)> {
+        let r = merged.to_request(None);
+        let m = r.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap()
+            .clone();
+        let ps = match m.data.unwrap() {
+            Data::Sum(s) => s.data_points,
+            Data::Gauge(g) => g.data_points,
+            _ => unreachable!(),
+        };
+        ps.into_iter().map(|p| (p.attributes, p.value)).collect()
+    }
+
+    #[test]
+    fn counters_are_summed_per_series_and_gauges_kept_per_worker() {
+        let rules = GaugeMerge::default();
+        let mut m = Merged::default();
+        for (pid, a, b) in [(1, 3, 4), (2, 5, 6)] {
+            let req = request(vec![
+                sum(
+                    "requests",
+                    true,
+                    vec![
+                        number_point(a, vec![attr("route", "/a")]),
+                        number_point(b, vec![attr("route", "/b")]),
+                    ],
+                ),
+                sum("active", false, vec![number_point(1, vec![])]),
+                gauge("heap", vec![number_point(a * 100, vec![])]),
+            ]);
+            m.add(&req, pid, &rules, false);
+        }
+        let requests = points(&m, "requests");
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[0].1, Some(number_data_point::Value::AsInt(8)));
+        assert_eq!(requests[1].1, Some(number_data_point::Value::AsInt(10)));
+        assert_eq!(
+            points(&m, "active"),
+            [(vec![], Some(number_data_point::Value::AsInt(2)))]
+        );
+        let heap = points(&m, "heap");
+        assert_eq!(heap.len(), 2);
+        assert_eq!(heap[0].0, [pid_attribute(1)]);
+        assert_eq!(heap[1].1, Some(number_data_point::Value::AsInt(500)));
+    }
+
+    #[test]
+    fn a_rule_chosen_by_name_and_retired_workers_keep_only_their_counters() {
+        let rules = GaugeMerge::parse("heap=max,act*=pid").unwrap();
+        let mut m = Merged::default();
+        for (pid, v) in [(1, 7), (2, 3)] {
+            let req = request(vec![
+                gauge("heap", vec![number_point(v, vec![])]),
+                sum("active", false, vec![number_point(v, vec![])]),
+            ]);
+            m.add(&req, pid, &rules, false);
+        }
+        assert_eq!(
+            points(&m, "heap"),
+            [(vec![], Some(number_data_point::Value::AsInt(7)))]
+        );
+        assert_eq!(points(&m, "active").len(), 2);
+        let mut retired = Merged::default();
+        let req = request(vec![
+            sum("requests", true, vec![number_point(5, vec![])]),
+            gauge("heap", vec![number_point(1, vec![])]),
+        ]);
+        retired.add(&req, 3, &rules, true);
+        retired.add(&req, 4, &rules, true);
+        assert_eq!(retired.series(), 1);
+        let mut scrape = retired.clone();
+        scrape.add(&m.to_request(None), 0, &rules, false);
+        assert_eq!(
+            points(&scrape, "requests"),
+            [(vec![], Some(number_data_point::Value::AsInt(10)))]
+        );
+    }
+
+    #[test]
+    fn histograms_add_their_buckets_and_exponential_ones_meet_at_the_coarser_scale() {
+        let hist = |counts: Vec<u64>, sum: f64| proto::Metric {
+            name: "latency".to_owned(),
+            data: Some(Data::Histogram(proto::Histogram {
+                data_points: vec![proto::HistogramDataPoint {
+                    count: counts.iter().sum(),
+                    sum: Some(sum),
+                    bucket_counts: counts,
+                    explicit_bounds: vec![1.0, 2.0],
+                    min: Some(0.5),
+                    max: Some(3.0),
+                    ..Default::default()
+                }],
+                aggregation_temporality: 2,
+            })),
+            ..Default::default()
+        };
+        let expo = |scale: i32, offset: i32, counts: Vec<u64>| proto::Metric {
+            name: "size".to_owned(),
+            data: Some(Data::ExponentialHistogram(proto::ExponentialHistogram {
+                data_points: vec![proto::ExponentialHistogramDataPoint {
+                    count: counts.iter().sum(),
+                    scale,
+                    positive: Some(Buckets {
+                        offset,
+                        bucket_counts: counts,
+                    }),
+                    ..Default::default()
+                }],
+                aggregation_temporality: 2,
+            })),
+            ..Default::default()
+        };
+        let rules = GaugeMerge::default();
+        let mut m = Merged::default();
+        // Scale 1: index 2 is (2, 2.83], index 3 (2.83, 4]; at scale 0 both are index 1.
+        m.add(
+            &request(vec![hist(vec![1, 2, 3], 10.0), expo(1, 2, vec![1, 1])]),
+            1,
+            &rules,
+            false,
+        );
+        m.add(
+            &request(vec![hist(vec![4, 5, 6], 20.0), expo(0, 1, vec![5])]),
+            2,
+            &rules,
+            false,
+        );
+        let r = m.to_request(None);
+        let metrics = &r.resource_metrics[0].scope_metrics[0].metrics;
+        let Some(Data::Histogram(h)) = &metrics.iter().find(|m| m.name == "latency").unwrap().data
+        else {
+            panic!()
+        };
+        assert_eq!(h.data_points[0].bucket_counts, [5, 7, 9]);
+        assert_eq!(h.data_points[0].count, 21);
+        assert_eq!(h.data_points[0].sum, Some(30.0));
+        let Some(Data::ExponentialHistogram(e)) =
+            &metrics.iter().find(|m| m.name == "size").unwrap().data
+        else {
+            panic!()
+        };
+        let p = &e.data_points[0];
+        assert_eq!(p.scale, 0);
+        assert_eq!(p.count, 7);
+        assert_eq!(
+            p.positive,
+            Some(Buckets {
+                offset: 1,
+                bucket_counts: vec![7]
+            })
+        );
+    }
+}
