@@ -316,7 +316,9 @@ impl Pipeline {
                     service,
                     rules: settings.prometheus_gauge_merge.clone(),
                     timeout: settings.prometheus_worker_timeout,
-                    carried: Default::default(),
+                    replica: Default::default(),
+                    role: Default::default(),
+                    final_taken: Default::default(),
                 };
                 Some(Endpoint::start(
                     &settings.prometheus_host,

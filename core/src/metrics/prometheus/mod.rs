@@ -4,6 +4,7 @@
 //! The worker processes of a pre-fork server share one endpoint (see [`workers`]).
 
 mod exposition;
+mod handoff;
 mod merge;
 mod names;
 mod workers;
@@ -21,6 +22,7 @@ use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{TcpListener, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -30,7 +32,7 @@ use workers::{ChildCloses, Connection, Hub};
 
 /// A running endpoint: the hub that holds the port, or a member of the hub that does (see
 /// [`workers`]). Dropping it stops serving and frees the port; a member first sends its last
-/// collection, a hub hands what it keeps of the workers gone to a member.
+/// collection, a hub its last replica to the members.
 pub(crate) struct Endpoint {
     runtime: Option<Runtime>,
     shared: Arc<Shared>,
@@ -47,6 +49,11 @@ struct Shared {
     /// A member's way to its hub, for its last collection.
     finale: Arc<tokio::sync::Mutex<Option<tokio::net::unix::OwnedWriteHalf>>>,
 }
+
+/// How long a process that finds the port taken tries to join the endpoint there before it
+/// takes the port for another program's: an otelrs endpoint that is starting or leaving
+/// holds the port for a moment without taking workers.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why the port could not be bound.
 enum Bind {
@@ -96,29 +103,105 @@ impl Shared {
 
     /// Serves scrapes on `listeners` and members on the hub's socket, from now on.
     fn start_hub(self: &Arc<Self>, listeners: Vec<TcpListener>) -> Result<()> {
-        let hub = Hub::new(Arc::clone(&self.local));
+        let socket = match workers::listen(&self.socket) {
+            Ok(socket) => Some(socket),
+            Err(e) => {
+                crate::base::diag::warn(format_args!(
+                    "prometheus: {}: cannot open the socket for worker processes ({e}): this \
+                     process's metrics only are served",
+                    self.what()
+                ));
+                None
+            }
+        };
+        self.serve_as_hub(listeners, socket, false)
+    }
+
+    /// Serves the sockets a hub that left passed on: the members' socket first, then the
+    /// port's listeners.
+    fn succeed(self: &Arc<Self>, fds: Vec<std::os::fd::OwnedFd>) -> Result<()> {
+        let mut fds = fds.into_iter();
+        let socket = fds.next().map(std::os::unix::net::UnixListener::from);
+        let listeners = fds.map(TcpListener::from).collect();
+        self.serve_as_hub(listeners, socket, true)
+    }
+
+    fn serve_as_hub(
+        self: &Arc<Self>,
+        listeners: Vec<TcpListener>,
+        socket: Option<std::os::unix::net::UnixListener>,
+        among_peers: bool,
+    ) -> Result<()> {
+        let hub = Hub::new(Arc::clone(&self.local), among_peers);
+        let hub_kept = hub.kept_series();
+        if let Some(socket) = socket {
+            let fd = socket.as_raw_fd();
+            socket.set_nonblocking(true).map_err(|e| self.cannot(e))?;
+            let socket = tokio::net::UnixListener::from_std(socket).map_err(|e| self.cannot(e))?;
+            let task = tokio::spawn(Arc::clone(&hub).accept(socket));
+            hub.add_socket(fd, task.abort_handle());
+        }
         for listener in listeners {
+            let fd = listener.as_raw_fd();
             listener.set_nonblocking(true).map_err(|e| self.cannot(e))?;
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(|e| self.cannot(e))?;
-            tokio::spawn(accept(listener, Arc::clone(&hub)));
-        }
-        match workers::listen(&self.socket) {
-            Ok(socket) => {
-                tokio::spawn(Arc::clone(&hub).accept(socket));
-            }
-            Err(e) => crate::base::diag::warn(format_args!(
-                "prometheus: {}: cannot open the socket for worker processes ({e}): this \
-                 process's metrics only are served",
-                self.what()
-            )),
+            let task = tokio::spawn(accept(listener, Arc::clone(&hub)));
+            hub.add_socket(fd, task.abort_handle());
         }
         *self.hub.lock() = Some(hub);
+        crate::base::diag::report(
+            crate::base::diag::Level::Debug,
+            format_args!(
+                "prometheus: {}: this process serves the scrapes{}",
+                self.what(),
+                match hub_kept {
+                    0 => String::new(),
+                    n => format!(", with the counts of {n} series it was given"),
+                }
+            ),
+        );
         Ok(())
     }
 
     fn cannot(&self, e: std::io::Error) -> Error {
         Error::config(format!("{}: cannot listen there: {e}", self.what()))
+    }
+
+    /// In the process that configured otelrs: binds the port and serves it (None), or joins
+    /// the otelrs endpoint of the same service that holds it (the connection). A port held
+    /// by an endpoint that is starting or leaving is tried again for up to
+    /// [`JOIN_TIMEOUT`]; a port held by anything else is an error.
+    async fn join_or_serve(self: &Arc<Self>) -> Result<Option<Connection>> {
+        let deadline = tokio::time::Instant::now() + JOIN_TIMEOUT;
+        loop {
+            let in_use = match self.bind() {
+                Ok(listeners) => {
+                    self.start_hub(listeners)?;
+                    return Ok(None);
+                }
+                Err(Bind::Failed(e)) => return Err(e),
+                Err(Bind::InUse(in_use)) => in_use,
+            };
+            match Connection::open(&self.socket, &self.local.service).await {
+                Ok(connection) => return Ok(Some(connection)),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    return Err(Error::config(format!(
+                        "{}: cannot listen there: {in_use}, and cannot join the otelrs endpoint \
+                         there: {e}",
+                        self.what()
+                    )))
+                }
+                Err(_) if tokio::time::Instant::now() >= deadline => {
+                    return Err(Error::config(format!(
+                        "{}: cannot listen there: {in_use} (by a process that is not an otelrs \
+                         endpoint)",
+                        self.what()
+                    )))
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
     }
 
     /// Until the runtime stops: serves the hub through `member` while it lives, then takes the
@@ -128,11 +211,24 @@ impl Shared {
         let mut refused = false;
         loop {
             if let Some(connection) = member.take() {
-                connection
-                    .serve(Arc::clone(&self.local), Arc::clone(&self.finale))
+                let succession = connection
+                    .serve(
+                        Arc::clone(&self.local),
+                        self.socket.clone(),
+                        Arc::clone(&self.finale),
+                    )
                     .await;
+                if let Some(fds) = succession {
+                    if let Err(e) = self.succeed(fds) {
+                        crate::base::diag::error(format_args!("prometheus: {e}"));
+                    }
+                    return;
+                }
                 wait = Duration::from_millis(20);
                 continue;
+            }
+            if self.local.is_leaving() {
+                return; // exiting: it neither takes the port nor joins again
             }
             match self.bind() {
                 Ok(listeners) => {
@@ -193,35 +289,13 @@ impl Endpoint {
         let _guard = runtime.enter();
         let member = match origin {
             Origin::ForkedChild => None,
-            Origin::Process => match shared.bind() {
-                Ok(listeners) => {
-                    shared.start_hub(listeners)?;
+            Origin::Process => match runtime.block_on(shared.join_or_serve())? {
+                Some(connection) => Some(connection),
+                None => {
                     return Ok(Endpoint {
                         runtime: Some(runtime),
                         shared,
-                    });
-                }
-                Err(Bind::Failed(e)) => return Err(e),
-                Err(Bind::InUse(in_use)) => {
-                    let joined =
-                        runtime.block_on(Connection::open(&shared.socket, &shared.local.service));
-                    match joined {
-                        Ok(connection) => Some(connection),
-                        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                            return Err(Error::config(format!(
-                                "{}: cannot listen there: {in_use}, and cannot join the otelrs \
-                                 endpoint there: {e}",
-                                shared.what()
-                            )))
-                        }
-                        Err(_) => {
-                            return Err(Error::config(format!(
-                                "{}: cannot listen there: {in_use} (by a process that is not an \
-                                 otelrs endpoint)",
-                                shared.what()
-                            )))
-                        }
-                    }
+                    })
                 }
             },
         };
@@ -242,17 +316,28 @@ impl Endpoint {
 
 impl Drop for Endpoint {
     /// Stops serving: the listeners are closed when this returns (a scrape still collecting
-    /// gets up to a second). A member first sends its last collection, a hub hands over
-    /// what it keeps of the workers gone.
+    /// gets up to a second). A member first sends its last collection; a hub passes its
+    /// sockets to a member that takes them, or else sends the members its last replica.
     fn drop(&mut self) {
         if let Some(rt) = self.runtime.take() {
             let shared = Arc::clone(&self.shared);
-            let hub = shared.hub.lock().clone();
             rt.block_on(async {
-                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                let _ = tokio::time::timeout(Duration::from_secs(4), async {
+                    if !shared.local.begin_leaving() {
+                        // Chosen to succeed the hub: it leaves as the hub it is becoming.
+                        for _ in 0..100 {
+                            if shared.hub.lock().is_some() {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    let hub = shared.hub.lock().clone();
                     match hub {
-                        Some(hub) => hub.hand_over().await,
-                        None => workers::send_final(&shared.local, &shared.finale).await,
+                        Some(hub) => hub.leave().await,
+                        None => {
+                            workers::send_final(&shared.local, &shared.socket, &shared.finale).await
+                        }
                     }
                 })
                 .await;

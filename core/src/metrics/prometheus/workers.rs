@@ -6,12 +6,17 @@
 //! and every member's, merged (see [`super::merge`]).
 //!
 //! The hub accepts members of the same user only (the socket's peer credentials) and of its
-//! own service. A member that exits sends its last collection first; one that is killed
-//! leaves what it sent at the last scrape. Either way its counters and histograms stay in the
-//! hub's totals. A member that does not answer within OTELRS_PROMETHEUS_WORKER_TIMEOUT is
-//! shown with `otelrs_prometheus_worker_up` 0 and what it last sent. When a hub that is itself
-//! a worker exits, it hands what it keeps of the workers gone to its oldest member, and the
-//! members race for the port: the first to bind it is the new hub.
+//! own service. A member that exits sends its last collection first, until a hub keeps it;
+//! one that is killed leaves what it sent at the last scrape. Either way its counters and
+//! histograms stay in the hub's totals. A member that does not answer within
+//! OTELRS_PROMETHEUS_WORKER_TIMEOUT is shown with `otelrs_prometheus_worker_up` 0 and what it
+//! last sent.
+//!
+//! Every member keeps a replica of what only the hub counts (the counters and histograms of
+//! the members gone, and the hub's own as of its last scrape), which the hub sends after each
+//! scrape, each member gone, and as it exits. When the hub exits (or is killed), the members
+//! race for the port: the first to bind it is the new hub and starts from its replica, so the
+//! totals do not go back.
 //!
 //! Frames on the socket: a 4-byte little-endian length, a kind byte, the payload.
 
@@ -24,7 +29,7 @@ use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use parking_lot::Mutex;
 use prost::Message;
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,9 +58,33 @@ mod kind {
     pub const SNAPSHOT: u8 = 5;
     /// Member to hub, unasked, as it exits: its last collection.
     pub const FINAL: u8 = 6;
-    /// Hub to member, as the hub exits: what it keeps of the workers gone.
-    pub const HANDOVER: u8 = 7;
+    /// Hub to member: what only the hub counts (an OTLP request), for the next hub.
+    pub const REPLICA: u8 = 7;
+    /// Hub to member: its last collection is kept (a hub that is leaving keeps none: the
+    /// member sends it to the next one).
+    pub const FINAL_TAKEN: u8 = 8;
+    /// Hub to member, as the hub exits: be the next hub, starting from this replica.
+    pub const SUCCEED: u8 = 9;
+    /// Successor to hub, on a connection of its own: the service name; the hub answers with
+    /// its listening sockets (SCM_RIGHTS, see [`super::handoff`]).
+    pub const HEIR: u8 = 10;
+    /// Member to hub: it will not succeed the hub (it is leaving).
+    pub const DECLINE: u8 = 11;
+    /// Member to hub, instead of HELLO: the service name of a process that is leaving and
+    /// connects only to send its last collection.
+    pub const HELLO_LEAVING: u8 = 12;
 }
+
+/// How long a hub that exits waits for one member to take its sockets over.
+const SUCCESSION_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// How long a hub that exits among peers waits for a member to take its sockets (a server
+/// replaces the workers that exit, and the replacements join the hub).
+const SUCCESSION_WAIT: Duration = Duration::from_secs(3);
+
+/// How long a member that exits waits for a hub to acknowledge its last collection before
+/// it tries the next one.
+const FINAL_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// The abstract Unix socket name of the endpoint at `host:port`.
 pub(crate) fn socket_name(host: &str, port: u16) -> String {
@@ -122,25 +151,52 @@ pub(crate) struct Local {
     pub(crate) service: String,
     pub(crate) rules: GaugeMerge,
     pub(crate) timeout: Duration,
-    /// What a hub that exited handed to this process (while a member; a hub takes it in).
-    pub(crate) carried: Mutex<Merged>,
+    /// The last replica the hub sent (while a member): where this process starts when it
+    /// becomes the hub.
+    pub(crate) replica: Mutex<Merged>,
+    /// Told when the hub keeps this process's last collection.
+    pub(crate) final_taken: tokio::sync::Notify,
+    /// Whether this process is leaving, or was chosen as the next hub (one excludes the other).
+    pub(crate) role: Mutex<Role>,
+}
+
+/// What a member has agreed to.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A member.
+    #[default]
+    Member,
+    /// The next hub: it is taking the sockets over.
+    Heir,
+    /// Exiting: it sends its last collection and takes nothing over.
+    Leaving,
 }
 
 impl Local {
-    /// This process's collection, with what it carries for a hub gone.
-    fn collect_with_carried(&self, exemplars: bool) -> Result<ExportMetricsServiceRequest> {
-        let own = (self.collect)(exemplars)?;
-        let carried = self.carried.lock();
-        if carried.series() == 0 {
-            return Ok(own);
+    /// Marks this process as leaving; false if it was already chosen as the next hub (it then
+    /// leaves as a hub).
+    pub(crate) fn begin_leaving(&self) -> bool {
+        let mut role = self.role.lock();
+        if *role == Role::Heir {
+            return false;
         }
-        let resource = own
-            .resource_metrics
-            .first()
-            .and_then(|r| r.resource.clone());
-        let mut merged = carried.clone();
-        merged.add(&own, std::process::id(), &self.rules, false);
-        Ok(merged.to_request(resource.as_ref()))
+        *role = Role::Leaving;
+        true
+    }
+
+    /// Whether this process is leaving.
+    pub(crate) fn is_leaving(&self) -> bool {
+        *self.role.lock() == Role::Leaving
+    }
+
+    /// Agrees to be the next hub, unless leaving.
+    fn agree_to_succeed(&self) -> bool {
+        let mut role = self.role.lock();
+        if *role == Role::Leaving {
+            return false;
+        }
+        *role = Role::Heir;
+        true
     }
 }
 
@@ -154,6 +210,10 @@ struct Member {
     pending: Mutex<HashMap<u64, oneshot::Sender<ExportMetricsServiceRequest>>>,
     /// The last collection it sent.
     last: Mutex<Option<ExportMetricsServiceRequest>>,
+    /// It is leaving (it sent its last collection, or said so): it cannot succeed the hub.
+    leaving: std::sync::atomic::AtomicBool,
+    /// Told when it declines to succeed the hub.
+    declined: tokio::sync::Notify,
 }
 
 impl Member {
@@ -181,6 +241,31 @@ impl Member {
         }
         got
     }
+
+    async fn send(&self, kind: u8, payload: &[u8]) {
+        let _ = write_frame(&mut *self.writer.lock().await, kind, payload).await;
+    }
+}
+
+/// What the hub counts alone: the members gone, and its own collection of the last scrape.
+#[derive(Default)]
+struct Kept {
+    retired: Merged,
+    own: Option<ExportMetricsServiceRequest>,
+    /// The hub is offering its sockets (set under the members' lock): it keeps no more last
+    /// collections, which would not be in what it offers.
+    leaving: bool,
+}
+
+impl Kept {
+    /// The replica of what the hub counts alone.
+    fn replica(&self, rules: &GaugeMerge) -> Vec<u8> {
+        let mut all = self.retired.clone();
+        if let Some(own) = &self.own {
+            all.add(own, std::process::id(), rules, true);
+        }
+        encode_request(&all.to_request(None))
+    }
 }
 
 /// The process that holds the port, and the members it merges.
@@ -188,21 +273,64 @@ pub(crate) struct Hub {
     local: Arc<Local>,
     /// Live members by connection number (in the order they came).
     members: Mutex<BTreeMap<u64, Arc<Member>>>,
-    /// What the members gone left: their counters and histograms.
-    retired: Mutex<Merged>,
+    /// Taken after `members` when both are.
+    kept: Mutex<Kept>,
     next: AtomicU64,
+    /// Its listening sockets (the members' socket first), for a successor.
+    sockets: Mutex<Vec<RawFd>>,
+    /// The tasks accepting on them, stopped once a successor has them.
+    accepting: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Told when a successor has the sockets.
+    succeeded: tokio::sync::Notify,
+    /// A member that is not a child of this process has joined: the hub is one worker among
+    /// peers (a server that sets otelrs up in each worker), whose replacements will join.
+    peers: std::sync::atomic::AtomicBool,
 }
 
 impl Hub {
-    pub(crate) fn new(local: Arc<Local>) -> Arc<Hub> {
-        // What a hub gone handed to this process is now kept here.
-        let carried = std::mem::take(&mut *local.carried.lock());
+    /// A hub of `local`; `among_peers` when it succeeds another (its workers are not its
+    /// children, and their replacements will join it).
+    pub(crate) fn new(local: Arc<Local>, among_peers: bool) -> Arc<Hub> {
+        // A hub gone left this: its replica.
+        let retired = std::mem::take(&mut *local.replica.lock());
         Arc::new(Hub {
             local,
             members: Mutex::new(BTreeMap::new()),
-            retired: Mutex::new(carried),
+            kept: Mutex::new(Kept {
+                retired,
+                ..Kept::default()
+            }),
             next: AtomicU64::new(1),
+            sockets: Mutex::new(Vec::new()),
+            accepting: Mutex::new(Vec::new()),
+            succeeded: tokio::sync::Notify::new(),
+            peers: std::sync::atomic::AtomicBool::new(among_peers),
         })
+    }
+
+    /// Adds a listening socket (the members' first) and the task accepting on it.
+    pub(crate) fn add_socket(&self, fd: RawFd, task: tokio::task::AbortHandle) {
+        self.sockets.lock().push(fd);
+        self.accepting.lock().push(task);
+    }
+
+    /// Gives the listening sockets to the successor on `stream` (which said HEIR).
+    async fn pass_sockets(&self, stream: UnixStream) {
+        let fds = self.sockets.lock().clone();
+        let passed = tokio::task::spawn_blocking(move || {
+            let stream = stream.into_std()?;
+            stream.set_nonblocking(false)?;
+            super::handoff::send(&stream, &fds)
+        })
+        .await;
+        if matches!(passed, Ok(Ok(()))) {
+            self.succeeded.notify_one();
+        }
+    }
+
+    /// The series it keeps of the workers gone.
+    pub(crate) fn kept_series(&self) -> usize {
+        self.kept.lock().retired.series()
     }
 
     /// Accepts members on `listener` for as long as the runtime runs.
@@ -217,6 +345,18 @@ impl Hub {
         }
     }
 
+    /// Sends every member the replica of what the hub counts alone.
+    async fn send_replica(&self) {
+        let members: Vec<Arc<Member>> = self.members.lock().values().cloned().collect();
+        if members.is_empty() {
+            return;
+        }
+        let replica = self.kept.lock().replica(&self.local.rules);
+        for m in members {
+            m.send(kind::REPLICA, &replica).await;
+        }
+    }
+
     /// Greets one member and reads what it sends until it goes.
     async fn serve(self: Arc<Self>, stream: UnixStream) {
         let closes = ChildCloses::new(&stream);
@@ -224,11 +364,21 @@ impl Hub {
         let (mut r, mut w) = stream.into_split();
         // SAFETY: getuid has no preconditions and cannot fail.
         let uid = unsafe { libc::getuid() };
-        let refusal = match (
-            tokio::time::timeout(HELLO_TIMEOUT, read_frame(&mut r)).await,
-            cred,
-        ) {
-            (Ok(Ok((kind::HELLO, service))), Some(cred)) if cred.uid() == uid => {
+        let hello = tokio::time::timeout(HELLO_TIMEOUT, read_frame(&mut r)).await;
+        let leaving = matches!(&hello, Ok(Ok((kind::HELLO_LEAVING, _))));
+        if let (Ok(Ok((kind::HEIR, service))), Some(cred)) = (&hello, cred) {
+            if cred.uid() == uid && *service == *self.local.service.as_bytes() {
+                drop(closes);
+                if let Ok(stream) = r.reunite(w) {
+                    self.pass_sockets(stream).await;
+                }
+            }
+            return;
+        }
+        let refusal = match (hello, cred) {
+            (Ok(Ok((kind::HELLO | kind::HELLO_LEAVING, service))), Some(cred))
+                if cred.uid() == uid =>
+            {
                 let service = String::from_utf8_lossy(&service).into_owned();
                 (service != self.local.service).then(|| {
                     format!(
@@ -261,9 +411,17 @@ impl Hub {
             writer: tokio::sync::Mutex::new(w),
             pending: Mutex::new(HashMap::new()),
             last: Mutex::new(None),
+            leaving: std::sync::atomic::AtomicBool::new(leaving),
+            declined: tokio::sync::Notify::new(),
         });
+        if parent_of(pid).is_some_and(|parent| parent != std::process::id()) {
+            self.peers.store(true, Ordering::Relaxed);
+        }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.members.lock().insert(id, Arc::clone(&member));
+        debug(format_args!("worker process {pid} joined"));
+        let replica = self.kept.lock().replica(&self.local.rules);
+        member.send(kind::REPLICA, &replica).await;
         while let Ok((kind, payload)) = read_frame(&mut r).await {
             match kind {
                 kind::SNAPSHOT if payload.len() >= 8 => {
@@ -281,30 +439,73 @@ impl Hub {
                         let _ = tx.send(request);
                     }
                 }
+                kind::DECLINE => member.declined.notify_one(),
                 kind::FINAL => {
-                    if let Ok(request) = ExportMetricsServiceRequest::decode(payload.as_slice()) {
-                        *member.last.lock() = Some(request);
+                    member.leaving.store(true, Ordering::Relaxed);
+                    let Ok(request) = ExportMetricsServiceRequest::decode(payload.as_slice())
+                    else {
+                        continue;
+                    };
+                    // Kept at once, in one step with the member's leaving, unless the hub is
+                    // leaving too (the member then sends it to the next hub).
+                    let kept = {
+                        let mut members = self.members.lock();
+                        let mut kept = self.kept.lock();
+                        if kept.leaving {
+                            false
+                        } else {
+                            members.remove(&id);
+                            member.last.lock().take();
+                            kept.retired
+                                .add(&request, member.pid, &self.local.rules, true);
+                            true
+                        }
+                    };
+                    if kept {
+                        debug(format_args!(
+                            "worker process {} is leaving; its counts are kept",
+                            member.pid
+                        ));
+                        member.send(kind::FINAL_TAKEN, &[]).await;
+                        self.send_replica().await;
                     }
                 }
                 _ => {}
             }
         }
-        // Gone: what it counted stays in the totals (moved under the members' lock, so that
-        // a hand-over sees it in one place or the other).
-        let mut members = self.members.lock();
-        members.remove(&id);
-        let last = member.last.lock().take();
-        if let Some(last) = last {
-            self.retired
-                .lock()
-                .add(&last, member.pid, &self.local.rules, true);
+        // Gone without a last collection kept (killed, say): what it sent at the last scrape
+        // stays in the totals.
+        let last = {
+            let mut members = self.members.lock();
+            if members.remove(&id).is_none() {
+                return; // it left properly: its last collection is kept
+            }
+            let last = member.last.lock().take();
+            if let Some(last) = &last {
+                self.kept
+                    .lock()
+                    .retired
+                    .add(last, member.pid, &self.local.rules, true);
+            }
+            last
+        };
+        debug(format_args!(
+            "worker process {} is gone{}",
+            member.pid,
+            if last.is_some() {
+                "; its counts of the last scrape are kept"
+            } else {
+                " before a scrape"
+            }
+        ));
+        if last.is_some() {
+            self.send_replica().await;
         }
-        drop(members);
     }
 
     /// Whether a scrape must merge: there are or were members.
     fn merging(&self) -> bool {
-        !self.members.lock().is_empty() || self.retired.lock().series() > 0
+        !self.members.lock().is_empty() || self.kept.lock().retired.series() > 0
     }
 
     /// The collection a scrape shows: this process's alone while it has never had members,
@@ -336,7 +537,11 @@ impl Hub {
         }
         let own = own.await.map_err(|e| Error::internal(e.to_string()))??;
         let rules = &self.local.rules;
-        let mut merged = self.retired.lock().clone();
+        let mut merged = {
+            let mut kept = self.kept.lock();
+            kept.own = Some(own.clone());
+            kept.retired.clone()
+        };
         let me = std::process::id();
         merged.add(&own, me, rules, false);
         let mut up = vec![(me, true)];
@@ -353,47 +558,119 @@ impl Hub {
             .resource_metrics
             .first()
             .and_then(|r| r.resource.clone());
+        // The members' replicas follow, off the scrape's path.
+        let hub = Arc::clone(self);
+        tokio::spawn(async move { hub.send_replica().await });
         Ok(merged.to_request(resource.as_ref()))
     }
 
-    /// As the hub exits: hands what it keeps of the workers gone, and its own counters and
-    /// histograms, to its oldest live member, which keeps them in its totals. A member whose
-    /// process no longer exists (its end not read yet) counts as gone.
-    pub(crate) async fn hand_over(&self) {
-        // Ends already on their way are read first.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let local = Arc::clone(&self.local);
-        let own = tokio::task::spawn_blocking(move || (local.collect)(false)).await;
-        let (heir, mut kept) = {
-            let members = self.members.lock();
-            let mut kept = self.retired.lock().clone();
-            let mut heir = None;
-            for m in members.values() {
-                if process_exists(m.pid) {
-                    heir = heir.or_else(|| Some(Arc::clone(m)));
-                } else if let Some(last) = m.last.lock().as_ref() {
-                    kept.add(last, m.pid, &self.local.rules, true);
-                }
-            }
-            (heir, kept)
-        };
-        let Some(heir) = heir else { return };
-        if let Ok(Ok(own)) = own {
-            kept.add(&own, std::process::id(), &self.local.rules, true);
+    /// As the hub exits: passes its sockets, with the replica of what it counts alone, to
+    /// the first member that takes them (the port is never free, so no other process can take
+    /// it in between). Among peers it waits up to [`SUCCESSION_WAIT`] for one (a server
+    /// replaces the workers that exit, and the replacements join this hub), keeping the last
+    /// collections of the members that leave meanwhile. When nobody takes the sockets, the
+    /// members get the last replica and race for the port.
+    pub(crate) async fn leave(&self) {
+        if !self.merging() {
+            return; // a process on its own
         }
-        let bytes = encode_request(&kept.to_request(None));
-        let _ = write_frame(&mut *heir.writer.lock().await, kind::HANDOVER, &bytes).await;
+        let local = Arc::clone(&self.local);
+        if let Ok(Ok(own)) = tokio::task::spawn_blocking(move || (local.collect)(false)).await {
+            self.kept.lock().own = Some(own);
+        }
+        let deadline = tokio::time::Instant::now() + SUCCESSION_WAIT;
+        let mut tried = std::collections::HashSet::new();
+        while tokio::time::Instant::now() < deadline {
+            // The replica and the end of keeping last collections, in one step.
+            let offer = {
+                let members = self.members.lock();
+                let heir = members
+                    .iter()
+                    .find(|(id, m)| {
+                        !tried.contains(*id)
+                            && !m.leaving.load(Ordering::Relaxed)
+                            && process_exists(m.pid)
+                    })
+                    .map(|(id, m)| (*id, Arc::clone(m)));
+                heir.map(|heir| {
+                    let mut kept = self.kept.lock();
+                    kept.leaving = true;
+                    (heir, kept.replica(&self.local.rules))
+                })
+            };
+            let Some(((id, heir), replica)) = offer else {
+                if !self.peers.load(Ordering::Relaxed) {
+                    break; // the parent of its workers, which exit with it
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            };
+            tried.insert(id);
+            let succeeded = self.succeeded.notified();
+            tokio::pin!(succeeded);
+            succeeded.as_mut().enable();
+            let declined = heir.declined.notified();
+            tokio::pin!(declined);
+            declined.as_mut().enable();
+            heir.send(kind::SUCCEED, &replica).await;
+            let answer = tokio::time::timeout(SUCCESSION_TIMEOUT, async {
+                tokio::select! {
+                    () = &mut succeeded => true,
+                    () = &mut declined => false,
+                }
+            });
+            if answer.await.unwrap_or(false) {
+                for task in self.accepting.lock().drain(..) {
+                    task.abort();
+                }
+                debug(format_args!(
+                    "leaving; worker process {} serves the port from now on",
+                    heir.pid
+                ));
+                return;
+            }
+            // Not taken: last collections are kept again, until the next offer.
+            self.kept.lock().leaving = false;
+        }
+        self.kept.lock().leaving = true;
+        if self.members.lock().is_empty() {
+            crate::base::diag::warn(format_args!(
+                "prometheus: no worker process took the port over: the counts of the workers \
+                 gone and of this one leave with it"
+            ));
+        }
+        // The members race for the port, with the last replica.
+        self.send_replica().await;
+        debug(format_args!(
+            "leaving; the workers have this process's counts"
+        ));
     }
 }
 
-/// Whether the process `pid` exists (a zombie not yet reaped does).
+/// The state letter and the parent of the process `pid`, from /proc.
+fn process_state(pid: u32) -> Option<(String, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The state and the parent follow the command name, which is in parentheses.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.to_owned();
+    let parent = fields.next()?.parse().ok()?;
+    Some((state, parent))
+}
+
+/// Whether the process `pid` runs (an exited process not yet reaped does not).
 fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: signal 0 checks only that the process exists and may be signalled.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    process_state(pid).is_some_and(|(state, _)| state != "Z" && state != "X")
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    process_state(pid).map(|(_, parent)| parent)
+}
+
+fn debug(message: std::fmt::Arguments<'_>) {
+    crate::base::diag::report(
+        crate::base::diag::Level::Debug,
+        format_args!("prometheus: {message}"),
+    );
 }
 
 /// `otelrs.prometheus.worker.up`: 1 for each process that answered the scrape, 0 for the
@@ -450,11 +727,16 @@ impl Connection {
     /// Connects to the hub of `socket` and says hello as `service`; the hub's refusal or a
     /// failure to connect is the error.
     pub(crate) async fn open(socket: &str, service: &str) -> std::io::Result<Connection> {
+        Self::open_as(socket, service, kind::HELLO).await
+    }
+
+    /// As [`Self::open`], saying hello as `hello` (HELLO, or HELLO_LEAVING).
+    async fn open_as(socket: &str, service: &str, hello: u8) -> std::io::Result<Connection> {
         let std_stream = std::os::unix::net::UnixStream::connect_addr(&socket_addr(socket)?)?;
         std_stream.set_nonblocking(true)?;
         let stream = UnixStream::from_std(std_stream)?;
         let (mut r, mut w) = stream.into_split();
-        write_frame(&mut w, kind::HELLO, service.as_bytes()).await?;
+        write_frame(&mut w, hello, service.as_bytes()).await?;
         let answer = tokio::time::timeout(HELLO_TIMEOUT, read_frame(&mut r))
             .await
             .map_err(|_| std::io::Error::other("the hub did not answer"))??;
@@ -472,12 +754,15 @@ impl Connection {
     }
 
     /// Serves the hub's requests until it goes; `finale` receives the writer for the last
-    /// collection this process sends as it exits.
+    /// collection this process sends as it exits. Gives the hub's listening sockets when
+    /// this process is chosen to succeed it.
     pub(crate) async fn serve(
         self,
         local: Arc<Local>,
+        socket: String,
         finale: Arc<tokio::sync::Mutex<Option<OwnedWriteHalf>>>,
-    ) {
+    ) -> Option<Vec<OwnedFd>> {
+        let mut succession = None;
         // Declared first, dropped last: forgotten before the socket closes.
         let closes = ChildCloses::new(&self.stream);
         let (mut r, w) = self.stream.into_split();
@@ -486,10 +771,9 @@ impl Connection {
             match kind {
                 kind::COLLECT if payload.len() >= 9 => {
                     let exemplars = payload[8] != 0;
-                    let local = Arc::clone(&local);
+                    let collecting = Arc::clone(&local);
                     let collected =
-                        tokio::task::spawn_blocking(move || local.collect_with_carried(exemplars))
-                            .await;
+                        tokio::task::spawn_blocking(move || (collecting.collect)(exemplars)).await;
                     let Ok(Ok(request)) = collected else { continue };
                     let mut out = payload[..8].to_vec();
                     out.extend(encode_request(&request));
@@ -499,9 +783,34 @@ impl Connection {
                         }
                     }
                 }
-                kind::HANDOVER => {
+                kind::REPLICA => {
                     if let Ok(r) = ExportMetricsServiceRequest::decode(payload.as_slice()) {
-                        local.carried.lock().add(&r, 0, &local.rules, true);
+                        let mut replica = Merged::default();
+                        replica.add(&r, 0, &local.rules, true);
+                        *local.replica.lock() = replica;
+                    }
+                }
+                kind::FINAL_TAKEN => local.final_taken.notify_one(),
+                kind::SUCCEED if !local.agree_to_succeed() => {
+                    if let Some(w) = finale.lock().await.as_mut() {
+                        let _ = write_frame(w, kind::DECLINE, &[]).await;
+                    }
+                }
+                kind::SUCCEED => {
+                    if let Ok(r) = ExportMetricsServiceRequest::decode(payload.as_slice()) {
+                        let mut replica = Merged::default();
+                        replica.add(&r, 0, &local.rules, true);
+                        *local.replica.lock() = replica;
+                    }
+                    let (socket, service) = (socket.clone(), local.service.clone());
+                    let fds =
+                        tokio::task::spawn_blocking(move || take_sockets(&socket, &service)).await;
+                    match fds {
+                        Ok(Ok(fds)) => {
+                            succession = Some(fds);
+                            break;
+                        }
+                        _ => *local.role.lock() = Role::Member,
                     }
                 }
                 _ => {}
@@ -510,28 +819,78 @@ impl Connection {
         drop(r);
         drop(closes);
         *finale.lock().await = None;
+        succession
     }
 }
 
-/// Sends this process's last collection to its hub, as it exits.
+/// Sends this process's last collection to its hub, as it exits, until a hub keeps it:
+/// through its connection, or, when its hub is leaving or gone, to the process that serves the
+/// port next (within the caller's deadline).
 pub(crate) async fn send_final(
     local: &Arc<Local>,
+    socket: &str,
     finale: &tokio::sync::Mutex<Option<OwnedWriteHalf>>,
 ) {
-    let local = Arc::clone(local);
-    let Ok(Ok(request)) =
-        tokio::task::spawn_blocking(move || local.collect_with_carried(false)).await
+    let collecting = Arc::clone(local);
+    let Ok(Ok(request)) = tokio::task::spawn_blocking(move || (collecting.collect)(false)).await
     else {
         return;
     };
+    let bytes = encode_request(&request);
+    let taken = local.final_taken.notified();
+    tokio::pin!(taken);
+    taken.as_mut().enable();
     if let Some(w) = finale.lock().await.as_mut() {
-        let _ = write_frame(w, kind::FINAL, &encode_request(&request)).await;
+        if write_frame(w, kind::FINAL, &bytes).await.is_ok()
+            && tokio::time::timeout(FINAL_TIMEOUT, taken).await.is_ok()
+        {
+            return;
+        }
+    }
+    loop {
+        let connection = Connection::open_as(socket, &local.service, kind::HELLO_LEAVING).await;
+        if let Ok(connection) = connection {
+            let (mut r, mut w) = connection.stream.into_split();
+            if write_frame(&mut w, kind::FINAL, &bytes).await.is_ok() {
+                let acknowledged = async {
+                    // Other frames (a replica, a collection asked for) may come first.
+                    while let Ok((kind, _)) = read_frame(&mut r).await {
+                        if kind == kind::FINAL_TAKEN {
+                            return true;
+                        }
+                    }
+                    false
+                };
+                if tokio::time::timeout(FINAL_TIMEOUT, acknowledged)
+                    .await
+                    .unwrap_or(false)
+                {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
+/// Asks the hub on `socket` for its listening sockets, on a connection of its own.
+fn take_sockets(socket: &str, service: &str) -> std::io::Result<Vec<OwnedFd>> {
+    use std::io::Write;
+    let mut stream = std::os::unix::net::UnixStream::connect_addr(&socket_addr(socket)?)?;
+    stream.set_read_timeout(Some(SUCCESSION_TIMEOUT))?;
+    let len = u32::try_from(service.len() + 1).map_err(|_| std::io::Error::other("too long"))?;
+    let mut frame = len.to_le_bytes().to_vec();
+    frame.push(kind::HEIR);
+    frame.extend_from_slice(service.as_bytes());
+    stream.write_all(&frame)?;
+    let fds = super::handoff::receive(&stream)?;
+    if fds.is_empty() {
+        return Err(std::io::Error::other("no sockets"));
+    }
+    Ok(fds)
+}
+
 /// Binds the hub's socket.
-pub(crate) fn listen(socket: &str) -> std::io::Result<UnixListener> {
-    let listener = std::os::unix::net::UnixListener::bind_addr(&socket_addr(socket)?)?;
-    listener.set_nonblocking(true)?;
-    UnixListener::from_std(listener)
+pub(crate) fn listen(socket: &str) -> std::io::Result<std::os::unix::net::UnixListener> {
+    std::os::unix::net::UnixListener::bind_addr(&socket_addr(socket)?)
 }
