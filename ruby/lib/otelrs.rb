@@ -249,7 +249,14 @@ module Otelrs
       settings.each { |key, value| set(cfg, key, value) unless value.nil? }
       add_views(cfg, views) if views
       out = FFI::MemoryPointer.new(:pointer)
-      check(Native.otelrs_sdk_new(cfg, out))
+      status = Native.otelrs_sdk_new(cfg, out)
+      unless status.zero?
+        error = error(status)
+        # Said as well as raised: a server may show only where a worker's error was raised
+        # (puma's "Unable to start worker").
+        diagnose(DIAG_ERROR, "cannot start: #{error.message}")
+        raise error
+      end
       FFI::AutoPointer.new(out.read_pointer, Native.method(:otelrs_sdk_free))
     end
 
