@@ -7,7 +7,8 @@ then runs the C and Rust sides alternately, three times each, and reports per op
 median ns/op of each side; then the log rates: the highest paced rate with zero drops at the
 default queue, and the highest rate delivered to the Collector over OTLP gRPC with zero drops;
 then the Python benchmark (bench/python/bench.py) against opentelemetry-sdk and
-prometheus_client, and the Ruby one (bench/ruby/bench.rb).
+prometheus_client, the pre-fork scrape (bench/python/prefork.py) against prometheus_client's
+multiprocess mode, and the Ruby one (bench/ruby/bench.rb).
 
     python3 bench/run.py
 """
@@ -336,6 +337,12 @@ def python_section() -> str:
     return sh(sys.executable, str(ROOT / "bench" / "python" / "bench.py")).rstrip() + "\n"
 
 
+def prefork_section() -> str:
+    """Runs bench/python/prefork.py (otelrs and prometheus_client installed by python_section)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_", "PROMETHEUS_"))}
+    return sh(sys.executable, str(ROOT / "bench" / "python" / "prefork.py"), env=env).rstrip() + "\n"
+
+
 def ruby_section() -> str:
     """Runs bench/ruby/bench.rb against the library installed in build/prefix."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
@@ -458,6 +465,7 @@ def main() -> int:
     lines.append(exemplars_section(c_bin))
     lines.append(python_section())
     lines.append(prometheus_section(flags))
+    lines.append(prefork_section())
     lines.append(system_section(flags))
     lines.append(ruby_section())
     notes = ROOT / "bench" / "NOTES.md"

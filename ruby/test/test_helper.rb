@@ -4,6 +4,7 @@ require "minitest/autorun"
 require "json"
 require "open3"
 require "rbconfig"
+require "socket"
 require "tmpdir"
 
 # Runs Ruby snippets in fresh interpreters (otelrs has one SDK per process) against the
@@ -17,6 +18,14 @@ module OtelrsTest
   def env(**settings)
     base = ENV.to_h.reject { |k, _| k.start_with?("OTEL_", "OTELRS_") && !k.start_with?("OTELRS_LIB", "OTELRS_TEST_") }
     base.merge(settings.transform_keys(&:to_s).transform_values(&:to_s))
+  end
+
+  # A TCP port free now on 127.0.0.1.
+  def free_port
+    server = TCPServer.new("127.0.0.1", 0)
+    server.addr[1]
+  ensure
+    server&.close
   end
 
   # Runs `code` with otelrs required; returns [stdout, stderr, status].

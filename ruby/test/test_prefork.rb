@@ -12,13 +12,6 @@ class TestPrefork < Minitest::Test
 
   APPS = File.expand_path("apps", __dir__)
 
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
-  end
-
   def start(preload)
     @app_port = free_port
     @metrics_port = free_port

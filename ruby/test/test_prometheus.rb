@@ -7,13 +7,6 @@ require "socket"
 class TestPrometheus < Minitest::Test
   include OtelrsTest
 
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
-  end
-
   def test_a_scrape_shows_what_ruby_recorded
     port = free_port
     out = ok(<<~RUBY)

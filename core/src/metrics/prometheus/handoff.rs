@@ -19,6 +19,18 @@ fn space(fds: usize) -> usize {
     unsafe { libc::CMSG_SPACE(bytes) as usize }
 }
 
+/// A message header over one byte of `data` (through `iov`) and the `control` buffer, of
+/// which `control_len` bytes are in use.
+fn header(iov: &mut libc::iovec, control: &mut ControlBuffer, control_len: usize) -> libc::msghdr {
+    // SAFETY: msghdr is plain data; zeroed is a valid empty value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.0.as_mut_ptr().cast();
+    msg.msg_controllen = control_len as _;
+    msg
+}
+
 /// Sends `fds` over `stream` with one byte of data (blocking).
 pub(crate) fn send(stream: &UnixStream, fds: &[RawFd]) -> io::Result<()> {
     if fds.is_empty() || fds.len() > MAX_FDS || space(fds.len()) > 128 {
@@ -30,12 +42,7 @@ pub(crate) fn send(stream: &UnixStream, fds: &[RawFd]) -> io::Result<()> {
         iov_len: data.len(),
     };
     let mut control = ControlBuffer([0; 128]);
-    // SAFETY: msghdr is plain data; zeroed is a valid empty value.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.0.as_mut_ptr().cast();
-    msg.msg_controllen = space(fds.len()) as _;
+    let msg = header(&mut iov, &mut control, space(fds.len()));
     let bytes = std::mem::size_of_val(fds);
     // SAFETY: the control buffer holds CMSG_SPACE(bytes) bytes (checked above), so the first
     // header and its data fit; the header and data pointers come from the CMSG macros over
@@ -67,12 +74,8 @@ pub(crate) fn receive(stream: &UnixStream) -> io::Result<Vec<OwnedFd>> {
         iov_len: data.len(),
     };
     let mut control = ControlBuffer([0; 128]);
-    // SAFETY: msghdr is plain data; zeroed is a valid empty value.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.0.as_mut_ptr().cast();
-    msg.msg_controllen = control.0.len() as _;
+    let len = control.0.len();
+    let mut msg = header(&mut iov, &mut control, len);
     // SAFETY: `msg` points at live buffers for the call; MSG_CMSG_CLOEXEC marks what arrives.
     let got = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
     if got < 0 {

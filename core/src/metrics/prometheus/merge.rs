@@ -30,7 +30,7 @@ struct MetricAcc {
     scope: proto::ScopeMetrics,
     metric: proto::Metric,
     /// Series key -> index of its point in the metric's data points.
-    index: HashMap<Vec<u8>, usize>,
+    index: Index,
 }
 
 /// Collections merged so far.
@@ -39,17 +39,22 @@ pub(crate) struct Merged {
     metrics: BTreeMap<MetricKey, MetricAcc>,
 }
 
-/// The key of a series: its attributes, sorted by key, encoded.
-fn series_key(attrs: &[KeyValue]) -> Vec<u8> {
-    let mut sorted: Vec<&KeyValue> = attrs.iter().collect();
-    sorted.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut out = Vec::new();
+/// Writes the key of a series into `out`: its attributes (with `extra`), sorted by key,
+/// encoded.
+fn series_key(attrs: &[KeyValue], extra: Option<&KeyValue>, out: &mut Vec<u8>) {
+    out.clear();
+    let mut sorted: Vec<&KeyValue> = attrs.iter().chain(extra).collect();
+    if sorted.windows(2).any(|w| w[0].key > w[1].key) {
+        sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    }
     for kv in sorted {
         // Encoding into a Vec cannot fail.
-        let _ = kv.encode_length_delimited(&mut out);
+        let _ = kv.encode_length_delimited(out);
     }
-    out
 }
+
+/// Series key -> index of its point.
+type Index = HashMap<Vec<u8>, usize, foldhash::fast::RandomState>;
 
 fn pid_attribute(pid: u32) -> KeyValue {
     KeyValue {
@@ -167,15 +172,55 @@ fn merge_histograms(
     for (a, b) in into.bucket_counts.iter_mut().zip(&from.bucket_counts) {
         *a += b;
     }
-    into.count += from.count;
-    into.sum = match (into.sum, from.sum) {
-        (Some(a), Some(b)) => Some(a + b),
-        _ => None,
-    };
-    into.min = opt(into.min, from.min, f64::min);
-    into.max = opt(into.max, from.max, f64::max);
+    Stats::of_histogram(into).add(Stats::of(from.count, from.sum, from.min, from.max));
     merge_common(into, from);
     true
+}
+
+/// A histogram point's count, sum, min and max.
+struct Stats<'a> {
+    count: &'a mut u64,
+    sum: &'a mut Option<f64>,
+    min: &'a mut Option<f64>,
+    max: &'a mut Option<f64>,
+}
+
+/// Another point's, to add.
+type StatsOf = (u64, Option<f64>, Option<f64>, Option<f64>);
+
+impl<'a> Stats<'a> {
+    fn of_histogram(p: &'a mut proto::HistogramDataPoint) -> Self {
+        Stats {
+            count: &mut p.count,
+            sum: &mut p.sum,
+            min: &mut p.min,
+            max: &mut p.max,
+        }
+    }
+
+    fn of_exponential(p: &'a mut proto::ExponentialHistogramDataPoint) -> Self {
+        Stats {
+            count: &mut p.count,
+            sum: &mut p.sum,
+            min: &mut p.min,
+            max: &mut p.max,
+        }
+    }
+
+    fn of(count: u64, sum: Option<f64>, min: Option<f64>, max: Option<f64>) -> StatsOf {
+        (count, sum, min, max)
+    }
+
+    /// Counts and sums added, the smaller minimum and the larger maximum kept.
+    fn add(self, (count, sum, min, max): StatsOf) {
+        *self.count += count;
+        *self.sum = match (*self.sum, sum) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        *self.min = opt(*self.min, min, f64::min);
+        *self.max = opt(*self.max, max, f64::max);
+    }
 }
 
 fn opt(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
@@ -225,13 +270,7 @@ fn merge_exponential(
     into.negative = dense(&negative);
     into.zero_count += from.zero_count;
     into.zero_threshold = into.zero_threshold.max(from.zero_threshold);
-    into.count += from.count;
-    into.sum = match (into.sum, from.sum) {
-        (Some(a), Some(b)) => Some(a + b),
-        _ => None,
-    };
-    into.min = opt(into.min, from.min, f64::min);
-    into.max = opt(into.max, from.max, f64::max);
+    Stats::of_exponential(into).add(Stats::of(from.count, from.sum, from.min, from.max));
     merge_common(into, from);
 }
 
@@ -240,26 +279,25 @@ fn merge_exponential(
 /// each point gets that `process.pid` first (one series per worker).
 fn add_points<P: Point>(
     existing: &mut Vec<P>,
-    index: &mut HashMap<Vec<u8>, usize>,
+    index: &mut Index,
     points: &[P],
     pid: Option<u32>,
     mut merge: impl FnMut(&mut P, &P) -> bool,
 ) {
+    let extra = pid.map(pid_attribute);
+    let mut key = Vec::new();
     for p in points {
+        series_key(p.attributes(), extra.as_ref(), &mut key);
+        if let Some(&i) = index.get(key.as_slice()) {
+            let _ = merge(&mut existing[i], p);
+            continue;
+        }
         let mut p = p.clone();
-        if let Some(pid) = pid {
-            p.attributes_mut().push(pid_attribute(pid));
+        if let Some(extra) = &extra {
+            p.attributes_mut().push(extra.clone());
         }
-        let key = series_key(p.attributes());
-        match index.get(&key) {
-            Some(&i) => {
-                let _ = merge(&mut existing[i], &p);
-            }
-            None => {
-                index.insert(key, existing.len());
-                existing.push(p);
-            }
-        }
+        index.insert(key.clone(), existing.len());
+        existing.push(p);
     }
 }
 
@@ -323,38 +361,30 @@ impl Merged {
                         },
                         ..m.clone()
                     },
-                    index: HashMap::new(),
+                    index: Index::default(),
                 });
                 let pid = (gauge_rule == Some(GaugeRule::PerPid)).then_some(pid);
                 let rule = gauge_rule.unwrap_or(GaugeRule::Sum);
                 let index = &mut acc.index;
                 // A metric whose type differs from the one merged first under its name is
                 // left out (the exposition would leave one of them out as well).
+                let numbers = |into: &mut Vec<proto::NumberDataPoint>,
+                               index: &mut Index,
+                               from: &[proto::NumberDataPoint]| {
+                    add_points(into, index, from, pid, |a, b| {
+                        merge_numbers(a, b, rule);
+                        true
+                    });
+                };
                 match (&mut acc.metric.data, data) {
                     (Some(Data::Sum(into)), Data::Sum(from))
                         if into.is_monotonic == from.is_monotonic =>
                     {
-                        add_points(
-                            &mut into.data_points,
-                            index,
-                            &from.data_points,
-                            pid,
-                            |a, b| {
-                                merge_numbers(a, b, rule);
-                                true
-                            },
-                        )
+                        numbers(&mut into.data_points, index, &from.data_points);
                     }
-                    (Some(Data::Gauge(into)), Data::Gauge(from)) => add_points(
-                        &mut into.data_points,
-                        index,
-                        &from.data_points,
-                        pid,
-                        |a, b| {
-                            merge_numbers(a, b, rule);
-                            true
-                        },
-                    ),
+                    (Some(Data::Gauge(into)), Data::Gauge(from)) => {
+                        numbers(&mut into.data_points, index, &from.data_points);
+                    }
                     (Some(Data::Histogram(into)), Data::Histogram(from)) => add_points(
                         &mut into.data_points,
                         index,

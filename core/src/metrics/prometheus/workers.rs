@@ -12,11 +12,12 @@
 //! OTELRS_PROMETHEUS_WORKER_TIMEOUT is shown with `otelrs_prometheus_worker_up` 0 and what it
 //! last sent.
 //!
-//! Every member keeps a replica of what only the hub counts (the counters and histograms of
-//! the members gone, and the hub's own as of its last scrape), which the hub sends after each
-//! scrape, each member gone, and as it exits. When the hub exits (or is killed), the members
-//! race for the port: the first to bind it is the new hub and starts from its replica, so the
-//! totals do not go back.
+//! A hub that exits passes its listening sockets (see [`super::handoff`]), with a replica of
+//! what only it counts (the counters and histograms of the members gone, and its own), to the
+//! first member that takes them: the port is never free, so no other process takes it in
+//! between, and the totals do not go back. Every member also keeps the replica the hub sends
+//! after each scrape and each member gone: when a hub is killed, the members race for the
+//! port, and the first to bind it starts from its replica.
 //!
 //! Frames on the socket: a 4-byte little-endian length, a kind byte, the payload.
 
