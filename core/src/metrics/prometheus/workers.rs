@@ -152,9 +152,9 @@ pub(crate) struct Local {
     pub(crate) service: String,
     pub(crate) rules: GaugeMerge,
     pub(crate) timeout: Duration,
-    /// The last replica the hub sent (while a member): where this process starts when it
-    /// becomes the hub.
-    pub(crate) replica: Mutex<Merged>,
+    /// The last replica the hub sent (while a member), as it came: where this process starts
+    /// when it becomes the hub (read only then).
+    pub(crate) replica: Mutex<Vec<u8>>,
     /// Told when the hub keeps this process's last collection.
     pub(crate) final_taken: tokio::sync::Notify,
     /// Whether this process is leaving, or was chosen as the next hub (one excludes the other).
@@ -256,6 +256,8 @@ struct Kept {
     /// The hub is offering its sockets (set under the members' lock): it keeps no more last
     /// collections, which would not be in what it offers.
     leaving: bool,
+    /// The replica last sent to every member.
+    sent: Vec<u8>,
 }
 
 impl Kept {
@@ -293,7 +295,11 @@ impl Hub {
     /// children, and their replacements will join it).
     pub(crate) fn new(local: Arc<Local>, among_peers: bool) -> Arc<Hub> {
         // A hub gone left this: its replica.
-        let retired = std::mem::take(&mut *local.replica.lock());
+        let mut retired = Merged::default();
+        let replica = std::mem::take(&mut *local.replica.lock());
+        if let Ok(r) = ExportMetricsServiceRequest::decode(replica.as_slice()) {
+            retired.add(&r, 0, &local.rules, true);
+        }
         Arc::new(Hub {
             local,
             members: Mutex::new(BTreeMap::new()),
@@ -346,13 +352,22 @@ impl Hub {
         }
     }
 
-    /// Sends every member the replica of what the hub counts alone.
+    /// Sends every member the replica of what the hub counts alone, when it changed since
+    /// it was last sent (a member that joins gets it at once).
     async fn send_replica(&self) {
         let members: Vec<Arc<Member>> = self.members.lock().values().cloned().collect();
         if members.is_empty() {
             return;
         }
-        let replica = self.kept.lock().replica(&self.local.rules);
+        let replica = {
+            let mut kept = self.kept.lock();
+            let replica = kept.replica(&self.local.rules);
+            if replica == kept.sent {
+                return;
+            }
+            kept.sent.clone_from(&replica);
+            replica
+        };
         for m in members {
             m.send(kind::REPLICA, &replica).await;
         }
@@ -784,13 +799,7 @@ impl Connection {
                         }
                     }
                 }
-                kind::REPLICA => {
-                    if let Ok(r) = ExportMetricsServiceRequest::decode(payload.as_slice()) {
-                        let mut replica = Merged::default();
-                        replica.add(&r, 0, &local.rules, true);
-                        *local.replica.lock() = replica;
-                    }
-                }
+                kind::REPLICA => *local.replica.lock() = payload,
                 kind::FINAL_TAKEN => local.final_taken.notify_one(),
                 kind::SUCCEED if !local.agree_to_succeed() => {
                     if let Some(w) = finale.lock().await.as_mut() {
@@ -798,11 +807,7 @@ impl Connection {
                     }
                 }
                 kind::SUCCEED => {
-                    if let Ok(r) = ExportMetricsServiceRequest::decode(payload.as_slice()) {
-                        let mut replica = Merged::default();
-                        replica.add(&r, 0, &local.rules, true);
-                        *local.replica.lock() = replica;
-                    }
+                    *local.replica.lock() = payload;
                     let (socket, service) = (socket.clone(), local.service.clone());
                     let fds =
                         tokio::task::spawn_blocking(move || take_sockets(&socket, &service)).await;
