@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{self as proto, metric::Data, number_data_point};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Mutex;
 
@@ -162,35 +162,70 @@ fn escape_help(v: &str, format: Format) -> String {
     out
 }
 
+/// The label name of an attribute key, sanitized once per key and thread (the same keys come
+/// back at every point and every scrape).
+fn label_name(key: &str) -> std::rc::Rc<str> {
+    thread_local! {
+        static NAMES: std::cell::RefCell<HashMap<String, std::rc::Rc<str>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(name) = names.get(key) {
+            return std::rc::Rc::clone(name);
+        }
+        if names.len() >= 4096 {
+            names.clear(); // keys of ever new names: memory stays bounded
+        }
+        let name: std::rc::Rc<str> = names::label(key).into();
+        names.insert(key.to_owned(), std::rc::Rc::clone(&name));
+        name
+    })
+}
+
+/// Writes an attribute value as label value text, escaped.
+fn write_value(out: &mut String, v: Option<&AnyValue>) {
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => escape_label_value(out, s),
+        _ => escape_label_value(out, &value_text(v)),
+    }
+}
+
 /// `{k="v",...}` for sanitized label names (values of keys that sanitize to the same name
 /// joined with `;` in the order of the original keys), then `extra` labels as they are.
 fn labels(attrs: &[KeyValue], extra: &[(&str, &str)]) -> String {
-    let mut by_label: BTreeMap<String, Vec<(&str, String)>> = BTreeMap::new();
-    for kv in attrs {
-        by_label
-            .entry(names::label(&kv.key))
-            .or_default()
-            .push((kv.key.as_str(), value_text(kv.value.as_ref())));
-    }
-    let mut out = String::from("{");
-    let mut first = true;
-    let mut put = |out: &mut String, name: &str, value: &str| {
-        if !first {
+    let mut named: Vec<(std::rc::Rc<str>, &KeyValue)> =
+        attrs.iter().map(|kv| (label_name(&kv.key), kv)).collect();
+    named.sort_by(|a, b| (a.0.as_ref(), &a.1.key).cmp(&(b.0.as_ref(), &b.1.key)));
+    let mut out = String::with_capacity(16 + 24 * (named.len() + extra.len()));
+    out.push('{');
+    let mut i = 0;
+    while i < named.len() {
+        if i > 0 {
             out.push(',');
         }
-        first = false;
+        let name = &named[i].0;
         out.push_str(name);
         out.push_str("=\"");
-        escape_label_value(out, value);
+        let mut j = i;
+        while j < named.len() && named[j].0 == *name {
+            if j > i {
+                out.push(';');
+            }
+            write_value(&mut out, named[j].1.value.as_ref());
+            j += 1;
+        }
         out.push('"');
-    };
-    for (name, mut values) in by_label {
-        values.sort_by(|a, b| a.0.cmp(b.0));
-        let joined: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
-        put(&mut out, &name, &joined.join(";"));
+        i = j;
     }
-    for (name, value) in extra {
-        put(&mut out, name, value);
+    for (n, (name, value)) in extra.iter().enumerate() {
+        if n > 0 || !named.is_empty() {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push_str("=\"");
+        escape_label_value(&mut out, value);
+        out.push('"');
     }
     out.push('}');
     out

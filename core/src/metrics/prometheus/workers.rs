@@ -650,9 +650,10 @@ impl Hub {
         }
         self.kept.lock().leaving = true;
         if self.members.lock().is_empty() {
-            crate::base::diag::warn(format_args!(
-                "prometheus: no worker process took the port over: the counts of the workers \
-                 gone and of this one leave with it"
+            // The server is stopping (or every worker left at once): what it counted ends here.
+            debug(format_args!(
+                "leaving with no worker process to take the port over: the counts of the \
+                 workers gone and of this one end here"
             ));
         }
         // The members race for the port, with the last replica.
