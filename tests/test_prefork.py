@@ -103,6 +103,18 @@ def test_one_scrape_shows_every_worker_merged(c_program):
         assert len(info) == 1 and "process_pid" not in info[0], info
 
 
+def test_a_gauge_rule_chosen_per_instrument(c_program):
+    port = free_port()
+    rules = "prefork.worker.pid=max,prefork.active=pid"
+    with server(c_program, port, 3, 100, f"prefork-{uuid.uuid4().hex[:8]}",
+                OTELRS_PROMETHEUS_GAUGE_MERGE=rules) as (proc, pids):
+        got = until(port, lambda g: len(up(g)) == 4 and requests(g) == 300, "3 workers")
+        assert value(got, "prefork_worker_pid") == max([proc.pid, *pids])
+        assert len([n for (n, _) in got if n == "prefork_worker_pid"]) == 1
+        active = {int(dict(ls)["process_pid"]): v for (n, ls), v in got.items() if n == "prefork_active"}
+        assert active == {p: 1 for p in pids}  # the parent never added to it: no series
+
+
 def test_workers_that_exit_or_are_killed_keep_their_counts(c_program):
     port = free_port()
     with server(c_program, port, 3, 100, f"prefork-{uuid.uuid4().hex[:8]}") as (proc, pids):
