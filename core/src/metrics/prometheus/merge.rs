@@ -56,7 +56,8 @@ fn series_key(attrs: &[KeyValue], extra: Option<&KeyValue>, out: &mut Vec<u8>) {
 /// Series key -> index of its point.
 type Index = HashMap<Vec<u8>, usize, foldhash::fast::RandomState>;
 
-fn pid_attribute(pid: u32) -> KeyValue {
+/// The `process.pid` attribute of a worker's series.
+pub(crate) fn pid_attribute(pid: u32) -> KeyValue {
     KeyValue {
         key: "process.pid".to_owned(),
         value: Some(AnyValue {

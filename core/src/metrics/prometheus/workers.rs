@@ -26,7 +26,6 @@ use crate::base::error::{Error, Result};
 use crate::base::fork;
 use crate::config::choices::GaugeMerge;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use parking_lot::Mutex;
 use prost::Message;
 use std::collections::{BTreeMap, HashMap};
@@ -698,13 +697,7 @@ fn worker_up(up: &[(u32, bool)]) -> ExportMetricsServiceRequest {
     let points = up
         .iter()
         .map(|(pid, ok)| proto::NumberDataPoint {
-            attributes: vec![KeyValue {
-                key: "process.pid".to_owned(),
-                value: Some(AnyValue {
-                    value: Some(any_value::Value::IntValue(i64::from(*pid))),
-                }),
-                ..Default::default()
-            }],
+            attributes: vec![super::merge::pid_attribute(*pid)],
             value: Some(proto::number_data_point::Value::AsInt(i64::from(*ok))),
             ..Default::default()
         })
