@@ -173,7 +173,7 @@ fn merge_histograms(
     for (a, b) in into.bucket_counts.iter_mut().zip(&from.bucket_counts) {
         *a += b;
     }
-    Stats::of_histogram(into).add(Stats::of(from.count, from.sum, from.min, from.max));
+    Stats::of_histogram(into).add(from.count, from.sum, from.min, from.max);
     merge_common(into, from);
     true
 }
@@ -185,9 +185,6 @@ struct Stats<'a> {
     min: &'a mut Option<f64>,
     max: &'a mut Option<f64>,
 }
-
-/// Another point's, to add.
-type StatsOf = (u64, Option<f64>, Option<f64>, Option<f64>);
 
 impl<'a> Stats<'a> {
     fn of_histogram(p: &'a mut proto::HistogramDataPoint) -> Self {
@@ -208,12 +205,8 @@ impl<'a> Stats<'a> {
         }
     }
 
-    fn of(count: u64, sum: Option<f64>, min: Option<f64>, max: Option<f64>) -> StatsOf {
-        (count, sum, min, max)
-    }
-
-    /// Counts and sums added, the smaller minimum and the larger maximum kept.
-    fn add(self, (count, sum, min, max): StatsOf) {
+    /// Adds another point's count and sum, keeping the smaller minimum and the larger maximum.
+    fn add(self, count: u64, sum: Option<f64>, min: Option<f64>, max: Option<f64>) {
         *self.count += count;
         *self.sum = match (*self.sum, sum) {
             (Some(a), Some(b)) => Some(a + b),
@@ -271,7 +264,7 @@ fn merge_exponential(
     into.negative = dense(&negative);
     into.zero_count += from.zero_count;
     into.zero_threshold = into.zero_threshold.max(from.zero_threshold);
-    Stats::of_exponential(into).add(Stats::of(from.count, from.sum, from.min, from.max));
+    Stats::of_exponential(into).add(from.count, from.sum, from.min, from.max);
     merge_common(into, from);
 }
 

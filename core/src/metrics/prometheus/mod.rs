@@ -73,8 +73,6 @@ impl Shared {
     /// Binds `host:port` on every address the host resolves to (`localhost` is both
     /// 127.0.0.1 and ::1).
     fn bind(&self) -> std::result::Result<Vec<TcpListener>, Bind> {
-        let cannot =
-            |e: std::io::Error| Error::config(format!("{}: cannot listen there: {e}", self.what()));
         let mut listeners = Vec::new();
         let mut unusable = None;
         let addrs = (self.host.as_str(), self.port)
@@ -94,7 +92,7 @@ impl Shared {
             }
         }
         if listeners.is_empty() {
-            return Err(Bind::Failed(cannot(unusable.unwrap_or_else(|| {
+            return Err(Bind::Failed(self.cannot(unusable.unwrap_or_else(|| {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
             }))));
         }
@@ -150,17 +148,14 @@ impl Shared {
             hub.add_socket(fd, task.abort_handle());
         }
         *self.hub.lock() = Some(hub);
-        crate::base::diag::report(
-            crate::base::diag::Level::Debug,
-            format_args!(
-                "prometheus: {}: this process serves the scrapes{}",
-                self.what(),
-                match hub_kept {
-                    0 => String::new(),
-                    n => format!(", with the counts of {n} series it was given"),
-                }
-            ),
-        );
+        workers::debug(format_args!(
+            "{}: this process serves the scrapes{}",
+            self.what(),
+            match hub_kept {
+                0 => String::new(),
+                n => format!(", with the counts of {n} series it was given"),
+            }
+        ));
         Ok(())
     }
 

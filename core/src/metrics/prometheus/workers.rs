@@ -139,11 +139,6 @@ async fn read_frame(r: &mut OwnedReadHalf) -> std::io::Result<(u8, Vec<u8>)> {
     Ok((kind, buf))
 }
 
-/// A collection as the bytes a frame carries.
-pub(crate) fn encode_request(request: &ExportMetricsServiceRequest) -> Vec<u8> {
-    request.encode_to_vec()
-}
-
 /// What the hub and its members share: how to collect this process, and how to merge.
 pub(crate) struct Local {
     /// This process's collection as an OTLP request, with exemplars when asked.
@@ -266,7 +261,7 @@ impl Kept {
         if let Some(own) = &self.own {
             all.add(own, std::process::id(), rules, true);
         }
-        encode_request(&all.to_request(None))
+        all.to_request(None).encode_to_vec()
     }
 }
 
@@ -278,10 +273,9 @@ pub(crate) struct Hub {
     /// Taken after `members` when both are.
     kept: Mutex<Kept>,
     next: AtomicU64,
-    /// Its listening sockets (the members' socket first), for a successor.
-    sockets: Mutex<Vec<RawFd>>,
-    /// The tasks accepting on them, stopped once a successor has them.
-    accepting: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Its listening sockets (the members' socket first), for a successor, each with the
+    /// task accepting on it, stopped once a successor has them.
+    sockets: Mutex<Vec<(RawFd, tokio::task::AbortHandle)>>,
     /// Told when a successor has the sockets.
     succeeded: tokio::sync::Notify,
     /// A member that is not a child of this process has joined: the hub is one worker among
@@ -308,7 +302,6 @@ impl Hub {
             }),
             next: AtomicU64::new(1),
             sockets: Mutex::new(Vec::new()),
-            accepting: Mutex::new(Vec::new()),
             succeeded: tokio::sync::Notify::new(),
             peers: std::sync::atomic::AtomicBool::new(among_peers),
         })
@@ -316,13 +309,12 @@ impl Hub {
 
     /// Adds a listening socket (the members' first) and the task accepting on it.
     pub(crate) fn add_socket(&self, fd: RawFd, task: tokio::task::AbortHandle) {
-        self.sockets.lock().push(fd);
-        self.accepting.lock().push(task);
+        self.sockets.lock().push((fd, task));
     }
 
     /// Gives the listening sockets to the successor on `stream` (which said HEIR).
     async fn pass_sockets(&self, stream: UnixStream) {
-        let fds = self.sockets.lock().clone();
+        let fds: Vec<RawFd> = self.sockets.lock().iter().map(|(fd, _)| *fd).collect();
         let passed = tokio::task::spawn_blocking(move || {
             let stream = stream.into_std()?;
             stream.set_nonblocking(false)?;
@@ -635,7 +627,7 @@ impl Hub {
                 }
             });
             if answer.await.unwrap_or(false) {
-                for task in self.accepting.lock().drain(..) {
+                for (_, task) in self.sockets.lock().drain(..) {
                     task.abort();
                 }
                 debug(format_args!(
@@ -663,26 +655,25 @@ impl Hub {
     }
 }
 
-/// The state letter and the parent of the process `pid`, from /proc.
-fn process_state(pid: u32) -> Option<(String, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The state and the parent follow the command name, which is in parentheses.
-    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
-    let state = fields.next()?.to_owned();
-    let parent = fields.next()?.parse().ok()?;
-    Some((state, parent))
+/// The /proc stat of the process `pid`.
+fn stat(pid: u32) -> Option<procfs::process::Stat> {
+    let pid = i32::try_from(pid).ok()?;
+    procfs::process::Process::new(pid)
+        .and_then(|p| p.stat())
+        .ok()
 }
 
 /// Whether the process `pid` runs (an exited process not yet reaped does not).
 fn process_exists(pid: u32) -> bool {
-    process_state(pid).is_some_and(|(state, _)| state != "Z" && state != "X")
+    stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X')
 }
 
 fn parent_of(pid: u32) -> Option<u32> {
-    process_state(pid).map(|(_, parent)| parent)
+    stat(pid).and_then(|s| u32::try_from(s.ppid).ok())
 }
 
-fn debug(message: std::fmt::Arguments<'_>) {
+/// Reports a step of the workers' protocol at debug level.
+pub(crate) fn debug(message: std::fmt::Arguments<'_>) {
     crate::base::diag::report(
         crate::base::diag::Level::Debug,
         format_args!("prometheus: {message}"),
@@ -786,7 +777,7 @@ impl Connection {
                         tokio::task::spawn_blocking(move || (collecting.collect)(exemplars)).await;
                     let Ok(Ok(request)) = collected else { continue };
                     let mut out = payload[..8].to_vec();
-                    out.extend(encode_request(&request));
+                    out.extend(request.encode_to_vec());
                     if let Some(w) = finale.lock().await.as_mut() {
                         if write_frame(w, kind::SNAPSHOT, &out).await.is_err() {
                             break;
@@ -836,7 +827,7 @@ pub(crate) async fn send_final(
     else {
         return;
     };
-    let bytes = encode_request(&request);
+    let bytes = request.encode_to_vec();
     let taken = local.final_taken.notified();
     tokio::pin!(taken);
     taken.as_mut().enable();
