@@ -393,6 +393,14 @@ impl Pipeline {
         Some(move || collect(&reader).map(|rm| json::encode(&rm, &exemplars)))
     }
 
+    /// In a forked child, once the rebuild is over: starts what must not run during it (the
+    /// Prometheus endpoint's joining its parent's).
+    pub(crate) fn start_in_child(&self) {
+        if let Some(endpoint) = &self.prometheus {
+            endpoint.serve_in_child();
+        }
+    }
+
     /// In a forked child, about to be replaced: leaves the parent's Prometheus endpoint to the
     /// parent.
     pub(crate) fn release_in_child(&mut self) {

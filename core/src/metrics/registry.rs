@@ -366,6 +366,14 @@ impl MeterRegistry {
             cell.register(&p.meter(&cell.scope));
         }
     }
+
+    /// In a forked child, once the rebuild is over and the locks released: starts what must
+    /// not run during it (see [`Pipeline::start_in_child`]).
+    pub(crate) fn start_in_child(&self) {
+        if let Some(p) = &self.state.lock().pipeline {
+            p.start_in_child();
+        }
+    }
 }
 
 /// A meter: creates instruments in one instrumentation scope. Cheap to clone.

@@ -32,12 +32,16 @@ impl AcrossFork for SdkShared {
     unsafe fn rebuild_in_child(&self) {
         // The parent's queue and the records in it stay behind: the child starts empty.
         self.logs.unlock_pipeline_after_fork();
-        if !(self.settings.disabled || self.life.is_shut_down()) {
+        let rebuilt = !(self.settings.disabled || self.life.is_shut_down());
+        if rebuilt {
             // SAFETY: as this function's contract, which `rebuild` shares.
             unsafe { self.rebuild() };
         }
         self.logs.unlock_state_after_fork();
         self.metrics.unlock_after_fork();
+        if rebuilt {
+            self.metrics.start_in_child();
+        }
     }
 }
 

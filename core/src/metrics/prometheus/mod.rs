@@ -281,9 +281,14 @@ impl Endpoint {
             hub: Mutex::new(None),
             finale: Arc::new(tokio::sync::Mutex::new(None)),
         });
-        let _guard = runtime.enter();
         let member = match origin {
-            Origin::ForkedChild => None,
+            // Joined once the child's rebuild is over (see `serve_in_child`).
+            Origin::ForkedChild => {
+                return Ok(Endpoint {
+                    runtime: Some(runtime),
+                    shared,
+                })
+            }
             Origin::Process => match runtime.block_on(shared.join_or_serve())? {
                 Some(connection) => Some(connection),
                 None => {
@@ -295,11 +300,19 @@ impl Endpoint {
             },
         };
         runtime.spawn(Arc::clone(&shared).supervise(member));
-        drop(_guard);
         Ok(Endpoint {
             runtime: Some(runtime),
             shared,
         })
+    }
+
+    /// In a forked child, once its pipeline is rebuilt and every instrument points at it:
+    /// joins the endpoint its parent joined or holds. Not before: a collection the hub asks
+    /// for would run on another thread while the rebuild replaces what it reads.
+    pub(crate) fn serve_in_child(&self) {
+        if let Some(rt) = &self.runtime {
+            rt.spawn(Arc::clone(&self.shared).supervise(None));
+        }
     }
 
     /// In a forked child: the parent's endpoint is left alone (its sockets, which the fork
