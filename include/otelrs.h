@@ -551,6 +551,32 @@ typedef struct {
  */
 typedef void (*otelrs_observe_fn)(otelrs_observer *observer, void *user_data);
 
+/**
+ * A Prometheus scrape's answer for the app's own HTTP server (see
+ * `otelrs_sdk_prometheus_exposition`): send `body` with the headers `Content-Type:
+ * content_type` and, when it is not NULL, `Content-Encoding: content_encoding`. Everything
+ * it points to is otelrs's until `otelrs_exposition_free`.
+ */
+typedef struct {
+  /**
+   * The body: the Prometheus text format 0.0.4 or OpenMetrics, gzip-compressed when
+   * `content_encoding` is "gzip".
+   */
+  uint8_t *body;
+  /**
+   * The body's length in bytes.
+   */
+  size_t body_len;
+  /**
+   * The Content-Type header's value, NUL-terminated.
+   */
+  char *content_type;
+  /**
+   * "gzip" when the body is compressed, else NULL.
+   */
+  const char *content_encoding;
+} otelrs_exposition;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1908,6 +1934,37 @@ OTELRS_MUST_USE otelrs_status otelrs_sdk_shutdown(const otelrs_sdk *sdk, uint32_
  * `sdk` is a live SDK; `out_json` is valid for a write.
  */
 OTELRS_MUST_USE otelrs_status otelrs_sdk_collect_json(const otelrs_sdk *sdk, char **out_json);
+
+/**
+ * Writes to `*out` the answer to a Prometheus scrape whose `Accept` and `Accept-Encoding`
+ * headers were `accept` and `accept_encoding` (NULL when absent): the text format 0.0.4,
+ * or OpenMetrics when `accept` asks for it, gzip-compressed when `accept_encoding` accepts
+ * it. It is what the Prometheus endpoint answers: in a pre-fork server, every worker's
+ * metrics merged. Needs `prometheus` in OTEL_METRICS_EXPORTER (OTELRS_PROMETHEUS_LISTEN=false:
+ * the endpoint listens on no port of its own). Blocks while collecting (in a pre-fork
+ * server, at most twice OTELRS_PROMETHEUS_WORKER_TIMEOUT and a second); observable
+ * callbacks run on otelrs's threads meanwhile. Free `*out` with `otelrs_exposition_free`.
+ * OTELRS_ERR_CONFIG without the Prometheus exporter; OTELRS_ERR_EXPORT or
+ * OTELRS_ERR_TIMEOUT when the process merging the workers cannot be asked.
+ *
+ * # Safety
+ * `sdk` is a live SDK; `accept` and `accept_encoding` are NULL or NUL-terminated; `out` is
+ * valid for a write.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_sdk_prometheus_exposition(const otelrs_sdk *sdk,
+                                               const char *accept,
+                                               const char *accept_encoding,
+                                               otelrs_exposition *out);
+
+/**
+ * Frees what `otelrs_sdk_prometheus_exposition` wrote to `*e` and clears it; NULL, or an
+ * exposition already freed, is a no-op.
+ *
+ * # Safety
+ * `e` is NULL or points to an exposition otelrs wrote (or one cleared by this call).
+ */
+void otelrs_exposition_free(otelrs_exposition *e);
 
 /**
  * Whether a language binding over this library raises on a recording error

@@ -2,13 +2,15 @@
 port merges every worker's metrics into one scrape; workers that exit or are killed keep their
 counts in the totals; a stuck worker does not hold the scrape; separate processes of one
 service share the port and take it over when its holder exits; another service is refused
-with a clear message. Every scrape passes `promtool check metrics`."""
+with a clear message; without a port of otelrs's own, each worker's app server serves the
+merged view. Every scrape passes `promtool check metrics`."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -174,3 +176,48 @@ def test_another_service_or_program_on_the_port_is_a_clear_error(c_program):
         assert r.returncode == 2
         assert "cannot join the otelrs endpoint there" in r.stderr, r.stderr
         assert 'service "prefork-owner", not "prefork-other"' in r.stderr, r.stderr
+
+
+def exposed(pid: int, directory) -> str:
+    """What worker `pid`'s own server answers a scrape with (tests/c/prefork.c on SIGUSR1)."""
+    path = directory / f"{pid}.txt"
+    path.unlink(missing_ok=True)
+    deadline = time.monotonic() + 20
+    while not path.exists():
+        assert time.monotonic() < deadline, f"worker {pid} wrote no exposition"
+        os.kill(pid, signal.SIGUSR1)  # again now and then: one may come just before pause()
+        for _ in range(20):
+            if path.exists():
+                break
+            time.sleep(0.05)
+    content_type, _, text = path.read_text().partition("\n")
+    assert content_type == "text/plain; version=0.0.4; charset=utf-8"
+    check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr + text
+    return text
+
+
+def test_each_worker_serves_every_worker_merged_from_its_own_server(c_program, tmp_path):
+    # No port of otelrs's own: the port only names the group; any worker's exposition (what
+    # its app's server would answer /metrics with) is the merged view.
+    port = free_port()
+    with server(c_program, port, 3, 100, f"prefork-{uuid.uuid4().hex[:8]}",
+                OTELRS_PROMETHEUS_LISTEN="false", PREFORK_EXPOSE_DIR=str(tmp_path)) as (proc, pids):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # nothing listens there
+        deadline = time.monotonic() + 20
+        while True:
+            got = samples(exposed(pids[0], tmp_path))
+            if len(up(got)) == 4 and requests(got) == 300:
+                break
+            assert time.monotonic() < deadline, got
+            time.sleep(0.1)
+        assert up(got) == {proc.pid: 1, **{p: 1 for p in pids}}
+        for pid in pids[1:]:
+            assert requests(samples(exposed(pid, tmp_path))) == 300
+        os.kill(pids[1], signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while pids[1] in up(got := samples(exposed(pids[2], tmp_path))):
+            assert time.monotonic() < deadline, got
+            time.sleep(0.1)
+        assert requests(got) == 300  # what the killed worker counted stays

@@ -107,6 +107,103 @@ pub unsafe extern "C" fn otelrs_sdk_collect_json(
     })
 }
 
+/// A Prometheus scrape's answer for the app's own HTTP server (see
+/// `otelrs_sdk_prometheus_exposition`): send `body` with the headers `Content-Type:
+/// content_type` and, when it is not NULL, `Content-Encoding: content_encoding`. Everything
+/// it points to is otelrs's until `otelrs_exposition_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct otelrs_exposition {
+    /// The body: the Prometheus text format 0.0.4 or OpenMetrics, gzip-compressed when
+    /// `content_encoding` is "gzip".
+    pub body: *mut u8,
+    /// The body's length in bytes.
+    pub body_len: usize,
+    /// The Content-Type header's value, NUL-terminated.
+    pub content_type: *mut c_char,
+    /// "gzip" when the body is compressed, else NULL.
+    pub content_encoding: *const c_char,
+}
+
+/// Writes to `*out` the answer to a Prometheus scrape whose `Accept` and `Accept-Encoding`
+/// headers were `accept` and `accept_encoding` (NULL when absent): the text format 0.0.4,
+/// or OpenMetrics when `accept` asks for it, gzip-compressed when `accept_encoding` accepts
+/// it. It is what the Prometheus endpoint answers: in a pre-fork server, every worker's
+/// metrics merged. Needs `prometheus` in OTEL_METRICS_EXPORTER (OTELRS_PROMETHEUS_LISTEN=false:
+/// the endpoint listens on no port of its own). Blocks while collecting (in a pre-fork
+/// server, at most twice OTELRS_PROMETHEUS_WORKER_TIMEOUT and a second); observable
+/// callbacks run on otelrs's threads meanwhile. Free `*out` with `otelrs_exposition_free`.
+/// OTELRS_ERR_CONFIG without the Prometheus exporter; OTELRS_ERR_EXPORT or
+/// OTELRS_ERR_TIMEOUT when the process merging the workers cannot be asked.
+///
+/// # Safety
+/// `sdk` is a live SDK; `accept` and `accept_encoding` are NULL or NUL-terminated; `out` is
+/// valid for a write.
+#[no_mangle]
+#[must_use = "the status says whether it worked"]
+pub unsafe extern "C" fn otelrs_sdk_prometheus_exposition(
+    sdk: *const otelrs_sdk,
+    accept: *const c_char,
+    accept_encoding: *const c_char,
+    out: *mut otelrs_exposition,
+) -> otelrs_status {
+    ffi_status!("otelrs_sdk_prometheus_exposition", {
+        boundary::check_out(out)?;
+        // SAFETY: the caller's contract.
+        let (sdk, accept, accept_encoding) = unsafe {
+            (
+                boundary::borrow(sdk)?,
+                boundary::text_or_empty(accept, "accept")?,
+                boundary::text_or_empty(accept_encoding, "accept_encoding")?,
+            )
+        };
+        let exposition = sdk.prometheus_exposition(accept, accept_encoding)?;
+        let content_type = CString::new(exposition.content_type)
+            .map_err(|_| otelrs_core::Error::new(otelrs_core::ErrorKind::Internal, "a NUL byte"))?;
+        let body = Box::into_raw(exposition.body.into_boxed_slice());
+        let answer = otelrs_exposition {
+            body: body.cast(),
+            body_len: body.len(),
+            content_type: content_type.into_raw(),
+            content_encoding: match exposition.content_encoding {
+                Some(_) => c"gzip".as_ptr(),
+                None => std::ptr::null(),
+            },
+        };
+        // SAFETY: checked above.
+        unsafe { boundary::write_out(out, answer) }
+    })
+}
+
+/// Frees what `otelrs_sdk_prometheus_exposition` wrote to `*e` and clears it; NULL, or an
+/// exposition already freed, is a no-op.
+///
+/// # Safety
+/// `e` is NULL or points to an exposition otelrs wrote (or one cleared by this call).
+#[no_mangle]
+pub unsafe extern "C" fn otelrs_exposition_free(e: *mut otelrs_exposition) {
+    ffi_void!("otelrs_exposition_free", {
+        // SAFETY: the caller's contract.
+        let Some(e) = (unsafe { e.as_mut() }) else {
+            return;
+        };
+        if !e.body.is_null() {
+            // SAFETY: made by Box::into_raw of a boxed slice of `body_len` bytes above.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(e.body, e.body_len)) });
+        }
+        if !e.content_type.is_null() {
+            // SAFETY: made by CString::into_raw above.
+            drop(unsafe { CString::from_raw(e.content_type) });
+        }
+        *e = otelrs_exposition {
+            body: std::ptr::null_mut(),
+            body_len: 0,
+            content_type: std::ptr::null_mut(),
+            content_encoding: std::ptr::null(),
+        };
+    })
+}
+
 /// The groups of OTELRS_SYSTEM_METRICS, as bits of the value `otelrs_sdk_system_metrics`
 /// returns.
 #[repr(C)]

@@ -5,6 +5,10 @@
  * then it waits. On SIGTERM a worker counts ADD/2 more and shuts otelrs down, which sends
  * its last counts to the process holding the port. The process itself counts nothing.
  *
+ * On SIGUSR1 a worker writes what its app's own server would answer a scrape with
+ * (otelrs_sdk_prometheus_exposition) to $PREFORK_EXPOSE_DIR/PID.txt: the Content-Type on the
+ * first line, then the body.
+ *
  * Standard input: "fork" starts one more worker, "quit" sends SIGTERM to every worker, waits
  * for them and shuts down. Prints "ready", then "worker PID" for each worker started. */
 #include "check.h"
@@ -12,11 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t terminated;
+static volatile sig_atomic_t terminated, expose_asked;
 
 static void on_term(int sig) {
     (void)sig;
     terminated = 1;
+}
+
+static void on_usr1(int sig) {
+    (void)sig;
+    expose_asked = 1;
 }
 
 static void observe_pid(otelrs_observer *o, void *ud) {
@@ -29,6 +38,27 @@ static otelrs_counter_u64 *requests;
 static otelrs_histogram_f64 *latency;
 static otelrs_up_down_counter_i64 *active;
 static uint64_t add;
+
+static void expose(void) {
+    const char *dir = getenv("PREFORK_EXPOSE_DIR");
+    char path[512], tmp[520];
+    snprintf(path, sizeof path, "%s/%d.txt", dir ? dir : ".", (int)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    otelrs_exposition e;
+    MUST(otelrs_sdk_prometheus_exposition(sdk, NULL, NULL, &e));
+    if (e.content_encoding != NULL) {
+        fprintf(stderr, "compressed without Accept-Encoding\n");
+        exit(1);
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", e.content_type) < 0 || fwrite(e.body, 1, e.body_len, f) != e.body_len ||
+        fclose(f) != 0 || rename(tmp, path) != 0) {
+        perror(path);
+        exit(1);
+    }
+    otelrs_exposition_free(&e);
+    otelrs_exposition_free(&e); /* cleared: a second free is a no-op */
+}
 
 static void count(uint64_t n) {
     otelrs_attribute route[] = {OTELRS_STR("route", "/r")};
@@ -55,6 +85,10 @@ static pid_t start_worker(void) {
     MUST(otelrs_up_down_counter_i64_add(active, 1, NULL, 0));
     while (!terminated) {
         pause();
+        if (expose_asked) {
+            expose_asked = 0;
+            expose();
+        }
     }
     count(add / 2);
     MUST(otelrs_sdk_shutdown(sdk, 5000));
@@ -72,6 +106,8 @@ int main(int argc, char **argv) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
 
     otelrs_meter *m;
     otelrs_observable *pid_gauge;

@@ -85,6 +85,7 @@ pub(crate) struct Settings {
     pub file_path: PathBuf,
     pub prometheus_host: String,
     pub prometheus_port: u16,
+    pub prometheus_listen: bool,
     pub prometheus_gauge_merge: GaugeMerge,
     pub prometheus_worker_timeout: Duration,
     pub views: Vec<View>,
@@ -345,6 +346,7 @@ impl Settings {
                 Ok(v.to_owned())
             })?,
             prometheus_port: r.get("OTEL_EXPORTER_PROMETHEUS_PORT", "9464", parse_port)?,
+            prometheus_listen: r.get("OTELRS_PROMETHEUS_LISTEN", "true", parse_bool)?,
             prometheus_gauge_merge: r.get("OTELRS_PROMETHEUS_GAUGE_MERGE", "", GaugeMerge::parse)?,
             prometheus_worker_timeout: r.get(
                 "OTELRS_PROMETHEUS_WORKER_TIMEOUT",

@@ -15,6 +15,7 @@ pub mod units;
 pub(crate) mod views;
 
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
+pub use prometheus::Exposition;
 pub use registry::Meter;
 pub use series_cache::SERIES_CACHE_LIMIT;
 

@@ -7,7 +7,7 @@ use super::exemplars::Exemplars;
 use super::export::{ConsoleSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
-use super::prometheus::{Endpoint, Local};
+use super::prometheus::{Endpoint, Exposer, Local};
 use super::views::Views;
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::config::{Exporter, Settings};
@@ -323,6 +323,7 @@ impl Pipeline {
                 Some(Endpoint::start(
                     &settings.prometheus_host,
                     settings.prometheus_port,
+                    settings.prometheus_listen,
                     local,
                     origin,
                 )?)
@@ -391,6 +392,11 @@ impl Pipeline {
     pub(crate) fn memory_collector(&self) -> Option<impl Fn() -> Result<String>> {
         let (reader, exemplars) = self.memory.clone()?;
         Some(move || collect(&reader).map(|rm| json::encode(&rm, &exemplars)))
+    }
+
+    /// The Prometheus endpoint, for the app's own HTTP server.
+    pub(crate) fn exposer(&self) -> Option<Exposer> {
+        self.prometheus.as_ref().and_then(Endpoint::exposer)
     }
 
     /// In a forked child, once the rebuild is over: starts what must not run during it (the

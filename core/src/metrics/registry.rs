@@ -10,6 +10,7 @@ use super::instrument::{
 use super::pipeline::{self, Pipeline};
 use super::series_cache::SeriesCache;
 use super::views;
+use super::Exposition;
 use super::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
 use crate::base::attributes::AttributeSet;
 use crate::base::error::{Error, ErrorKind, Result};
@@ -316,6 +317,29 @@ impl MeterRegistry {
             Some(collect) => collect(),
             None => Err(Error::config(
                 "collecting on demand needs the memory exporter: add memory to OTEL_METRICS_EXPORTER",
+            )),
+        }
+    }
+
+    /// The answer to a Prometheus scrape with these Accept and Accept-Encoding headers, as
+    /// the Prometheus endpoint gives it.
+    pub(crate) fn prometheus_exposition(
+        &self,
+        accept: &str,
+        accept_encoding: &str,
+    ) -> Result<Exposition> {
+        let exposer = self
+            .state
+            .lock()
+            .pipeline
+            .as_ref()
+            .and_then(Pipeline::exposer);
+        match exposer {
+            Some(exposer) => exposer.expose(accept, accept_encoding),
+            None => Err(Error::config(
+                "the Prometheus exposition needs the Prometheus exporter: add prometheus to \
+                 OTEL_METRICS_EXPORTER (with OTELRS_PROMETHEUS_LISTEN=false when the app's own \
+                 server is to serve it alone)",
             )),
         }
     }

@@ -21,6 +21,7 @@ use crate::logs::{LogPipeline, LogStats, Logger, LoggerCore};
 use crate::metrics::exemplars::Exemplars;
 use crate::metrics::pipeline::{Origin, Pipeline};
 use crate::metrics::registry::{check_not_in_callback, MeterRegistry};
+use crate::metrics::Exposition;
 use crate::metrics::ObservableInstrument;
 use crate::metrics::{json, InstrumentDesc, InstrumentKind, Meter, Number, NumberKind};
 use crate::system::{self, Registrar};
@@ -278,6 +279,24 @@ impl Sdk {
         self.shared.life.check_open()?;
         check_not_in_callback("collecting")?;
         self.shared.metrics.collect_json()
+    }
+
+    /// The answer to a Prometheus scrape whose Accept and Accept-Encoding headers were
+    /// `accept` and `accept_encoding` (empty when absent), for the app's own HTTP server to
+    /// send: what the Prometheus endpoint answers, every worker's metrics merged in a pre-fork
+    /// server. Needs `prometheus` in OTEL_METRICS_EXPORTER (with OTELRS_PROMETHEUS_LISTEN=false
+    /// the endpoint listens on no port of its own). Observable callbacks run on otelrs's
+    /// threads meanwhile; the call blocks until the collection is done (in a pre-fork server,
+    /// at most twice OTELRS_PROMETHEUS_WORKER_TIMEOUT and a second).
+    pub fn prometheus_exposition(&self, accept: &str, accept_encoding: &str) -> Result<Exposition> {
+        if self.is_disabled() {
+            return Ok(Exposition::nothing());
+        }
+        self.shared.life.check_open()?;
+        check_not_in_callback("collecting")?;
+        self.shared
+            .metrics
+            .prometheus_exposition(accept, accept_encoding)
     }
 }
 

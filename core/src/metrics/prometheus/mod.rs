@@ -1,7 +1,9 @@
 //! The Prometheus pull endpoint: an HTTP server on a small runtime of its own that collects
 //! the Prometheus reader (cumulative) at each scrape of `/metrics` and answers in the text
 //! format 0.0.4, or OpenMetrics when the scraper asks for it, gzip-compressed when accepted.
-//! The worker processes of a pre-fork server share one endpoint (see [`workers`]).
+//! The worker processes of a pre-fork server share one endpoint (see [`workers`]). The app's
+//! own HTTP server can serve the same answer ([`Exposer`]), with or without the endpoint's
+//! port (OTELRS_PROMETHEUS_LISTEN).
 
 mod exposition;
 mod handoff;
@@ -11,14 +13,15 @@ mod workers;
 
 pub(crate) use exposition::{encode, Format};
 
-use crate::base::error::{Error, Result};
+use crate::base::error::{Error, ErrorKind, Result};
 use crate::metrics::pipeline::Origin;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use parking_lot::Mutex;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{TcpListener, ToSocketAddrs};
@@ -42,12 +45,24 @@ pub(crate) struct Endpoint {
 struct Shared {
     host: String,
     port: u16,
+    /// Whether it listens on the port (or only merges the workers, for the app's server).
+    listens: bool,
     socket: String,
     local: Arc<Local>,
     /// The hub, while this process holds the port.
     hub: Mutex<Option<Arc<Hub>>>,
     /// A member's way to its hub, for its last collection.
     finale: Arc<tokio::sync::Mutex<Option<tokio::net::unix::OwnedWriteHalf>>>,
+    /// False once the endpoint stops; read through each answer for the app's server, which
+    /// runs on the endpoint's runtime.
+    open: RwLock<bool>,
+}
+
+/// What the process that serves the group holds: the port's listeners (none when the
+/// endpoint does not listen) and the members' socket.
+struct Claim {
+    listeners: Vec<TcpListener>,
+    socket: Option<std::os::unix::net::UnixListener>,
 }
 
 /// How long a process that finds the port taken tries to join the endpoint there before it
@@ -64,10 +79,49 @@ enum Bind {
 
 impl Shared {
     fn what(&self) -> String {
-        format!(
-            "OTEL_EXPORTER_PROMETHEUS_HOST/PORT {}:{}",
-            self.host, self.port
-        )
+        if self.listens {
+            format!(
+                "OTEL_EXPORTER_PROMETHEUS_HOST/PORT {}:{}",
+                self.host, self.port
+            )
+        } else {
+            format!(
+                "OTEL_EXPORTER_PROMETHEUS_PORT {} (the worker processes' group; \
+                 OTELRS_PROMETHEUS_LISTEN=false)",
+                self.port
+            )
+        }
+    }
+
+    /// Takes what the process that serves the group holds: the port, then the members'
+    /// socket; without the port, the members' socket, which is then what elects it.
+    fn claim(&self) -> std::result::Result<Claim, Bind> {
+        if !self.listens {
+            return match workers::listen(&self.socket) {
+                Ok(socket) => Ok(Claim {
+                    listeners: Vec::new(),
+                    socket: Some(socket),
+                }),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(Bind::InUse(e)),
+                Err(e) => Err(Bind::Failed(Error::config(format!(
+                    "{}: cannot open the socket of the worker processes: {e}",
+                    self.what()
+                )))),
+            };
+        }
+        let listeners = self.bind()?;
+        let socket = match workers::listen(&self.socket) {
+            Ok(socket) => Some(socket),
+            Err(e) => {
+                crate::base::diag::warn(format_args!(
+                    "prometheus: {}: cannot open the socket for worker processes ({e}): this \
+                     process's metrics only are served",
+                    self.what()
+                ));
+                None
+            }
+        };
+        Ok(Claim { listeners, socket })
     }
 
     /// Binds `host:port` on every address the host resolves to (`localhost` is both
@@ -99,20 +153,9 @@ impl Shared {
         Ok(listeners)
     }
 
-    /// Serves scrapes on `listeners` and members on the hub's socket, from now on.
-    fn start_hub(self: &Arc<Self>, listeners: Vec<TcpListener>) -> Result<()> {
-        let socket = match workers::listen(&self.socket) {
-            Ok(socket) => Some(socket),
-            Err(e) => {
-                crate::base::diag::warn(format_args!(
-                    "prometheus: {}: cannot open the socket for worker processes ({e}): this \
-                     process's metrics only are served",
-                    self.what()
-                ));
-                None
-            }
-        };
-        self.serve_as_hub(listeners, socket, false)
+    /// Serves scrapes on the claim's listeners and members on its socket, from now on.
+    fn start_hub(self: &Arc<Self>, claim: Claim) -> Result<()> {
+        self.serve_as_hub(claim.listeners, claim.socket, false)
     }
 
     /// Serves the sockets a hub that left passed on: the members' socket first, then the
@@ -170,9 +213,9 @@ impl Shared {
     async fn join_or_serve(self: &Arc<Self>) -> Result<Option<Connection>> {
         let deadline = tokio::time::Instant::now() + JOIN_TIMEOUT;
         loop {
-            let in_use = match self.bind() {
-                Ok(listeners) => {
-                    self.start_hub(listeners)?;
+            let in_use = match self.claim() {
+                Ok(claim) => {
+                    self.start_hub(claim)?;
                     return Ok(None);
                 }
                 Err(Bind::Failed(e)) => return Err(e),
@@ -188,14 +231,58 @@ impl Shared {
                     )))
                 }
                 Err(_) if tokio::time::Instant::now() >= deadline => {
-                    return Err(Error::config(format!(
-                        "{}: cannot listen there: {in_use} (by a process that is not an otelrs \
-                         endpoint)",
-                        self.what()
-                    )))
+                    return Err(Error::config(if self.listens {
+                        format!(
+                            "{}: cannot listen there: {in_use} (by a process that is not an \
+                             otelrs endpoint)",
+                            self.what()
+                        )
+                    } else {
+                        format!(
+                            "{}: the socket of the worker processes is held by a process that \
+                             does not answer ({in_use})",
+                            self.what()
+                        )
+                    }))
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
+        }
+    }
+
+    /// The collection a scrape shows now: the hub's merge, asked of the process that serves
+    /// the group when this one does not. While the group has none (the one that did left,
+    /// and the workers race to take over), asked again for up to [`JOIN_TIMEOUT`].
+    async fn collect(&self, exemplars: bool) -> Result<ExportMetricsServiceRequest> {
+        let deadline = tokio::time::Instant::now() + JOIN_TIMEOUT;
+        // The hub waits up to the worker timeout for its members, after its own collection.
+        let wait = self.local.timeout * 2 + Duration::from_secs(1);
+        loop {
+            let hub = self.hub.lock().clone();
+            if let Some(hub) = hub {
+                return hub.collect(exemplars).await;
+            }
+            let asked = workers::ask_hub(&self.socket, &self.local.service, exemplars, wait).await;
+            let e = match asked {
+                Ok(request) => return Ok(request),
+                Err(e) => e,
+            };
+            let settled = matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::TimedOut
+            );
+            if settled || tokio::time::Instant::now() >= deadline {
+                let kind = if e.kind() == std::io::ErrorKind::TimedOut {
+                    ErrorKind::Timeout
+                } else {
+                    ErrorKind::Export
+                };
+                return Err(Error::new(
+                    kind,
+                    format!("prometheus: {}: {e}", self.what()),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -225,9 +312,9 @@ impl Shared {
             if self.local.is_leaving() {
                 return; // exiting: it neither takes the port nor joins again
             }
-            match self.bind() {
-                Ok(listeners) => {
-                    if let Err(e) = self.start_hub(listeners) {
+            match self.claim() {
+                Ok(claim) => {
+                    if let Err(e) = self.start_hub(claim) {
                         crate::base::diag::error(format_args!("prometheus: {e}"));
                     }
                     return;
@@ -266,7 +353,15 @@ impl Endpoint {
     /// otelrs, the port is bound now (a port in use is an error of init, unless an otelrs
     /// endpoint of the same service holds it: this process then joins it as a worker). In a
     /// forked child, the process joins the endpoint its parent joined or holds.
-    pub(crate) fn start(host: &str, port: u16, local: Local, origin: Origin) -> Result<Endpoint> {
+    /// With `listens` false nothing listens on the port: the app's own server serves the
+    /// scrapes ([`Exposer`]), and the process that holds the members' socket merges them.
+    pub(crate) fn start(
+        host: &str,
+        port: u16,
+        listens: bool,
+        local: Local,
+        origin: Origin,
+    ) -> Result<Endpoint> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("otelrs-prometheus")
@@ -276,10 +371,12 @@ impl Endpoint {
         let shared = Arc::new(Shared {
             host: host.to_owned(),
             port,
-            socket: workers::socket_name(host, port),
+            listens,
+            socket: workers::socket_name(host, port, listens, &local.service),
             local: Arc::new(local),
             hub: Mutex::new(None),
             finale: Arc::new(tokio::sync::Mutex::new(None)),
+            open: RwLock::new(true),
         });
         let member = match origin {
             // Joined once the child's rebuild is over (see `serve_in_child`).
@@ -306,6 +403,14 @@ impl Endpoint {
         })
     }
 
+    /// What the app's own HTTP server answers scrapes with.
+    pub(crate) fn exposer(&self) -> Option<Exposer> {
+        Some(Exposer {
+            runtime: self.runtime.as_ref()?.handle().clone(),
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
     /// In a forked child, once its pipeline is rebuilt and every instrument points at it:
     /// joins the endpoint its parent joined or holds. Not before: a collection the hub asks
     /// for would run on another thread while the rebuild replaces what it reads.
@@ -327,6 +432,8 @@ impl Drop for Endpoint {
     /// gets up to a second). A member first sends its last collection; a hub passes its
     /// sockets to a member that takes them, or else sends the members its last replica.
     fn drop(&mut self) {
+        // Waits for the app's server's answers under way (each within its deadline).
+        *self.shared.open.write() = false;
         if let Some(rt) = self.runtime.take() {
             let shared = Arc::clone(&self.shared);
             rt.block_on(async {
@@ -352,6 +459,85 @@ impl Drop for Endpoint {
             });
             rt.shutdown_timeout(Duration::from_secs(1));
         }
+    }
+}
+
+/// A Prometheus scrape's answer, for the app's own HTTP server to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exposition {
+    /// The body: the text format 0.0.4, or OpenMetrics, gzip-compressed when
+    /// `content_encoding` says so.
+    pub body: Vec<u8>,
+    /// The Content-Type header.
+    pub content_type: &'static str,
+    /// The Content-Encoding header: `Some("gzip")` or none.
+    pub content_encoding: Option<&'static str>,
+}
+
+impl Exposition {
+    /// An empty scrape (of an SDK that is disabled).
+    pub(crate) fn nothing() -> Exposition {
+        Exposition {
+            body: Vec::new(),
+            content_type: Format::Text.content_type(),
+            content_encoding: None,
+        }
+    }
+
+    /// `request` in `format`, gzip-compressed when `gzip`.
+    fn render(request: &ExportMetricsServiceRequest, format: Format, gzip: bool) -> Exposition {
+        let text = encode(request, format);
+        let zipped = gzip.then(|| {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(text.as_bytes())
+                .and_then(|()| enc.finish())
+                .ok()
+        });
+        let (body, content_encoding) = match zipped.flatten() {
+            Some(zipped) => (zipped, Some("gzip")),
+            None => (text.into_bytes(), None),
+        };
+        Exposition {
+            body,
+            content_type: format.content_type(),
+            content_encoding,
+        }
+    }
+}
+
+/// The endpoint, for the app's own HTTP server: each call collects as a scrape of the
+/// endpoint does (every worker's metrics, merged, in a pre-fork server).
+#[derive(Clone)]
+pub(crate) struct Exposer {
+    runtime: tokio::runtime::Handle,
+    shared: Arc<Shared>,
+}
+
+impl Exposer {
+    /// The answer to a scrape whose Accept and Accept-Encoding headers were `accept` and
+    /// `accept_encoding` (empty when absent). Blocks until the collection is done, at most
+    /// twice OTELRS_PROMETHEUS_WORKER_TIMEOUT and a second in a pre-fork server.
+    pub(crate) fn expose(&self, accept: &str, accept_encoding: &str) -> Result<Exposition> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "the Prometheus exposition blocks: call it from a thread of your own, not a \
+                 Tokio runtime's",
+            ));
+        }
+        let open = self.shared.open.read();
+        if !*open {
+            return Err(Error::new(ErrorKind::Shutdown, "otelrs is shut down"));
+        }
+        let format = Format::negotiate(accept);
+        let request = self
+            .runtime
+            .block_on(self.shared.collect(format == Format::OpenMetrics))?;
+        Ok(Exposition::render(
+            &request,
+            format,
+            accepts_gzip(accept_encoding),
+        ))
     }
 }
 
@@ -442,27 +628,18 @@ async fn answer(req: Request<Incoming>, hub: Arc<Hub>) -> Response<Full<Bytes>> 
     let format = Format::negotiate(header_text(&req, header::ACCEPT));
     let gzip = accepts_gzip(header_text(&req, header::ACCEPT_ENCODING));
     // Exemplars go with OpenMetrics only: the text format has no place for them.
-    let text = match hub.collect(format == Format::OpenMetrics).await {
-        Ok(request) => encode(&request, format),
+    let exposition = match hub.collect(format == Format::OpenMetrics).await {
+        Ok(request) => Exposition::render(&request, format, gzip),
         Err(e) => return plain(StatusCode::SERVICE_UNAVAILABLE, &format!("{e}\n")),
     };
     let mut builder = Response::builder()
-        .header(header::CONTENT_TYPE, format.content_type())
+        .header(header::CONTENT_TYPE, exposition.content_type)
         .header(header::VARY, "Accept, Accept-Encoding");
-    let body = if gzip {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        match enc.write_all(text.as_bytes()).and_then(|_| enc.finish()) {
-            Ok(zipped) => {
-                builder = builder.header(header::CONTENT_ENCODING, "gzip");
-                Bytes::from(zipped)
-            }
-            Err(_) => Bytes::from(text),
-        }
-    } else {
-        Bytes::from(text)
-    };
+    if let Some(encoding) = exposition.content_encoding {
+        builder = builder.header(header::CONTENT_ENCODING, encoding);
+    }
     builder
-        .body(Full::new(body))
+        .body(Full::new(Bytes::from(exposition.body)))
         .unwrap_or_else(|e| plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")))
 }
 

@@ -73,6 +73,12 @@ mod kind {
     /// Member to hub, instead of HELLO: the service name of a process that is leaving and
     /// connects only to send its last collection.
     pub const HELLO_LEAVING: u8 = 12;
+    /// A process of the group to the hub, on a connection of its own: whether exemplars are
+    /// wanted (1 byte) and the service name; the hub answers with MERGED (or REFUSE).
+    pub const SCRAPE: u8 = 13;
+    /// Hub to the process that asked with SCRAPE: the collection a scrape shows now (an OTLP
+    /// request), or REFUSE with why there is none.
+    pub const MERGED: u8 = 14;
 }
 
 /// How long a hub that exits waits for one member to take its sockets over.
@@ -86,10 +92,27 @@ const SUCCESSION_WAIT: Duration = Duration::from_secs(3);
 /// it tries the next one.
 const FINAL_TIMEOUT: Duration = Duration::from_millis(300);
 
-/// The abstract Unix socket name of the endpoint at `host:port`.
-pub(crate) fn socket_name(host: &str, port: u16) -> String {
-    format!("otelrs-prometheus/{host}:{port}")
+/// The abstract Unix socket name of the endpoint at `host:port`; of the group of `service`'s
+/// processes of this user named by `port` when the endpoint does not listen there.
+pub(crate) fn socket_name(host: &str, port: u16, listens: bool, service: &str) -> String {
+    if listens {
+        return format!("otelrs-prometheus/{host}:{port}");
+    }
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let name = format!("otelrs-prometheus/{uid}/{port}/{service}");
+    if name.len() <= MAX_SOCKET_NAME {
+        return name;
+    }
+    // FNV-1a: the same in every build, unlike the standard library's hasher.
+    let hash = service.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("otelrs-prometheus/{uid}/{port}/{hash:016x}")
 }
+
+/// The longest abstract socket name this uses (the kernel takes 107 bytes).
+const MAX_SOCKET_NAME: usize = 100;
 
 fn socket_addr(name: &str) -> std::io::Result<std::os::unix::net::SocketAddr> {
     use std::os::linux::net::SocketAddrExt;
@@ -380,6 +403,25 @@ impl Hub {
                     self.pass_sockets(stream).await;
                 }
             }
+            return;
+        }
+        if let Ok(Ok((kind::SCRAPE, asked))) = &hello {
+            let (answer, payload) = match (asked.split_first(), cred) {
+                (Some((exemplars, service)), Some(cred))
+                    if cred.uid() == uid && *service == *self.local.service.as_bytes() =>
+                {
+                    match self.collect(*exemplars != 0).await {
+                        Ok(request) => (kind::MERGED, request.encode_to_vec()),
+                        Err(e) => (kind::REFUSE, e.message().as_bytes().to_vec()),
+                    }
+                }
+                _ => (
+                    kind::REFUSE,
+                    b"not a process of this service and user".to_vec(),
+                ),
+            };
+            let _ = write_frame(&mut w, answer, &payload).await;
+            drop(closes);
             return;
         }
         let refusal = match (hello, cred) {
@@ -733,10 +775,7 @@ impl Connection {
 
     /// As [`Self::open`], saying hello as `hello` (HELLO, or HELLO_LEAVING).
     async fn open_as(socket: &str, service: &str, hello: u8) -> std::io::Result<Connection> {
-        let std_stream = std::os::unix::net::UnixStream::connect_addr(&socket_addr(socket)?)?;
-        std_stream.set_nonblocking(true)?;
-        let stream = UnixStream::from_std(std_stream)?;
-        let (mut r, mut w) = stream.into_split();
+        let (mut r, mut w) = connect(socket)?.into_split();
         write_frame(&mut w, hello, service.as_bytes()).await?;
         let answer = tokio::time::timeout(HELLO_TIMEOUT, read_frame(&mut r))
             .await
@@ -861,6 +900,49 @@ pub(crate) async fn send_final(
             }
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn connect(socket: &str) -> std::io::Result<UnixStream> {
+    let stream = std::os::unix::net::UnixStream::connect_addr(&socket_addr(socket)?)?;
+    stream.set_nonblocking(true)?;
+    UnixStream::from_std(stream)
+}
+
+/// Asks the hub on `socket`, as a process of `service`, for the collection a scrape shows
+/// now (every worker's, merged), on a connection of its own; waits at most `timeout`.
+pub(crate) async fn ask_hub(
+    socket: &str,
+    service: &str,
+    exemplars: bool,
+    timeout: Duration,
+) -> std::io::Result<ExportMetricsServiceRequest> {
+    let stream = connect(socket)?;
+    let _closes = ChildCloses::new(&stream);
+    let (mut r, mut w) = stream.into_split();
+    let mut asked = vec![u8::from(exemplars)];
+    asked.extend_from_slice(service.as_bytes());
+    write_frame(&mut w, kind::SCRAPE, &asked).await?;
+    let answer = tokio::time::timeout(timeout, read_frame(&mut r))
+        .await
+        .map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the process that merges the workers did not answer within {} ms",
+                    timeout.as_millis()
+                ),
+            )
+        })??;
+    match answer {
+        (kind::MERGED, body) => {
+            ExportMetricsServiceRequest::decode(body.as_slice()).map_err(std::io::Error::other)
+        }
+        (kind::REFUSE, why) => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            String::from_utf8_lossy(&why).into_owned(),
+        )),
+        _ => Err(std::io::Error::other("unexpected answer from the hub")),
     }
 }
 
