@@ -106,6 +106,7 @@ fn the_same_answer_as_the_endpoint_by_accept_headers() {
 fn without_a_port_of_its_own() {
     let port = free_port();
     let sdk = sdk(&service("no-port"), port, false);
+    sdk.check_prometheus_exposition().unwrap();
     count(&sdk, 5);
     assert_eq!(requests(&text(&sdk)), Some(5.0));
     // Nothing listens on the port that names the group.

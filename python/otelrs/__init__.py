@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from otelrs._exposition import Exposition, make_asgi_app, make_wsgi_app, prometheus_exposition
 from otelrs._logging import LoggingHandler
 from otelrs._otelrs import (
     BoundCounter,
@@ -130,6 +131,7 @@ __all__ = [
     "ConflictError",
     "Counter",
     "ExportError",
+    "Exposition",
     "Gauge",
     "Histogram",
     "Logger",
@@ -153,6 +155,9 @@ __all__ = [
     "health",
     "init",
     "log_stats",
+    "make_asgi_app",
+    "make_wsgi_app",
+    "prometheus_exposition",
     "shutdown",
     "traceparent",
 ]

@@ -11,7 +11,7 @@ use otelrs_core::metrics::ObservableInstrument;
 use otelrs_core::{Config, Sdk};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -282,11 +282,16 @@ pub(crate) fn get_logger(py: Python<'_>, name: &str, version: Option<&str>) -> P
 /// ExportMetricsServiceRequest); observable callbacks run meanwhile.
 #[pyfunction]
 pub(crate) fn collect_json(py: Python<'_>) -> PyResult<String> {
-    let sdk = global()
+    let sdk = initialised()?;
+    py.detach(|| sdk.collect_json()).map_err(to_py)
+}
+
+/// The SDK, without making one.
+fn initialised() -> PyResult<Arc<Sdk>> {
+    global()
         .sdk
         .clone()
-        .ok_or_else(|| ShutdownError::new_err("otelrs is not initialised"))?;
-    py.detach(|| sdk.collect_json()).map_err(to_py)
+        .ok_or_else(|| ShutdownError::new_err("otelrs is not initialised"))
 }
 
 /// The health report of the pipeline as JSON text (`otelrs.health()` parses it).
@@ -305,4 +310,34 @@ pub(crate) fn log_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         None => Default::default(),
     };
     crate::logs::stats_dict(py, &stats)
+}
+
+/// The answer to a Prometheus scrape with these Accept and Accept-Encoding headers: the
+/// body, its Content-Type and its Content-Encoding (None when not compressed). The
+/// collection runs without the GIL (callbacks take it on otelrs's threads).
+#[pyfunction]
+pub(crate) fn _prometheus_exposition(
+    py: Python<'_>,
+    accept: &str,
+    accept_encoding: &str,
+) -> PyResult<(Py<PyBytes>, &'static str, Option<&'static str>)> {
+    let sdk = initialised()?;
+    let e = py
+        .detach(|| sdk.prometheus_exposition(accept, accept_encoding))
+        .map_err(to_py)?;
+    Ok((
+        PyBytes::new(py, &e.body).unbind(),
+        e.content_type,
+        e.content_encoding,
+    ))
+}
+
+/// The error `_prometheus_exposition` would give for want of the Prometheus exporter, if
+/// otelrs is initialised.
+#[pyfunction]
+pub(crate) fn _check_prometheus_exposition() -> PyResult<()> {
+    match global().sdk.clone() {
+        Some(sdk) => sdk.check_prometheus_exposition().map_err(to_py),
+        None => Ok(()),
+    }
 }

@@ -7,6 +7,7 @@ passes `promtool check metrics`."""
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import signal
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -45,8 +47,12 @@ SERVERS = {
 
 
 class Server:
-    def __init__(self, name: str) -> None:
-        self.app_port, self.metrics_port = free_port(), free_port()
+    """A server of SERVERS; with `listen` false otelrs has no port of its own and the app serves
+    /metrics on its port (`app_port`, or a free one)."""
+
+    def __init__(self, name: str, listen: bool = True, app_port: Optional[int] = None) -> None:
+        self.app_port, self.metrics_port = app_port or free_port(), free_port()
+        self.listen = listen
         args = list(SERVERS[name])
         if args[1] == "gunicorn":
             args += ["-b", f"127.0.0.1:{self.app_port}"]
@@ -54,7 +60,9 @@ class Server:
             args += ["--host", "127.0.0.1", "--port", str(self.app_port), "--log-level", "warning"]
         settings = env(OTEL_METRICS_EXPORTER="prometheus", OTEL_LOGS_EXPORTER="none",
                        OTEL_EXPORTER_PROMETHEUS_PORT=str(self.metrics_port),
+                       OTELRS_PROMETHEUS_LISTEN=str(listen).lower(),
                        OTEL_SERVICE_NAME=f"prefork-{uuid.uuid4().hex[:8]}")
+        self.service = settings["OTEL_SERVICE_NAME"]
         self.proc = subprocess.Popen([sys.executable, *args], cwd=APPS, env=settings,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 30
@@ -88,7 +96,8 @@ class Server:
         assert len(served) == n
 
     def scrape(self) -> Dict[str, Dict[frozenset[tuple[str, str]], float]]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=20) as r:
+        port = self.metrics_port if self.listen else self.app_port
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=20) as r:
             text = r.read().decode()
         check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr + text
@@ -178,3 +187,67 @@ def test_one_scrape_counts_every_request_of_every_worker(server: Server) -> None
     assert server.requests() == 2000
     server.hit(100)
     server.until(lambda: server.requests() == 2100, "100 more counted")
+
+
+def group_holder(server: Server) -> int:
+    """The pid of the process holding the workers' socket of a server whose otelrs has no port
+    of its own (the abstract Unix socket in /proc/net/unix: listening, flag __SO_ACCEPTCON)."""
+    name = f"@otelrs-prometheus/{os.getuid()}/{server.metrics_port}/{server.service}"
+    with open("/proc/net/unix") as f:
+        inodes = {fields[6] for fields in map(str.split, f.readlines()[1:])
+                  if len(fields) == 8 and fields[7] == name and fields[3] == "00010000"}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}").removeprefix("socket:[").rstrip("]") in inodes:
+                    return int(pid)
+        except OSError:
+            continue
+    raise AssertionError(f"nobody holds {name}")
+
+
+OWN_SERVER = ["gunicorn sync --preload", "gunicorn gthread", "uvicorn --workers 4"]
+
+
+@pytest.mark.parametrize("name", OWN_SERVER)
+def test_metrics_from_the_apps_own_port(name: str) -> None:
+    """/metrics of the app's own port (make_wsgi_app, make_asgi_app), otelrs listening on no
+    port of its own: whichever worker serves the scrape shows every worker's counts; the
+    real Prometheus server scrapes it (on the port it scrapes)."""
+    target = os.environ.get("OTELRS_TEST_PROMETHEUS_TARGET_PORT")
+    api = os.environ.get("OTELRS_TEST_PROMETHEUS_URL")
+    if not (target and api):
+        pytest.fail("Prometheus is not running: run the tests with tests/run-all.sh")
+    server = Server(name, listen=False, app_port=int(target))
+    try:
+        server.until(lambda: len(workers_of(server)) == 4, "4 workers started")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", server.metrics_port))  # otelrs took no port
+        server.hit(2000)
+        server.until(lambda: server.requests() == 2000, "2000 requests counted")
+        server.until(lambda: set(workers_of(server)) <= server.workers(), "every live worker in the scrape")
+        # Scrapes land on different workers: each shows the merged total.
+        assert {server.requests() for _ in range(12)} == {2000}
+        deadline = time.monotonic() + 30
+        while prometheus_query(api, "sum(app_requests_total)") != 2000:
+            assert time.monotonic() < deadline, "Prometheus did not scrape 2000 within 30 s"
+            time.sleep(0.5)
+        holder = group_holder(server)
+        victim = next(p for p in workers_of(server) if p != holder)
+        os.kill(victim, signal.SIGKILL)
+        server.until(lambda: victim not in server.workers() and len(workers_of(server)) == 4, "the worker replaced")
+        assert server.requests() == 2000
+        server.hit(100)
+        server.until(lambda: server.requests() == 2100, "100 more counted")
+    finally:
+        server.stop()
+
+
+def prometheus_query(api: str, promql: str) -> Optional[float]:
+    """The value of a PromQL query of one result (None when it has none)."""
+    url = f"{api}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        answer = json.loads(r.read())
+    assert answer["status"] == "success", answer
+    result = answer["data"]["result"]
+    return float(result[0]["value"][1]) if result else None

@@ -108,3 +108,94 @@ os._exit(0)  # the child goes on alone
             assert time.monotonic() < deadline, "the child did not take the port over"
             time.sleep(0.1)
     assert 'forked_adds_total{otel_scope_name="fork"} 6.0' in text.splitlines()
+
+
+def test_the_apps_own_server_answers_as_the_endpoint_does() -> None:
+    """make_wsgi_app and make_asgi_app, called as a server calls them, with no port of
+    otelrs's own (OTELRS_PROMETHEUS_LISTEN=false)."""
+    port = free_port()
+    out = ok(f"""
+import asyncio, gzip, socket, otelrs
+otelrs.init(metrics_exporter="prometheus", exporter_prometheus_port={port}, prometheus_listen=False, service_name="py-app")
+otelrs.get_meter("shop").create_counter("shop.orders").add(3, {{"region": "eu"}})
+with socket.socket() as s:
+    s.bind(("127.0.0.1", {port}))
+    print("no port taken")
+
+def wsgi(app, method="GET", **headers):
+    got = {{}}
+    def start_response(status, headers):
+        got["status"], got["headers"] = status, dict(headers)
+    body = b"".join(app(dict(REQUEST_METHOD=method, **headers), start_response))
+    return got["status"], got["headers"], body
+
+def orders(text):
+    return [l for l in text.splitlines() if l.startswith("shop_orders_total")]
+
+app = otelrs.make_wsgi_app()
+status, headers, body = wsgi(app)
+print(status, headers["Content-Type"], headers["Content-Length"] == str(len(body)), orders(body.decode()))
+status, headers, body = wsgi(app, HTTP_ACCEPT="application/openmetrics-text;version=1.0.0", HTTP_ACCEPT_ENCODING="gzip")
+text = gzip.decompress(body).decode()
+print(headers["Content-Type"], headers["Content-Encoding"], text.endswith("# EOF\\n"), orders(text))
+print(wsgi(otelrs.make_wsgi_app(disable_compression=True), HTTP_ACCEPT_ENCODING="gzip")[1].get("Content-Encoding"))
+status, headers, body = wsgi(app, method="HEAD")
+print(status, body, int(headers["Content-Length"]) > 0)
+print(wsgi(app, method="POST")[0])
+
+async def asgi(app, method="GET", headers=()):
+    sent = []
+    async def receive():
+        return {{"type": "http.request", "body": b""}}
+    async def send(message):
+        sent.append(message)
+    await app({{"type": "http", "method": method, "headers": list(headers)}}, receive, send)
+    return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
+
+status, headers, body = asyncio.run(asgi(otelrs.make_asgi_app(), headers=[(b"Accept-Encoding", b"gzip")]))
+print(status, headers[b"content-type"].decode(), headers[b"content-encoding"], orders(gzip.decompress(body).decode()))
+print(asyncio.run(asgi(otelrs.make_asgi_app(), method="DELETE"))[0])
+e = otelrs.prometheus_exposition()
+print(type(e).__name__, e.content_encoding, orders(e.body.decode()))
+""")
+    assert out.splitlines() == [
+        "no port taken",
+        "200 OK text/plain; version=0.0.4; charset=utf-8 True ['shop_orders_total{region=\"eu\",otel_scope_name=\"shop\"} 3.0']",
+        "application/openmetrics-text; version=1.0.0; charset=utf-8 gzip True ['shop_orders_total{region=\"eu\",otel_scope_name=\"shop\"} 3.0']",
+        "None",
+        "200 OK b'' True",
+        "405 Method Not Allowed",
+        "200 text/plain; version=0.0.4; charset=utf-8 b'gzip' ['shop_orders_total{region=\"eu\",otel_scope_name=\"shop\"} 3.0']",
+        "405",
+        "Exposition None ['shop_orders_total{region=\"eu\",otel_scope_name=\"shop\"} 3.0']",
+    ]
+
+
+def test_the_apps_own_server_without_the_prometheus_exporter() -> None:
+    r = run_py("""
+import logging, otelrs
+logging.basicConfig(format="%(name)s %(levelname)s %(message)s")
+app = otelrs.make_wsgi_app()  # otelrs not initialised yet: checked at each scrape
+def scrape():
+    got = []
+    body = b"".join(app({"REQUEST_METHOD": "GET"}, lambda status, headers: got.append(status)))
+    return got[0], body.decode().strip()
+print(*scrape())
+otelrs.init(metrics_exporter="none")
+print(*scrape())
+scrape()  # reported once
+try:
+    otelrs.make_asgi_app()
+except otelrs.ConfigError as e:
+    print("ConfigError:", e)
+""")
+    assert r.returncode == 0, r.stderr
+    # Each reason reported once on the otelrs logger, the second scrape's not again.
+    assert r.stderr.count("otelrs ERROR the Prometheus exposition failed: ") == 2, r.stderr
+    assert r.stdout.splitlines() == [
+        "503 Service Unavailable otelrs is not initialised",
+        "503 Service Unavailable the Prometheus exposition needs the Prometheus exporter: add prometheus to "
+        "OTEL_METRICS_EXPORTER (with OTELRS_PROMETHEUS_LISTEN=false when the app's own server is to serve it alone)",
+        "ConfigError: the Prometheus exposition needs the Prometheus exporter: add prometheus to "
+        "OTEL_METRICS_EXPORTER (with OTELRS_PROMETHEUS_LISTEN=false when the app's own server is to serve it alone)",
+    ]

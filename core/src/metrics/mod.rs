@@ -8,7 +8,7 @@ pub(crate) mod instrument;
 pub(crate) mod json;
 mod otlp;
 pub(crate) mod pipeline;
-mod prometheus;
+pub(crate) mod prometheus;
 pub(crate) mod registry;
 pub(crate) mod series_cache;
 pub mod units;

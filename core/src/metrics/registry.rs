@@ -8,6 +8,7 @@ use super::instrument::{
     self, BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
 };
 use super::pipeline::{self, Pipeline};
+use super::prometheus::Exposer;
 use super::series_cache::SeriesCache;
 use super::views;
 use super::Exposition;
@@ -328,20 +329,24 @@ impl MeterRegistry {
         accept: &str,
         accept_encoding: &str,
     ) -> Result<Exposition> {
+        self.exposer()?.expose(accept, accept_encoding)
+    }
+
+    /// The Prometheus endpoint, for the app's own HTTP server; an error without one.
+    pub(crate) fn exposer(&self) -> Result<Exposer> {
         let exposer = self
             .state
             .lock()
             .pipeline
             .as_ref()
             .and_then(Pipeline::exposer);
-        match exposer {
-            Some(exposer) => exposer.expose(accept, accept_encoding),
-            None => Err(Error::config(
+        exposer.ok_or_else(|| {
+            Error::config(
                 "the Prometheus exposition needs the Prometheus exporter: add prometheus to \
                  OTEL_METRICS_EXPORTER (with OTELRS_PROMETHEUS_LISTEN=false when the app's own \
                  server is to serve it alone)",
-            )),
-        }
+            )
+        })
     }
 
     /// Takes the state's lock before fork(), forgetting the guard (see [`fork`]).

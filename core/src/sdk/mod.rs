@@ -298,6 +298,16 @@ impl Sdk {
             .metrics
             .prometheus_exposition(accept, accept_encoding)
     }
+
+    /// Whether [`Self::prometheus_exposition`] can answer: the configuration error it gives
+    /// without the Prometheus exporter, found without collecting (for a server's setup).
+    pub fn check_prometheus_exposition(&self) -> Result<()> {
+        if self.is_disabled() {
+            return Ok(());
+        }
+        self.shared.life.check_open()?;
+        self.shared.metrics.exposer().map(drop)
+    }
 }
 
 /// Registers otelrs's own metrics on `meter`: the refused measurements, the log-derived
