@@ -1958,6 +1958,16 @@ otelrs_status otelrs_sdk_prometheus_exposition(const otelrs_sdk *sdk,
                                                otelrs_exposition *out);
 
 /**
+ * Whether `otelrs_sdk_prometheus_exposition` can answer, found without collecting (for a
+ * server's setup): OTELRS_ERR_CONFIG without the Prometheus exporter, OTELRS_ERR_SHUTDOWN
+ * after shutdown, else OTELRS_OK.
+ *
+ * # Safety
+ * `sdk` is a live SDK.
+ */
+OTELRS_MUST_USE otelrs_status otelrs_sdk_check_prometheus_exposition(const otelrs_sdk *sdk);
+
+/**
  * Frees what `otelrs_sdk_prometheus_exposition` wrote to `*e` and clears it; NULL, or an
  * exposition already freed, is a no-op.
  *

@@ -175,6 +175,23 @@ pub unsafe extern "C" fn otelrs_sdk_prometheus_exposition(
     })
 }
 
+/// Whether `otelrs_sdk_prometheus_exposition` can answer, found without collecting (for a
+/// server's setup): OTELRS_ERR_CONFIG without the Prometheus exporter, OTELRS_ERR_SHUTDOWN
+/// after shutdown, else OTELRS_OK.
+///
+/// # Safety
+/// `sdk` is a live SDK.
+#[no_mangle]
+#[must_use = "the status says whether it worked"]
+pub unsafe extern "C" fn otelrs_sdk_check_prometheus_exposition(
+    sdk: *const otelrs_sdk,
+) -> otelrs_status {
+    ffi_status!("otelrs_sdk_check_prometheus_exposition", {
+        // SAFETY: the caller's contract.
+        unsafe { boundary::borrow(sdk)? }.check_prometheus_exposition()
+    })
+}
+
 /// Frees what `otelrs_sdk_prometheus_exposition` wrote to `*e` and clears it; NULL, or an
 /// exposition already freed, is a no-op.
 ///

@@ -9,6 +9,7 @@ require "otelrs/observable"
 require "otelrs/meter"
 require "otelrs/logger"
 require "otelrs/runtime_metrics"
+require "otelrs/rack_exporter"
 require "json"
 
 # OpenTelemetry metrics and logs for Ruby, recorded in-process by libotelrs (a Rust core on
@@ -98,6 +99,32 @@ module Otelrs
     # The metrics of the `memory` exporter now, as OTLP JSON.
     def collect_json
       returned_string { |out| Native.otelrs_sdk_collect_json(sdk, out) }
+    end
+
+    # The answer to a Prometheus scrape whose Accept and Accept-Encoding headers were `accept`
+    # and `accept_encoding` (nil when absent), for the app's own HTTP server to send (see
+    # Otelrs::RackExporter): the text format 0.0.4, or OpenMetrics when `accept` asks for it,
+    # gzip-compressed when `accept_encoding` accepts it; in a pre-fork server (puma cluster
+    # mode) every worker's metrics merged. Needs `prometheus` in OTEL_METRICS_EXPORTER
+    # (OTELRS_PROMETHEUS_LISTEN=false: no port of otelrs's own). Releases the GVL while it
+    # collects. ConfigError without the Prometheus exporter; ExportError when the process
+    # merging the workers cannot be asked (in time).
+    def prometheus_exposition(accept: nil, accept_encoding: nil)
+      e = Native::Exposition.new
+      check(Native.otelrs_sdk_prometheus_exposition(sdk, accept, accept_encoding, e))
+      begin
+        encoding = e[:content_encoding].null? ? nil : e[:content_encoding].read_string
+        Exposition.new(e[:body].read_bytes(e[:body_len]), e[:content_type].read_string, encoding)
+      ensure
+        Native.otelrs_exposition_free(e)
+      end
+    end
+
+    # @api private: raises what prometheus_exposition would for want of the Prometheus
+    # exporter, when otelrs is configured.
+    def check_prometheus_exposition
+      @sdk && check(Native.otelrs_sdk_check_prometheus_exposition(@sdk))
+      nil
     end
 
     # The health of the pipeline, a Hash: "status" ("ok", "degraded" or "failing"),

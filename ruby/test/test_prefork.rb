@@ -6,18 +6,22 @@ require "socket"
 
 # A Rack app (test/apps/config.ru) under puma's cluster mode, with and without preload_app:
 # one scrape of the Prometheus port counts every request of every worker, exactly, and a
-# worker killed with SIGKILL and replaced does not make the counter go back.
+# worker killed with SIGKILL and replaced does not make the counter go back. Without a port of
+# otelrs's own, /metrics of the app's port (Otelrs::RackExporter) shows the same, whichever
+# worker answers.
 class TestPrefork < Minitest::Test
   include OtelrsTest
 
   APPS = File.expand_path("apps", __dir__)
 
-  def start(preload)
+  def start(preload, listen: true)
     @app_port = free_port
     @metrics_port = free_port
+    @listen = listen
+    @service = "puma-#{rand(1 << 32)}"
     settings = env(OTEL_METRICS_EXPORTER: "prometheus", OTEL_LOGS_EXPORTER: "none",
-                   OTEL_EXPORTER_PROMETHEUS_PORT: @metrics_port, OTEL_SERVICE_NAME: "puma-#{rand(1 << 32)}",
-                   RUBYOPT: "-I#{LIB}")
+                   OTEL_EXPORTER_PROMETHEUS_PORT: @metrics_port, OTEL_SERVICE_NAME: @service,
+                   OTELRS_PROMETHEUS_LISTEN: listen, RUBYOPT: "-I#{LIB}")
     args = ["puma", "-w", "4", *(preload ? ["--preload"] : []), "-b", "tcp://127.0.0.1:#{@app_port}", "config.ru"]
     @log = File.join(Dir.tmpdir, "otelrs-puma-#{Process.pid}-#{@app_port}.log")
     @puma = Process.spawn(settings, *args, chdir: APPS, unsetenv_others: true, %i[out err] => @log)
@@ -51,7 +55,7 @@ class TestPrefork < Minitest::Test
 
   # Sample lines of one scrape, checked by promtool.
   def scrape
-    text = get("/metrics", @metrics_port) or return []
+    text = get("/metrics", @listen ? @metrics_port : @app_port) or return []
     out, status = Open3.capture2e("promtool", "check", "metrics", stdin_data: text)
     assert status.success?, out + text
     text.lines
@@ -75,10 +79,18 @@ class TestPrefork < Minitest::Test
     Array.new(8) { |t| Thread.new { (t...n).step(8).each { get("/hit") or raise "request failed" } } }.each(&:join)
   end
 
+  # The process that merges the workers: the one listening on the Prometheus port, or without
+  # it the one holding the workers' abstract Unix socket (listening: flag __SO_ACCEPTCON).
   def holder
-    listening = File.readlines("/proc/net/tcp").drop(1).map(&:split)
-                    .select { |f| f[3] == "0A" && Integer(f[1].split(":")[1], 16) == @metrics_port }
-                    .map { |f| f[9] }
+    listening = if @listen
+                  File.readlines("/proc/net/tcp").drop(1).map(&:split)
+                      .select { |f| f[3] == "0A" && Integer(f[1].split(":")[1], 16) == @metrics_port }
+                      .map { |f| f[9] }
+                else
+                  name = "@otelrs-prometheus/#{Process.uid}/#{@metrics_port}/#{@service}"
+                  File.readlines("/proc/net/unix").drop(1).map(&:split)
+                      .select { |f| f.size == 8 && f[7] == name && f[3] == "00010000" }.map { |f| f[6] }
+                end
     Dir["/proc/[0-9]*/fd/*"].each do |fd|
       return Integer(fd.split("/")[2]) if listening.include?(File.readlink(fd)[/socket:\[(\d+)\]/, 1])
     rescue SystemCallError
@@ -87,8 +99,8 @@ class TestPrefork < Minitest::Test
     nil
   end
 
-  def run_server(preload)
-    start(preload)
+  def run_server(preload, listen: true)
+    start(preload, listen: listen)
     until_true("4 workers") { workers.size == 4 }
     hit(2000)
     until_true("2000 requests counted") { requests == 2000 }
@@ -96,7 +108,7 @@ class TestPrefork < Minitest::Test
     victim = (workers - [holder]).first
     Process.kill("KILL", victim)
     until_true("the worker replaced") { workers.size == 4 && !workers.include?(victim) && !answering.include?(victim) }
-    assert_equal 2000, requests
+    assert_equal [2000.0], Array.new(8) { requests }.uniq # whichever worker answers, without the port
     hit(100)
     until_true("100 more counted") { requests == 2100 }
   end
@@ -107,6 +119,11 @@ class TestPrefork < Minitest::Test
 
   def test_puma_cluster_without_preload
     run_server(false)
+  end
+
+  def test_puma_cluster_serves_metrics_from_the_apps_own_port
+    run_server(false, listen: false)
+    TCPServer.new("127.0.0.1", @metrics_port).close # otelrs took no port
   end
 
   # puma shows only where a worker's error was raised: otelrs says why on stderr as well.

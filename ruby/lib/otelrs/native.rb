@@ -41,6 +41,11 @@ module Otelrs
       layout :trace_id, [:uint8, 16], :span_id, [:uint8, 8], :flags, :uint8
     end
 
+    # otelrs_exposition.
+    class Exposition < FFI::Struct
+      layout :body, :pointer, :body_len, :size_t, :content_type, :pointer, :content_encoding, :pointer
+    end
+
     # otelrs_log_stats.
     class LogStats < FFI::Struct
       layout :emitted, :uint64, :filtered, :uint64, :sampled_out, :uint64, :suppressed, :uint64,
@@ -70,6 +75,10 @@ module Otelrs
     attach_function :otelrs_sdk_shutdown, %i[pointer uint32], :uint32, blocking: true
     attach_function :otelrs_sdk_collect_json, %i[pointer pointer], :uint32, blocking: true
     attach_function :otelrs_sdk_health_json, %i[pointer pointer], :uint32
+    # Blocking: the collection may run observable blocks, on otelrs's threads.
+    attach_function :otelrs_sdk_prometheus_exposition, %i[pointer string string pointer], :uint32, blocking: true
+    attach_function :otelrs_sdk_check_prometheus_exposition, %i[pointer], :uint32
+    attach_function :otelrs_exposition_free, %i[pointer], :void
     attach_function :otelrs_sdk_system_metrics, %i[pointer], :uint32
     attach_function :otelrs_sdk_strict, %i[pointer], :bool
     attach_function :otelrs_sdk_count_refused, %i[pointer], :void
