@@ -8,8 +8,7 @@
 //! stderr.
 
 use crate::base::fork::ForkCell;
-use crate::base::sync::Condvar;
-use parking_lot::{Mutex, RwLock};
+use crate::base::sync::{Condvar, ForkMutex};
 use std::collections::VecDeque;
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -93,7 +92,7 @@ pub fn enabled(level: Level) -> bool {
 /// A handler of otelrs's messages, called on otelrs's diagnostics thread.
 pub type Handler = Box<dyn Fn(Level, &str) + Send + Sync>;
 
-static HANDLER: RwLock<Option<Arc<Handler>>> = RwLock::new(None);
+static HANDLER: ForkMutex<Option<Arc<Handler>>> = ForkMutex::new(None);
 
 /// Messages waiting for the handler's thread, which takes them in order.
 struct Queue {
@@ -104,7 +103,7 @@ struct Queue {
     busy: bool,
 }
 
-static QUEUE: Mutex<Queue> = Mutex::new(Queue {
+static QUEUE: ForkMutex<Queue> = ForkMutex::new(Queue {
     items: VecDeque::new(),
     running: false,
     busy: false,
@@ -118,7 +117,7 @@ const QUEUE_LIMIT: usize = 1024;
 
 /// Sends otelrs's messages to `handler` (`None`: back to stderr).
 pub fn set_handler(handler: Option<Handler>) {
-    *HANDLER.write() = handler.map(Arc::new);
+    *HANDLER.lock() = handler.map(Arc::new);
 }
 
 /// Reports `message` at `level`, if OTEL_LOG_LEVEL shows it.
@@ -126,7 +125,7 @@ pub fn report(level: Level, message: impl Display) {
     if !enabled(level) {
         return;
     }
-    if HANDLER.read().is_none() {
+    if HANDLER.lock().is_none() {
         to_stderr(level, &message.to_string());
         return;
     }
@@ -180,7 +179,7 @@ fn deliver() {
         };
         queue.busy = true;
         drop(queue);
-        let handler = HANDLER.read().clone();
+        let handler = HANDLER.lock().clone();
         match handler {
             Some(handler) => handler(level, &message),
             None => to_stderr(level, &message),
@@ -209,7 +208,7 @@ pub fn flush(timeout: Duration) {
 
 /// Before fork: the queue's lock is taken so that no thread holds it across the fork.
 pub(crate) fn lock_for_fork() {
-    std::mem::forget(HANDLER.read());
+    std::mem::forget(HANDLER.lock());
     std::mem::forget(QUEUE.lock());
 }
 
@@ -218,7 +217,7 @@ pub(crate) fn unlock_in_parent() {
     // SAFETY: `lock_for_fork` locked both in this thread and forgot the guards.
     unsafe {
         QUEUE.force_unlock();
-        HANDLER.force_unlock_read();
+        HANDLER.force_unlock();
     }
 }
 
@@ -236,13 +235,14 @@ pub(crate) fn unlock_in_child() {
     // SAFETY: as above, for both locks.
     unsafe {
         QUEUE.force_unlock();
-        HANDLER.force_unlock_read();
+        HANDLER.force_unlock();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parking_lot::Mutex;
     use std::sync::atomic::AtomicUsize;
 
     #[test]

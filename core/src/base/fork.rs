@@ -5,6 +5,7 @@
 //! it the parent releases them, and the child, while it still has a single thread, rebuilds
 //! every live SDK's pipelines (see [`AcrossFork`]).
 
+use crate::base::sync::ForkMutex;
 use parking_lot::Mutex;
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -28,7 +29,7 @@ pub(crate) trait AcrossFork: Send + Sync {
 }
 
 /// Every SDK alive in this process.
-static LIVE: Mutex<Vec<Weak<dyn AcrossFork>>> = Mutex::new(Vec::new());
+static LIVE: ForkMutex<Vec<Weak<dyn AcrossFork>>> = ForkMutex::new(Vec::new());
 
 /// What a forked child cannot safely drop (it may hold locks or threads of the parent's
 /// pipeline): kept here, reachable, for the life of the process.
@@ -37,7 +38,7 @@ static GRAVEYARD: Mutex<Vec<Box<dyn Any + Send>>> = Mutex::new(Vec::new());
 /// Descriptors that a forked child must close: locks held for this process alone (an
 /// on-disk queue's directory lock), which the child's copy would otherwise keep held after
 /// the parent exits.
-static CLOSE_IN_CHILD: Mutex<Vec<RawFd>> = Mutex::new(Vec::new());
+static CLOSE_IN_CHILD: ForkMutex<Vec<RawFd>> = ForkMutex::new(Vec::new());
 
 static REGISTER: Once = Once::new();
 

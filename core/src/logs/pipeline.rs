@@ -9,7 +9,7 @@ use super::sinks::{self, LogSink};
 use super::QueuedRecord;
 use crate::base::clock::now_unix_nanos;
 use crate::base::error::{Error, ErrorKind, Result};
-use crate::base::sync::Condvar;
+use crate::base::sync::{Condvar, ForkMutex};
 use crate::config::{Exporter, LogSettings, Sampling};
 use crate::export::delivery::Delivery;
 use crate::export::health::{stuck_after, ExporterHealth, QueueState, Signal};
@@ -39,7 +39,7 @@ struct Queue {
 
 /// What emitters and the export thread share.
 pub(crate) struct LogPipeline {
-    queue: Mutex<Queue>,
+    queue: ForkMutex<Queue>,
     wake: Condvar,
     max_queue: usize,
     max_batch: usize,
@@ -105,7 +105,7 @@ impl LogPipeline {
         let health: Vec<Arc<ExporterHealth>> =
             exporters.iter().map(|(_, h)| Arc::clone(h)).collect();
         let shared = Arc::new(LogPipeline {
-            queue: Mutex::new(Queue::default()),
+            queue: ForkMutex::new(Queue::default()),
             wake: Condvar::new(),
             max_queue: settings.max_queue,
             max_batch: settings.max_batch,

@@ -6,10 +6,10 @@ use super::{LogPipeline, LogStats, Logger, LoggerCore};
 use crate::base::error::Result;
 use crate::base::fork::{self, ForkCell};
 use crate::base::lifecycle::Lifecycle;
+use crate::base::sync::ForkMutex;
 use crate::config::Sampling;
 use crate::export::health::ExporterHealth;
 use opentelemetry::InstrumentationScope;
-use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +31,7 @@ pub(crate) struct LoggerRegistry {
     sampling: Sampling,
     /// Read without a lock by every emit; replaced only in a forked child.
     pipeline: ForkCell<Option<Arc<LogPipeline>>>,
-    state: Mutex<State>,
+    state: ForkMutex<State>,
 }
 
 impl LoggerRegistry {
@@ -46,7 +46,7 @@ impl LoggerRegistry {
             life,
             sampling,
             pipeline: ForkCell::new(pipeline),
-            state: Mutex::new(State::default()),
+            state: ForkMutex::new(State::default()),
         }
     }
 

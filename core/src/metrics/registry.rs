@@ -17,11 +17,11 @@ use crate::base::attributes::AttributeSet;
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::fork::{self, ForkCell};
 use crate::base::lifecycle::Lifecycle;
+use crate::base::sync::ForkMutex;
 use crate::config::view::View;
 use crate::config::{ExemplarFilter, Settings};
 use crate::export::health::ExporterHealth;
 use opentelemetry::InstrumentationScope;
-use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
@@ -78,7 +78,7 @@ pub(crate) struct MeterRegistry {
     cardinality_limit: usize,
     exemplar_filter: ExemplarFilter,
     exemplars: Arc<Exemplars>,
-    state: Mutex<State>,
+    state: ForkMutex<State>,
 }
 
 /// Refuses `what` on a thread that is running an observable callback, whose collection holds
@@ -117,7 +117,7 @@ impl MeterRegistry {
             cardinality_limit: settings.cardinality_limit,
             exemplar_filter: settings.exemplar_filter,
             exemplars,
-            state: Mutex::new(state),
+            state: ForkMutex::new(state),
         }
     }
 
