@@ -16,7 +16,9 @@ pub mod metrics;
 mod sdk;
 mod system;
 
-pub use base::attributes::{normalize, Array, AttributeSet, KeyValue, StringValue, Value};
+pub use base::attributes::{
+    attribute_key, attribute_text, normalize, Array, AttributeSet, KeyValue, StringValue, Value,
+};
 pub use base::context::{self, TraceContext};
 pub use base::diag;
 pub use base::error::{Error, ErrorKind, Result};

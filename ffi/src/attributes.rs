@@ -4,7 +4,10 @@
 use crate::boundary::{self, ffi_status, ffi_void, opaque};
 use crate::status::otelrs_status;
 use otelrs_core::logs::RecordBuilder;
-use otelrs_core::{Array, AttributeSet, Error, ErrorKind, KeyValue, StringValue, Value};
+use otelrs_core::{
+    attribute_key, attribute_text, Array, AttributeSet, Error, ErrorKind, KeyValue, StringValue,
+    Value,
+};
 use std::ffi::{c_char, c_void};
 
 /// The type of an attribute value: which member of `otelrs_value` is set.
@@ -84,9 +87,9 @@ unsafe fn convert_one(i: usize, a: &otelrs_attribute) -> Result<KeyValue, Error>
     unsafe {
         let key = boundary::text_lazy(a.key, || at(i, "the key"))?;
         let value = match a.type_ {
-            0 => Value::from(
-                boundary::text_lazy(a.value.string, || at(i, "the string value"))?.to_owned(),
-            ),
+            0 => Value::from(attribute_text(boundary::text_lazy(a.value.string, || {
+                at(i, "the string value")
+            })?)),
             1 => Value::Bool(a.value.boolean),
             2 => Value::I64(a.value.integer),
             3 => Value::F64(a.value.dbl),
@@ -94,10 +97,10 @@ unsafe fn convert_one(i: usize, a: &otelrs_attribute) -> Result<KeyValue, Error>
                 let items: &[*const c_char] = array(i, a)?;
                 let mut out = Vec::with_capacity(items.len());
                 for (j, p) in items.iter().enumerate() {
-                    out.push(StringValue::from(
-                        boundary::text_lazy(*p, || at(i, &format!("string {j} of the array")))?
-                            .to_owned(),
-                    ));
+                    out.push(StringValue::from(attribute_text(boundary::text_lazy(
+                        *p,
+                        || at(i, &format!("string {j} of the array")),
+                    )?)));
                 }
                 Value::Array(Array::String(out))
             }
@@ -111,7 +114,7 @@ unsafe fn convert_one(i: usize, a: &otelrs_attribute) -> Result<KeyValue, Error>
                 ))
             }
         };
-        Ok(KeyValue::new(key.to_owned(), value))
+        Ok(KeyValue::new(attribute_key(key), value))
     }
 }
 
@@ -442,21 +445,21 @@ pub(crate) fn unpack_key_values(bytes: &[u8]) -> Result<Vec<KeyValue>, Error> {
     let mut out = Vec::new();
     each_packed(bytes, |key, value| {
         let value = match value {
-            PackedValue::Str(s) => Value::from(s.to_owned()),
+            PackedValue::Str(s) => Value::from(attribute_text(s)),
             PackedValue::Bool(b) => Value::Bool(b),
             PackedValue::I64(i) => Value::I64(i),
             PackedValue::F64(f) => Value::F64(f),
             PackedValue::Strs(items) => Value::Array(Array::String(
                 items
                     .into_iter()
-                    .map(|s| StringValue::from(s.to_owned()))
+                    .map(|s| StringValue::from(attribute_text(s)))
                     .collect(),
             )),
             PackedValue::Bools(items) => Value::Array(Array::Bool(items)),
             PackedValue::I64s(items) => Value::Array(Array::I64(items)),
             PackedValue::F64s(items) => Value::Array(Array::F64(items)),
         };
-        out.push(KeyValue::new(key.to_owned(), value));
+        out.push(KeyValue::new(attribute_key(key), value));
         Ok(())
     })?;
     otelrs_core::normalize(&mut out)?;

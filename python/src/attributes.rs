@@ -4,7 +4,7 @@
 //! records take the same dicts, packed.
 
 use otelrs_core::logs::RecordBuilder;
-use otelrs_core::{Array, KeyValue, StringValue, Value};
+use otelrs_core::{attribute_key, attribute_text, Array, KeyValue, StringValue, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -208,7 +208,7 @@ pub(crate) fn with_encoded<R>(
 
 fn scalar_value(s: Scalar<'_>) -> Value {
     match s {
-        Scalar::Str(t) => Value::String(StringValue::from(t.to_owned())),
+        Scalar::Str(t) => Value::String(StringValue::from(attribute_text(t))),
         Scalar::Bool(b) => Value::Bool(b),
         Scalar::Int(i) => Value::I64(i),
         Scalar::Float(f) => Value::F64(f),
@@ -230,7 +230,7 @@ fn array_value(key: &str, items: &[Bound<'_, PyAny>]) -> PyResult<Value> {
             scalars
                 .into_iter()
                 .map(|s| match s {
-                    Scalar::Str(t) => Ok(StringValue::from(t.to_owned())),
+                    Scalar::Str(t) => Ok(StringValue::from(attribute_text(t))),
                     _ => Err(mixed()),
                 })
                 .collect::<PyResult<_>>()?,
@@ -279,7 +279,7 @@ pub(crate) fn convert(dict: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<KeyValue
             Some(s) => scalar_value(s),
             None => array_value(key, &sequence(&v).ok_or_else(|| bad_value(key, &v))?)?,
         };
-        out.push(KeyValue::new(key.to_owned(), value));
+        out.push(KeyValue::new(attribute_key(key), value));
     }
     Ok(out)
 }

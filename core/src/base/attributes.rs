@@ -6,6 +6,41 @@ pub use opentelemetry::{Array, KeyValue, StringValue, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// `text` as an attribute string value the SDK clones by reference count: it clones the
+/// attributes of every series at every collection, and an owned string would be copied each
+/// time.
+pub fn attribute_text(text: &str) -> Arc<str> {
+    Arc::from(text)
+}
+
+/// The keys a thread has made lately, shared by every series that has them.
+const KEYS_KEPT: usize = 512;
+
+thread_local! {
+    static KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, Arc<str>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `key` as an attribute key: as [`attribute_text`], and one string for every series made
+/// on this thread with the same key (a collection then reads one string, not one per series).
+pub fn attribute_key(key: &str) -> Arc<str> {
+    KEYS.try_with(|keys| {
+        let Ok(mut keys) = keys.try_borrow_mut() else {
+            return Arc::from(key);
+        };
+        if let Some(shared) = keys.get(key) {
+            return Arc::clone(shared);
+        }
+        if keys.len() >= KEYS_KEPT {
+            keys.clear();
+        }
+        let shared: Arc<str> = Arc::from(key);
+        keys.insert(key.into(), Arc::clone(&shared));
+        shared
+    })
+    .unwrap_or_else(|_| Arc::from(key))
+}
+
 /// Sorts `attrs` by key and keeps the last value of a repeated key. An empty key is an error.
 pub fn normalize(attrs: &mut Vec<KeyValue>) -> Result<()> {
     if let Some(i) = attrs.iter().position(|kv| kv.key.as_str().is_empty()) {

@@ -411,14 +411,14 @@ impl Merged {
 
     /// One request of everything merged, with `resource` (without its `process.pid`: the
     /// scrape is of every worker).
-    pub(crate) fn to_request(&self, resource: Option<&Resource>) -> ExportMetricsServiceRequest {
+    pub(crate) fn into_request(self, resource: Option<&Resource>) -> ExportMetricsServiceRequest {
         let mut scopes: BTreeMap<(String, String), proto::ScopeMetrics> = BTreeMap::new();
-        for ((name, version, _), acc) in &self.metrics {
+        for ((name, version, _), acc) in self.metrics {
             scopes
-                .entry((name.clone(), version.clone()))
-                .or_insert_with(|| acc.scope.clone())
+                .entry((name, version))
+                .or_insert(acc.scope)
                 .metrics
-                .push(acc.metric.clone());
+                .push(acc.metric);
         }
         let resource = resource.map(|r| Resource {
             attributes: r
@@ -508,7 +508,7 @@ mod tests {
         merged: &Merged,
         name: &str,
     ) -> Vec<(Vec<KeyValue>, Option<number_data_point::Value>)> {
-        let r = merged.to_request(None);
+        let r = merged.clone().into_request(None);
         let m = r.resource_metrics[0].scope_metrics[0]
             .metrics
             .iter()
@@ -581,7 +581,7 @@ mod tests {
         retired.add(&req, 4, &rules, true);
         assert_eq!(retired.series(), 1);
         let mut scrape = retired.clone();
-        scrape.add(&m.to_request(None), 0, &rules, false);
+        scrape.add(&m.clone().into_request(None), 0, &rules, false);
         assert_eq!(
             points(&scrape, "requests"),
             [(vec![], Some(number_data_point::Value::AsInt(10)))]
@@ -637,7 +637,7 @@ mod tests {
             &rules,
             false,
         );
-        let r = m.to_request(None);
+        let r = m.clone().into_request(None);
         let metrics = &r.resource_metrics[0].scope_metrics[0].metrics;
         let Some(Data::Histogram(h)) = &metrics.iter().find(|m| m.name == "latency").unwrap().data
         else {

@@ -224,10 +224,11 @@ struct Member {
     _closes: ChildCloses,
     pid: u32,
     writer: tokio::sync::Mutex<OwnedWriteHalf>,
-    /// Requests sent, by id, waiting for their snapshot.
-    pending: Mutex<HashMap<u64, oneshot::Sender<ExportMetricsServiceRequest>>>,
+    /// Requests sent, by id, waiting for their snapshot (as it came: decoded by the asking
+    /// task, off the runtime's thread).
+    pending: Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>,
     /// The last collection it sent.
-    last: Mutex<Option<ExportMetricsServiceRequest>>,
+    last: Mutex<Option<Arc<ExportMetricsServiceRequest>>>,
     /// It is leaving (it sent its last collection, or said so): it cannot succeed the hub.
     leaving: std::sync::atomic::AtomicBool,
     /// Told when it declines to succeed the hub.
@@ -241,7 +242,7 @@ impl Member {
         id: u64,
         exemplars: bool,
         timeout: Duration,
-    ) -> Option<ExportMetricsServiceRequest> {
+    ) -> Option<Arc<ExportMetricsServiceRequest>> {
         let (tx, rx) = oneshot::channel();
         self.pending.lock().insert(id, tx);
         let mut payload = id.to_le_bytes().to_vec();
@@ -250,12 +251,16 @@ impl Member {
             write_frame(&mut *self.writer.lock().await, kind::COLLECT, &payload)
                 .await
                 .ok()?;
-            rx.await.ok()
+            let body = rx.await.ok()?;
+            // Decoded on a blocking thread: the members' snapshots side by side.
+            let decoded =
+                tokio::task::spawn_blocking(move || ExportMetricsServiceRequest::decode(&body[..]));
+            decoded.await.ok()?.ok().map(Arc::new)
         };
         let got = tokio::time::timeout(timeout, asked).await.ok().flatten();
         self.pending.lock().remove(&id);
         if let Some(r) = &got {
-            *self.last.lock() = Some(r.clone());
+            *self.last.lock() = Some(Arc::clone(r));
         }
         got
     }
@@ -269,7 +274,7 @@ impl Member {
 #[derive(Default)]
 struct Kept {
     retired: Merged,
-    own: Option<ExportMetricsServiceRequest>,
+    own: Option<Arc<ExportMetricsServiceRequest>>,
     /// The hub is offering its sockets (set under the members' lock): it keeps no more last
     /// collections, which would not be in what it offers.
     leaving: bool,
@@ -284,7 +289,7 @@ impl Kept {
         if let Some(own) = &self.own {
             all.add(own, std::process::id(), rules, true);
         }
-        all.to_request(None).encode_to_vec()
+        all.into_request(None).encode_to_vec()
     }
 }
 
@@ -474,18 +479,16 @@ impl Hub {
         while let Ok((kind, payload)) = read_frame(&mut r).await {
             match kind {
                 kind::SNAPSHOT if payload.len() >= 8 => {
-                    let (head, body) = payload.split_at(8);
                     let mut request_id = [0u8; 8];
-                    request_id.copy_from_slice(head);
-                    let Ok(request) = ExportMetricsServiceRequest::decode(body) else {
-                        continue;
-                    };
+                    request_id.copy_from_slice(&payload[..8]);
                     let waiting = member
                         .pending
                         .lock()
                         .remove(&u64::from_le_bytes(request_id));
                     if let Some(tx) = waiting {
-                        let _ = tx.send(request);
+                        let mut body = payload;
+                        body.drain(..8);
+                        let _ = tx.send(body);
                     }
                 }
                 kind::DECLINE => member.declined.notify_one(),
@@ -584,11 +587,11 @@ impl Hub {
                 (m.pid, got, last)
             });
         }
-        let own = own.await.map_err(|e| Error::internal(e.to_string()))??;
+        let own = Arc::new(own.await.map_err(|e| Error::internal(e.to_string()))??);
         let rules = &self.local.rules;
         let mut merged = {
             let mut kept = self.kept.lock();
-            kept.own = Some(own.clone());
+            kept.own = Some(Arc::clone(&own));
             kept.retired.clone()
         };
         let me = std::process::id();
@@ -610,7 +613,7 @@ impl Hub {
         // The members' replicas follow, off the scrape's path.
         let hub = Arc::clone(self);
         tokio::spawn(async move { hub.send_replica().await });
-        Ok(merged.to_request(resource.as_ref()))
+        Ok(merged.into_request(resource.as_ref()))
     }
 
     /// As the hub exits: passes its sockets, with the replica of what it counts alone, to
@@ -625,7 +628,7 @@ impl Hub {
         }
         let local = Arc::clone(&self.local);
         if let Ok(Ok(own)) = tokio::task::spawn_blocking(move || (local.collect)(false)).await {
-            self.kept.lock().own = Some(own);
+            self.kept.lock().own = Some(Arc::new(own));
         }
         let deadline = tokio::time::Instant::now() + SUCCESSION_WAIT;
         let mut tried = std::collections::HashSet::new();
