@@ -16,9 +16,10 @@ pub fn attribute_text(text: &str) -> Arc<str> {
 /// The keys a thread has made lately, shared by every series that has them.
 const KEYS_KEPT: usize = 512;
 
+type Keys = std::collections::HashMap<Box<str>, Arc<str>, foldhash::fast::RandomState>;
+
 thread_local! {
-    static KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, Arc<str>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static KEYS: std::cell::RefCell<Keys> = std::cell::RefCell::new(Keys::default());
 }
 
 /// `key` as an attribute key: as [`attribute_text`], and one string for every series made
@@ -95,6 +96,15 @@ impl AttributeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn series_made_on_one_thread_share_their_keys() {
+        let (a, b) = (attribute_key("http.route"), attribute_key("http.route"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*attribute_key("other"), "other");
+        let (c, d) = (attribute_text("v"), attribute_text("v"));
+        assert!(!Arc::ptr_eq(&c, &d), "values are not kept");
+    }
 
     #[test]
     fn sorts_and_keeps_last_duplicate() {
