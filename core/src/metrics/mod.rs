@@ -2,6 +2,7 @@
 //! and exports them, and the exporters.
 
 pub(crate) mod console;
+pub(crate) mod encode;
 pub(crate) mod exemplars;
 mod export;
 pub(crate) mod instrument;

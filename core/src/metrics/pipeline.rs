@@ -30,10 +30,10 @@ use std::time::{Duration, Instant};
 
 /// A ManualReader that otelrs keeps a handle to after giving it to the provider.
 #[derive(Debug, Clone)]
-struct SharedReader(Arc<ManualReader>);
+pub(crate) struct SharedReader(Arc<ManualReader>);
 
 impl SharedReader {
-    fn new(temporality: Temporality) -> Self {
+    pub(crate) fn new(temporality: Temporality) -> Self {
         SharedReader(Arc::new(
             ManualReader::builder()
                 .with_temporality(temporality)
@@ -303,16 +303,30 @@ impl Pipeline {
         let prometheus = match prometheus {
             Some((reader, record)) => {
                 let exemplars = exemplars.clone();
+                let (encoded_reader, encoded_record) = (reader.clone(), Arc::clone(&record));
+                let collect = Arc::new(move |with_exemplars: bool| {
+                    scrape(&reader, &record).map(|rm| {
+                        let mut request = ExportMetricsServiceRequest::from(&rm);
+                        if with_exemplars {
+                            exemplars.attach(&mut request);
+                        }
+                        request
+                    })
+                });
+                let collect_encoded: Arc<dyn Fn(bool) -> Result<Vec<u8>> + Send + Sync> = {
+                    let collect = Arc::clone(&collect);
+                    Arc::new(move |with_exemplars: bool| {
+                        if with_exemplars {
+                            // otelrs's exemplars are attached to a request.
+                            return collect(true).map(|r| prost::Message::encode_to_vec(&r));
+                        }
+                        scrape(&encoded_reader, &encoded_record)
+                            .map(|rm| super::encode::request(&rm))
+                    })
+                };
                 let local = Local {
-                    collect: Arc::new(move |with_exemplars| {
-                        scrape(&reader, &record).map(|rm| {
-                            let mut request = ExportMetricsServiceRequest::from(&rm);
-                            if with_exemplars {
-                                exemplars.attach(&mut request);
-                            }
-                            request
-                        })
-                    }),
+                    collect,
+                    collect_encoded,
                     service,
                     rules: settings.prometheus_gauge_merge.clone(),
                     timeout: settings.prometheus_worker_timeout,

@@ -166,6 +166,8 @@ async fn read_frame(r: &mut OwnedReadHalf) -> std::io::Result<(u8, Vec<u8>)> {
 pub(crate) struct Local {
     /// This process's collection as an OTLP request, with exemplars when asked.
     pub(crate) collect: Arc<dyn Fn(bool) -> Result<ExportMetricsServiceRequest> + Send + Sync>,
+    /// The same, as the request's protobuf bytes (what a member sends).
+    pub(crate) collect_encoded: Arc<dyn Fn(bool) -> Result<Vec<u8>> + Send + Sync>,
     pub(crate) service: String,
     pub(crate) rules: GaugeMerge,
     pub(crate) timeout: Duration,
@@ -815,11 +817,13 @@ impl Connection {
                 kind::COLLECT if payload.len() >= 9 => {
                     let exemplars = payload[8] != 0;
                     let collecting = Arc::clone(&local);
-                    let collected =
-                        tokio::task::spawn_blocking(move || (collecting.collect)(exemplars)).await;
+                    let collected = tokio::task::spawn_blocking(move || {
+                        (collecting.collect_encoded)(exemplars)
+                    })
+                    .await;
                     let Ok(Ok(request)) = collected else { continue };
                     let mut out = payload[..8].to_vec();
-                    out.extend(request.encode_to_vec());
+                    out.extend(request);
                     if let Some(w) = finale.lock().await.as_mut() {
                         if write_frame(w, kind::SNAPSHOT, &out).await.is_err() {
                             break;
@@ -865,11 +869,11 @@ pub(crate) async fn send_final(
     finale: &tokio::sync::Mutex<Option<OwnedWriteHalf>>,
 ) {
     let collecting = Arc::clone(local);
-    let Ok(Ok(request)) = tokio::task::spawn_blocking(move || (collecting.collect)(false)).await
+    let Ok(Ok(bytes)) =
+        tokio::task::spawn_blocking(move || (collecting.collect_encoded)(false)).await
     else {
         return;
     };
-    let bytes = request.encode_to_vec();
     let taken = local.final_taken.notified();
     tokio::pin!(taken);
     taken.as_mut().enable();
