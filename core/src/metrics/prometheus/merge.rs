@@ -43,6 +43,13 @@ pub(crate) struct Merged {
 /// encoded.
 fn series_key(attrs: &[KeyValue], extra: Option<&KeyValue>, out: &mut Vec<u8>) {
     out.clear();
+    if extra.is_none() && attrs.windows(2).all(|w| w[0].key <= w[1].key) {
+        // Sorted already, as a process's collection is: encoded as it is.
+        for kv in attrs {
+            let _ = kv.encode_length_delimited(out);
+        }
+        return;
+    }
     let mut sorted: Vec<&KeyValue> = attrs.iter().chain(extra).collect();
     if sorted.windows(2).any(|w| w[0].key > w[1].key) {
         sorted.sort_by(|a, b| a.key.cmp(&b.key));

@@ -262,7 +262,11 @@ impl Member {
         let got = tokio::time::timeout(timeout, asked).await.ok().flatten();
         self.pending.lock().remove(&id);
         if let Some(r) = &got {
-            *self.last.lock() = Some(Arc::clone(r));
+            let previous = self.last.lock().replace(Arc::clone(r));
+            // Freed off the runtime's thread, which merges the scrape meanwhile.
+            if previous.is_some() {
+                tokio::task::spawn_blocking(move || drop(previous));
+            }
         }
         got
     }
