@@ -10,7 +10,7 @@
 
 use crate::config::choices::{GaugeMerge, GaugeRule};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
     self as proto, exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
 };
@@ -317,97 +317,260 @@ impl Merged {
             .iter()
             .flat_map(|rm| &rm.scope_metrics)
         {
-            let (scope_name, scope_version) = sm
-                .scope
-                .as_ref()
-                .map_or((String::new(), String::new()), |s| {
-                    (s.name.clone(), s.version.clone())
-                });
             for m in &sm.metrics {
-                let Some(data) = &m.data else { continue };
-                let gauge_rule = match data {
-                    Data::Sum(s) if s.is_monotonic => None,
-                    Data::Sum(_) => Some(rules.rule(&m.name, false)),
-                    Data::Gauge(_) => Some(rules.rule(&m.name, true)),
-                    _ => None,
-                };
-                if retired_only && gauge_rule.is_some() {
-                    continue;
+                self.add_metric(&sm.scope, &sm.schema_url, m, pid, rules, retired_only);
+            }
+        }
+    }
+
+    /// How a metric merges: None for counters and histograms (summed), else its gauge rule.
+    fn gauge_rule(data: &Data, name: &str, rules: &GaugeMerge) -> Option<GaugeRule> {
+        match data {
+            Data::Sum(s) if s.is_monotonic => None,
+            Data::Sum(_) => Some(rules.rule(name, false)),
+            Data::Gauge(_) => Some(rules.rule(name, true)),
+            _ => None,
+        }
+    }
+
+    /// Adds one metric of the scope `scope` (see [`Self::add`]).
+    fn add_metric(
+        &mut self,
+        scope: &Option<InstrumentationScope>,
+        schema_url: &str,
+        m: &proto::Metric,
+        pid: u32,
+        rules: &GaugeMerge,
+        retired_only: bool,
+    ) {
+        let Some(data) = &m.data else { return };
+        let gauge_rule = Self::gauge_rule(data, &m.name, rules);
+        if retired_only && gauge_rule.is_some() {
+            return;
+        }
+        let acc = self.metric(scope, schema_url, m);
+        let pid = (gauge_rule == Some(GaugeRule::PerPid)).then_some(pid);
+        let rule = gauge_rule.unwrap_or(GaugeRule::Sum);
+        let index = &mut acc.index;
+        // A metric whose type differs from the one merged first under its name is left out
+        // (the exposition would leave one of them out as well).
+        let numbers = |into: &mut Vec<proto::NumberDataPoint>,
+                       index: &mut Index,
+                       from: &[proto::NumberDataPoint]| {
+            add_points(into, index, from, pid, |a, b| {
+                merge_numbers(a, b, rule);
+                true
+            });
+        };
+        match (&mut acc.metric.data, data) {
+            (Some(Data::Sum(into)), Data::Sum(from)) if into.is_monotonic == from.is_monotonic => {
+                numbers(&mut into.data_points, index, &from.data_points);
+            }
+            (Some(Data::Gauge(into)), Data::Gauge(from)) => {
+                numbers(&mut into.data_points, index, &from.data_points);
+            }
+            (Some(Data::Histogram(into)), Data::Histogram(from)) => add_points(
+                &mut into.data_points,
+                index,
+                &from.data_points,
+                None,
+                merge_histograms,
+            ),
+            (Some(Data::ExponentialHistogram(into)), Data::ExponentialHistogram(from)) => {
+                add_points(
+                    &mut into.data_points,
+                    index,
+                    &from.data_points,
+                    None,
+                    |a, b| {
+                        merge_exponential(a, b);
+                        true
+                    },
+                )
+            }
+            _ => {}
+        }
+    }
+
+    /// The metric `m` of `scope` merged so far: made, without points, the first time.
+    fn metric(
+        &mut self,
+        scope: &Option<InstrumentationScope>,
+        schema_url: &str,
+        m: &proto::Metric,
+    ) -> &mut MetricAcc {
+        let (scope_name, scope_version) =
+            scope.as_ref().map_or((String::new(), String::new()), |s| {
+                (s.name.clone(), s.version.clone())
+            });
+        let key = (scope_name, scope_version, m.name.clone());
+        self.metrics.entry(key).or_insert_with(|| MetricAcc {
+            scope: proto::ScopeMetrics {
+                scope: scope.clone(),
+                metrics: Vec::new(),
+                schema_url: schema_url.to_owned(),
+            },
+            metric: proto::Metric {
+                data: match &m.data {
+                    Some(Data::Sum(s)) => Some(Data::Sum(proto::Sum {
+                        data_points: Vec::new(),
+                        ..s.clone()
+                    })),
+                    Some(Data::Gauge(_)) => Some(Data::Gauge(proto::Gauge::default())),
+                    Some(Data::Histogram(h)) => Some(Data::Histogram(proto::Histogram {
+                        data_points: Vec::new(),
+                        ..h.clone()
+                    })),
+                    Some(Data::ExponentialHistogram(h)) => {
+                        Some(Data::ExponentialHistogram(proto::ExponentialHistogram {
+                            data_points: Vec::new(),
+                            ..h.clone()
+                        }))
+                    }
+                    Some(Data::Summary(_)) | None => None,
+                },
+                name: m.name.clone(),
+                description: m.description.clone(),
+                unit: m.unit.clone(),
+                metadata: m.metadata.clone(),
+            },
+            index: Index::default(),
+        })
+    }
+
+    /// As [`Self::add`], for a collection given as the protobuf bytes of a request (what a
+    /// worker sends). The points of counters, up-down counters and gauges are read from the
+    /// bytes: a series merged already takes the point's value without its strings being
+    /// decoded. The rest (histograms, new series, exemplars) is decoded. False when the
+    /// bytes are not a request (what they held up to the fault is merged).
+    pub(crate) fn add_encoded(
+        &mut self,
+        bytes: &[u8],
+        pid: u32,
+        rules: &GaugeMerge,
+        retired_only: bool,
+    ) -> bool {
+        let mut key = Vec::new();
+        wire::each(bytes, |field, value| match (field, value) {
+            (1, wire::Value::Bytes(rm)) => wire::each(rm, |field, value| match (field, value) {
+                (2, wire::Value::Bytes(sm)) => {
+                    self.add_encoded_scope(sm, pid, rules, retired_only, &mut key)
                 }
-                let key = (scope_name.clone(), scope_version.clone(), m.name.clone());
-                let acc = self.metrics.entry(key).or_insert_with(|| MetricAcc {
-                    scope: proto::ScopeMetrics {
-                        scope: sm.scope.clone(),
-                        metrics: Vec::new(),
-                        schema_url: sm.schema_url.clone(),
-                    },
-                    metric: proto::Metric {
-                        data: match data {
-                            Data::Sum(s) => Some(Data::Sum(proto::Sum {
-                                data_points: Vec::new(),
-                                ..s.clone()
-                            })),
-                            Data::Gauge(_) => Some(Data::Gauge(proto::Gauge::default())),
-                            Data::Histogram(h) => Some(Data::Histogram(proto::Histogram {
-                                data_points: Vec::new(),
-                                ..h.clone()
-                            })),
-                            Data::ExponentialHistogram(h) => {
-                                Some(Data::ExponentialHistogram(proto::ExponentialHistogram {
-                                    data_points: Vec::new(),
-                                    ..h.clone()
-                                }))
-                            }
-                            Data::Summary(_) => None,
-                        },
-                        ..m.clone()
-                    },
-                    index: Index::default(),
-                });
-                let pid = (gauge_rule == Some(GaugeRule::PerPid)).then_some(pid);
-                let rule = gauge_rule.unwrap_or(GaugeRule::Sum);
-                let index = &mut acc.index;
-                // A metric whose type differs from the one merged first under its name is
-                // left out (the exposition would leave one of them out as well).
-                let numbers = |into: &mut Vec<proto::NumberDataPoint>,
-                               index: &mut Index,
-                               from: &[proto::NumberDataPoint]| {
-                    add_points(into, index, from, pid, |a, b| {
+                _ => true,
+            }),
+            _ => true,
+        })
+    }
+
+    /// One ScopeMetrics of [`Self::add_encoded`].
+    fn add_encoded_scope(
+        &mut self,
+        sm: &[u8],
+        pid: u32,
+        rules: &GaugeMerge,
+        retired_only: bool,
+        key: &mut Vec<u8>,
+    ) -> bool {
+        let (mut scope, mut schema_url, mut metrics) = (None, String::new(), Vec::new());
+        let read = wire::each(sm, |field, value| {
+            match (field, value) {
+                (1, wire::Value::Bytes(b)) => match InstrumentationScope::decode(b) {
+                    Ok(s) => scope = Some(s),
+                    Err(_) => return false,
+                },
+                (2, wire::Value::Bytes(b)) => metrics.push(b),
+                (3, wire::Value::Bytes(b)) => schema_url = String::from_utf8_lossy(b).into_owned(),
+                _ => {}
+            }
+            true
+        });
+        read && metrics
+            .into_iter()
+            .all(|m| self.add_encoded_metric(&scope, &schema_url, m, pid, rules, retired_only, key))
+    }
+
+    /// One Metric of [`Self::add_encoded`]: a sum or gauge whose metric is merged already
+    /// from its bytes, the rest decoded.
+    #[allow(clippy::too_many_arguments)]
+    fn add_encoded_metric(
+        &mut self,
+        scope: &Option<InstrumentationScope>,
+        schema_url: &str,
+        bytes: &[u8],
+        pid: u32,
+        rules: &GaugeMerge,
+        retired_only: bool,
+        key: &mut Vec<u8>,
+    ) -> bool {
+        let fast = wire::number_metric(bytes).and_then(|m| {
+            let name = std::str::from_utf8(m.name).ok()?;
+            let rule = match m.monotonic {
+                Some(true) => None,
+                Some(false) => Some(rules.rule(name, false)),
+                None => Some(rules.rule(name, true)),
+            };
+            Some((m, name, rule))
+        });
+        let Some((m, name, rule)) = fast.filter(|(_, _, rule)| *rule != Some(GaugeRule::PerPid))
+        else {
+            return self.add_decoded_metric(scope, schema_url, bytes, pid, rules, retired_only);
+        };
+        if retired_only && rule.is_some() {
+            return true;
+        }
+        let metric_key = (
+            scope.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+            scope
+                .as_ref()
+                .map(|s| s.version.clone())
+                .unwrap_or_default(),
+            name.to_owned(),
+        );
+        let Some(acc) = self.metrics.get_mut(&metric_key) else {
+            // First seen: decoded, which makes the metric.
+            return self.add_decoded_metric(scope, schema_url, bytes, pid, rules, retired_only);
+        };
+        let into = match (&mut acc.metric.data, m.monotonic) {
+            (Some(Data::Sum(into)), Some(monotonic)) if into.is_monotonic == monotonic => {
+                &mut into.data_points
+            }
+            (Some(Data::Gauge(into)), None) => &mut into.data_points,
+            _ => return true, // another type under the name: left out, as `add` does
+        };
+        let rule = rule.unwrap_or(GaugeRule::Sum);
+        for point in m.points {
+            let Some(p) = wire::number_point(point, key) else {
+                return false;
+            };
+            match acc.index.get(key.as_slice()) {
+                Some(&i) if !p.exemplars => merge_numbers(&mut into[i], &p.point, rule),
+                _ => match proto::NumberDataPoint::decode(point) {
+                    Ok(decoded) => add_points(into, &mut acc.index, &[decoded], None, |a, b| {
                         merge_numbers(a, b, rule);
                         true
-                    });
-                };
-                match (&mut acc.metric.data, data) {
-                    (Some(Data::Sum(into)), Data::Sum(from))
-                        if into.is_monotonic == from.is_monotonic =>
-                    {
-                        numbers(&mut into.data_points, index, &from.data_points);
-                    }
-                    (Some(Data::Gauge(into)), Data::Gauge(from)) => {
-                        numbers(&mut into.data_points, index, &from.data_points);
-                    }
-                    (Some(Data::Histogram(into)), Data::Histogram(from)) => add_points(
-                        &mut into.data_points,
-                        index,
-                        &from.data_points,
-                        None,
-                        merge_histograms,
-                    ),
-                    (Some(Data::ExponentialHistogram(into)), Data::ExponentialHistogram(from)) => {
-                        add_points(
-                            &mut into.data_points,
-                            index,
-                            &from.data_points,
-                            None,
-                            |a, b| {
-                                merge_exponential(a, b);
-                                true
-                            },
-                        )
-                    }
-                    _ => {}
-                }
+                    }),
+                    Err(_) => return false,
+                },
             }
+        }
+        true
+    }
+
+    fn add_decoded_metric(
+        &mut self,
+        scope: &Option<InstrumentationScope>,
+        schema_url: &str,
+        bytes: &[u8],
+        pid: u32,
+        rules: &GaugeMerge,
+        retired_only: bool,
+    ) -> bool {
+        match proto::Metric::decode(bytes) {
+            Ok(m) => {
+                self.add_metric(scope, schema_url, &m, pid, rules, retired_only);
+                true
+            }
+            Err(_) => false,
         }
     }
 
@@ -443,6 +606,180 @@ impl Merged {
                 schema_url: String::new(),
             }],
         }
+    }
+}
+
+/// Reading protobuf bytes without decoding them: what [`Merged::add_encoded`] needs.
+mod wire {
+    use opentelemetry_proto::tonic::metrics::v1 as proto;
+
+    /// A field's value.
+    pub(super) enum Value<'a> {
+        Varint(u64),
+        Fixed64(u64),
+        Bytes(&'a [u8]),
+        Fixed32,
+    }
+
+    fn varint(buf: &mut &[u8]) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = buf.split_first()?;
+            *buf = rest;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// Calls `f` with each field of the message `buf` until it returns false; false when
+    /// `f` did or the bytes are not a message.
+    pub(super) fn each<'a>(mut buf: &'a [u8], mut f: impl FnMut(u64, Value<'a>) -> bool) -> bool {
+        while !buf.is_empty() {
+            let Some(tag) = varint(&mut buf) else {
+                return false;
+            };
+            let value = match tag & 7 {
+                0 => match varint(&mut buf) {
+                    Some(v) => Value::Varint(v),
+                    None => return false,
+                },
+                1 => {
+                    let Some((bytes, rest)) = buf.split_first_chunk::<8>() else {
+                        return false;
+                    };
+                    buf = rest;
+                    Value::Fixed64(u64::from_le_bytes(*bytes))
+                }
+                2 => {
+                    let Some(len) = varint(&mut buf).and_then(|l| usize::try_from(l).ok()) else {
+                        return false;
+                    };
+                    if len > buf.len() {
+                        return false;
+                    }
+                    let (bytes, rest) = buf.split_at(len);
+                    buf = rest;
+                    Value::Bytes(bytes)
+                }
+                5 => {
+                    if buf.len() < 4 {
+                        return false;
+                    }
+                    buf = &buf[4..];
+                    Value::Fixed32
+                }
+                _ => return false,
+            };
+            if !f(tag >> 3, value) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A sum's or gauge's name, kind and points, as bytes.
+    pub(super) struct NumberMetric<'a> {
+        pub(super) name: &'a [u8],
+        /// A sum's monotonicity; None for a gauge.
+        pub(super) monotonic: Option<bool>,
+        pub(super) points: Vec<&'a [u8]>,
+    }
+
+    /// The metric `bytes` if it is a sum or a gauge.
+    pub(super) fn number_metric(bytes: &[u8]) -> Option<NumberMetric<'_>> {
+        let (mut name, mut data) = (None, None);
+        each(bytes, |field, value| {
+            match (field, value) {
+                (1, Value::Bytes(b)) => name = Some(b),
+                (5 | 7 | 9 | 10 | 11, Value::Bytes(b)) => data = Some((field, b)),
+                _ => {}
+            }
+            true
+        })
+        .then_some(())?;
+        let (kind, data) = data?;
+        let mut m = NumberMetric {
+            name: name.unwrap_or_default(),
+            monotonic: match kind {
+                7 => Some(false),
+                5 => None,
+                _ => return None,
+            },
+            points: Vec::new(),
+        };
+        each(data, |field, value| {
+            match (field, value) {
+                (1, Value::Bytes(b)) => m.points.push(b),
+                (3, Value::Varint(v)) if kind == 7 => m.monotonic = Some(v != 0),
+                _ => {}
+            }
+            true
+        })
+        .then_some(m)
+    }
+
+    /// A number point read from bytes: its value and time window (no attributes), and
+    /// whether it has exemplars.
+    pub(super) struct NumberPoint {
+        pub(super) point: proto::NumberDataPoint,
+        pub(super) exemplars: bool,
+    }
+
+    /// The point `bytes`, and its series key in `key` (its attributes, sorted by key, each
+    /// as `encode_length_delimited` writes it).
+    pub(super) fn number_point(bytes: &[u8], key: &mut Vec<u8>) -> Option<NumberPoint> {
+        let mut attributes: Vec<&[u8]> = Vec::new();
+        let mut p = NumberPoint {
+            point: proto::NumberDataPoint::default(),
+            exemplars: false,
+        };
+        each(bytes, |field, value| {
+            match (field, value) {
+                (7, Value::Bytes(b)) => attributes.push(b),
+                (2, Value::Fixed64(v)) => p.point.start_time_unix_nano = v,
+                (3, Value::Fixed64(v)) => p.point.time_unix_nano = v,
+                (4, Value::Fixed64(v)) => {
+                    p.point.value =
+                        Some(proto::number_data_point::Value::AsDouble(f64::from_bits(v)));
+                }
+                (6, Value::Fixed64(v)) => {
+                    p.point.value = Some(proto::number_data_point::Value::AsInt(v as i64));
+                }
+                (5, _) => p.exemplars = true,
+                _ => {}
+            }
+            true
+        })
+        .then_some(())?;
+        let mut keyed = Vec::with_capacity(attributes.len());
+        for a in attributes {
+            let mut name: &[u8] = &[];
+            each(a, |field, value| {
+                if let (1, Value::Bytes(b)) = (field, value) {
+                    name = b;
+                }
+                true
+            })
+            .then_some(())?;
+            keyed.push((name, a));
+        }
+        if keyed.windows(2).any(|w| w[0].0 > w[1].0) {
+            keyed.sort_by(|a, b| a.0.cmp(b.0));
+        }
+        key.clear();
+        for (_, a) in keyed {
+            let mut len = a.len() as u64;
+            while len >= 0x80 {
+                key.push((len as u8) | 0x80);
+                len >>= 7;
+            }
+            key.push(len as u8);
+            key.extend_from_slice(a);
+        }
+        Some(p)
     }
 }
 
@@ -528,6 +865,78 @@ mod tests {
             _ => unreachable!(),
         };
         ps.into_iter().map(|p| (p.attributes, p.value)).collect()
+    }
+
+    #[test]
+    fn a_collection_merged_from_its_bytes_is_merged_as_from_its_request() {
+        let rules = GaugeMerge::parse("heap=max,temp=pid").unwrap();
+        let exemplar = proto::Exemplar {
+            time_unix_nano: 15,
+            value: Some(proto::exemplar::Value::AsInt(1)),
+            ..Default::default()
+        };
+        let workers: Vec<(u32, ExportMetricsServiceRequest)> = (1..=4)
+            .map(|pid| {
+                let v = i64::from(pid);
+                let mut with_exemplar = number_point(v, vec![attr("route", "/x")]);
+                if pid == 3 {
+                    with_exemplar.exemplars.push(exemplar.clone());
+                }
+                let mut double = number_point(0, vec![attr("k", "v")]);
+                double.value = Some(number_data_point::Value::AsDouble(0.5 * v as f64));
+                (
+                    pid,
+                    request(vec![
+                        sum(
+                            "requests",
+                            true,
+                            vec![
+                                number_point(v, vec![attr("route", "/a"), attr("method", "GET")]),
+                                // The same series with its attributes in another order.
+                                number_point(
+                                    10 * v,
+                                    vec![attr("method", "GET"), attr("route", "/a")],
+                                ),
+                                number_point(v, vec![attr("only", &pid.to_string())]),
+                                with_exemplar,
+                            ],
+                        ),
+                        sum("active", false, vec![number_point(1, vec![]), double]),
+                        gauge("heap", vec![number_point(100 * v, vec![])]),
+                        gauge("temp", vec![number_point(v, vec![attr("room", "a")])]),
+                        // A name taken by another type in one worker.
+                        if pid == 2 {
+                            gauge("requests", vec![number_point(1, vec![])])
+                        } else {
+                            sum("conflict", true, vec![number_point(v, vec![])])
+                        },
+                        proto::Metric {
+                            name: "latency".to_owned(),
+                            data: Some(Data::Histogram(proto::Histogram {
+                                data_points: vec![proto::HistogramDataPoint {
+                                    count: 2,
+                                    sum: Some(1.0),
+                                    bucket_counts: vec![1, 1],
+                                    explicit_bounds: vec![0.5],
+                                    ..Default::default()
+                                }],
+                                aggregation_temporality: 2,
+                            })),
+                            ..Default::default()
+                        },
+                    ]),
+                )
+            })
+            .collect();
+        for retired_only in [false, true] {
+            let (mut decoded, mut raw) = (Merged::default(), Merged::default());
+            for (pid, r) in &workers {
+                decoded.add(r, *pid, &rules, retired_only);
+                assert!(raw.add_encoded(&r.encode_to_vec(), *pid, &rules, retired_only));
+            }
+            assert_eq!(raw.into_request(None), decoded.into_request(None));
+        }
+        assert!(!Merged::default().add_encoded(&[0x0a, 0x05, 1], 1, &rules, false));
     }
 
     #[test]

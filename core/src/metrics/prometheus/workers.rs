@@ -226,11 +226,11 @@ struct Member {
     _closes: ChildCloses,
     pid: u32,
     writer: tokio::sync::Mutex<OwnedWriteHalf>,
-    /// Requests sent, by id, waiting for their snapshot (as it came: decoded by the asking
-    /// task, off the runtime's thread).
+    /// Requests sent, by id, waiting for their snapshot.
     pending: Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>,
-    /// The last collection it sent.
-    last: Mutex<Option<Arc<ExportMetricsServiceRequest>>>,
+    /// The last collection it sent, as it came (the protobuf bytes of a request): merged
+    /// from the bytes (see [`Merged::add_encoded`]).
+    last: Mutex<Option<Arc<Vec<u8>>>>,
     /// It is leaving (it sent its last collection, or said so): it cannot succeed the hub.
     leaving: std::sync::atomic::AtomicBool,
     /// Told when it declines to succeed the hub.
@@ -239,12 +239,7 @@ struct Member {
 
 impl Member {
     /// Asks for its collection and waits at most `timeout`.
-    async fn ask(
-        &self,
-        id: u64,
-        exemplars: bool,
-        timeout: Duration,
-    ) -> Option<Arc<ExportMetricsServiceRequest>> {
+    async fn ask(&self, id: u64, exemplars: bool, timeout: Duration) -> Option<Arc<Vec<u8>>> {
         let (tx, rx) = oneshot::channel();
         self.pending.lock().insert(id, tx);
         let mut payload = id.to_le_bytes().to_vec();
@@ -253,20 +248,12 @@ impl Member {
             write_frame(&mut *self.writer.lock().await, kind::COLLECT, &payload)
                 .await
                 .ok()?;
-            let body = rx.await.ok()?;
-            // Decoded on a blocking thread: the members' snapshots side by side.
-            let decoded =
-                tokio::task::spawn_blocking(move || ExportMetricsServiceRequest::decode(&body[..]));
-            decoded.await.ok()?.ok().map(Arc::new)
+            rx.await.ok().map(Arc::new)
         };
         let got = tokio::time::timeout(timeout, asked).await.ok().flatten();
         self.pending.lock().remove(&id);
         if let Some(r) = &got {
-            let previous = self.last.lock().replace(Arc::clone(r));
-            // Freed off the runtime's thread, which merges the scrape meanwhile.
-            if previous.is_some() {
-                tokio::task::spawn_blocking(move || drop(previous));
-            }
+            *self.last.lock() = Some(Arc::clone(r));
         }
         got
     }
@@ -543,7 +530,7 @@ impl Hub {
                 self.kept
                     .lock()
                     .retired
-                    .add(last, member.pid, &self.local.rules, true);
+                    .add_encoded(last, member.pid, &self.local.rules, true);
             }
             last
         };
@@ -606,8 +593,13 @@ impl Hub {
         while let Some(Ok((pid, got, last))) = asks.join_next().await {
             up.push((pid, got.is_some()));
             match (got, last) {
-                (Some(r), _) => merged.add(&r, pid, rules, false),
-                (None, Some(last)) => merged.add(&last, pid, rules, true),
+                // A collection that is not one is left out, as much as it is not one.
+                (Some(r), _) => {
+                    let _ = merged.add_encoded(&r, pid, rules, false);
+                }
+                (None, Some(last)) => {
+                    let _ = merged.add_encoded(&last, pid, rules, true);
+                }
                 (None, None) => {}
             }
         }
