@@ -4,7 +4,6 @@ pre-fork server), to mount at `/metrics` in Flask, Django, FastAPI or Starlette.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Iterable, MutableMapping
@@ -116,6 +115,8 @@ def make_asgi_app(disable_compression: bool = False) -> ASGIApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         encoding = "" if disable_compression else headers.get("accept-encoding", "")
+        import asyncio  # here: an ASGI server has it already, a WSGI app need not pay for it
+
         answer = functools.partial(_answer, headers.get("accept", ""), encoding)
         status, head, body = await asyncio.get_running_loop().run_in_executor(None, answer)
         head = [*head, ("Content-Length", str(len(body)))]
