@@ -146,13 +146,20 @@ def cmdline(pid: int) -> str:
 
 def listener(port: int) -> int:
     """The pid of the process listening on `port` (from /proc: the socket's inode)."""
-    inodes = set()
+    inodes: Set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
                 if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
                     inodes.add(fields[9])
+    pid = socket_owner(inodes)
+    assert pid is not None, f"nothing listens on {port}"
+    return pid
+
+
+def socket_owner(inodes: Set[str]) -> Optional[int]:
+    """The pid of a process with one of the sockets `inodes` open."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -160,7 +167,7 @@ def listener(port: int) -> int:
                     return int(pid)
         except OSError:
             continue
-    raise AssertionError(f"nothing listens on {port}")
+    return None
 
 
 @pytest.fixture(params=list(SERVERS))
@@ -196,14 +203,9 @@ def group_holder(server: Server) -> int:
     with open("/proc/net/unix") as f:
         inodes = {fields[6] for fields in map(str.split, f.readlines()[1:])
                   if len(fields) == 8 and fields[7] == name and fields[3] == "00010000"}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                if os.readlink(f"/proc/{pid}/fd/{fd}").removeprefix("socket:[").rstrip("]") in inodes:
-                    return int(pid)
-        except OSError:
-            continue
-    raise AssertionError(f"nobody holds {name}")
+    pid = socket_owner(inodes)
+    assert pid is not None, f"nobody holds {name}"
+    return pid
 
 
 OWN_SERVER = ["gunicorn sync --preload", "gunicorn gthread", "uvicorn --workers 4"]

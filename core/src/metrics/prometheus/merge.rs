@@ -60,6 +60,20 @@ fn series_key(attrs: &[KeyValue], extra: Option<&KeyValue>, out: &mut Vec<u8>) {
     }
 }
 
+/// Whose collection is merged, and how.
+struct Source<'a> {
+    pid: u32,
+    rules: &'a GaugeMerge,
+    /// Only what a worker that exited leaves behind.
+    retired_only: bool,
+}
+
+/// The scope of the metrics being merged.
+struct Scope<'a> {
+    scope: &'a Option<InstrumentationScope>,
+    schema_url: &'a str,
+}
+
 /// Series key -> index of its point.
 type Index = HashMap<Vec<u8>, usize, foldhash::fast::RandomState>;
 
@@ -450,12 +464,15 @@ impl Merged {
         rules: &GaugeMerge,
         retired_only: bool,
     ) -> bool {
+        let from = Source {
+            pid,
+            rules,
+            retired_only,
+        };
         let mut key = Vec::new();
         wire::each(bytes, |field, value| match (field, value) {
             (1, wire::Value::Bytes(rm)) => wire::each(rm, |field, value| match (field, value) {
-                (2, wire::Value::Bytes(sm)) => {
-                    self.add_encoded_scope(sm, pid, rules, retired_only, &mut key)
-                }
+                (2, wire::Value::Bytes(sm)) => self.add_encoded_scope(sm, &from, &mut key),
                 _ => true,
             }),
             _ => true,
@@ -463,14 +480,7 @@ impl Merged {
     }
 
     /// One ScopeMetrics of [`Self::add_encoded`].
-    fn add_encoded_scope(
-        &mut self,
-        sm: &[u8],
-        pid: u32,
-        rules: &GaugeMerge,
-        retired_only: bool,
-        key: &mut Vec<u8>,
-    ) -> bool {
+    fn add_encoded_scope(&mut self, sm: &[u8], from: &Source<'_>, key: &mut Vec<u8>) -> bool {
         let (mut scope, mut schema_url, mut metrics) = (None, String::new(), Vec::new());
         let read = wire::each(sm, |field, value| {
             match (field, value) {
@@ -484,24 +494,25 @@ impl Merged {
             }
             true
         });
+        let scope = Scope {
+            scope: &scope,
+            schema_url: &schema_url,
+        };
         read && metrics
             .into_iter()
-            .all(|m| self.add_encoded_metric(&scope, &schema_url, m, pid, rules, retired_only, key))
+            .all(|m| self.add_encoded_metric(&scope, m, from, key))
     }
 
     /// One Metric of [`Self::add_encoded`]: a sum or gauge whose metric is merged already
     /// from its bytes, the rest decoded.
-    #[allow(clippy::too_many_arguments)]
     fn add_encoded_metric(
         &mut self,
-        scope: &Option<InstrumentationScope>,
-        schema_url: &str,
+        scope: &Scope<'_>,
         bytes: &[u8],
-        pid: u32,
-        rules: &GaugeMerge,
-        retired_only: bool,
+        from: &Source<'_>,
         key: &mut Vec<u8>,
     ) -> bool {
+        let rules = from.rules;
         let fast = wire::number_metric(bytes).and_then(|m| {
             let name = std::str::from_utf8(m.name).ok()?;
             let rule = match m.monotonic {
@@ -513,14 +524,19 @@ impl Merged {
         });
         let Some((m, name, rule)) = fast.filter(|(_, _, rule)| *rule != Some(GaugeRule::PerPid))
         else {
-            return self.add_decoded_metric(scope, schema_url, bytes, pid, rules, retired_only);
+            return self.add_decoded_metric(scope, bytes, from);
         };
-        if retired_only && rule.is_some() {
+        if from.retired_only && rule.is_some() {
             return true;
         }
         let metric_key = (
-            scope.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
             scope
+                .scope
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            scope
+                .scope
                 .as_ref()
                 .map(|s| s.version.clone())
                 .unwrap_or_default(),
@@ -528,7 +544,7 @@ impl Merged {
         );
         let Some(acc) = self.metrics.get_mut(&metric_key) else {
             // First seen: decoded, which makes the metric.
-            return self.add_decoded_metric(scope, schema_url, bytes, pid, rules, retired_only);
+            return self.add_decoded_metric(scope, bytes, from);
         };
         let into = match (&mut acc.metric.data, m.monotonic) {
             (Some(Data::Sum(into)), Some(monotonic)) if into.is_monotonic == monotonic => {
@@ -556,18 +572,17 @@ impl Merged {
         true
     }
 
-    fn add_decoded_metric(
-        &mut self,
-        scope: &Option<InstrumentationScope>,
-        schema_url: &str,
-        bytes: &[u8],
-        pid: u32,
-        rules: &GaugeMerge,
-        retired_only: bool,
-    ) -> bool {
+    fn add_decoded_metric(&mut self, scope: &Scope<'_>, bytes: &[u8], from: &Source<'_>) -> bool {
         match proto::Metric::decode(bytes) {
             Ok(m) => {
-                self.add_metric(scope, schema_url, &m, pid, rules, retired_only);
+                self.add_metric(
+                    scope.scope,
+                    scope.schema_url,
+                    &m,
+                    from.pid,
+                    from.rules,
+                    from.retired_only,
+                );
                 true
             }
             Err(_) => false,
