@@ -187,7 +187,12 @@ def test_one_scrape_counts_every_request_of_every_worker(server: Server) -> None
     server.until(lambda: set(workers_of(server)) <= server.workers(), "every live worker in the scrape")
     # A worker killed outright (not the one holding the port) is replaced; what it counted
     # up to the last scrape stays.
-    holder = listener(server.metrics_port)
+    kill_a_worker_but(server, listener(server.metrics_port))
+
+
+def kill_a_worker_but(server: Server, holder: int) -> None:
+    """Kills a worker of the server's (not `holder`) after 2000 requests: the server replaces
+    it, the total stays 2000, and 100 more requests count."""
     victim = next(p for p in workers_of(server) if p != holder)
     os.kill(victim, signal.SIGKILL)
     server.until(lambda: victim not in server.workers() and len(workers_of(server)) == 4, "the worker replaced")
@@ -234,13 +239,7 @@ def test_metrics_from_the_apps_own_port(name: str) -> None:
         while prometheus_query(api, "sum(app_requests_total)") != 2000:
             assert time.monotonic() < deadline, "Prometheus did not scrape 2000 within 30 s"
             time.sleep(0.5)
-        holder = group_holder(server)
-        victim = next(p for p in workers_of(server) if p != holder)
-        os.kill(victim, signal.SIGKILL)
-        server.until(lambda: victim not in server.workers() and len(workers_of(server)) == 4, "the worker replaced")
-        assert server.requests() == 2000
-        server.hit(100)
-        server.until(lambda: server.requests() == 2100, "100 more counted")
+        kill_a_worker_but(server, group_holder(server))
     finally:
         server.stop()
 

@@ -41,9 +41,7 @@ fn scope_metrics(b: &mut Vec<u8>, sm: &ScopeMetrics) {
     nested(b, 1, |b| {
         string(b, 1, scope.name());
         string(b, 2, scope.version().unwrap_or_default());
-        for kv in scope.attributes() {
-            nested(b, 3, |b| key_value(b, kv.key.as_str(), &kv.value));
-        }
+        attributes(b, 3, scope.attributes());
     });
     for m in sm.metrics() {
         nested(b, 2, |b| metric(b, m));
@@ -136,15 +134,13 @@ fn sum<T: Number>(b: &mut Vec<u8>, s: &Sum<T>) {
 
 fn number_point<'a, T: Number + 'a>(
     b: &mut Vec<u8>,
-    attributes: impl Iterator<Item = &'a KeyValue>,
+    attrs: impl Iterator<Item = &'a KeyValue>,
     start: u64,
     time: u64,
     value: T,
     exemplars: impl Iterator<Item = &'a Exemplar<T>>,
 ) {
-    for kv in attributes {
-        nested(b, 7, |b| key_value(b, kv.key.as_str(), &kv.value));
-    }
+    attributes(b, 7, attrs);
     fixed(b, 2, start);
     fixed(b, 3, time);
     for e in exemplars {
@@ -159,9 +155,7 @@ fn histogram<T: Number>(b: &mut Vec<u8>, h: &Histogram<T>) {
     let (start, time) = (nanos(h.start_time()), nanos(h.time()));
     for dp in h.data_points() {
         nested(b, 1, |b| {
-            for kv in dp.attributes() {
-                nested(b, 9, |b| key_value(b, kv.key.as_str(), &kv.value));
-            }
+            attributes(b, 9, dp.attributes());
             fixed(b, 2, start);
             fixed(b, 3, time);
             fixed(b, 4, dp.count());
@@ -186,9 +180,7 @@ fn exponential<T: Number>(b: &mut Vec<u8>, h: &ExponentialHistogram<T>) {
     let (start, time) = (nanos(h.start_time()), nanos(h.time()));
     for dp in h.data_points() {
         nested(b, 1, |b| {
-            for kv in dp.attributes() {
-                nested(b, 1, |b| key_value(b, kv.key.as_str(), &kv.value));
-            }
+            attributes(b, 1, dp.attributes());
             fixed(b, 2, start);
             fixed(b, 3, time);
             fixed(b, 4, dp.count() as u64);
@@ -227,15 +219,20 @@ fn buckets(b: &mut Vec<u8>, bucket: &ExponentialBucket) {
 }
 
 fn exemplar<T: Number>(b: &mut Vec<u8>, e: &Exemplar<T>) {
-    for kv in e.filtered_attributes() {
-        nested(b, 7, |b| key_value(b, kv.key.as_str(), &kv.value));
-    }
+    attributes(b, 7, e.filtered_attributes());
     fixed(b, 2, nanos(e.time()));
     bytes(b, 4, e.span_id());
     bytes(b, 5, e.trace_id());
     let (field, bits) = e.value.field(3, 6);
     tag(b, field, FIXED64);
     b.extend_from_slice(&bits.to_le_bytes());
+}
+
+/// Each attribute as a KeyValue message in `field`.
+fn attributes<'a>(b: &mut Vec<u8>, field: u32, attrs: impl Iterator<Item = &'a KeyValue>) {
+    for kv in attrs {
+        nested(b, field, |b| key_value(b, kv.key.as_str(), &kv.value));
+    }
 }
 
 fn key_value(b: &mut Vec<u8>, key: &str, value: &Value) {
