@@ -4,8 +4,9 @@
 //! cost more than the collection itself for many series). A worker of a pre-fork server
 //! sends its collections so at every scrape.
 //!
-//! A nested message is written in place: five bytes are kept for its length, and the body is
-//! moved down over the ones its length does not need.
+//! Fields are written in the order of their numbers, as prost does, so the bytes are the very
+//! ones prost writes. A nested message is written in place: five bytes are kept for its
+//! length, and the body is moved down over the ones its length does not need.
 
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{
@@ -140,22 +141,21 @@ fn number_point<'a, T: Number + 'a>(
     value: T,
     exemplars: impl Iterator<Item = &'a Exemplar<T>>,
 ) {
-    attributes(b, 7, attrs);
     fixed(b, 2, start);
     fixed(b, 3, time);
-    for e in exemplars {
-        nested(b, 5, |b| exemplar(b, e));
-    }
     let (field, bits) = value.field(4, 6);
     tag(b, field, FIXED64);
     b.extend_from_slice(&bits.to_le_bytes());
+    for e in exemplars {
+        nested(b, 5, |b| exemplar(b, e));
+    }
+    attributes(b, 7, attrs);
 }
 
 fn histogram<T: Number>(b: &mut Vec<u8>, h: &Histogram<T>) {
     let (start, time) = (nanos(h.start_time()), nanos(h.time()));
     for dp in h.data_points() {
         nested(b, 1, |b| {
-            attributes(b, 9, dp.attributes());
             fixed(b, 2, start);
             fixed(b, 3, time);
             fixed(b, 4, dp.count());
@@ -165,6 +165,7 @@ fn histogram<T: Number>(b: &mut Vec<u8>, h: &Histogram<T>) {
             for e in dp.exemplars() {
                 nested(b, 8, |b| exemplar(b, e));
             }
+            attributes(b, 9, dp.attributes());
             if let Some(min) = dp.min() {
                 double_always(b, 11, min.as_f64());
             }
@@ -219,13 +220,13 @@ fn buckets(b: &mut Vec<u8>, bucket: &ExponentialBucket) {
 }
 
 fn exemplar<T: Number>(b: &mut Vec<u8>, e: &Exemplar<T>) {
-    attributes(b, 7, e.filtered_attributes());
     fixed(b, 2, nanos(e.time()));
-    bytes(b, 4, e.span_id());
-    bytes(b, 5, e.trace_id());
     let (field, bits) = e.value.field(3, 6);
     tag(b, field, FIXED64);
     b.extend_from_slice(&bits.to_le_bytes());
+    bytes(b, 4, e.span_id());
+    bytes(b, 5, e.trace_id());
+    attributes(b, 7, e.filtered_attributes());
 }
 
 /// Each attribute as a KeyValue message in `field`.
@@ -465,8 +466,9 @@ mod tests {
             let bytes = request(&rm);
             let decoded = ExportMetricsServiceRequest::decode(bytes.as_slice()).unwrap();
             assert_eq!(decoded, expected);
-            // Canonical too: the lengths take no more bytes than they need.
-            assert_eq!(bytes.len(), expected.encoded_len());
+            // The very bytes prost writes: canonical lengths, fields in prost's order (the
+            // merge of a pre-fork scrape keys series by their attributes' bytes).
+            assert!(bytes == expected.encode_to_vec());
         }
     }
 }
