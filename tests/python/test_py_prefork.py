@@ -1,7 +1,7 @@
 """Pre-fork servers from Python, run as users run them: a Flask app under gunicorn (sync and
-gthread workers, with and without --preload, workers recycled by --max-requests) and a FastAPI
-app under `uvicorn --workers`, each set up with `otelrs.init()` at import and the Prometheus
-exporter. One scrape of the configured port counts every request of every worker, exactly; a
+gthread workers, with and without --preload, workers recycled by --max-requests), a FastAPI
+app under `uvicorn --workers` and a Django app under gunicorn, each set up with
+`otelrs.init()` at import and the Prometheus exporter. One scrape of the configured port counts every request of every worker, exactly; a
 worker killed with SIGKILL and replaced does not make the counter go back; every scrape
 passes `promtool check metrics`."""
 
@@ -43,6 +43,7 @@ SERVERS = {
     "gunicorn sync --max-requests 150": ["-m", "gunicorn", "-w", "4", "--max-requests", "150", "flask_app:app"],
     "gunicorn sync --preload --max-requests 150": ["-m", "gunicorn", "--preload", "-w", "4", "--max-requests", "150", "flask_app:app"],
     "uvicorn --workers 4": ["-m", "uvicorn", "--workers", "4", "fastapi_app:app"],
+    "gunicorn django": ["-m", "gunicorn", "-w", "4", "django_app:app"],
 }
 
 
@@ -213,7 +214,7 @@ def group_holder(server: Server) -> int:
     return pid
 
 
-OWN_SERVER = ["gunicorn sync --preload", "gunicorn gthread", "uvicorn --workers 4"]
+OWN_SERVER = ["gunicorn sync --preload", "gunicorn gthread", "uvicorn --workers 4", "gunicorn django"]
 
 
 @pytest.mark.parametrize("name", OWN_SERVER)
