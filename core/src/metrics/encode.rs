@@ -232,8 +232,42 @@ fn exemplar<T: Number>(b: &mut Vec<u8>, e: &Exemplar<T>) {
 /// Each attribute as a KeyValue message in `field`.
 fn attributes<'a>(b: &mut Vec<u8>, field: u32, attrs: impl Iterator<Item = &'a KeyValue>) {
     for kv in attrs {
-        nested(b, field, |b| key_value(b, kv.key.as_str(), &kv.value));
+        let key = kv.key.as_str();
+        let Some(value_len) = scalar_len(&kv.value) else {
+            nested(b, field, |b| key_value(b, key, &kv.value));
+            continue;
+        };
+        // A scalar's lengths are known: written at once (most attributes).
+        let key_len = if key.is_empty() {
+            0
+        } else {
+            1 + varint_len(key.len() as u64) + key.len()
+        };
+        tag(b, field, LEN);
+        varint(
+            b,
+            (key_len + 1 + varint_len(value_len as u64) + value_len) as u64,
+        );
+        string(b, 1, key);
+        tag(b, 2, LEN);
+        varint(b, value_len as u64);
+        any_value(b, &kv.value);
     }
+}
+
+/// The length of the AnyValue of a scalar `value`; None for an array.
+fn scalar_len(value: &Value) -> Option<usize> {
+    match value {
+        Value::String(s) => Some(1 + varint_len(s.as_str().len() as u64) + s.as_str().len()),
+        Value::Bool(_) => Some(2),
+        Value::I64(v) => Some(1 + varint_len(*v as u64)),
+        Value::F64(_) => Some(9),
+        _ => None,
+    }
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 fn key_value(b: &mut Vec<u8>, key: &str, value: &Value) {

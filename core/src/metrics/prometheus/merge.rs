@@ -746,14 +746,25 @@ mod wire {
     /// The point `bytes`, and its series key in `key` (its attributes, sorted by key, each
     /// as `encode_length_delimited` writes it).
     pub(super) fn number_point(bytes: &[u8], key: &mut Vec<u8>) -> Option<NumberPoint> {
-        let mut attributes: Vec<&[u8]> = Vec::new();
         let mut p = NumberPoint {
             point: proto::NumberDataPoint::default(),
             exemplars: false,
         };
+        // The attributes go to the key as they come; they come sorted from a process's
+        // collection, and are sorted (which takes a vector) only when they do not.
+        let mut previous: Option<&[u8]> = None;
+        let mut sorted = true;
+        key.clear();
         each(bytes, |field, value| {
             match (field, value) {
-                (7, Value::Bytes(b)) => attributes.push(b),
+                (7, Value::Bytes(a)) => {
+                    let Some(name) = attribute_key(a) else {
+                        return false;
+                    };
+                    sorted &= previous.map_or(true, |p| p <= name);
+                    previous = Some(name);
+                    delimited(key, a);
+                }
                 (2, Value::Fixed64(v)) => p.point.start_time_unix_nano = v,
                 (3, Value::Fixed64(v)) => p.point.time_unix_nano = v,
                 (4, Value::Fixed64(v)) => {
@@ -769,32 +780,44 @@ mod wire {
             true
         })
         .then_some(())?;
-        let mut keyed = Vec::with_capacity(attributes.len());
-        for a in attributes {
-            let mut name: &[u8] = &[];
-            each(a, |field, value| {
-                if let (1, Value::Bytes(b)) = (field, value) {
-                    name = b;
+        if !sorted {
+            let mut attributes = Vec::new();
+            each(bytes, |field, value| {
+                if let (7, Value::Bytes(a)) = (field, value) {
+                    attributes.push((attribute_key(a).unwrap_or_default(), a));
                 }
                 true
-            })
-            .then_some(())?;
-            keyed.push((name, a));
-        }
-        if keyed.windows(2).any(|w| w[0].0 > w[1].0) {
-            keyed.sort_by(|a, b| a.0.cmp(b.0));
-        }
-        key.clear();
-        for (_, a) in keyed {
-            let mut len = a.len() as u64;
-            while len >= 0x80 {
-                key.push((len as u8) | 0x80);
-                len >>= 7;
+            });
+            attributes.sort_by(|a, b| a.0.cmp(b.0));
+            key.clear();
+            for (_, a) in attributes {
+                delimited(key, a);
             }
-            key.push(len as u8);
-            key.extend_from_slice(a);
         }
         Some(p)
+    }
+
+    /// The key of the KeyValue message `a`.
+    fn attribute_key(a: &[u8]) -> Option<&[u8]> {
+        let mut name: &[u8] = &[];
+        each(a, |field, value| {
+            if let (1, Value::Bytes(b)) = (field, value) {
+                name = b;
+            }
+            true
+        })
+        .then_some(name)
+    }
+
+    /// `message` with its length in front, as `encode_length_delimited` writes it.
+    fn delimited(out: &mut Vec<u8>, message: &[u8]) {
+        let mut len = message.len() as u64;
+        while len >= 0x80 {
+            out.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(message);
     }
 }
 
