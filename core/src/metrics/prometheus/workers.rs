@@ -19,6 +19,11 @@
 //! after each scrape and each member gone: when a hub is killed, the members race for the
 //! port, and the first to bind it starts from its replica.
 //!
+//! The app's own HTTP server of any process of the group answers a scrape with the same view:
+//! a member asks the hub for it on a connection of its own (SCRAPE, answered by MERGED).
+//! Members send their collections as protobuf written straight from the SDK's data, and the
+//! hub merges them from the bytes (see [`Merged::add_encoded`]).
+//!
 //! Frames on the socket: a 4-byte little-endian length, a kind byte, the payload.
 
 use super::merge::Merged;
