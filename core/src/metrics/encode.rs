@@ -14,11 +14,12 @@ use opentelemetry_sdk::metrics::data::{
     MetricData, ResourceMetrics, ScopeMetrics, Sum,
 };
 use opentelemetry_sdk::metrics::Temporality;
+use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const VARINT: u64 = 0;
-const FIXED64: u64 = 1;
-const LEN: u64 = 2;
+const VARINT: WireType = WireType::Varint;
+const FIXED64: WireType = WireType::SixtyFourBit;
+const LEN: WireType = WireType::LengthDelimited;
 
 /// `rm` as the protobuf bytes of an `ExportMetricsServiceRequest`.
 pub(crate) fn request(rm: &ResourceMetrics) -> Vec<u8> {
@@ -241,12 +242,12 @@ fn attributes<'a>(b: &mut Vec<u8>, field: u32, attrs: impl Iterator<Item = &'a K
         let key_len = if key.is_empty() {
             0
         } else {
-            1 + varint_len(key.len() as u64) + key.len()
+            1 + encoded_len_varint(key.len() as u64) + key.len()
         };
         tag(b, field, LEN);
         varint(
             b,
-            (key_len + 1 + varint_len(value_len as u64) + value_len) as u64,
+            (key_len + 1 + encoded_len_varint(value_len as u64) + value_len) as u64,
         );
         string(b, 1, key);
         tag(b, 2, LEN);
@@ -258,16 +259,14 @@ fn attributes<'a>(b: &mut Vec<u8>, field: u32, attrs: impl Iterator<Item = &'a K
 /// The length of the AnyValue of a scalar `value`; None for an array.
 fn scalar_len(value: &Value) -> Option<usize> {
     match value {
-        Value::String(s) => Some(1 + varint_len(s.as_str().len() as u64) + s.as_str().len()),
+        Value::String(s) => {
+            Some(1 + encoded_len_varint(s.as_str().len() as u64) + s.as_str().len())
+        }
         Value::Bool(_) => Some(2),
-        Value::I64(v) => Some(1 + varint_len(*v as u64)),
+        Value::I64(v) => Some(1 + encoded_len_varint(*v as u64)),
         Value::F64(_) => Some(9),
         _ => None,
     }
-}
-
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 fn key_value(b: &mut Vec<u8>, key: &str, value: &Value) {
@@ -313,16 +312,12 @@ fn nanos(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-fn tag(b: &mut Vec<u8>, field: u32, wire: u64) {
-    varint(b, (u64::from(field) << 3) | wire);
+fn tag(b: &mut Vec<u8>, field: u32, wire: WireType) {
+    encode_key(field, wire, b);
 }
 
-fn varint(b: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        b.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    b.push(v as u8);
+fn varint(b: &mut Vec<u8>, v: u64) {
+    encode_varint(v, b);
 }
 
 /// A message field: the tag, then the body `f` writes, behind its length.
@@ -331,13 +326,13 @@ fn nested(b: &mut Vec<u8>, field: u32, f: impl FnOnce(&mut Vec<u8>)) {
     let at = b.len();
     b.extend_from_slice(&[0; 5]);
     f(b);
-    let len = b.len() - at - 5;
-    let mut head = Vec::with_capacity(5);
-    varint(&mut head, len as u64);
-    b[at..at + head.len()].copy_from_slice(&head);
-    if head.len() < 5 {
-        b.copy_within(at + 5.., at + head.len());
-        b.truncate(at + head.len() + len);
+    let len = (b.len() - at - 5) as u64;
+    let head = encoded_len_varint(len);
+    let mut slot = &mut b[at..at + head];
+    encode_varint(len, &mut slot);
+    if head < 5 {
+        b.copy_within(at + 5.., at + head);
+        b.truncate(b.len() - (5 - head));
     }
 }
 

@@ -569,43 +569,19 @@ fn target_info(out: &mut String, request: &ExportMetricsServiceRequest, format: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::pipeline::SharedReader as Reader;
     use opentelemetry::metrics::MeterProvider;
     use opentelemetry::KeyValue as SdkKeyValue;
     use opentelemetry_sdk::metrics::data::ResourceMetrics;
     use opentelemetry_sdk::metrics::reader::MetricReader;
     use opentelemetry_sdk::metrics::{
-        Aggregation, Instrument, ManualReader, SdkMeterProvider, Stream, Temporality,
+        Aggregation, Instrument, SdkMeterProvider, Stream, Temporality,
     };
     use opentelemetry_sdk::Resource;
-    use std::sync::Arc;
-
-    #[derive(Debug, Clone)]
-    struct Reader(Arc<ManualReader>);
-
-    impl MetricReader for Reader {
-        fn register_pipeline(&self, p: std::sync::Weak<opentelemetry_sdk::metrics::Pipeline>) {
-            self.0.register_pipeline(p)
-        }
-        fn collect(&self, rm: &mut ResourceMetrics) -> opentelemetry_sdk::error::OTelSdkResult {
-            self.0.collect(rm)
-        }
-        fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-            self.0.force_flush()
-        }
-        fn shutdown_with_timeout(
-            &self,
-            t: std::time::Duration,
-        ) -> opentelemetry_sdk::error::OTelSdkResult {
-            self.0.shutdown_with_timeout(t)
-        }
-        fn temporality(&self, kind: opentelemetry_sdk::metrics::InstrumentKind) -> Temporality {
-            self.0.temporality(kind)
-        }
-    }
 
     /// A provider whose "latency.expo" histogram is exponential, and its reader.
     fn provider() -> (SdkMeterProvider, Reader) {
-        let reader = Reader(Arc::new(ManualReader::builder().build()));
+        let reader = Reader::new(Temporality::Cumulative);
         let expo = |i: &Instrument| {
             (i.name() == "latency.expo").then(|| {
                 Stream::builder()

@@ -627,6 +627,7 @@ impl Merged {
 /// Reading protobuf bytes without decoding them: what [`Merged::add_encoded`] needs.
 mod wire {
     use opentelemetry_proto::tonic::metrics::v1 as proto;
+    use prost::encoding::{decode_key, decode_varint, encode_varint, WireType};
 
     /// A field's value.
     pub(super) enum Value<'a> {
@@ -636,59 +637,46 @@ mod wire {
         Fixed32,
     }
 
-    fn varint(buf: &mut &[u8]) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let (&byte, rest) = buf.split_first()?;
-            *buf = rest;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Some(v);
-            }
-        }
-        None
-    }
-
     /// Calls `f` with each field of the message `buf` until it returns false; false when
     /// `f` did or the bytes are not a message.
-    pub(super) fn each<'a>(mut buf: &'a [u8], mut f: impl FnMut(u64, Value<'a>) -> bool) -> bool {
+    pub(super) fn each<'a>(mut buf: &'a [u8], mut f: impl FnMut(u32, Value<'a>) -> bool) -> bool {
         while !buf.is_empty() {
-            let Some(tag) = varint(&mut buf) else {
+            let Ok((field, wire)) = decode_key(&mut buf) else {
                 return false;
             };
-            let value = match tag & 7 {
-                0 => match varint(&mut buf) {
-                    Some(v) => Value::Varint(v),
-                    None => return false,
+            let value = match wire {
+                WireType::Varint => match decode_varint(&mut buf) {
+                    Ok(v) => Value::Varint(v),
+                    Err(_) => return false,
                 },
-                1 => {
+                WireType::SixtyFourBit => {
                     let Some((bytes, rest)) = buf.split_first_chunk::<8>() else {
                         return false;
                     };
                     buf = rest;
                     Value::Fixed64(u64::from_le_bytes(*bytes))
                 }
-                2 => {
-                    let Some(len) = varint(&mut buf).and_then(|l| usize::try_from(l).ok()) else {
+                WireType::LengthDelimited => {
+                    let len = decode_varint(&mut buf)
+                        .ok()
+                        .and_then(|l| usize::try_from(l).ok());
+                    let Some(len) = len.filter(|len| *len <= buf.len()) else {
                         return false;
                     };
-                    if len > buf.len() {
-                        return false;
-                    }
                     let (bytes, rest) = buf.split_at(len);
                     buf = rest;
                     Value::Bytes(bytes)
                 }
-                5 => {
-                    if buf.len() < 4 {
+                WireType::ThirtyTwoBit => {
+                    let Some((_, rest)) = buf.split_first_chunk::<4>() else {
                         return false;
-                    }
-                    buf = &buf[4..];
+                    };
+                    buf = rest;
                     Value::Fixed32
                 }
-                _ => return false,
+                WireType::StartGroup | WireType::EndGroup => return false,
             };
-            if !f(tag >> 3, value) {
+            if !f(field, value) {
                 return false;
             }
         }
@@ -811,12 +799,7 @@ mod wire {
 
     /// `message` with its length in front, as `encode_length_delimited` writes it.
     fn delimited(out: &mut Vec<u8>, message: &[u8]) {
-        let mut len = message.len() as u64;
-        while len >= 0x80 {
-            out.push((len as u8) | 0x80);
-            len >>= 7;
-        }
-        out.push(len as u8);
+        encode_varint(message.len() as u64, out);
         out.extend_from_slice(message);
     }
 }
