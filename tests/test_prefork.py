@@ -135,6 +135,33 @@ def test_workers_that_exit_or_are_killed_keep_their_counts(c_program):
         assert value(got, "prefork_latency_seconds_count") == 40
 
 
+def test_totals_hold_at_every_scrape_while_killed_workers_go(c_program):
+    # A worker that goes while a scrape runs is counted once: from what it answers or last
+    # sent, or from the totals of the workers gone, never both and never neither.
+    port = free_port()
+    with server(c_program, port, 8, 100, f"prefork-{uuid.uuid4().hex[:8]}") as (proc, pids):
+        until(port, lambda g: len(up(g)) == 9 and requests(g) == 800, "8 workers")
+        seen = []
+        for round_ in range(3):
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 20
+            while True:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=20) as r:
+                    got = samples(r.read().decode())
+                seen.append(requests(got))
+                if len(up(got)) == 1:
+                    break
+                assert time.monotonic() < deadline, got
+            assert set(seen) == {800.0 * (round_ + 1)}, seen
+            seen.clear()
+            pids[:] = []
+            for _ in range(8):
+                fork_worker(proc, pids)
+            until(port, lambda g: len(up(g)) == 9 and requests(g) == 800 * (round_ + 2), "8 new workers")
+        scrape(port)  # promtool too
+
+
 def test_a_stuck_worker_does_not_hold_the_scrape(c_program):
     port = free_port()
     service = f"prefork-{uuid.uuid4().hex[:8]}"

@@ -5,8 +5,8 @@
 //! sends its collections so at every scrape.
 //!
 //! Fields are written in the order of their numbers, as prost does, so the bytes are the very
-//! ones prost writes. A nested message is written in place: five bytes are kept for its
-//! length, and the body is moved down over the ones its length does not need.
+//! ones prost writes. A nested message is written in place: one byte is kept for its length,
+//! and a body too long for it is moved up to make room.
 
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{
@@ -323,17 +323,20 @@ fn varint(b: &mut Vec<u8>, v: u64) {
 /// A message field: the tag, then the body `f` writes, behind its length.
 fn nested(b: &mut Vec<u8>, field: u32, f: impl FnOnce(&mut Vec<u8>)) {
     tag(b, field, LEN);
+    // One byte is kept for the length: enough for a point, an attribute or a value (most
+    // nested messages); a longer body is moved up once to make room for its length.
     let at = b.len();
-    b.extend_from_slice(&[0; 5]);
+    b.push(0);
     f(b);
-    let len = (b.len() - at - 5) as u64;
+    let end = b.len();
+    let len = (end - at - 1) as u64;
     let head = encoded_len_varint(len);
+    if head > 1 {
+        b.resize(end + head - 1, 0);
+        b.copy_within(at + 1..end, at + head);
+    }
     let mut slot = &mut b[at..at + head];
     encode_varint(len, &mut slot);
-    if head < 5 {
-        b.copy_within(at + 5.., at + head);
-        b.truncate(b.len() - (5 - head));
-    }
 }
 
 /// A string field, left out when empty (proto3).
@@ -454,6 +457,9 @@ mod tests {
             KeyValue::new("ai", Value::Array(Array::I64(vec![1, -2]))),
             KeyValue::new("ab", Value::Array(Array::Bool(vec![true]))),
             KeyValue::new("af", Value::Array(Array::F64(vec![0.5]))),
+            // Lengths of one, two and three bytes.
+            KeyValue::new("long", "x".repeat(200)),
+            KeyValue::new("longer", "y".repeat(20_000)),
         ];
         let c = meter
             .u64_counter("c")

@@ -505,7 +505,6 @@ impl Hub {
                             false
                         } else {
                             members.remove(&id);
-                            member.last.lock().take();
                             kept.retired
                                 .add(&request, member.pid, &self.local.rules, true);
                             true
@@ -530,7 +529,9 @@ impl Hub {
             if members.remove(&id).is_none() {
                 return; // it left properly: its last collection is kept
             }
-            let last = member.last.lock().take();
+            // Left in the member too: a scrape that began before it was gone counts it from
+            // there (and not from the totals of the members gone, which it copied before).
+            let last = member.last.lock().clone();
             if let Some(last) = &last {
                 self.kept
                     .lock()
@@ -570,7 +571,14 @@ impl Hub {
         if !self.merging() {
             return own.await.map_err(|e| Error::internal(e.to_string()))?;
         }
-        let members: Vec<Arc<Member>> = self.members.lock().values().cloned().collect();
+        // The members and the totals of those gone, as one: a member that goes during the
+        // scrape is counted as a member (what it sends, else what it last sent), not twice.
+        let (members, mut merged) = {
+            let members = self.members.lock();
+            let kept = self.kept.lock();
+            let live: Vec<Arc<Member>> = members.values().cloned().collect();
+            (live, kept.retired.clone())
+        };
         let mut asks = tokio::task::JoinSet::new();
         for m in members {
             let id = self.next.fetch_add(1, Ordering::Relaxed);
@@ -587,11 +595,7 @@ impl Hub {
         }
         let own = Arc::new(own.await.map_err(|e| Error::internal(e.to_string()))??);
         let rules = &self.local.rules;
-        let mut merged = {
-            let mut kept = self.kept.lock();
-            kept.own = Some(Arc::clone(&own));
-            kept.retired.clone()
-        };
+        self.kept.lock().own = Some(Arc::clone(&own));
         let me = std::process::id();
         merged.add(&own, me, rules, false);
         let mut up = vec![(me, true)];
