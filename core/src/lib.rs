@@ -28,4 +28,4 @@ pub use config::{setting_key, Config, SettingDoc, ValueKind, SETTINGS};
 pub use logs::{LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
 pub use metrics::Meter;
-pub use sdk::{Sdk, DROP_SHUTDOWN_TIMEOUT};
+pub use sdk::{Scope, Sdk, DROP_SHUTDOWN_TIMEOUT};

@@ -143,7 +143,7 @@ unsafe extern "C" fn record_o(
                 }
             };
             let py = Python::assume_attached();
-            crate::trace::in_trace_scope(py, target.bound.keeps_exemplars(), || {
+            crate::trace::in_trace_scope(py, target.bound.keeps_exemplars(), None, || {
                 target.bound.record(value)
             })
             .map_err(to_py)

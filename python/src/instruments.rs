@@ -90,8 +90,9 @@ impl SyncInstrument {
         &self,
         amount: &Bound<'_, PyAny>,
         attributes: Option<&Bound<'_, PyAny>>,
+        context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let outcome = self.try_record(amount, attributes);
+        let outcome = self.try_record(amount, attributes, context);
         self.settle(amount.py(), outcome)
     }
 
@@ -116,18 +117,19 @@ impl SyncInstrument {
         &self,
         amount: &Bound<'_, PyAny>,
         attributes: Option<&Bound<'_, PyAny>>,
+        context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let value = number(amount, self.number, &self.name)?;
         let dict = as_dict(attributes)?;
         let mut carried = Carried::default();
-        let outcome =
-            crate::trace::in_trace_scope(amount.py(), self.inst.keeps_exemplars(), || {
-                with_encoded(dict.as_ref(), |encoded| {
-                    Ok(self.inst.record_encoded(value, encoded, || {
-                        convert(dict.as_ref()).map_err(|e| carried.carry(e))
-                    }))
-                })
-            })?;
+        let keeps = self.inst.keeps_exemplars();
+        let outcome = crate::trace::in_trace_scope(amount.py(), keeps, context, || {
+            with_encoded(dict.as_ref(), |encoded| {
+                Ok(self.inst.record_encoded(value, encoded, || {
+                    convert(dict.as_ref()).map_err(|e| carried.carry(e))
+                }))
+            })
+        })?;
         carried.finish(outcome)
     }
 
@@ -173,14 +175,17 @@ macro_rules! sync_class {
 
         #[pymethods]
         impl $class {
-            /// Records `amount` for the series of `attributes` (a dict, or None).
-            #[pyo3(signature = (amount, attributes=None))]
+            /// Records `amount` for the series of `attributes` (a dict, or None); an
+            /// exemplar takes its trace context from the span of `context` (an
+            /// opentelemetry-api Context) when given, else from the current one.
+            #[pyo3(signature = (amount, attributes=None, context=None))]
             fn $method(
                 &self,
                 amount: &Bound<'_, PyAny>,
                 attributes: Option<&Bound<'_, PyAny>>,
+                context: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<()> {
-                self.0.record(amount, attributes)
+                self.0.record(amount, attributes, context)
             }
 
             /// This instrument bound to `attributes`: recording through it neither reads
@@ -283,6 +288,7 @@ impl Timer {
             h.record(
                 &amount,
                 self.attributes.as_ref().map(|a| a.bind(py).as_any()),
+                None,
             )?;
         }
         Ok(())

@@ -8,10 +8,10 @@ use crate::errors::to_py;
 use crate::instruments::{number, number_kind};
 use crate::sdk;
 use otelrs_core::metrics::{InstrumentDesc, InstrumentKind, NumberKind, Observer};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyStopIteration, PyTypeError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One measurement reported by an observable instrument's callback.
 #[pyclass(frozen, module = "otelrs")]
@@ -65,10 +65,9 @@ pub(crate) struct CallbackOptions {
 
 enum PyCallback {
     Function(Py<PyAny>),
-    Generator {
-        generator: Py<PyAny>,
-        started: AtomicBool,
-    },
+    /// Advanced to its first `yield` when given (as opentelemetry-sdk does), then sent the
+    /// options at each collection.
+    Generator(Py<PyAny>),
 }
 
 fn callbacks(callbacks: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<PyCallback>> {
@@ -82,10 +81,8 @@ fn callbacks(callbacks: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<PyCallback>> 
     {
         let cb = cb?;
         if cb.hasattr("send")? && cb.hasattr("__next__")? {
-            out.push(PyCallback::Generator {
-                generator: cb.unbind(),
-                started: AtomicBool::new(false),
-            });
+            cb.call_method0("__next__")?;
+            out.push(PyCallback::Generator(cb.unbind()));
         } else if cb.is_callable() {
             out.push(PyCallback::Function(cb.unbind()));
         } else {
@@ -108,26 +105,39 @@ fn observe_all(
 ) -> PyResult<()> {
     let observations = match cb {
         PyCallback::Function(f) => f.bind(py).call1((options,))?,
-        PyCallback::Generator { generator, started } => {
-            let g = generator.bind(py);
-            if started.swap(true, Ordering::Relaxed) {
-                g.call_method1("send", (options,))?
-            } else {
-                g.call_method0("__next__")?
+        PyCallback::Generator(generator) => {
+            match generator
+                .bind(py)
+                .call_method1(intern!(py, "send"), (options,))
+            {
+                Ok(observations) => observations,
+                // A generator that is done observes nothing.
+                Err(e) if e.is_instance_of::<PyStopIteration>(py) => return Ok(()),
+                Err(e) => return Err(e),
             }
         }
     };
     for item in observations.try_iter()? {
         let item = item?;
-        let obs = item.cast::<Observation>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "a callback of {name:?} returned a {} instead of an otelrs.Observation",
+        if let Ok(obs) = item.cast::<Observation>() {
+            let obs = obs.get();
+            let value = number(obs.value.bind(py), kind, name)?;
+            let attributes = convert(obs.attributes.as_ref().map(|a| a.bind(py)))?;
+            observer.observe(value, &attributes).map_err(to_py)?;
+            continue;
+        }
+        // opentelemetry-api's Observation: its value and attributes.
+        let (Ok(value), Ok(attributes)) = (
+            item.getattr(intern!(py, "value")),
+            item.getattr(intern!(py, "attributes")),
+        ) else {
+            return Err(PyTypeError::new_err(format!(
+                "a callback of {name:?} returned a {} instead of an Observation",
                 type_name(&item)
-            ))
-        })?;
-        let obs = obs.get();
-        let value = number(obs.value.bind(py), kind, name)?;
-        let attributes = convert(obs.attributes.as_ref().map(|a| a.bind(py)))?;
+            )));
+        };
+        let value = number(&value, kind, name)?;
+        let attributes = convert(as_dict(Some(&attributes))?.as_ref())?;
         observer.observe(value, &attributes).map_err(to_py)?;
     }
     Ok(())

@@ -3,12 +3,12 @@
 //! use it (building it from the environment alone when `init` was not called), `force_flush`
 //! and `shutdown` release the GIL while they wait.
 
-use crate::attributes::text;
+use crate::attributes::{as_dict, convert, text};
 use crate::errors::{to_py, ConfigError, ShutdownError};
 use crate::instruments::Meter;
 use crate::logs::Logger;
 use otelrs_core::metrics::ObservableInstrument;
-use otelrs_core::{Config, Sdk};
+use otelrs_core::{AttributeSet, Config, Scope, Sdk};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -262,20 +262,55 @@ pub(crate) fn _shutdown_at_exit(py: Python<'_>) {
     }
 }
 
-/// A meter for the instrumentation scope `name` (and `version`).
+/// A meter for the instrumentation scope `name` (and `version`, `schema_url`, `attributes`).
 #[pyfunction]
-#[pyo3(signature = (name, version=None))]
-pub(crate) fn get_meter(py: Python<'_>, name: &str, version: Option<&str>) -> PyResult<Meter> {
+#[pyo3(signature = (name, version=None, schema_url=None, attributes=None))]
+pub(crate) fn get_meter(
+    py: Python<'_>,
+    name: &str,
+    version: Option<&str>,
+    schema_url: Option<&str>,
+    attributes: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Meter> {
     let sdk = current(py)?;
-    Ok(Meter::new(sdk.meter(name, version).map_err(to_py)?))
+    let attributes = scope_attributes(attributes)?;
+    let scope = Scope {
+        name,
+        version,
+        schema_url,
+        attributes: attributes.as_ref(),
+    };
+    Ok(Meter::new(sdk.meter_of(&scope).map_err(to_py)?))
 }
 
-/// A logger for the instrumentation scope `name` (and `version`).
+/// The attributes of an instrumentation scope: none when none or empty.
+fn scope_attributes(attributes: Option<&Bound<'_, PyAny>>) -> PyResult<Option<AttributeSet>> {
+    let attributes = convert(as_dict(attributes)?.as_ref())?;
+    if attributes.is_empty() {
+        return Ok(None);
+    }
+    AttributeSet::new(attributes).map(Some).map_err(to_py)
+}
+
+/// A logger for the instrumentation scope `name` (and `version`, `schema_url`, `attributes`).
 #[pyfunction]
-#[pyo3(signature = (name, version=None))]
-pub(crate) fn get_logger(py: Python<'_>, name: &str, version: Option<&str>) -> PyResult<Logger> {
+#[pyo3(signature = (name, version=None, schema_url=None, attributes=None))]
+pub(crate) fn get_logger(
+    py: Python<'_>,
+    name: &str,
+    version: Option<&str>,
+    schema_url: Option<&str>,
+    attributes: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Logger> {
     let sdk = current(py)?;
-    Ok(Logger::new(sdk.logger(name, version).map_err(to_py)?))
+    let attributes = scope_attributes(attributes)?;
+    let scope = Scope {
+        name,
+        version,
+        schema_url,
+        attributes: attributes.as_ref(),
+    };
+    Ok(Logger::new(sdk.logger_of(&scope).map_err(to_py)?))
 }
 
 /// The metrics held by the `memory` exporter now, as OTLP JSON (an

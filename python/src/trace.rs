@@ -168,6 +168,19 @@ pub(crate) fn find_otel_context(py: Python<'_>) {
     }
 }
 
+/// The trace context of the span in `context`, an opentelemetry-api Context.
+fn context_span(py: Python<'_>, context: &Bound<'_, PyAny>) -> Option<TraceContext> {
+    find_otel_context(py);
+    let (_, key) = OTEL_CONTEXT.get(py)?;
+    let span = context
+        .call_method1(intern!(py, "get"), (key.bind(py),))
+        .ok()?;
+    if span.is_none() {
+        return None;
+    }
+    span_context(&span).ok()?
+}
+
 /// The trace context of opentelemetry-api's current span, read from its context variable
 /// (a method call, and nothing more while no span is current).
 fn otel_span_context(py: Python<'_>) -> Option<TraceContext> {
@@ -180,24 +193,29 @@ fn otel_span_context(py: Python<'_>) -> Option<TraceContext> {
 }
 
 /// Runs `record` with the Python trace context as the thread's current one, so that the
-/// measurement's exemplar carries it: the `otelrs.traceparent` scope this thread or asyncio
-/// task is in, else opentelemetry-api's current span. Nothing when `keeps_exemplars` is false
+/// measurement's exemplar carries it: the span of `context` (an opentelemetry-api Context)
+/// when one is given, else the `otelrs.traceparent` scope this thread or asyncio task is in,
+/// else opentelemetry-api's current span. Nothing when `keeps_exemplars` is false
 /// (always_off); one load, plus a context variable read in applications that use
 /// opentelemetry-api, otherwise.
 pub(crate) fn in_trace_scope<T>(
     py: Python<'_>,
     keeps_exemplars: bool,
+    context: Option<&Bound<'_, PyAny>>,
     record: impl FnOnce() -> T,
 ) -> T {
     if !keeps_exemplars {
         return record();
     }
-    let scoped = if TRACE_SCOPES.load(Ordering::Relaxed) > 0 {
-        scope_context(py).ok().flatten()
-    } else {
-        None
+    let found = match context.filter(|c| !c.is_none()) {
+        Some(context) => context_span(py, context),
+        None if TRACE_SCOPES.load(Ordering::Relaxed) > 0 => scope_context(py)
+            .ok()
+            .flatten()
+            .or_else(|| otel_span_context(py)),
+        None => otel_span_context(py),
     };
-    match scoped.or_else(|| otel_span_context(py)) {
+    match found {
         Some(ctx) => {
             let _restore = Restore(context::set_current(Some(ctx)));
             record()

@@ -142,6 +142,7 @@ def test_observable_instruments_with_functions_and_generators() -> None:
 
         def bytes_read():
             total = 0
+            options = yield  # as the OpenTelemetry API has it: advanced to here when given
             while True:
                 total += 100
                 options = yield [otelrs.Observation(total)]

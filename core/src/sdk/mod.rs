@@ -9,6 +9,7 @@ mod log_metrics;
 mod pipeline_metrics;
 mod runtime_metrics;
 
+use crate::base::attributes::AttributeSet;
 use crate::base::diag;
 use crate::base::error::{Error, Result};
 use crate::base::lifecycle::Lifecycle;
@@ -28,6 +29,32 @@ use crate::system::{self, Registrar};
 use opentelemetry::InstrumentationScope;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The instrumentation scope of a meter or logger: its name, and optionally its version,
+/// schema URL and attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The scope's name (not empty).
+    pub name: &'a str,
+    /// Its version; none when empty.
+    pub version: Option<&'a str>,
+    /// The schema URL of its telemetry; none when empty.
+    pub schema_url: Option<&'a str>,
+    /// Its attributes.
+    pub attributes: Option<&'a AttributeSet>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope `name` (and `version`), without schema URL or attributes.
+    pub fn new(name: &'a str, version: Option<&'a str>) -> Self {
+        Scope {
+            name,
+            version,
+            schema_url: None,
+            attributes: None,
+        }
+    }
+}
 
 /// How long dropping an SDK that was not shut down may spend exporting what it holds.
 pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
@@ -192,29 +219,46 @@ impl Sdk {
         self.shared.life.is_shut_down()
     }
 
-    fn scope(&self, name: &str, version: Option<&str>) -> Result<InstrumentationScope> {
+    fn scope(&self, scope: &Scope<'_>) -> Result<InstrumentationScope> {
         self.shared.life.check_open()?;
-        if name.is_empty() {
+        if scope.name.is_empty() {
             return Err(Error::invalid(
                 "a meter or logger needs a non-empty scope name",
             ));
         }
-        let mut scope = InstrumentationScope::builder(name.to_owned());
-        if let Some(v) = version.filter(|v| !v.is_empty()) {
-            scope = scope.with_version(v.to_owned());
+        let mut built = InstrumentationScope::builder(scope.name.to_owned());
+        if let Some(v) = scope.version.filter(|v| !v.is_empty()) {
+            built = built.with_version(v.to_owned());
         }
-        Ok(scope.build())
+        if let Some(url) = scope.schema_url.filter(|u| !u.is_empty()) {
+            built = built.with_schema_url(url.to_owned());
+        }
+        if let Some(attributes) = scope.attributes {
+            built = built.with_attributes(attributes.as_slice().iter().cloned());
+        }
+        Ok(built.build())
     }
 
     /// A meter for the instrumentation scope `name` (and `version`).
     pub fn meter(&self, name: &str, version: Option<&str>) -> Result<Meter> {
-        Ok(Meter::new(&self.shared.metrics, self.scope(name, version)?))
+        self.meter_of(&Scope::new(name, version))
+    }
+
+    /// A meter for `scope` (with its schema URL and attributes, as opentelemetry-api's
+    /// `get_meter` gives them).
+    pub fn meter_of(&self, scope: &Scope<'_>) -> Result<Meter> {
+        Ok(Meter::new(&self.shared.metrics, self.scope(scope)?))
     }
 
     /// A logger for the instrumentation scope `name` (and `version`). Loggers of one scope
     /// share their counters and rate limit.
     pub fn logger(&self, name: &str, version: Option<&str>) -> Result<Logger> {
-        Ok(self.shared.logs.logger(self.scope(name, version)?))
+        self.logger_of(&Scope::new(name, version))
+    }
+
+    /// A logger for `scope` (with its schema URL and attributes).
+    pub fn logger_of(&self, scope: &Scope<'_>) -> Result<Logger> {
+        Ok(self.shared.logs.logger(self.scope(scope)?))
     }
 
     /// What all loggers emitted so far and what became of it, with the records the queue

@@ -1,0 +1,169 @@
+"""otelrs behind the OpenTelemetry Python API (opentelemetry-api): every library that records
+through `opentelemetry.metrics` (the `opentelemetry-instrumentation-*` packages among them)
+records through otelrs.
+
+    import otelrs.otel_api
+    otelrs.otel_api.install()          # otelrs set up from the OTEL_* environment if it is not yet
+
+or with no code at all, through the API's own mechanism: `OTEL_PYTHON_METER_PROVIDER=otelrs`.
+Meters and instruments taken from the API before `install` (its proxies) record through otelrs
+from then on. The instruments are otelrs's own (`isinstance` checks against the API's classes
+hold), so a measurement costs what it costs through otelrs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Callable, TypeVar, cast
+
+from opentelemetry import metrics as _api
+from opentelemetry.util.types import Attributes
+
+import otelrs
+from otelrs import _otelrs
+
+__all__ = ["Meter", "MeterProvider", "install"]
+
+_logger = logging.getLogger("otelrs")
+_T = TypeVar("_T")
+
+# otelrs's instruments are the API's: registered as virtual subclasses of its classes.
+for _ours, _theirs in (
+    (_otelrs.Counter, _api.Counter),
+    (_otelrs.UpDownCounter, _api.UpDownCounter),
+    (_otelrs.Histogram, _api.Histogram),
+    (_otelrs.Gauge, _api._Gauge),
+    (_otelrs.ObservableCounter, _api.ObservableCounter),
+    (_otelrs.ObservableUpDownCounter, _api.ObservableUpDownCounter),
+    (_otelrs.ObservableGauge, _api.ObservableGauge),
+):
+    _theirs.register(_ours)
+
+
+class MeterProvider(_api.MeterProvider):
+    """The API's MeterProvider over otelrs: `get_meter` gives meters whose instruments record
+    through otelrs (set up from the OTEL_* environment at the first meter when the program did
+    not call `otelrs.init`)."""
+
+    def get_meter(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> _api.Meter:
+        if not name:
+            # As opentelemetry-sdk: a warning, not an error (the API never raises).
+            _logger.warning("opentelemetry-api asked for a meter without a name: its instruments record nothing")
+            return _api.NoOpMeter(name, version=version, schema_url=schema_url)
+        return Meter(name, version, schema_url, attributes)
+
+
+class Meter(_api.Meter):
+    """The API's Meter over an otelrs meter of the same scope."""
+
+    def __init__(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> None:
+        super().__init__(name, version=version, schema_url=schema_url)
+        self._meter = otelrs.get_meter(name, version, schema_url, cast(Any, attributes))
+
+    def _create(self, name: str, make: Callable[[], object], noop: Callable[[], _T]) -> _T:
+        try:
+            # otelrs's instruments are registered subclasses of the API's (above).
+            return cast(_T, make())
+        except otelrs.ConflictError as e:
+            # The API never raises for a conflict: the instrument already made keeps the name.
+            _logger.warning("instrument %r of meter %r records nothing: %s", name, self.name, e)
+            return noop()
+
+    def create_counter(self, name: str, unit: str = "", description: str = "") -> _api.Counter:
+        return self._create(
+            name, lambda: self._meter.create_counter(name, unit, description), lambda: _api.NoOpCounter(name)
+        )
+
+    def create_up_down_counter(self, name: str, unit: str = "", description: str = "") -> _api.UpDownCounter:
+        return self._create(
+            name,
+            lambda: self._meter.create_up_down_counter(name, unit, description),
+            lambda: _api.NoOpUpDownCounter(name),
+        )
+
+    def create_histogram(
+        self,
+        name: str,
+        unit: str = "",
+        description: str = "",
+        *,
+        explicit_bucket_boundaries_advisory: Sequence[float] | None = None,
+    ) -> _api.Histogram:
+        boundaries = explicit_bucket_boundaries_advisory
+        return self._create(
+            name,
+            lambda: self._meter.create_histogram(
+                name, unit, description, explicit_bucket_boundaries_advisory=boundaries
+            ),
+            lambda: _api.NoOpHistogram(name),
+        )
+
+    def create_gauge(self, name: str, unit: str = "", description: str = "") -> _api._Gauge:
+        return self._create(
+            name, lambda: self._meter.create_gauge(name, unit, description), lambda: _api._NoOpGauge(name)
+        )
+
+    def create_observable_counter(
+        self,
+        name: str,
+        callbacks: Sequence[_api.CallbackT] | None = None,
+        unit: str = "",
+        description: str = "",
+    ) -> _api.ObservableCounter:
+        return self._create(
+            name,
+            lambda: self._meter.create_observable_counter(name, cast(Any, callbacks), unit, description),
+            lambda: _api.NoOpObservableCounter(name),
+        )
+
+    def create_observable_up_down_counter(
+        self,
+        name: str,
+        callbacks: Sequence[_api.CallbackT] | None = None,
+        unit: str = "",
+        description: str = "",
+    ) -> _api.ObservableUpDownCounter:
+        return self._create(
+            name,
+            lambda: self._meter.create_observable_up_down_counter(name, cast(Any, callbacks), unit, description),
+            lambda: _api.NoOpObservableUpDownCounter(name),
+        )
+
+    def create_observable_gauge(
+        self,
+        name: str,
+        callbacks: Sequence[_api.CallbackT] | None = None,
+        unit: str = "",
+        description: str = "",
+    ) -> _api.ObservableGauge:
+        return self._create(
+            name,
+            lambda: self._meter.create_observable_gauge(name, cast(Any, callbacks), unit, description),
+            lambda: _api.NoOpObservableGauge(name),
+        )
+
+
+def install() -> None:
+    """Makes otelrs opentelemetry-api's global MeterProvider (the meters and instruments taken
+    from the API before record through otelrs from now on). Sets otelrs up from the OTEL_*
+    environment when the program did not call `otelrs.init`."""
+    otelrs.get_meter("otelrs")  # set up now: a bad setting is an error of this call
+    _api.set_meter_provider(MeterProvider())
+    if not isinstance(_api.get_meter_provider(), MeterProvider):
+        raise otelrs.ConfigError(
+            "opentelemetry-api has another MeterProvider already (set_meter_provider takes one only): "
+            f"{type(_api.get_meter_provider()).__name__}"
+        )
