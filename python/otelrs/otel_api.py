@@ -7,13 +7,14 @@ records through otelrs.
 
 or with no code at all, through the API's own mechanism: `OTEL_PYTHON_METER_PROVIDER=otelrs`.
 Meters and instruments taken from the API before `install` (its proxies) record through otelrs
-from then on. The instruments are otelrs's own (`isinstance` checks against the API's classes
-hold), so a measurement costs what it costs through otelrs.
+from then on. A measurement goes straight to an otelrs instrument, so it costs what it costs
+through otelrs.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any, Callable, TypeVar, cast
 
@@ -39,6 +40,75 @@ for _ours, _theirs in (
     (_otelrs.ObservableGauge, _api.ObservableGauge),
 ):
     _theirs.register(_ours)
+
+
+class _Typed:
+    """A counter, up-down counter or gauge of the API whose number type its first value decides,
+    as opentelemetry-sdk exports it: an int instrument of otelrs when the first value is an int,
+    a float one otherwise. The first call makes it; from then on the recording method is the
+    otelrs instrument's own (set on this object), so a call costs what it costs through otelrs.
+    A float recorded after an int is dropped, counted and reported once, as a bad value is."""
+
+    _method = "add"
+    _create: Callable[[type[int] | None], Any]
+
+    def _init(self, meter: Meter, create: Callable[..., Any], name: str, unit: str, description: str) -> None:
+        _otelrs._check_instrument(name, unit)  # a bad name or unit raises now, as the SDK's does
+        self._name, self._meter_name = name, meter.name
+        self._create = lambda value_type: create(name, unit, description, value_type=value_type)
+        self._lock = threading.Lock()
+
+    def _first(self, amount: object) -> Callable[..., None]:
+        with self._lock:
+            made = self.__dict__.get(self._method)
+            if made is not None:
+                return cast(Callable[..., None], made)
+            order = (int, None) if type(amount) is int else (None, int)
+            try:
+                try:
+                    instrument = self._create(order[0])
+                except otelrs.ConflictError:
+                    # The stream exists with the other number type (made by another meter).
+                    instrument = self._create(order[1])
+                method = getattr(instrument, self._method)
+            except otelrs.ConflictError as e:
+                _logger.warning("instrument %r of meter %r records nothing: %s", self._name, self._meter_name, e)
+                method = _discard
+            setattr(self, self._method, method)
+            return cast(Callable[..., None], method)
+
+
+def _discard(amount: object, attributes: object = None, context: object = None) -> None:
+    """What an instrument that cannot record does with a measurement."""
+
+
+class _Counter(_Typed, _api.Counter):
+    def __init__(self, meter: Meter, name: str, unit: str, description: str) -> None:
+        _api.Counter.__init__(self, name, unit, description)
+        self._init(meter, meter._meter.create_counter, name, unit, description)
+
+    def add(self, amount: float, attributes: Attributes | None = None, context: Any = None) -> None:
+        self._first(amount)(amount, attributes, context)
+
+
+class _UpDownCounter(_Typed, _api.UpDownCounter):
+    def __init__(self, meter: Meter, name: str, unit: str, description: str) -> None:
+        _api.UpDownCounter.__init__(self, name, unit, description)
+        self._init(meter, meter._meter.create_up_down_counter, name, unit, description)
+
+    def add(self, amount: float, attributes: Attributes | None = None, context: Any = None) -> None:
+        self._first(amount)(amount, attributes, context)
+
+
+class _Gauge(_Typed, _api._Gauge):
+    _method = "set"
+
+    def __init__(self, meter: Meter, name: str, unit: str, description: str) -> None:
+        _api._Gauge.__init__(self, name, unit, description)
+        self._init(meter, meter._meter.create_gauge, name, unit, description)
+
+    def set(self, amount: float, attributes: Attributes | None = None, context: Any = None) -> None:
+        self._first(amount)(amount, attributes, context)
 
 
 class MeterProvider(_api.MeterProvider):
@@ -83,16 +153,10 @@ class Meter(_api.Meter):
             return noop()
 
     def create_counter(self, name: str, unit: str = "", description: str = "") -> _api.Counter:
-        return self._create(
-            name, lambda: self._meter.create_counter(name, unit, description), lambda: _api.NoOpCounter(name)
-        )
+        return _Counter(self, name, unit, description)
 
     def create_up_down_counter(self, name: str, unit: str = "", description: str = "") -> _api.UpDownCounter:
-        return self._create(
-            name,
-            lambda: self._meter.create_up_down_counter(name, unit, description),
-            lambda: _api.NoOpUpDownCounter(name),
-        )
+        return _UpDownCounter(self, name, unit, description)
 
     def create_histogram(
         self,
@@ -112,9 +176,7 @@ class Meter(_api.Meter):
         )
 
     def create_gauge(self, name: str, unit: str = "", description: str = "") -> _api._Gauge:
-        return self._create(
-            name, lambda: self._meter.create_gauge(name, unit, description), lambda: _api._NoOpGauge(name)
-        )
+        return _Gauge(self, name, unit, description)
 
     def create_observable_counter(
         self,

@@ -491,3 +491,13 @@ impl Meter {
         .map(observable::ObservableGauge::from)
     }
 }
+
+/// Checks an instrument's name and unit as creating it would, without creating it (for an
+/// instrument whose number type its first value decides).
+#[pyfunction]
+#[pyo3(signature = (name, unit=""))]
+pub(crate) fn _check_instrument(name: &str, unit: &str) -> PyResult<()> {
+    InstrumentDesc::described(InstrumentKind::Counter, NumberKind::F64, name, unit, "")
+        .validate()
+        .map_err(to_py)
+}

@@ -21,6 +21,7 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     diag::install();
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(sdk::init, m)?)?;
+    m.add_function(wrap_pyfunction!(instruments::_check_instrument, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::force_flush, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::_shutdown_at_exit, m)?)?;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from helpers import attributes, env, metrics, number, ok, points
+from helpers import attributes, env, metrics, number, ok, points, run_py
 
 MEMORY = env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none", OTEL_SERVICE_NAME="api-test")
 
@@ -68,6 +68,11 @@ def test_every_instrument_of_the_api_records_through_otelrs() -> None:
     assert attributes(scopes["lib"]["scope"]["attributes"]) == {"lib.kind": "web"}
     assert scopes["lib"]["schemaUrl"] == "https://opentelemetry.io/schemas/1.26.0"
     assert values(got["early.requests"]) == {(): 7}
+    # As opentelemetry-sdk: an instrument whose values are ints exports ints.
+    assert points(got["early.requests"])[frozenset()]["asInt"] == "7"
+    assert points(got["lib.requests"])[frozenset({("route", "/a")})]["asInt"] == "5"
+    assert points(got["lib.active"])[frozenset()]["asInt"] == "-2"
+    assert "asDouble" in points(got["lib.temperature"])[frozenset({("room", "b")})]
     requests = got["lib.requests"]
     assert (requests["unit"], requests["description"]) == ("{request}", "Requests")
     assert values(requests) == {(("route", "/a"),): 5}
@@ -102,10 +107,10 @@ def test_the_entry_point_makes_otelrs_the_provider_without_code() -> None:
 
 
 def test_recording_through_the_api_never_raises_and_says_why_once() -> None:
-    r = ok(
+    r = run_py(
         """
         import logging
-        logging.basicConfig()
+        logging.basicConfig(format="%(name)s %(levelname)s %(message)s")
         from opentelemetry import metrics
         import otelrs, otelrs.otel_api
         otelrs.otel_api.install()
@@ -115,19 +120,37 @@ def test_recording_through_the_api_never_raises_and_says_why_once() -> None:
         c.add(-1)                # a counter does not go down
         c.add(1, {"k": object()})
         c.add(2)
+        u = m.create_up_down_counter("lib.active")
+        u.add(1)                 # an int first: an int instrument
+        u.add(0.5)               # a float after it: dropped, reported once
+        u.add(2)
         # The same name as another kind: the API does not raise; the instrument records nothing.
         h = m.create_histogram("lib.requests")
         h.record(5)
         assert not isinstance(h, otelrs.Histogram)
         empty = metrics.get_meter("")
         empty.create_counter("x").add(1)
+        try:
+            m.create_counter("9 bad name")
+        except ValueError as e:  # as otelrs's own create_counter, and opentelemetry-sdk raises too
+            print("refused:", e)
         print(otelrs.collect_json())
         """,
         MEMORY,
     )
-    got = collected(r)
-    assert values(got["lib.requests"]) == {(): 2}
-    assert "lib.requests" in got and "sum" in got["lib.requests"]
+    assert r.returncode == 0, r.stderr
+    got = collected(r.stdout)
+    assert values(got["lib.requests"]) == {(): 2}  # the string was refused: a float counter
+    assert values(got["lib.active"]) == {(): 3}
+    assert 'refused: invalid instrument name "9 bad name"' in r.stdout
+    reports = [line for line in r.stderr.splitlines() if line.startswith("otelrs WARNING")]
+    # One report per instrument: the counter's first bad value, the up-down counter's float,
+    # the histogram that conflicts, the meter without a name.
+    assert len(reports) == 4, r.stderr
+    assert '"lib.requests"' in reports[0] and "got str" in reports[0], reports
+    assert any("lib.active" in line and "0.5" in line for line in reports), reports
+    assert any("'lib.requests'" in line and "records nothing" in line for line in reports), reports
+    assert any("without a name" in line for line in reports), reports
 
 
 def test_a_measurements_context_gives_its_exemplar_the_span() -> None:
@@ -173,14 +196,17 @@ for i in range(30):
 """
 
 
-def series(metric: dict[str, Any]) -> tuple[str, str, dict[tuple[tuple[str, Any], ...], Any], list[Any]]:
-    """A metric's unit, description, value (or count) per series, and histogram buckets."""
+def series(metric: dict[str, Any]) -> tuple[Any, ...]:
+    """A metric's unit, description, value (or count) per series, histogram buckets, and number
+    types."""
     buckets = sorted(
         ([float(b) for b in p["explicitBounds"]], [int(c) for c in p["bucketCounts"]])
         for p in points(metric).values()
         if "count" in p
     )
-    return metric.get("unit", ""), metric.get("description", ""), values(metric), buckets
+    # Whether each sum or gauge is exported as ints or floats.
+    types = sorted({k for p in points(metric).values() for k in ("asInt", "asDouble") if k in p})
+    return metric.get("unit", ""), metric.get("description", ""), values(metric), buckets, types
 
 
 def test_a_wsgi_app_instrumented_by_the_official_package_exports_what_the_sdk_does() -> None:
@@ -213,7 +239,8 @@ def test_a_wsgi_app_instrumented_by_the_official_package_exports_what_the_sdk_do
                             {"attributes": [{"key": k, "value": {"stringValue": v} if isinstance(v, str)
                                              else {"intValue": v}} for k, v in p["attributes"].items()],
                              **({"count": p["count"], "explicitBounds": p["explicit_bounds"],
-                                 "bucketCounts": p["bucket_counts"]} if "count" in p else {"asDouble": p["value"]})}
+                                 "bucketCounts": p["bucket_counts"]} if "count" in p
+                                else {"asInt" if isinstance(p["value"], int) else "asDouble": p["value"]})}
                             for p in m["data"]["data_points"]
                         ]},
                     }

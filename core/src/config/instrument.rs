@@ -137,7 +137,7 @@ impl InstrumentDesc {
     }
 
     /// Checks the definition against the specification's rules.
-    pub(crate) fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<()> {
         check_name(&self.name)?;
         if self.unit.len() > 63 || !self.unit.is_ascii() {
             return Err(Error::invalid(format!(
