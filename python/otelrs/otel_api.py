@@ -18,13 +18,16 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Callable, TypeVar, cast
 
+from opentelemetry import _logs
 from opentelemetry import metrics as _api
-from opentelemetry.util.types import Attributes
+from opentelemetry.context import Context
+from opentelemetry.trace import get_current_span
+from opentelemetry.util.types import AnyValue, Attributes
 
 import otelrs
 from otelrs import _otelrs
 
-__all__ = ["Meter", "MeterProvider", "install"]
+__all__ = ["Logger", "LoggerProvider", "Meter", "MeterProvider", "install"]
 
 _logger = logging.getLogger("otelrs")
 _T = TypeVar("_T")
@@ -218,14 +221,92 @@ class Meter(_api.Meter):
         )
 
 
+class LoggerProvider(_logs.LoggerProvider):
+    """The API's LoggerProvider over otelrs: its loggers emit through otelrs's (set up from the
+    OTEL_* environment at the first logger when the program did not call `otelrs.init`)."""
+
+    def get_logger(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> _logs.Logger:
+        if not name:
+            _logger.warning("opentelemetry-api asked for a logger without a name: it emits nothing")
+            return _logs.NoOpLogger(name, version=version, schema_url=schema_url)
+        return Logger(name, version, schema_url, attributes)
+
+
+class Logger(_logs.Logger):
+    """The API's Logger over an otelrs logger of the same scope. A record's trace context is its
+    `context`'s span (the current one when none is given, as the API's LogRecord has it); a body
+    that is not a string is exported as its text; a record without a severity number is
+    exported at INFO; the severity text is the one of its number."""
+
+    def __init__(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> None:
+        super().__init__(name, version, schema_url, attributes)
+        self._otelrs = otelrs.get_logger(name, version, schema_url, cast(Any, attributes))
+
+    def emit(
+        self,
+        record: _logs.LogRecord | None = None,
+        *,
+        timestamp: int | None = None,
+        observed_timestamp: int | None = None,
+        context: Context | None = None,
+        severity_number: _logs.SeverityNumber | None = None,
+        severity_text: str | None = None,
+        body: AnyValue | None = None,
+        attributes: Attributes | None = None,
+        event_name: str | None = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        if record is not None:
+            span = (record.trace_id, record.span_id, int(record.trace_flags or 0))
+            timestamp, severity_number, body = record.timestamp, record.severity_number, record.body
+            attributes, event_name = record.attributes, record.event_name
+            exception = getattr(record, "exception", None)
+        else:
+            sc = get_current_span(context).get_span_context()
+            span = (sc.trace_id, sc.span_id, int(sc.trace_flags))
+        trace_id, span_id, flags = span
+        self._otelrs.emit(
+            body,
+            severity_number.value if severity_number is not None else None,
+            attributes=cast(Any, attributes),
+            event_name=event_name,
+            timestamp_ns=timestamp,
+            traceparent=f"00-{trace_id:032x}-{span_id:016x}-{flags & 0xFF:02x}" if trace_id and span_id else None,
+            exc=exception,
+        )
+
+    def enabled(
+        self,
+        *,
+        context: Context | None = None,
+        severity_number: _logs.SeverityNumber | None = None,
+        event_name: str | None = None,
+    ) -> bool:
+        return self._otelrs.enabled(severity_number.value if severity_number is not None else 9)
+
+
 def install() -> None:
-    """Makes otelrs opentelemetry-api's global MeterProvider (the meters and instruments taken
-    from the API before record through otelrs from now on). Sets otelrs up from the OTEL_*
-    environment when the program did not call `otelrs.init`."""
+    """Makes otelrs opentelemetry-api's global MeterProvider and LoggerProvider (the meters,
+    instruments and loggers taken from the API before record through otelrs from now on). Sets
+    otelrs up from the OTEL_* environment when the program did not call `otelrs.init`."""
     otelrs.get_meter("otelrs")  # set up now: a bad setting is an error of this call
     _api.set_meter_provider(MeterProvider())
-    if not isinstance(_api.get_meter_provider(), MeterProvider):
-        raise otelrs.ConfigError(
-            "opentelemetry-api has another MeterProvider already (set_meter_provider takes one only): "
-            f"{type(_api.get_meter_provider()).__name__}"
-        )
+    _logs.set_logger_provider(LoggerProvider())
+    providers = (("MeterProvider", _api.get_meter_provider()), ("LoggerProvider", _logs.get_logger_provider()))
+    for kind, current in providers:
+        if not isinstance(current, (MeterProvider, LoggerProvider)):
+            raise otelrs.ConfigError(
+                f"opentelemetry-api has another {kind} already (it takes one only): {type(current).__name__}"
+            )

@@ -358,9 +358,10 @@ impl Logger {
     }
 
     /// Emits a record: `severity` 1 to 24 (otelrs.Severity; INFO by default), attributes, an event name, the
-    /// time it happened (seconds since the epoch or a datetime; the observed time is always
-    /// set), a trace context, an exception.
-    #[pyo3(signature = (body, severity=None, *, attributes=None, event_name=None, timestamp=None, traceparent=None, exc=None))]
+    /// time it happened (`timestamp`: seconds since the epoch or a datetime, or
+    /// `timestamp_ns`: nanoseconds since the epoch; the observed time is always set), a trace
+    /// context, an exception.
+    #[pyo3(signature = (body, severity=None, *, attributes=None, event_name=None, timestamp=None, traceparent=None, exc=None, timestamp_ns=None))]
     #[allow(clippy::too_many_arguments)]
     fn emit(
         &self,
@@ -372,16 +373,28 @@ impl Logger {
         timestamp: Option<&Bound<'_, PyAny>>,
         traceparent: Option<&Bound<'_, PyAny>>,
         exc: Option<&Bound<'_, PyAny>>,
+        timestamp_ns: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let parsed = self.counted((|| {
             let severity = match severity {
                 Some(s) => self::severity(s)?,
                 None => 9,
             };
-            let timestamp = timestamp
-                .filter(|t| !t.is_none())
-                .map(self::timestamp)
-                .transpose()?;
+            let timestamp = timestamp.filter(|t| !t.is_none());
+            let timestamp = match timestamp_ns.filter(|t| !t.is_none()) {
+                Some(_) if timestamp.is_some() => {
+                    return Err(PyValueError::new_err(
+                        "give timestamp or timestamp_ns, not both",
+                    ))
+                }
+                Some(ns) => Some(
+                    UNIX_EPOCH
+                        + Duration::from_nanos(ns.extract::<u64>().map_err(|_| {
+                            PyValueError::new_err("timestamp_ns must be an int from 0 to 2**64 - 1")
+                        })?),
+                ),
+                None => timestamp.map(self::timestamp).transpose()?,
+            };
             Ok((severity, timestamp))
         })());
         let (severity, timestamp) = match parsed {

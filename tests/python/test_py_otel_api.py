@@ -7,9 +7,10 @@ through opentelemetry-sdk."""
 from __future__ import annotations
 
 import json
+import pathlib
 from typing import Any
 
-from helpers import attributes, env, metrics, number, ok, points, run_py
+from helpers import attributes, body, env, log_records, metrics, number, ok, points, run_py
 
 MEMORY = env(OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none", OTEL_SERVICE_NAME="api-test")
 
@@ -248,3 +249,66 @@ def test_a_wsgi_app_instrumented_by_the_official_package_exports_what_the_sdk_do
         assert theirs, "the SDK exported nothing"
         for name in theirs:
             assert series(ours[name]) == series(theirs[name]), (opt_in, name)
+
+
+def test_logs_of_the_api_are_emitted_through_otelrs(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "logs.jsonl"
+    out = ok(
+        """
+        import time
+        from opentelemetry import _logs, trace
+        from opentelemetry._logs import LogRecord, SeverityNumber
+        from opentelemetry.sdk.trace import TracerProvider
+        trace.set_tracer_provider(TracerProvider())
+        early = _logs.get_logger("early")                       # the API's proxy, before install
+        import otelrs, otelrs.otel_api
+        otelrs.otel_api.install()
+        assert isinstance(_logs.get_logger_provider(), otelrs.otel_api.LoggerProvider)
+        log = _logs.get_logger("lib", "2.0", schema_url="https://opentelemetry.io/schemas/1.26.0")
+        span = trace.get_tracer("t").start_span("request")
+        with trace.use_span(span):
+            log.emit(LogRecord(body="from a record", severity_number=SeverityNumber.WARN,
+                               attributes={"user.id": 7}, timestamp=1_700_000_000_123_456_000))
+        log.emit(body="with keywords", severity_number=SeverityNumber.ERROR, event_name="lib.failed",
+                 context=trace.set_span_in_context(span), attributes={"ok": False})
+        early.emit(body="early", severity_number=SeverityNumber.INFO)
+        assert log.enabled(severity_number=SeverityNumber.ERROR)
+        assert not log.enabled(severity_number=SeverityNumber.DEBUG)   # the minimum is INFO
+        log.emit(body="filtered", severity_number=SeverityNumber.DEBUG)
+        print(format(span.get_span_context().trace_id, "032x"), format(span.get_span_context().span_id, "016x"))
+        otelrs.shutdown()
+        """,
+        env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path),
+            OTEL_SERVICE_NAME="api-logs", OTELRS_LOGS_MIN_SEVERITY="INFO"),
+    )
+    trace_id, span_id = out.split()
+    records = {body(r): (scope, r) for scope, r in log_records(path)}
+    assert set(records) == {"from a record", "with keywords", "early"}
+    scope, first = records["from a record"]
+    assert scope == "lib"
+    assert (first["severityNumber"], first["severityText"]) == (13, "WARN")
+    assert attributes(first["attributes"]) == {"user.id": 7}
+    assert first["timeUnixNano"] == "1700000000123456000"
+    assert (first["traceId"], first["spanId"]) == (trace_id, span_id)
+    _, second = records["with keywords"]
+    assert (second["severityNumber"], second["eventName"]) == (17, "lib.failed")
+    assert (second["traceId"], second["spanId"]) == (trace_id, span_id)
+    assert attributes(second["attributes"]) == {"ok": False}
+    assert records["early"][0] == "early"
+
+
+def test_the_entry_point_makes_otelrs_the_logger_provider_without_code(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "logs.jsonl"
+    ok(
+        """
+        from opentelemetry import _logs
+        from opentelemetry._logs import SeverityNumber
+        assert type(_logs.get_logger_provider()).__module__ == "otelrs.otel_api"
+        _logs.get_logger("auto").emit(body="hello", severity_number=SeverityNumber.INFO)
+        import otelrs
+        otelrs.shutdown()
+        """,
+        env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="file", OTELRS_EXPORTER_FILE_LOGS_PATH=str(path),
+            OTEL_PYTHON_LOGGER_PROVIDER="otelrs"),
+    )
+    assert [(scope, body(r)) for scope, r in log_records(path)] == [("auto", "hello")]
