@@ -236,6 +236,7 @@ unsafe fn emit(
                 },
                 timestamp: (r.timestamp_unix_nano != 0)
                     .then(|| UNIX_EPOCH + Duration::from_nanos(r.timestamp_unix_nano)),
+                severity_text: None,
             })
         }
     })

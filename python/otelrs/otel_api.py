@@ -242,7 +242,7 @@ class Logger(_logs.Logger):
     """The API's Logger over an otelrs logger of the same scope. A record's trace context is its
     `context`'s span (the current one when none is given, as the API's LogRecord has it); a body
     that is not a string is exported as its text; a record without a severity number is
-    exported at INFO; the severity text is the one of its number."""
+    exported at INFO."""
 
     def __init__(
         self,
@@ -271,6 +271,7 @@ class Logger(_logs.Logger):
         if record is not None:
             span = (record.trace_id, record.span_id, int(record.trace_flags or 0))
             timestamp, severity_number, body = record.timestamp, record.severity_number, record.body
+            severity_text = record.severity_text
             attributes, event_name = record.attributes, record.event_name
             exception = getattr(record, "exception", None)
         else:
@@ -285,6 +286,7 @@ class Logger(_logs.Logger):
             timestamp_ns=timestamp,
             traceparent=f"00-{trace_id:032x}-{span_id:016x}-{flags & 0xFF:02x}" if trace_id and span_id else None,
             exc=exception,
+            severity_text=severity_text,
         )
 
     def enabled(

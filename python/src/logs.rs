@@ -90,8 +90,7 @@ impl Logger {
             severity,
             body,
             attributes,
-            None,
-            None,
+            Meta::default(),
             traceparent,
             None,
             None,
@@ -107,8 +106,7 @@ impl Logger {
         severity: u8,
         body: &Bound<'_, PyAny>,
         attributes: Option<&Bound<'_, PyAny>>,
-        event_name: Option<String>,
-        timestamp: Option<SystemTime>,
+        meta: Meta,
         traceparent: Option<&Bound<'_, PyAny>>,
         exception: Option<&Bound<'_, PyAny>>,
         code: Option<Code<'_>>,
@@ -126,8 +124,9 @@ impl Logger {
             build(py, body, attributes, exception, code)
                 .map(|record| LogRecordInput {
                     record,
-                    event_name,
-                    timestamp,
+                    event_name: meta.event_name,
+                    timestamp: meta.timestamp,
+                    severity_text: meta.severity_text,
                 })
                 .map_err(|e| carried.carry(e))
         });
@@ -212,6 +211,15 @@ fn logging_extra<'py>(
         }
     }
     Ok(Some(extra))
+}
+
+/// What a record may carry besides its body, attributes and trace context.
+#[derive(Default)]
+struct Meta {
+    event_name: Option<String>,
+    timestamp: Option<SystemTime>,
+    /// The severity's name when the caller gives its own.
+    severity_text: Option<String>,
 }
 
 /// Where a `logging` record was made: file path, function name, line number, and the stack
@@ -353,15 +361,25 @@ impl Logger {
         };
         self.settle(
             py,
-            self.try_log(py, 17, body, attributes, None, None, traceparent, exc, None),
+            self.try_log(
+                py,
+                17,
+                body,
+                attributes,
+                Meta::default(),
+                traceparent,
+                exc,
+                None,
+            ),
         )
     }
 
     /// Emits a record: `severity` 1 to 24 (otelrs.Severity; INFO by default), attributes, an event name, the
     /// time it happened (`timestamp`: seconds since the epoch or a datetime, or
     /// `timestamp_ns`: nanoseconds since the epoch; the observed time is always set), a trace
-    /// context, an exception.
-    #[pyo3(signature = (body, severity=None, *, attributes=None, event_name=None, timestamp=None, traceparent=None, exc=None, timestamp_ns=None))]
+    /// context, an exception, and `severity_text` when the severity has a name of the
+    /// source's (a logging library's level name) rather than the specification's.
+    #[pyo3(signature = (body, severity=None, *, attributes=None, event_name=None, timestamp=None, traceparent=None, exc=None, timestamp_ns=None, severity_text=None))]
     #[allow(clippy::too_many_arguments)]
     fn emit(
         &self,
@@ -374,6 +392,7 @@ impl Logger {
         traceparent: Option<&Bound<'_, PyAny>>,
         exc: Option<&Bound<'_, PyAny>>,
         timestamp_ns: Option<&Bound<'_, PyAny>>,
+        severity_text: Option<String>,
     ) -> PyResult<()> {
         let parsed = self.counted((|| {
             let severity = match severity {
@@ -408,8 +427,11 @@ impl Logger {
                 severity,
                 body,
                 attributes,
-                event_name,
-                timestamp,
+                Meta {
+                    event_name,
+                    timestamp,
+                    severity_text,
+                },
                 traceparent,
                 exc,
                 None,
@@ -502,8 +524,10 @@ impl Logger {
             severity,
             &body,
             extra.as_ref().map(|e| e.as_any()),
-            None,
-            timestamp,
+            Meta {
+                timestamp,
+                ..Meta::default()
+            },
             None,
             exc.as_ref(),
             Some((path, function, line, stack)),

@@ -267,7 +267,7 @@ def test_logs_of_the_api_are_emitted_through_otelrs(tmp_path: pathlib.Path) -> N
         log = _logs.get_logger("lib", "2.0", schema_url="https://opentelemetry.io/schemas/1.26.0")
         span = trace.get_tracer("t").start_span("request")
         with trace.use_span(span):
-            log.emit(LogRecord(body="from a record", severity_number=SeverityNumber.WARN,
+            log.emit(LogRecord(body="from a record", severity_number=SeverityNumber.WARN, severity_text="WARNING",
                                attributes={"user.id": 7}, timestamp=1_700_000_000_123_456_000))
         log.emit(body="with keywords", severity_number=SeverityNumber.ERROR, event_name="lib.failed",
                  context=trace.set_span_in_context(span), attributes={"ok": False})
@@ -286,12 +286,12 @@ def test_logs_of_the_api_are_emitted_through_otelrs(tmp_path: pathlib.Path) -> N
     assert set(records) == {"from a record", "with keywords", "early"}
     scope, first = records["from a record"]
     assert scope == "lib"
-    assert (first["severityNumber"], first["severityText"]) == (13, "WARN")
+    assert (first["severityNumber"], first["severityText"]) == (13, "WARNING")  # the source's name
     assert attributes(first["attributes"]) == {"user.id": 7}
     assert first["timeUnixNano"] == "1700000000123456000"
     assert (first["traceId"], first["spanId"]) == (trace_id, span_id)
     _, second = records["with keywords"]
-    assert (second["severityNumber"], second["eventName"]) == (17, "lib.failed")
+    assert (second["severityNumber"], second["severityText"], second["eventName"]) == (17, "ERROR", "lib.failed")
     assert (second["traceId"], second["spanId"]) == (trace_id, span_id)
     assert attributes(second["attributes"]) == {"ok": False}
     assert records["early"][0] == "early"

@@ -53,6 +53,15 @@ pub struct LogRecordInput {
     pub event_name: Option<String>,
     /// When the event happened, if the caller knows better than "now".
     pub timestamp: Option<SystemTime>,
+    /// The severity as the source names it (a logging library's level name), when it is not
+    /// the specification's name of the severity number.
+    pub severity_text: Option<String>,
+}
+
+/// A queued record's event name and severity text.
+pub(crate) struct Names {
+    pub event_name: Option<String>,
+    pub severity_text: Option<String>,
 }
 
 /// A record in the queue.
@@ -61,7 +70,9 @@ pub(crate) struct QueuedRecord {
     pub severity: u8,
     /// Body and attributes, see [`encoding`].
     pub packed: Vec<u8>,
-    pub event_name: Option<String>,
+    /// The event name and the source's severity text, when the record has either (rarely:
+    /// kept out of line so that a queued record stays small).
+    pub names: Option<Box<Names>>,
     pub timestamp: Option<SystemTime>,
     pub observed: SystemTime,
     pub trace_context: Option<TraceContext>,
@@ -125,7 +136,12 @@ impl Logger {
             core: Arc::clone(&self.core),
             severity,
             packed: input.record.into_packed(),
-            event_name: input.event_name,
+            names: (input.event_name.is_some() || input.severity_text.is_some()).then(|| {
+                Box::new(Names {
+                    event_name: input.event_name,
+                    severity_text: input.severity_text,
+                })
+            }),
             timestamp: input.timestamp,
             observed: SystemTime::now(),
             trace_context: trace,

@@ -55,7 +55,10 @@ impl RequestBuilder {
             time_unix_nano: q.timestamp.map_or(0, unix_nanos),
             observed_time_unix_nano: unix_nanos(q.observed),
             severity_number: i32::from(q.severity),
-            severity_text: severity_text(q.severity).unwrap_or_default().to_owned(),
+            severity_text: match q.names.as_ref().and_then(|n| n.severity_text.as_ref()) {
+                Some(text) => text.clone(),
+                None => severity_text(q.severity).unwrap_or_default().to_owned(),
+            },
             body: Some(AnyValue {
                 value: Some(Value::StringValue(body)),
             }),
@@ -64,7 +67,11 @@ impl RequestBuilder {
             flags,
             trace_id,
             span_id,
-            event_name: q.event_name.as_deref().unwrap_or_default().to_owned(),
+            event_name: q
+                .names
+                .as_ref()
+                .and_then(|n| n.event_name.clone())
+                .unwrap_or_default(),
         }
     }
 

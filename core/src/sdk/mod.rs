@@ -627,6 +627,7 @@ mod tests {
                     record: crate::logs::RecordBuilder::new("boom", 0),
                     event_name: None,
                     timestamp: None,
+                    severity_text: None,
                 })
             })
             .unwrap();
