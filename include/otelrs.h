@@ -337,6 +337,18 @@ typedef struct otelrs_histogram_f64 otelrs_histogram_f64;
 typedef struct otelrs_histogram_u64 otelrs_histogram_u64;
 
 /**
+ * One request under way, from `otelrs_http_server_request_start`; ended (and freed) by
+ * `otelrs_http_server_request_end`. One thread at a time.
+ */
+typedef struct otelrs_http_request otelrs_http_request;
+
+/**
+ * The metrics of an HTTP server, in one meter. Thread-safe; it may be freed while requests
+ * started from it are under way.
+ */
+typedef struct otelrs_http_server otelrs_http_server;
+
+/**
  * A logger: emits records in one instrumentation scope. Thread-safe; valid until
  * `otelrs_logger_free`, even after the SDK shut down (emitting then returns
  * OTELRS_ERR_SHUTDOWN).
@@ -731,6 +743,58 @@ void otelrs_set_diagnostics_handler(otelrs_diag_fn handler, void *user_data);
  * Whether OTEL_LOG_LEVEL shows otelrs's messages of `level` (`OTELRS_DIAG_*`).
  */
 bool otelrs_diagnostics_enabled(uint32_t level);
+
+/**
+ * Creates (or finds) the HTTP server instruments in `meter`: `http.server.request.duration`
+ * (seconds, the conventions' buckets) and `http.server.active_requests`. On success `*out`
+ * owns them until `otelrs_http_server_free`.
+ *
+ * # Safety
+ * `meter` is a live meter; `out` is writable.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_http_server_new(const otelrs_meter *meter,
+                                     otelrs_http_server **out);
+
+/**
+ * Frees the server's handle; NULL is a no-op.
+ *
+ * # Safety
+ * `server` is NULL or a live handle no other thread uses during or after the call.
+ */
+void otelrs_http_server_free(otelrs_http_server *server);
+
+/**
+ * A request begins: `method` as received (a method the conventions do not know is recorded
+ * as `_OTHER`), `scheme` "http" or "https". It counts as active until
+ * `otelrs_http_server_request_end`. On success `*out` is the request.
+ *
+ * # Safety
+ * `server` is live; `method` and `scheme` are NUL-terminated; `out` is writable.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_http_server_request_start(const otelrs_http_server *server,
+                                               const char *method,
+                                               const char *scheme,
+                                               otelrs_http_request **out);
+
+/**
+ * The request ended: its duration is recorded with `status_code` (0: none was sent), `route`
+ * (the route template that matched, e.g. "/users/{id}"; NULL or "" for none),
+ * `protocol_version` ("1.1"; NULL for none) and `error_type` (why it failed, e.g. an
+ * exception's type; NULL for none: a 5xx status is then the error type). `request` is freed,
+ * whatever the status.
+ *
+ * # Safety
+ * `request` is a live request no other thread uses during or after the call; the strings are
+ * NULL or NUL-terminated.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_http_server_request_end(otelrs_http_request *request,
+                                             uint16_t status_code,
+                                             const char *route,
+                                             const char *protocol_version,
+                                             const char *error_type);
 
 /**
  * Creates a counter of unsigned integers named `name` (the spec's syntax: a letter, then letters, digits, `_`, `.`,

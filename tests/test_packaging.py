@@ -99,9 +99,13 @@ def test_the_demo_builds_the_examples_from_source_and_runs_them(tmp_path):
     r = subprocess.run(["make", "-s", "-C", str(ROOT / "examples-c"), "run-demo", f"OUT={tmp_path}"], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    for example in ("server_loop", "counter_histogram", "observable_gauge", "settings_from_code"):
+    for example in ("server_loop", "counter_histogram", "observable_gauge", "settings_from_code", "http_server"):
         assert (tmp_path / example).exists()
     assert "checkout.active_sessions" in r.stdout and "service.name=demo" in r.stdout.replace('"', "")
+    # The HTTP server served its client's 6 requests: 5 under a route, 1 without.
+    served = [line for line in r.stdout.splitlines() if "http.request.method=" in line and "count=" in line]
+    assert sum(int(line.split("count=")[1].split()[0]) for line in served) == 6, r.stdout
+    assert any('http.route="/users/{id}"' in line and "count=3" in line for line in served), r.stdout
 
 
 def test_the_installed_library_has_no_debug_information():

@@ -283,6 +283,18 @@ pub(crate) unsafe fn free<O: Opaque>(p: *mut O) {
     unsafe { drop(Box::from_raw(h)) };
 }
 
+/// Takes the value out of handle `p` and frees the handle: for calls that end what the
+/// handle stands for.
+///
+/// # Safety
+/// As for [`free`].
+pub(crate) unsafe fn take<O: Opaque>(p: *mut O) -> Result<O::Inner, Error> {
+    // SAFETY: forwarded contract.
+    let h = unsafe { check(p)? };
+    // SAFETY: a live handle made by `into_handle`, taken once (the caller's contract).
+    Ok(unsafe { Box::from_raw(h) }.value)
+}
+
 /// Ties an opaque C type to the Rust value its handles hold, and gives it a tag.
 macro_rules! opaque {
     ($name:ident => $inner:ty, $tag:literal) => {

@@ -5,6 +5,7 @@ pub(crate) mod console;
 pub(crate) mod encode;
 pub(crate) mod exemplars;
 mod export;
+pub mod http_server;
 pub(crate) mod instrument;
 pub(crate) mod json;
 mod otlp;
@@ -15,6 +16,7 @@ pub(crate) mod series_cache;
 pub mod units;
 pub(crate) mod views;
 
+pub use http_server::{HttpServerMetrics, HttpServerRequest, HttpServerResponse};
 pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
 pub use prometheus::Exposition;
 pub use registry::Meter;
