@@ -19,8 +19,9 @@ command -v openssl >/dev/null || need+=(openssl)
 ruby -e 'require "ffi"; require "minitest"' 2>/dev/null || need+=(ruby ruby-ffi ruby-minitest)
 # Prometheus (server and promtool), from Debian, for the pull endpoint's tests.
 { command -v prometheus && command -v promtool; } >/dev/null || need+=(prometheus)
-# puma and rack, from Debian, for the pre-fork server tests of the gem.
+# puma, rack and WEBrick, from Debian, for the pre-fork server and Rack middleware tests of the gem.
 { command -v puma && ruby -e 'require "rack"'; } >/dev/null 2>&1 || need+=(puma ruby-rack)
+ruby -e 'require "webrick"' >/dev/null 2>&1 || need+=(ruby-webrick)
 if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then
         echo "missing: ${need[*]} (install them, or run as root)" >&2

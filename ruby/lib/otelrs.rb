@@ -10,6 +10,7 @@ require "otelrs/meter"
 require "otelrs/logger"
 require "otelrs/runtime_metrics"
 require "otelrs/rack_exporter"
+require "otelrs/rack"
 require "json"
 
 # OpenTelemetry metrics and logs for Ruby, recorded in-process by libotelrs (a Rust core on

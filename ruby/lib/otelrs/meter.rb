@@ -9,6 +9,11 @@ module Otelrs
       @handle = FFI::AutoPointer.new(handle, Native.method(:otelrs_meter_free))
     end
 
+    # @api private: the libotelrs meter.
+    def native_handle
+      @ptr
+    end
+
     # A monotonic sum.
     def counter(name, unit: "", description: "", value_type: Float)
       sync(:counter, number(value_type, :u64), name, unit, description)

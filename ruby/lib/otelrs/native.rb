@@ -86,6 +86,10 @@ module Otelrs
     attach_function :otelrs_sdk_free, [:pointer], :void, blocking: true
     attach_function :otelrs_meter_new, %i[pointer string string pointer], :uint32
     attach_function :otelrs_meter_free, [:pointer], :void
+    attach_function :otelrs_http_server_new, %i[pointer pointer], :uint32, blocking: true
+    attach_function :otelrs_http_server_free, [:pointer], :void
+    attach_function :otelrs_http_server_request_start, %i[pointer string string pointer], :uint32
+    attach_function :otelrs_http_server_request_end, %i[pointer uint16 string string string], :uint32
     attach_function :otelrs_attributes_new, %i[pointer size_t pointer], :uint32
     attach_function :otelrs_attributes_free, [:pointer], :void
 
