@@ -8,7 +8,8 @@ median ns/op of each side; then the log rates: the highest paced rate with zero 
 default queue, and the highest rate delivered to the Collector over OTLP gRPC with zero drops;
 then the Python benchmark (bench/python/bench.py) against opentelemetry-sdk and
 prometheus_client, the pre-fork scrape (bench/python/prefork.py) against prometheus_client's
-multiprocess mode, and the Ruby one (bench/ruby/bench.rb).
+multiprocess mode, the cost of measuring a web request (bench/python/web.py) against the official
+instrumentation, and the Ruby one (bench/ruby/bench.rb).
 
     python3 bench/run.py
 """
@@ -343,6 +344,12 @@ def prefork_section() -> str:
     return sh(sys.executable, str(ROOT / "bench" / "python" / "prefork.py"), env=env).rstrip() + "\n"
 
 
+def web_section() -> str:
+    """Runs bench/python/web.py (the official instrumentation installed by python_section)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
+    return sh(sys.executable, str(ROOT / "bench" / "python" / "web.py"), env=env).rstrip() + "\n"
+
+
 def ruby_section() -> str:
     """Runs bench/ruby/bench.rb against the library installed in build/prefix."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
@@ -466,6 +473,7 @@ def main() -> int:
     lines.append(python_section())
     lines.append(prometheus_section(flags))
     lines.append(prefork_section())
+    lines.append(web_section())
     lines.append(system_section(flags))
     lines.append(ruby_section())
     notes = ROOT / "bench" / "NOTES.md"

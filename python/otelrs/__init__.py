@@ -55,6 +55,7 @@ from otelrs._otelrs import (
     log_stats,
     shutdown,
 )
+from otelrs._web import AsgiMiddleware, WsgiMiddleware
 
 
 class Severity(enum.IntEnum):
@@ -122,6 +123,7 @@ def health() -> dict[str, Any]:
 atexit.register(_shutdown_at_exit)
 
 __all__ = [
+    "AsgiMiddleware",
     "BoundCounter",
     "BoundGauge",
     "BoundHistogram",
@@ -147,6 +149,7 @@ __all__ = [
     "Timer",
     "TraceContext",
     "UpDownCounter",
+    "WsgiMiddleware",
     "__version__",
     "collect_json",
     "force_flush",

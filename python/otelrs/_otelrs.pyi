@@ -26,6 +26,8 @@ __all__ = [
     "ExportError",
     "Gauge",
     "Histogram",
+    "HttpRequest",
+    "HttpServer",
     "Logger",
     "Meter",
     "ObservableCounter",
@@ -250,6 +252,21 @@ class TraceContext:
     def flags(self) -> int: ...
 
 _TraceParent: TypeAlias = str | TraceContext | None
+
+@final
+class HttpServer:
+    def __new__(cls, meter: Meter) -> HttpServer: ...
+    def start(self, method: str, scheme: str) -> HttpRequest: ...
+
+@final
+class HttpRequest:
+    def end(
+        self,
+        status_code: int = 0,
+        route: str | None = None,
+        protocol_version: str | None = None,
+        error_type: str | None = None,
+    ) -> float | None: ...
 
 @final
 class Logger:

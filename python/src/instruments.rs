@@ -312,7 +312,7 @@ impl Timer {
 
 /// Creates instruments in one instrumentation scope.
 #[pyclass(frozen, module = "otelrs")]
-pub(crate) struct Meter(otelrs_core::Meter);
+pub(crate) struct Meter(pub(crate) otelrs_core::Meter);
 
 impl Meter {
     pub(crate) fn new(meter: otelrs_core::Meter) -> Self {

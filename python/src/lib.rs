@@ -6,6 +6,7 @@ mod attributes;
 mod bound;
 mod diag;
 mod errors;
+mod http;
 mod instruments;
 mod logs;
 mod observable;
@@ -45,6 +46,8 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<observable::ObservableCounter>()?;
     m.add_class::<observable::ObservableUpDownCounter>()?;
     m.add_class::<observable::ObservableGauge>()?;
+    m.add_class::<http::HttpServer>()?;
+    m.add_class::<http::HttpRequest>()?;
     m.add_class::<logs::Logger>()?;
     m.add_class::<trace::PyTraceContext>()?;
     m.add("_trace_context_var", trace::current_var(m.py())?)?;
