@@ -8,15 +8,25 @@ rounds. Prints a Markdown section for bench/RESULTS.md (bench/run.py includes it
 with
 
     python3 bench/python/web.py
+
+It also serves a small Flask app (bench/python/web_app.py) under gunicorn bare, behind
+otelrs's middleware and with opentelemetry-instrumentation-flask over opentelemetry-sdk, loaded
+by ApacheBench (apache2-utils, installed when missing and run as root).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pathlib
+import re
+import shutil
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
 
 ROUNDS = 7
 N = 20_000
@@ -130,8 +140,68 @@ def run(setup: str) -> dict[str, float]:
     return result
 
 
+HERE = pathlib.Path(__file__).resolve().parent
+SERVED = 4000  # requests per ab run
+CONCURRENCY = 8
+
+
+def ensure_ab() -> str:
+    """ApacheBench, from Debian's apache2-utils (installed when missing and run as root)."""
+    found = shutil.which("ab")
+    if found is None and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "apache2-utils"],
+                       check=True, capture_output=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        found = shutil.which("ab")
+    if found is None:
+        sys.exit("ab (apache2-utils) is needed for the gunicorn run")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def requests_per_second(ab: str, mode: str) -> float:
+    """gunicorn with 2 sync workers serving bench/python/web_app.py in `mode`, loaded by ab."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
+    env.update(OTELRS_BENCH_WEB=mode, OTEL_METRICS_EXPORTER="memory", OTEL_LOGS_EXPORTER="none",
+               OTEL_SEMCONV_STABILITY_OPT_IN="http")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "web_app:app"],
+                              cwd=HERE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/users/1"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit(f"gunicorn ({mode}) did not start")
+                time.sleep(0.1)
+        out = subprocess.run([ab, "-q", "-n", str(SERVED), "-c", str(CONCURRENCY), url], check=True,
+                             capture_output=True, text=True).stdout
+        failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))  # type: ignore[union-attr]
+        if failed:
+            sys.exit(f"{failed} requests failed ({mode})")
+        return float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main() -> int:
+    ab = ensure_ab()
     results = {name: run(setup) for name, setup in SETUP.items()}
+    # Alternating runs of the three servers, three each: the median of each.
+    served: dict[str, list[float]] = {"bare": [], "otelrs": [], "sdk": []}
+    for _ in range(3):
+        for mode, runs in served.items():
+            runs.append(requests_per_second(ab, mode))
+    rps = {mode: sorted(runs)[1] for mode, runs in served.items()}
     bare = results["bare"]
     lines = [
         "## Web requests: the cost of measuring one",
@@ -152,6 +222,12 @@ def main() -> int:
     sdk = {k: results["official over opentelemetry-sdk"][k] - bare[k] for k in ("wsgi", "asgi")}
     ratios = {k: ours[k] / sdk[k] for k in ("wsgi", "asgi")}
     lines += [
+        "",
+        f"A small Flask app under gunicorn (2 sync workers), loaded by ApacheBench ({SERVED:,} requests, "
+        f"{CONCURRENCY} at a time, on the same 2 cores), median of 3 alternating runs: requests/s bare "
+        f"**{rps['bare']:,.0f}**, behind otelrs.WsgiMiddleware **{rps['otelrs']:,.0f}**, with "
+        f"opentelemetry-instrumentation-flask over opentelemetry-sdk **{rps['sdk']:,.0f}** "
+        f"(runs: {', '.join(f'{m} ' + '/'.join(f'{v:,.0f}' for v in r) for m, r in served.items())}).",
         "",
         f"Target: otelrs's overhead per request at most 1/5 of the SDK's: WSGI **{ratios['wsgi']:.2f}** "
         f"of it, ASGI **{ratios['asgi']:.2f}** ({'met' if max(ratios.values()) <= 0.2 else 'missed'}).",

@@ -19,16 +19,16 @@ end
 N = 500_000
 ROUNDS = 7
 
-def measure
+def measure(n = N)
   runs = Array.new(ROUNDS) do
     GC.start
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
     i = 0
-    while i < N
+    while i < n
       yield
       i += 1
     end
-    (Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - started).to_f / N
+    (Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - started).to_f / n
   end
   runs.sort[ROUNDS / 2]
 end
@@ -47,6 +47,19 @@ info = measure { logger.info("order placed") }
 info_attrs = measure { logger.info("order placed", order_id: 42) }
 info_attrs3 = measure { logger.info("order placed", http_method: "GET", http_route: "/users", region: "eu") }
 
+# A Rack request called directly (no server): the app bare, and behind Otelrs::Rack::Middleware
+# (the body closed, as a server closes it).
+RACK_APP = ->(_env) { [200, { "content-type" => "text/plain" }, ["hello"]] }
+RACK_ENV = { "REQUEST_METHOD" => "GET", "PATH_INFO" => "/users/1", "rack.url_scheme" => "http",
+             "SERVER_PROTOCOL" => "HTTP/1.1", "otelrs.route" => "/users/:id" }.freeze
+measured = Otelrs::Rack::Middleware.new(RACK_APP)
+rack_bare = measure(50_000) { RACK_APP.call(RACK_ENV.dup)[2].each { |_| nil } }
+rack_measured = measure(50_000) do
+  body = measured.call(RACK_ENV.dup)[2]
+  body.each { |_| nil }
+  body.close
+end
+
 puts <<~MD
   ## Ruby
 
@@ -63,6 +76,10 @@ puts <<~MD
   | `Otelrs::Logger#info`, no attributes | #{format('%.0f', info)} |
   | `Otelrs::Logger#info`, one attribute | #{format('%.0f', info_attrs)} |
   | `Otelrs::Logger#info`, 3 attributes | #{format('%.0f', info_attrs3)} |
+  | A Rack request called directly: the app bare / behind `Otelrs::Rack::Middleware` (50,000 calls a round) | #{format('%.0f', rack_bare)} / #{format('%.0f', rack_measured)} |
+
+  The middleware's cost per request: #{format('%.0f', rack_measured - rack_bare)} ns (the official Ruby
+  instrumentation cannot be installed here to compare).
 
   The official Ruby SDK (opentelemetry-metrics-sdk) cannot be installed here (no access to
   rubygems.org), so it is compared with its published figure of 4-5 us per counter call.
