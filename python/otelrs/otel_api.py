@@ -181,44 +181,27 @@ class Meter(_api.Meter):
     def create_gauge(self, name: str, unit: str = "", description: str = "") -> _api._Gauge:
         return _Gauge(self, name, unit, description)
 
+    def _observable(self, make: Callable[..., object], noop: Callable[[str], _T], name: str,
+                    callbacks: Sequence[_api.CallbackT] | None, unit: str, description: str) -> _T:
+        return self._create(name, lambda: make(name, cast(Any, callbacks), unit, description), lambda: noop(name))
+
     def create_observable_counter(
-        self,
-        name: str,
-        callbacks: Sequence[_api.CallbackT] | None = None,
-        unit: str = "",
-        description: str = "",
+        self, name: str, callbacks: Sequence[_api.CallbackT] | None = None, unit: str = "", description: str = ""
     ) -> _api.ObservableCounter:
-        return self._create(
-            name,
-            lambda: self._meter.create_observable_counter(name, cast(Any, callbacks), unit, description),
-            lambda: _api.NoOpObservableCounter(name),
-        )
+        return self._observable(self._meter.create_observable_counter, _api.NoOpObservableCounter, name, callbacks,
+                                unit, description)
 
     def create_observable_up_down_counter(
-        self,
-        name: str,
-        callbacks: Sequence[_api.CallbackT] | None = None,
-        unit: str = "",
-        description: str = "",
+        self, name: str, callbacks: Sequence[_api.CallbackT] | None = None, unit: str = "", description: str = ""
     ) -> _api.ObservableUpDownCounter:
-        return self._create(
-            name,
-            lambda: self._meter.create_observable_up_down_counter(name, cast(Any, callbacks), unit, description),
-            lambda: _api.NoOpObservableUpDownCounter(name),
-        )
+        return self._observable(self._meter.create_observable_up_down_counter, _api.NoOpObservableUpDownCounter,
+                                name, callbacks, unit, description)
 
     def create_observable_gauge(
-        self,
-        name: str,
-        callbacks: Sequence[_api.CallbackT] | None = None,
-        unit: str = "",
-        description: str = "",
+        self, name: str, callbacks: Sequence[_api.CallbackT] | None = None, unit: str = "", description: str = ""
     ) -> _api.ObservableGauge:
-        return self._create(
-            name,
-            lambda: self._meter.create_observable_gauge(name, cast(Any, callbacks), unit, description),
-            lambda: _api.NoOpObservableGauge(name),
-        )
+        return self._observable(self._meter.create_observable_gauge, _api.NoOpObservableGauge, name, callbacks,
+                                unit, description)
 
 
 class LoggerProvider(_logs.LoggerProvider):

@@ -273,23 +273,33 @@ pub(crate) fn get_meter(
     attributes: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Meter> {
     let sdk = current(py)?;
-    let attributes = scope_attributes(attributes)?;
-    let scope = Scope {
+    with_scope(name, version, schema_url, attributes, |scope| {
+        sdk.meter_of(scope).map(Meter::new)
+    })
+}
+
+/// Calls `make` with the instrumentation scope of these arguments (the attributes a dict, or
+/// None).
+fn with_scope<T>(
+    name: &str,
+    version: Option<&str>,
+    schema_url: Option<&str>,
+    attributes: Option<&Bound<'_, PyAny>>,
+    make: impl FnOnce(&Scope<'_>) -> otelrs_core::Result<T>,
+) -> PyResult<T> {
+    let attributes = convert(as_dict(attributes)?.as_ref())?;
+    let attributes = if attributes.is_empty() {
+        None
+    } else {
+        Some(AttributeSet::new(attributes).map_err(to_py)?)
+    };
+    make(&Scope {
         name,
         version,
         schema_url,
         attributes: attributes.as_ref(),
-    };
-    Ok(Meter::new(sdk.meter_of(&scope).map_err(to_py)?))
-}
-
-/// The attributes of an instrumentation scope: none when none or empty.
-fn scope_attributes(attributes: Option<&Bound<'_, PyAny>>) -> PyResult<Option<AttributeSet>> {
-    let attributes = convert(as_dict(attributes)?.as_ref())?;
-    if attributes.is_empty() {
-        return Ok(None);
-    }
-    AttributeSet::new(attributes).map(Some).map_err(to_py)
+    })
+    .map_err(to_py)
 }
 
 /// A logger for the instrumentation scope `name` (and `version`, `schema_url`, `attributes`).
@@ -303,14 +313,9 @@ pub(crate) fn get_logger(
     attributes: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Logger> {
     let sdk = current(py)?;
-    let attributes = scope_attributes(attributes)?;
-    let scope = Scope {
-        name,
-        version,
-        schema_url,
-        attributes: attributes.as_ref(),
-    };
-    Ok(Logger::new(sdk.logger_of(&scope).map_err(to_py)?))
+    with_scope(name, version, schema_url, attributes, |scope| {
+        sdk.logger_of(scope).map(Logger::new)
+    })
 }
 
 /// The metrics held by the `memory` exporter now, as OTLP JSON (an
