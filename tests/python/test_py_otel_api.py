@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import textwrap
 from typing import Any
 
 from helpers import attributes, body, env, log_records, metrics, number, ok, points, run_py
@@ -312,3 +313,41 @@ def test_the_entry_point_makes_otelrs_the_logger_provider_without_code(tmp_path:
             OTEL_PYTHON_LOGGER_PROVIDER="otelrs"),
     )
     assert [(scope, body(r)) for scope, r in log_records(path)] == [("auto", "hello")]
+
+
+def test_opentelemetry_instrument_records_through_otelrs(tmp_path: pathlib.Path) -> None:
+    # The API's own auto-instrumentation (`opentelemetry-instrument python app.py`) with otelrs
+    # chosen by the API's settings: every installed instrumentation records through otelrs.
+    app = tmp_path / "app.py"
+    app.write_text(textwrap.dedent(
+        """
+        import json, otelrs
+        from flask import Flask
+        app = Flask("auto")
+
+        @app.route("/users/<name>")
+        def user(name):
+            return "hi"
+
+        client = app.test_client()
+        for i in range(5):
+            client.get(f"/users/u{i}", buffered=True)
+        print(otelrs.collect_json())
+        """
+    ))
+    out = ok(
+        f"""
+        import sys
+        from opentelemetry.instrumentation.auto_instrumentation import run
+        sys.argv = ["opentelemetry-instrument", sys.executable, {str(app)!r}]
+        run()
+        """,
+        dict(MEMORY, OTEL_PYTHON_METER_PROVIDER="otelrs", OTEL_PYTHON_LOGGER_PROVIDER="otelrs",
+             OTEL_TRACES_EXPORTER="none", OTEL_SEMCONV_STABILITY_OPT_IN="http"),
+    )
+    request = json.loads(out.splitlines()[-1])
+    scopes = {sm["scope"]["name"]: {m["name"]: m for m in sm["metrics"]}
+              for rm in request["resourceMetrics"] for sm in rm["scopeMetrics"]}
+    flask = scopes["opentelemetry.instrumentation.flask"]
+    [point] = points(flask["http.server.request.duration"]).values()
+    assert point["count"] == "5" and attributes(point["attributes"])["http.route"] == "/users/<name>"
