@@ -25,7 +25,7 @@ pub use base::error::{Error, ErrorKind, Result};
 pub use config::resource::VERSION;
 pub use config::Groups as SystemMetricGroups;
 pub use config::{setting_key, Config, SettingDoc, ValueKind, SETTINGS};
-pub use logs::{LogRecordInput, Logger};
+pub use logs::{LogBody, LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
 pub use metrics::Meter;
 pub use sdk::{Scope, Sdk, DROP_SHUTDOWN_TIMEOUT};

@@ -237,6 +237,7 @@ unsafe fn emit(
                 timestamp: (r.timestamp_unix_nano != 0)
                     .then(|| UNIX_EPOCH + Duration::from_nanos(r.timestamp_unix_nano)),
                 severity_text: None,
+                structured_body: None,
             })
         }
     })

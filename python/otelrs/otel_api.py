@@ -223,9 +223,9 @@ class LoggerProvider(_logs.LoggerProvider):
 
 class Logger(_logs.Logger):
     """The API's Logger over an otelrs logger of the same scope. A record's trace context is its
-    `context`'s span (the current one when none is given, as the API's LogRecord has it); a body
-    that is not a string is exported as its text; a record without a severity number is
-    exported at INFO."""
+    `context`'s span (the current one when none is given, as the API's LogRecord has it); its
+    body any value of the API (a string, a dict, a list, a number, bytes, or none); a record
+    without a severity number is exported at INFO."""
 
     def __init__(
         self,
@@ -269,7 +269,8 @@ class Logger(_logs.Logger):
             timestamp_ns=timestamp,
             traceparent=f"00-{trace_id:032x}-{span_id:016x}-{flags & 0xFF:02x}" if trace_id and span_id else None,
             exc=exception,
-            severity_text=severity_text,
+            # As opentelemetry-sdk: a record's severity text is the one given, or none.
+            severity_text=severity_text if severity_text is not None else "",
         )
 
     def enabled(

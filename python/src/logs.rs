@@ -2,17 +2,19 @@
 //! traceparent, the one set by `otelrs.traceparent(...)` for the current context, or the
 //! current span of opentelemetry-api when that package is in use.
 
-use crate::attributes::{as_dict, pack, text};
+use crate::attributes::{as_dict, pack, text, type_name};
 use crate::errors::{to_py, Carried};
 use crate::instruments::report_refused_once;
 use crate::trace::trace_context;
 use otelrs_core::logs::{check_severity, LogStats, RecordBuilder};
-use otelrs_core::{Error, ErrorKind, LogRecordInput};
+use otelrs_core::{Error, ErrorKind, LogBody, LogRecordInput};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyFloat, PyFrozenSet, PyInt, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PyString, PyTuple,
+};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -122,11 +124,12 @@ impl Logger {
         let mut carried = Carried::default();
         let outcome = self.inner.emit(severity, trace, || {
             build(py, body, attributes, exception, code)
-                .map(|record| LogRecordInput {
+                .map(|(record, structured_body)| LogRecordInput {
                     record,
                     event_name: meta.event_name,
                     timestamp: meta.timestamp,
                     severity_text: meta.severity_text,
+                    structured_body,
                 })
                 .map_err(|e| carried.carry(e))
         });
@@ -226,18 +229,80 @@ struct Meta {
 /// when `stack_info=True` asked for it.
 type Code<'a> = (&'a str, &'a str, i64, Option<String>);
 
+/// The deepest a structured body may nest.
+const BODY_DEPTH: usize = 32;
+
+/// A body that is not text, as the logs API allows it: None (no body), a bool, int, float,
+/// bytes, or a dict (str keys) or list of these; None for a str or any other object, which is
+/// logged as its text.
+fn structured_body(body: &Bound<'_, PyAny>, depth: usize) -> PyResult<Option<LogBody>> {
+    if depth > BODY_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "a log body nests deeper than {BODY_DEPTH} levels"
+        )));
+    }
+    let value = if body.is_none() {
+        LogBody::None
+    } else if let Ok(b) = body.cast::<PyBool>() {
+        LogBody::Bool(b.is_true())
+    } else if body.is_instance_of::<PyInt>() {
+        LogBody::Int(body.extract().map_err(|_| {
+            PyValueError::new_err(format!("a log body's int {body} does not fit in 64 bits"))
+        })?)
+    } else if let Ok(f) = body.cast::<PyFloat>() {
+        LogBody::Double(f.value())
+    } else if let Ok(b) = body.cast::<PyBytes>() {
+        LogBody::Bytes(b.as_bytes().to_vec())
+    } else if let Ok(d) = body.cast::<PyDict>() {
+        let mut entries = Vec::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let key = k.cast::<PyString>().map_err(|_| {
+                PyTypeError::new_err(format!("a log body's keys are str, got {}", type_name(&k)))
+            })?;
+            entries.push((text(key)?.to_owned(), nested_body(&v, depth)?));
+        }
+        LogBody::Map(entries)
+    } else if body.is_instance_of::<PyList>() || body.is_instance_of::<PyTuple>() {
+        let items: PyResult<Vec<LogBody>> = body
+            .try_iter()?
+            .map(|item| nested_body(&item?, depth))
+            .collect();
+        LogBody::Array(items?)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(value))
+}
+
+/// A value inside a structured body: text when it is not one of the structured kinds.
+fn nested_body(value: &Bound<'_, PyAny>, depth: usize) -> PyResult<LogBody> {
+    match structured_body(value, depth + 1)? {
+        Some(body) => Ok(body),
+        None => match value.cast::<PyString>() {
+            Ok(s) => Ok(LogBody::Text(text(s)?.to_owned())),
+            Err(_) => Ok(LogBody::Text(value.str()?.to_string())),
+        },
+    }
+}
+
 fn build(
     py: Python<'_>,
     body: &Bound<'_, PyAny>,
     attributes: Option<&Bound<'_, PyAny>>,
     exception: Option<&Bound<'_, PyAny>>,
     code: Option<Code<'_>>,
-) -> PyResult<RecordBuilder> {
+) -> PyResult<(RecordBuilder, Option<LogBody>)> {
     let body_text;
+    let mut structured = None;
     let body = match body.cast::<PyString>() {
         Ok(s) => text(s)?,
         Err(_) => {
-            body_text = body.str()?.to_string();
+            structured = structured_body(body, 0)?;
+            body_text = if structured.is_some() {
+                String::new()
+            } else {
+                body.str()?.to_string()
+            };
             &body_text
         }
     };
@@ -272,7 +337,7 @@ fn build(
             .exception(&type_name, text(&message)?, &stack)
             .map_err(to_py)?;
     }
-    Ok(record)
+    Ok((record, structured))
 }
 
 #[pymethods]

@@ -56,12 +56,39 @@ pub struct LogRecordInput {
     /// The severity as the source names it (a logging library's level name), when it is not
     /// the specification's name of the severity number.
     pub severity_text: Option<String>,
+    /// A body that is not text (the record's text body is then left out), as the logs API
+    /// allows: a map, a list, a number, bytes, or none at all.
+    pub structured_body: Option<LogBody>,
 }
 
-/// A queued record's event name and severity text.
-pub(crate) struct Names {
+/// A log record's body other than text: what the OpenTelemetry logs data model calls an
+/// AnyValue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogBody {
+    /// No body.
+    None,
+    /// Text (inside a list or map).
+    Text(String),
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Double(f64),
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// A list of values.
+    Array(Vec<LogBody>),
+    /// Keys and their values, in order.
+    Map(Vec<(String, LogBody)>),
+}
+
+/// What a queued record rarely has: an event name, the source's severity text, a body that is
+/// not text.
+pub(crate) struct Extra {
     pub event_name: Option<String>,
     pub severity_text: Option<String>,
+    pub body: Option<LogBody>,
 }
 
 /// A record in the queue.
@@ -70,9 +97,9 @@ pub(crate) struct QueuedRecord {
     pub severity: u8,
     /// Body and attributes, see [`encoding`].
     pub packed: Vec<u8>,
-    /// The event name and the source's severity text, when the record has either (rarely:
-    /// kept out of line so that a queued record stays small).
-    pub names: Option<Box<Names>>,
+    /// The event name, the source's severity text and a body that is not text, when the
+    /// record has any (rarely: kept out of line so that a queued record stays small).
+    pub extra: Option<Box<Extra>>,
     pub timestamp: Option<SystemTime>,
     pub observed: SystemTime,
     pub trace_context: Option<TraceContext>,
@@ -136,10 +163,14 @@ impl Logger {
             core: Arc::clone(&self.core),
             severity,
             packed: input.record.into_packed(),
-            names: (input.event_name.is_some() || input.severity_text.is_some()).then(|| {
-                Box::new(Names {
+            extra: (input.event_name.is_some()
+                || input.severity_text.is_some()
+                || input.structured_body.is_some())
+            .then(|| {
+                Box::new(Extra {
                     event_name: input.event_name,
                     severity_text: input.severity_text,
+                    body: input.structured_body,
                 })
             }),
             timestamp: input.timestamp,

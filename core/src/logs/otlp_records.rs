@@ -3,7 +3,7 @@
 //! attribute limits applied and the dropped-attribute count set on each record).
 
 use super::encoding::unpack;
-use super::{severity_text, QueuedRecord};
+use super::{severity_text, LogBody, QueuedRecord};
 use crate::base::clock::unix_nanos;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, InstrumentationScope};
@@ -55,20 +55,24 @@ impl RequestBuilder {
             time_unix_nano: q.timestamp.map_or(0, unix_nanos),
             observed_time_unix_nano: unix_nanos(q.observed),
             severity_number: i32::from(q.severity),
-            severity_text: match q.names.as_ref().and_then(|n| n.severity_text.as_ref()) {
+            severity_text: match q.extra.as_ref().and_then(|n| n.severity_text.as_ref()) {
                 Some(text) => text.clone(),
                 None => severity_text(q.severity).unwrap_or_default().to_owned(),
             },
-            body: Some(AnyValue {
-                value: Some(Value::StringValue(body)),
-            }),
+            body: match q.extra.as_ref().and_then(|e| e.body.as_ref()) {
+                Some(LogBody::None) => None,
+                Some(structured) => Some(any_value(structured)),
+                None => Some(AnyValue {
+                    value: Some(Value::StringValue(body)),
+                }),
+            },
             attributes,
             dropped_attributes_count: dropped,
             flags,
             trace_id,
             span_id,
             event_name: q
-                .names
+                .extra
                 .as_ref()
                 .and_then(|n| n.event_name.clone())
                 .unwrap_or_default(),
@@ -115,5 +119,83 @@ impl RequestBuilder {
                 schema_url: self.resource_schema_url.clone(),
             }],
         }
+    }
+}
+
+/// A structured body as OTLP's AnyValue.
+fn any_value(body: &LogBody) -> AnyValue {
+    use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValue, KeyValueList};
+    let value = match body {
+        LogBody::None => None,
+        LogBody::Text(s) => Some(Value::StringValue(s.clone())),
+        LogBody::Bool(b) => Some(Value::BoolValue(*b)),
+        LogBody::Int(i) => Some(Value::IntValue(*i)),
+        LogBody::Double(d) => Some(Value::DoubleValue(*d)),
+        LogBody::Bytes(b) => Some(Value::BytesValue(b.clone())),
+        LogBody::Array(items) => Some(Value::ArrayValue(ArrayValue {
+            values: items.iter().map(any_value).collect(),
+        })),
+        LogBody::Map(entries) => Some(Value::KvlistValue(KeyValueList {
+            values: entries
+                .iter()
+                .map(|(k, v)| KeyValue {
+                    key: k.clone(),
+                    value: Some(any_value(v)),
+                    ..Default::default()
+                })
+                .collect(),
+        })),
+    };
+    AnyValue { value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValue, KeyValueList};
+
+    #[test]
+    fn a_structured_body_is_the_any_value_it_holds() {
+        let body = LogBody::Map(vec![
+            ("event".to_owned(), LogBody::Text("login".to_owned())),
+            (
+                "tries".to_owned(),
+                LogBody::Array(vec![
+                    LogBody::Int(1),
+                    LogBody::Double(2.5),
+                    LogBody::Bool(true),
+                ]),
+            ),
+            ("raw".to_owned(), LogBody::Bytes(vec![0, 255])),
+            ("nothing".to_owned(), LogBody::None),
+        ]);
+        let kv = |key: &str, value: Option<Value>| KeyValue {
+            key: key.to_owned(),
+            value: Some(AnyValue { value }),
+            ..Default::default()
+        };
+        let scalar = |value: Value| AnyValue { value: Some(value) };
+        assert_eq!(
+            any_value(&body),
+            AnyValue {
+                value: Some(Value::KvlistValue(KeyValueList {
+                    values: vec![
+                        kv("event", Some(Value::StringValue("login".to_owned()))),
+                        kv(
+                            "tries",
+                            Some(Value::ArrayValue(ArrayValue {
+                                values: vec![
+                                    scalar(Value::IntValue(1)),
+                                    scalar(Value::DoubleValue(2.5)),
+                                    scalar(Value::BoolValue(true)),
+                                ],
+                            }))
+                        ),
+                        kv("raw", Some(Value::BytesValue(vec![0, 255]))),
+                        kv("nothing", None),
+                    ],
+                })),
+            }
+        );
     }
 }

@@ -628,6 +628,7 @@ mod tests {
                     event_name: None,
                     timestamp: None,
                     severity_text: None,
+                    structured_body: None,
                 })
             })
             .unwrap();
