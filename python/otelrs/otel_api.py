@@ -74,7 +74,7 @@ class _Typed:
                     # The stream exists with the other number type (made by another meter).
                     instrument = self._create(order[1])
                 method = getattr(instrument, self._method)
-            except otelrs.ConflictError as e:
+            except otelrs.OtelrsError as e:  # a conflict, or otelrs shut down: recording never raises
                 _logger.warning("instrument %r of meter %r records nothing: %s", self._name, self._meter_name, e)
                 method = _discard
             setattr(self, self._method, method)

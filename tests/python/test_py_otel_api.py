@@ -137,18 +137,23 @@ def test_recording_through_the_api_never_raises_and_says_why_once() -> None:
         except ValueError as e:  # as otelrs's own create_counter, and opentelemetry-sdk raises too
             print("refused:", e)
         print(otelrs.collect_json())
+        otelrs.shutdown()
+        m.create_counter("lib.late").add(1)   # made at its first value, after the shutdown: no raise
+        print("late: ok")
         """,
         MEMORY,
     )
     assert r.returncode == 0, r.stderr
-    got = collected(r.stdout)
+    assert r.stdout.splitlines()[-1] == "late: ok"
+    got = collected("\n".join(r.stdout.splitlines()[:-1]))
     assert values(got["lib.requests"]) == {(): 2}  # the string was refused: a float counter
     assert values(got["lib.active"]) == {(): 3}
     assert 'refused: invalid instrument name "9 bad name"' in r.stdout
     reports = [line for line in r.stderr.splitlines() if line.startswith("otelrs WARNING")]
     # One report per instrument: the counter's first bad value, the up-down counter's float,
-    # the histogram that conflicts, the meter without a name.
-    assert len(reports) == 4, r.stderr
+    # the histogram that conflicts, the meter without a name, the counter made after shutdown.
+    assert len(reports) == 5, r.stderr
+    assert "'lib.late'" in reports[-1] and "records nothing" in reports[-1], reports
     assert '"lib.requests"' in reports[0] and "got str" in reports[0], reports
     assert any("lib.active" in line and "0.5" in line for line in reports), reports
     assert any("'lib.requests'" in line and "records nothing" in line for line in reports), reports
