@@ -780,10 +780,10 @@ otelrs_status otelrs_http_server_request_start(const otelrs_http_server *server,
 
 /**
  * The request ended: its duration is recorded with `status_code` (0: none was sent), `route`
- * (the route template that matched, e.g. "/users/{id}"; NULL or "" for none),
- * `protocol_version` ("1.1"; NULL for none) and `error_type` (why it failed, e.g. an
- * exception's type; NULL for none: a 5xx status is then the error type). `request` is freed,
- * whatever the status.
+ * (the route template that matched, e.g. "/users/{id}"), `protocol_version` ("1.1", or
+ * "HTTP/1.1" as servers give it) and `error_type` (why it failed, e.g. an exception's type;
+ * without one a 5xx status is the error type); NULL or "" for any of them is none. `request`
+ * is freed, whatever the status.
  *
  * # Safety
  * `request` is a live request no other thread uses during or after the call; the strings are

@@ -5,7 +5,6 @@ use crate::boundary::{self, ffi_status, ffi_void, opaque};
 use crate::sdk::otelrs_meter;
 use crate::status::otelrs_status;
 use otelrs_core::metrics::{HttpServerMetrics, HttpServerRequest, HttpServerResponse};
-use otelrs_core::Error;
 use std::ffi::c_char;
 
 /// The metrics of an HTTP server, in one meter. Thread-safe; it may be freed while requests
@@ -87,10 +86,10 @@ pub unsafe extern "C" fn otelrs_http_server_request_start(
 }
 
 /// The request ended: its duration is recorded with `status_code` (0: none was sent), `route`
-/// (the route template that matched, e.g. "/users/{id}"; NULL or "" for none),
-/// `protocol_version` ("1.1"; NULL for none) and `error_type` (why it failed, e.g. an
-/// exception's type; NULL for none: a 5xx status is then the error type). `request` is freed,
-/// whatever the status.
+/// (the route template that matched, e.g. "/users/{id}"), `protocol_version` ("1.1", or
+/// "HTTP/1.1" as servers give it) and `error_type` (why it failed, e.g. an exception's type;
+/// without one a 5xx status is the error type); NULL or "" for any of them is none. `request`
+/// is freed, whatever the status.
 ///
 /// # Safety
 /// `request` is a live request no other thread uses during or after the call; the strings are
@@ -111,29 +110,18 @@ pub unsafe extern "C" fn otelrs_http_server_request_end(
         // SAFETY: the caller's contract.
         let (route, protocol_version, error_type) = unsafe {
             (
-                optional(route, "route")?,
-                optional(protocol_version, "protocol_version")?,
-                optional(error_type, "error_type")?,
+                boundary::text_or_empty(route, "route")?,
+                boundary::text_or_empty(protocol_version, "protocol_version")?,
+                boundary::text_or_empty(error_type, "error_type")?,
             )
         };
+        // Core leaves out what is empty.
         request.end(&HttpServerResponse {
             status_code,
-            route,
-            protocol_version,
-            error_type,
+            route: Some(route),
+            protocol_version: Some(protocol_version),
+            error_type: Some(error_type),
         })?;
         Ok(())
     })
-}
-
-/// A string argument that may be NULL.
-///
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn optional<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Error> {
-    if p.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: the caller's contract.
-    unsafe { boundary::text(p, what) }.map(Some)
 }

@@ -82,9 +82,9 @@ class WsgiMiddleware(_Measured):
         def started(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             nonlocal status
             status = int(status_line[:3])
-            return start_response(status_line, headers, exc_info) if exc_info else start_response(status_line, headers)
+            return start_response(status_line, headers, exc_info)
 
-        version = environ.get("SERVER_PROTOCOL", "").removeprefix("HTTP/") or None
+        version = environ.get("SERVER_PROTOCOL")  # "HTTP/1.1": core takes it as servers give it
         try:
             with self._trace(environ.get("HTTP_TRACEPARENT")):
                 body = self._app(environ, started)
@@ -140,8 +140,7 @@ class AsgiMiddleware(_Measured):
                 status = int(message.get("status", 0))
             await send(message)
 
-        headers = dict(scope.get("headers") or [])
-        traceparent = headers.get(b"traceparent")
+        traceparent = next((v for k, v in scope.get("headers") or () if k == b"traceparent"), None)
         version = scope.get("http_version")
         try:
             with self._trace(traceparent.decode("latin-1") if traceparent else None):

@@ -32,12 +32,10 @@ __all__ = ["Logger", "LoggerProvider", "Meter", "MeterProvider", "install"]
 _logger = logging.getLogger("otelrs")
 _T = TypeVar("_T")
 
-# otelrs's instruments are the API's: registered as virtual subclasses of its classes.
+# The otelrs instruments the API's meter returns as they are (counters, up-down counters and
+# gauges are the classes below): registered as virtual subclasses of the API's classes.
 for _ours, _theirs in (
-    (_otelrs.Counter, _api.Counter),
-    (_otelrs.UpDownCounter, _api.UpDownCounter),
     (_otelrs.Histogram, _api.Histogram),
-    (_otelrs.Gauge, _api._Gauge),
     (_otelrs.ObservableCounter, _api.ObservableCounter),
     (_otelrs.ObservableUpDownCounter, _api.ObservableUpDownCounter),
     (_otelrs.ObservableGauge, _api.ObservableGauge),

@@ -46,7 +46,7 @@ pub struct HttpServerResponse<'a> {
     pub status_code: u16,
     /// The route template that matched (`/users/{id}`), not the path.
     pub route: Option<&'a str>,
-    /// The protocol version (`1.1`, `2`).
+    /// The protocol version (`1.1`, `2`; `HTTP/1.1` as servers give it is taken too).
     pub protocol_version: Option<&'a str>,
     /// Why the request failed (an exception's type); a 5xx status is an error of its own
     /// code when none is given.
@@ -94,7 +94,6 @@ impl HttpServerMetrics {
             metrics: self.clone(),
             started: Instant::now(),
             common,
-            ended: false,
         })
     }
 }
@@ -104,9 +103,9 @@ impl HttpServerMetrics {
 pub struct HttpServerRequest {
     metrics: HttpServerMetrics,
     started: Instant,
-    /// Method and scheme: the attributes of the active count, and the first of the duration's.
+    /// Method and scheme: the attributes of the active count, and the first of the duration's
+    /// (taken by [`Self::end`]: empty once the request ended).
     common: Vec<KeyValue>,
-    ended: bool,
 }
 
 impl HttpServerRequest {
@@ -114,7 +113,6 @@ impl HttpServerRequest {
     /// with its attributes, and it no longer counts as active.
     pub fn end(mut self, response: &HttpServerResponse<'_>) -> Result<f64> {
         let seconds = self.started.elapsed().as_secs_f64();
-        self.ended = true;
         let active = self.metrics.0.active.record(Number::I64(-1), &self.common);
         let mut attrs = std::mem::take(&mut self.common);
         if response.status_code != 0 {
@@ -126,7 +124,11 @@ impl HttpServerRequest {
         if let Some(route) = response.route.filter(|r| !r.is_empty()) {
             attrs.push(KeyValue::new("http.route", route.to_owned()));
         }
-        if let Some(version) = response.protocol_version.filter(|v| !v.is_empty()) {
+        // As servers give it ("HTTP/1.1") or as the conventions record it ("1.1").
+        let version = response
+            .protocol_version
+            .map(|v| v.strip_prefix("HTTP/").unwrap_or(v));
+        if let Some(version) = version.filter(|v| !v.is_empty()) {
             attrs.push(KeyValue::new(
                 "network.protocol.version",
                 version.to_owned(),
@@ -150,7 +152,7 @@ impl HttpServerRequest {
 
 impl Drop for HttpServerRequest {
     fn drop(&mut self) {
-        if !self.ended {
+        if !self.common.is_empty() {
             let _ = self.metrics.0.active.record(Number::I64(-1), &self.common);
         }
     }
@@ -167,5 +169,29 @@ mod tests {
         assert_eq!(normalize_method("PATCH"), "PATCH");
         assert_eq!(normalize_method("PROPFIND"), "_OTHER");
         assert_eq!(normalize_method(""), "_OTHER");
+    }
+
+    #[test]
+    fn the_protocol_version_is_taken_with_or_without_its_name() {
+        let mut c = crate::Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        let sdk = crate::Sdk::new(&c).unwrap();
+        let http = HttpServerMetrics::new(&sdk.meter("server", None).unwrap()).unwrap();
+        for version in ["HTTP/1.1", "1.1"] {
+            let response = HttpServerResponse {
+                status_code: 200,
+                protocol_version: Some(version),
+                ..HttpServerResponse::default()
+            };
+            http.start("GET", "http").unwrap().end(&response).unwrap();
+        }
+        let json = sdk.collect_json().unwrap();
+        assert_eq!(
+            json.matches(r#""network.protocol.version""#).count(),
+            1,
+            "{json}"
+        );
+        assert!(json.contains(r#""count":"2""#), "{json}");
     }
 }

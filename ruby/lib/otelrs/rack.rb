@@ -57,8 +57,7 @@ module Otelrs
         return unless request
 
         route = Middleware.route(env)
-        version = env["SERVER_PROTOCOL"].to_s.delete_prefix("HTTP/")
-        ok = Native.otelrs_http_server_request_end(request, status, route, version.empty? ? nil : version, error_type)
+        ok = Native.otelrs_http_server_request_end(request, status, route, env["SERVER_PROTOCOL"], error_type)
         report("a request was not measured: #{Native.otelrs_last_error}") unless ok.zero?
         access(env, status, route) if @access_log
       end
