@@ -31,17 +31,22 @@ pub(crate) fn number_kind(
         return Ok(NumberKind::F64);
     }
     if is(&py.get_type::<PyInt>()) {
-        return Ok(match kind {
-            InstrumentKind::Counter
-            | InstrumentKind::Histogram
-            | InstrumentKind::ObservableCounter => NumberKind::U64,
-            _ => NumberKind::I64,
-        });
+        return Ok(int_kind(kind));
     }
     Err(PyTypeError::new_err(format!(
         "value_type must be int or float, got {}",
         value_type.repr()?
     )))
+}
+
+/// The integer number type of `kind`: unsigned where values cannot be negative.
+pub(crate) fn int_kind(kind: InstrumentKind) -> NumberKind {
+    match kind {
+        InstrumentKind::Counter | InstrumentKind::Histogram | InstrumentKind::ObservableCounter => {
+            NumberKind::U64
+        }
+        _ => NumberKind::I64,
+    }
 }
 
 /// A Python number as the instrument's number type: int or float for a float instrument,

@@ -5,13 +5,14 @@
 
 use crate::attributes::{as_dict, convert, type_name};
 use crate::errors::to_py;
-use crate::instruments::{number, number_kind};
+use crate::instruments::{int_kind, number, number_kind};
 use crate::sdk;
-use otelrs_core::metrics::{InstrumentDesc, InstrumentKind, NumberKind, Observer};
+use otelrs_core::metrics::{InstrumentDesc, InstrumentKind, NumberKind, ObservedType, Observer};
 use pyo3::exceptions::{PyStopIteration, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3::types::PyFloat;
 
 /// One measurement reported by an observable instrument's callback.
 #[pyclass(frozen, module = "otelrs")]
@@ -101,8 +102,15 @@ fn observe_all(
     options: &Bound<'_, CallbackOptions>,
     observer: &mut Observer<'_>,
     kind: NumberKind,
+    typed: ObservedType,
     name: &str,
 ) -> PyResult<()> {
+    let number = |v: &Bound<'_, PyAny>| match v.cast::<PyFloat>() {
+        Ok(f) if typed == ObservedType::AsObserved => {
+            Ok(otelrs_core::metrics::Number::F64(f.value()))
+        }
+        _ => number(v, kind, name),
+    };
     let observations = match cb {
         PyCallback::Function(f) => f.bind(py).call1((options,))?,
         PyCallback::Generator(generator) => {
@@ -121,7 +129,7 @@ fn observe_all(
         let item = item?;
         if let Ok(obs) = item.cast::<Observation>() {
             let obs = obs.get();
-            let value = number(obs.value.bind(py), kind, name)?;
+            let value = number(obs.value.bind(py))?;
             let attributes = convert(obs.attributes.as_ref().map(|a| a.bind(py)))?;
             observer.observe(value, &attributes).map_err(to_py)?;
             continue;
@@ -136,7 +144,7 @@ fn observe_all(
                 type_name(&item)
             )));
         };
-        let value = number(&value, kind, name)?;
+        let value = number(&value)?;
         let attributes = convert(as_dict(Some(&attributes))?.as_ref())?;
         observer.observe(value, &attributes).map_err(to_py)?;
     }
@@ -181,7 +189,12 @@ pub(crate) fn create(
     description: &str,
     value_type: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ObservableInfo> {
-    let number_type = number_kind(kind, value_type)?;
+    // Without a value type, ints are exported as ints and floats as floats, as
+    // opentelemetry-python exports observations.
+    let (number_type, typed) = match value_type.filter(|v| !v.is_none()) {
+        None => (int_kind(kind), ObservedType::AsObserved),
+        given => (number_kind(kind, given)?, ObservedType::Fixed),
+    };
     let cbs = self::callbacks(callbacks)?;
     let desc = InstrumentDesc::described(kind, number_type, name, unit, description);
     let owned_name = name.to_owned();
@@ -198,7 +211,9 @@ pub(crate) fn create(
                 Err(e) => return report(py, &owned_name, e),
             };
             for cb in &cbs {
-                if let Err(e) = observe_all(py, cb, &options, observer, number_type, &owned_name) {
+                if let Err(e) =
+                    observe_all(py, cb, &options, observer, number_type, typed, &owned_name)
+                {
                     report(py, &owned_name, e);
                 }
             }
@@ -206,8 +221,13 @@ pub(crate) fn create(
     });
     // The GIL is held: this only gets the token. Created without it: a collection may be
     // running a callback that waits for it.
-    let instrument =
-        Python::attach(|py| py.detach(|| meter.observable(desc, callback))).map_err(to_py)?;
+    let instrument = Python::attach(|py| {
+        py.detach(|| match typed {
+            ObservedType::Fixed => meter.observable(desc, callback),
+            ObservedType::AsObserved => meter.observable_as_observed(desc, callback),
+        })
+    })
+    .map_err(to_py)?;
     sdk::keep(instrument);
     Ok(ObservableInfo {
         name: name.to_owned(),

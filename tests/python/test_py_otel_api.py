@@ -85,6 +85,9 @@ def test_every_instrument_of_the_api_records_through_otelrs() -> None:
     assert values(got["lib.cpu"]) == {(("cpu", 0),): 1.25, (("cpu", 1),): 2.5}
     assert values(got["lib.threads"]) == {(): 4}
     assert values(got["lib.load"]) == {(): 0.75}
+    # Observations keep their type too: ints as ints, floats as floats.
+    assert points(got["lib.threads"])[frozenset()]["asInt"] == "4"
+    assert {"asDouble"} == {k for p in points(got["lib.cpu"]).values() for k in ("asInt", "asDouble") if k in p}
 
 
 def values(metric: dict[str, Any]) -> dict[tuple[tuple[str, Any], ...], Any]:

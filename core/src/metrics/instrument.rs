@@ -17,7 +17,7 @@ use opentelemetry::metrics::{
 };
 use opentelemetry::{InstrumentationScope, KeyValue};
 use parking_lot::RwLock;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -427,6 +427,7 @@ pub(crate) struct ObservableCell {
     pub(crate) scope: InstrumentationScope,
     pub(crate) desc: InstrumentDesc,
     callback: Callback,
+    typed: ObservedType,
     alive: AtomicBool,
     /// Held (shared) while the callback runs, taken exclusively by the drop. Replaced in a
     /// forked child: a collection thread the child does not have may have held it.
@@ -447,6 +448,29 @@ enum Target<'a> {
     U64(&'a dyn AsyncInstrument<u64>),
     I64(&'a dyn AsyncInstrument<i64>),
     F64(&'a dyn AsyncInstrument<f64>),
+    /// An instrument typed as observed: every observation is kept until the callback ends.
+    Gather(&'a mut Vec<(Number, Vec<KeyValue>)>),
+}
+
+/// How the values of an observable instrument are typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObservedType {
+    /// Every value is of the instrument's number type.
+    Fixed,
+    /// Integers and floats are both taken: a collection whose values are all integers is
+    /// exported as integers (the instrument's integer number type), one with a float among
+    /// them as floats, as opentelemetry-python exports an observation's value.
+    AsObserved,
+}
+
+/// The floats of one collection of an instrument typed as observed, with their attributes.
+type Floats = Vec<(f64, Vec<KeyValue>)>;
+
+thread_local! {
+    /// Floats an instrument typed as observed gathered in this thread's collection, kept for
+    /// its float stream, whose callback the SDK runs right after (same thread, same pipeline).
+    static PENDING_FLOATS: RefCell<Vec<(usize, Floats)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 /// What an observable instrument's callback reports through.
@@ -459,11 +483,16 @@ impl Observer<'_> {
     /// Reports `value` for the series `attrs`. Any number of observations may be made per
     /// collection; the last one for a series wins.
     pub fn observe(&mut self, value: Number, attrs: &[KeyValue]) -> Result<()> {
-        check_value(self.desc.kind, self.desc.number, &self.desc.name, value)?;
-        match (&self.target, value) {
+        let number = match (&self.target, value) {
+            (Target::Gather(_), Number::F64(_)) => NumberKind::F64,
+            _ => self.desc.number,
+        };
+        check_value(self.desc.kind, number, &self.desc.name, value)?;
+        match (&mut self.target, value) {
             (Target::U64(o), Number::U64(v)) => o.observe(v, attrs),
             (Target::I64(o), Number::I64(v)) => o.observe(v, attrs),
             (Target::F64(o), Number::F64(v)) => o.observe(v, attrs),
+            (Target::Gather(all), v) => all.push((v, attrs.to_vec())),
             _ => {}
         }
         Ok(())
@@ -475,11 +504,13 @@ impl ObservableCell {
         scope: InstrumentationScope,
         desc: InstrumentDesc,
         callback: Callback,
+        typed: ObservedType,
     ) -> Self {
         ObservableCell {
             scope,
             desc,
             callback,
+            typed,
             alive: AtomicBool::new(true),
             running: ForkCell::new(RwLock::new(())),
         }
@@ -506,11 +537,100 @@ impl ObservableCell {
         }
     }
 
-    /// Registers the callback with `meter` (the SDK keeps it for the provider's life).
+    fn key(&self) -> usize {
+        self as *const _ as usize
+    }
+
+    /// Runs the callback of an instrument typed as observed for its integer stream `int`:
+    /// integers go there when every value is one, else all go (as floats) to the float stream.
+    fn run_as_observed(&self, int: Target<'_>) {
+        let mut all = Vec::new();
+        self.run(Target::Gather(&mut all));
+        let key = self.key();
+        PENDING_FLOATS.with(|p| p.borrow_mut().retain(|(k, _)| *k != key));
+        if all.iter().any(|(v, _)| matches!(v, Number::F64(_))) {
+            let floats = all
+                .into_iter()
+                .map(|(v, attrs)| {
+                    let v = match v {
+                        Number::U64(v) => v as f64,
+                        Number::I64(v) => v as f64,
+                        Number::F64(v) => v,
+                    };
+                    (v, attrs)
+                })
+                .collect();
+            PENDING_FLOATS.with(|p| p.borrow_mut().push((key, floats)));
+            return;
+        }
+        for (v, attrs) in all {
+            match (&int, v) {
+                (Target::U64(o), Number::U64(v)) => o.observe(v, &attrs),
+                (Target::I64(o), Number::I64(v)) => o.observe(v, &attrs),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reports to the float stream what [`Self::run_as_observed`] left for it.
+    fn observe_pending_floats(&self, float: &dyn AsyncInstrument<f64>) {
+        let key = self.key();
+        let floats = PENDING_FLOATS.with(|p| {
+            let mut p = p.borrow_mut();
+            let i = p.iter().position(|(k, _)| *k == key)?;
+            Some(p.swap_remove(i).1)
+        });
+        for (v, attrs) in floats.into_iter().flatten() {
+            float.observe(v, &attrs);
+        }
+    }
+
+    /// Registers the callback with `meter` (the SDK keeps it for the provider's life). An
+    /// instrument typed as observed has two streams of one name: the integer one, registered
+    /// first so that its callback runs first in each collection, and the float one; only one
+    /// of them has points in a collection, so one metric is exported.
     pub(crate) fn register(self: &Arc<Self>, meter: &Meter) {
         use InstrumentKind as K;
         use NumberKind as N;
         let d = &self.desc;
+        if self.typed == ObservedType::AsObserved {
+            macro_rules! register_both {
+                ($int:ident, $target:ident, $float:ident) => {{
+                    let cell = Arc::clone(self);
+                    let _ = meter
+                        .$int(d.name.clone())
+                        .with_unit(d.unit.clone())
+                        .with_description(d.description.clone())
+                        .with_callback(move |o| cell.run_as_observed(Target::$target(o)))
+                        .build();
+                    let cell = Arc::clone(self);
+                    let _ = meter
+                        .$float(d.name.clone())
+                        .with_unit(d.unit.clone())
+                        .with_description(d.description.clone())
+                        .with_callback(move |o| cell.observe_pending_floats(o))
+                        .build();
+                }};
+            }
+            match (d.kind, d.number) {
+                (K::ObservableCounter, N::U64) => {
+                    register_both!(u64_observable_counter, U64, f64_observable_counter)
+                }
+                (K::ObservableUpDownCounter, N::I64) => register_both!(
+                    i64_observable_up_down_counter,
+                    I64,
+                    f64_observable_up_down_counter
+                ),
+                (K::ObservableGauge, N::U64) => {
+                    register_both!(u64_observable_gauge, U64, f64_observable_gauge)
+                }
+                (K::ObservableGauge, N::I64) => {
+                    register_both!(i64_observable_gauge, I64, f64_observable_gauge)
+                }
+                _ => {}
+            }
+            return;
+        }
         macro_rules! register {
             ($method:ident, $target:ident) => {{
                 let cell = Arc::clone(self);

@@ -17,7 +17,7 @@ pub mod units;
 pub(crate) mod views;
 
 pub use http_server::{HttpServerMetrics, HttpServerRequest, HttpServerResponse};
-pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, Observer};
+pub use instrument::{BoundInstrument, Instrument, ObservableInstrument, ObservedType, Observer};
 pub use prometheus::Exposition;
 pub use registry::Meter;
 pub use series_cache::SERIES_CACHE_LIMIT;

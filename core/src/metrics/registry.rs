@@ -5,14 +5,14 @@
 
 use super::exemplars::Exemplars;
 use super::instrument::{
-    self, BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, SyncInst,
+    self, BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, ObservedType, SyncInst,
 };
 use super::pipeline::{self, Pipeline};
 use super::prometheus::Exposer;
 use super::series_cache::SeriesCache;
 use super::views;
 use super::Exposition;
-use super::{BoundInstrument, Instrument, InstrumentDesc, ObservableInstrument};
+use super::{BoundInstrument, Instrument, InstrumentDesc, NumberKind, ObservableInstrument};
 use crate::base::attributes::AttributeSet;
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::fork::{self, ForkCell};
@@ -228,6 +228,7 @@ impl MeterRegistry {
         scope: &InstrumentationScope,
         desc: InstrumentDesc,
         callback: Callback,
+        typed: ObservedType,
     ) -> Result<ObservableInstrument> {
         desc.validate()?;
         if !desc.kind.is_observable() {
@@ -236,8 +237,15 @@ impl MeterRegistry {
                 desc.kind.name()
             )));
         }
+        if typed == ObservedType::AsObserved && desc.number == NumberKind::F64 {
+            return Err(Error::invalid(format!(
+                "observable instrument {:?} typed as observed is given its integer number type, \
+                 not f64",
+                desc.name
+            )));
+        }
         let (_, meter) = self.claim(scope, &desc)?;
-        let cell = Arc::new(ObservableCell::new(scope.clone(), desc, callback));
+        let cell = Arc::new(ObservableCell::new(scope.clone(), desc, callback, typed));
         // Registered without `state` held (see the lock order above).
         if let Some(m) = &meter {
             cell.register(m);
@@ -434,6 +442,20 @@ impl Meter {
         desc: InstrumentDesc,
         callback: Callback,
     ) -> Result<ObservableInstrument> {
-        self.registry.observable(&self.scope, desc, callback)
+        self.registry
+            .observable(&self.scope, desc, callback, ObservedType::Fixed)
+    }
+
+    /// Creates an observable instrument whose callback may observe integers (of `desc`'s
+    /// number type, which must be an integer one) and floats: a collection whose values are
+    /// all integers is exported as integers, one with a float among them as floats (see
+    /// [`ObservedType::AsObserved`]).
+    pub fn observable_as_observed(
+        &self,
+        desc: InstrumentDesc,
+        callback: Callback,
+    ) -> Result<ObservableInstrument> {
+        self.registry
+            .observable(&self.scope, desc, callback, ObservedType::AsObserved)
     }
 }

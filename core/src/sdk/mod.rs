@@ -561,6 +561,99 @@ mod tests {
     }
 
     #[test]
+    fn an_observable_typed_as_observed_exports_its_values_types() {
+        let sdk = memory_sdk();
+        let meter = sdk.meter("unit", None).unwrap();
+        let round = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&round);
+        let (a, b) = ([KeyValue::new("s", "a")], [KeyValue::new("s", "b")]);
+        let _gauge = meter
+            .observable_as_observed(
+                InstrumentDesc::new(InstrumentKind::ObservableGauge, NumberKind::I64, "unit.g"),
+                Box::new(move |o| {
+                    let (first, second) = match seen.load(Ordering::SeqCst) {
+                        0 => (Number::I64(-2), Some(Number::I64(3))),
+                        1 => (Number::I64(-2), Some(Number::F64(0.5))),
+                        _ => (Number::F64(1.5), None),
+                    };
+                    o.observe(first, &a).unwrap();
+                    if let Some(v) = second {
+                        o.observe(v, &b).unwrap();
+                    }
+                    assert!(o.observe(Number::U64(1), &a).is_err());
+                }),
+            )
+            .unwrap();
+        let points = |expected: usize| {
+            let json: serde_json::Value =
+                serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+            let metrics = json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let ours: Vec<_> = metrics.iter().filter(|m| m["name"] == "unit.g").collect();
+            assert_eq!(ours.len(), 1, "one metric per collection: {metrics:?}");
+            let points = ours[0]["gauge"]["dataPoints"].as_array().unwrap().clone();
+            assert_eq!(points.len(), expected);
+            let mut values: Vec<_> = points
+                .iter()
+                .map(|p| {
+                    let key = if p.get("asInt").is_some() {
+                        "asInt"
+                    } else {
+                        "asDouble"
+                    };
+                    (
+                        p["attributes"][0]["value"]["stringValue"].clone(),
+                        key,
+                        p[key].clone(),
+                    )
+                })
+                .collect();
+            values.sort_by_key(|v| v.0.to_string());
+            values
+        };
+        let s = |v: &str| serde_json::json!(v);
+        assert_eq!(
+            points(2),
+            [(s("a"), "asInt", s("-2")), (s("b"), "asInt", s("3"))]
+        );
+        round.store(1, Ordering::SeqCst);
+        // A float among them: all as floats, in one metric.
+        assert_eq!(
+            points(2),
+            [
+                (s("a"), "asDouble", serde_json::json!(-2.0)),
+                (s("b"), "asDouble", serde_json::json!(0.5))
+            ]
+        );
+        round.store(2, Ordering::SeqCst);
+        assert_eq!(points(1), [(s("a"), "asDouble", serde_json::json!(1.5))]);
+        round.store(0, Ordering::SeqCst);
+        assert_eq!(points(2)[1], (s("b"), "asInt", s("3")));
+        let e = meter
+            .observable_as_observed(
+                InstrumentDesc::new(InstrumentKind::ObservableGauge, NumberKind::F64, "unit.f"),
+                Box::new(|_| {}),
+            )
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let counter = meter
+            .observable_as_observed(
+                InstrumentDesc::new(InstrumentKind::ObservableCounter, NumberKind::U64, "unit.c"),
+                Box::new(|o| {
+                    assert!(o.observe(Number::F64(-1.0), &[]).is_err());
+                    assert!(o.observe(Number::I64(1), &[]).is_err());
+                    o.observe(Number::F64(2.5), &[]).unwrap();
+                }),
+            )
+            .unwrap();
+        assert!(sdk.collect_json().unwrap().contains("\"asDouble\":2.5"));
+        drop(counter);
+    }
+
+    #[test]
     fn a_panicking_callback_loses_only_its_own_observations() {
         let sdk = memory_sdk();
         let meter = sdk.meter("unit", None).unwrap();
