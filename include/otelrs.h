@@ -165,10 +165,13 @@ typedef enum {
 } otelrs_value_type;
 
 /**
- * The spec's severity numbers. Functions take them as `uint32_t`; any value outside 1 to 24
- * is refused with OTELRS_ERR_INVALID_ARGUMENT.
+ * The spec's severity numbers. Functions take them as `uint32_t`; any value above 24 is
+ * refused with OTELRS_ERR_INVALID_ARGUMENT. OTELRS_SEVERITY_UNSPECIFIED (0) is a record whose
+ * source gives no severity: it passes the minimum severity, is sampled as a record below the
+ * sampling threshold, and is exported without a severity number or text.
  */
 typedef enum {
+  OTELRS_SEVERITY_UNSPECIFIED = 0,
   OTELRS_SEVERITY_TRACE = 1,
   OTELRS_SEVERITY_TRACE2 = 2,
   OTELRS_SEVERITY_TRACE3 = 3,
@@ -480,7 +483,7 @@ typedef struct {
  */
 typedef struct {
   /**
-   * The severity number, 1 to 24 (one of `otelrs_severity`).
+   * The severity number, 0 to 24 (one of `otelrs_severity`).
    */
   uint32_t severity;
   /**
@@ -1645,7 +1648,7 @@ void otelrs_logger_count_refused(const otelrs_logger *logger);
 /**
  * Whether a record of `severity` would be kept (the SDK is running, a log exporter is
  * configured, and the severity passes OTELRS_LOGS_MIN_SEVERITY): a cheap check before
- * building an expensive record. False for NULL or a severity outside 1 to 24.
+ * building an expensive record. False for NULL or a severity above 24.
  *
  * # Safety
  * `logger` is NULL or live.
@@ -1653,7 +1656,7 @@ void otelrs_logger_count_refused(const otelrs_logger *logger);
 bool otelrs_logger_enabled(const otelrs_logger *logger, uint32_t severity);
 
 /**
- * Emits a record of `severity` (1 to 24) with `body` and the `n_attrs` attributes at `attrs`,
+ * Emits a record of `severity` (0 to 24) with `body` and the `n_attrs` attributes at `attrs`,
  * correlated with the calling thread's current trace context. Everything is copied; the
  * call never blocks (with the queue full the record is dropped and counted, see
  * `otelrs_sdk_log_stats`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.

@@ -28,7 +28,8 @@ def check_all(records: list[tuple[dict, dict]], resource: dict, service: str, pi
     for scope, _ in records:
         assert scope.get("name") == "shop.checkout" and scope.get("version") == "2.0"
     by_body = {body(r): r for _, r in records}
-    expected_bodies = [f"severity {n}" for n in range(min_severity, 25)]
+    # A record without severity passes any minimum severity, as the specification has it.
+    expected_bodies = [f"severity {n}" for n in range(min_severity, 25)] + ["no severity"]
     if min_severity <= 13:
         expected_bodies += ["an event"]
     if min_severity <= 9:
@@ -40,6 +41,8 @@ def check_all(records: list[tuple[dict, dict]], resource: dict, service: str, pi
         assert r["severityNumber"] == n and r["severityText"] == TEXTS[n - 1]
         assert int(r["observedTimeUnixNano"]) > 0
         assert trace_of(r) is None
+    unspecified = by_body["no severity"]
+    assert unspecified.get("severityNumber", 0) == 0 and unspecified.get("severityText", "") == ""
     if min_severity > 9:
         return
     assert attributes(by_body["attribute types"]["attributes"]) == {
@@ -83,7 +86,8 @@ def test_console_exporter_prints_one_line_per_record(c_program):
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stderr
     lines = [line for line in r.stdout.splitlines() if "[shop.checkout]" in line]
-    assert len(lines) == 34
+    assert len(lines) == 35
+    assert any(line.endswith(" " * 7 + "[shop.checkout] no severity") for line in lines)
     assert any(line.endswith("FATAL4 [shop.checkout] severity 24") for line in lines)
     assert any(line.startswith("2023-11-14T22:13:20.123Z WARN   [shop.checkout] an event event=order.refused") for line in lines)
     assert any(line.endswith("in trace a trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7") for line in lines)

@@ -11,12 +11,15 @@ use otelrs_core::{Error, LogRecordInput, Logger};
 use std::ffi::c_char;
 use std::time::{Duration, UNIX_EPOCH};
 
-/// The spec's severity numbers. Functions take them as `uint32_t`; any value outside 1 to 24
-/// is refused with OTELRS_ERR_INVALID_ARGUMENT.
+/// The spec's severity numbers. Functions take them as `uint32_t`; any value above 24 is
+/// refused with OTELRS_ERR_INVALID_ARGUMENT. OTELRS_SEVERITY_UNSPECIFIED (0) is a record whose
+/// source gives no severity: it passes the minimum severity, is sampled as a record below the
+/// sampling threshold, and is exported without a severity number or text.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)] // The spec's names, each with its number.
 pub enum otelrs_severity {
+    OTELRS_SEVERITY_UNSPECIFIED = 0,
     OTELRS_SEVERITY_TRACE = 1,
     OTELRS_SEVERITY_TRACE2 = 2,
     OTELRS_SEVERITY_TRACE3 = 3,
@@ -80,7 +83,7 @@ impl otelrs_trace_context {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct otelrs_log_record {
-    /// The severity number, 1 to 24 (one of `otelrs_severity`).
+    /// The severity number, 0 to 24 (one of `otelrs_severity`).
     pub severity: u32,
     /// The body: a NUL-terminated UTF-8 string, not NULL.
     pub body: *const c_char,
@@ -153,7 +156,7 @@ pub unsafe extern "C" fn otelrs_logger_count_refused(logger: *const otelrs_logge
 
 /// Whether a record of `severity` would be kept (the SDK is running, a log exporter is
 /// configured, and the severity passes OTELRS_LOGS_MIN_SEVERITY): a cheap check before
-/// building an expensive record. False for NULL or a severity outside 1 to 24.
+/// building an expensive record. False for NULL or a severity above 24.
 ///
 /// # Safety
 /// `logger` is NULL or live.
@@ -263,7 +266,7 @@ unsafe fn add_exception(
     }
 }
 
-/// Emits a record of `severity` (1 to 24) with `body` and the `n_attrs` attributes at `attrs`,
+/// Emits a record of `severity` (0 to 24) with `body` and the `n_attrs` attributes at `attrs`,
 /// correlated with the calling thread's current trace context. Everything is copied; the
 /// call never blocks (with the queue full the record is dropped and counted, see
 /// `otelrs_sdk_log_stats`). A record below OTELRS_LOGS_MIN_SEVERITY costs a comparison.

@@ -59,8 +59,11 @@ from otelrs._web import AsgiMiddleware, WsgiMiddleware
 
 
 class Severity(enum.IntEnum):
-    """The log severity numbers of the OpenTelemetry specification."""
+    """The log severity numbers of the OpenTelemetry specification. UNSPECIFIED is a record
+    whose source gives no severity: it passes the minimum severity, is sampled as a record
+    below the sampling threshold, and is exported without a severity number or text."""
 
+    UNSPECIFIED = 0
     TRACE = 1
     TRACE2 = 2
     TRACE3 = 3

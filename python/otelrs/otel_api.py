@@ -223,7 +223,8 @@ class Logger(_logs.Logger):
     """The API's Logger over an otelrs logger of the same scope. A record's trace context is its
     `context`'s span (the current one when none is given, as the API's LogRecord has it); its
     body any value of the API (a string, a dict, a list, a number, bytes, or none); a record
-    without a severity number is exported at INFO."""
+    without a severity number is exported without one, as opentelemetry-sdk exports it (it
+    passes otelrs's minimum severity, as the specification lets such records through)."""
 
     def __init__(
         self,
@@ -261,7 +262,7 @@ class Logger(_logs.Logger):
         trace_id, span_id, flags = span
         self._otelrs.emit(
             body,
-            severity_number.value if severity_number is not None else None,
+            severity_number.value if severity_number is not None else otelrs.Severity.UNSPECIFIED,
             attributes=cast(Any, attributes),
             event_name=event_name,
             timestamp_ns=timestamp,
@@ -278,7 +279,9 @@ class Logger(_logs.Logger):
         severity_number: _logs.SeverityNumber | None = None,
         event_name: str | None = None,
     ) -> bool:
-        return self._otelrs.enabled(severity_number.value if severity_number is not None else 9)
+        return self._otelrs.enabled(
+            severity_number.value if severity_number is not None else otelrs.Severity.UNSPECIFIED
+        )
 
 
 def install() -> None:

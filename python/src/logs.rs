@@ -35,7 +35,7 @@ fn timestamp(t: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
 
 fn severity(s: &Bound<'_, PyAny>) -> PyResult<u8> {
     let n: u32 = s.extract().map_err(|_| {
-        PyTypeError::new_err("severity must be an int from 1 to 24 (otelrs.Severity)")
+        PyTypeError::new_err("severity must be an int from 0 to 24 (otelrs.Severity)")
     })?;
     check_severity(n).map_err(to_py)
 }
@@ -439,7 +439,7 @@ impl Logger {
         )
     }
 
-    /// Emits a record: `severity` 1 to 24 (otelrs.Severity; INFO by default), attributes, an event name, the
+    /// Emits a record: `severity` 1 to 24 or 0 for none (otelrs.Severity; INFO by default), attributes, an event name, the
     /// time it happened (`timestamp`: seconds since the epoch or a datetime, or
     /// `timestamp_ns`: nanoseconds since the epoch; the observed time is always set), a trace
     /// context, an exception, and `severity_text` when the severity has a name of the

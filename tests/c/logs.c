@@ -16,6 +16,7 @@ static int all(otelrs_sdk *sdk, otelrs_logger *log) {
         snprintf(body, sizeof body, "severity %u", sev);
         MUST(otelrs_log(log, sev, body, NULL, 0));
     }
+    MUST(otelrs_log(log, OTELRS_SEVERITY_UNSPECIFIED, "no severity", NULL, 0));
     const char *strs[] = {"x", "y"};
     const bool bools[] = {true, false};
     const int64_t ints[] = {1, -2, 3};
@@ -100,10 +101,9 @@ static int errors(otelrs_logger *log, otelrs_sdk *sdk) {
     EXPECT_STATUS(OTELRS_ERR_INVALID_UTF8, "attribute 0: the key", otelrs_log(log, 9, "x", bad_key, 1));
     otelrs_attribute bad_value[] = {OTELRS_STR("k", "\xc0")};
     EXPECT_STATUS(OTELRS_ERR_INVALID_UTF8, "attribute 0: the string value", otelrs_log(log, 9, "x", bad_value, 1));
-    EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "severity 0 is out of range", otelrs_log(log, 0, "x", NULL, 0));
     EXPECT_STATUS(OTELRS_ERR_INVALID_ARGUMENT, "severity 25 is out of range", otelrs_log(log, 25, "x", NULL, 0));
-    EXPECT(!otelrs_logger_enabled(log, 0) && !otelrs_logger_enabled(log, 25) && !otelrs_logger_enabled(NULL, 9),
-           "enabled refuses bad input");
+    EXPECT(!otelrs_logger_enabled(log, 25) && !otelrs_logger_enabled(NULL, 9), "enabled refuses bad input");
+    EXPECT(otelrs_logger_enabled(log, OTELRS_SEVERITY_UNSPECIFIED), "enabled for a record without severity");
     EXPECT(otelrs_logger_enabled(log, 9), "enabled for INFO");
     EXPECT_STATUS(OTELRS_ERR_NULL, "record is NULL", otelrs_log_emit(log, NULL));
     otelrs_log_record bad_event = {9, "x", NULL, 0, "\xff", 0, NULL};

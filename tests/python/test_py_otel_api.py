@@ -284,6 +284,8 @@ def test_logs_of_the_api_are_emitted_through_otelrs(tmp_path: pathlib.Path) -> N
         assert log.enabled(severity_number=SeverityNumber.ERROR)
         assert not log.enabled(severity_number=SeverityNumber.DEBUG)   # the minimum is INFO
         log.emit(body="filtered", severity_number=SeverityNumber.DEBUG)
+        assert log.enabled()                  # no severity: not filtered, as the specification has it
+        log.emit(body="no severity")
         print(format(span.get_span_context().trace_id, "032x"), format(span.get_span_context().span_id, "016x"))
         otelrs.shutdown()
         """,
@@ -292,7 +294,7 @@ def test_logs_of_the_api_are_emitted_through_otelrs(tmp_path: pathlib.Path) -> N
     )
     trace_id, span_id = out.split()
     records = {body(r): (scope, r) for scope, r in log_records(path)}
-    assert set(records) == {"from a record", "with keywords", "early"}
+    assert set(records) == {"from a record", "with keywords", "early", "no severity"}
     scope, first = records["from a record"]
     assert scope == "lib"
     assert (first["severityNumber"], first["severityText"]) == (13, "WARNING")  # the source's name
@@ -305,6 +307,9 @@ def test_logs_of_the_api_are_emitted_through_otelrs(tmp_path: pathlib.Path) -> N
     assert (second["traceId"], second["spanId"]) == (trace_id, span_id)
     assert attributes(second["attributes"]) == {"ok": False}
     assert records["early"][0] == "early"
+    # As opentelemetry-sdk exports a record without severity: no number, no text.
+    _, unspecified = records["no severity"]
+    assert unspecified.get("severityNumber", 0) == 0 and unspecified.get("severityText", "") == ""
 
 
 def test_the_entry_point_makes_otelrs_the_logger_provider_without_code(tmp_path: pathlib.Path) -> None:

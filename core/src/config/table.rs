@@ -134,7 +134,7 @@ settings_table! {
     "OTEL_BLRP_MAX_QUEUE_SIZE", "2048", Count, "Log records queued at most (at most 1048576); beyond it, records are dropped and counted.";
     "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "512", Count, "Log records per export at most (not more than the queue size, and at most 65536).";
     "OTELRS_LOGS_METRICS_BY_SCOPE", "false", Bool, "`true`: the log-derived metrics `otelrs.logs.records` and `otelrs.logs.left_out` carry `otel.scope.name`, one series per logger scope (by default their series are by severity and by reason only, so that an application's many logger names do not multiply series).";
-    "OTELRS_LOGS_MIN_SEVERITY", "trace", Severity, "Records below this severity (a name such as `info`, or a number 1 to 24) are dropped before they are built.";
+    "OTELRS_LOGS_MIN_SEVERITY", "trace", Severity, "Records below this severity (a name such as `info`, or a number 1 to 24) are dropped before they are built; a record without severity (0, unspecified) passes, as the specification has it.";
     "OTELRS_LOGS_SAMPLING_THRESHOLD", "warn", Severity, "Records at or above this severity are always kept: sampling and the rate limit apply below it only.";
     "OTELRS_LOGS_SAMPLING_RATIO", "1.0", Ratio, "Share of the records below the threshold that are kept, from 0.0 to 1.0.";
     "OTELRS_LOGS_SAMPLING_TRACE_AWARE", "false", Bool, "`true`: every record of a sampled trace (traceparent flag 01) is kept, and records of other traces are sampled by trace id, so that a trace's records are kept or dropped together.";

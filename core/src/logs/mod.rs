@@ -22,7 +22,13 @@ use sampling::Verdict;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// The severity text the spec gives severity number `n` (1 to 24).
+/// The severity number of a record whose source gives none (the data model's UNSPECIFIED):
+/// it passes the minimum severity (the specification's logger configuration lets such records
+/// through), is sampled as a record below the sampling threshold, and is counted under
+/// `log.severity` UNSPECIFIED.
+pub const UNSPECIFIED: u8 = 0;
+
+/// The severity text the spec gives severity number `n` (1 to 24; none for 0).
 pub fn severity_text(n: u8) -> Option<&'static str> {
     const TEXTS: [&str; 24] = [
         "TRACE", "TRACE2", "TRACE3", "TRACE4", "DEBUG", "DEBUG2", "DEBUG3", "DEBUG4", "INFO",
@@ -32,16 +38,13 @@ pub fn severity_text(n: u8) -> Option<&'static str> {
     TEXTS.get(usize::from(n).checked_sub(1)?).copied()
 }
 
-/// Checks a severity number.
+/// Checks a severity number: 1 to 24, or 0 ([`UNSPECIFIED`]).
 pub fn check_severity(n: u32) -> Result<u8> {
-    u8::try_from(n)
-        .ok()
-        .filter(|n| (1..=24).contains(n))
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "severity {n} is out of range: the spec's numbers are 1 to 24"
-            ))
-        })
+    u8::try_from(n).ok().filter(|n| *n <= 24).ok_or_else(|| {
+        Error::invalid(format!(
+            "severity {n} is out of range: the spec's numbers are 1 to 24, or 0 for unspecified"
+        ))
+    })
 }
 
 /// One log record as a binding hands it over, before otelrs queues it.
@@ -125,7 +128,7 @@ impl Logger {
                 .is_some_and(|p| p.accepts(severity))
     }
 
-    /// Emits a record of `severity` (1 to 24), correlated with `trace` or, when it is `None`,
+    /// Emits a record of `severity` (1 to 24, or [`UNSPECIFIED`]), correlated with `trace` or, when it is `None`,
     /// with the calling thread's current trace context. `build` runs only when the rules keep
     /// the record, so a filtered or sampled-out record costs almost nothing. Never blocks:
     /// with the queue full the record is dropped and counted.

@@ -152,7 +152,7 @@ impl LogPipeline {
     /// Whether a record of `severity` passes the filters.
     #[inline]
     pub(crate) fn accepts(&self, severity: u8) -> bool {
-        severity >= self.min_severity
+        severity >= self.min_severity || severity == super::UNSPECIFIED
     }
 
     /// The sampling rules.

@@ -8,8 +8,25 @@ use opentelemetry::InstrumentationScope;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// The severity ranges records are counted by, as `log.severity` names them.
-pub(crate) const RANGES: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+/// The severity ranges records are counted by, as `log.severity` names them (see
+/// [`range_of`]).
+pub(crate) const RANGES: [&str; 7] = [
+    "TRACE",
+    "DEBUG",
+    "INFO",
+    "WARN",
+    "ERROR",
+    "FATAL",
+    "UNSPECIFIED",
+];
+
+/// The index in [`RANGES`] of `severity`'s range.
+fn range_of(severity: u8) -> usize {
+    match severity {
+        super::UNSPECIFIED => RANGES.len() - 1,
+        s => usize::from((s - 1) / 4),
+    }
+}
 
 /// Counts of one logger scope (or, from the SDK, of all of them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,7 +54,7 @@ pub struct LogStats {
 pub(crate) struct LoggerCore {
     pub(crate) scope: Arc<InstrumentationScope>,
     bucket: Option<TokenBucket>,
-    by_range: [AtomicU64; 6],
+    by_range: [AtomicU64; RANGES.len()],
     filtered: AtomicU64,
     sampled_out: AtomicU64,
     suppressed: AtomicU64,
@@ -87,7 +104,7 @@ impl LoggerCore {
         severity: u8,
         trace: Option<&TraceContext>,
     ) -> Verdict {
-        add(&self.by_range[usize::from((severity - 1) / 4)], 1);
+        add(&self.by_range[range_of(severity)], 1);
         let verdict = decide(rules, self.bucket.as_ref(), severity, trace);
         match verdict {
             Verdict::SampledOut => add(&self.sampled_out, 1),
@@ -100,7 +117,7 @@ impl LoggerCore {
     /// Takes back the count of a record that [`Self::decide`] kept and the caller then could
     /// not build (invalid input): counts only count records that exist.
     pub(crate) fn uncount_kept(&self, severity: u8) {
-        self.by_range[usize::from((severity - 1) / 4)].fetch_sub(1, Ordering::Relaxed);
+        self.by_range[range_of(severity)].fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Starts counting from zero (in a forked child, which is a new process to report on).
@@ -117,7 +134,7 @@ impl LoggerCore {
     }
 
     /// Records that passed the minimum severity, by severity range.
-    pub(crate) fn by_range(&self) -> [u64; 6] {
+    pub(crate) fn by_range(&self) -> [u64; RANGES.len()] {
         std::array::from_fn(|i| self.by_range[i].load(Ordering::Relaxed))
     }
 

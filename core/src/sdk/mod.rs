@@ -731,6 +731,69 @@ mod tests {
     }
 
     #[test]
+    fn a_record_without_severity_passes_the_minimum_and_is_sampled_below_the_threshold() {
+        let emit = |logger: &crate::logs::Logger, severity: u8| {
+            logger
+                .emit(severity, None, || {
+                    Ok(crate::logs::LogRecordInput {
+                        record: crate::logs::RecordBuilder::new("x", 0),
+                        event_name: None,
+                        timestamp: None,
+                        severity_text: None,
+                        structured_body: None,
+                    })
+                })
+                .unwrap();
+        };
+        let sdk_with = |settings: &[(&str, &str)]| {
+            let mut c = Config::new();
+            c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+            c.set("OTEL_LOGS_EXPORTER", "discard").unwrap();
+            for (k, v) in settings {
+                c.set(k, v).unwrap();
+            }
+            Sdk::new(&c).unwrap()
+        };
+        let sdk = sdk_with(&[("OTELRS_LOGS_MIN_SEVERITY", "warn")]);
+        let logger = sdk.logger("unit", None).unwrap();
+        assert!(logger.enabled(crate::logs::UNSPECIFIED) && !logger.enabled(9));
+        for severity in [0, 0, 9, 13] {
+            emit(&logger, severity);
+        }
+        let stats = logger.stats();
+        assert_eq!((stats.emitted, stats.filtered, stats.kept), (4, 1, 3));
+        let json: serde_json::Value = serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+        let mut by_range = std::collections::BTreeMap::new();
+        for sm in json["resourceMetrics"][0]["scopeMetrics"]
+            .as_array()
+            .unwrap()
+        {
+            for m in sm["metrics"].as_array().unwrap() {
+                if m["name"] == "otelrs.logs.records" {
+                    for p in m["sum"]["dataPoints"].as_array().unwrap() {
+                        let range = p["attributes"][0]["value"]["stringValue"].clone();
+                        by_range.insert(range.as_str().unwrap().to_owned(), p["asInt"].clone());
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            by_range,
+            [("UNSPECIFIED", "2"), ("WARN", "1")]
+                .map(|(r, n)| (r.to_owned(), serde_json::json!(n)))
+                .into()
+        );
+        let sdk = sdk_with(&[("OTELRS_LOGS_SAMPLING_RATIO", "0")]);
+        let logger = sdk.logger("unit", None).unwrap();
+        for severity in [0, 13] {
+            emit(&logger, severity);
+        }
+        let stats = logger.stats();
+        assert_eq!((stats.sampled_out, stats.kept), (1, 1));
+        assert!(crate::logs::check_severity(25).is_err());
+    }
+
+    #[test]
     fn disabled_sdk_accepts_everything_and_exports_nothing() {
         let mut c = Config::new();
         c.set("OTEL_SDK_DISABLED", "true").unwrap();
