@@ -223,7 +223,7 @@ mod tests {
         c.set("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "x-token=s3cr3t%0A")
             .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::export::otlp::header_map(&s.logs.otlp).unwrap_err();
+        let e = crate::export::connection::header_map(&s.logs.otlp.conn).unwrap_err();
         assert!(
             e.message().contains("OTEL_EXPORTER_OTLP_LOGS_HEADERS")
                 && e.message().contains("x-token")
@@ -247,11 +247,11 @@ mod tests {
         .unwrap();
         let s = Settings::resolve(&c).unwrap();
         assert_eq!(
-            s.otlp.endpoint,
+            s.otlp.conn.endpoint,
             "https://gw.example/otlp/v1/metrics?tenant=a"
         );
         assert_eq!(
-            s.logs.otlp.endpoint,
+            s.logs.otlp.conn.endpoint,
             "https://gw.example/otlp/v1/logs?tenant=a"
         );
     }
@@ -275,7 +275,7 @@ mod tests {
         )
         .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::connection::http_client(&s.logs.otlp.conn).unwrap_err();
         assert!(
             e.message().contains(
                 "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY go together"
@@ -287,12 +287,12 @@ mod tests {
         c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
             .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::connection::http_client(&s.logs.otlp.conn).unwrap_err();
         assert!(e.message().contains("is not https://"), "{e}");
         c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318")
             .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::connection::http_client(&s.logs.otlp.conn).unwrap_err();
         assert!(
             e.message()
                 .contains("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE")
@@ -314,7 +314,7 @@ mod tests {
         )
         .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        let e = crate::export::otlp::http_client(&s.logs.otlp).unwrap_err();
+        let e = crate::export::connection::http_client(&s.logs.otlp.conn).unwrap_err();
         assert!(
             e.message().contains("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE"),
             "{e}"
@@ -335,22 +335,22 @@ mod tests {
         c.set("OTEL_METRICS_EXPORTER", " console , OTLP,console")
             .unwrap();
         let s = Settings::resolve(&c).unwrap();
-        assert_eq!(s.otlp.endpoint, "http://collector:4318/v1/metrics");
-        assert_eq!(s.otlp.headers[1], ("b".to_owned(), "x y".to_owned()));
-        assert_eq!(s.otlp.timeout, Duration::from_millis(250));
+        assert_eq!(s.otlp.conn.endpoint, "http://collector:4318/v1/metrics");
+        assert_eq!(s.otlp.conn.headers[1], ("b".to_owned(), "x y".to_owned()));
+        assert_eq!(s.otlp.conn.timeout, Duration::from_millis(250));
         assert_eq!(s.metrics_exporters, vec![Exporter::Console, Exporter::Otlp]);
         c.set("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc").unwrap();
         c.set("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")
             .unwrap();
         c.set("OTEL_EXPORTER_OTLP_INSECURE", "TRUE").unwrap();
         assert_eq!(
-            Settings::resolve(&c).unwrap().otlp.endpoint,
+            Settings::resolve(&c).unwrap().otlp.conn.endpoint,
             "http://collector:4317"
         );
         c.set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://m:4317")
             .unwrap();
         assert_eq!(
-            Settings::resolve(&c).unwrap().otlp.endpoint,
+            Settings::resolve(&c).unwrap().otlp.conn.endpoint,
             "https://m:4317"
         );
     }

@@ -11,26 +11,35 @@ use opentelemetry_sdk::metrics::Temporality;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Settings of one signal's OTLP exporter, after the signal-specific keys were applied.
+/// Where an exporter sends and how it connects: what its HTTP or gRPC client is built from.
 #[derive(Debug, Clone)]
-pub(crate) struct OtlpSettings {
+pub(crate) struct Connection {
+    /// The exporter, as messages name it ("OTLP", "Loki").
+    pub exporter: &'static str,
     pub endpoint: String,
-    pub protocol: Protocol,
     pub headers: Vec<(String, String)>,
     /// The setting the headers came from, for messages.
     pub headers_key: String,
+    /// How long one request may wait for its answer.
     pub timeout: Duration,
-    pub gzip: bool,
     pub certificate: Option<PathBuf>,
     /// The setting the certificate came from, for messages.
     pub certificate_key: String,
     /// The client's certificate and private key (mTLS), each with the setting it came from
     /// (or would have come from); both or neither, checked when the exporter is built.
     pub client_identity: [(Option<PathBuf>, String); 2],
-    /// The on-disk queue: its directory (of both signals) and size cap per signal.
-    pub queue: Option<(PathBuf, u64)>,
     /// The User-Agent of every request: `OTel-OTLP-Exporter-<language>/<version> (otelrs)`.
     pub user_agent: String,
+}
+
+/// Settings of one signal's OTLP exporter, after the signal-specific keys were applied.
+#[derive(Debug, Clone)]
+pub(crate) struct OtlpSettings {
+    pub conn: Connection,
+    pub protocol: Protocol,
+    pub gzip: bool,
+    /// The on-disk queue: its directory (of both signals) and size cap per signal.
+    pub queue: Option<(PathBuf, u64)>,
 }
 
 /// Settings of the log pipeline.
@@ -162,6 +171,15 @@ impl Resolver<'_> {
         }
     }
 
+    /// The User-Agent of every exporter's requests.
+    fn user_agent(&self) -> Result<String> {
+        Ok(user_agent(&self.get(
+            "OTELRS_TELEMETRY_SDK_LANGUAGE",
+            "c",
+            |v| Ok(v.to_owned()),
+        )?))
+    }
+
     /// The OTLP settings of `signal` (`METRICS` or `LOGS`).
     fn otlp(&self, signal: &str) -> Result<OtlpSettings> {
         let protocol = self.signal(signal, "PROTOCOL", Protocol::HttpProtobuf, parse_protocol)?;
@@ -204,23 +222,24 @@ impl Resolver<'_> {
             self.signal_from(signal, "CLIENT_KEY", None, path)?,
         ];
         Ok(OtlpSettings {
-            endpoint,
+            conn: Connection {
+                exporter: "OTLP",
+                endpoint,
+                headers,
+                headers_key,
+                timeout: self.signal(
+                    signal,
+                    "TIMEOUT",
+                    Duration::from_millis(10_000),
+                    parse_millis,
+                )?,
+                certificate,
+                certificate_key,
+                client_identity,
+                user_agent: self.user_agent()?,
+            },
             protocol,
-            headers,
-            headers_key,
-            timeout: self.signal(
-                signal,
-                "TIMEOUT",
-                Duration::from_millis(10_000),
-                parse_millis,
-            )?,
             gzip: self.signal(signal, "COMPRESSION", false, parse_compression)?,
-            certificate,
-            certificate_key,
-            client_identity,
-            user_agent: user_agent(
-                &self.get("OTELRS_TELEMETRY_SDK_LANGUAGE", "c", |v| Ok(v.to_owned()))?,
-            ),
             queue: match self.raw("OTELRS_EXPORTER_OTLP_QUEUE_DIR")? {
                 Some(dir) => Some((
                     PathBuf::from(dir),

@@ -1,9 +1,9 @@
-//! The connection settings of the OTLP client (`otlp_client.rs`) from otelrs's resolved
-//! settings: headers, the CA certificate, the client certificate (mTLS), gRPC TLS and the
-//! HTTP client.
+//! An exporter's connection from otelrs's resolved settings: headers, the CA certificate, the
+//! client certificate (mTLS), gRPC TLS (for OTLP) and the HTTP client (for every exporter
+//! that speaks HTTP).
 
 use crate::base::error::{Error, Result};
-use crate::config::{OtlpSettings, MAX_SETTING_FILE_BYTES};
+use crate::config::{Connection, MAX_SETTING_FILE_BYTES};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::Read;
@@ -11,15 +11,15 @@ use std::path::Path;
 use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
 /// The error for an exporter that cannot be built.
-pub(crate) fn build_error(s: &OtlpSettings, e: impl std::fmt::Display) -> Error {
+pub(crate) fn build_error(s: &Connection, e: impl std::fmt::Display) -> Error {
     Error::config(format!(
-        "cannot build the OTLP exporter for {:?}: {e}",
-        s.endpoint
+        "cannot build the {} exporter for {:?}: {e}",
+        s.exporter, s.endpoint
     ))
 }
 
-/// The configured headers (OTEL_EXPORTER_OTLP_HEADERS) as HTTP headers.
-pub(crate) fn header_map(s: &OtlpSettings) -> Result<http::HeaderMap> {
+/// The configured headers (e.g. OTEL_EXPORTER_OTLP_HEADERS) as HTTP headers.
+pub(crate) fn header_map(s: &Connection) -> Result<http::HeaderMap> {
     let mut headers = http::HeaderMap::new();
     for (k, v) in &s.headers {
         let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
@@ -75,8 +75,8 @@ fn pem_certificates(pem: &[u8], path: &Path, key: &str) -> Result<Vec<Certificat
     Ok(certs)
 }
 
-/// OTEL_EXPORTER_OTLP_CERTIFICATE, read.
-fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
+/// The CA certificate setting (e.g. OTEL_EXPORTER_OTLP_CERTIFICATE), read.
+fn certificate_pem(s: &Connection) -> Result<Option<Vec<u8>>> {
     s.certificate
         .as_ref()
         .map(|path| read_pem(path, &s.certificate_key))
@@ -85,7 +85,7 @@ fn certificate_pem(s: &OtlpSettings) -> Result<Option<Vec<u8>>> {
 
 /// The client's certificate and key (mTLS) as PEM, checked: certificates in the one, a private
 /// key in the other.
-fn client_identity_pem(s: &OtlpSettings) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+fn client_identity_pem(s: &Connection) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
     let [(cert_path, cert_key), (key_path, key_key)] = &s.client_identity;
     let (cert_path, key_path) = match (cert_path, key_path) {
         (None, None) => return Ok(None),
@@ -98,9 +98,9 @@ fn client_identity_pem(s: &OtlpSettings) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
     };
     if !s.endpoint.starts_with("https://") {
         return Err(Error::config(format!(
-            "{cert_key} is set but the OTLP endpoint {:?} is not https://: a client certificate \
+            "{cert_key} is set but the {} endpoint {:?} is not https://: a client certificate \
              is sent over TLS only",
-            s.endpoint
+            s.exporter, s.endpoint
         )));
     }
     let cert = read_pem(cert_path, cert_key)?;
@@ -116,10 +116,10 @@ fn client_identity_pem(s: &OtlpSettings) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
 }
 
 /// The TLS settings of a gRPC connection: for an `https://` endpoint the system's roots (when
-/// it has any), plus OTEL_EXPORTER_OTLP_CERTIFICATE, and the client's certificate (mTLS).
+/// it has any), plus the CA certificate setting, and the client's certificate (mTLS).
 /// `None` for plain http without a certificate. (A bare `ClientTlsConfig::new()` trusts no
 /// root at all.)
-pub(crate) fn grpc_tls(s: &OtlpSettings) -> Result<Option<ClientTlsConfig>> {
+pub(crate) fn grpc_tls(s: &Connection) -> Result<Option<ClientTlsConfig>> {
     let https = s.endpoint.starts_with("https://");
     let pem = certificate_pem(s)?;
     let identity = client_identity_pem(s)?;
@@ -140,9 +140,9 @@ pub(crate) fn grpc_tls(s: &OtlpSettings) -> Result<Option<ClientTlsConfig>> {
 }
 
 /// The blocking HTTP client of an HTTP exporter: TLS through rustls with the ring provider
-/// (the one tonic uses too), trusting the system's roots and OTEL_EXPORTER_OTLP_CERTIFICATE,
+/// (the one tonic uses too), trusting the system's roots and the CA certificate setting,
 /// with the client's certificate when one is set (mTLS).
-pub(crate) fn http_client(s: &OtlpSettings) -> Result<reqwest::blocking::Client> {
+pub(crate) fn http_client(s: &Connection) -> Result<reqwest::blocking::Client> {
     let mut roots = rustls::RootCertStore::empty();
     if s.endpoint.starts_with("https://") {
         for cert in rustls_native_certs::load_native_certs().certs {

@@ -3,9 +3,10 @@
 //! accounting every exporter keeps. It knows settings and the bottom layer, not what a metric
 //! or a log record is.
 
+pub(crate) mod connection;
 pub(crate) mod delivery;
 pub(crate) mod health;
-pub(crate) mod otlp;
+pub(crate) mod http;
 pub(crate) mod otlp_client;
 pub(crate) mod runtime;
 pub(crate) mod spool;

@@ -4,10 +4,11 @@
 //! specification says. Each request is encoded once, by otelrs.
 
 use crate::base::error::{Error, Result};
-use crate::config::{OtlpSettings, Protocol};
+use crate::config::{Connection, OtlpSettings, Protocol};
+use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::health::ExporterHealth;
-use crate::export::otlp;
+use crate::export::http::{self as http_post, with_retries, Failure, Post};
 use crate::export::spool::{SendFn, Spool};
 use bytes::{BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::{
@@ -17,11 +18,10 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use prost::Message;
-use std::io::Write as _;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::runtime::{Handle, Runtime};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
@@ -108,29 +108,29 @@ enum Transport {
     },
 }
 
-fn grpc_channel(s: &OtlpSettings) -> Result<Channel> {
+fn grpc_channel(s: &Connection) -> Result<Channel> {
     let endpoint =
-        Endpoint::from_shared(s.endpoint.clone()).map_err(|e| otlp::build_error(s, e))?;
-    let endpoint = match otlp::grpc_tls(s)? {
+        Endpoint::from_shared(s.endpoint.clone()).map_err(|e| connection::build_error(s, e))?;
+    let endpoint = match connection::grpc_tls(s)? {
         Some(tls) => endpoint
             .tls_config(tls)
-            .map_err(|e| otlp::build_error(s, e))?,
+            .map_err(|e| connection::build_error(s, e))?,
         None => endpoint,
     };
     let endpoint = endpoint
         .user_agent(s.user_agent.clone())
-        .map_err(|e| otlp::build_error(s, e))?;
+        .map_err(|e| connection::build_error(s, e))?;
     Ok(endpoint.timeout(s.timeout).connect_lazy())
 }
 
 impl<S: Signal> OtlpClient<S> {
     /// A client for `s`; gRPC clients are built in `runtime` and run on it.
     pub(crate) fn new(s: &OtlpSettings, runtime: Option<&Runtime>) -> Result<Self> {
-        let headers = otlp::header_map(s)?;
+        let headers = connection::header_map(&s.conn)?;
         let transport = match (s.protocol, runtime) {
             (Protocol::Grpc, Some(rt)) => {
                 let _entered = rt.enter();
-                let mut grpc = tonic::client::Grpc::new(grpc_channel(s)?);
+                let mut grpc = tonic::client::Grpc::new(grpc_channel(&s.conn)?);
                 if s.gzip {
                     grpc = grpc
                         .send_compressed(CompressionEncoding::Gzip)
@@ -146,8 +146,8 @@ impl<S: Signal> OtlpClient<S> {
                 return Err(Error::internal("gRPC exporter built without a runtime"))
             }
             (protocol, _) => Transport::Http {
-                client: otlp::http_client(s)?,
-                url: s.endpoint.clone(),
+                client: connection::http_client(&s.conn)?,
+                url: s.conn.endpoint.clone(),
                 json: protocol == Protocol::HttpJson,
                 gzip: s.gzip,
                 headers,
@@ -155,7 +155,7 @@ impl<S: Signal> OtlpClient<S> {
         };
         Ok(OtlpClient {
             transport,
-            request_timeout: s.timeout,
+            request_timeout: s.conn.timeout,
             signal: PhantomData,
             retries: 0,
         })
@@ -168,29 +168,12 @@ impl<S: Signal> OtlpClient<S> {
     /// answer. A Collector that rejects some of the records (partial success) is an error
     /// naming how many.
     pub(crate) fn export(&mut self, request: &S::Request, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        let mut backoff = RETRY_INITIAL_DELAY;
-        let mut retries = 0;
-        let response = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.send(request, left.min(self.request_timeout)) {
-                Ok(response) => break response,
-                Err(Failure::Final(e)) => return Err(e),
-                Err(Failure::Retryable(e, hint)) => {
-                    let wait = hint
-                        .unwrap_or_else(|| backoff + jitter())
-                        .min(RETRY_MAX_THROTTLE);
-                    if retries == RETRY_MAX || Instant::now() + wait >= deadline {
-                        return Err(e);
-                    }
-                    std::thread::sleep(wait);
-                    retries += 1;
-                    self.retries += 1;
-                    backoff = (backoff * 2).min(RETRY_MAX_DELAY);
-                }
-            }
-        };
-        match S::rejected(&response) {
+        let mut retries = self.retries;
+        let response = with_retries(timeout, self.request_timeout, &mut retries, |left| {
+            self.send(request, left)
+        });
+        self.retries = retries;
+        match S::rejected(&response?) {
             Some((n, message)) if n > 0 => Err(rejected::<S>(n, &message)),
             _ => Ok(()),
         }
@@ -336,24 +319,6 @@ fn rejected<S: Signal>(n: i64, message: &str) -> Error {
     ))
 }
 
-/// How an attempt failed: for good, or in a way worth retrying (with the server's delay).
-enum Failure {
-    Final(Error),
-    Retryable(Error, Option<Duration>),
-}
-
-/// The retry policy the OpenTelemetry SDKs recommend.
-const RETRY_MAX: u32 = 3;
-const RETRY_INITIAL_DELAY: Duration = Duration::from_millis(100);
-const RETRY_MAX_DELAY: Duration = Duration::from_millis(1600);
-/// The longest a server's Retry-After is followed.
-const RETRY_MAX_THROTTLE: Duration = Duration::from_secs(30);
-
-/// Up to 100 ms, so that many processes do not retry in step.
-fn jitter() -> Duration {
-    Duration::from_millis(crate::base::random::below(101))
-}
-
 async fn send_grpc<S: Signal>(
     mut grpc: tonic::client::Grpc<Channel>,
     req: tonic::Request<Bytes>,
@@ -442,63 +407,23 @@ fn send_http<S: Signal>(
     request: &S::Request,
     timeout: Duration,
 ) -> std::result::Result<S::Response, Failure> {
-    let fail = |e: String| Failure::Final(Error::internal(e));
-    let mut body = if json {
-        serde_json::to_vec(request).map_err(|e| fail(e.to_string()))?
+    let body = if json {
+        serde_json::to_vec(request).map_err(|e| Failure::Final(Error::internal(e.to_string())))?
     } else {
         request.encode_to_vec()
     };
-    let mut req = client
-        .post(url)
-        .timeout(timeout)
-        .headers(headers.clone())
-        .header(
-            http::header::CONTENT_TYPE,
-            if json {
-                "application/json"
-            } else {
-                "application/x-protobuf"
-            },
-        );
-    if gzip {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        encoder
-            .write_all(&body)
-            .map_err(|e| fail(format!("gzip: {e}")))?;
-        body = encoder.finish().map_err(|e| fail(format!("gzip: {e}")))?;
-        req = req.header(http::header::CONTENT_ENCODING, "gzip");
-    }
-    let response = req.body(body).send().map_err(|e| {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            text.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        // No answer (a refused or broken connection, a timeout): worth another try.
-        Failure::Retryable(Error::internal(text), None)
-    })?;
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(retry_after);
-    let bytes = response.bytes().map_err(|e| {
-        Failure::Retryable(
-            Error::internal(format!("POST {url}: reading the answer: {e}")),
-            None,
-        )
-    })?;
-    if !status.is_success() {
-        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-        let e = Error::internal(format!("POST {url}: HTTP {status}: {text}"));
-        return Err(match status.as_u16() {
-            429 | 503 => Failure::Retryable(e, retry_after),
-            502 | 504 => Failure::Retryable(e, None),
-            _ => Failure::Final(e),
-        });
-    }
+    let post = Post {
+        url,
+        headers,
+        content_type: if json {
+            "application/json"
+        } else {
+            "application/x-protobuf"
+        },
+        content_encoding: gzip.then_some("gzip"),
+        body,
+    };
+    let bytes = http_post::post(client, post, timeout)?;
     if bytes.is_empty() {
         return Ok(S::Response::default());
     }
@@ -510,20 +435,6 @@ fn send_http<S: Signal>(
     }
     // An answer otelrs cannot read still means the request arrived.
     Ok(S::Response::decode(bytes).unwrap_or_default())
-}
-
-/// The delay a Retry-After header asks for: seconds, or an HTTP date (RFC 9110) from which
-/// the time left is taken.
-fn retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 /// The rejected count (under `rejected`) and message of an OTLP/JSON answer's partial
@@ -633,18 +544,5 @@ mod tests {
             ))),
             None
         );
-    }
-
-    #[test]
-    fn retry_after_is_seconds_or_an_http_date() {
-        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
-        let in_a_minute = std::time::SystemTime::now() + Duration::from_secs(60);
-        let wait = retry_after(&httpdate::fmt_http_date(in_a_minute)).unwrap();
-        assert!(wait > Duration::from_secs(55) && wait <= Duration::from_secs(60));
-        assert_eq!(
-            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(retry_after("soon"), None);
     }
 }
