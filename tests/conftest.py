@@ -1,5 +1,6 @@
 """Shared fixtures: C programs built against the installed otelrs (pkg-config), a clean
-environment for each run, and the Collector started by tests/run-all.sh."""
+environment for each run, and the services tests/run-all.sh starts (the Collector,
+VictoriaLogs)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from dataclasses import dataclass
 
@@ -182,3 +185,66 @@ def free_port() -> int:
 def service_name(request) -> str:
     """A service.name no other test uses, to find this test's data in shared output."""
     return f"{request.node.name[:40]}-{uuid.uuid4().hex[:8]}"
+
+
+class VictoriaLogs:
+    """VictoriaLogs, which takes Loki pushes (and Elasticsearch bulk requests), queried back
+    through its LogsQL HTTP API. tests/run-all.sh starts one; `OwnVictoriaLogs` is a test's own."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.loki = f"{url}/insert/loki/api/v1/push"
+
+    def query(self, logsql: str, headers: dict[str, str] | None = None) -> list[dict]:
+        data = urllib.parse.urlencode({"query": logsql}).encode()
+        request = urllib.request.Request(f"{self.url}/select/logsql/query", data=data, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return [json.loads(line) for line in answer.read().decode().splitlines() if line.strip()]
+
+    def wait_for(self, logsql: str, count: int, timeout: float = 20, **kw) -> list[dict]:
+        """The records `logsql` finds once there are `count` of them (or what there is after
+        `timeout`): VictoriaLogs makes what it took searchable within a second or so."""
+        return Collector._wait(lambda: self.query(logsql, **kw), lambda found: len(found) >= count, timeout)
+
+
+@pytest.fixture(scope="session")
+def victorialogs() -> VictoriaLogs:
+    url = os.environ.get("OTELRS_TEST_VICTORIALOGS_URL")
+    if not url:
+        pytest.fail("VictoriaLogs is not running: run the tests with tests/run-all.sh")
+    return VictoriaLogs(url)
+
+
+class OwnVictoriaLogs(VictoriaLogs):
+    """A VictoriaLogs of the test's own (the binary tests/run-all.sh built) on a port of its own,
+    with `flags` (e.g. basic auth), which the test can stop and start again."""
+
+    def __init__(self, tmp: pathlib.Path, *flags: str):
+        binary = os.environ.get("OTELRS_TEST_VICTORIALOGS_BIN")
+        if not binary:
+            pytest.fail("the VictoriaLogs binary is unknown: run the tests with tests/run-all.sh")
+        self.port = free_port()
+        super().__init__(f"http://127.0.0.1:{self.port}")
+        # Kept for 100 years: records of any time a test gives are taken.
+        self.cmd = [binary, f"-storageDataPath={tmp / 'victorialogs'}", f"-httpListenAddr=127.0.0.1:{self.port}",
+                    "-retentionPeriod=100y", *flags]
+        self.log = tmp / "victorialogs.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(self.cmd, stdout=log, stderr=log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            assert self.process.poll() is None, self.log.read_text()
+            time.sleep(0.05)
+        raise AssertionError(f"VictoriaLogs did not listen: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None

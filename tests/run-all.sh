@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds everything, starts the services the tests use (the
-# OpenTelemetry Collector built from tests/collector, and a Prometheus server), and runs
+# OpenTelemetry Collector built from tests/collector, a Prometheus server, and VictoriaLogs
+# built from its Go module, which takes Loki pushes), and runs
 # every test: Rust unit and boundary tests, the C programs (also under valgrind), the
 # end-to-end tests, and the Python and Ruby packages' tests.
 set -euo pipefail
@@ -125,6 +126,23 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 echo "Prometheus at $OTELRS_TEST_PROMETHEUS_URL, scraping localhost:$OTELRS_TEST_PROMETHEUS_TARGET_PORT"
+
+step "VictoriaLogs (takes Loki pushes and Elasticsearch bulk requests), from its Go module"
+export OTELRS_TEST_VICTORIALOGS_BIN="$ROOT/build/victoria-logs"
+GOBIN="$ROOT/build" go install "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(cat tests/victorialogs.version)"
+victorialogs_port=$(free_port)
+export OTELRS_TEST_VICTORIALOGS_URL="http://127.0.0.1:$victorialogs_port"
+rm -rf build/victorialogs && mkdir -p build/victorialogs
+"$OTELRS_TEST_VICTORIALOGS_BIN" -storageDataPath=build/victorialogs/data -httpListenAddr="127.0.0.1:$victorialogs_port" -retentionPeriod=100y \
+    > build/victorialogs/victorialogs.log 2>&1 &
+services+=($!)
+for _ in $(seq 300); do
+    python3 -c "import urllib.request; urllib.request.urlopen('$OTELRS_TEST_VICTORIALOGS_URL/health', timeout=1)" \
+        2>/dev/null && break
+    kill -0 "${services[-1]}" 2>/dev/null || { cat build/victorialogs/victorialogs.log; exit 1; }
+    sleep 0.1
+done
+echo "VictoriaLogs at $OTELRS_TEST_VICTORIALOGS_URL"
 
 step "C programs and end-to-end tests (pytest)"
 python3 -m pytest tests -p no:cacheprovider -q

@@ -100,7 +100,7 @@ def test_logs_over_tls_with_the_certificate_setting(c_program, collector, servic
     )
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert len(collector.wait_for_logs(service_name, 34)) == 34
+    assert len(collector.wait_for_logs(service_name, 35)) == 35
 
 
 @pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
@@ -196,5 +196,5 @@ def test_logs_over_mtls_with_the_client_certificate_settings(c_program, mtls_col
         tls / "client.pem"), OTEL_EXPORTER_OTLP_CLIENT_KEY=str(tls / "client.key")), timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     received = Collector._wait(lambda: log_records(resource_logs(mtls_collector.requests(), service_name)),
-                               lambda found: len(found) >= 34, 30)
-    assert len(received) == 34  # only the second run's records: the first one's never arrived
+                               lambda found: len(found) >= 35, 30)
+    assert len(received) == 35  # only the second run's records: the first one's never arrived

@@ -186,7 +186,7 @@ def test_records_reach_the_collector(c_program, collector, service_name, protoco
                     OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http)
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    records = collector.wait_for_logs(service_name, 34)
+    records = collector.wait_for_logs(service_name, 35)
     rls = resource_logs(collector.requests(), service_name)
     check_all(records, attributes(rls[0]["resource"]["attributes"]), service_name, int(r.stdout.split()[-1]))
 
@@ -235,7 +235,7 @@ def test_the_collector_gets_the_dropped_attribute_count(c_program, collector, se
                     OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http)
     r = run(c_program("logs"), "all", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    records = collector.wait_for_logs(service_name, 34)
+    records = collector.wait_for_logs(service_name, 35)
     with_attributes = ("attribute types", "packed attribute types")
     for record in [rec for _, rec in records if body(rec) in with_attributes]:
         assert attributes(record["attributes"]) == {"str": "text", "bool": True, "int": -42}

@@ -52,6 +52,8 @@ pub(crate) fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result
         ValueKind::HistogramAggregation => parse_histogram_aggregation(v).map(drop),
         ValueKind::ExemplarFilter => ExemplarFilter::parse(v).map(drop),
         ValueKind::Severity => parse_severity(v).map(drop),
+        ValueKind::AttributeKeys => parse_attribute_keys(v).map(drop),
+        ValueKind::LokiProtocol => parse_loki_json(v).map(drop),
         ValueKind::LogLevel => crate::base::diag::parse_level(v).map(drop),
         ValueKind::MetricGroups => Groups::parse(v).map(drop),
         ValueKind::GaugeMerge => GaugeMerge::parse(v).map(drop),
@@ -202,6 +204,24 @@ pub(crate) fn parse_key_values(v: &str) -> std::result::Result<Vec<(String, Stri
     Ok(out)
 }
 
+/// Attribute keys separated by commas, at least one, none empty.
+pub(crate) fn parse_attribute_keys(v: &str) -> std::result::Result<Vec<String>, String> {
+    let keys: Vec<String> = v.split(',').map(|k| k.trim().to_owned()).collect();
+    if keys.iter().any(String::is_empty) {
+        return Err("expected attribute keys separated by commas, none empty".to_owned());
+    }
+    Ok(keys)
+}
+
+/// Whether records are pushed to Loki as JSON (`json`) rather than protobuf (`protobuf`).
+pub(crate) fn parse_loki_json(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "protobuf" => Ok(false),
+        "json" => Ok(true),
+        _ => Err("expected protobuf or json".to_owned()),
+    }
+}
+
 /// An exporter named in OTEL_METRICS_EXPORTER or OTEL_LOGS_EXPORTER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exporter {
@@ -214,6 +234,8 @@ pub(crate) enum Exporter {
     Discard,
     /// Metrics only: the pull endpoint.
     Prometheus,
+    /// Logs only: Grafana Loki's push API.
+    Loki,
 }
 
 pub(crate) fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
@@ -237,9 +259,10 @@ pub(crate) fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, Str
             "memory" => Exporter::Memory,
             "discard" => Exporter::Discard,
             "prometheus" => Exporter::Prometheus,
+            "loki" => Exporter::Loki,
             other => {
                 return Err(format!(
-                    "unknown exporter {other:?} (known: otlp, prometheus (metrics), console, file, memory (metrics), discard (logs), none)"
+                    "unknown exporter {other:?} (known: otlp, prometheus (metrics), console, file, memory (metrics), discard (logs), loki (logs), none)"
                 ))
             }
         };

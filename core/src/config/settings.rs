@@ -42,11 +42,24 @@ pub(crate) struct OtlpSettings {
     pub queue: Option<(PathBuf, u64)>,
 }
 
+/// Settings of the Loki log exporter.
+#[derive(Debug, Clone)]
+pub(crate) struct LokiSettings {
+    pub conn: Connection,
+    /// Pushed as JSON rather than snappy-compressed protobuf.
+    pub json: bool,
+    /// The attribute keys (and `level`) that make the stream labels.
+    pub labels: Vec<String>,
+    /// The tenant (`X-Scope-OrgID`).
+    pub tenant: Option<String>,
+}
+
 /// Settings of the log pipeline.
 #[derive(Debug, Clone)]
 pub(crate) struct LogSettings {
     pub exporters: Vec<Exporter>,
     pub otlp: OtlpSettings,
+    pub loki: LokiSettings,
     pub schedule_delay: Duration,
     pub export_timeout: Duration,
     pub max_queue: usize,
@@ -180,6 +193,63 @@ impl Resolver<'_> {
         )?))
     }
 
+    /// The connection of the backend exporter whose keys start with `prefix`
+    /// (`<prefix>_ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_CERTIFICATE`, `_CLIENT_CERTIFICATE`,
+    /// `_CLIENT_KEY`, and `_USER` and `_PASSWORD` for HTTP basic auth).
+    fn connection(&self, exporter: &'static str, prefix: &str) -> Result<Connection> {
+        let key = |what: &str| format!("{prefix}_{what}");
+        let endpoint_key = key("ENDPOINT");
+        let default = find(&endpoint_key).map_or("", |d| d.default);
+        let endpoint = self.get(&endpoint_key, default, |v| Ok(v.to_owned()))?;
+        check_url(&endpoint, &endpoint_key)?;
+        let mut headers = self.get(&key("HEADERS"), "", parse_key_values)?;
+        match (self.raw(&key("USER"))?, self.raw(&key("PASSWORD"))?) {
+            (Some(user), password) => {
+                use base64::Engine as _;
+                let credentials = format!("{user}:{}", password.unwrap_or_default());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+                headers.push(("authorization".to_owned(), format!("Basic {encoded}")));
+            }
+            (None, Some(_)) => {
+                return Err(Error::config(format!(
+                    "{} is set without {}: basic auth needs a user",
+                    key("PASSWORD"),
+                    key("USER")
+                )))
+            }
+            (None, None) => {}
+        }
+        let file = |what: &str| -> Result<(Option<PathBuf>, String)> {
+            let k = key(what);
+            Ok((self.raw(&k)?.map(PathBuf::from), k))
+        };
+        let (certificate, certificate_key) = file("CERTIFICATE")?;
+        Ok(Connection {
+            exporter,
+            endpoint,
+            headers,
+            headers_key: key("HEADERS"),
+            timeout: self.get(&key("TIMEOUT"), "10000", parse_millis)?,
+            certificate,
+            certificate_key,
+            client_identity: [file("CLIENT_CERTIFICATE")?, file("CLIENT_KEY")?],
+            user_agent: self.user_agent()?,
+        })
+    }
+
+    fn loki(&self) -> Result<LokiSettings> {
+        Ok(LokiSettings {
+            conn: self.connection("Loki", "OTELRS_EXPORTER_LOKI")?,
+            json: self.get("OTELRS_EXPORTER_LOKI_PROTOCOL", "protobuf", parse_loki_json)?,
+            labels: self.get(
+                "OTELRS_EXPORTER_LOKI_LABELS",
+                "service.name,level",
+                parse_attribute_keys,
+            )?,
+            tenant: self.raw("OTELRS_EXPORTER_LOKI_TENANT")?,
+        })
+    }
+
     /// The OTLP settings of `signal` (`METRICS` or `LOGS`).
     fn otlp(&self, signal: &str) -> Result<OtlpSettings> {
         let protocol = self.signal(signal, "PROTOCOL", Protocol::HttpProtobuf, parse_protocol)?;
@@ -262,7 +332,7 @@ impl Resolver<'_> {
         ] {
             if exporters.contains(&exporter) {
                 return Err(Error::config(format!(
-                    "invalid value {name:?} for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, none"
+                    "invalid value {name:?} for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, loki, none"
                 )));
             }
         }
@@ -271,6 +341,7 @@ impl Resolver<'_> {
         Ok(LogSettings {
             exporters,
             otlp: self.otlp("LOGS")?,
+            loki: self.loki()?,
             schedule_delay: self.get("OTEL_BLRP_SCHEDULE_DELAY", "1000", parse_millis)?,
             export_timeout: self.get("OTEL_BLRP_EXPORT_TIMEOUT", "30000", parse_millis)?,
             max_queue,
@@ -338,10 +409,15 @@ impl Settings {
             strict: r.get("OTELRS_STRICT", "false", parse_bool)?,
             log_level,
             metrics_exporters: match r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)? {
-                e if e.contains(&Exporter::Discard) => {
-                    return Err(Error::config(
-                        "invalid value \"discard\" for OTEL_METRICS_EXPORTER: known: otlp, prometheus, console, file, memory, none",
-                    ))
+                e if e.contains(&Exporter::Discard) || e.contains(&Exporter::Loki) => {
+                    let name = if e.contains(&Exporter::Loki) {
+                        "loki"
+                    } else {
+                        "discard"
+                    };
+                    return Err(Error::config(format!(
+                        "invalid value {name:?} for OTEL_METRICS_EXPORTER: known: otlp, prometheus, console, file, memory, none"
+                    )));
                 }
                 e => e,
             },
@@ -366,7 +442,11 @@ impl Settings {
             })?,
             prometheus_port: r.get("OTEL_EXPORTER_PROMETHEUS_PORT", "9464", parse_port)?,
             prometheus_listen: r.get("OTELRS_PROMETHEUS_LISTEN", "true", parse_bool)?,
-            prometheus_gauge_merge: r.get("OTELRS_PROMETHEUS_GAUGE_MERGE", "", GaugeMerge::parse)?,
+            prometheus_gauge_merge: r.get(
+                "OTELRS_PROMETHEUS_GAUGE_MERGE",
+                "",
+                GaugeMerge::parse,
+            )?,
             prometheus_worker_timeout: r.get(
                 "OTELRS_PROMETHEUS_WORKER_TIMEOUT",
                 "2000",
@@ -380,7 +460,11 @@ impl Settings {
                 views
             },
             cardinality_limit: r.get("OTELRS_METRICS_CARDINALITY_LIMIT", "2000", parse_count)?,
-            exemplar_filter: r.get("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based", ExemplarFilter::parse)?,
+            exemplar_filter: r.get(
+                "OTEL_METRICS_EXEMPLAR_FILTER",
+                "trace_based",
+                ExemplarFilter::parse,
+            )?,
             exponential_histograms: r.get(
                 "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
                 "explicit_bucket_histogram",
@@ -403,6 +487,20 @@ pub(crate) fn user_agent(language: &str) -> String {
         "OTel-OTLP-Exporter-{lang}/{} (otelrs)",
         crate::config::resource::VERSION
     )
+}
+
+/// Checks the endpoint setting `key` as it will be used: a URL that parses, with a host.
+fn check_url(endpoint: &str, key: &str) -> Result<()> {
+    let ok = endpoint
+        .parse::<http::Uri>()
+        .ok()
+        .filter(|u| u.host().is_some_and(|h| !h.is_empty() && h != "[]"));
+    if ok.is_none() {
+        return Err(Error::config(format!(
+            "invalid value {endpoint:?} for {key}: not a URL with a host"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks the OTLP endpoint of `signal` as it will be used: a URL that parses, with a host.

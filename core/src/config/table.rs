@@ -50,6 +50,10 @@ pub enum ValueKind {
     LogLevel,
     /// A log severity: a name (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) or 1 to 24.
     Severity,
+    /// Attribute keys separated by commas.
+    AttributeKeys,
+    /// `protobuf` or `json`: how log records are pushed to Loki.
+    LokiProtocol,
 }
 
 /// One known setting: its key, spec default, how it is read, and what it does.
@@ -119,7 +123,7 @@ settings_table! {
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
     "OTELRS_EXPORTER_OTLP_QUEUE_DIR", "", Directory, "Directory of an on-disk queue in front of the OTLP exporters (created if missing; default: none). Every export is written there first and sent from there in order, so that an outage longer than the in-memory queue holds loses nothing until the queue reaches OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES. Each process writes a directory of its own; a process started later sends what a killed one left. A `kill -9` loses only what had not reached the exporter (the in-memory log queue).";
     "OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", "268435456", Count, "Bytes the on-disk queue of each signal holds at most (at least 1048576); beyond it the oldest exports are deleted and their records or data points counted as dropped.";
-    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
+    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `loki` (Grafana Loki's push API), `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "", Url, "Full URL for logs; used as it is.";
     "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "", Protocol, "Protocol for logs.";
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS", "", KeyValues, "Request headers for logs.";
@@ -147,6 +151,17 @@ settings_table! {
     "OTELRS_EXPORTER_FILE_LOGS_PATH", "otelrs-logs.jsonl", OutputFile, "JSON-lines file of the file log exporter: one OTLP-JSON `ExportLogsServiceRequest` per line.";
     "OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES", "10485760", Count, "Size at which the log file is rotated (`path` becomes `path.1`, `path.1` becomes `path.2`, ...).";
     "OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "5", Count, "Rotated log files kept besides the current one (at most 1000); the oldest is removed.";
+    "OTELRS_EXPORTER_LOKI_ENDPOINT", "http://localhost:3100/loki/api/v1/push", Url, "Full URL of Loki's push API, for the `loki` log exporter.";
+    "OTELRS_EXPORTER_LOKI_PROTOCOL", "protobuf", LokiProtocol, "`protobuf` (snappy-compressed, as Promtail and Alloy push) or `json`.";
+    "OTELRS_EXPORTER_LOKI_LABELS", "service.name,level", AttributeKeys, "The stream labels: resource or record attribute keys, and `level` (the record's severity as trace, debug, info, warn, error, fatal or unknown); dots and other characters a label name cannot have become `_`. A record's other attributes, resource attributes, trace and span ids, severity text and number, scope and event name go into its structured metadata.";
+    "OTELRS_EXPORTER_LOKI_TENANT", "", Text, "Tenant sent as the `X-Scope-OrgID` header (a multi-tenant Loki).";
+    "OTELRS_EXPORTER_LOKI_USER", "", Text, "User of HTTP basic auth (e.g. a Grafana Cloud Logs instance ID), with OTELRS_EXPORTER_LOKI_PASSWORD.";
+    "OTELRS_EXPORTER_LOKI_PASSWORD", "", Text, "Password of HTTP basic auth (e.g. a Grafana Cloud token); never shown in messages.";
+    "OTELRS_EXPORTER_LOKI_HEADERS", "", KeyValues, "More request headers to Loki, `key=value,...`, values percent-encoded.";
+    "OTELRS_EXPORTER_LOKI_TIMEOUT", "10000", Millis, "Milliseconds one push to Loki may take.";
+    "OTELRS_EXPORTER_LOKI_CERTIFICATE", "", ReadableFile, "PEM file of the CA that signs Loki's certificate.";
+    "OTELRS_EXPORTER_LOKI_CLIENT_CERTIFICATE", "", ReadableFile, "PEM file of the client's certificate (mTLS), with OTELRS_EXPORTER_LOKI_CLIENT_KEY.";
+    "OTELRS_EXPORTER_LOKI_CLIENT_KEY", "", ReadableFile, "PEM file of the client certificate's private key (mTLS).";
 }
 
 pub(crate) fn find(key: &str) -> Option<&'static SettingDoc> {

@@ -138,6 +138,7 @@ impl ExporterHealth {
             (Exporter::Discard, _) => ("discard", "discard"),
             (Exporter::Memory, _) => ("memory", "memory"),
             (Exporter::Prometheus, _) => ("prometheus", "prometheus_http_text"),
+            (Exporter::Loki, _) => ("loki", "loki"),
         };
         let item = match signal {
             Signal::Metrics => "metric",

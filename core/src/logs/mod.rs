@@ -2,6 +2,7 @@
 //! what it drops), and the exporters.
 
 mod encoding;
+mod loki;
 mod otlp_records;
 mod pipeline;
 pub(crate) mod registry;

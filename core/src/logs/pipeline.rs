@@ -97,6 +97,10 @@ impl LogPipeline {
                 Exporter::Console => Box::new(sinks::ConsoleLogSink),
                 Exporter::File => Box::new(sinks::FileLogSink::open(settings)?),
                 Exporter::Discard => Box::new(sinks::DiscardLogSink),
+                Exporter::Loki => Box::new(super::loki::LokiSink::new(
+                    &settings.loki,
+                    settings.export_timeout,
+                )?),
                 // Refused for logs when the settings are read.
                 Exporter::Memory | Exporter::Prometheus => continue,
             };

@@ -1,4 +1,4 @@
-//! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), a readable console line
+//! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), Loki (its own module), a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
 use crate::base::clock::rfc3339;
@@ -36,6 +36,16 @@ pub(crate) trait LogSink: Send {
     /// deliveries in the exporter's health).
     fn queued(&self) -> bool {
         false
+    }
+}
+
+impl LogSink for super::loki::LokiSink {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+        super::loki::LokiSink::export(self, request)
+    }
+
+    fn retries(&self) -> u64 {
+        super::loki::LokiSink::retries(self)
     }
 }
 

@@ -262,7 +262,8 @@ impl Pipeline {
                     settings.file_temporality,
                     Box::new(FileSink::open(&settings.file_path, exemplars.clone())?),
                 ),
-                Exporter::Discard => continue,
+                // Refused for metrics when the settings are read.
+                Exporter::Discard | Exporter::Loki => continue,
                 Exporter::Prometheus => {
                     // Prometheus reads cumulative values whatever the other exporters use.
                     let reader = SharedReader::new(Temporality::Cumulative);

@@ -1,0 +1,57 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+require "net/http"
+require "securerandom"
+require "uri"
+
+# Otelrs::Logger records pushed to Loki's push API with the settings given in code; received by
+# VictoriaLogs (which takes Loki pushes; tests/run-all.sh starts it) and queried back.
+class TestLoki < Minitest::Test
+  include OtelrsTest
+
+  def victorialogs
+    ENV.fetch("OTELRS_TEST_VICTORIALOGS_URL") { flunk "VictoriaLogs is not running: run the tests with tests/run-all.sh" }
+  end
+
+  # The records LogsQL `logsql` finds, once there are `count` of them (or after 20 s).
+  def wait_for(logsql, count)
+    deadline = Time.now + 20
+    loop do
+      answer = Net::HTTP.post_form(URI("#{victorialogs}/select/logsql/query"), "query" => logsql)
+      found = answer.body.lines.map { |line| JSON.parse(line) }
+      return found if found.size >= count || Time.now > deadline
+
+      sleep 0.1
+    end
+  end
+
+  def test_records_reach_loki_with_the_settings_given_in_code
+    %w[protobuf json].each do |protocol|
+      service = "ruby-loki-#{protocol}-#{SecureRandom.hex(4)}"
+      ok(<<~RUBY)
+        Otelrs.configure(service_name: "#{service}", metrics_exporter: "none", logs_exporter: "loki",
+                         exporter_loki_endpoint: "#{victorialogs}/insert/loki/api/v1/push",
+                         exporter_loki_protocol: "#{protocol}")
+        logger = Otelrs::Logger.new("shop", version: "2.0")
+        logger.info("order placed", order_id: 42, paid: true,
+                    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        logger.error("payment refused")
+        Otelrs.shutdown
+      RUBY
+      records = wait_for(%(service_name:"#{service}"), 2).to_h { |r| [r["_msg"], r] }
+      assert_equal ["order placed", "payment refused"], records.keys.sort
+      placed = records["order placed"]
+      assert_equal %({level="info",service_name="#{service}"}), placed["_stream"]
+      assert_equal %w[42 true 4bf92f3577b34da6a3ce929d0e0e4736 00f067aa0ba902b7 shop ruby],
+                   placed.values_at("order_id", "paid", "trace_id", "span_id", "scope_name", "telemetry_sdk_language")
+      assert_equal "error", records["payment refused"]["level"]
+    end
+  end
+
+  def test_a_bad_setting_is_an_error_naming_it
+    _, err, status = run_ruby('Otelrs.configure(logs_exporter: "loki", exporter_loki_protocol: "grpc")')
+    refute status.success?
+    assert_includes err, "OTELRS_EXPORTER_LOKI_PROTOCOL"
+  end
+end
