@@ -38,6 +38,9 @@ pub enum ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
+    /// For an export a backend took in part: how many of its items it rejected (0: the
+    /// whole export failed).
+    rejected: u32,
     message: String,
 }
 
@@ -49,8 +52,23 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
+            rejected: 0,
             message: message.into(),
         }
+    }
+
+    /// An export the backend took except `rejected` of its items, which it refused for good.
+    pub(crate) fn rejected(rejected: u32, message: impl Into<String>) -> Self {
+        Error {
+            rejected,
+            ..Error::new(ErrorKind::Export, message)
+        }
+    }
+
+    /// How many items of an export the backend rejected when it took the others (0 when the
+    /// whole export failed).
+    pub(crate) fn rejected_items(&self) -> u32 {
+        self.rejected
     }
 
     /// Its kind.

@@ -54,6 +54,7 @@ pub(crate) fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result
         ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::AttributeKeys => parse_attribute_keys(v).map(drop),
         ValueKind::LokiProtocol => parse_loki_json(v).map(drop),
+        ValueKind::DataStreamPart => parse_data_stream_part(v).map(drop),
         ValueKind::LogLevel => crate::base::diag::parse_level(v).map(drop),
         ValueKind::MetricGroups => Groups::parse(v).map(drop),
         ValueKind::GaugeMerge => GaugeMerge::parse(v).map(drop),
@@ -222,6 +223,19 @@ pub(crate) fn parse_loki_json(v: &str) -> std::result::Result<bool, String> {
     }
 }
 
+/// A dataset or namespace of a data stream name: 1 to 100 lower-case letters, digits, `_` and
+/// `.` (no `-`, which separates the name's parts).
+pub(crate) fn parse_data_stream_part(v: &str) -> std::result::Result<String, String> {
+    let ok = !v.is_empty()
+        && v.len() <= 100
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    if !ok {
+        return Err("expected 1 to 100 lower-case letters, digits, `_` and `.`".to_owned());
+    }
+    Ok(v.to_owned())
+}
+
 /// An exporter named in OTEL_METRICS_EXPORTER or OTEL_LOGS_EXPORTER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exporter {
@@ -236,6 +250,8 @@ pub(crate) enum Exporter {
     Prometheus,
     /// Logs only: Grafana Loki's push API.
     Loki,
+    /// Logs only: Elasticsearch's bulk API.
+    Elasticsearch,
 }
 
 pub(crate) fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
@@ -260,9 +276,10 @@ pub(crate) fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, Str
             "discard" => Exporter::Discard,
             "prometheus" => Exporter::Prometheus,
             "loki" => Exporter::Loki,
+            "elasticsearch" => Exporter::Elasticsearch,
             other => {
                 return Err(format!(
-                    "unknown exporter {other:?} (known: otlp, prometheus (metrics), console, file, memory (metrics), discard (logs), loki (logs), none)"
+                    "unknown exporter {other:?} (known: otlp, prometheus (metrics), console, file, memory (metrics), discard (logs), loki (logs), elasticsearch (logs), none)"
                 ))
             }
         };

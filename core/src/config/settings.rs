@@ -54,12 +54,21 @@ pub(crate) struct LokiSettings {
     pub tenant: Option<String>,
 }
 
+/// Settings of the Elasticsearch log exporter.
+#[derive(Debug, Clone)]
+pub(crate) struct ElasticsearchSettings {
+    pub conn: Connection,
+    pub dataset: String,
+    pub namespace: String,
+}
+
 /// Settings of the log pipeline.
 #[derive(Debug, Clone)]
 pub(crate) struct LogSettings {
     pub exporters: Vec<Exporter>,
     pub otlp: OtlpSettings,
     pub loki: LokiSettings,
+    pub elasticsearch: ElasticsearchSettings,
     pub schedule_delay: Duration,
     pub export_timeout: Duration,
     pub max_queue: usize,
@@ -250,6 +259,34 @@ impl Resolver<'_> {
         })
     }
 
+    fn elasticsearch(&self) -> Result<ElasticsearchSettings> {
+        let prefix = "OTELRS_EXPORTER_ELASTICSEARCH";
+        let mut conn = self.connection("Elasticsearch", prefix)?;
+        if let Some(key) = self.raw("OTELRS_EXPORTER_ELASTICSEARCH_API_KEY")? {
+            if conn.headers.iter().any(|(k, _)| k == "authorization") {
+                return Err(Error::config(
+                    "OTELRS_EXPORTER_ELASTICSEARCH_API_KEY and OTELRS_EXPORTER_ELASTICSEARCH_USER \
+                     both set: give an API key or a user and password",
+                ));
+            }
+            conn.headers
+                .push(("authorization".to_owned(), format!("ApiKey {key}")));
+        }
+        Ok(ElasticsearchSettings {
+            conn,
+            dataset: self.get(
+                "OTELRS_EXPORTER_ELASTICSEARCH_DATASET",
+                "generic",
+                parse_data_stream_part,
+            )?,
+            namespace: self.get(
+                "OTELRS_EXPORTER_ELASTICSEARCH_NAMESPACE",
+                "default",
+                parse_data_stream_part,
+            )?,
+        })
+    }
+
     /// The OTLP settings of `signal` (`METRICS` or `LOGS`).
     fn otlp(&self, signal: &str) -> Result<OtlpSettings> {
         let protocol = self.signal(signal, "PROTOCOL", Protocol::HttpProtobuf, parse_protocol)?;
@@ -332,7 +369,7 @@ impl Resolver<'_> {
         ] {
             if exporters.contains(&exporter) {
                 return Err(Error::config(format!(
-                    "invalid value {name:?} for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, loki, none"
+                    "invalid value {name:?} for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, loki, elasticsearch, none"
                 )));
             }
         }
@@ -342,6 +379,7 @@ impl Resolver<'_> {
             exporters,
             otlp: self.otlp("LOGS")?,
             loki: self.loki()?,
+            elasticsearch: self.elasticsearch()?,
             schedule_delay: self.get("OTEL_BLRP_SCHEDULE_DELAY", "1000", parse_millis)?,
             export_timeout: self.get("OTEL_BLRP_EXPORT_TIMEOUT", "30000", parse_millis)?,
             max_queue,
@@ -409,11 +447,17 @@ impl Settings {
             strict: r.get("OTELRS_STRICT", "false", parse_bool)?,
             log_level,
             metrics_exporters: match r.get("OTEL_METRICS_EXPORTER", "otlp", parse_exporters)? {
-                e if e.contains(&Exporter::Discard) || e.contains(&Exporter::Loki) => {
-                    let name = if e.contains(&Exporter::Loki) {
-                        "loki"
-                    } else {
-                        "discard"
+                e if e.iter().any(|x| {
+                    matches!(
+                        x,
+                        Exporter::Discard | Exporter::Loki | Exporter::Elasticsearch
+                    )
+                }) =>
+                {
+                    let name = match e.iter().find(|x| **x != Exporter::Discard) {
+                        Some(Exporter::Loki) => "loki",
+                        Some(Exporter::Elasticsearch) => "elasticsearch",
+                        _ => "discard",
                     };
                     return Err(Error::config(format!(
                         "invalid value {name:?} for OTEL_METRICS_EXPORTER: known: otlp, prometheus, console, file, memory, none"
@@ -489,15 +533,16 @@ pub(crate) fn user_agent(language: &str) -> String {
     )
 }
 
-/// Checks the endpoint setting `key` as it will be used: a URL that parses, with a host.
+/// Checks the endpoint setting `key` as it will be used: an http:// or https:// URL that
+/// parses, with a host.
 fn check_url(endpoint: &str, key: &str) -> Result<()> {
-    let ok = endpoint
-        .parse::<http::Uri>()
-        .ok()
-        .filter(|u| u.host().is_some_and(|h| !h.is_empty() && h != "[]"));
+    let ok = endpoint.parse::<http::Uri>().ok().filter(|u| {
+        matches!(u.scheme_str(), Some("http" | "https"))
+            && u.host().is_some_and(|h| !h.is_empty() && h != "[]")
+    });
     if ok.is_none() {
         return Err(Error::config(format!(
-            "invalid value {endpoint:?} for {key}: not a URL with a host"
+            "invalid value {endpoint:?} for {key}: not an http:// or https:// URL with a host"
         )));
     }
     Ok(())

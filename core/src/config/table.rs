@@ -54,6 +54,8 @@ pub enum ValueKind {
     AttributeKeys,
     /// `protobuf` or `json`: how log records are pushed to Loki.
     LokiProtocol,
+    /// A part of a data stream's name: lower-case letters, digits, `_` and `.`.
+    DataStreamPart,
 }
 
 /// One known setting: its key, spec default, how it is read, and what it does.
@@ -123,7 +125,7 @@ settings_table! {
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
     "OTELRS_EXPORTER_OTLP_QUEUE_DIR", "", Directory, "Directory of an on-disk queue in front of the OTLP exporters (created if missing; default: none). Every export is written there first and sent from there in order, so that an outage longer than the in-memory queue holds loses nothing until the queue reaches OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES. Each process writes a directory of its own; a process started later sends what a killed one left. A `kill -9` loses only what had not reached the exporter (the in-memory log queue).";
     "OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", "268435456", Count, "Bytes the on-disk queue of each signal holds at most (at least 1048576); beyond it the oldest exports are deleted and their records or data points counted as dropped.";
-    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `loki` (Grafana Loki's push API), `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
+    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `loki` (Grafana Loki's push API), `elasticsearch` (the bulk API), `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "", Url, "Full URL for logs; used as it is.";
     "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "", Protocol, "Protocol for logs.";
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS", "", KeyValues, "Request headers for logs.";
@@ -162,6 +164,17 @@ settings_table! {
     "OTELRS_EXPORTER_LOKI_CERTIFICATE", "", ReadableFile, "PEM file of the CA that signs Loki's certificate.";
     "OTELRS_EXPORTER_LOKI_CLIENT_CERTIFICATE", "", ReadableFile, "PEM file of the client's certificate (mTLS), with OTELRS_EXPORTER_LOKI_CLIENT_KEY.";
     "OTELRS_EXPORTER_LOKI_CLIENT_KEY", "", ReadableFile, "PEM file of the client certificate's private key (mTLS).";
+    "OTELRS_EXPORTER_ELASTICSEARCH_ENDPOINT", "http://localhost:9200", Url, "Base URL of Elasticsearch (or OpenSearch), for the `elasticsearch` log exporter; `/_bulk` is added to its path.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_DATASET", "generic", DataStreamPart, "The dataset of the data stream records go to, `logs-<dataset>.otel-<namespace>`, as documents of Elastic's OpenTelemetry-native mapping.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_NAMESPACE", "default", DataStreamPart, "The namespace of that data stream.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_API_KEY", "", Text, "An API key (its encoded form), sent as `Authorization: ApiKey <key>`; never shown in messages.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_USER", "", Text, "User of HTTP basic auth, with OTELRS_EXPORTER_ELASTICSEARCH_PASSWORD (instead of an API key).";
+    "OTELRS_EXPORTER_ELASTICSEARCH_PASSWORD", "", Text, "Password of HTTP basic auth; never shown in messages.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_HEADERS", "", KeyValues, "More request headers to Elasticsearch, `key=value,...`, values percent-encoded.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_TIMEOUT", "10000", Millis, "Milliseconds one bulk request may take.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_CERTIFICATE", "", ReadableFile, "PEM file of the CA that signs Elasticsearch's certificate.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_CLIENT_CERTIFICATE", "", ReadableFile, "PEM file of the client's certificate (mTLS), with OTELRS_EXPORTER_ELASTICSEARCH_CLIENT_KEY.";
+    "OTELRS_EXPORTER_ELASTICSEARCH_CLIENT_KEY", "", ReadableFile, "PEM file of the client certificate's private key (mTLS).";
 }
 
 pub(crate) fn find(key: &str) -> Option<&'static SettingDoc> {

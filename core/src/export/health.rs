@@ -139,6 +139,7 @@ impl ExporterHealth {
             (Exporter::Memory, _) => ("memory", "memory"),
             (Exporter::Prometheus, _) => ("prometheus", "prometheus_http_text"),
             (Exporter::Loki, _) => ("loki", "loki"),
+            (Exporter::Elasticsearch, _) => ("elasticsearch", "elasticsearch"),
         };
         let item = match signal {
             Signal::Metrics => "metric",
@@ -213,8 +214,14 @@ impl ExporterHealth {
                 (Err(e), Some(kind)) => {
                     c.failed_exports += 1;
                     c.consecutive_failures += 1;
-                    if items > 0 {
-                        *c.failed.entry(kind.clone()).or_default() += items;
+                    // A backend that took all but some items: only those failed.
+                    let failed = match u64::from(e.rejected_items()) {
+                        0 => items,
+                        n => n.min(items),
+                    };
+                    c.exported += items - failed;
+                    if failed > 0 {
+                        *c.failed.entry(kind.clone()).or_default() += failed;
                     }
                     c.last_error = Some((now, e.message().to_owned()));
                 }
@@ -358,7 +365,7 @@ fn error_type(e: &Error) -> String {
     if e.kind() == ErrorKind::Panic || m.contains("panicked") {
         return "panic".to_owned();
     }
-    if m.contains("the Collector rejected") {
+    if m.contains("the Collector rejected") || e.rejected_items() > 0 {
         return "rejected".to_owned();
     }
     // A connection that could not be made (HTTP); gRPC says UNAVAILABLE for the same.
@@ -512,6 +519,26 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("otelrs-logs thread has stopped"));
+    }
+
+    #[test]
+    fn an_export_the_backend_took_in_part_fails_only_what_it_rejected() {
+        let h = otlp_logs();
+        let _ = h.export(10, || {
+            Err(Error::rejected(
+                3,
+                "elasticsearch exporter: Elasticsearch rejected 3 of 10 documents",
+            ))
+        });
+        let v: Value =
+            serde_json::from_str(&report([(&h, None)], Value::Null, 0, &[], false)).unwrap();
+        let e = &v["exporters"][0];
+        assert_eq!(
+            (e["exported"].as_u64(), e["failed"].as_u64()),
+            (Some(7), Some(3))
+        );
+        assert_eq!(e["status"], "degraded");
+        assert_eq!(h.totals().1, vec![("rejected".to_owned(), 3)]);
     }
 
     #[test]

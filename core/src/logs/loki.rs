@@ -5,18 +5,17 @@
 //! severity, scope, event name) its structured metadata, named as Loki's own OTLP ingestion
 //! names them (dots become underscores).
 
+use super::values::{find, hex, text};
 use crate::base::error::{Error, Result};
 use crate::config::LokiSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Post};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Loki's `logproto.PushRequest`, as far as otelrs sends it.
@@ -99,58 +98,6 @@ fn label_name(key: &str) -> String {
     name
 }
 
-/// A value as text: strings as they are, other scalars as written in JSON, lists and maps as
-/// JSON, bytes in base64.
-fn text(v: &AnyValue) -> String {
-    match &v.value {
-        Some(Value::StringValue(s)) => s.clone(),
-        Some(Value::BoolValue(b)) => b.to_string(),
-        Some(Value::IntValue(i)) => i.to_string(),
-        Some(Value::DoubleValue(_)) => json(v).to_string(),
-        Some(Value::BytesValue(b)) => {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(b)
-        }
-        Some(Value::ArrayValue(_) | Value::KvlistValue(_)) => json(v).to_string(),
-        // A reference into a profile's string table: not in logs.
-        Some(Value::StringValueStrindex(_)) | None => String::new(),
-    }
-}
-
-/// A value as JSON.
-fn json(v: &AnyValue) -> serde_json::Value {
-    use serde_json::Value as J;
-    match &v.value {
-        Some(Value::StringValue(s)) => J::from(s.as_str()),
-        Some(Value::BoolValue(b)) => J::from(*b),
-        Some(Value::IntValue(i)) => J::from(*i),
-        Some(Value::DoubleValue(d)) => J::from(*d),
-        Some(Value::BytesValue(_)) => J::from(text(v)),
-        Some(Value::ArrayValue(a)) => J::Array(a.values.iter().map(json).collect()),
-        Some(Value::KvlistValue(kv)) => J::Object(
-            kv.values
-                .iter()
-                .map(|p| (p.key.clone(), p.value.as_ref().map_or(J::Null, json)))
-                .collect(),
-        ),
-        Some(Value::StringValueStrindex(_)) | None => J::Null,
-    }
-}
-
-fn find<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
-    attrs
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// A stream's labels in Prometheus form, `{a="x", b="y"}`, sorted by name.
 fn prometheus_labels(labels: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = labels.iter().collect();
@@ -190,10 +137,7 @@ struct Entry {
 }
 
 /// The streams of a batch, in the order their first record came.
-fn streams(
-    request: &ExportLogsServiceRequest,
-    labels: &[Label],
-) -> Vec<Stream> {
+fn streams(request: &ExportLogsServiceRequest, labels: &[Label]) -> Vec<Stream> {
     let mut out: Vec<Stream> = Vec::new();
     let mut index: HashMap<Labels, usize> = HashMap::new();
     for rl in &request.resource_logs {
@@ -434,6 +378,8 @@ impl LokiSink {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    use opentelemetry_proto::tonic::common::v1::AnyValue;
     use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
     use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
     use opentelemetry_proto::tonic::resource::v1::Resource;

@@ -1,6 +1,7 @@
 //! Logs: loggers and the records they emit, the queue in front of the exporters (which counts
 //! what it drops), and the exporters.
 
+mod elasticsearch;
 mod encoding;
 mod loki;
 mod otlp_records;
@@ -9,6 +10,7 @@ pub(crate) mod registry;
 mod sampling;
 mod sinks;
 mod stats;
+mod values;
 
 pub use encoding::RecordBuilder;
 pub(crate) use pipeline::LogPipeline;

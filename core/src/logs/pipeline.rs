@@ -101,6 +101,10 @@ impl LogPipeline {
                     &settings.loki,
                     settings.export_timeout,
                 )?),
+                Exporter::Elasticsearch => Box::new(super::elasticsearch::ElasticsearchSink::new(
+                    &settings.elasticsearch,
+                    settings.export_timeout,
+                )?),
                 // Refused for logs when the settings are read.
                 Exporter::Memory | Exporter::Prometheus => continue,
             };

@@ -1,4 +1,5 @@
-//! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), Loki (its own module), a readable console line
+//! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), Loki and Elasticsearch
+//! (modules of their own), a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
 use crate::base::clock::rfc3339;
@@ -46,6 +47,16 @@ impl LogSink for super::loki::LokiSink {
 
     fn retries(&self) -> u64 {
         super::loki::LokiSink::retries(self)
+    }
+}
+
+impl LogSink for super::elasticsearch::ElasticsearchSink {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+        super::elasticsearch::ElasticsearchSink::export(self, request)
+    }
+
+    fn retries(&self) -> u64 {
+        super::elasticsearch::ElasticsearchSink::retries(self)
     }
 }
 

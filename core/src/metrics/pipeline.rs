@@ -263,7 +263,7 @@ impl Pipeline {
                     Box::new(FileSink::open(&settings.file_path, exemplars.clone())?),
                 ),
                 // Refused for metrics when the settings are read.
-                Exporter::Discard | Exporter::Loki => continue,
+                Exporter::Discard | Exporter::Loki | Exporter::Elasticsearch => continue,
                 Exporter::Prometheus => {
                     // Prometheus reads cumulative values whatever the other exporters use.
                     let reader = SharedReader::new(Temporality::Cumulative);

@@ -5,9 +5,10 @@ require "net/http"
 require "securerandom"
 require "uri"
 
-# Otelrs::Logger records pushed to Loki's push API with the settings given in code; received by
-# VictoriaLogs (which takes Loki pushes; tests/run-all.sh starts it) and queried back.
-class TestLoki < Minitest::Test
+# Otelrs::Logger records sent to Loki's push API and Elasticsearch's bulk API with the settings
+# given in code; received by VictoriaLogs (which takes both; tests/run-all.sh starts it) and
+# queried back.
+class TestBackends < Minitest::Test
   include OtelrsTest
 
   def victorialogs
@@ -47,6 +48,22 @@ class TestLoki < Minitest::Test
                    placed.values_at("order_id", "paid", "trace_id", "span_id", "scope_name", "telemetry_sdk_language")
       assert_equal "error", records["payment refused"]["level"]
     end
+  end
+
+  def test_records_reach_elasticsearch_with_the_settings_given_in_code
+    service = "ruby-es-#{SecureRandom.hex(4)}"
+    ok(<<~RUBY)
+      Otelrs.configure(service_name: "#{service}", metrics_exporter: "none", logs_exporter: "elasticsearch",
+                       exporter_elasticsearch_endpoint: "#{victorialogs}/insert/elasticsearch",
+                       exporter_elasticsearch_namespace: "ruby",
+                       exporter_elasticsearch_headers: "VL-Msg-Field=body.text,VL-Time-Field=@timestamp")
+      Otelrs::Logger.new("shop").warn("stock low", sku: "A-1")
+      Otelrs.shutdown
+    RUBY
+    doc = wait_for(%(resource.attributes.service.name:"#{service}"), 1).first
+    assert_equal ["stock low", "WARN", "A-1", "logs", "generic.otel", "ruby", "shop"],
+                 doc.values_at("_msg", "severity_text", "attributes.sku", "data_stream.type",
+                               "data_stream.dataset", "data_stream.namespace", "scope.name")
   end
 
   def test_a_bad_setting_is_an_error_naming_it

@@ -1,0 +1,60 @@
+//! OTLP values as the backends other than OTLP write them: as text (a label, a line) or as
+//! JSON (a document).
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use std::fmt::Write as _;
+
+/// A value as text: strings as they are, other scalars as written in JSON, lists and maps as
+/// JSON, bytes in base64.
+pub(crate) fn text(v: &AnyValue) -> String {
+    match &v.value {
+        Some(Value::StringValue(s)) => s.clone(),
+        Some(Value::BoolValue(b)) => b.to_string(),
+        Some(Value::IntValue(i)) => i.to_string(),
+        Some(Value::DoubleValue(_)) => json(v).to_string(),
+        Some(Value::BytesValue(b)) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(b)
+        }
+        Some(Value::ArrayValue(_) | Value::KvlistValue(_)) => json(v).to_string(),
+        // A reference into a profile's string table: not in logs.
+        Some(Value::StringValueStrindex(_)) | None => String::new(),
+    }
+}
+
+/// A value as JSON.
+pub(crate) fn json(v: &AnyValue) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &v.value {
+        Some(Value::StringValue(s)) => J::from(s.as_str()),
+        Some(Value::BoolValue(b)) => J::from(*b),
+        Some(Value::IntValue(i)) => J::from(*i),
+        Some(Value::DoubleValue(d)) => J::from(*d),
+        Some(Value::BytesValue(_)) => J::from(text(v)),
+        Some(Value::ArrayValue(a)) => J::Array(a.values.iter().map(json).collect()),
+        Some(Value::KvlistValue(kv)) => J::Object(
+            kv.values
+                .iter()
+                .map(|p| (p.key.clone(), p.value.as_ref().map_or(J::Null, json)))
+                .collect(),
+        ),
+        Some(Value::StringValueStrindex(_)) | None => J::Null,
+    }
+}
+
+/// The value of attribute `key`, if there is one.
+pub(crate) fn find<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
+    attrs
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+}
+
+/// `bytes` in lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

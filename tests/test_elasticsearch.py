@@ -1,0 +1,140 @@
+"""Logs sent to Elasticsearch's bulk API, as documents of Elastic's OpenTelemetry-native mapping
+in the data stream `logs-<dataset>.otel-<namespace>`: from C (tests/c/logs.c) and Python,
+received by VictoriaLogs (which takes Elasticsearch bulk requests) and queried back with
+LogsQL; bad settings; and the exporter working again once a backend that was down is back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from conftest import OwnVictoriaLogs, clean_env, run
+from test_logs import TEXTS, TRACE_A
+
+# How VictoriaLogs reads the documents: the message, the time, and the stream fields (as a
+# shipper that sends it Elasticsearch bulk requests tells it, in headers).
+VL_HEADERS = "VL-Msg-Field=body.text,VL-Time-Field=@timestamp,VL-Stream-Fields=resource.attributes.service.name"
+
+
+def es_env(service: str, endpoint: str, **settings: str) -> dict[str, str]:
+    return clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="elasticsearch", OTEL_SERVICE_NAME=service,
+                     OTELRS_EXPORTER_ELASTICSEARCH_ENDPOINT=f"{endpoint}/insert/elasticsearch",
+                     OTELRS_EXPORTER_ELASTICSEARCH_HEADERS=VL_HEADERS, **settings)
+
+
+def test_records_become_documents_of_the_otel_mapping(c_program, victorialogs, service_name):
+    r = run(c_program("logs"), "all", env=es_env(service_name, victorialogs.url,
+                                                 OTELRS_EXPORTER_ELASTICSEARCH_DATASET="checkout"))
+    assert r.returncode == 0, r.stderr
+    pid = r.stdout.split()[-1]
+    docs = victorialogs.wait_for(f'resource.attributes.service.name:"{service_name}"', 35)
+    by_body = {d["_msg"]: d for d in docs}
+    assert len(docs) == len(by_body) == 35, sorted(by_body)
+    for n in range(1, 25):
+        d = by_body[f"severity {n}"]
+        assert (d["severity_number"], d["severity_text"]) == (str(n), TEXTS[n - 1])
+        assert (d["data_stream.type"], d["data_stream.dataset"], d["data_stream.namespace"]) == (
+            "logs", "checkout.otel", "default")
+        assert (d["scope.name"], d["scope.version"]) == ("shop.checkout", "2.0")
+        assert (d["resource.attributes.process.pid"], d["resource.attributes.telemetry.sdk.name"]) == (pid, "otelrs")
+    assert "severity_number" not in by_body["no severity"]
+    typed = by_body["attribute types"]
+    assert {k: typed[f"attributes.{k}"] for k in ("str", "bool", "int", "double", "strs", "ints")} == {
+        "str": "text", "bool": "true", "int": "-42", "double": "2.5", "strs": '["x","y"]', "ints": "[1,-2,3]"}
+    trace_id, span_id, _ = TRACE_A
+    assert (by_body["in trace a"]["trace_id"], by_body["in trace a"]["span_id"]) == (trace_id, span_id)
+    event = by_body["an event"]
+    # @timestamp keeps the nanoseconds (epoch milliseconds with a fraction).
+    assert event["event_name"] == "order.refused" and event["_time"] == "2023-11-14T22:13:20.123456789Z"
+    assert int(event["observed_timestamp"].split(".")[0]) > 1_700_000_000_000
+
+
+def test_a_structured_body_from_python_is_body_structured(victorialogs, service_name):
+    code = f"""
+        import otelrs
+        otelrs.init(service_name={service_name!r}, metrics_exporter="none", logs_exporter="elasticsearch",
+                    exporter_elasticsearch_endpoint={victorialogs.url + "/insert/elasticsearch"!r},
+                    exporter_elasticsearch_headers={VL_HEADERS.replace("body.text", "event_name")!r})
+        log = otelrs.get_logger("shop")
+        log.emit({{"order": {{"id": 42, "paid": True}}, "items": ["a", "b"]}}, otelrs.Severity.INFO,
+                 event_name="order.placed")
+        log.emit(["x", 1], otelrs.Severity.WARN, event_name="a.list")
+        otelrs.shutdown()
+    """
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=clean_env(), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    docs = {d["_msg"]: d for d in victorialogs.wait_for(f'resource.attributes.service.name:"{service_name}"', 2)}
+    placed = docs["order.placed"]
+    assert (placed["body.structured.order.id"], placed["body.structured.order.paid"]) == ("42", "true")
+    assert placed["body.structured.items"] == '["a","b"]'
+    # A list of values that are not maps goes under structured.value, as the mapping asks.
+    assert docs["a.list"]["body.structured.value"] == '["x",1]'
+
+
+def test_bad_settings_are_errors_naming_the_setting(c_program):
+    for settings, message in (
+        ({"OTELRS_EXPORTER_ELASTICSEARCH_DATASET": "my-app"}, "OTELRS_EXPORTER_ELASTICSEARCH_DATASET"),
+        ({"OTELRS_EXPORTER_ELASTICSEARCH_NAMESPACE": "Prod"}, "OTELRS_EXPORTER_ELASTICSEARCH_NAMESPACE"),
+        ({"OTELRS_EXPORTER_ELASTICSEARCH_API_KEY": "k3y", "OTELRS_EXPORTER_ELASTICSEARCH_USER": "elastic"},
+         "OTELRS_EXPORTER_ELASTICSEARCH_API_KEY and OTELRS_EXPORTER_ELASTICSEARCH_USER both set"),
+        ({"OTELRS_EXPORTER_ELASTICSEARCH_ENDPOINT": "localhost"}, "OTELRS_EXPORTER_ELASTICSEARCH_ENDPOINT"),
+        ({"OTEL_METRICS_EXPORTER": "elasticsearch"}, 'invalid value "elasticsearch" for OTEL_METRICS_EXPORTER'),
+    ):
+        env = es_env("bad", "http://127.0.0.1:9")
+        env.update(settings)
+        r = run(c_program("logs"), "all", env=env)
+        assert r.returncode != 0 and message in r.stderr, (settings, r.stderr)
+        assert "k3y" not in r.stderr
+
+
+DOWN_AND_BACK = """
+import json, sys, otelrs
+otelrs.init(logs_exporter="elasticsearch", metrics_exporter="none", service_name=sys.argv[1],
+            exporter_elasticsearch_endpoint=sys.argv[2], exporter_elasticsearch_headers=sys.argv[3],
+            blrp_export_timeout=2000)
+log = otelrs.get_logger("shop")
+def flush():
+    try:
+        otelrs.force_flush(20)
+        return "delivered"
+    except otelrs.ExportError:
+        return "failed"
+for i in range(20):
+    log.info(f"while down {i}")
+print(flush(), json.dumps(otelrs.health()["exporters"][0]), flush=True)
+sys.stdin.readline()
+for i in range(20):
+    log.info(f"after {i}")
+print(flush(), json.dumps(otelrs.health()["exporters"][0]), flush=True)
+otelrs.shutdown()
+"""
+
+
+def test_the_exporter_keeps_working_once_a_backend_that_was_down_is_back(tmp_path, service_name):
+    es = OwnVictoriaLogs(tmp_path)
+    app = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DOWN_AND_BACK), service_name,
+                            f"{es.url}/insert/elasticsearch", VL_HEADERS],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=clean_env())
+    try:
+        down, health = app.stdout.readline().split(" ", 1)
+        health = json.loads(health)
+        assert down == "failed", app.stderr.read()
+        assert (health["exporter"], health["status"], health["failed"]) == ("elasticsearch", "degraded", 20)
+        assert health["retries"] >= 1, health
+        es.start()
+        app.stdin.write("\n")
+        app.stdin.flush()
+        back, health = app.stdout.readline().split(" ", 1)
+        health = json.loads(health)
+        assert app.wait(timeout=30) == 0, app.stderr.read()
+        assert back == "delivered"
+        assert (health["status"], health["exported"], health["failed"]) == ("ok", 20, 20), health
+        docs = es.wait_for(f'resource.attributes.service.name:"{service_name}"', 20)
+        assert sorted(d["_msg"] for d in docs) == sorted(f"after {i}" for i in range(20))
+    finally:
+        app.kill()
+        es.stop()
