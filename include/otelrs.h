@@ -64,6 +64,22 @@
 #define OTELRS_DIAG_DEBUG 4
 
 /**
+ * Delivered.
+ */
+#define OTELRS_EXPORT_SUCCESS 0
+
+/**
+ * Not delivered, but it may be if tried again: otelrs calls again with the same batch, with
+ * backoff, within the export timeout (OTEL_BLRP_EXPORT_TIMEOUT, OTEL_METRIC_EXPORT_TIMEOUT).
+ */
+#define OTELRS_EXPORT_RETRY 1
+
+/**
+ * Not delivered, for good: the batch counts as failed (any other value counts so too).
+ */
+#define OTELRS_EXPORT_FAILURE 2
+
+/**
  * The result of every fallible otelrs function. `OTELRS_OK` is 0; on any other value,
  * `otelrs_last_error()` gives the calling thread's message for it.
  */
@@ -220,6 +236,20 @@ typedef enum {
    */
   OTELRS_SYSTEM_METRICS_SDK = 8,
 } otelrs_system_metrics;
+
+/**
+ * How a custom exporter receives each batch.
+ */
+typedef enum {
+  /**
+   * An OTLP `ExportLogsServiceRequest` or `ExportMetricsServiceRequest`, protobuf-encoded.
+   */
+  OTELRS_EXPORT_PROTOBUF = 0,
+  /**
+   * The same request in OTLP JSON (not NUL-terminated).
+   */
+  OTELRS_EXPORT_JSON = 1,
+} otelrs_export_format;
 
 /**
  * A prepared attribute set: converted, checked and sorted once, then reused by any
@@ -459,6 +489,14 @@ typedef struct {
  * NUL-terminated string valid during the call, `user_data` what was given with the handler.
  */
 typedef void (*otelrs_diag_fn)(uint32_t level, const char *message, void *user_data);
+
+/**
+ * A custom exporter: called on an otelrs thread with `len` bytes at `batch` (valid during
+ * the call only) and the `user_data` given at registration; returns OTELRS_EXPORT_SUCCESS,
+ * OTELRS_EXPORT_RETRY or OTELRS_EXPORT_FAILURE. Each exporter is called by one thread at a
+ * time. It may log and record through otelrs, but not flush or shut it down.
+ */
+typedef int (*otelrs_export_fn)(const uint8_t *batch, size_t len, void *user_data);
 
 /**
  * A span's identity, as a W3C traceparent carries it. All-zero ids mean "no context".
@@ -746,6 +784,42 @@ void otelrs_set_diagnostics_handler(otelrs_diag_fn handler, void *user_data);
  * Whether OTEL_LOG_LEVEL shows otelrs's messages of `level` (`OTELRS_DIAG_*`).
  */
 bool otelrs_diagnostics_enabled(uint32_t level);
+
+/**
+ * Adds an exporter of log records written in C, beside those of OTEL_LOGS_EXPORTER:
+ * `export_fn(batch, len, user_data)` is called on otelrs's log export thread with each batch
+ * as an OTLP `ExportLogsServiceRequest` in `format` (an `otelrs_export_format`), and its answer
+ * counts in the exporter's health (under `name`) as an OTLP export's does. `name` (copied):
+ * 1 to 64 letters, digits, `_`, `-` and `.`, not taken by another log exporter; otherwise
+ * OTELRS_ERR_CONFIG. `user_data` must stay valid, and usable from that thread, until the SDK
+ * is freed.
+ *
+ * # Safety
+ * `cfg` is a live configuration; `name` is a NUL-terminated string; `export_fn` is a function
+ * of that signature.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_config_add_log_exporter(otelrs_config *cfg,
+                                             const char *name,
+                                             int format,
+                                             otelrs_export_fn export_fn,
+                                             void *user_data);
+
+/**
+ * Adds an exporter of metrics written in C, beside those of OTEL_METRICS_EXPORTER: as
+ * `otelrs_config_add_log_exporter`, called on otelrs's collection thread with each collection
+ * (every OTEL_METRIC_EXPORT_INTERVAL, and at a flush) as a cumulative OTLP
+ * `ExportMetricsServiceRequest`.
+ *
+ * # Safety
+ * As `otelrs_config_add_log_exporter`.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_config_add_metric_exporter(otelrs_config *cfg,
+                                                const char *name,
+                                                int format,
+                                                otelrs_export_fn export_fn,
+                                                void *user_data);
 
 /**
  * Creates (or finds) the HTTP server instruments in `meter`: `http.server.request.duration`

@@ -24,7 +24,9 @@ pub use base::diag;
 pub use base::error::{Error, ErrorKind, Result};
 pub use config::resource::VERSION;
 pub use config::Groups as SystemMetricGroups;
-pub use config::{setting_key, Config, SettingDoc, ValueKind, SETTINGS};
+pub use config::{
+    setting_key, Config, ExportFn, ExportFormat, ExportResult, SettingDoc, ValueKind, SETTINGS,
+};
 pub use logs::{LogBody, LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
 pub use metrics::Meter;

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import enum
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 from otelrs._exposition import Exposition, make_asgi_app, make_wsgi_app, prometheus_exposition
 from otelrs._logging import LoggingHandler
@@ -90,6 +91,32 @@ class Severity(enum.IntEnum):
     FATAL4 = 24
 
 
+class ExportResult(enum.IntEnum):
+    """What an exporter of one's own answers for a batch (None and True mean SUCCESS, False
+    FAILURE; an exception fails the batch too)."""
+
+    SUCCESS = 0
+    #: Not delivered, but it may be if tried again: called again with the same batch, with
+    #: backoff, within the export timeout.
+    RETRY = 1
+    #: Not delivered, for good: the batch counts as failed.
+    FAILURE = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Exporter:
+    """An exporter of one's own, for `init(log_exporters=[...], metric_exporters=[...])`:
+    `function` is called on an otelrs thread with each batch as bytes, an OTLP
+    `ExportLogsServiceRequest` or `ExportMetricsServiceRequest` (cumulative) in `format`
+    ("json" or "protobuf"), and answers None/True, False or an `ExportResult`; its outcome
+    counts in `health()` under `name` as an OTLP exporter's does. (A dict of names to functions
+    is the short form, in JSON.)"""
+
+    name: str
+    function: Callable[[bytes], ExportResult | bool | None]
+    format: Literal["json", "protobuf"] = "json"
+
+
 @contextlib.contextmanager
 def traceparent(header: str | TraceContext) -> Iterator[TraceContext]:
     """Makes the trace context of a W3C `traceparent` (as a server receives it in an HTTP
@@ -136,6 +163,8 @@ __all__ = [
     "ConflictError",
     "Counter",
     "ExportError",
+    "ExportResult",
+    "Exporter",
     "Exposition",
     "Gauge",
     "Histogram",

@@ -79,6 +79,8 @@ def init(
     settings: Mapping[str, _SettingValue] | None = None,
     *,
     views: Sequence[_View] | None = None,
+    log_exporters: Mapping[str, Callable[[bytes], object]] | Sequence[Any] | None = None,
+    metric_exporters: Mapping[str, Callable[[bytes], object]] | Sequence[Any] | None = None,
     **kwargs: _SettingValue,
 ) -> None: ...
 def force_flush(timeout: float = 30.0) -> None: ...

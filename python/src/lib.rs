@@ -6,6 +6,7 @@ mod attributes;
 mod bound;
 mod diag;
 mod errors;
+mod exporter;
 mod http;
 mod instruments;
 mod logs;

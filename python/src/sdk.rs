@@ -171,19 +171,27 @@ fn add_views(config: &mut Config, views: &Bound<'_, PyAny>) -> PyResult<()> {
 
 /// Builds the SDK: the environment first, then `settings` (a dict of exact keys such as
 /// "OTEL_SERVICE_NAME") and the keywords (service_name=...) override it key by key; `views`
-/// are added after those of OTELRS_METRICS_VIEWS. An SDK built before must be shut down
-/// first.
+/// are added after those of OTELRS_METRICS_VIEWS; `log_exporters` and `metric_exporters`
+/// (exporters written in Python, see `exporter.rs`) beside those of the settings. An SDK
+/// built before must be shut down first.
 #[pyfunction]
-#[pyo3(signature = (settings=None, *, views=None, **kwargs))]
+#[pyo3(signature = (settings=None, *, views=None, log_exporters=None, metric_exporters=None, **kwargs))]
 pub(crate) fn init(
     py: Python<'_>,
     settings: Option<&Bound<'_, PyDict>>,
     views: Option<&Bound<'_, PyAny>>,
+    log_exporters: Option<&Bound<'_, PyAny>>,
+    metric_exporters: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<()> {
     let mut config = base_config()?;
     if let Some(views) = views {
         add_views(&mut config, views)?;
+    }
+    for (exporters, logs) in [(log_exporters, true), (metric_exporters, false)] {
+        if let Some(exporters) = exporters {
+            crate::exporter::add(&mut config, exporters, logs)?;
+        }
     }
     for (given, keyword) in [(settings, false), (kwargs, true)] {
         for (k, v) in given.into_iter().flat_map(|d| d.iter()) {

@@ -8,6 +8,7 @@ require "otelrs/instruments"
 require "otelrs/observable"
 require "otelrs/meter"
 require "otelrs/logger"
+require "otelrs/exporter"
 require "otelrs/runtime_metrics"
 require "otelrs/rack_exporter"
 require "otelrs/rack"
@@ -43,6 +44,7 @@ module Otelrs
   @lock = Monitor.new
   @sdk = nil
   @observables = []
+  @exporters = []
 
   class << self
     # Builds the SDK: the OTEL_* environment first, then the settings given, key by key.
@@ -54,6 +56,9 @@ module Otelrs
     # attribute_keys:) or a String in the text form of OTELRS_METRICS_VIEWS:
     #   Otelrs.configure(views: [{ instrument_name: "http.*", attribute_keys: ["http.route"] },
     #                            "meter_name=noisy,aggregation=drop"])
+    #
+    # `log_exporters:` and `metric_exporters:` add exporters of one's own (see Otelrs::Exporter):
+    # an Array of Otelrs::Exporter, or a Hash of names to callables given OTLP JSON.
     def configure(settings = nil, **kw)
       @lock.synchronize do
         raise ConfigError, "otelrs is already configured (configure was called, or a meter or logger was taken " \
@@ -274,8 +279,13 @@ module Otelrs
       cfg = FFI::AutoPointer.new(cfg_out.read_pointer, Native.method(:otelrs_config_free))
       check(Native.otelrs_config_set(cfg, "OTELRS_TELEMETRY_SDK_LANGUAGE", "ruby"))
       views = settings.delete(:views) || settings.delete("views")
+      exporters = { otelrs_config_add_log_exporter: settings.delete(:log_exporters) || settings.delete("log_exporters"),
+                    otelrs_config_add_metric_exporter: settings.delete(:metric_exporters) ||
+                                                       settings.delete("metric_exporters") }
       settings.each { |key, value| set(cfg, key, value) unless value.nil? }
       add_views(cfg, views) if views
+      # Kept as long as the SDK may call them (until the next configure).
+      @exporters = exporters.flat_map { |add, given| add_exporters(cfg, add, given) }
       out = FFI::MemoryPointer.new(:pointer)
       status = Native.otelrs_sdk_new(cfg, out)
       unless status.zero?
@@ -299,6 +309,21 @@ module Otelrs
         value.each { |k, v| check(Native.otelrs_config_add_pair(cfg, name, k.to_s, v.to_s)) }
       else
         check(Native.otelrs_config_set_named(cfg, name, setting_text(value)))
+      end
+    end
+
+    def add_exporters(cfg, add, given)
+      return [] if given.nil?
+
+      exporters = case given
+                  when Hash then given.map { |name, callable| Exporter.new(name, callable: callable) }
+                  when Array then given
+                  else raise TypeError, "exporters: an Array of Otelrs::Exporter or a Hash of names to callables, "                                         "got #{given.class}"
+                  end
+      exporters.map do |exporter|
+        raise TypeError, "an exporter in an Array is an Otelrs::Exporter, got #{exporter.class}"           unless exporter.is_a?(Exporter)
+
+        exporter.register(cfg, add)
       end
     end
 

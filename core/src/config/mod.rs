@@ -7,6 +7,7 @@
 //! typed settings the SDK is built from, `unknown.rs` names keys otelrs does not know.
 
 pub mod choices;
+mod custom;
 pub mod instrument;
 mod parse;
 pub(crate) mod resource;
@@ -17,6 +18,7 @@ pub(crate) mod view;
 
 pub(crate) use choices::ExemplarFilter;
 pub use choices::Groups;
+pub use custom::{CustomExporter, ExportFn, ExportFormat, ExportResult};
 pub(crate) use parse::*;
 pub(crate) use settings::*;
 pub(crate) use table::find;
@@ -33,6 +35,8 @@ use view::View;
 pub struct Config {
     values: BTreeMap<&'static str, String>,
     views: Vec<View>,
+    pub(crate) log_exporters: Vec<CustomExporter>,
+    pub(crate) metric_exporters: Vec<CustomExporter>,
 }
 
 impl Config {
@@ -114,6 +118,37 @@ impl Config {
             }
         }
         self.add_view(&crate::config::view::view_text(grouped))
+    }
+
+    /// Adds an exporter of log records written by the user, beside those of
+    /// OTEL_LOGS_EXPORTER: `export` is called on otelrs's log export thread with each batch as
+    /// a `format`-encoded OTLP `ExportLogsServiceRequest`. An invalid or taken `name` is a
+    /// [`crate::ErrorKind::Config`] error.
+    pub fn add_log_exporter(
+        &mut self,
+        name: &str,
+        format: ExportFormat,
+        export: ExportFn,
+    ) -> Result<()> {
+        let e = CustomExporter::new(name, format, export, &self.log_exporters)?;
+        self.log_exporters.push(e);
+        Ok(())
+    }
+
+    /// Adds an exporter of metrics written by the user, beside those of
+    /// OTEL_METRICS_EXPORTER: `export` is called on otelrs's collection thread with each
+    /// collection (every OTEL_METRIC_EXPORT_INTERVAL, and at a flush) as a `format`-encoded
+    /// OTLP `ExportMetricsServiceRequest`, cumulative. An invalid or taken `name` is a
+    /// [`crate::ErrorKind::Config`] error.
+    pub fn add_metric_exporter(
+        &mut self,
+        name: &str,
+        format: ExportFormat,
+        export: ExportFn,
+    ) -> Result<()> {
+        let e = CustomExporter::new(name, format, export, &self.metric_exporters)?;
+        self.metric_exporters.push(e);
+        Ok(())
     }
 
     /// The value in force for `key`: from code, else from the environment (an empty

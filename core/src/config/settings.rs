@@ -69,6 +69,8 @@ pub(crate) struct LogSettings {
     pub otlp: OtlpSettings,
     pub loki: LokiSettings,
     pub elasticsearch: ElasticsearchSettings,
+    /// The exporters the user registered from code.
+    pub custom: Vec<CustomExporter>,
     pub schedule_delay: Duration,
     pub export_timeout: Duration,
     pub max_queue: usize,
@@ -106,6 +108,8 @@ pub(crate) struct Settings {
     /// otelrs's own messages shown (OTEL_LOG_LEVEL), see [`crate::base::diag`].
     pub log_level: u8,
     pub metrics_exporters: Vec<Exporter>,
+    /// The metric exporters the user registered from code.
+    pub custom_metric_exporters: Vec<CustomExporter>,
     pub export_interval: Duration,
     pub export_timeout: Duration,
     pub otlp: OtlpSettings,
@@ -380,6 +384,7 @@ impl Resolver<'_> {
             otlp: self.otlp("LOGS")?,
             loki: self.loki()?,
             elasticsearch: self.elasticsearch()?,
+            custom: self.config.log_exporters.clone(),
             schedule_delay: self.get("OTEL_BLRP_SCHEDULE_DELAY", "1000", parse_millis)?,
             export_timeout: self.get("OTEL_BLRP_EXPORT_TIMEOUT", "30000", parse_millis)?,
             max_queue,
@@ -428,6 +433,12 @@ impl Resolver<'_> {
 }
 
 impl Settings {
+    /// Whether metrics go anywhere: an exporter of OTEL_METRICS_EXPORTER or one the user
+    /// registered.
+    pub(crate) fn has_metric_exporters(&self) -> bool {
+        !self.metrics_exporters.is_empty() || !self.custom_metric_exporters.is_empty()
+    }
+
     /// Resolves every setting: code over environment over default.
     pub(crate) fn resolve(config: &Config) -> Result<Settings> {
         let r = Resolver { config };
@@ -465,6 +476,7 @@ impl Settings {
                 }
                 e => e,
             },
+            custom_metric_exporters: config.metric_exporters.clone(),
             export_interval,
             export_timeout: r.get("OTEL_METRIC_EXPORT_TIMEOUT", "30000", parse_millis)?,
             otlp: r.otlp("METRICS")?,

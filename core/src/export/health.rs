@@ -99,7 +99,7 @@ pub(crate) fn stuck_after(export_timeout: Duration) -> Duration {
 /// self-observability metrics.
 pub(crate) struct ExporterHealth {
     signal: Signal,
-    exporter: &'static str,
+    exporter: String,
     component_type: String,
     component_name: String,
     counts: Mutex<Counts>,
@@ -141,6 +141,21 @@ impl ExporterHealth {
             (Exporter::Loki, _) => ("loki", "loki"),
             (Exporter::Elasticsearch, _) => ("elasticsearch", "elasticsearch"),
         };
+        Self::named(signal, name.to_owned(), kind, index, stuck_after)
+    }
+
+    /// The record of the custom exporter `name` (the `index`-th exporter of its signal).
+    pub(crate) fn custom(signal: Signal, name: &str, index: usize, stuck_after: Duration) -> Self {
+        Self::named(signal, name.to_owned(), "custom", index, stuck_after)
+    }
+
+    fn named(
+        signal: Signal,
+        exporter: String,
+        kind: &str,
+        index: usize,
+        stuck_after: Duration,
+    ) -> Self {
         let item = match signal {
             Signal::Metrics => "metric",
             Signal::Logs => "log",
@@ -148,7 +163,7 @@ impl ExporterHealth {
         let component_type = format!("{kind}_{item}_exporter");
         ExporterHealth {
             signal,
-            exporter: name,
+            exporter,
             component_name: format!("{component_type}/{index}"),
             component_type,
             counts: Mutex::new(Counts::default()),

@@ -4,6 +4,7 @@
 //! or a log record is.
 
 pub(crate) mod connection;
+pub(crate) mod custom;
 pub(crate) mod delivery;
 pub(crate) mod health;
 pub(crate) mod http;

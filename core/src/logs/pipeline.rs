@@ -68,7 +68,7 @@ impl LogPipeline {
         settings: &LogSettings,
         resource: &Resource,
     ) -> Result<Option<Arc<LogPipeline>>> {
-        if settings.exporters.is_empty() {
+        if settings.exporters.is_empty() && settings.custom.is_empty() {
             return Ok(None);
         }
         let runtime = crate::export::runtime::for_exporters(
@@ -109,6 +109,16 @@ impl LogPipeline {
                 Exporter::Memory | Exporter::Prometheus => continue,
             };
             exporters.push((sink, health));
+        }
+        for custom in &settings.custom {
+            let health = Arc::new(ExporterHealth::custom(
+                Signal::Logs,
+                &custom.name,
+                exporters.len(),
+                stuck_after(settings.export_timeout),
+            ));
+            let sink = sinks::CustomLogSink::new(custom, settings.export_timeout);
+            exporters.push((Box::new(sink), health));
         }
         let health: Vec<Arc<ExporterHealth>> =
             exporters.iter().map(|(_, h)| Arc::clone(h)).collect();

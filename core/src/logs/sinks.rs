@@ -1,11 +1,11 @@
 //! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), Loki and Elasticsearch
-//! (modules of their own), a readable console line
+//! (modules of their own), exporters written by the user, a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
 use crate::base::clock::rfc3339;
 use crate::base::error::{Error, Result};
 use crate::base::files::{append_line, sync};
-use crate::config::{LogSettings, OtlpSettings};
+use crate::config::{CustomExporter, ExportFormat, LogSettings, OtlpSettings};
 use crate::export::delivery::export_error;
 use crate::export::health::ExporterHealth;
 use crate::export::otlp_client::{Logs, OtlpExporter};
@@ -57,6 +57,39 @@ impl LogSink for super::elasticsearch::ElasticsearchSink {
 
     fn retries(&self) -> u64 {
         super::elasticsearch::ElasticsearchSink::retries(self)
+    }
+}
+
+/// An exporter written by the user: each batch as OTLP protobuf or JSON.
+pub(crate) struct CustomLogSink {
+    exporter: CustomExporter,
+    timeout: Duration,
+    retries: u64,
+}
+
+impl CustomLogSink {
+    /// The sink of `exporter`, whose deliveries (with retries) may take `timeout` each.
+    pub(crate) fn new(exporter: &CustomExporter, timeout: Duration) -> Self {
+        CustomLogSink {
+            exporter: exporter.clone(),
+            timeout,
+            retries: 0,
+        }
+    }
+}
+
+impl LogSink for CustomLogSink {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+        let batch = match self.exporter.format {
+            ExportFormat::Protobuf => prost::Message::encode_to_vec(request),
+            ExportFormat::Json => serde_json::to_vec(request)
+                .map_err(|e| export_error("custom log", format!("encoding JSON: {e}")))?,
+        };
+        crate::export::custom::deliver(&self.exporter, &batch, self.timeout, &mut self.retries)
+    }
+
+    fn retries(&self) -> u64 {
+        self.retries
     }
 }
 

@@ -1,15 +1,18 @@
-//! Where collected metrics go: the exporters behind OTEL_METRICS_EXPORTER.
+//! Where collected metrics go: the exporters behind OTEL_METRICS_EXPORTER, and those written
+//! by the user.
 
 use super::exemplars::Exemplars;
 use super::{console, json};
 use crate::base::error::{Error, Result};
 use crate::base::files::{append_line, sync};
+use crate::config::{CustomExporter, ExportFormat};
 use crate::export::delivery::export_error;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A push exporter, driven by the pipeline's collection thread.
 pub(crate) trait Sink: Send {
@@ -27,6 +30,46 @@ pub(crate) trait Sink: Send {
     /// the deliveries in the exporter's health).
     fn queued(&self) -> bool {
         false
+    }
+}
+
+/// An exporter written by the user: each collection as OTLP protobuf or JSON.
+pub(crate) struct CustomSink {
+    exporter: CustomExporter,
+    exemplars: Arc<Exemplars>,
+    timeout: Duration,
+    retries: u64,
+}
+
+impl CustomSink {
+    /// The sink of `exporter`, whose deliveries (with retries) may take `timeout` each.
+    pub(crate) fn new(
+        exporter: &CustomExporter,
+        exemplars: Arc<Exemplars>,
+        timeout: Duration,
+    ) -> Self {
+        CustomSink {
+            exporter: exporter.clone(),
+            exemplars,
+            timeout,
+            retries: 0,
+        }
+    }
+}
+
+impl Sink for CustomSink {
+    fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
+        let batch = match self.exporter.format {
+            ExportFormat::Protobuf => {
+                prost::Message::encode_to_vec(&json::request(rm, &self.exemplars))
+            }
+            ExportFormat::Json => json::encode(rm, &self.exemplars).into_bytes(),
+        };
+        crate::export::custom::deliver(&self.exporter, &batch, self.timeout, &mut self.retries)
+    }
+
+    fn retries(&self) -> u64 {
+        self.retries
     }
 }
 

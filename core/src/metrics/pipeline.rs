@@ -4,7 +4,7 @@
 //! a forked child can build a new pipeline and restart it.
 
 use super::exemplars::Exemplars;
-use super::export::{ConsoleSink, FileSink, Sink};
+use super::export::{ConsoleSink, CustomSink, FileSink, Sink};
 use super::json;
 use super::otlp::OtlpSink;
 use super::prometheus::{Endpoint, Exposer, Local};
@@ -235,6 +235,8 @@ impl Pipeline {
             builder = builder.with_view(view);
         }
         let mut exports = Vec::new();
+        // The push exporters: their temporality, sink and health record.
+        let mut push: Vec<(Temporality, Box<dyn Sink>, Arc<ExporterHealth>)> = Vec::new();
         let mut health = Vec::new();
         let mut memory = None;
         let mut prometheus = None;
@@ -243,7 +245,7 @@ impl Pipeline {
                 Signal::Metrics,
                 *exporter,
                 settings.otlp.protocol,
-                exports.len(),
+                push.len(),
                 stuck_after(settings.export_timeout),
             ));
             let (temporality, sink): (Temporality, Box<dyn Sink>) = match exporter {
@@ -286,6 +288,19 @@ impl Pipeline {
                     continue;
                 }
             };
+            push.push((temporality, sink, record));
+        }
+        for custom in &settings.custom_metric_exporters {
+            let record = Arc::new(ExporterHealth::custom(
+                Signal::Metrics,
+                &custom.name,
+                push.len(),
+                stuck_after(settings.export_timeout),
+            ));
+            let sink = CustomSink::new(custom, exemplars.clone(), settings.export_timeout);
+            push.push((Temporality::Cumulative, Box::new(sink), record));
+        }
+        for (temporality, sink, record) in push {
             let reader = SharedReader::new(temporality);
             builder = builder.with_reader(reader.clone());
             health.push(Arc::clone(&record));

@@ -167,7 +167,7 @@ impl Sdk {
             shared,
             _own_metrics: Vec::new(),
         };
-        if !sdk.is_disabled() && !sdk.shared.settings.metrics_exporters.is_empty() {
+        if !sdk.is_disabled() && sdk.shared.settings.has_metric_exporters() {
             let meter = sdk.meter("otelrs", Some(resource::VERSION))?;
             sdk._own_metrics = own_metrics(&meter, &sdk.shared)?;
         }
@@ -194,7 +194,7 @@ impl Sdk {
     /// The groups of OTELRS_SYSTEM_METRICS in force (the bindings add their language
     /// runtime's metrics when `runtime` is on).
     pub fn system_metrics(&self) -> Groups {
-        if self.is_disabled() || self.shared.settings.metrics_exporters.is_empty() {
+        if self.is_disabled() || !self.shared.settings.has_metric_exporters() {
             Groups::default()
         } else {
             self.shared.settings.system_metrics
@@ -791,6 +791,114 @@ mod tests {
         let stats = logger.stats();
         assert_eq!((stats.sampled_out, stats.kept), (1, 1));
         assert!(crate::logs::check_severity(25).is_err());
+    }
+
+    #[test]
+    fn custom_exporters_get_every_batch_and_their_answers_count() {
+        use crate::config::{ExportFormat, ExportResult};
+        use parking_lot::Mutex;
+        use prost::Message;
+        let logs: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let metrics: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "none").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        let seen = Arc::clone(&logs);
+        c.add_log_exporter(
+            "jsonl",
+            ExportFormat::Json,
+            Box::new(move |b| {
+                seen.lock().push(b.to_vec());
+                ExportResult::Success
+            }),
+        )
+        .unwrap();
+        let tries = Arc::clone(&calls);
+        c.add_log_exporter(
+            "flaky",
+            ExportFormat::Protobuf,
+            Box::new(move |_| match tries.fetch_add(1, Ordering::SeqCst) {
+                0 => ExportResult::Retry("busy".into()),
+                _ => ExportResult::Success,
+            }),
+        )
+        .unwrap();
+        c.add_log_exporter(
+            "broken",
+            ExportFormat::Json,
+            Box::new(|_| ExportResult::Failure("disk full".into())),
+        )
+        .unwrap();
+        let seen = Arc::clone(&metrics);
+        c.add_metric_exporter(
+            "pb",
+            ExportFormat::Protobuf,
+            Box::new(move |b| {
+                seen.lock().push(b.to_vec());
+                ExportResult::Success
+            }),
+        )
+        .unwrap();
+        for bad in ["", "has space", &"x".repeat(65), "jsonl"] {
+            let e = c
+                .add_log_exporter(bad, ExportFormat::Json, Box::new(|_| ExportResult::Success))
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{bad}");
+        }
+        let sdk = Sdk::new(&c).unwrap();
+        let meter = sdk.meter("unit", None).unwrap();
+        counter(&meter, "unit.c")
+            .record(Number::U64(3), &[])
+            .unwrap();
+        let logger = sdk.logger("unit", None).unwrap();
+        logger
+            .emit(9, None, || {
+                Ok(crate::logs::LogRecordInput {
+                    record: crate::logs::RecordBuilder::new("hello", 0),
+                    event_name: None,
+                    timestamp: None,
+                    severity_text: None,
+                    structured_body: None,
+                })
+            })
+            .unwrap();
+        let e = sdk.force_flush(Duration::from_secs(10)).unwrap_err();
+        assert!(
+            e.message()
+                .contains("custom \"broken\" exporter: disk full"),
+            "{e}"
+        );
+        let json: serde_json::Value = serde_json::from_slice(&logs.lock()[0]).unwrap();
+        assert_eq!(
+            json["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["body"]["stringValue"],
+            "hello"
+        );
+        let request = opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest::decode(
+            metrics.lock()[0].as_slice(),
+        )
+        .unwrap();
+        let names: Vec<&str> = request.resource_metrics[0]
+            .scope_metrics
+            .iter()
+            .flat_map(|s| s.metrics.iter().map(|m| m.name.as_str()))
+            .collect();
+        assert!(names.contains(&"unit.c"), "{names:?}");
+        let health: serde_json::Value = serde_json::from_str(&sdk.health_json()).unwrap();
+        let by_name = |n: &str| {
+            health["exporters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["exporter"] == n)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(by_name("flaky")["retries"], 1);
+        assert_eq!(by_name("flaky")["exported"], 1);
+        assert_eq!(by_name("broken")["failed"], 1);
+        assert_eq!(by_name("pb")["component"], "custom_metric_exporter/0");
+        assert_eq!(by_name("jsonl")["status"], "ok");
     }
 
     #[test]

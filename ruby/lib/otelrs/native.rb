@@ -54,6 +54,7 @@ module Otelrs
 
     callback :observe_fn, %i[pointer pointer], :void
     callback :diag_fn, %i[uint32 string pointer], :void
+    callback :export_fn, %i[pointer size_t pointer], :int
 
     attach_function :otelrs_version, [], :string
     attach_function :otelrs_last_error, [], :string
@@ -65,6 +66,8 @@ module Otelrs
     attach_function :otelrs_config_new, [:pointer], :uint32
     attach_function :otelrs_config_set, %i[pointer string string], :uint32
     attach_function :otelrs_config_add_view, %i[pointer string], :uint32
+    attach_function :otelrs_config_add_log_exporter, %i[pointer string int export_fn pointer], :uint32
+    attach_function :otelrs_config_add_metric_exporter, %i[pointer string int export_fn pointer], :uint32
     attach_function :otelrs_config_set_named, %i[pointer string string], :uint32
     attach_function :otelrs_config_add_pair, %i[pointer string string string], :uint32
     attach_function :otelrs_config_add_view_pairs, %i[pointer pointer pointer size_t], :uint32
