@@ -1,6 +1,6 @@
 """Shared fixtures: C programs built against the installed otelrs (pkg-config), a clean
 environment for each run, and the services tests/run-all.sh starts (the Collector,
-VictoriaLogs)."""
+VictoriaLogs, ClickHouse's HTTP interface over chDB)."""
 
 from __future__ import annotations
 
@@ -242,6 +242,62 @@ class OwnVictoriaLogs(VictoriaLogs):
             assert self.process.poll() is None, self.log.read_text()
             time.sleep(0.05)
         raise AssertionError(f"VictoriaLogs did not listen: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+
+class Clickhouse:
+    """ClickHouse's HTTP interface (tests/clickhouse/server.py, over chDB), queried with SQL.
+    tests/run-all.sh starts one; `OwnClickhouse` is a test's own."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def query(self, sql: str, auth: tuple[str, str] | None = None) -> list[dict]:
+        headers = {}
+        if auth:
+            headers = {"X-ClickHouse-User": auth[0], "X-ClickHouse-Key": auth[1]}
+        request = urllib.request.Request(self.url, data=f"{sql} FORMAT JSONEachRow".encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return [json.loads(line) for line in answer.read().decode().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def clickhouse() -> Clickhouse:
+    url = os.environ.get("OTELRS_TEST_CLICKHOUSE_URL")
+    if not url:
+        pytest.fail("ClickHouse is not running: run the tests with tests/run-all.sh")
+    return Clickhouse(url)
+
+
+class OwnClickhouse(Clickhouse):
+    """A ClickHouse HTTP interface of the test's own (tests/clickhouse/server.py on a port of
+    its own, with `args` such as --user), which the test can stop and start again."""
+
+    def __init__(self, tmp: pathlib.Path, *args: str):
+        self.port = free_port()
+        super().__init__(f"http://127.0.0.1:{self.port}")
+        self.cmd = [sys.executable, str(ROOT / "tests" / "clickhouse" / "server.py"), "--port", str(self.port),
+                    "--path", str(tmp / "chdb"), *args]
+        self.log = tmp / "clickhouse.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(self.cmd, stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/ping", timeout=1):
+                    return
+            except OSError:
+                assert self.process.poll() is None, self.log.read_text()
+                time.sleep(0.1)
+        raise AssertionError(f"ClickHouse did not answer: {self.log.read_text()}")
 
     def stop(self) -> None:
         if self.process:

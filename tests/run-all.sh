@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds everything, starts the services the tests use (the
-# OpenTelemetry Collector built from tests/collector, a Prometheus server, and VictoriaLogs
-# built from its Go module, which takes Loki pushes), and runs
+# OpenTelemetry Collector built from tests/collector, a Prometheus server, VictoriaLogs built
+# from its Go module, which takes Loki pushes and Elasticsearch bulk requests, and ClickHouse's
+# HTTP interface over chDB), and runs
 # every test: Rust unit and boundary tests, the C programs (also under valgrind), the
 # end-to-end tests, and the Python and Ruby packages' tests.
 set -euo pipefail
@@ -143,6 +144,21 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 echo "VictoriaLogs at $OTELRS_TEST_VICTORIALOGS_URL"
+
+step "ClickHouse's HTTP interface over chDB (ClickHouse's engine from the chdb-core package)"
+clickhouse_port=$(free_port)
+export OTELRS_TEST_CLICKHOUSE_URL="http://127.0.0.1:$clickhouse_port"
+rm -rf build/clickhouse && mkdir -p build/clickhouse
+python3 tests/clickhouse/server.py --port "$clickhouse_port" --path build/clickhouse/data \
+    > build/clickhouse/clickhouse.log 2>&1 &
+services+=($!)
+for _ in $(seq 600); do
+    python3 -c "import urllib.request; urllib.request.urlopen('$OTELRS_TEST_CLICKHOUSE_URL/ping', timeout=1)" \
+        2>/dev/null && break
+    kill -0 "${services[-1]}" 2>/dev/null || { cat build/clickhouse/clickhouse.log; exit 1; }
+    sleep 0.1
+done
+echo "ClickHouse at $OTELRS_TEST_CLICKHOUSE_URL"
 
 step "C programs and end-to-end tests (pytest)"
 python3 -m pytest tests -p no:cacheprovider -q

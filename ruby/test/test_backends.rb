@@ -5,9 +5,10 @@ require "net/http"
 require "securerandom"
 require "uri"
 
-# Otelrs::Logger records sent to Loki's push API and Elasticsearch's bulk API with the settings
-# given in code; received by VictoriaLogs (which takes both; tests/run-all.sh starts it) and
-# queried back.
+# Otelrs::Logger records sent to Loki's push API and Elasticsearch's bulk API, and logs and
+# metrics inserted into ClickHouse, with the settings given in code; received by VictoriaLogs
+# (which takes both pushes) and ClickHouse's HTTP interface over chDB (tests/run-all.sh starts
+# them), and queried back.
 class TestBackends < Minitest::Test
   include OtelrsTest
 
@@ -64,6 +65,29 @@ class TestBackends < Minitest::Test
     assert_equal ["stock low", "WARN", "A-1", "logs", "generic.otel", "ruby", "shop"],
                  doc.values_at("_msg", "severity_text", "attributes.sku", "data_stream.type",
                                "data_stream.dataset", "data_stream.namespace", "scope.name")
+  end
+
+  def test_logs_and_metrics_reach_clickhouse_with_the_settings_given_in_code
+    clickhouse = ENV.fetch("OTELRS_TEST_CLICKHOUSE_URL") { flunk "ClickHouse is not running: run the tests with tests/run-all.sh" }
+    service = "ruby-ch-#{SecureRandom.hex(4)}"
+    ok(<<~RUBY)
+      Otelrs.configure(service_name: "#{service}", metrics_exporter: "clickhouse", logs_exporter: "clickhouse",
+                       exporter_clickhouse_endpoint: "#{clickhouse}", exporter_clickhouse_compression: "gzip")
+      Otelrs::Logger.new("shop").error("payment refused", order_id: 42)
+      Otelrs.meter("shop").counter("shop.orders", value_type: Integer).add(3, region: "eu")
+      Otelrs.shutdown
+    RUBY
+    sql = lambda do |query|
+      Net::HTTP.post(URI(clickhouse), "#{query} FORMAT JSONEachRow", "Content-Type" => "text/plain").body.lines
+               .map { |l| JSON.parse(l) }
+    end
+    log = sql.call("SELECT Body, SeverityText, LogAttributes, ScopeName FROM otel.otel_logs WHERE ServiceName = '#{service}'")
+    assert_equal [{ "Body" => "payment refused", "SeverityText" => "ERROR", "LogAttributes" => { "order_id" => "42" },
+                    "ScopeName" => "shop" }], log
+    sums = sql.call("SELECT Value, Attributes FROM otel.otel_metrics_sum WHERE ServiceName = '#{service}' " \
+                    "AND MetricName = 'shop.orders'")
+    refute_empty sums
+    assert(sums.all? { |row| row == { "Value" => 3, "Attributes" => { "region" => "eu" } } }, sums.inspect)
   end
 
   def test_a_bad_setting_is_an_error_naming_it

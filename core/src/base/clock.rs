@@ -17,7 +17,21 @@ pub(crate) fn now_unix_nanos() -> u64 {
 /// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn rfc3339(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
+    format!("{}.{:03}Z", civil(d.as_secs()), d.subsec_millis())
+}
+
+/// `nanos` since the epoch in RFC 3339 with nanoseconds, UTC: `2023-11-14T22:13:20.123456789Z`.
+pub(crate) fn rfc3339_nanos(nanos: u64) -> String {
+    format!(
+        "{}.{:09}Z",
+        civil(nanos / 1_000_000_000),
+        nanos % 1_000_000_000
+    )
+}
+
+/// `secs` since the epoch as a civil date and time, UTC: `2023-11-14T22:13:20`.
+fn civil(secs: u64) -> String {
+    let secs = secs as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
     let z = days + 719_468;
@@ -30,11 +44,10 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
+        rem % 60
     )
 }
 
@@ -48,5 +61,9 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_millis(1_764_091_425_123);
         assert_eq!(rfc3339(t), "2025-11-25T17:23:45.123Z");
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_nanos(1_700_000_000_000_000_789),
+            "2023-11-14T22:13:20.000000789Z"
+        );
     }
 }

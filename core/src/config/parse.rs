@@ -55,6 +55,8 @@ pub(crate) fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result
         ValueKind::AttributeKeys => parse_attribute_keys(v).map(drop),
         ValueKind::LokiProtocol => parse_loki_json(v).map(drop),
         ValueKind::DataStreamPart => parse_data_stream_part(v).map(drop),
+        ValueKind::Identifier => parse_identifier(v).map(drop),
+        ValueKind::Ttl => parse_ttl(v).map(drop),
         ValueKind::LogLevel => crate::base::diag::parse_level(v).map(drop),
         ValueKind::MetricGroups => Groups::parse(v).map(drop),
         ValueKind::GaugeMerge => GaugeMerge::parse(v).map(drop),
@@ -236,6 +238,38 @@ pub(crate) fn parse_data_stream_part(v: &str) -> std::result::Result<String, Str
     Ok(v.to_owned())
 }
 
+/// A SQL name: a letter or `_`, then letters, digits and `_` (at most 100).
+pub(crate) fn parse_identifier(v: &str) -> std::result::Result<String, String> {
+    let ok = v.len() <= 100
+        && v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !ok {
+        return Err("expected a letter or `_`, then letters, digits and `_`".to_owned());
+    }
+    Ok(v.to_owned())
+}
+
+/// A time to live as a number and its unit (`SECOND`, `MINUTE`, `HOUR`, `DAY`); `None` for
+/// `0`.
+pub(crate) fn parse_ttl(v: &str) -> std::result::Result<Option<(u32, &'static str)>, String> {
+    if v == "0" {
+        return Ok(None);
+    }
+    let bad = || "expected 0 or a whole number with s, m, h or d (e.g. 72h)".to_owned();
+    let (n, unit) = v.split_at(v.len().saturating_sub(1));
+    let unit = match unit {
+        "s" => "SECOND",
+        "m" => "MINUTE",
+        "h" => "HOUR",
+        "d" => "DAY",
+        _ => return Err(bad()),
+    };
+    match n.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(Some((n, unit))),
+        _ => Err(bad()),
+    }
+}
+
 /// An exporter named in OTEL_METRICS_EXPORTER or OTEL_LOGS_EXPORTER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exporter {
@@ -252,6 +286,8 @@ pub(crate) enum Exporter {
     Loki,
     /// Logs only: Elasticsearch's bulk API.
     Elasticsearch,
+    /// ClickHouse's HTTP interface (logs and metrics).
+    Clickhouse,
 }
 
 pub(crate) fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, String> {
@@ -277,9 +313,10 @@ pub(crate) fn parse_exporters(v: &str) -> std::result::Result<Vec<Exporter>, Str
             "prometheus" => Exporter::Prometheus,
             "loki" => Exporter::Loki,
             "elasticsearch" => Exporter::Elasticsearch,
+            "clickhouse" => Exporter::Clickhouse,
             other => {
                 return Err(format!(
-                    "unknown exporter {other:?} (known: otlp, prometheus (metrics), console, file, memory (metrics), discard (logs), loki (logs), elasticsearch (logs), none)"
+                    "unknown exporter {other:?} (known: otlp, prometheus (metrics), console, file, memory (metrics), discard (logs), loki (logs), elasticsearch (logs), clickhouse, none)"
                 ))
             }
         };

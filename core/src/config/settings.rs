@@ -62,6 +62,19 @@ pub(crate) struct ElasticsearchSettings {
     pub namespace: String,
 }
 
+/// Settings of the ClickHouse exporter (of either signal).
+#[derive(Debug, Clone)]
+pub(crate) struct ClickhouseSettings {
+    pub conn: Connection,
+    pub database: String,
+    pub logs_table: String,
+    pub metrics_table: String,
+    pub create_schema: bool,
+    /// How long rows are kept: a number and its unit, or for ever.
+    pub ttl: Option<(u32, &'static str)>,
+    pub gzip: bool,
+}
+
 /// Settings of the log pipeline.
 #[derive(Debug, Clone)]
 pub(crate) struct LogSettings {
@@ -69,6 +82,7 @@ pub(crate) struct LogSettings {
     pub otlp: OtlpSettings,
     pub loki: LokiSettings,
     pub elasticsearch: ElasticsearchSettings,
+    pub clickhouse: ClickhouseSettings,
     /// The exporters the user registered from code.
     pub custom: Vec<CustomExporter>,
     pub schedule_delay: Duration,
@@ -108,6 +122,8 @@ pub(crate) struct Settings {
     /// otelrs's own messages shown (OTEL_LOG_LEVEL), see [`crate::base::diag`].
     pub log_level: u8,
     pub metrics_exporters: Vec<Exporter>,
+    /// The ClickHouse exporter's settings (shared with logs).
+    pub clickhouse: ClickhouseSettings,
     /// The metric exporters the user registered from code.
     pub custom_metric_exporters: Vec<CustomExporter>,
     pub export_interval: Duration,
@@ -263,6 +279,27 @@ impl Resolver<'_> {
         })
     }
 
+    fn clickhouse(&self) -> Result<ClickhouseSettings> {
+        let ident = |key: &str, default: &str| self.get(key, default, parse_identifier);
+        Ok(ClickhouseSettings {
+            conn: self.connection("ClickHouse", "OTELRS_EXPORTER_CLICKHOUSE")?,
+            database: ident("OTELRS_EXPORTER_CLICKHOUSE_DATABASE", "otel")?,
+            logs_table: ident("OTELRS_EXPORTER_CLICKHOUSE_LOGS_TABLE", "otel_logs")?,
+            metrics_table: ident("OTELRS_EXPORTER_CLICKHOUSE_METRICS_TABLE", "otel_metrics")?,
+            create_schema: self.get(
+                "OTELRS_EXPORTER_CLICKHOUSE_CREATE_SCHEMA",
+                "true",
+                parse_bool,
+            )?,
+            ttl: self.get("OTELRS_EXPORTER_CLICKHOUSE_TTL", "0", parse_ttl)?,
+            gzip: self.get(
+                "OTELRS_EXPORTER_CLICKHOUSE_COMPRESSION",
+                "none",
+                parse_compression,
+            )?,
+        })
+    }
+
     fn elasticsearch(&self) -> Result<ElasticsearchSettings> {
         let prefix = "OTELRS_EXPORTER_ELASTICSEARCH";
         let mut conn = self.connection("Elasticsearch", prefix)?;
@@ -373,7 +410,7 @@ impl Resolver<'_> {
         ] {
             if exporters.contains(&exporter) {
                 return Err(Error::config(format!(
-                    "invalid value {name:?} for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, loki, elasticsearch, none"
+                    "invalid value {name:?} for OTEL_LOGS_EXPORTER: known: otlp, console, file, discard, loki, elasticsearch, clickhouse, none"
                 )));
             }
         }
@@ -384,6 +421,7 @@ impl Resolver<'_> {
             otlp: self.otlp("LOGS")?,
             loki: self.loki()?,
             elasticsearch: self.elasticsearch()?,
+            clickhouse: self.clickhouse()?,
             custom: self.config.log_exporters.clone(),
             schedule_delay: self.get("OTEL_BLRP_SCHEDULE_DELAY", "1000", parse_millis)?,
             export_timeout: self.get("OTEL_BLRP_EXPORT_TIMEOUT", "30000", parse_millis)?,
@@ -471,12 +509,13 @@ impl Settings {
                         _ => "discard",
                     };
                     return Err(Error::config(format!(
-                        "invalid value {name:?} for OTEL_METRICS_EXPORTER: known: otlp, prometheus, console, file, memory, none"
+                        "invalid value {name:?} for OTEL_METRICS_EXPORTER: known: otlp, prometheus, console, file, memory, clickhouse, none"
                     )));
                 }
                 e => e,
             },
             custom_metric_exporters: config.metric_exporters.clone(),
+            clickhouse: r.clickhouse()?,
             export_interval,
             export_timeout: r.get("OTEL_METRIC_EXPORT_TIMEOUT", "30000", parse_millis)?,
             otlp: r.otlp("METRICS")?,

@@ -56,6 +56,10 @@ pub enum ValueKind {
     LokiProtocol,
     /// A part of a data stream's name: lower-case letters, digits, `_` and `.`.
     DataStreamPart,
+    /// A SQL name: a letter or `_`, then letters, digits and `_`.
+    Identifier,
+    /// A time to live: `0` (none) or a whole number with `s`, `m`, `h` or `d`.
+    Ttl,
 }
 
 /// One known setting: its key, spec default, how it is read, and what it does.
@@ -125,7 +129,7 @@ settings_table! {
     "OTELRS_TELEMETRY_SDK_LANGUAGE", "c", Text, "`telemetry.sdk.language` of the resource; the Python and Ruby bindings set it.";
     "OTELRS_EXPORTER_OTLP_QUEUE_DIR", "", Directory, "Directory of an on-disk queue in front of the OTLP exporters (created if missing; default: none). Every export is written there first and sent from there in order, so that an outage longer than the in-memory queue holds loses nothing until the queue reaches OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES. Each process writes a directory of its own; a process started later sends what a killed one left. A `kill -9` loses only what had not reached the exporter (the in-memory log queue).";
     "OTELRS_EXPORTER_OTLP_QUEUE_MAX_BYTES", "268435456", Count, "Bytes the on-disk queue of each signal holds at most (at least 1048576); beyond it the oldest exports are deleted and their records or data points counted as dropped.";
-    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `loki` (Grafana Loki's push API), `elasticsearch` (the bulk API), `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
+    "OTEL_LOGS_EXPORTER", "otlp", Exporters, "Comma list of `otlp`, `loki` (Grafana Loki's push API), `elasticsearch` (the bulk API), `clickhouse`, `console`, `file`, `discard` (takes every batch, writes nothing: for measuring the cost of logging), or `none`.";
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "", Url, "Full URL for logs; used as it is.";
     "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "", Protocol, "Protocol for logs.";
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS", "", KeyValues, "Request headers for logs.";
@@ -175,6 +179,20 @@ settings_table! {
     "OTELRS_EXPORTER_ELASTICSEARCH_CERTIFICATE", "", ReadableFile, "PEM file of the CA that signs Elasticsearch's certificate.";
     "OTELRS_EXPORTER_ELASTICSEARCH_CLIENT_CERTIFICATE", "", ReadableFile, "PEM file of the client's certificate (mTLS), with OTELRS_EXPORTER_ELASTICSEARCH_CLIENT_KEY.";
     "OTELRS_EXPORTER_ELASTICSEARCH_CLIENT_KEY", "", ReadableFile, "PEM file of the client certificate's private key (mTLS).";
+    "OTELRS_EXPORTER_CLICKHOUSE_ENDPOINT", "http://localhost:8123", Url, "ClickHouse's HTTP interface, for the `clickhouse` exporter of logs and metrics.";
+    "OTELRS_EXPORTER_CLICKHOUSE_DATABASE", "otel", Identifier, "The database of the tables.";
+    "OTELRS_EXPORTER_CLICKHOUSE_LOGS_TABLE", "otel_logs", Identifier, "The table of log records.";
+    "OTELRS_EXPORTER_CLICKHOUSE_METRICS_TABLE", "otel_metrics", Identifier, "The prefix of the metric tables: `<prefix>_sum`, `_gauge`, `_histogram`, `_exponential_histogram` and `_summary`.";
+    "OTELRS_EXPORTER_CLICKHOUSE_CREATE_SCHEMA", "true", Bool, "`true`: the database and the tables are created if missing (the schema of the OpenTelemetry Collector's `clickhouse` exporter) before the first insert; `false`: they must exist.";
+    "OTELRS_EXPORTER_CLICKHOUSE_TTL", "0", Ttl, "How long rows are kept in the tables created (`72h`, `30d`, ...; `0`: for ever).";
+    "OTELRS_EXPORTER_CLICKHOUSE_USER", "", Text, "ClickHouse user (HTTP basic auth), with OTELRS_EXPORTER_CLICKHOUSE_PASSWORD.";
+    "OTELRS_EXPORTER_CLICKHOUSE_PASSWORD", "", Text, "The user's password; never shown in messages.";
+    "OTELRS_EXPORTER_CLICKHOUSE_HEADERS", "", KeyValues, "More request headers to ClickHouse, `key=value,...`, values percent-encoded.";
+    "OTELRS_EXPORTER_CLICKHOUSE_TIMEOUT", "10000", Millis, "Milliseconds one insert may take.";
+    "OTELRS_EXPORTER_CLICKHOUSE_COMPRESSION", "none", Compression, "`gzip` compresses each insert's rows.";
+    "OTELRS_EXPORTER_CLICKHOUSE_CERTIFICATE", "", ReadableFile, "PEM file of the CA that signs ClickHouse's certificate.";
+    "OTELRS_EXPORTER_CLICKHOUSE_CLIENT_CERTIFICATE", "", ReadableFile, "PEM file of the client's certificate (mTLS), with OTELRS_EXPORTER_CLICKHOUSE_CLIENT_KEY.";
+    "OTELRS_EXPORTER_CLICKHOUSE_CLIENT_KEY", "", ReadableFile, "PEM file of the client certificate's private key (mTLS).";
 }
 
 pub(crate) fn find(key: &str) -> Option<&'static SettingDoc> {

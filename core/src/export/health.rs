@@ -140,6 +140,7 @@ impl ExporterHealth {
             (Exporter::Prometheus, _) => ("prometheus", "prometheus_http_text"),
             (Exporter::Loki, _) => ("loki", "loki"),
             (Exporter::Elasticsearch, _) => ("elasticsearch", "elasticsearch"),
+            (Exporter::Clickhouse, _) => ("clickhouse", "clickhouse"),
         };
         Self::named(signal, name.to_owned(), kind, index, stuck_after)
     }

@@ -3,6 +3,7 @@
 //! accounting every exporter keeps. It knows settings and the bottom layer, not what a metric
 //! or a log record is.
 
+pub(crate) mod clickhouse;
 pub(crate) mod connection;
 pub(crate) mod custom;
 pub(crate) mod delivery;
@@ -11,3 +12,4 @@ pub(crate) mod http;
 pub(crate) mod otlp_client;
 pub(crate) mod runtime;
 pub(crate) mod spool;
+pub(crate) mod values;

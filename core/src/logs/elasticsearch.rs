@@ -9,12 +9,12 @@
 //! one refused for load (429) is sent again, as the whole request is when it fails in
 //! transit.
 
-use super::values::{hex, json};
 use crate::base::error::{Error, Result};
 use crate::config::ElasticsearchSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Failure, Post};
+use crate::export::values::{hex, json};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};

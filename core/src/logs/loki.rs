@@ -5,12 +5,12 @@
 //! severity, scope, event name) its structured metadata, named as Loki's own OTLP ingestion
 //! names them (dots become underscores).
 
-use super::values::{find, hex, text};
 use crate::base::error::{Error, Result};
 use crate::config::LokiSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Post};
+use crate::export::values::{find, hex, text};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;

@@ -1,6 +1,7 @@
 //! Logs: loggers and the records they emit, the queue in front of the exporters (which counts
 //! what it drops), and the exporters.
 
+mod clickhouse;
 mod elasticsearch;
 mod encoding;
 mod loki;
@@ -10,7 +11,6 @@ pub(crate) mod registry;
 mod sampling;
 mod sinks;
 mod stats;
-mod values;
 
 pub use encoding::RecordBuilder;
 pub(crate) use pipeline::LogPipeline;

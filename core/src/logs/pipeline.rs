@@ -101,6 +101,10 @@ impl LogPipeline {
                     &settings.loki,
                     settings.export_timeout,
                 )?),
+                Exporter::Clickhouse => Box::new(super::clickhouse::ClickhouseLogSink::new(
+                    &settings.clickhouse,
+                    settings.export_timeout,
+                )?),
                 Exporter::Elasticsearch => Box::new(super::elasticsearch::ElasticsearchSink::new(
                     &settings.elasticsearch,
                     settings.export_timeout,

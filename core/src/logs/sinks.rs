@@ -1,5 +1,5 @@
-//! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), Loki and Elasticsearch
-//! (modules of their own), exporters written by the user, a readable console line
+//! The log exporters behind OTEL_LOGS_EXPORTER: OTLP (gRPC or HTTP), Loki, Elasticsearch and
+//! ClickHouse (modules of their own), exporters written by the user, a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
 use crate::base::clock::rfc3339;
@@ -57,6 +57,16 @@ impl LogSink for super::elasticsearch::ElasticsearchSink {
 
     fn retries(&self) -> u64 {
         super::elasticsearch::ElasticsearchSink::retries(self)
+    }
+}
+
+impl LogSink for super::clickhouse::ClickhouseLogSink {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+        super::clickhouse::ClickhouseLogSink::export(self, request)
+    }
+
+    fn retries(&self) -> u64 {
+        super::clickhouse::ClickhouseLogSink::retries(self)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Metrics: instrument definitions, the instruments themselves, the pipeline that collects
 //! and exports them, and the exporters.
 
+mod clickhouse;
 pub(crate) mod console;
 pub(crate) mod encode;
 pub(crate) mod exemplars;

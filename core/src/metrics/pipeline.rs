@@ -264,6 +264,14 @@ impl Pipeline {
                     settings.file_temporality,
                     Box::new(FileSink::open(&settings.file_path, exemplars.clone())?),
                 ),
+                Exporter::Clickhouse => (
+                    Temporality::Cumulative,
+                    Box::new(super::clickhouse::ClickhouseSink::new(
+                        &settings.clickhouse,
+                        exemplars.clone(),
+                        settings.export_timeout,
+                    )?),
+                ),
                 // Refused for metrics when the settings are read.
                 Exporter::Discard | Exporter::Loki | Exporter::Elasticsearch => continue,
                 Exporter::Prometheus => {

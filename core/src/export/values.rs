@@ -1,5 +1,5 @@
-//! OTLP values as the backends other than OTLP write them: as text (a label, a line) or as
-//! JSON (a document).
+//! OTLP values as the backends other than OTLP write them: as text (a label, a line, a
+//! ClickHouse map's value) or as JSON (a document).
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
@@ -57,4 +57,19 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// Attributes as a ClickHouse `Map(String, String)`.
+pub(crate) fn string_map(attrs: &[KeyValue]) -> serde_json::Value {
+    serde_json::Value::Object(
+        attrs
+            .iter()
+            .map(|kv| {
+                (
+                    kv.key.clone(),
+                    serde_json::Value::from(kv.value.as_ref().map_or_else(String::new, text)),
+                )
+            })
+            .collect(),
+    )
 }
