@@ -9,7 +9,8 @@ default queue, and the highest rate delivered to the Collector over OTLP gRPC wi
 then the Python benchmark (bench/python/bench.py) against opentelemetry-sdk and
 prometheus_client, the pre-fork scrape (bench/python/prefork.py) against prometheus_client's
 multiprocess mode, the cost of measuring a web request (bench/python/web.py) against the official
-instrumentation, and the Ruby one (bench/ruby/bench.rb).
+instrumentation, logs to each backend (bench/backends.py: the Collector, Loki, Elasticsearch,
+ClickHouse), and the Ruby one (bench/ruby/bench.rb).
 
     python3 bench/run.py
 """
@@ -350,6 +351,25 @@ def web_section() -> str:
     return sh(sys.executable, str(ROOT / "bench" / "python" / "web.py"), env=env).rstrip() + "\n"
 
 
+def backends_section() -> str:
+    """Runs bench/backends.py: logs to the Collector, Loki, Elasticsearch and ClickHouse."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
+    table = sh(sys.executable, str(ROOT / "bench" / "backends.py"), env=env).rstrip()
+    return "\n".join([
+        "## Logs to each backend",
+        "",
+        "bench_logs paced (body + 3 attributes) to each exporter, in one run: OTLP gRPC to the Collector,",
+        "`loki` and `elasticsearch` to VictoriaLogs (built from its Go module), `clickhouse` to ClickHouse's",
+        "engine (chDB) behind the tests' HTTP front (one Python thread: its ceiling, not ClickHouse's). The",
+        "highest rate counts only when every record arrived (queried back) and none was dropped. CPU is the",
+        "sending process's (user + system). Command: `python3 bench/backends.py` (after bench/run.py built",
+        "bench_logs).",
+        "",
+        table,
+        "",
+    ])
+
+
 def ruby_section() -> str:
     """Runs bench/ruby/bench.rb against the library installed in build/prefix."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OTELRS_"))}
@@ -474,6 +494,7 @@ def main() -> int:
     lines.append(prometheus_section(flags))
     lines.append(prefork_section())
     lines.append(web_section())
+    lines.append(backends_section())
     lines.append(system_section(flags))
     lines.append(ruby_section())
     notes = ROOT / "bench" / "NOTES.md"

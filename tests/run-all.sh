@@ -103,6 +103,20 @@ for _ in $(seq 100); do
 done
 echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT, gRPC+TLS $OTELRS_TEST_GRPC_TLS_PORT, HTTP+TLS $OTELRS_TEST_HTTP_TLS_PORT"
 
+# Waits until `url` answers, for up to a minute; shows `log` and fails when the service
+# started last has stopped or never answers.
+wait_for_url() {
+    local url=$1 log=$2
+    for _ in $(seq 600); do
+        python3 -c "import urllib.request; urllib.request.urlopen('$url', timeout=1)" 2>/dev/null && return 0
+        kill -0 "${services[-1]}" 2>/dev/null || { cat "$log"; exit 1; }
+        sleep 0.1
+    done
+    echo "no answer from $url" >&2
+    cat "$log"
+    exit 1
+}
+
 step "Prometheus, scraping every second the port the pull endpoint tests serve on"
 prometheus_port=$(free_port)
 export OTELRS_TEST_PROMETHEUS_TARGET_PORT=$(free_port)
@@ -120,12 +134,7 @@ YAML
 prometheus --config.file=build/prometheus/prometheus.yml --storage.tsdb.path=build/prometheus/data \
     --web.listen-address="127.0.0.1:$prometheus_port" > build/prometheus/prometheus.log 2>&1 &
 services+=($!)
-for _ in $(seq 300); do
-    python3 -c "import urllib.request; urllib.request.urlopen('$OTELRS_TEST_PROMETHEUS_URL/-/ready', timeout=1)" \
-        2>/dev/null && break
-    kill -0 "${services[-1]}" 2>/dev/null || { cat build/prometheus/prometheus.log; exit 1; }
-    sleep 0.1
-done
+wait_for_url "$OTELRS_TEST_PROMETHEUS_URL/-/ready" build/prometheus/prometheus.log
 echo "Prometheus at $OTELRS_TEST_PROMETHEUS_URL, scraping localhost:$OTELRS_TEST_PROMETHEUS_TARGET_PORT"
 
 step "VictoriaLogs (takes Loki pushes and Elasticsearch bulk requests), from its Go module"
@@ -137,12 +146,7 @@ rm -rf build/victorialogs && mkdir -p build/victorialogs
 "$OTELRS_TEST_VICTORIALOGS_BIN" -storageDataPath=build/victorialogs/data -httpListenAddr="127.0.0.1:$victorialogs_port" -retentionPeriod=100y \
     > build/victorialogs/victorialogs.log 2>&1 &
 services+=($!)
-for _ in $(seq 300); do
-    python3 -c "import urllib.request; urllib.request.urlopen('$OTELRS_TEST_VICTORIALOGS_URL/health', timeout=1)" \
-        2>/dev/null && break
-    kill -0 "${services[-1]}" 2>/dev/null || { cat build/victorialogs/victorialogs.log; exit 1; }
-    sleep 0.1
-done
+wait_for_url "$OTELRS_TEST_VICTORIALOGS_URL/health" build/victorialogs/victorialogs.log
 echo "VictoriaLogs at $OTELRS_TEST_VICTORIALOGS_URL"
 
 step "ClickHouse's HTTP interface over chDB (ClickHouse's engine from the chdb-core package)"
@@ -152,12 +156,7 @@ rm -rf build/clickhouse && mkdir -p build/clickhouse
 python3 tests/clickhouse/server.py --port "$clickhouse_port" --path build/clickhouse/data \
     > build/clickhouse/clickhouse.log 2>&1 &
 services+=($!)
-for _ in $(seq 600); do
-    python3 -c "import urllib.request; urllib.request.urlopen('$OTELRS_TEST_CLICKHOUSE_URL/ping', timeout=1)" \
-        2>/dev/null && break
-    kill -0 "${services[-1]}" 2>/dev/null || { cat build/clickhouse/clickhouse.log; exit 1; }
-    sleep 0.1
-done
+wait_for_url "$OTELRS_TEST_CLICKHOUSE_URL/ping" build/clickhouse/clickhouse.log
 echo "ClickHouse at $OTELRS_TEST_CLICKHOUSE_URL"
 
 step "C programs and end-to-end tests (pytest)"

@@ -83,50 +83,27 @@ impl ClickhouseLogSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logs::testing::{kv, request, string};
     use opentelemetry_proto::tonic::common::v1::any_value::Value;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope};
-    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-
-    fn kv(key: &str, value: Value) -> KeyValue {
-        KeyValue {
-            key: key.to_owned(),
-            value: Some(AnyValue { value: Some(value) }),
-            ..Default::default()
-        }
-    }
+    use opentelemetry_proto::tonic::common::v1::AnyValue;
+    use opentelemetry_proto::tonic::logs::v1::LogRecord;
 
     #[test]
     fn a_record_is_a_row_of_the_collector_log_table() {
-        let request = ExportLogsServiceRequest {
-            resource_logs: vec![ResourceLogs {
-                resource: Some(Resource {
-                    attributes: vec![kv("service.name", Value::StringValue("shop".into()))],
-                    ..Default::default()
-                }),
-                scope_logs: vec![ScopeLogs {
-                    scope: Some(InstrumentationScope {
-                        name: "checkout".into(),
-                        ..Default::default()
-                    }),
-                    log_records: vec![LogRecord {
-                        observed_time_unix_nano: 1_700_000_000_000_000_001,
-                        severity_number: 13,
-                        severity_text: "WARN".into(),
-                        body: Some(AnyValue {
-                            value: Some(Value::IntValue(7)),
-                        }),
-                        attributes: vec![kv("ok", Value::BoolValue(false))],
-                        trace_id: vec![0xab; 16],
-                        span_id: vec![0xcd; 8],
-                        flags: 0x101,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+        let record = LogRecord {
+            observed_time_unix_nano: 1_700_000_000_000_000_001,
+            severity_number: 13,
+            severity_text: "WARN".into(),
+            body: Some(AnyValue {
+                value: Some(Value::IntValue(7)),
+            }),
+            attributes: vec![kv("ok", Value::BoolValue(false))],
+            trace_id: vec![0xab; 16],
+            span_id: vec![0xcd; 8],
+            flags: 0x101,
+            ..Default::default()
         };
+        let request = request(vec![kv("service.name", string("shop"))], "", vec![record]);
         let rows = rows(&request);
         let row: J = serde_json::from_slice(rows.strip_suffix(b"\n").unwrap()).unwrap();
         assert_eq!(

@@ -294,51 +294,31 @@ impl ElasticsearchSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::{ArrayValue, InstrumentationScope};
-    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-
-    fn kv(key: &str, value: Value) -> KeyValue {
-        KeyValue {
-            key: key.to_owned(),
-            value: Some(AnyValue { value: Some(value) }),
-            ..Default::default()
-        }
-    }
+    use crate::logs::testing::{kv, request, string};
+    use opentelemetry_proto::tonic::common::v1::ArrayValue;
+    use opentelemetry_proto::tonic::logs::v1::LogRecord;
 
     #[test]
     fn a_record_is_a_document_of_the_otel_mapping() {
-        let request = ExportLogsServiceRequest {
-            resource_logs: vec![ResourceLogs {
-                resource: Some(Resource {
-                    attributes: vec![kv("service.name", Value::StringValue("shop".into()))],
-                    ..Default::default()
-                }),
-                scope_logs: vec![ScopeLogs {
-                    scope: Some(InstrumentationScope {
-                        name: "checkout".into(),
-                        version: "2.0".into(),
-                        ..Default::default()
-                    }),
-                    log_records: vec![LogRecord {
-                        time_unix_nano: 1_700_000_000_123_000_789,
-                        observed_time_unix_nano: 1_700_000_001_000_000_000,
-                        severity_number: 17,
-                        severity_text: "ERROR".into(),
-                        body: Some(AnyValue {
-                            value: Some(Value::StringValue("boom".into())),
-                        }),
-                        attributes: vec![kv("order.id", Value::IntValue(42))],
-                        trace_id: vec![1; 16],
-                        span_id: vec![2; 8],
-                        event_name: "order.failed".into(),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
+        let record = LogRecord {
+            time_unix_nano: 1_700_000_000_123_000_789,
+            observed_time_unix_nano: 1_700_000_001_000_000_000,
+            severity_number: 17,
+            severity_text: "ERROR".into(),
+            body: Some(AnyValue {
+                value: Some(string("boom")),
+            }),
+            attributes: vec![kv("order.id", Value::IntValue(42))],
+            trace_id: vec![1; 16],
+            span_id: vec![2; 8],
+            event_name: "order.failed".into(),
+            ..Default::default()
         };
+        let request = request(
+            vec![kv("service.name", string("shop"))],
+            "2.0",
+            vec![record],
+        );
         let stream = object!({"type": "logs", "dataset": "generic.otel", "namespace": "default"});
         let docs = documents(&request, &stream);
         let doc: J = serde_json::from_str(&docs[0]).unwrap();

@@ -378,45 +378,16 @@ impl LokiSink {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::logs::testing::{kv, string};
     use opentelemetry_proto::tonic::common::v1::any_value::Value;
     use opentelemetry_proto::tonic::common::v1::AnyValue;
-    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
-    use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-
-    fn kv(key: &str, value: Value) -> KeyValue {
-        KeyValue {
-            key: key.to_owned(),
-            value: Some(AnyValue { value: Some(value) }),
-            ..Default::default()
-        }
-    }
-
-    fn text_of(s: &str) -> Value {
-        Value::StringValue(s.to_owned())
-    }
 
     fn request(records: Vec<LogRecord>) -> ExportLogsServiceRequest {
-        ExportLogsServiceRequest {
-            resource_logs: vec![ResourceLogs {
-                resource: Some(Resource {
-                    attributes: vec![
-                        kv("service.name", text_of("shop")),
-                        kv("host.name", text_of("h1")),
-                    ],
-                    ..Default::default()
-                }),
-                scope_logs: vec![ScopeLogs {
-                    scope: Some(InstrumentationScope {
-                        name: "checkout".to_owned(),
-                        ..Default::default()
-                    }),
-                    log_records: records,
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-        }
+        let resource = vec![
+            kv("service.name", string("shop")),
+            kv("host.name", string("h1")),
+        ];
+        crate::logs::testing::request(resource, "", records)
     }
 
     fn record(severity: i32, body: Value, attributes: Vec<KeyValue>) -> LogRecord {
@@ -444,9 +415,9 @@ mod tests {
     #[test]
     fn records_group_into_streams_by_their_labels() {
         let req = request(vec![
-            record(9, text_of("a"), vec![kv("user.id", Value::IntValue(7))]),
-            record(17, text_of("b"), vec![]),
-            record(10, text_of("c"), vec![kv("k", Value::BoolValue(true))]),
+            record(9, string("a"), vec![kv("user.id", Value::IntValue(7))]),
+            record(17, string("b"), vec![]),
+            record(10, string("c"), vec![kv("k", Value::BoolValue(true))]),
         ]);
         let streams = streams(&req, &labels(&["service.name", "level"]));
         let shown: Vec<(String, Vec<&str>)> = streams
@@ -501,7 +472,7 @@ mod tests {
             ("unknown", "trace", "fatal")
         );
         let map = Value::KvlistValue(opentelemetry_proto::tonic::common::v1::KeyValueList {
-            values: vec![kv("n", Value::DoubleValue(1.5)), kv("s", text_of("x"))],
+            values: vec![kv("n", Value::DoubleValue(1.5)), kv("s", string("x"))],
         });
         assert_eq!(text(&AnyValue { value: Some(map) }), r#"{"n":1.5,"s":"x"}"#);
         assert_eq!(
@@ -511,14 +482,14 @@ mod tests {
             "AQL/"
         );
         // A record whose label attributes are all missing is in the service's stream.
-        let req = request(vec![record(9, text_of("a"), vec![])]);
+        let req = request(vec![record(9, string("a"), vec![])]);
         let streams = streams(&req, &labels(&["tenant"]));
         assert_eq!(prometheus_labels(&streams[0].0), r#"{service_name="shop"}"#);
     }
 
     #[test]
     fn both_encodings_carry_every_entry() {
-        let req = request(vec![record(13, text_of("w"), vec![kv("k", text_of("v"))])]);
+        let req = request(vec![record(13, string("w"), vec![kv("k", string("v"))])]);
         let raw = encode_protobuf(streams(&req, &labels(&["service.name", "level"])));
         let decoded = PushRequest::decode(raw.as_slice()).unwrap();
         let entry = &decoded.streams[0].entries[0];

@@ -11,6 +11,8 @@ pub(crate) mod registry;
 mod sampling;
 mod sinks;
 mod stats;
+#[cfg(test)]
+mod testing;
 
 pub use encoding::RecordBuilder;
 pub(crate) use pipeline::LogPipeline;

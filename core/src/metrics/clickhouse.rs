@@ -15,7 +15,7 @@ use crate::export::values::{find, hex, string_map, text};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
-    exemplar, metric::Data, number_data_point, Exemplar,
+    exemplar, metric::Data, number_data_point, Exemplar, NumberDataPoint,
 };
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use serde_json::{json as object, Map, Value as J};
@@ -57,20 +57,35 @@ fn common(
     map
 }
 
-/// The columns of a data point: its attributes, times, flags and exemplars.
-fn point(
-    row: &mut Map<String, J>,
-    attrs: &[KeyValue],
+/// What every data point has, whatever its kind.
+struct Point<'a> {
+    attributes: &'a [KeyValue],
     start: u64,
     time: u64,
     flags: u32,
-    exemplars: &[Exemplar],
-) {
-    row.insert("Attributes".into(), string_map(attrs));
-    row.insert("StartTimeUnix".into(), J::from(rfc3339_nanos(start)));
-    row.insert("TimeUnix".into(), J::from(rfc3339_nanos(time)));
-    row.insert("Flags".into(), J::from(flags));
-    let column = |f: &dyn Fn(&Exemplar) -> J| J::Array(exemplars.iter().map(f).collect());
+    exemplars: &'a [Exemplar],
+}
+
+/// The [`Point`] of a data point of any kind.
+macro_rules! point {
+    ($p:expr) => {
+        Point {
+            attributes: &$p.attributes,
+            start: $p.start_time_unix_nano,
+            time: $p.time_unix_nano,
+            flags: $p.flags,
+            exemplars: &$p.exemplars,
+        }
+    };
+}
+
+/// Adds the columns of `p`: its attributes, times, flags and exemplars.
+fn add_point(row: &mut Map<String, J>, p: Point<'_>) {
+    row.insert("Attributes".into(), string_map(p.attributes));
+    row.insert("StartTimeUnix".into(), J::from(rfc3339_nanos(p.start)));
+    row.insert("TimeUnix".into(), J::from(rfc3339_nanos(p.time)));
+    row.insert("Flags".into(), J::from(p.flags));
+    let column = |f: &dyn Fn(&Exemplar) -> J| J::Array(p.exemplars.iter().map(f).collect());
     row.insert(
         "Exemplars.FilteredAttributes".into(),
         column(&|e| string_map(&e.filtered_attributes)),
@@ -99,7 +114,36 @@ fn point(
     );
 }
 
-/// The rows of a collection, by table (one JSON object per line each).
+/// Adds the columns both histogram tables have.
+fn add_distribution(
+    row: &mut Map<String, J>,
+    count: u64,
+    sum: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    temporality: i32,
+) {
+    for (column, value) in [
+        ("Count", J::from(count)),
+        ("Sum", J::from(sum.unwrap_or(0.0))),
+        ("Min", J::from(min.unwrap_or(0.0))),
+        ("Max", J::from(max.unwrap_or(0.0))),
+        ("AggregationTemporality", J::from(temporality)),
+    ] {
+        row.insert(column.into(), value);
+    }
+}
+
+/// The value of a number data point, as the tables keep it (Float64).
+fn value(p: &NumberDataPoint) -> f64 {
+    match p.value {
+        Some(number_data_point::Value::AsDouble(d)) => d,
+        Some(number_data_point::Value::AsInt(i)) => i as f64,
+        None => 0.0,
+    }
+}
+
+/// The rows of a collection by table (one JSON object per line each), with their counts.
 fn rows(request: &ExportMetricsServiceRequest) -> Vec<(Table, Vec<u8>, u64)> {
     let mut tables: Vec<(Table, Vec<u8>, u64)> = Vec::new();
     let mut push = |table: Table, row: Map<String, J>| {
@@ -122,29 +166,16 @@ fn rows(request: &ExportMetricsServiceRequest) -> Vec<(Table, Vec<u8>, u64)> {
         let resource = string_map(attrs);
         for sm in &rm.scope_metrics {
             for m in &sm.metrics {
-                let base = || common(&resource, &service, &rm.schema_url, sm, m);
-                let number = |p: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint| {
-                    let mut row = base();
-                    point(
-                        &mut row,
-                        &p.attributes,
-                        p.start_time_unix_nano,
-                        p.time_unix_nano,
-                        p.flags,
-                        &p.exemplars,
-                    );
-                    let value = match p.value {
-                        Some(number_data_point::Value::AsDouble(d)) => d,
-                        Some(number_data_point::Value::AsInt(i)) => i as f64,
-                        None => 0.0,
-                    };
-                    row.insert("Value".into(), J::from(value));
+                let row = |p: Point<'_>| {
+                    let mut row = common(&resource, &service, &rm.schema_url, sm, m);
+                    add_point(&mut row, p);
                     row
                 };
                 match &m.data {
                     Some(Data::Sum(s)) => {
                         for p in &s.data_points {
-                            let mut row = number(p);
+                            let mut row = row(point!(p));
+                            row.insert("Value".into(), J::from(value(p)));
                             row.insert(
                                 "AggregationTemporality".into(),
                                 J::from(s.aggregation_temporality),
@@ -155,62 +186,48 @@ fn rows(request: &ExportMetricsServiceRequest) -> Vec<(Table, Vec<u8>, u64)> {
                     }
                     Some(Data::Gauge(g)) => {
                         for p in &g.data_points {
-                            push(Table::Gauge, number(p));
+                            let mut row = row(point!(p));
+                            row.insert("Value".into(), J::from(value(p)));
+                            push(Table::Gauge, row);
                         }
                     }
                     Some(Data::Histogram(h)) => {
                         for p in &h.data_points {
-                            let mut row = base();
-                            point(
+                            let mut row = row(point!(p));
+                            add_distribution(
                                 &mut row,
-                                &p.attributes,
-                                p.start_time_unix_nano,
-                                p.time_unix_nano,
-                                p.flags,
-                                &p.exemplars,
+                                p.count,
+                                p.sum,
+                                p.min,
+                                p.max,
+                                h.aggregation_temporality,
                             );
-                            row.insert("Count".into(), J::from(p.count));
-                            row.insert("Sum".into(), J::from(p.sum.unwrap_or(0.0)));
                             row.insert("BucketCounts".into(), J::from(p.bucket_counts.clone()));
                             row.insert("ExplicitBounds".into(), J::from(p.explicit_bounds.clone()));
-                            row.insert("Min".into(), J::from(p.min.unwrap_or(0.0)));
-                            row.insert("Max".into(), J::from(p.max.unwrap_or(0.0)));
-                            row.insert(
-                                "AggregationTemporality".into(),
-                                J::from(h.aggregation_temporality),
-                            );
                             push(Table::Histogram, row);
                         }
                     }
                     Some(Data::ExponentialHistogram(h)) => {
                         for p in &h.data_points {
-                            let mut row = base();
-                            point(
+                            let mut row = row(point!(p));
+                            add_distribution(
                                 &mut row,
-                                &p.attributes,
-                                p.start_time_unix_nano,
-                                p.time_unix_nano,
-                                p.flags,
-                                &p.exemplars,
+                                p.count,
+                                p.sum,
+                                p.min,
+                                p.max,
+                                h.aggregation_temporality,
                             );
                             let (pos, neg) = (
                                 p.positive.clone().unwrap_or_default(),
                                 p.negative.clone().unwrap_or_default(),
                             );
-                            row.insert("Count".into(), J::from(p.count));
-                            row.insert("Sum".into(), J::from(p.sum.unwrap_or(0.0)));
                             row.insert("Scale".into(), J::from(p.scale));
                             row.insert("ZeroCount".into(), J::from(p.zero_count));
                             row.insert("PositiveOffset".into(), J::from(pos.offset));
                             row.insert("PositiveBucketCounts".into(), J::from(pos.bucket_counts));
                             row.insert("NegativeOffset".into(), J::from(neg.offset));
                             row.insert("NegativeBucketCounts".into(), J::from(neg.bucket_counts));
-                            row.insert("Min".into(), J::from(p.min.unwrap_or(0.0)));
-                            row.insert("Max".into(), J::from(p.max.unwrap_or(0.0)));
-                            row.insert(
-                                "AggregationTemporality".into(),
-                                J::from(h.aggregation_temporality),
-                            );
                             push(Table::ExponentialHistogram, row);
                         }
                     }
