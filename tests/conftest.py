@@ -1,6 +1,6 @@
 """Shared fixtures: C programs built against the installed otelrs (pkg-config), a clean
 environment for each run, and the services tests/run-all.sh starts (the Collector,
-VictoriaLogs, ClickHouse's HTTP interface over chDB)."""
+VictoriaLogs, OpenSearch, ClickHouse's HTTP interface over chDB)."""
 
 from __future__ import annotations
 
@@ -304,3 +304,49 @@ class OwnClickhouse(Clickhouse):
             self.process.terminate()
             self.process.wait(timeout=20)
             self.process = None
+
+
+class OpenSearch:
+    """OpenSearch (tests/opensearch, started by tests/run-all.sh), with the index templates
+    Elasticsearch has built in for OpenTelemetry data: `logs-*.otel-*` are data streams whose
+    documents follow the `otel` mapping."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    def template(self, name: str, pattern: str, properties: dict, priority: int = 100) -> None:
+        self.call("PUT", f"/_index_template/{name}", {
+            "index_patterns": [pattern], "data_stream": {}, "priority": priority,
+            "template": {"mappings": {"properties": properties}},
+        })
+
+    def search(self, index: str, query: str, size: int = 100) -> list[dict]:
+        self.call("POST", f"/{index}/_refresh")
+        q = urllib.parse.urlencode({"q": query, "size": size})
+        return [hit["_source"] for hit in self.call("GET", f"/{index}/_search?{q}")["hits"]["hits"]]
+
+
+# What the `otel` mapping of Elasticsearch's built-in templates gives the top-level fields.
+OTEL_MAPPING = {
+    "@timestamp": {"type": "date_nanos"}, "observed_timestamp": {"type": "date_nanos"},
+    "severity_text": {"type": "keyword"}, "severity_number": {"type": "byte"},
+    "trace_id": {"type": "keyword"}, "span_id": {"type": "keyword"}, "event_name": {"type": "keyword"},
+    "body": {"properties": {"text": {"type": "text"}}},
+}
+
+
+@pytest.fixture(scope="session")
+def opensearch() -> OpenSearch:
+    url = os.environ.get("OTELRS_TEST_OPENSEARCH_URL")
+    if not url:
+        pytest.fail("OpenSearch is not running: run the tests with tests/run-all.sh")
+    os_ = OpenSearch(url)
+    os_.template("logs-otel", "logs-*.otel-*", OTEL_MAPPING)
+    return os_

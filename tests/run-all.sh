@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds everything, starts the services the tests use (the
 # OpenTelemetry Collector built from tests/collector, a Prometheus server, VictoriaLogs built
-# from its Go module, which takes Loki pushes and Elasticsearch bulk requests, and ClickHouse's
-# HTTP interface over chDB), and runs
+# from its Go module, which takes Loki pushes and Elasticsearch bulk requests, OpenSearch from
+# its Maven Central artifacts, and ClickHouse's HTTP interface over chDB), and runs
 # every test: Rust unit and boundary tests, the C programs (also under valgrind), the
 # end-to-end tests, and the Python and Ruby packages' tests.
 set -euo pipefail
@@ -103,11 +103,12 @@ for _ in $(seq 100); do
 done
 echo "Collector listening: gRPC $OTELRS_TEST_GRPC_PORT, HTTP $OTELRS_TEST_HTTP_PORT, gRPC+TLS $OTELRS_TEST_GRPC_TLS_PORT, HTTP+TLS $OTELRS_TEST_HTTP_TLS_PORT"
 
-# Waits until `url` answers, for up to a minute; shows `log` and fails when the service
-# started last has stopped or never answers.
+# Waits until `url` answers, for up to `seconds` (60 by default); shows `log` and fails when
+# the service started last has stopped or never answers.
 wait_for_url() {
-    local url=$1 log=$2
-    for _ in $(seq 600); do
+    local url=$1 log=$2 seconds=${3:-60}
+    local deadline=$((SECONDS + seconds))
+    while [ $SECONDS -lt $deadline ]; do
         python3 -c "import urllib.request; urllib.request.urlopen('$url', timeout=1)" 2>/dev/null && return 0
         kill -0 "${services[-1]}" 2>/dev/null || { cat "$log"; exit 1; }
         sleep 0.1
@@ -158,6 +159,16 @@ python3 tests/clickhouse/server.py --port "$clickhouse_port" --path build/clickh
 services+=($!)
 wait_for_url "$OTELRS_TEST_CLICKHOUSE_URL/ping" build/clickhouse/clickhouse.log
 echo "ClickHouse at $OTELRS_TEST_CLICKHOUSE_URL"
+
+step "OpenSearch 2.19, assembled from its Maven Central artifacts (tests/opensearch)"
+export OTELRS_TEST_OPENSEARCH_PORT=$(free_port) OTELRS_TEST_OPENSEARCH_TRANSPORT_PORT=$(free_port)
+export OTELRS_TEST_OPENSEARCH_URL="http://127.0.0.1:$OTELRS_TEST_OPENSEARCH_PORT"
+mkdir -p build/opensearch
+tests/opensearch/start.sh build/opensearch/home > build/opensearch/opensearch.log 2>&1 &
+services+=($!)
+# (Its first start here downloads its jars from Maven Central.)
+wait_for_url "$OTELRS_TEST_OPENSEARCH_URL/_cluster/health?wait_for_status=yellow" build/opensearch/opensearch.log 300
+echo "OpenSearch at $OTELRS_TEST_OPENSEARCH_URL"
 
 step "C programs and end-to-end tests (pytest)"
 python3 -m pytest tests -p no:cacheprovider -q

@@ -1,7 +1,9 @@
 """Logs sent to Elasticsearch's bulk API, as documents of Elastic's OpenTelemetry-native mapping
 in the data stream `logs-<dataset>.otel-<namespace>`: from C (tests/c/logs.c) and Python,
 received by VictoriaLogs (which takes Elasticsearch bulk requests) and queried back with
-LogsQL; bad settings; and the exporter working again once a backend that was down is back."""
+LogsQL, and by OpenSearch 2.19 as a data stream (its mapping's types, the nanoseconds kept, the
+documents its mapping refuses counted and reported); bad settings; and the exporter working
+again once a backend that was down is back."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import OwnVictoriaLogs, clean_env, run
+from conftest import OTEL_MAPPING, OwnVictoriaLogs, clean_env, run
 from test_logs import TEXTS, TRACE_A
 
 # How VictoriaLogs reads the documents: the message, the time, and the stream fields (as a
@@ -138,3 +140,57 @@ def test_the_exporter_keeps_working_once_a_backend_that_was_down_is_back(tmp_pat
     finally:
         app.kill()
         es.stop()
+
+
+def test_records_become_documents_of_an_opensearch_data_stream(c_program, opensearch, service_name):
+    r = run(c_program("logs"), "all", env=clean_env(
+        OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="elasticsearch", OTEL_SERVICE_NAME=service_name,
+        OTELRS_EXPORTER_ELASTICSEARCH_ENDPOINT=opensearch.url, OTELRS_EXPORTER_ELASTICSEARCH_DATASET="cprog"))
+    assert r.returncode == 0 and "flush OTELRS_OK" in r.stdout, r.stderr
+    docs = opensearch.search("logs-cprog.otel-default", f'resource.attributes.service.name:"{service_name}"')
+    by_body = {d["body"]["text"]: d for d in docs}
+    assert len(docs) == len(by_body) == 35, sorted(by_body)
+    [stream] = opensearch.call("GET", "/_data_stream/logs-cprog.otel-default")["data_streams"]
+    assert stream["template"] == "logs-otel" and stream["timestamp_field"]["name"] == "@timestamp"
+    event = by_body["an event"]
+    assert (event["@timestamp"], event["event_name"], event["severity_number"]) == (
+        "1700000000123.456789", "order.refused", 13)
+    assert event["data_stream"] == {"type": "logs", "dataset": "cprog.otel", "namespace": "default"}
+    assert by_body["attribute types"]["attributes"]["strs"] == ["x", "y"]
+    # The date_nanos field keeps the nanoseconds: a range query on them finds the event alone.
+    hits = opensearch.call("POST", "/logs-cprog.otel-default/_search", {"query": {"bool": {"filter": [
+        {"term": {"resource.attributes.service.name.keyword": service_name}},
+        {"range": {"@timestamp": {"gte": "2023-11-14T22:13:20.123456789Z", "lte": "2023-11-14T22:13:20.123456789Z"}}},
+    ]}}})["hits"]["hits"]
+    assert [h["_source"]["body"]["text"] for h in hits] == ["an event"]
+
+
+REFUSED = """
+import json, sys, otelrs
+otelrs.init(logs_exporter="elasticsearch", metrics_exporter="none", service_name=sys.argv[2],
+            exporter_elasticsearch_endpoint=sys.argv[1], exporter_elasticsearch_dataset="strict")
+log = otelrs.get_logger("shop")
+for i in range(5):
+    log.info(f"order {i}", attributes={"count": -42} if i in (1, 3) else {"count": True})
+try:
+    otelrs.force_flush(20)
+    print("delivered")
+except otelrs.ExportError as e:
+    print(e)
+print(json.dumps(otelrs.health()["exporters"][0]))
+"""
+
+
+def test_documents_opensearch_refuses_are_counted_and_reported(opensearch, service_name):
+    # A mapping that takes `attributes.count` as a boolean only: the records with a number fail.
+    opensearch.template("logs-strict", "logs-strict.otel-*", dict(OTEL_MAPPING, attributes={
+        "properties": {"count": {"type": "boolean"}}}), priority=200)
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(REFUSED), opensearch.url, service_name],
+                       env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    message, health = r.stdout.splitlines()
+    assert "Elasticsearch rejected 2 of 5 documents: HTTP 400 mapper_parsing_exception" in message, message
+    health = json.loads(health)
+    assert (health["exported"], health["failed"], health["status"]) == (3, 2, "degraded"), health
+    docs = opensearch.search("logs-strict.otel-default", f'resource.attributes.service.name:"{service_name}"')
+    assert sorted(d["body"]["text"] for d in docs) == ["order 0", "order 2", "order 4"]
