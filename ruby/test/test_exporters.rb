@@ -44,6 +44,20 @@ class TestExporters < Minitest::Test
     assert_equal "custom_metric_exporter/0", by_name["sizes"]["component"]
   end
 
+  def test_the_file_exporter_example_writes_every_record
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "batches.jsonl")
+      example = File.expand_path("../../examples/ruby/file_exporter.rb", __dir__)
+      out, err, status = Open3.capture3(env, RbConfig.ruby, "-I", LIB, example, path, unsetenv_others: true)
+      assert status.success?, err
+      assert_includes out.delete(" "), '"exporter"=>"jsonl","status"=>"ok","exported"=>2'
+      records = File.readlines(path).flat_map do |line|
+        JSON.parse(line)["resourceLogs"].flat_map { |rl| rl["scopeLogs"].flat_map { |sl| sl["logRecords"] } }
+      end
+      assert_equal ["order placed", "payment slow"], records.map { |r| body(r) }
+    end
+  end
+
   def test_an_exception_is_reported_and_bad_exporters_are_refused
     _, err, = run_ruby(<<~RUBY, env(OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "none"))
       Otelrs.configure(log_exporters: { "raises" => ->(_) { raise ArgumentError, "webhook down" } })
