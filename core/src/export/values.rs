@@ -73,3 +73,62 @@ pub(crate) fn string_map(attrs: &[KeyValue]) -> serde_json::Value {
             .collect(),
     )
 }
+
+/// Writes `s` as a JSON string.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Writes a value as JSON, as [`json`] gives it, without building it first.
+pub(crate) fn write_json(out: &mut Vec<u8>, v: &AnyValue) {
+    match &v.value {
+        Some(Value::StringValue(s)) => write_str(out, s),
+        Some(Value::BoolValue(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Some(Value::IntValue(i)) => out.extend_from_slice(i.to_string().as_bytes()),
+        Some(Value::DoubleValue(_) | Value::BytesValue(_)) => {
+            let _ = serde_json::to_writer(&mut *out, &json(v));
+        }
+        Some(Value::ArrayValue(a)) => {
+            out.push(b'[');
+            for (i, item) in a.values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(out, item);
+            }
+            out.push(b']');
+        }
+        Some(Value::KvlistValue(kv)) => write_object(out, &kv.values, write_json),
+        Some(Value::StringValueStrindex(_)) | None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Writes attributes as one JSON object, each value by `value`.
+pub(crate) fn write_object(
+    out: &mut Vec<u8>,
+    attrs: &[KeyValue],
+    value: fn(&mut Vec<u8>, &AnyValue),
+) {
+    out.push(b'{');
+    for (i, kv) in attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, &kv.key);
+        out.push(b':');
+        match &kv.value {
+            Some(v) => value(out, v),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    out.push(b'}');
+}
+
+/// Writes a value as a JSON string of its [`text`] (a ClickHouse `Map(String, String)`'s).
+pub(crate) fn write_text(out: &mut Vec<u8>, v: &AnyValue) {
+    match &v.value {
+        Some(Value::StringValue(s)) => write_str(out, s),
+        _ => write_str(out, &text(v)),
+    }
+}

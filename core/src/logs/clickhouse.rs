@@ -7,53 +7,68 @@ use crate::base::clock::rfc3339_nanos;
 use crate::base::error::Result;
 use crate::config::ClickhouseSettings;
 use crate::export::clickhouse::{Clickhouse, Table};
-use crate::export::values::{find, hex, string_map, text};
+use crate::export::values::{find, hex, text, write_object, write_str, write_text};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
-use serde_json::{Map, Value as J};
+use std::io::Write as _;
 use std::time::Duration;
 
-/// The rows of a batch, one JSON object per line.
+/// The rows of a batch, one JSON object per line. What is the same for a resource's or a
+/// scope's records is written once and copied.
 fn rows(request: &ExportLogsServiceRequest) -> Vec<u8> {
     let mut out = Vec::new();
     for rl in &request.resource_logs {
         let resource: &[KeyValue] = rl.resource.as_ref().map_or(&[], |r| &r.attributes);
-        let service = find(resource, "service.name").map_or_else(String::new, text);
-        let resource_map = string_map(resource);
+        let mut shared = b",\"ServiceName\":".to_vec();
+        write_str(
+            &mut shared,
+            &find(resource, "service.name").map_or_else(String::new, text),
+        );
+        shared.extend_from_slice(b",\"ResourceSchemaUrl\":");
+        write_str(&mut shared, &rl.schema_url);
+        shared.extend_from_slice(b",\"ResourceAttributes\":");
+        write_object(&mut shared, resource, write_text);
+        let resource_part = shared;
         for sl in &rl.scope_logs {
-            let (scope_name, scope_version, scope_map) = match &sl.scope {
-                Some(s) => (
-                    s.name.as_str(),
-                    s.version.as_str(),
-                    string_map(&s.attributes),
-                ),
-                None => ("", "", J::Object(Map::new())),
+            let mut scope = resource_part.clone();
+            let (name, version, attrs): (&str, &str, &[KeyValue]) = match &sl.scope {
+                Some(s) => (&s.name, &s.version, &s.attributes),
+                None => ("", "", &[]),
             };
+            scope.extend_from_slice(b",\"ScopeSchemaUrl\":");
+            write_str(&mut scope, &sl.schema_url);
+            scope.extend_from_slice(b",\"ScopeName\":");
+            write_str(&mut scope, name);
+            scope.extend_from_slice(b",\"ScopeVersion\":");
+            write_str(&mut scope, version);
+            scope.extend_from_slice(b",\"ScopeAttributes\":");
+            write_object(&mut scope, attrs, write_text);
             for r in &sl.log_records {
                 let time = match r.time_unix_nano {
                     0 => r.observed_time_unix_nano,
                     t => t,
                 };
-                let row = serde_json::json!({
-                    "Timestamp": rfc3339_nanos(time),
-                    "TraceId": hex(&r.trace_id),
-                    "SpanId": hex(&r.span_id),
-                    "TraceFlags": r.flags & 0xff,
-                    "SeverityText": r.severity_text,
-                    "SeverityNumber": r.severity_number,
-                    "ServiceName": service,
-                    "Body": r.body.as_ref().map_or_else(String::new, text),
-                    "ResourceSchemaUrl": rl.schema_url,
-                    "ResourceAttributes": resource_map,
-                    "ScopeSchemaUrl": sl.schema_url,
-                    "ScopeName": scope_name,
-                    "ScopeVersion": scope_version,
-                    "ScopeAttributes": scope_map,
-                    "LogAttributes": string_map(&r.attributes),
-                });
-                // A JSON value always serializes.
-                let _ = serde_json::to_writer(&mut out, &row);
-                out.push(b'\n');
+                out.extend_from_slice(b"{\"Timestamp\":");
+                write_str(&mut out, &rfc3339_nanos(time));
+                let _ = write!(
+                    out,
+                    ",\"TraceId\":\"{}\",\"SpanId\":\"{}\",\"TraceFlags\":{},\"SeverityNumber\":{}",
+                    hex(&r.trace_id),
+                    hex(&r.span_id),
+                    r.flags & 0xff,
+                    r.severity_number
+                );
+                out.extend_from_slice(b",\"SeverityText\":");
+                write_str(&mut out, &r.severity_text);
+                out.extend_from_slice(b",\"Body\":");
+                match &r.body {
+                    Some(b) => write_text(&mut out, b),
+                    None => out.extend_from_slice(b"\"\""),
+                }
+                out.extend_from_slice(&scope);
+                out.extend_from_slice(b",\"LogAttributes\":");
+                write_object(&mut out, &r.attributes, write_text);
+                out.extend_from_slice(b"}\n");
             }
         }
     }
@@ -105,7 +120,8 @@ mod tests {
         };
         let request = request(vec![kv("service.name", string("shop"))], "", vec![record]);
         let rows = rows(&request);
-        let row: J = serde_json::from_slice(rows.strip_suffix(b"\n").unwrap()).unwrap();
+        let row: serde_json::Value =
+            serde_json::from_slice(rows.strip_suffix(b"\n").unwrap()).unwrap();
         assert_eq!(
             row,
             serde_json::json!({

@@ -14,122 +14,156 @@ use crate::config::ElasticsearchSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Failure, Post};
-use crate::export::values::{hex, json};
+use crate::export::values::{hex, write_json, write_object, write_str};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
-use serde_json::{json as object, Map, Value as J};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue};
+use serde_json::{json as object, Value as J};
+use std::io::Write as _;
+use std::ops::Range;
 use std::time::Duration;
 
-/// A time in nanoseconds as Elasticsearch's `epoch_millis` with a fraction, which keeps the
-/// nanoseconds: `1700000000123.456789`.
-fn epoch_millis(nanos: u64) -> String {
-    format!("{}.{:06}", nanos / 1_000_000, nanos % 1_000_000)
+/// Writes a time in nanoseconds as Elasticsearch's `epoch_millis` with a fraction, which keeps
+/// the nanoseconds: `"1700000000123.456789"`.
+fn write_epoch_millis(out: &mut Vec<u8>, nanos: u64) {
+    let _ = write!(out, "\"{}.{:06}\"", nanos / 1_000_000, nanos % 1_000_000);
 }
 
-/// Attributes as one JSON object, keys as they are (the mapping's `attributes` field is a
-/// passthrough object).
-fn attributes(attrs: &[KeyValue]) -> Map<String, J> {
-    attrs
-        .iter()
-        .map(|kv| (kv.key.clone(), kv.value.as_ref().map_or(J::Null, json)))
-        .collect()
-}
-
-/// The body as the mapping has it: `text` for a scalar, `structured` for a map, or for a list
-/// of maps; any other list goes under `structured.value`.
-fn body(v: &AnyValue) -> J {
+/// Writes the body as the mapping has it: `text` for a scalar, `structured` for a map, or for
+/// a list of maps; any other list goes under `structured.value`.
+fn write_body(out: &mut Vec<u8>, v: &AnyValue) {
     match &v.value {
-        Some(Value::KvlistValue(_)) => object!({ "structured": json(v) }),
+        Some(Value::KvlistValue(_)) => {
+            out.extend_from_slice(b"{\"structured\":");
+            write_json(out, v);
+        }
         Some(Value::ArrayValue(a)) => {
             let all_maps = a
                 .values
                 .iter()
                 .all(|x| matches!(x.value, Some(Value::KvlistValue(_))));
-            if all_maps {
-                object!({ "structured": json(v) })
+            out.extend_from_slice(if all_maps {
+                b"{\"structured\":".as_slice()
             } else {
-                object!({ "structured": { "value": json(v) } })
+                b"{\"structured\":{\"value\":".as_slice()
+            });
+            write_json(out, v);
+            if !all_maps {
+                out.push(b'}');
             }
         }
-        _ => object!({ "text": json(v) }),
+        _ => {
+            out.extend_from_slice(b"{\"text\":");
+            write_json(out, v);
+        }
+    }
+    out.push(b'}');
+}
+
+/// Writes `"key":` then `value` as a JSON string, when it is not empty.
+fn write_field(out: &mut Vec<u8>, key: &str, value: &str) {
+    if !value.is_empty() {
+        let _ = write!(out, ",\"{key}\":");
+        write_str(out, value);
     }
 }
 
-/// The documents of a batch, one JSON line each.
-fn documents(request: &ExportLogsServiceRequest, data_stream: &J) -> Vec<String> {
+/// Ends an object whose fields were each written with a comma before them.
+fn close_object(mut out: Vec<u8>) -> Vec<u8> {
+    if out.get(1) == Some(&b',') {
+        out.remove(1);
+    }
+    out.push(b'}');
+    out
+}
+
+/// The `resource` object, written once for all its records.
+fn write_resource(schema_url: &str, attrs: &[KeyValue]) -> Vec<u8> {
+    let mut out = b"{".to_vec();
+    write_field(&mut out, "schema_url", schema_url);
+    if !attrs.is_empty() {
+        out.extend_from_slice(b",\"attributes\":");
+        write_object(&mut out, attrs, write_json);
+    }
+    close_object(out)
+}
+
+/// The `scope` object, written once for all its records.
+fn write_scope(schema_url: &str, scope: Option<&InstrumentationScope>) -> Vec<u8> {
+    let mut out = b"{".to_vec();
+    write_field(&mut out, "schema_url", schema_url);
+    if let Some(s) = scope {
+        write_field(&mut out, "name", &s.name);
+        write_field(&mut out, "version", &s.version);
+        if !s.attributes.is_empty() {
+            out.extend_from_slice(b",\"attributes\":");
+            write_object(&mut out, &s.attributes, write_json);
+        }
+    }
+    close_object(out)
+}
+
+/// The documents of a batch, written one after the other into one buffer, with the range of
+/// each.
+fn documents(
+    request: &ExportLogsServiceRequest,
+    data_stream: &[u8],
+) -> (Vec<u8>, Vec<Range<usize>>) {
     let mut out = Vec::new();
+    let mut docs = Vec::new();
     for rl in &request.resource_logs {
-        let mut resource = Map::new();
-        if !rl.schema_url.is_empty() {
-            resource.insert("schema_url".into(), J::from(rl.schema_url.as_str()));
-        }
-        if let Some(r) = &rl.resource {
-            if !r.attributes.is_empty() {
-                resource.insert("attributes".into(), J::Object(attributes(&r.attributes)));
-            }
-        }
-        let resource = J::Object(resource);
+        let resource = write_resource(
+            &rl.schema_url,
+            rl.resource.as_ref().map_or(&[], |r| &r.attributes),
+        );
         for sl in &rl.scope_logs {
-            let mut scope = Map::new();
-            if !sl.schema_url.is_empty() {
-                scope.insert("schema_url".into(), J::from(sl.schema_url.as_str()));
-            }
-            if let Some(s) = &sl.scope {
-                for (k, v) in [("name", &s.name), ("version", &s.version)] {
-                    if !v.is_empty() {
-                        scope.insert(k.into(), J::from(v.as_str()));
-                    }
-                }
-                if !s.attributes.is_empty() {
-                    scope.insert("attributes".into(), J::Object(attributes(&s.attributes)));
-                }
-            }
-            let scope = J::Object(scope);
+            let scope = write_scope(&sl.schema_url, sl.scope.as_ref());
             for r in &sl.log_records {
+                let start = out.len();
                 let time = match r.time_unix_nano {
                     0 => r.observed_time_unix_nano,
                     t => t,
                 };
-                let mut doc = Map::new();
-                doc.insert("@timestamp".into(), J::from(epoch_millis(time)));
-                doc.insert(
-                    "observed_timestamp".into(),
-                    J::from(epoch_millis(r.observed_time_unix_nano)),
-                );
-                doc.insert("data_stream".into(), data_stream.clone());
-                if !r.severity_text.is_empty() {
-                    doc.insert("severity_text".into(), J::from(r.severity_text.as_str()));
-                }
+                out.extend_from_slice(b"{\"@timestamp\":");
+                write_epoch_millis(&mut out, time);
+                out.extend_from_slice(b",\"observed_timestamp\":");
+                write_epoch_millis(&mut out, r.observed_time_unix_nano);
+                out.extend_from_slice(b",\"data_stream\":");
+                out.extend_from_slice(data_stream);
+                write_field(&mut out, "severity_text", &r.severity_text);
                 if r.severity_number != 0 {
-                    doc.insert("severity_number".into(), J::from(r.severity_number));
+                    let _ = write!(out, ",\"severity_number\":{}", r.severity_number);
                 }
                 if !r.trace_id.is_empty() {
-                    doc.insert("trace_id".into(), J::from(hex(&r.trace_id)));
-                    doc.insert("span_id".into(), J::from(hex(&r.span_id)));
+                    write_field(&mut out, "trace_id", &hex(&r.trace_id));
+                    write_field(&mut out, "span_id", &hex(&r.span_id));
                 }
                 if !r.attributes.is_empty() {
-                    doc.insert("attributes".into(), J::Object(attributes(&r.attributes)));
+                    out.extend_from_slice(b",\"attributes\":");
+                    write_object(&mut out, &r.attributes, write_json);
                 }
                 if r.dropped_attributes_count > 0 {
-                    doc.insert(
-                        "dropped_attributes_count".into(),
-                        J::from(r.dropped_attributes_count),
+                    let _ = write!(
+                        out,
+                        ",\"dropped_attributes_count\":{}",
+                        r.dropped_attributes_count
                     );
                 }
-                if !r.event_name.is_empty() {
-                    doc.insert("event_name".into(), J::from(r.event_name.as_str()));
-                }
-                doc.insert("resource".into(), resource.clone());
-                doc.insert("scope".into(), scope.clone());
+                write_field(&mut out, "event_name", &r.event_name);
+                out.extend_from_slice(b",\"resource\":");
+                out.extend_from_slice(&resource);
+                out.extend_from_slice(b",\"scope\":");
+                out.extend_from_slice(&scope);
                 if let Some(b) = r.body.as_ref().filter(|b| b.value.is_some()) {
-                    doc.insert("body".into(), body(b));
+                    out.extend_from_slice(b",\"body\":");
+                    write_body(&mut out, b);
                 }
-                out.push(J::Object(doc).to_string());
+                out.push(b'}');
+                docs.push(start..out.len());
             }
         }
     }
-    out
+    (out, docs)
 }
 
 /// What the bulk answer says of the documents sent: those to send again (refused for load),
@@ -140,6 +174,23 @@ struct Outcome {
     reason: Option<String>,
 }
 
+/// Whether a bulk answer says `"errors":false` before its items, as Elasticsearch, OpenSearch
+/// and the others that take bulk requests put it: then the items (one per document, thousands)
+/// need not be read. Anything else is read in full.
+fn no_errors(answer: &[u8]) -> bool {
+    let head = &answer[..answer.len().min(256)];
+    let Some(at) = head.windows(8).position(|w| w == b"\"errors\"") else {
+        return false;
+    };
+    let rest: Vec<u8> = head[at + 8..]
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .take(6)
+        .collect();
+    rest == b":false"
+}
+
 /// Reads a bulk answer about the documents `sent` (their indexes in the batch).
 fn outcome(answer: &[u8], sent: &[usize]) -> std::result::Result<Outcome, String> {
     let mut out = Outcome {
@@ -147,6 +198,9 @@ fn outcome(answer: &[u8], sent: &[usize]) -> std::result::Result<Outcome, String
         refused: 0,
         reason: None,
     };
+    if no_errors(answer) {
+        return Ok(out);
+    }
     let answer: J =
         serde_json::from_slice(answer).map_err(|e| format!("unreadable bulk answer: {e}"))?;
     if answer.get("errors") == Some(&J::Bool(false)) {
@@ -188,8 +242,10 @@ pub(crate) struct ElasticsearchSink {
     client: reqwest::blocking::Client,
     url: String,
     headers: http::HeaderMap,
-    index: String,
-    data_stream: J,
+    /// The action line of every document.
+    action: Vec<u8>,
+    /// The `data_stream` object of every document.
+    data_stream: Vec<u8>,
     request_timeout: Duration,
     export_timeout: Duration,
     retries: u64,
@@ -209,8 +265,12 @@ impl ElasticsearchSink {
             client: connection::http_client(&s.conn)?,
             url: format!("{}/_bulk{query}", path.trim_end_matches('/')),
             headers: connection::header_map(&s.conn)?,
-            index: format!("logs-{dataset}-{}", s.namespace),
-            data_stream: object!({ "type": "logs", "dataset": dataset, "namespace": s.namespace }),
+            action: object!({ "create": { "_index": format!("logs-{dataset}-{}", s.namespace) } })
+                .to_string()
+                .into_bytes(),
+            data_stream: object!({ "type": "logs", "dataset": dataset, "namespace": s.namespace })
+                .to_string()
+                .into_bytes(),
             request_timeout: s.conn.timeout,
             export_timeout,
             retries: 0,
@@ -219,8 +279,8 @@ impl ElasticsearchSink {
 
     /// Sends `request`'s records, retrying what failed in transit or was refused for load.
     pub(crate) fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        let docs = documents(request, &self.data_stream);
-        let action = object!({ "create": { "_index": self.index } }).to_string();
+        let (written, docs) = documents(request, &self.data_stream);
+        let action = &self.action;
         let mut pending: Vec<usize> = (0..docs.len()).collect();
         let (mut refused, mut reason) = (0, None);
         let (client, url, headers) = (&self.client, self.url.as_str(), &self.headers);
@@ -229,11 +289,12 @@ impl ElasticsearchSink {
             self.request_timeout,
             &mut self.retries,
             |left| {
-                let mut body = Vec::new();
+                let mut body =
+                    Vec::with_capacity(written.len() + pending.len() * (action.len() + 2));
                 for &i in &pending {
-                    body.extend_from_slice(action.as_bytes());
+                    body.extend_from_slice(action);
                     body.push(b'\n');
-                    body.extend_from_slice(docs[i].as_bytes());
+                    body.extend_from_slice(&written[docs[i].clone()]);
                     body.push(b'\n');
                 }
                 let post = Post {
@@ -320,8 +381,8 @@ mod tests {
             vec![record],
         );
         let stream = object!({"type": "logs", "dataset": "generic.otel", "namespace": "default"});
-        let docs = documents(&request, &stream);
-        let doc: J = serde_json::from_str(&docs[0]).unwrap();
+        let (written, docs) = documents(&request, stream.to_string().as_bytes());
+        let doc: J = serde_json::from_slice(&written[docs[0].clone()]).unwrap();
         assert_eq!(
             doc,
             object!({
@@ -346,7 +407,12 @@ mod tests {
                 }],
             })),
         };
-        assert_eq!(body(&list), object!({"structured": {"value": [1]}}));
+        let mut written = Vec::new();
+        write_body(&mut written, &list);
+        assert_eq!(
+            serde_json::from_slice::<J>(&written).unwrap(),
+            object!({"structured": {"value": [1]}})
+        );
     }
 
     #[test]
@@ -362,7 +428,11 @@ mod tests {
             o.reason.as_deref(),
             Some("HTTP 400 document_parsing_exception: failed to parse field [attributes.n]")
         );
-        let fine = outcome(br#"{"errors":false,"items":[]}"#, &[0, 1]).unwrap();
+        let fine = outcome(br#"{"took":1, "errors" : false,"items":[]}"#, &[0, 1]).unwrap();
+        assert!(no_errors(
+            br#"{"took":0,"errors":false,"items":[{"create":{"status":201}}]}"#
+        ));
+        assert!(!no_errors(br#"{"took":0,"errors":true,"items":[]}"#));
         assert!(fine.again.is_empty() && fine.refused == 0);
         assert!(outcome(br#"{"errors":true,"items":[]}"#, &[0]).is_err());
         assert!(outcome(b"<html>", &[0]).is_err());

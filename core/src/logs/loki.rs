@@ -10,22 +10,25 @@ use crate::config::LokiSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Post};
-use crate::export::values::{find, hex, text};
+use crate::export::values::{find, hex, text, write_str};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use prost::Message;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::time::Duration;
 
-/// Loki's `logproto.PushRequest`, as far as otelrs sends it.
+/// Loki's `logproto.PushRequest`, as far as otelrs sends it. (decoded by the tests; otelrs writes it field by field)
+#[cfg(test)]
 #[derive(Clone, PartialEq, prost::Message)]
 struct PushRequest {
     #[prost(message, repeated, tag = "1")]
     streams: Vec<StreamAdapter>,
 }
 
-/// `logproto.StreamAdapter`: the labels in Prometheus form and the entries.
+/// `logproto.StreamAdapter`: the labels in Prometheus form and the entries. (decoded by the tests; otelrs writes it field by field)
+#[cfg(test)]
 #[derive(Clone, PartialEq, prost::Message)]
 struct StreamAdapter {
     #[prost(string, tag = "1")]
@@ -34,7 +37,8 @@ struct StreamAdapter {
     entries: Vec<EntryAdapter>,
 }
 
-/// `logproto.EntryAdapter`.
+/// `logproto.EntryAdapter`. (decoded by the tests; otelrs writes it field by field)
+#[cfg(test)]
 #[derive(Clone, PartialEq, prost::Message)]
 struct EntryAdapter {
     #[prost(message, optional, tag = "1")]
@@ -45,7 +49,8 @@ struct EntryAdapter {
     structured_metadata: Vec<LabelPair>,
 }
 
-/// `logproto.LabelPairAdapter`.
+/// `logproto.LabelPairAdapter`. (decoded by the tests; otelrs writes it field by field)
+#[cfg(test)]
 #[derive(Clone, PartialEq, prost::Message)]
 struct LabelPair {
     #[prost(string, tag = "1")]
@@ -99,8 +104,8 @@ fn label_name(key: &str) -> String {
 }
 
 /// A stream's labels in Prometheus form, `{a="x", b="y"}`, sorted by name.
-fn prometheus_labels(labels: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = labels.iter().collect();
+fn prometheus_labels(labels: &[(&str, Cow<'_, str>)]) -> String {
+    let mut sorted: Vec<&(&str, Cow<'_, str>)> = labels.iter().collect();
     sorted.sort();
     let mut out = String::from("{");
     for (i, (name, value)) in sorted.into_iter().enumerate() {
@@ -123,171 +128,268 @@ fn prometheus_labels(labels: &[(String, String)]) -> String {
     out
 }
 
-/// Label names and values.
-type Labels = Vec<(String, String)>;
-
-/// One stream before it is encoded: its labels and entries.
-type Stream = (Labels, Vec<Entry>);
-
-/// One entry before it is encoded.
-struct Entry {
-    nanos: u64,
-    line: String,
-    metadata: Vec<(String, String)>,
+/// A value as text, borrowed when it is a string.
+fn text_of(v: Option<&AnyValue>) -> Cow<'_, str> {
+    match v {
+        Some(AnyValue {
+            value: Some(Value::StringValue(s)),
+        }) => Cow::Borrowed(s),
+        Some(v) => Cow::Owned(text(v)),
+        None => Cow::Borrowed(""),
+    }
 }
 
-/// The streams of a batch, in the order their first record came.
-fn streams(request: &ExportLogsServiceRequest, labels: &[Label]) -> Vec<Stream> {
+/// `key` as a label or metadata name, borrowed when it is one already.
+fn name_of(key: &str) -> Cow<'_, str> {
+    let valid = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    match valid {
+        true => Cow::Borrowed(key),
+        false => Cow::Owned(label_name(key)),
+    }
+}
+
+/// Writes field `tag` of `bytes` (a string or an embedded message) in protobuf.
+fn bytes_field(tag: u32, bytes: &[u8], out: &mut Vec<u8>) {
+    use prost::encoding::{encode_key, encode_varint, WireType};
+    encode_key(tag, WireType::LengthDelimited, out);
+    encode_varint(bytes.len() as u64, out);
+    out.extend_from_slice(bytes);
+}
+
+/// How a push is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Protobuf,
+    Json,
+}
+
+/// One stream of a push: its labels, and its entries already written (protobuf: each an
+/// `entries` field of a `StreamAdapter`; JSON: the items of its `values`, comma-separated).
+struct Stream {
+    labels: Vec<(String, String)>,
+    entries: Vec<u8>,
+}
+
+/// Writes one entry into `out`: its time, line and structured metadata.
+struct EntryWriter<'a> {
+    wire: Wire,
+    out: &'a mut Vec<u8>,
+    /// JSON: whether a metadata pair was written.
+    pairs: usize,
+}
+
+impl EntryWriter<'_> {
+    fn start<'o>(wire: Wire, out: &'o mut Vec<u8>, nanos: u64, line: &str) -> EntryWriter<'o> {
+        match wire {
+            Wire::Protobuf => {
+                let ts = Timestamp {
+                    seconds: (nanos / 1_000_000_000) as i64,
+                    nanos: (nanos % 1_000_000_000) as i32,
+                };
+                prost::encoding::message::encode(1, &ts, out);
+                bytes_field(2, line.as_bytes(), out);
+            }
+            Wire::Json => {
+                let _ = write!(out, "[\"{nanos}\",");
+                write_str(out, line);
+                out.extend_from_slice(b",{");
+            }
+        }
+        EntryWriter {
+            wire,
+            out,
+            pairs: 0,
+        }
+    }
+
+    /// A metadata pair, left out when the value is empty.
+    fn pair(&mut self, name: &str, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        match self.wire {
+            Wire::Protobuf => {
+                use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
+                // A LabelPairAdapter: name (1) and value (2), each a one-byte key, a length
+                // and the bytes.
+                let len = 2
+                    + encoded_len_varint(name.len() as u64)
+                    + name.len()
+                    + encoded_len_varint(value.len() as u64)
+                    + value.len();
+                encode_key(3, WireType::LengthDelimited, self.out);
+                encode_varint(len as u64, self.out);
+                bytes_field(1, name.as_bytes(), self.out);
+                bytes_field(2, value.as_bytes(), self.out);
+            }
+            Wire::Json => {
+                if self.pairs > 0 {
+                    self.out.push(b',');
+                }
+                write_str(self.out, name);
+                self.out.push(b':');
+                write_str(self.out, value);
+            }
+        }
+        self.pairs += 1;
+    }
+
+    fn finish(self) {
+        if self.wire == Wire::Json {
+            self.out.extend_from_slice(b"}]");
+        }
+    }
+}
+
+/// The streams of a batch, in the order their first record came, each with its entries
+/// written.
+fn streams(request: &ExportLogsServiceRequest, labels: &[Label], wire: Wire) -> Vec<Stream> {
     let mut out: Vec<Stream> = Vec::new();
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut entry = Vec::new();
     for rl in &request.resource_logs {
         let resource: &[KeyValue] = rl.resource.as_ref().map_or(&[], |r| &r.attributes);
+        // Each resource attribute's metadata name and text, once for all its records.
+        let resource_pairs: Vec<(&str, Cow<'_, str>, Cow<'_, str>)> = resource
+            .iter()
+            .map(|kv| {
+                (
+                    kv.key.as_str(),
+                    name_of(&kv.key),
+                    text_of(kv.value.as_ref()),
+                )
+            })
+            .collect();
+        let service = text_of(find(resource, "service.name"));
         for sl in &rl.scope_logs {
             for record in &sl.log_records {
-                let (stream, entry) = entry(record, resource, sl.scope.as_ref(), labels);
-                let i = *index.entry(stream.clone()).or_insert_with(|| {
-                    out.push((stream, Vec::new()));
-                    out.len() - 1
-                });
-                out[i].1.push(entry);
+                let mut stream: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(labels.len());
+                let mut from_record: Vec<&str> = Vec::new();
+                let mut from_resource: Vec<&str> = Vec::new();
+                for label in labels {
+                    match label {
+                        Label::Level => {
+                            stream.push(("level", Cow::Borrowed(level(record.severity_number))))
+                        }
+                        Label::Attribute { key, name } => {
+                            if let Some(v) = find(&record.attributes, key) {
+                                from_record.push(key);
+                                stream.push((name, text_of(Some(v))));
+                            } else if let Some(v) = find(resource, key) {
+                                from_resource.push(key);
+                                stream.push((name, text_of(Some(v))));
+                            }
+                        }
+                    }
+                }
+                if stream.is_empty() {
+                    // Loki takes no stream without a label: the service names it then.
+                    stream.push(("service_name", service.clone()));
+                }
+                let key = prometheus_labels(&stream);
+                let i = match index.get(&key) {
+                    Some(&i) => i,
+                    None => {
+                        out.push(Stream {
+                            labels: stream
+                                .iter()
+                                .map(|(n, v)| ((*n).to_owned(), v.clone().into_owned()))
+                                .collect(),
+                            entries: Vec::new(),
+                        });
+                        index.insert(key, out.len() - 1);
+                        out.len() - 1
+                    }
+                };
+                let nanos = match record.time_unix_nano {
+                    0 => record.observed_time_unix_nano,
+                    t => t,
+                };
+                entry.clear();
+                let line = text_of(record.body.as_ref());
+                let mut w = EntryWriter::start(wire, &mut entry, nanos, &line);
+                for kv in &record.attributes {
+                    if !from_record.contains(&kv.key.as_str()) {
+                        w.pair(&name_of(&kv.key), &text_of(kv.value.as_ref()));
+                    }
+                }
+                for (key, name, value) in &resource_pairs {
+                    if !from_resource.contains(key) {
+                        w.pair(name, value);
+                    }
+                }
+                w.pair("trace_id", &hex(&record.trace_id));
+                w.pair("span_id", &hex(&record.span_id));
+                w.pair("severity_text", &record.severity_text);
+                if record.severity_number != 0 {
+                    w.pair("severity_number", &record.severity_number.to_string());
+                }
+                if let Some(scope) = &sl.scope {
+                    w.pair("scope_name", &scope.name);
+                    w.pair("scope_version", &scope.version);
+                }
+                w.pair("event_name", &record.event_name);
+                w.finish();
+                let entries = &mut out[i].entries;
+                match wire {
+                    Wire::Protobuf => bytes_field(2, &entry, entries),
+                    Wire::Json => {
+                        if !entries.is_empty() {
+                            entries.push(b',');
+                        }
+                        entries.extend_from_slice(&entry);
+                    }
+                }
             }
         }
     }
     out
 }
 
-/// A record's stream labels and entry.
-fn entry(
-    record: &LogRecord,
-    resource: &[KeyValue],
-    scope: Option<&opentelemetry_proto::tonic::common::v1::InstrumentationScope>,
-    labels: &[Label],
-) -> (Labels, Entry) {
-    let mut stream = Vec::with_capacity(labels.len());
-    let mut used_record: Vec<&str> = Vec::new();
-    let mut used_resource: Vec<&str> = Vec::new();
-    for label in labels {
-        match label {
-            Label::Level => {
-                stream.push(("level".to_owned(), level(record.severity_number).to_owned()))
+/// The push body: a `PushRequest` in protobuf (before snappy), or its JSON form.
+fn encode(streams: Vec<Stream>, wire: Wire) -> Vec<u8> {
+    let mut body = Vec::new();
+    match wire {
+        Wire::Protobuf => {
+            use prost::encoding::{encode_key, encode_varint, string, WireType};
+            for stream in streams {
+                let labels: Vec<(&str, Cow<'_, str>)> = stream
+                    .labels
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), Cow::Borrowed(v.as_str())))
+                    .collect();
+                let labels = prometheus_labels(&labels);
+                let len = string::encoded_len(1, &labels) + stream.entries.len();
+                encode_key(1, WireType::LengthDelimited, &mut body);
+                encode_varint(len as u64, &mut body);
+                string::encode(1, &labels, &mut body);
+                body.extend_from_slice(&stream.entries);
             }
-            Label::Attribute { key, name } => {
-                if let Some(v) = find(&record.attributes, key) {
-                    used_record.push(key);
-                    stream.push((name.clone(), text(v)));
-                } else if let Some(v) = find(resource, key) {
-                    used_resource.push(key);
-                    stream.push((name.clone(), text(v)));
+        }
+        Wire::Json => {
+            body.extend_from_slice(b"{\"streams\":[");
+            for (i, stream) in streams.into_iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
                 }
+                body.extend_from_slice(b"{\"stream\":{");
+                for (j, (name, value)) in stream.labels.iter().enumerate() {
+                    if j > 0 {
+                        body.push(b',');
+                    }
+                    write_str(&mut body, name);
+                    body.push(b':');
+                    write_str(&mut body, value);
+                }
+                body.extend_from_slice(b"},\"values\":[");
+                body.extend_from_slice(&stream.entries);
+                body.extend_from_slice(b"]}");
             }
+            body.extend_from_slice(b"]}");
         }
     }
-    if stream.is_empty() {
-        // Loki takes no stream without a label: the service names it then.
-        let service = find(resource, "service.name").map_or_else(String::new, text);
-        stream.push(("service_name".to_owned(), service));
-    }
-    let mut metadata = Vec::new();
-    let mut add = |name: String, value: String| {
-        if !value.is_empty() {
-            metadata.push((name, value));
-        }
-    };
-    for kv in &record.attributes {
-        if !used_record.contains(&kv.key.as_str()) {
-            add(
-                label_name(&kv.key),
-                kv.value.as_ref().map_or_else(String::new, text),
-            );
-        }
-    }
-    for kv in resource {
-        if !used_resource.contains(&kv.key.as_str()) {
-            add(
-                label_name(&kv.key),
-                kv.value.as_ref().map_or_else(String::new, text),
-            );
-        }
-    }
-    add("trace_id".to_owned(), hex(&record.trace_id));
-    add("span_id".to_owned(), hex(&record.span_id));
-    add("severity_text".to_owned(), record.severity_text.clone());
-    if record.severity_number != 0 {
-        add(
-            "severity_number".to_owned(),
-            record.severity_number.to_string(),
-        );
-    }
-    if let Some(scope) = scope {
-        add("scope_name".to_owned(), scope.name.clone());
-        add("scope_version".to_owned(), scope.version.clone());
-    }
-    add("event_name".to_owned(), record.event_name.clone());
-    let nanos = match record.time_unix_nano {
-        0 => record.observed_time_unix_nano,
-        t => t,
-    };
-    let line = record.body.as_ref().map_or_else(String::new, text);
-    (
-        stream,
-        Entry {
-            nanos,
-            line,
-            metadata,
-        },
-    )
-}
-
-/// The push body as protobuf (before snappy).
-fn encode_protobuf(streams: Vec<Stream>) -> Vec<u8> {
-    PushRequest {
-        streams: streams
-            .into_iter()
-            .map(|(labels, entries)| StreamAdapter {
-                labels: prometheus_labels(&labels),
-                entries: entries
-                    .into_iter()
-                    .map(|e| EntryAdapter {
-                        timestamp: Some(Timestamp {
-                            seconds: (e.nanos / 1_000_000_000) as i64,
-                            nanos: (e.nanos % 1_000_000_000) as i32,
-                        }),
-                        line: e.line,
-                        structured_metadata: e
-                            .metadata
-                            .into_iter()
-                            .map(|(name, value)| LabelPair { name, value })
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-    .encode_to_vec()
-}
-
-/// The push body as JSON.
-fn encode_json(streams: Vec<Stream>) -> Vec<u8> {
-    use serde_json::{json, Map, Value as J};
-    let streams: Vec<J> = streams
-        .into_iter()
-        .map(|(labels, entries)| {
-            let stream: Map<String, J> = labels.into_iter().map(|(k, v)| (k, J::from(v))).collect();
-            let values: Vec<J> = entries
-                .into_iter()
-                .map(|e| {
-                    let metadata: Map<String, J> = e
-                        .metadata
-                        .into_iter()
-                        .map(|(k, v)| (k, J::from(v)))
-                        .collect();
-                    json!([e.nanos.to_string(), e.line, metadata])
-                })
-                .collect();
-            json!({ "stream": stream, "values": values })
-        })
-        .collect();
-    serde_json::to_vec(&json!({ "streams": streams })).unwrap_or_default()
+    body
 }
 
 /// The Loki exporter.
@@ -339,11 +441,16 @@ impl LokiSink {
 
     /// Pushes `request`'s records, retrying as for OTLP.
     pub(crate) fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        let streams = streams(request, &self.labels);
-        let (body, content_type, encoding) = if self.json {
-            (encode_json(streams), "application/json", None)
+        let wire = if self.json {
+            Wire::Json
         } else {
-            let raw = encode_protobuf(streams);
+            Wire::Protobuf
+        };
+        let body = encode(streams(request, &self.labels, wire), wire);
+        let (body, content_type, encoding) = if self.json {
+            (body, "application/json", None)
+        } else {
+            let raw = body;
             let compressed = snap::raw::Encoder::new()
                 .compress_vec(&raw)
                 .map_err(|e| export_error("loki", format!("snappy: {e}")))?;
@@ -379,8 +486,8 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::logs::testing::{kv, string};
-    use opentelemetry_proto::tonic::common::v1::any_value::Value;
-    use opentelemetry_proto::tonic::common::v1::AnyValue;
+    use opentelemetry_proto::tonic::logs::v1::LogRecord;
+    use prost::Message;
 
     fn request(records: Vec<LogRecord>) -> ExportLogsServiceRequest {
         let resource = vec![
@@ -412,6 +519,22 @@ mod tests {
             .collect()
     }
 
+    /// The push of `request` as Loki decodes it.
+    fn pushed(request: &ExportLogsServiceRequest, keys: &[&str]) -> PushRequest {
+        let body = encode(
+            streams(request, &labels(keys), Wire::Protobuf),
+            Wire::Protobuf,
+        );
+        PushRequest::decode(body.as_slice()).unwrap()
+    }
+
+    fn metadata(e: &EntryAdapter) -> Vec<(&str, &str)> {
+        e.structured_metadata
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.as_str()))
+            .collect()
+    }
+
     #[test]
     fn records_group_into_streams_by_their_labels() {
         let req = request(vec![
@@ -419,40 +542,40 @@ mod tests {
             record(17, string("b"), vec![]),
             record(10, string("c"), vec![kv("k", Value::BoolValue(true))]),
         ]);
-        let streams = streams(&req, &labels(&["service.name", "level"]));
-        let shown: Vec<(String, Vec<&str>)> = streams
+        let push = pushed(&req, &["service.name", "level"]);
+        let shown: Vec<(&str, Vec<&str>)> = push
+            .streams
             .iter()
-            .map(|(l, e)| {
+            .map(|s| {
                 (
-                    prometheus_labels(l),
-                    e.iter().map(|e| e.line.as_str()).collect(),
+                    s.labels.as_str(),
+                    s.entries.iter().map(|e| e.line.as_str()).collect(),
                 )
             })
             .collect();
         assert_eq!(
             shown,
             [
-                (
-                    r#"{level="info", service_name="shop"}"#.to_owned(),
-                    vec!["a", "c"]
-                ),
-                (
-                    r#"{level="error", service_name="shop"}"#.to_owned(),
-                    vec!["b"]
-                ),
+                (r#"{level="info", service_name="shop"}"#, vec!["a", "c"]),
+                (r#"{level="error", service_name="shop"}"#, vec!["b"]),
             ]
         );
-        let first = &streams[0].1[0];
-        assert_eq!(first.nanos, 1_700_000_000_123_456_789);
+        let first = &push.streams[0].entries[0];
         assert_eq!(
-            first.metadata,
+            first.timestamp,
+            Some(Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 123_456_789
+            })
+        );
+        assert_eq!(
+            metadata(first),
             [
                 ("user_id", "7"),
                 ("host_name", "h1"),
                 ("severity_number", "9"),
                 ("scope_name", "checkout"),
             ]
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
         );
     }
 
@@ -460,11 +583,9 @@ mod tests {
     fn names_values_and_labels_are_written_as_loki_reads_them() {
         assert_eq!(label_name("http.route"), "http_route");
         assert_eq!(label_name("9lives-x"), "_9lives_x");
+        assert_eq!(name_of("already_fine"), Cow::Borrowed("already_fine"));
         assert_eq!(
-            prometheus_labels(&[
-                ("b".into(), "say \"hi\"\\\n".into()),
-                ("a".into(), "1".into())
-            ]),
+            prometheus_labels(&[("b", "say \"hi\"\\\n".into()), ("a", "1".into())]),
             r#"{a="1", b="say \"hi\"\\\n"}"#
         );
         assert_eq!(
@@ -481,48 +602,44 @@ mod tests {
             }),
             "AQL/"
         );
-        // A record whose label attributes are all missing is in the service's stream.
-        let req = request(vec![record(9, string("a"), vec![])]);
-        let streams = streams(&req, &labels(&["tenant"]));
-        assert_eq!(prometheus_labels(&streams[0].0), r#"{service_name="shop"}"#);
+        // A record whose label attributes are all missing is in the service's stream; a
+        // label taken from the record is not metadata too.
+        let req = request(vec![record(
+            9,
+            string("a"),
+            vec![kv("tenant", string("t1"))],
+        )]);
+        assert_eq!(
+            pushed(&req, &["zone"]).streams[0].labels,
+            r#"{service_name="shop"}"#
+        );
+        let push = pushed(&req, &["tenant", "host.name"]);
+        assert_eq!(push.streams[0].labels, r#"{host_name="h1", tenant="t1"}"#);
+        assert_eq!(
+            metadata(&push.streams[0].entries[0]),
+            [
+                ("service_name", "shop"),
+                ("severity_number", "9"),
+                ("scope_name", "checkout")
+            ]
+        );
     }
 
     #[test]
-    fn both_encodings_carry_every_entry() {
+    fn the_json_push_carries_the_same_entries() {
         let req = request(vec![record(13, string("w"), vec![kv("k", string("v"))])]);
-        let raw = encode_protobuf(streams(&req, &labels(&["service.name", "level"])));
-        let decoded = PushRequest::decode(raw.as_slice()).unwrap();
-        let entry = &decoded.streams[0].entries[0];
-        assert_eq!(
-            decoded.streams[0].labels,
-            r#"{level="warn", service_name="shop"}"#
+        let body = encode(
+            streams(&req, &labels(&["service.name", "level"]), Wire::Json),
+            Wire::Json,
         );
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
-            entry.timestamp,
-            Some(Timestamp {
-                seconds: 1_700_000_000,
-                nanos: 123_456_789
-            })
-        );
-        assert_eq!(
-            entry.structured_metadata[0],
-            LabelPair {
-                name: "k".into(),
-                value: "v".into()
-            }
-        );
-        let json: serde_json::Value = serde_json::from_slice(&encode_json(streams(
-            &req,
-            &labels(&["service.name", "level"]),
-        )))
-        .unwrap();
-        assert_eq!(
-            json["streams"][0],
-            serde_json::json!({
+            json,
+            serde_json::json!({"streams": [{
                 "stream": {"service_name": "shop", "level": "warn"},
                 "values": [["1700000000123456789", "w",
                     {"k": "v", "host_name": "h1", "severity_number": "13", "scope_name": "checkout"}]]
-            })
+            }]})
         );
     }
 
