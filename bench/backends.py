@@ -274,6 +274,14 @@ def main() -> None:
         print(f"| {name} | {r['rate'] // 1000}k/s | {r['cpu_ms_per_10k']:.1f} ms | "
               f"{r['cpu_ms_per_10k'] / otlp_cpu:.2f}x | {r['bytes_per_record']:.0f} B |")
     print()
+    backends = results[1:]
+    slowest = min(backends, key=lambda nr: nr[1]["rate"])
+    costliest = max(backends, key=lambda nr: nr[1]["cpu_ms_per_10k"])
+    met = slowest[1]["rate"] >= 100_000 and costliest[1]["cpu_ms_per_10k"] <= 2 * otlp_cpu
+    print(f"Target: every backend at least 100k records/s, its CPU per record within 2x of OTLP's: "
+          f"**{'met' if met else 'missed'}** (slowest: {slowest[0]}, {slowest[1]['rate'] // 1000}k/s; costliest: "
+          f"{costliest[0]}, {costliest[1]['cpu_ms_per_10k'] / otlp_cpu:.2f}x).")
+    print()
     for name, r in results:
         print(f"- {name}: " + "; ".join(r["trials"]))
 
