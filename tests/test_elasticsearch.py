@@ -2,8 +2,8 @@
 in the data stream `logs-<dataset>.otel-<namespace>`: from C (tests/c/logs.c) and Python,
 received by VictoriaLogs (which takes Elasticsearch bulk requests) and queried back with
 LogsQL, and by OpenSearch 2.19 as a data stream (its mapping's types, the nanoseconds kept, the
-documents its mapping refuses counted and reported); bad settings; and the exporter working
-again once a backend that was down is back."""
+documents its mapping refuses counted and reported); bad settings. (A backend that is down and
+comes back: tests/test_backend_outages.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import OTEL_MAPPING, OwnVictoriaLogs, clean_env, run
+from conftest import OTEL_MAPPING, clean_env, run
 from test_logs import TEXTS, TRACE_A
 
 # How VictoriaLogs reads the documents: the message, the time, and the stream fields (as a
@@ -90,56 +90,6 @@ def test_bad_settings_are_errors_naming_the_setting(c_program):
         r = run(c_program("logs"), "all", env=env)
         assert r.returncode != 0 and message in r.stderr, (settings, r.stderr)
         assert "k3y" not in r.stderr
-
-
-DOWN_AND_BACK = """
-import json, sys, otelrs
-otelrs.init(logs_exporter="elasticsearch", metrics_exporter="none", service_name=sys.argv[1],
-            exporter_elasticsearch_endpoint=sys.argv[2], exporter_elasticsearch_headers=sys.argv[3],
-            blrp_export_timeout=2000)
-log = otelrs.get_logger("shop")
-def flush():
-    try:
-        otelrs.force_flush(20)
-        return "delivered"
-    except otelrs.ExportError:
-        return "failed"
-for i in range(20):
-    log.info(f"while down {i}")
-print(flush(), json.dumps(otelrs.health()["exporters"][0]), flush=True)
-sys.stdin.readline()
-for i in range(20):
-    log.info(f"after {i}")
-print(flush(), json.dumps(otelrs.health()["exporters"][0]), flush=True)
-otelrs.shutdown()
-"""
-
-
-def test_the_exporter_keeps_working_once_a_backend_that_was_down_is_back(tmp_path, service_name):
-    es = OwnVictoriaLogs(tmp_path)
-    app = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DOWN_AND_BACK), service_name,
-                            f"{es.url}/insert/elasticsearch", VL_HEADERS],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=clean_env())
-    try:
-        down, health = app.stdout.readline().split(" ", 1)
-        health = json.loads(health)
-        assert down == "failed", app.stderr.read()
-        assert (health["exporter"], health["status"], health["failed"]) == ("elasticsearch", "degraded", 20)
-        assert health["retries"] >= 1, health
-        es.start()
-        app.stdin.write("\n")
-        app.stdin.flush()
-        back, health = app.stdout.readline().split(" ", 1)
-        health = json.loads(health)
-        assert app.wait(timeout=30) == 0, app.stderr.read()
-        assert back == "delivered"
-        assert (health["status"], health["exported"], health["failed"]) == ("ok", 20, 20), health
-        docs = es.wait_for(f'resource.attributes.service.name:"{service_name}"', 20)
-        assert sorted(d["_msg"] for d in docs) == sorted(f"after {i}" for i in range(20))
-    finally:
-        app.kill()
-        es.stop()
 
 
 def test_records_become_documents_of_an_opensearch_data_stream(c_program, opensearch, service_name):

@@ -2,14 +2,10 @@
 JSON, and received by VictoriaLogs (which takes Loki pushes), queried back with LogsQL: the
 stream labels, each record's line, time and structured metadata (attributes, trace context,
 severity, scope, event name); basic auth refused and accepted by a server that asks for it;
-and records kept through a Loki that is down and comes back."""
+bad settings. (A Loki that is down and comes back: tests/test_backend_outages.py.)"""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 
 import pytest
 from conftest import OwnVictoriaLogs, clean_env, run
@@ -100,56 +96,4 @@ def test_basic_auth_is_refused_without_credentials_and_delivered_with_them(c_pro
         auth = {"Authorization": "Basic bG9raTpzM2NyZXQ="}
         assert len(loki.wait_for(f'service_name:"{service_name}"', 35, headers=auth)) == 35
     finally:
-        loki.stop()
-
-
-DOWN_AND_BACK = """
-import json, sys, otelrs
-otelrs.init(logs_exporter="loki", metrics_exporter="none", service_name=sys.argv[1],
-            exporter_loki_endpoint=sys.argv[2], blrp_export_timeout=2000)
-log = otelrs.get_logger("shop")
-def flush():
-    try:
-        otelrs.force_flush(20)
-        return "delivered"
-    except otelrs.ExportError as e:
-        return "failed"
-for i in range(50):
-    log.info(f"while down {i}")
-print(flush(), json.dumps(otelrs.health()["exporters"][0]), flush=True)
-sys.stdin.readline()                    # the test starts Loki
-for i in range(50):
-    log.info(f"after {i}")
-print(flush(), json.dumps(otelrs.health()["exporters"][0]), flush=True)
-otelrs.shutdown()
-"""
-
-
-def test_the_exporter_keeps_working_once_a_loki_that_was_down_is_back(tmp_path, service_name):
-    loki = OwnVictoriaLogs(tmp_path)
-    app = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DOWN_AND_BACK), service_name, loki.loki],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=clean_env())
-    try:
-        down, health = app.stdout.readline().split(" ", 1)
-        health = json.loads(health)
-        # Nothing listens: the push is retried (a refused connection may be transient), then
-        # the batch is counted as failed, never blocking the program.
-        assert down == "failed", app.stderr.read()
-        assert (health["exporter"], health["status"], health["failed"]) == ("loki", "degraded", 50), health
-        assert health["retries"] >= 1 and "Connection refused" in health["last_error"], health
-        loki.start()
-        app.stdin.write("\n")
-        app.stdin.flush()
-        back, health = app.stdout.readline().split(" ", 1)
-        health = json.loads(health)
-        assert app.wait(timeout=30) == 0, app.stderr.read()
-        assert back == "delivered"
-        assert (health["status"], health["exported"], health["failed"]) == ("ok", 50, 50), health
-        records = loki.wait_for(f'service_name:"{service_name}"', 50)
-        assert sorted(rec["_msg"] for rec in records) == sorted(f"after {i}" for i in range(50))
-        # The failure was reported once on stderr, with the reason.
-        assert app.stderr.read().count("loki exporter:") == 1
-    finally:
-        app.kill()
         loki.stop()
