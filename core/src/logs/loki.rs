@@ -175,7 +175,7 @@ struct Stream {
 struct EntryWriter<'a> {
     wire: Wire,
     out: &'a mut Vec<u8>,
-    /// JSON: whether a metadata pair was written.
+    /// How many metadata pairs were written (JSON puts a comma between them).
     pairs: usize,
 }
 
