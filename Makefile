@@ -5,6 +5,8 @@
 #   make demo                 build, install into build/prefix, run examples-c/counter_histogram
 #   make wheel                the Python package's abi3 wheel, into build/wheels
 #   make gem                  the Ruby gem with its own copy of libotelrs.so, into build/gems
+#   make dist                 the portable library archive and wheel (glibc 2.17+), into build/dist
+#   make dist-check           checks them (symbol versions, sizes, a fresh venv, a C example)
 #   make test                 everything the tests need, then every test (tests/run-all.sh)
 #   make soak                 a 90 s run through a 60 s Collector outage (tests/soak.py)
 
@@ -21,7 +23,7 @@ DEMO_PREFIX := $(CURDIR)/build/prefix
 PYTHON ?= python3
 STRIP ?= strip
 
-.PHONY: all build install uninstall demo wheel gem test soak clean
+.PHONY: all build install uninstall demo wheel gem dist dist-check test soak clean
 
 all: build
 
@@ -51,6 +53,12 @@ wheel:
 	$(PYTHON) -m pip install -q --disable-pip-version-check 'maturin>=1.9,<2'
 	rm -f build/wheels/otelrs-*.whl
 	cd python && $(PYTHON) -m maturin build --release --quiet -o ../build/wheels
+
+dist:
+	$(PYTHON) packaging/dist.py
+
+dist-check:
+	$(PYTHON) packaging/dist.py --check
 
 # The gem is built from a copy of ruby/ with the project's README and its own libotelrs.
 gem: build

@@ -176,3 +176,7 @@ python3 -m pytest tests -p no:cacheprovider -q
 step "Ruby gem tests (minitest)"
 OTELRS_LIB="$OTELRS_PREFIX/lib/libotelrs.so" ruby -Iruby/test \
     -e 'Dir["ruby/test/test_*.rb"].sort.each { |f| require File.expand_path(f) }'
+
+step "the portable library archive and wheel for glibc 2.17 and later (make dist, make dist-check)"
+make dist PYTHON=python3
+make dist-check PYTHON=python3
