@@ -58,12 +58,9 @@ fn add(
     let call = Box::new(move |batch: &[u8]| {
         // SAFETY: a C function pointer given for this purpose, with its user data; the batch
         // is valid for the call.
-        match unsafe { export(batch.as_ptr(), batch.len(), user_data.get()) } {
-            OTELRS_EXPORT_SUCCESS => ExportResult::Success,
-            OTELRS_EXPORT_RETRY => ExportResult::Retry(format!("{label} asked to retry")),
-            OTELRS_EXPORT_FAILURE => ExportResult::Failure(format!("{label} failed")),
-            n => ExportResult::Failure(format!("{label} returned {n}")),
-        }
+        let code = unsafe { export(batch.as_ptr(), batch.len(), user_data.get()) };
+        ExportResult::from_code(i64::from(code), Some(&label))
+            .unwrap_or_else(|| ExportResult::Failure(format!("{label} returned {code}")))
     });
     // SAFETY: the caller's contract; a configuration is used by one thread at a time.
     add(unsafe { boundary::borrow_mut(cfg)? }, name, format, call)

@@ -27,15 +27,13 @@ fn result(answer: PyResult<Bound<'_, PyAny>>) -> ExportResult {
             false => ExportResult::Failure("returned False".to_owned()),
         };
     }
-    match answer
+    let code = answer
         .cast::<PyInt>()
         .ok()
-        .and_then(|n| n.extract::<i64>().ok())
-    {
-        Some(0) => ExportResult::Success,
-        Some(1) => ExportResult::Retry("asked to retry".to_owned()),
-        Some(2) => ExportResult::Failure("failed".to_owned()),
-        _ => ExportResult::Failure(format!(
+        .and_then(|n| n.extract::<i64>().ok());
+    match code.and_then(|code| ExportResult::from_code(code, None)) {
+        Some(result) => result,
+        None => ExportResult::Failure(format!(
             "returned {} (not None, a bool or an ExportResult)",
             answer
                 .repr()

@@ -25,6 +25,21 @@ pub enum ExportResult {
     Failure(String),
 }
 
+impl ExportResult {
+    /// The answer a binding's code stands for: 0 success, 1 retry, 2 failure (C's
+    /// `OTELRS_EXPORT_*`, Python's `ExportResult`), its message naming `who` when given;
+    /// `None` for any other code.
+    pub fn from_code(code: i64, who: Option<&str>) -> Option<ExportResult> {
+        let said = |what: &str| who.map_or_else(|| what.to_owned(), |w| format!("{w} {what}"));
+        match code {
+            0 => Some(ExportResult::Success),
+            1 => Some(ExportResult::Retry(said("asked to retry"))),
+            2 => Some(ExportResult::Failure(said("failed"))),
+            _ => None,
+        }
+    }
+}
+
 /// A custom exporter's function: called on an otelrs thread with each batch, one call at a
 /// time for each exporter (each signal exports from a thread of its own: a function
 /// registered for both may run on two threads at once). Held by an `Arc` and no lock, so that

@@ -10,6 +10,7 @@ use crate::config::ClickhouseSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Post};
+use bytes::Bytes;
 use std::time::Duration;
 
 /// A table of the Collector's schema.
@@ -123,6 +124,7 @@ impl Clickhouse {
         .map_err(|e| Error::config(format!("the ClickHouse endpoint: {e}")))?;
         let url = url.as_str();
         let (client, headers, gzip) = (&self.client, &self.headers, self.settings.gzip);
+        let body = Bytes::from(body);
         with_retries(
             self.export_timeout,
             self.settings.conn.timeout,

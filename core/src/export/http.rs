@@ -67,7 +67,8 @@ pub(crate) struct Post<'a> {
     /// `Some("gzip")` compresses the body with gzip; `Some(other)` says the body is encoded
     /// so already (e.g. `snappy`) and only sends the header.
     pub content_encoding: Option<&'static str>,
-    pub body: Vec<u8>,
+    /// Cheap to clone: a request sent again shares the bytes.
+    pub body: Bytes,
 }
 
 /// Sends `post` and reads the answer, waiting at most `timeout`. A 2xx answer's body is
@@ -98,7 +99,7 @@ pub(crate) fn post(
             encoder
                 .write_all(&body)
                 .map_err(|e| fail(format!("gzip: {e}")))?;
-            body = encoder.finish().map_err(|e| fail(format!("gzip: {e}")))?;
+            body = Bytes::from(encoder.finish().map_err(|e| fail(format!("gzip: {e}")))?);
         }
         req = req.header(http::header::CONTENT_ENCODING, encoding);
     }

@@ -421,7 +421,7 @@ fn send_http<S: Signal>(
             "application/x-protobuf"
         },
         content_encoding: gzip.then_some("gzip"),
-        body,
+        body: Bytes::from(body),
     };
     let bytes = http_post::post(client, post, timeout)?;
     if bytes.is_empty() {

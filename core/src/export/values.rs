@@ -85,7 +85,9 @@ pub(crate) fn write_json(out: &mut Vec<u8>, v: &AnyValue) {
     match &v.value {
         Some(Value::StringValue(s)) => write_str(out, s),
         Some(Value::BoolValue(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Some(Value::IntValue(i)) => out.extend_from_slice(i.to_string().as_bytes()),
+        Some(Value::IntValue(i)) => {
+            let _ = std::io::Write::write_fmt(out, format_args!("{i}"));
+        }
         Some(Value::DoubleValue(_) | Value::BytesValue(_)) => {
             let _ = serde_json::to_writer(&mut *out, &json(v));
         }

@@ -3,6 +3,7 @@
 //! record, its columns filled as that exporter fills them (attributes as text, ids in hex, the
 //! record's time or else when it was observed).
 
+use super::sinks::LogSink;
 use crate::base::clock::rfc3339_nanos;
 use crate::base::error::Result;
 use crate::config::ClickhouseSettings;
@@ -83,14 +84,15 @@ impl ClickhouseLogSink {
     pub(crate) fn new(s: &ClickhouseSettings, export_timeout: Duration) -> Result<Self> {
         Clickhouse::new(s, &[Table::Logs], export_timeout).map(ClickhouseLogSink)
     }
+}
 
+impl LogSink for ClickhouseLogSink {
     /// Inserts `request`'s records.
-    pub(crate) fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
         self.0.insert(Table::Logs, rows(request))
     }
 
-    /// Attempts repeated after a retryable failure so far.
-    pub(crate) fn retries(&self) -> u64 {
+    fn retries(&self) -> u64 {
         self.0.retries()
     }
 }

@@ -9,6 +9,7 @@
 //! one refused for load (429) is sent again, as the whole request is when it fails in
 //! transit.
 
+use super::sinks::LogSink;
 use crate::base::error::{Error, Result};
 use crate::config::ElasticsearchSettings;
 use crate::export::connection;
@@ -276,9 +277,11 @@ impl ElasticsearchSink {
             retries: 0,
         })
     }
+}
 
+impl LogSink for ElasticsearchSink {
     /// Sends `request`'s records, retrying what failed in transit or was refused for load.
-    pub(crate) fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
         let (written, docs) = documents(request, &self.data_stream);
         let action = &self.action;
         let mut pending: Vec<usize> = (0..docs.len()).collect();
@@ -302,7 +305,7 @@ impl ElasticsearchSink {
                     headers,
                     content_type: "application/x-ndjson",
                     content_encoding: None,
-                    body,
+                    body: body.into(),
                 };
                 let answer = http_post::post(client, post, left)?;
                 let o = outcome(&answer, &pending)
@@ -346,8 +349,7 @@ impl ElasticsearchSink {
         }
     }
 
-    /// Attempts repeated after a retryable failure so far.
-    pub(crate) fn retries(&self) -> u64 {
+    fn retries(&self) -> u64 {
         self.retries
     }
 }

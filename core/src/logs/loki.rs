@@ -5,15 +5,18 @@
 //! severity, scope, event name) its structured metadata, named as Loki's own OTLP ingestion
 //! names them (dots become underscores).
 
+use super::sinks::LogSink;
 use crate::base::error::{Error, Result};
 use crate::config::LokiSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Post};
 use crate::export::values::{find, hex, text, write_str};
+use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -76,18 +79,18 @@ enum Label {
     Attribute { key: String, name: String },
 }
 
-/// The level label's value for a severity number: the name of its range, as Grafana shows
-/// levels.
+/// The level label's values, in the order of the severity ranges otelrs counts by
+/// ([`super::RANGES`]), lower-case as Grafana shows levels; `unknown` for no severity.
+const LEVELS: [&str; 7] = [
+    "trace", "debug", "info", "warn", "error", "fatal", "unknown",
+];
+
+/// The level label's value for a severity number.
 fn level(severity: i32) -> &'static str {
-    match severity {
-        1..=4 => "trace",
-        5..=8 => "debug",
-        9..=12 => "info",
-        13..=16 => "warn",
-        17..=20 => "error",
-        21..=24 => "fatal",
-        _ => "unknown",
-    }
+    u8::try_from(severity)
+        .ok()
+        .filter(|s| *s <= 24)
+        .map_or("unknown", |s| LEVELS[super::stats::range_of(s)])
 }
 
 /// `key` as a Loki label or structured-metadata name: what is not a letter, digit or `_`
@@ -104,8 +107,8 @@ fn label_name(key: &str) -> String {
 }
 
 /// A stream's labels in Prometheus form, `{a="x", b="y"}`, sorted by name.
-fn prometheus_labels(labels: &[(&str, Cow<'_, str>)]) -> String {
-    let mut sorted: Vec<&(&str, Cow<'_, str>)> = labels.iter().collect();
+fn prometheus_labels(labels: &[(String, String)]) -> String {
+    let mut sorted: Vec<&(String, String)> = labels.iter().collect();
     sorted.sort();
     let mut out = String::from("{");
     for (i, (name, value)) in sorted.into_iter().enumerate() {
@@ -242,63 +245,97 @@ impl EntryWriter<'_> {
     }
 }
 
+/// The value of `label` for `record` of a resource of `resource`, and whether the record
+/// (rather than the resource) gave it; `None` when neither has it.
+fn label_value<'a>(
+    label: &'a Label,
+    record: &'a LogRecord,
+    resource: &'a [KeyValue],
+) -> Option<(Cow<'a, str>, bool)> {
+    match label {
+        Label::Level => Some((Cow::Borrowed(level(record.severity_number)), false)),
+        Label::Attribute { key, .. } => match find(&record.attributes, key) {
+            Some(v) => Some((text_of(Some(v)), true)),
+            None => find(resource, key).map(|v| (text_of(Some(v)), false)),
+        },
+    }
+}
+
+/// The index of the label an attribute of `key` gives, if one does.
+fn label_of(labels: &[Label], key: &str) -> Option<usize> {
+    labels
+        .iter()
+        .position(|l| matches!(l, Label::Attribute { key: k, .. } if k == key))
+}
+
 /// The streams of a batch, in the order their first record came, each with its entries
-/// written.
+/// written. A record's stream is found by its label values (in the labels' order, joined in
+/// a buffer kept across records), so that a record of a stream already seen allocates nothing
+/// for it.
 fn streams(request: &ExportLogsServiceRequest, labels: &[Label], wire: Wire) -> Vec<Stream> {
     let mut out: Vec<Stream> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut entry = Vec::new();
+    let (mut entry, mut key, mut number) = (Vec::new(), String::new(), String::new());
     for rl in &request.resource_logs {
         let resource: &[KeyValue] = rl.resource.as_ref().map_or(&[], |r| &r.attributes);
-        // Each resource attribute's metadata name and text, once for all its records.
-        let resource_pairs: Vec<(&str, Cow<'_, str>, Cow<'_, str>)> = resource
+        // Each resource attribute's label (if it may give one), metadata name and text, once
+        // for all its records.
+        let resource_pairs: Vec<(Option<usize>, Cow<'_, str>, Cow<'_, str>)> = resource
             .iter()
             .map(|kv| {
                 (
-                    kv.key.as_str(),
+                    label_of(labels, &kv.key),
                     name_of(&kv.key),
                     text_of(kv.value.as_ref()),
                 )
             })
             .collect();
-        let service = text_of(find(resource, "service.name"));
         for sl in &rl.scope_logs {
             for record in &sl.log_records {
-                let mut stream: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(labels.len());
-                let mut from_record: Vec<&str> = Vec::new();
-                let mut from_resource: Vec<&str> = Vec::new();
-                for label in labels {
-                    match label {
-                        Label::Level => {
-                            stream.push(("level", Cow::Borrowed(level(record.severity_number))))
-                        }
-                        Label::Attribute { key, name } => {
-                            if let Some(v) = find(&record.attributes, key) {
-                                from_record.push(key);
-                                stream.push((name, text_of(Some(v))));
-                            } else if let Some(v) = find(resource, key) {
-                                from_resource.push(key);
-                                stream.push((name, text_of(Some(v))));
+                // Bit i: label i came from the record's attributes, or from the resource's
+                // (those attributes are then not metadata too).
+                let (mut from_record, mut from_resource) = (0u64, 0u64);
+                key.clear();
+                for (i, label) in labels.iter().enumerate() {
+                    match label_value(label, record, resource) {
+                        Some((value, by_record)) => {
+                            if matches!(label, Label::Attribute { .. }) {
+                                *(if by_record {
+                                    &mut from_record
+                                } else {
+                                    &mut from_resource
+                                }) |= 1 << i;
                             }
+                            key.push_str(&value);
+                            key.push('\0');
                         }
+                        None => key.push('\u{1}'),
                     }
                 }
-                if stream.is_empty() {
-                    // Loki takes no stream without a label: the service names it then.
-                    stream.push(("service_name", service.clone()));
-                }
-                let key = prometheus_labels(&stream);
-                let i = match index.get(&key) {
+                let i = match index.get(key.as_str()) {
                     Some(&i) => i,
                     None => {
+                        let mut stream: Vec<(String, String)> = labels
+                            .iter()
+                            .filter_map(|l| {
+                                let (value, _) = label_value(l, record, resource)?;
+                                let name = match l {
+                                    Label::Level => "level",
+                                    Label::Attribute { name, .. } => name,
+                                };
+                                Some((name.to_owned(), value.into_owned()))
+                            })
+                            .collect();
+                        if stream.is_empty() {
+                            // Loki takes no stream without a label: the service names it then.
+                            let service = text_of(find(resource, "service.name"));
+                            stream.push(("service_name".to_owned(), service.into_owned()));
+                        }
                         out.push(Stream {
-                            labels: stream
-                                .iter()
-                                .map(|(n, v)| ((*n).to_owned(), v.clone().into_owned()))
-                                .collect(),
+                            labels: stream,
                             entries: Vec::new(),
                         });
-                        index.insert(key, out.len() - 1);
+                        index.insert(key.clone(), out.len() - 1);
                         out.len() - 1
                     }
                 };
@@ -309,13 +346,15 @@ fn streams(request: &ExportLogsServiceRequest, labels: &[Label], wire: Wire) -> 
                 entry.clear();
                 let line = text_of(record.body.as_ref());
                 let mut w = EntryWriter::start(wire, &mut entry, nanos, &line);
+                let labelled =
+                    |mask: u64, label: Option<usize>| label.is_some_and(|i| mask >> i & 1 == 1);
                 for kv in &record.attributes {
-                    if !from_record.contains(&kv.key.as_str()) {
+                    if !labelled(from_record, label_of(labels, &kv.key)) {
                         w.pair(&name_of(&kv.key), &text_of(kv.value.as_ref()));
                     }
                 }
-                for (key, name, value) in &resource_pairs {
-                    if !from_resource.contains(key) {
+                for (label, name, value) in &resource_pairs {
+                    if !labelled(from_resource, *label) {
                         w.pair(name, value);
                     }
                 }
@@ -323,7 +362,12 @@ fn streams(request: &ExportLogsServiceRequest, labels: &[Label], wire: Wire) -> 
                 w.pair("span_id", &hex(&record.span_id));
                 w.pair("severity_text", &record.severity_text);
                 if record.severity_number != 0 {
-                    w.pair("severity_number", &record.severity_number.to_string());
+                    number.clear();
+                    let _ = std::fmt::Write::write_fmt(
+                        &mut number,
+                        format_args!("{}", record.severity_number),
+                    );
+                    w.pair("severity_number", &number);
                 }
                 if let Some(scope) = &sl.scope {
                     w.pair("scope_name", &scope.name);
@@ -354,12 +398,7 @@ fn encode(streams: Vec<Stream>, wire: Wire) -> Vec<u8> {
         Wire::Protobuf => {
             use prost::encoding::{encode_key, encode_varint, string, WireType};
             for stream in streams {
-                let labels: Vec<(&str, Cow<'_, str>)> = stream
-                    .labels
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), Cow::Borrowed(v.as_str())))
-                    .collect();
-                let labels = prometheus_labels(&labels);
+                let labels = prometheus_labels(&stream.labels);
                 let len = string::encoded_len(1, &labels) + stream.entries.len();
                 encode_key(1, WireType::LengthDelimited, &mut body);
                 encode_varint(len as u64, &mut body);
@@ -416,6 +455,13 @@ impl LokiSink {
             })?;
             headers.insert("x-scope-orgid", value);
         }
+        // A record's labels are tracked in a 64-bit mask (Loki itself allows 15 by default).
+        if s.labels.len() > 64 {
+            return Err(Error::config(format!(
+                "invalid value for OTELRS_EXPORTER_LOKI_LABELS: {} labels, at most 64",
+                s.labels.len()
+            )));
+        }
         let labels = s
             .labels
             .iter()
@@ -438,9 +484,11 @@ impl LokiSink {
             retries: 0,
         })
     }
+}
 
+impl LogSink for LokiSink {
     /// Pushes `request`'s records, retrying as for OTLP.
-    pub(crate) fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
         let wire = if self.json {
             Wire::Json
         } else {
@@ -456,6 +504,7 @@ impl LokiSink {
                 .map_err(|e| export_error("loki", format!("snappy: {e}")))?;
             (compressed, "application/x-protobuf", Some("snappy"))
         };
+        let body = Bytes::from(body);
         let (client, url, headers) = (&self.client, self.url.as_str(), &self.headers);
         with_retries(
             self.export_timeout,
@@ -475,8 +524,7 @@ impl LokiSink {
         .map_err(|e| export_error("loki", e))
     }
 
-    /// Attempts repeated after a retryable failure so far.
-    pub(crate) fn retries(&self) -> u64 {
+    fn retries(&self) -> u64 {
         self.retries
     }
 }
@@ -486,7 +534,6 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::logs::testing::{kv, string};
-    use opentelemetry_proto::tonic::logs::v1::LogRecord;
     use prost::Message;
 
     fn request(records: Vec<LogRecord>) -> ExportLogsServiceRequest {
@@ -585,7 +632,10 @@ mod tests {
         assert_eq!(label_name("9lives-x"), "_9lives_x");
         assert_eq!(name_of("already_fine"), Cow::Borrowed("already_fine"));
         assert_eq!(
-            prometheus_labels(&[("b", "say \"hi\"\\\n".into()), ("a", "1".into())]),
+            prometheus_labels(&[
+                ("b".into(), "say \"hi\"\\\n".into()),
+                ("a".into(), "1".into())
+            ]),
             r#"{a="1", b="say \"hi\"\\\n"}"#
         );
         assert_eq!(

@@ -40,36 +40,6 @@ pub(crate) trait LogSink: Send {
     }
 }
 
-impl LogSink for super::loki::LokiSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        super::loki::LokiSink::export(self, request)
-    }
-
-    fn retries(&self) -> u64 {
-        super::loki::LokiSink::retries(self)
-    }
-}
-
-impl LogSink for super::elasticsearch::ElasticsearchSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        super::elasticsearch::ElasticsearchSink::export(self, request)
-    }
-
-    fn retries(&self) -> u64 {
-        super::elasticsearch::ElasticsearchSink::retries(self)
-    }
-}
-
-impl LogSink for super::clickhouse::ClickhouseLogSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        super::clickhouse::ClickhouseLogSink::export(self, request)
-    }
-
-    fn retries(&self) -> u64 {
-        super::clickhouse::ClickhouseLogSink::retries(self)
-    }
-}
-
 /// An exporter written by the user: each batch as OTLP protobuf or JSON.
 pub(crate) struct CustomLogSink {
     exporter: CustomExporter,

@@ -21,7 +21,7 @@ pub(crate) const RANGES: [&str; 7] = [
 ];
 
 /// The index in [`RANGES`] of `severity`'s range.
-fn range_of(severity: u8) -> usize {
+pub(crate) fn range_of(severity: u8) -> usize {
     match severity {
         super::UNSPECIFIED => RANGES.len() - 1,
         s => usize::from((s - 1) / 4),

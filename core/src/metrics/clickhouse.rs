@@ -166,11 +166,20 @@ fn rows(request: &ExportMetricsServiceRequest) -> Vec<(Table, Vec<u8>, u64)> {
         let resource = string_map(attrs);
         for sm in &rm.scope_metrics {
             for m in &sm.metrics {
+                let base = common(&resource, &service, &rm.schema_url, sm, m);
                 let row = |p: Point<'_>| {
-                    let mut row = common(&resource, &service, &rm.schema_url, sm, m);
+                    let mut row = base.clone();
                     add_point(&mut row, p);
                     row
                 };
+                // A row of a histogram's data point `p`, with the columns both tables have.
+                macro_rules! histogram_row {
+                    ($p:expr, $temporality:expr) => {{
+                        let mut row = row(point!($p));
+                        add_distribution(&mut row, $p.count, $p.sum, $p.min, $p.max, $temporality);
+                        row
+                    }};
+                }
                 match &m.data {
                     Some(Data::Sum(s)) => {
                         for p in &s.data_points {
@@ -193,15 +202,7 @@ fn rows(request: &ExportMetricsServiceRequest) -> Vec<(Table, Vec<u8>, u64)> {
                     }
                     Some(Data::Histogram(h)) => {
                         for p in &h.data_points {
-                            let mut row = row(point!(p));
-                            add_distribution(
-                                &mut row,
-                                p.count,
-                                p.sum,
-                                p.min,
-                                p.max,
-                                h.aggregation_temporality,
-                            );
+                            let mut row = histogram_row!(p, h.aggregation_temporality);
                             row.insert("BucketCounts".into(), J::from(p.bucket_counts.clone()));
                             row.insert("ExplicitBounds".into(), J::from(p.explicit_bounds.clone()));
                             push(Table::Histogram, row);
@@ -209,15 +210,7 @@ fn rows(request: &ExportMetricsServiceRequest) -> Vec<(Table, Vec<u8>, u64)> {
                     }
                     Some(Data::ExponentialHistogram(h)) => {
                         for p in &h.data_points {
-                            let mut row = row(point!(p));
-                            add_distribution(
-                                &mut row,
-                                p.count,
-                                p.sum,
-                                p.min,
-                                p.max,
-                                h.aggregation_temporality,
-                            );
+                            let mut row = histogram_row!(p, h.aggregation_temporality);
                             let (pos, neg) = (
                                 p.positive.clone().unwrap_or_default(),
                                 p.negative.clone().unwrap_or_default(),

@@ -593,64 +593,54 @@ impl ObservableCell {
         use InstrumentKind as K;
         use NumberKind as N;
         let d = &self.desc;
-        if self.typed == ObservedType::AsObserved {
-            macro_rules! register_both {
-                ($int:ident, $target:ident, $float:ident) => {{
-                    let cell = Arc::clone(self);
-                    let _ = meter
-                        .$int(d.name.clone())
-                        .with_unit(d.unit.clone())
-                        .with_description(d.description.clone())
-                        .with_callback(move |o| cell.run_as_observed(Target::$target(o)))
-                        .build();
-                    let cell = Arc::clone(self);
-                    let _ = meter
-                        .$float(d.name.clone())
-                        .with_unit(d.unit.clone())
-                        .with_description(d.description.clone())
-                        .with_callback(move |o| cell.observe_pending_floats(o))
-                        .build();
-                }};
-            }
-            match (d.kind, d.number) {
-                (K::ObservableCounter, N::U64) => {
-                    register_both!(u64_observable_counter, U64, f64_observable_counter)
-                }
-                (K::ObservableUpDownCounter, N::I64) => register_both!(
-                    i64_observable_up_down_counter,
-                    I64,
-                    f64_observable_up_down_counter
-                ),
-                (K::ObservableGauge, N::U64) => {
-                    register_both!(u64_observable_gauge, U64, f64_observable_gauge)
-                }
-                (K::ObservableGauge, N::I64) => {
-                    register_both!(i64_observable_gauge, I64, f64_observable_gauge)
-                }
-                _ => {}
-            }
-            return;
-        }
-        macro_rules! register {
-            ($method:ident, $target:ident) => {{
-                let cell = Arc::clone(self);
+        let as_observed = self.typed == ObservedType::AsObserved;
+        macro_rules! build {
+            ($method:ident, |$cell:ident, $o:ident| $body:expr) => {{
+                let $cell = Arc::clone(self);
                 let _ = meter
                     .$method(d.name.clone())
                     .with_unit(d.unit.clone())
                     .with_description(d.description.clone())
-                    .with_callback(move |o| cell.run(Target::$target(o)))
+                    .with_callback(move |$o| $body)
                     .build();
             }};
         }
+        // The integer stream: it runs the callback (and leaves floats to the float stream
+        // when the instrument is typed as observed).
+        macro_rules! int_stream {
+            ($method:ident, $target:ident) => {
+                match as_observed {
+                    true => build!($method, |cell, o| cell.run_as_observed(Target::$target(o))),
+                    false => build!($method, |cell, o| cell.run(Target::$target(o))),
+                }
+            };
+        }
         match (d.kind, d.number) {
-            (K::ObservableCounter, N::U64) => register!(u64_observable_counter, U64),
-            (K::ObservableCounter, _) => register!(f64_observable_counter, F64),
-            (K::ObservableUpDownCounter, N::I64) => register!(i64_observable_up_down_counter, I64),
-            (K::ObservableUpDownCounter, _) => register!(f64_observable_up_down_counter, F64),
-            (K::ObservableGauge, N::U64) => register!(u64_observable_gauge, U64),
-            (K::ObservableGauge, N::I64) => register!(i64_observable_gauge, I64),
-            (K::ObservableGauge, _) => register!(f64_observable_gauge, F64),
+            (K::ObservableCounter, N::U64) => int_stream!(u64_observable_counter, U64),
+            (K::ObservableUpDownCounter, N::I64) => {
+                int_stream!(i64_observable_up_down_counter, I64)
+            }
+            (K::ObservableGauge, N::U64) => int_stream!(u64_observable_gauge, U64),
+            (K::ObservableGauge, N::I64) => int_stream!(i64_observable_gauge, I64),
             _ => {}
+        }
+        // The float stream: a float instrument's only one, or the second of one typed as
+        // observed (registered after the integer one, so that it runs after it).
+        if d.number == N::F64 || as_observed {
+            macro_rules! float_stream {
+                ($method:ident) => {
+                    match as_observed {
+                        true => build!($method, |cell, o| cell.observe_pending_floats(o)),
+                        false => build!($method, |cell, o| cell.run(Target::F64(o))),
+                    }
+                };
+            }
+            match d.kind {
+                K::ObservableCounter => float_stream!(f64_observable_counter),
+                K::ObservableUpDownCounter => float_stream!(f64_observable_up_down_counter),
+                K::ObservableGauge => float_stream!(f64_observable_gauge),
+                _ => {}
+            }
         }
     }
 }
