@@ -4,9 +4,12 @@
 #   make install PREFIX=/usr/local
 #   make demo                 build, install into build/prefix, run examples-c/counter_histogram
 #   make wheel                the Python package's abi3 wheel, into build/wheels
-#   make gem                  the Ruby gem with its own copy of libotelrs.so, into build/gems
-#   make dist                 the portable library archive and wheel (glibc 2.17+), into build/dist
-#   make dist-check           checks them (symbol versions, sizes, a fresh venv, a C example)
+#   make gem                  the Ruby gem for this machine with its own libotelrs.so, into build/gems
+#   make dist                 for x86_64 and aarch64 Linux, glibc 2.17+ and musl: the library
+#                             archives, abi3 wheels and platform gems, the sdist and the source
+#                             gem, into build/dist (DIST_TARGETS=x86_64-linux-gnu,... for some)
+#   make dist-check           checks them (symbol versions, sizes, tags, the C examples natively,
+#                             with musl and under qemu-aarch64, a fresh venv, the platform gem)
 #   make test                 everything the tests need, then every test (tests/run-all.sh)
 #   make soak                 a 90 s run through a 60 s Collector outage (tests/soak.py)
 
@@ -54,21 +57,25 @@ wheel:
 	rm -f build/wheels/otelrs-*.whl
 	cd python && $(PYTHON) -m maturin build --release --quiet -o ../build/wheels
 
+DIST_TARGETS ?= x86_64-linux-gnu,aarch64-linux-gnu,x86_64-linux-musl,aarch64-linux-musl
+
 dist:
-	$(PYTHON) packaging/dist.py
+	$(PYTHON) packaging/dist.py --targets $(DIST_TARGETS)
 
 dist-check:
-	$(PYTHON) packaging/dist.py --check
+	$(PYTHON) packaging/dist.py --check --targets $(DIST_TARGETS)
 
-# The gem is built from a copy of ruby/ with the project's README and its own libotelrs.
+# The gem is built from a copy of ruby/ with the project's README, LICENSE, Cargo.toml (its
+# version) and its own libotelrs, for this machine's platform.
 gem: build
 	rm -rf build/gem-src && install -d build/gem-src build/gems
-	cp -r ruby/lib ruby/otelrs.gemspec build/gem-src/
-	cp README.md build/gem-src/README.md
+	cp -r ruby/lib ruby/otelrs.gemspec README.md LICENSE Cargo.toml build/gem-src/
 	install -d build/gem-src/lib/otelrs/vendor
 	install -m 755 $(TARGET_DIR)/release/libotelrs.so build/gem-src/lib/otelrs/vendor/libotelrs.so
 	strip --strip-debug build/gem-src/lib/otelrs/vendor/libotelrs.so
-	cd build/gem-src && gem build --quiet otelrs.gemspec -o ../gems/otelrs-$(VERSION).gem
+	rm -f build/gems/otelrs-*.gem
+	cd build/gem-src && OTELRS_GEM_PLATFORM=$$(ruby -e 'print Gem::Platform.local') \
+	    gem build --quiet otelrs.gemspec -o ../gems/otelrs-$(VERSION)-$$(ruby -e 'print Gem::Platform.local').gem
 
 test:
 	tests/run-all.sh

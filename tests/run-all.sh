@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# The portable builds made and checked here (make dist builds all four targets).
+DIST_TARGETS=${DIST_TARGETS:-x86_64-linux-gnu,aarch64-linux-gnu,x86_64-linux-musl}
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -24,6 +26,11 @@ ruby -e 'require "ffi"; require "minitest"' 2>/dev/null || need+=(ruby ruby-ffi 
 # puma, rack and WEBrick, from Debian, for the pre-fork server and Rack middleware tests of the gem.
 { command -v puma && ruby -e 'require "rack"'; } >/dev/null 2>&1 || need+=(puma ruby-rack)
 ruby -e 'require "webrick"' >/dev/null 2>&1 || need+=(ruby-webrick)
+# For the portable builds' checks: an aarch64 C compiler with Debian's aarch64 glibc, qemu to run
+# its programs, musl-gcc, unzip (to look into wheels).
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+command -v musl-gcc >/dev/null || need+=(musl-tools)
+command -v unzip >/dev/null || need+=(unzip)
 if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then
         echo "missing: ${need[*]} (install them, or run as root)" >&2
@@ -31,6 +38,21 @@ if ((${#need[@]})); then
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+# qemu-user 8 or later (bookworm's 7.2 aborts the forked child of a threaded program when it
+# starts a thread, which every pre-fork test does): from the release's backports when older.
+qemu_major=$(qemu-aarch64 --version 2>/dev/null | sed -n 's/.*version \([0-9]*\).*/\1/p' || true)
+if [ "${qemu_major:-0}" -lt 8 ]; then
+    [ "$(id -u)" = 0 ] || { echo "missing: qemu-user 8 or later (install it, or run as root)" >&2; exit 1; }
+    backports="$(. /etc/os-release && echo "$VERSION_CODENAME")-backports"
+    echo "deb http://deb.debian.org/debian $backports main" > /etc/apt/sources.list.d/otelrs-backports.list
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t "$backports" qemu-user
+fi
+# The aarch64 musl checks run under qemu with Debian's musl for arm64 (unpacked, not installed).
+if [[ $DIST_TARGETS == *aarch64-linux-musl* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64
+    apt-get update -qq
 fi
 python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
 
@@ -177,6 +199,35 @@ step "Ruby gem tests (minitest)"
 OTELRS_LIB="$OTELRS_PREFIX/lib/libotelrs.so" ruby -Iruby/test \
     -e 'Dir["ruby/test/test_*.rb"].sort.each { |f| require File.expand_path(f) }'
 
-step "the portable library archive and wheel for glibc 2.17 and later (make dist, make dist-check)"
-make dist PYTHON=python3
-make dist-check PYTHON=python3
+step "the portable artefacts for $DIST_TARGETS, the sdist and the source gem (make dist, make dist-check)"
+make dist PYTHON=python3 DIST_TARGETS="$DIST_TARGETS"
+make dist-check PYTHON=python3 DIST_TARGETS="$DIST_TARGETS"
+
+step "the C tests on aarch64: cross-built against the aarch64 archive, run under qemu-aarch64, exporting to the services here"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+rm -rf build/aarch64 && mkdir -p build/aarch64
+tar -xzf "build/dist/otelrs-$version-aarch64-linux-gnu.tar.gz" -C build/aarch64
+# Every end-to-end test of the C programs but those under valgrind and the sanitizers, which
+# run native programs only (they ran above), and the install's checks (test_packaging.py).
+OTELRS_TEST_TARGET=aarch64-linux-gnu OTELRS_PREFIX="$ROOT/build/aarch64/otelrs-$version-aarch64-linux-gnu" \
+    python3 -m pytest tests -p no:cacheprovider -q --ignore=tests/python --ignore=tests/test_packaging.py \
+    -k "not valgrind and not sanitizers"
+
+step "the Ruby source gem: gem install builds libotelrs with cargo, then the gem's tests against it"
+source_gem="build/dist/otelrs-$version.gem"
+gem_home="$ROOT/build/source-gem"
+rm -rf "$gem_home"
+# Without cargo, the install fails saying what is missing.
+if out=$(env -i PATH=/usr/bin:/bin HOME="$HOME" gem install --local --no-document --ignore-dependencies \
+        --install-dir "$gem_home" "$source_gem" 2>&1); then
+    echo "the source gem installed without cargo" >&2
+    exit 1
+fi
+grep -q "builds libotelrs with Rust's cargo" <<<"$out" || { echo "$out" >&2; exit 1; }
+rm -rf "$gem_home"
+gem install --local --no-document --ignore-dependencies --install-dir "$gem_home" "$source_gem"
+gem_lib="$gem_home/gems/otelrs-$version/lib"
+loaded=$(env -u OTELRS_LIB ruby -I "$gem_lib" -e 'require "otelrs"; puts Otelrs::Native.ffi_libraries.map(&:name)')
+[ "$loaded" = "$gem_lib/otelrs/vendor/libotelrs.so" ] || { echo "the source gem loaded $loaded" >&2; exit 1; }
+env -u OTELRS_LIB OTELRS_TEST_RUBY_LIB="$gem_lib" ruby -Iruby/test \
+    -e 'Dir["ruby/test/test_*.rb"].sort.each { |f| require File.expand_path(f) }'

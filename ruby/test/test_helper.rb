@@ -9,9 +9,10 @@ require "tmpdir"
 
 # Runs Ruby snippets in fresh interpreters (otelrs has one SDK per process) against the
 # libotelrs of OTELRS_LIB (tests/run-all.sh points it at build/prefix), and reads back what
-# otelrs exported.
+# otelrs exported. OTELRS_TEST_RUBY_LIB names the gem's lib directory to test, ruby/lib by
+# default (tests/run-all.sh runs the tests again against an installed source gem).
 module OtelrsTest
-  LIB = File.expand_path("../lib", __dir__)
+  LIB = ENV.fetch("OTELRS_TEST_RUBY_LIB", File.expand_path("../lib", __dir__))
 
   # The whole environment of a run: the caller's without its OTEL_/OTELRS_ settings (but
   # with OTELRS_LIB), plus `settings`. Runs get only this (unsetenv_others).

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "ffi"
+require "rbconfig"
 
 module Otelrs
   # The C functions of libotelrs, attached in this one place. Found through OTELRS_LIB, then
@@ -10,15 +11,38 @@ module Otelrs
 
     VENDORED = File.expand_path("vendor/libotelrs.so", __dir__)
 
+    # The installed library of the gem's version (its soname: libotelrs.so.0.<minor> before
+    # 1.0, libotelrs.so.<major> after), when the gem is installed; any libotelrs.so otherwise.
     def self.candidates
-      [ENV["OTELRS_LIB"], (VENDORED if File.exist?(VENDORED)), "libotelrs.so.0.1", "otelrs"].compact.reject(&:empty?)
+      version = Gem.loaded_specs["otelrs"]&.version&.segments
+      soname = version && "libotelrs.so.#{version[0].zero? ? "0.#{version[1]}" : version[0]}"
+      [ENV["OTELRS_LIB"], (VENDORED if File.exist?(VENDORED)), soname, "otelrs"].compact.reject(&:empty?)
+    end
+
+    # When the installed platform gem is for the other libc (RubyGems before 3.3.22 installs a
+    # `-linux-musl` gem on glibc, as it matches either), what to install instead.
+    def self.platform_hint
+      platform = Gem.loaded_specs["otelrs"]&.platform
+      return "" unless platform.is_a?(Gem::Platform) && platform.os == "linux"
+
+      musl = RbConfig::CONFIG["host_os"].include?("musl")
+      return "" if (platform.version == "musl") == musl
+
+      local = "#{platform.cpu}-linux#{"-musl" if musl}"
+      " (the installed gem is for #{platform}, this Ruby for #{local}: `gem install otelrs --platform " \
+        "#{local}`, or RubyGems 3.3.22 or later, which chooses it)"
     end
 
     begin
       ffi_lib candidates
+      # A library of the other libc can "load" as another (FFI follows the linker script that
+      # glibc's libc.so is, when a musl library asks for libc.so): it must be libotelrs.
+      unless ffi_libraries.any? { |lib| lib.find_function("otelrs_version") }
+        raise LoadError, "#{ffi_libraries.map(&:name).join(', ')} is not libotelrs"
+      end
     rescue LoadError => e
-      raise LoadError, "otelrs: cannot load libotelrs (tried #{candidates.join(', ')}): set OTELRS_LIB " \
-                       "to the library's path, or install it (make install): #{e.message}"
+      raise LoadError, "otelrs: cannot load libotelrs (tried #{candidates.join(', ')})#{platform_hint}: set " \
+                       "OTELRS_LIB to the library's path, or install it (make install): #{e.message}"
     end
 
     # An attribute value (otelrs_value).

@@ -1,6 +1,9 @@
 # frozen_string_literal: true
 
+require "otelrs/native"
+
 module Otelrs
-  # The gem's version: the version of the libotelrs it was made with.
-  VERSION = "0.1.0"
+  # The version of otelrs: that of the libotelrs loaded, which the gem is built with (both are
+  # the crate's version).
+  VERSION = Native.otelrs_version
 end
