@@ -93,6 +93,41 @@ def test_console_exporter_prints_one_line_per_record(c_program):
     assert any(line.endswith("in trace a trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7") for line in lines)
 
 
+def test_console_exporter_writes_json_lines(c_program, service_name):
+    env = clean_env(OTEL_SERVICE_NAME=service_name, OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="console",
+                    OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT="json")
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode == 0, r.stderr
+    # Every record is one line, one JSON object; the program prints its own lines beside them.
+    lines = r.stdout.splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert [line.split()[0] for line in lines if not line.startswith("{")] == ["flush", "pid"]
+    pid = lines[-1].split()[-1]
+    assert len(records) == 35
+    for record in records:
+        assert record["scope"] == {"name": "shop.checkout", "version": "2.0"}
+        assert record["resource"]["service.name"] == service_name and record["resource"]["process.pid"] == int(pid)
+        assert int(record["observedTimeUnixNano"]) > 0
+    by_body = {record["body"]: record for record in records}
+    assert by_body["attribute types"]["attributes"] == {
+        "str": "text", "bool": True, "int": -42, "double": 2.5,
+        "strs": ["x", "y"], "bools": [True, False], "ints": [1, -2, 3], "doubles": [0.5, 1.5],
+    }
+    assert by_body["severity 24"]["severityNumber"] == 24 and by_body["severity 24"]["severityText"] == "FATAL4"
+    assert "severityNumber" not in by_body["no severity"] and "severityText" not in by_body["no severity"]
+    event = by_body["an event"]
+    assert (event["eventName"], event["timeUnixNano"], event["severityText"]) == ("order.refused", "1700000000123456789", "WARN")
+    assert trace_of(by_body["in trace a"]) == TRACE_A and trace_of(by_body["explicit trace b"]) == TRACE_B
+    assert trace_of(by_body["cleared"]) is None and "traceId" not in by_body["cleared"]
+
+
+def test_an_unknown_console_format_is_refused(c_program):
+    env = clean_env(OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="console", OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT="yaml")
+    r = run(c_program("logs"), "all", env=env)
+    assert r.returncode != 0
+    assert 'invalid value "yaml" for OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT (from the environment): expected text or json' in r.stderr
+
+
 def flood(c_program, tmp_path, **settings) -> tuple[dict[str, int], list[dict]]:
     path = tmp_path / "logs.jsonl"
     env = clean_env(**{"OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "file",

@@ -98,6 +98,29 @@ class TestLogger < Minitest::Test
     ], out.lines.map { |l| l.chomp.sub(/ \(#<Object:.*/, "").sub(/ \(bad byte.*/, "") }
   end
 
+  def test_json_lines_on_standard_output_for_container_platforms
+    settings = env(OTEL_SERVICE_NAME: "web", OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "console",
+                   OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT: "json")
+    out = ok(<<~RUBY, settings)
+      logger = Otelrs::Logger.new("app.http")
+      logger.warn("slow request", "http.route": "/users", duration: 1.5)
+      begin
+        raise ArgumentError, "bad id"
+      rescue ArgumentError => e
+        logger.error(e)
+      end
+      Otelrs.shutdown
+    RUBY
+    records = out.lines.map { |line| JSON.parse(line) } # every line is one record's object
+    assert_equal [["slow request", 13, "WARN"], ["bad id (ArgumentError)", 17, "ERROR"]],
+                 records.map { |r| [r["body"], r["severityNumber"], r["severityText"]] }
+    slow, failed = records
+    assert_equal({ "http.route" => "/users", "duration" => 1.5 }, slow["attributes"])
+    assert_equal "app.http", slow.dig("scope", "name")
+    assert_equal "web", slow.dig("resource", "service.name")
+    assert_equal "ArgumentError", failed.dig("attributes", "exception.type")
+  end
+
   def test_the_formatter_is_honoured
     records = logged(<<~RUBY)
       logger = Otelrs::Logger.new("fmt", progname: "app")

@@ -4,6 +4,7 @@ the standard library, read back from the JSON-lines file exporter."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import Any, Dict, List, Tuple
 
@@ -166,6 +167,33 @@ def test_logging_handler_uses_its_formatter_and_the_minimum_severity(tmp_path: p
         OTELRS_LOGS_MIN_SEVERITY="info",
     )
     assert [body(r) for _, r in records] == ["[WARNING] kept 1"]
+
+
+def test_json_lines_on_standard_output_for_container_platforms() -> None:
+    out = ok(
+        """
+        import logging, otelrs
+        otelrs.init(service_name="web", metrics_exporter="none", logs_exporter="console",
+                    exporter_console_logs_format="json")
+        log = logging.getLogger("app.http")
+        log.addHandler(otelrs.LoggingHandler())
+        log.warning("slow request %s", "/users", extra={"http.route": "/users", "duration": 1.5})
+        try:
+            {}["missing"]
+        except KeyError:
+            log.exception("lookup failed")
+        otelrs.shutdown()
+        """,
+        env(),
+    )
+    records = [json.loads(line) for line in out.splitlines()]  # every line is one record's object
+    assert [(r["body"], r["severityNumber"], r["severityText"]) for r in records] == [
+        ("slow request /users", 13, "WARN"), ("lookup failed", 17, "ERROR")]
+    slow, failed = records
+    assert slow["attributes"]["http.route"] == "/users" and slow["attributes"]["duration"] == 1.5
+    assert slow["scope"]["name"] == "app.http" and slow["resource"]["service.name"] == "web"
+    assert failed["attributes"]["exception.type"] == "KeyError"
+    assert "Traceback" in failed["attributes"]["exception.stacktrace"]
 
 
 def test_a_disabled_sdk_takes_every_call_and_writes_nothing(tmp_path: pathlib.Path) -> None:

@@ -54,6 +54,7 @@ pub(crate) fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result
         ValueKind::Severity => parse_severity(v).map(drop),
         ValueKind::AttributeKeys => parse_attribute_keys(v).map(drop),
         ValueKind::LokiProtocol => parse_loki_json(v).map(drop),
+        ValueKind::ConsoleFormat => parse_console_json(v).map(drop),
         ValueKind::DataStreamPart => parse_data_stream_part(v).map(drop),
         ValueKind::Identifier => parse_identifier(v).map(drop),
         ValueKind::Ttl => parse_ttl(v).map(drop),
@@ -217,6 +218,15 @@ pub(crate) fn parse_attribute_keys(v: &str) -> std::result::Result<Vec<String>, 
 }
 
 /// Whether records are pushed to Loki as JSON (`json`) rather than protobuf (`protobuf`).
+/// OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT: whether the console writes JSON lines.
+pub(crate) fn parse_console_json(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "text" => Ok(false),
+        "json" => Ok(true),
+        _ => Err("expected text or json".to_owned()),
+    }
+}
+
 pub(crate) fn parse_loki_json(v: &str) -> std::result::Result<bool, String> {
     match v.to_ascii_lowercase().as_str() {
         "protobuf" => Ok(false),

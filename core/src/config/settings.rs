@@ -95,6 +95,8 @@ pub(crate) struct LogSettings {
     pub metrics_by_scope: bool,
     pub attribute_count_limit: usize,
     pub attribute_value_length_limit: Option<usize>,
+    /// The console exporter writes one JSON object per record (OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT=json).
+    pub console_json: bool,
     pub file_path: PathBuf,
     pub file_max_bytes: u64,
     pub file_max_files: usize,
@@ -455,6 +457,11 @@ impl Resolver<'_> {
                     .transpose()
                     .map_err(Error::config)?,
             },
+            console_json: self.get(
+                "OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT",
+                "text",
+                parse_console_json,
+            )?,
             file_path: PathBuf::from(self.get(
                 "OTELRS_EXPORTER_FILE_LOGS_PATH",
                 "otelrs-logs.jsonl",

@@ -54,6 +54,8 @@ pub enum ValueKind {
     AttributeKeys,
     /// `protobuf` or `json`: how log records are pushed to Loki.
     LokiProtocol,
+    /// `text` or `json`: how the console writes log records.
+    ConsoleFormat,
     /// A part of a data stream's name: lower-case letters, digits, `_` and `.`.
     DataStreamPart,
     /// A SQL name: a letter or `_`, then letters, digits and `_`.
@@ -154,6 +156,7 @@ settings_table! {
     "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "", Count, "Characters kept of each string attribute value (and of each string in an array); default: no limit.";
     "OTEL_ATTRIBUTE_COUNT_LIMIT", "128", Count, "The general attribute count limit, used when OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT is not set.";
     "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "", Count, "The general value length limit, used when OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT is not set.";
+    "OTELRS_EXPORTER_CONSOLE_LOGS_FORMAT", "text", ConsoleFormat, "How the console log exporter writes a record: `text`, one readable line; `json`, one JSON object per line (OTLP's JSON form of the record with plain attribute values, its scope and resource), for platforms that collect standard output.";
     "OTELRS_EXPORTER_FILE_LOGS_PATH", "otelrs-logs.jsonl", OutputFile, "JSON-lines file of the file log exporter: one OTLP-JSON `ExportLogsServiceRequest` per line.";
     "OTELRS_EXPORTER_FILE_LOGS_MAX_BYTES", "10485760", Count, "Size at which the log file is rotated (`path` becomes `path.1`, `path.1` becomes `path.2`, ...).";
     "OTELRS_EXPORTER_FILE_LOGS_MAX_FILES", "5", Count, "Rotated log files kept besides the current one (at most 1000); the oldest is removed.";

@@ -2,6 +2,7 @@
 //! what it drops), and the exporters.
 
 mod clickhouse;
+mod console_json;
 mod elasticsearch;
 mod encoding;
 mod loki;

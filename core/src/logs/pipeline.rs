@@ -94,6 +94,9 @@ impl LogPipeline {
                     &health,
                     &dropped,
                 )?),
+                Exporter::Console if settings.console_json => {
+                    Box::new(super::console_json::JsonConsoleLogSink::default())
+                }
                 Exporter::Console => Box::new(sinks::ConsoleLogSink),
                 Exporter::File => Box::new(sinks::FileLogSink::open(settings)?),
                 Exporter::Discard => Box::new(sinks::DiscardLogSink),
