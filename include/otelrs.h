@@ -630,6 +630,34 @@ typedef struct {
   const char *content_encoding;
 } otelrs_exposition;
 
+/**
+ * One histogram series as `otelrs_sdk_histogram_summary` found it.
+ */
+typedef struct {
+  /**
+   * Values recorded.
+   */
+  uint64_t count;
+  /**
+   * Their sum.
+   */
+  double sum;
+  /**
+   * The smallest value; NaN when the series does not keep it (a view's `record_min_max=false`).
+   */
+  double min;
+  /**
+   * The largest value; NaN when the series does not keep it.
+   */
+  double max;
+  /**
+   * Exponential buckets: a bound on |estimate - value| / |value| for every quantile, where
+   * value is the nearest-rank quantile of what was recorded. NaN for explicit buckets,
+   * whose estimates are interpolated within a bucket (the bucket's width is the error).
+   */
+  double relative_error;
+} otelrs_histogram_summary;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -2211,6 +2239,32 @@ void otelrs_meter_free(otelrs_meter *meter);
  * a status. The string is static: never free it.
  */
 const char *otelrs_status_name(uint32_t status);
+
+/**
+ * Summarises the series of the histogram named `name` whose attributes are exactly the
+ * `n_attrs` at `attrs`: writes its count, sum, min, max and error bound to `*out`, and the
+ * estimate of each of the `n_quantiles` quantiles at `quantiles` (each from 0 to 1) to
+ * `values[i]` (NaN while nothing is recorded). Explicit buckets are interpolated as
+ * Prometheus's `histogram_quantile` does, exponential ones give the bucket of the
+ * nearest-rank value; both are kept within min and max. Collects now the `memory`
+ * exporter's reader, else the `prometheus` one's (OTELRS_ERR_CONFIG without either);
+ * observable callbacks run meanwhile. No such series (none recorded yet, other attributes,
+ * or not a histogram), or a quantile out of range: OTELRS_ERR_INVALID_ARGUMENT, saying which.
+ *
+ * # Safety
+ * `sdk` is a live SDK; `name` a NUL-terminated string; `attrs` points to `n_attrs`
+ * attributes (or is NULL with 0); `quantiles` and `values` to `n_quantiles` doubles (or are
+ * NULL with 0); `out` is valid for a write.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_sdk_histogram_summary(const otelrs_sdk *sdk,
+                                           const char *name,
+                                           const otelrs_attribute *attrs,
+                                           size_t n_attrs,
+                                           const double *quantiles,
+                                           double *values,
+                                           size_t n_quantiles,
+                                           otelrs_histogram_summary *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -29,5 +29,6 @@ pub use config::{
 };
 pub use logs::{LogBody, LogRecordInput, Logger};
 pub use metrics::instrument::Callback;
+pub use metrics::quantiles::HistogramSummary;
 pub use metrics::Meter;
 pub use sdk::{Scope, Sdk, DROP_SHUTDOWN_TIMEOUT};

@@ -13,6 +13,7 @@ mod logs;
 mod observable;
 mod sdk;
 mod status;
+mod summary;
 
 pub use attributes::*;
 pub use config::*;
@@ -24,6 +25,7 @@ pub use logs::*;
 pub use observable::*;
 pub use sdk::*;
 pub use status::*;
+pub use summary::*;
 
 use std::ffi::c_char;
 

@@ -30,6 +30,7 @@ fn _otelrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdk::get_meter, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::get_logger, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::collect_json, m)?)?;
+    m.add_function(wrap_pyfunction!(sdk::histogram_summary, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::_prometheus_exposition, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::_check_prometheus_exposition, m)?)?;
     m.add_function(wrap_pyfunction!(sdk::log_stats, m)?)?;

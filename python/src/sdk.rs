@@ -334,6 +334,37 @@ pub(crate) fn collect_json(py: Python<'_>) -> PyResult<String> {
     py.detach(|| sdk.collect_json()).map_err(to_py)
 }
 
+/// The series of histogram `name` with exactly `attributes`, collected now (from the memory
+/// exporter's reader, else the Prometheus endpoint's): `count`, `sum`, `min`, `max` (None
+/// when not kept), `quantiles` ({q: estimate}) and `relative_error` (the bound of exponential
+/// buckets' estimates, None for explicit buckets). `quantiles` is (0.5, 0.9, 0.99) by default.
+#[pyfunction]
+#[pyo3(signature = (name, attributes=None, quantiles=vec![0.5, 0.9, 0.99]))]
+pub(crate) fn histogram_summary<'py>(
+    py: Python<'py>,
+    name: &str,
+    attributes: Option<&Bound<'py, PyDict>>,
+    quantiles: Vec<f64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let sdk = initialised()?;
+    let attrs = convert(attributes)?;
+    let s = py
+        .detach(|| sdk.histogram_summary(name, &attrs, &quantiles))
+        .map_err(to_py)?;
+    let out = PyDict::new(py);
+    out.set_item("count", s.count)?;
+    out.set_item("sum", s.sum)?;
+    out.set_item("min", s.min)?;
+    out.set_item("max", s.max)?;
+    let estimates = PyDict::new(py);
+    for (q, v) in quantiles.iter().zip(&s.quantiles) {
+        estimates.set_item(q, v)?;
+    }
+    out.set_item("quantiles", estimates)?;
+    out.set_item("relative_error", s.relative_error)?;
+    Ok(out)
+}
+
 /// The SDK, without making one.
 fn initialised() -> PyResult<Arc<Sdk>> {
     global()

@@ -107,6 +107,24 @@ module Otelrs
       returned_string { |out| Native.otelrs_sdk_collect_json(sdk, out) }
     end
 
+    # The series of histogram `name` with exactly `attributes`, collected now (from the memory
+    # exporter's reader, else the Prometheus endpoint's): a Hash with :count, :sum, :min and
+    # :max (nil when not kept), :quantiles ({q => estimate}) and :relative_error (the bound of
+    # exponential buckets' estimates; nil for explicit buckets, interpolated within a bucket).
+    # No such series, or a quantile out of 0..1: Otelrs::InvalidArgumentError, saying which.
+    def histogram_summary(name, attributes = {}, quantiles: [0.5, 0.9, 0.99])
+      # _keep holds the memory the attributes point to until the method returns.
+      ptr, count, _keep = Attributes.build(attributes)
+      qs = FFI::MemoryPointer.new(:double, [quantiles.size, 1].max).write_array_of_double(quantiles.map(&:to_f))
+      values = FFI::MemoryPointer.new(:double, [quantiles.size, 1].max)
+      out = Native::HistogramSummary.new
+      check(Native.otelrs_sdk_histogram_summary(sdk, name.to_s, ptr, count, qs, values, quantiles.size, out))
+      nan_nil = ->(v) { v.nan? ? nil : v }
+      { count: out[:count], sum: out[:sum], min: nan_nil.call(out[:min]), max: nan_nil.call(out[:max]),
+        quantiles: quantiles.zip(values.read_array_of_double(quantiles.size)).to_h,
+        relative_error: nan_nil.call(out[:relative_error]) }
+    end
+
     # The answer to a Prometheus scrape whose Accept and Accept-Encoding headers were `accept`
     # and `accept_encoding` (nil when absent), for the app's own HTTP server to send (see
     # Otelrs::RackExporter): the text format 0.0.4, or OpenMetrics when `accept` asks for it,

@@ -14,6 +14,39 @@ class TestMetrics < Minitest::Test
     metrics(JSON.parse(out.lines.last))
   end
 
+  def test_histogram_summaries_give_quantiles_within_their_bound
+    settings = env(OTEL_METRICS_EXPORTER: "memory", OTEL_LOGS_EXPORTER: "none",
+                   OTELRS_METRICS_VIEWS: "instrument_name=rpc.exp,aggregation=base2_exponential_bucket_histogram")
+    out = ok(<<~RUBY, settings)
+      meter = Otelrs.meter("rpc")
+      explicit = meter.histogram("rpc.size", unit: "By", boundaries: [10, 100, 1000])
+      exponential = meter.histogram("rpc.exp", unit: "s")
+      values = (0...1000).map { |i| 0.001 * (1.01**i) }
+      values.each { |v| exponential.record(v, method: "get") }
+      [5, 50, 60, 70, 500, 5000].each { |v| explicit.record(v) }
+      puts JSON.generate(Otelrs.histogram_summary("rpc.exp", { method: "get" }, quantiles: [0.5, 0.99]))
+      puts JSON.generate(Otelrs.histogram_summary("rpc.size", quantiles: [0.5]))
+      puts JSON.generate([values.sort[499], values.sort[989]])
+      begin
+        Otelrs.histogram_summary("rpc.exp", { method: "put" })
+      rescue Otelrs::InvalidArgumentError => e
+        puts e.message
+      end
+    RUBY
+    exp, explicit, exact, missing = out.lines
+    exp = JSON.parse(exp)
+    p50, p99 = JSON.parse(exact)
+    bound = exp["relative_error"]
+    assert_operator bound, :<, 0.05 # 1000 values over four decades in 160 buckets: scale 3
+    assert_equal 1000, exp["count"]
+    assert_operator (exp["quantiles"]["0.5"] - p50).abs / p50, :<=, bound
+    assert_operator (exp["quantiles"]["0.99"] - p99).abs / p99, :<=, bound
+    # Rank 3 of 6, the second of the 3 in (10, 100]: 10 + 90 * 2/3.
+    assert_equal({ "count" => 6, "sum" => 5685.0, "min" => 5.0, "max" => 5000.0, "quantiles" => { "0.5" => 70.0 },
+                   "relative_error" => nil }, JSON.parse(explicit))
+    assert_includes missing, "no series of histogram rpc.exp has the attributes {method=put}"
+  end
+
   def test_every_synchronous_instrument_with_every_attribute_type
     got = collect(<<~RUBY)
       attrs = { s: "x", sym: :y, b: true, f: false, i: -3, d: 1.5, ss: %w[a b], is: [1, 2], ds: [0.5, 2.0], bs: [true, false] }

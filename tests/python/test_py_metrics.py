@@ -193,3 +193,45 @@ def test_observable_instruments_live_without_a_reference() -> None:
         """
     )
     assert number(points(got["py.unreferenced"])[frozenset()]) == 1
+
+
+def test_histogram_summaries_give_quantiles_within_their_bound() -> None:
+    out = ok(
+        """
+        import json, math, otelrs
+        otelrs.init(metrics_exporter="memory", logs_exporter="none",
+                    metrics_views=["instrument_name=rpc.exp,aggregation=base2_exponential_bucket_histogram"])
+        meter = otelrs.get_meter("rpc")
+        explicit = meter.create_histogram("rpc.size", unit="By", explicit_bucket_boundaries_advisory=[10, 100, 1000])
+        exponential = meter.create_histogram("rpc.exp", unit="s")
+        values = [0.001 * 1.01 ** i for i in range(1000)]
+        for v in values:
+            exponential.record(v, {"method": "get"})
+        for v in (5, 50, 60, 70, 500, 5000):
+            explicit.record(v)
+        print(json.dumps([otelrs.histogram_summary("rpc.exp", {"method": "get"}, quantiles=[0.5, 0.99]),
+                          otelrs.histogram_summary("rpc.size", quantiles=[0.5]),
+                          sorted(values)[499], sorted(values)[989]]))
+        for call in (lambda: otelrs.histogram_summary("rpc.exp", {"method": "put"}),
+                     lambda: otelrs.histogram_summary("rpc.exp", {"method": "get"}, quantiles=[-0.1])):
+            try:
+                call()
+            except ValueError as e:
+                print("ValueError:", e)
+        """,
+        env(),
+    )
+    first, *errors = out.splitlines()
+    exp, explicit, p50, p99 = json.loads(first)
+    assert exp["count"] == 1000 and exp["min"] == 0.001
+    bound = exp["relative_error"]
+    assert 0 < bound < 0.05  # 1000 values over four decades in 160 buckets: scale 3
+    assert abs(exp["quantiles"]["0.5"] - p50) / p50 <= bound and abs(exp["quantiles"]["0.99"] - p99) / p99 <= bound
+    # Rank 3 of 6, the second of the 3 in (10, 100]: 10 + 90 × 2/3.
+    assert explicit == {"count": 6, "sum": 5685.0, "min": 5.0, "max": 5000.0, "quantiles": {"0.5": 70.0},
+                        "relative_error": None}
+    assert errors == [
+        "ValueError: no series of histogram rpc.exp has the attributes {method=put} (1 series have others; "
+        "a series appears once a value is recorded into it)",
+        "ValueError: quantile -0.1 is not between 0 and 1",
+    ]

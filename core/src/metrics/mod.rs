@@ -12,6 +12,7 @@ pub(crate) mod json;
 mod otlp;
 pub(crate) mod pipeline;
 pub(crate) mod prometheus;
+pub mod quantiles;
 pub(crate) mod registry;
 pub(crate) mod series_cache;
 pub mod units;

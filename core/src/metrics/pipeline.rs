@@ -199,6 +199,8 @@ pub(crate) struct Pipeline {
     provider: SdkMeterProvider,
     /// The memory reader, and the exemplars its JSON shows.
     memory: Option<(SharedReader, Arc<Exemplars>)>,
+    /// A reader collected on demand for summaries: the memory exporter's, else Prometheus's.
+    on_demand: Option<SharedReader>,
     prometheus: Option<Endpoint>,
     /// The push exporters' health records.
     health: Vec<Arc<ExporterHealth>>,
@@ -324,6 +326,9 @@ impl Pipeline {
             });
         }
         let provider = builder.build();
+        let on_demand = memory
+            .clone()
+            .or_else(|| prometheus.as_ref().map(|(reader, _)| reader.clone()));
         let prometheus = match prometheus {
             Some((reader, record)) => {
                 let exemplars = exemplars.clone();
@@ -387,6 +392,7 @@ impl Pipeline {
         Ok(Pipeline {
             provider,
             memory: memory.map(|reader| (reader, exemplars.clone())),
+            on_demand,
             prometheus,
             health,
             runtime: runtime_handle,
@@ -430,6 +436,13 @@ impl Pipeline {
     pub(crate) fn memory_collector(&self) -> Option<impl Fn() -> Result<String>> {
         let (reader, exemplars) = self.memory.clone()?;
         Some(move || collect(&reader).map(|rm| json::encode(&rm, &exemplars)))
+    }
+
+    /// Collects now a reader that is collected on demand (the memory exporter's, else the
+    /// Prometheus endpoint's, which the collection does not count as a scrape).
+    pub(crate) fn collect_on_demand(&self) -> Option<Result<ExportMetricsServiceRequest>> {
+        let reader = self.on_demand.as_ref()?;
+        Some(collect(reader).map(|rm| ExportMetricsServiceRequest::from(&rm)))
     }
 
     /// The Prometheus endpoint, for the app's own HTTP server.

@@ -9,11 +9,12 @@ use super::instrument::{
 };
 use super::pipeline::{self, Pipeline};
 use super::prometheus::Exposer;
+use super::quantiles::HistogramSummary;
 use super::series_cache::SeriesCache;
 use super::views;
 use super::Exposition;
 use super::{BoundInstrument, Instrument, InstrumentDesc, NumberKind, ObservableInstrument};
-use crate::base::attributes::AttributeSet;
+use crate::base::attributes::{AttributeSet, KeyValue};
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::fork::{self, ForkCell};
 use crate::base::lifecycle::Lifecycle;
@@ -326,6 +327,29 @@ impl MeterRegistry {
             Some(collect) => collect(),
             None => Err(Error::config(
                 "collecting on demand needs the memory exporter: add memory to OTEL_METRICS_EXPORTER",
+            )),
+        }
+    }
+
+    /// A summary of the series of histogram `name` with exactly the attributes `attrs`, from a
+    /// collection of the memory exporter's reader (else the Prometheus endpoint's).
+    pub(crate) fn histogram_summary(
+        &self,
+        name: &str,
+        attrs: &[KeyValue],
+        quantiles: &[f64],
+    ) -> Result<HistogramSummary> {
+        super::quantiles::check_quantiles(quantiles)?;
+        let collected = self
+            .state
+            .lock()
+            .pipeline
+            .as_ref()
+            .and_then(Pipeline::collect_on_demand);
+        match collected {
+            Some(request) => super::quantiles::summarize(&request?, name, attrs, quantiles),
+            None => Err(Error::config(
+                "a histogram summary collects on demand: it needs the memory or prometheus exporter in OTEL_METRICS_EXPORTER",
             )),
         }
     }

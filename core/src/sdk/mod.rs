@@ -9,7 +9,7 @@ mod log_metrics;
 mod pipeline_metrics;
 mod runtime_metrics;
 
-use crate::base::attributes::AttributeSet;
+use crate::base::attributes::{AttributeSet, KeyValue};
 use crate::base::diag;
 use crate::base::error::{Error, Result};
 use crate::base::lifecycle::Lifecycle;
@@ -21,6 +21,7 @@ use crate::logs::registry::LoggerRegistry;
 use crate::logs::{LogPipeline, LogStats, Logger, LoggerCore};
 use crate::metrics::exemplars::Exemplars;
 use crate::metrics::pipeline::{Origin, Pipeline};
+use crate::metrics::quantiles::HistogramSummary;
 use crate::metrics::registry::{check_not_in_callback, MeterRegistry};
 use crate::metrics::Exposition;
 use crate::metrics::ObservableInstrument;
@@ -325,6 +326,29 @@ impl Sdk {
         self.shared.metrics.collect_json()
     }
 
+    /// Summarises the series of histogram `name` whose attributes are exactly `attrs`: its
+    /// count, sum, min and max, and estimates of `quantiles` (each from 0 to 1) from its
+    /// buckets (see [`crate::metrics::quantiles`] for how, and the error bound). Collects now
+    /// the memory exporter's reader, else the Prometheus endpoint's (one of them must be in
+    /// OTEL_METRICS_EXPORTER); observable callbacks run on the calling thread meanwhile.
+    pub fn histogram_summary(
+        &self,
+        name: &str,
+        attrs: &[KeyValue],
+        quantiles: &[f64],
+    ) -> Result<HistogramSummary> {
+        if self.is_disabled() {
+            return Err(Error::config(
+                "a histogram summary collects on demand: the SDK is disabled (OTEL_SDK_DISABLED)",
+            ));
+        }
+        self.shared.life.check_open()?;
+        check_not_in_callback("collecting")?;
+        self.shared
+            .metrics
+            .histogram_summary(name, attrs, quantiles)
+    }
+
     /// The answer to a Prometheus scrape whose Accept and Accept-Encoding headers were
     /// `accept` and `accept_encoding` (empty when absent), for the app's own HTTP server to
     /// send: what the Prometheus endpoint answers, every worker's metrics merged in a pre-fork
@@ -408,7 +432,7 @@ impl Drop for Sdk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::attributes::{AttributeSet, KeyValue};
+    use crate::base::attributes::AttributeSet;
     use crate::base::error::ErrorKind;
     use crate::metrics::Instrument;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -913,5 +937,141 @@ mod tests {
             .unwrap();
         assert_eq!(sdk.collect_json().unwrap(), json::empty());
         sdk.force_flush(Duration::from_millis(10)).unwrap();
+    }
+
+    fn summary_sdk(aggregation: &str) -> Sdk {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        c.set(
+            "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+            aggregation,
+        )
+        .unwrap();
+        Sdk::new(&c).unwrap()
+    }
+
+    /// The nearest-rank quantile of sorted `values`.
+    fn exact(values: &[f64], q: f64) -> f64 {
+        let rank = ((q * values.len() as f64).ceil() as usize).max(1);
+        values[rank - 1]
+    }
+
+    #[test]
+    fn exponential_quantiles_are_within_the_stated_relative_error_of_the_exact_ones() {
+        let sdk = summary_sdk("base2_exponential_bucket_histogram");
+        let meter = sdk.meter("unit", None).unwrap();
+        let h = meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                "unit.latency",
+            ))
+            .unwrap();
+        let route = [KeyValue::new("route", "/a")];
+        // 10,000 values spread over four decades (a deterministic walk), and some zeros.
+        let mut values: Vec<f64> = (0..10_000u64)
+            .map(|i| {
+                let x = (i.wrapping_mul(2_654_435_761) % 10_000) as f64 / 10_000.0;
+                0.001 * 10f64.powf(4.0 * x)
+            })
+            .chain(std::iter::repeat_n(0.0, 50))
+            .collect();
+        for v in &values {
+            h.record(Number::F64(*v), &route).unwrap();
+        }
+        // Another series, which the attributes leave out.
+        h.record(Number::F64(1e6), &[KeyValue::new("route", "/b")])
+            .unwrap();
+        values.sort_by(f64::total_cmp);
+        let qs = [
+            0.0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0,
+        ];
+        let s = sdk.histogram_summary("unit.latency", &route, &qs).unwrap();
+        assert_eq!(s.count, values.len() as u64);
+        assert_eq!(s.min, Some(0.0));
+        assert_eq!(s.max, Some(*values.last().unwrap()));
+        assert!((s.sum - values.iter().sum::<f64>()).abs() < 1e-6 * s.sum);
+        let bound = s.relative_error.unwrap();
+        // 160 buckets over four decades: scale 3 (base 2^(1/8), a bound of 4.3 %).
+        assert!(bound > 0.0 && bound < 0.05, "{bound}");
+        for (q, estimate) in qs.iter().zip(&s.quantiles) {
+            let exact = exact(&values, *q);
+            let error = if exact == 0.0 {
+                estimate.abs()
+            } else {
+                (estimate - exact).abs() / exact
+            };
+            assert!(
+                error <= bound + 1e-12,
+                "q={q}: {estimate} vs {exact}: {error} > {bound}"
+            );
+        }
+    }
+
+    #[test]
+    fn explicit_quantiles_interpolate_within_buckets_and_keep_to_min_and_max() {
+        let sdk = summary_sdk("explicit_bucket_histogram");
+        let meter = sdk.meter("unit", None).unwrap();
+        let mut desc = InstrumentDesc::new(InstrumentKind::Histogram, NumberKind::F64, "unit.size");
+        desc.boundaries = Some(vec![1.0, 2.0, 4.0]);
+        let h = meter.instrument(desc).unwrap();
+        for v in [0.5, 0.9, 1.2, 1.4, 1.6, 1.8, 3.0, 3.5, 6.0, 7.0] {
+            h.record(Number::F64(v), &[]).unwrap();
+        }
+        let s = sdk
+            .histogram_summary("unit.size", &[], &[0.05, 0.15, 0.5, 0.95])
+            .unwrap();
+        assert_eq!((s.count, s.min, s.max), (10, Some(0.5), Some(7.0)));
+        assert_eq!(s.relative_error, None);
+        // Rank 0.5 of 10, a quarter into the 2 of (0, 1]: 0.25, raised to the min 0.5; rank
+        // 1.5: 0.75. Rank 5: the third of the 4 in (1, 2], 1.75. Rank 9.5, in the overflow
+        // bucket: the largest bound.
+        assert_eq!(s.quantiles, vec![0.5, 0.75, 1.75, 4.0]);
+    }
+
+    #[test]
+    fn a_summary_names_what_is_wrong() {
+        let sdk = summary_sdk("explicit_bucket_histogram");
+        let meter = sdk.meter("unit", None).unwrap();
+        let h = meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                "unit.h",
+            ))
+            .unwrap();
+        h.record(Number::F64(1.0), &[KeyValue::new("k", "a")])
+            .unwrap();
+        counter(&meter, "unit.c")
+            .record(Number::U64(1), &[])
+            .unwrap();
+        let message = |name: &str, attrs: &[KeyValue], qs: &[f64]| {
+            let e = sdk.histogram_summary(name, attrs, qs).unwrap_err();
+            (e.kind(), e.message().to_owned())
+        };
+        assert_eq!(
+            message("unit.h", &[KeyValue::new("k", "b")], &[0.5]),
+            (
+                ErrorKind::InvalidArgument,
+                "no series of histogram unit.h has the attributes {k=b} (1 series have others; a series appears once a value is recorded into it)".to_owned()
+            )
+        );
+        assert_eq!(
+            message("unit.c", &[], &[0.5]).1,
+            "unit.c is a sum, not a histogram"
+        );
+        assert_eq!(
+            message("unit.h", &[KeyValue::new("k", "a")], &[2.0]).1,
+            "quantile 2 is not between 0 and 1"
+        );
+        let s = sdk
+            .histogram_summary("unit.h", &[KeyValue::new("k", "a")], &[])
+            .unwrap();
+        assert_eq!((s.count, s.sum), (1, 1.0));
+        // Without the memory or prometheus exporter there is nothing to collect on demand.
+        let none = Sdk::new(&Config::new()).unwrap();
+        let e = none.histogram_summary("unit.h", &[], &[0.5]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
     }
 }

@@ -66,6 +66,11 @@ module Otelrs
     end
 
     # otelrs_exposition.
+    # otelrs_histogram_summary.
+    class HistogramSummary < FFI::Struct
+      layout :count, :uint64, :sum, :double, :min, :double, :max, :double, :relative_error, :double
+    end
+
     class Exposition < FFI::Struct
       layout :body, :pointer, :body_len, :size_t, :content_type, :pointer, :content_encoding, :pointer
     end
@@ -102,6 +107,9 @@ module Otelrs
     attach_function :otelrs_sdk_shutdown, %i[pointer uint32], :uint32, blocking: true
     attach_function :otelrs_sdk_collect_json, %i[pointer pointer], :uint32, blocking: true
     attach_function :otelrs_sdk_health_json, %i[pointer pointer], :uint32
+    # Blocking: the collection may run observable blocks, on otelrs's threads.
+    attach_function :otelrs_sdk_histogram_summary, %i[pointer string pointer size_t pointer pointer size_t pointer],
+                    :uint32, blocking: true
     # Blocking: the collection may run observable blocks, on otelrs's threads.
     attach_function :otelrs_sdk_prometheus_exposition, %i[pointer string string pointer], :uint32, blocking: true
     attach_function :otelrs_sdk_check_prometheus_exposition, %i[pointer], :uint32
