@@ -154,14 +154,20 @@ def test_gzip_when_accepted_and_clear_answers_elsewhere(c_program):
     assert not_allowed.value.code == 405
 
 
-def test_a_real_prometheus_server_scrapes_it(c_program):
+def prometheus_server() -> tuple[int, str]:
+    """The port the test Prometheus scrapes, and the URL of its API (tests/run-all.sh starts it)."""
     target = os.environ.get("OTELRS_TEST_PROMETHEUS_TARGET_PORT")
     api = os.environ.get("OTELRS_TEST_PROMETHEUS_URL")
     if not (target and api):
         pytest.fail("Prometheus is not running: run the tests with tests/run-all.sh")
+    return int(target), api
+
+
+def test_a_real_prometheus_server_scrapes_it(c_program):
+    target, api = prometheus_server()
     run = uuid.uuid4().hex[:8]
     # always_on: the OpenMetrics scrapes Prometheus parses carry exemplars too.
-    with serving(c_program, run, int(target), OTEL_METRICS_EXEMPLAR_FILTER="always_on"):
+    with serving(c_program, run, target, OTEL_METRICS_EXEMPLAR_FILTER="always_on"):
         deadline = time.monotonic() + 30
         while not (orders := prometheus_query(api, f'shop_orders_total{{run="{run}",otel_scope_name="shop"}}')):
             assert time.monotonic() < deadline, "Prometheus did not scrape the endpoint within 30 s"

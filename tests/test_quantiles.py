@@ -7,14 +7,13 @@ errors."""
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import time
 import uuid
 
 import pytest
 from conftest import clean_env, run
-from test_prometheus import prometheus_query
+from test_prometheus import prometheus_query, prometheus_server
 
 
 def nearest_rank(values: list[float], q: float) -> float:
@@ -23,12 +22,9 @@ def nearest_rank(values: list[float], q: float) -> float:
 
 
 def test_quantiles_match_prometheus_and_the_exact_ones(c_program):
-    target = os.environ.get("OTELRS_TEST_PROMETHEUS_TARGET_PORT")
-    api = os.environ.get("OTELRS_TEST_PROMETHEUS_URL")
-    if not (target and api):
-        pytest.fail("Prometheus is not running: run the tests with tests/run-all.sh")
+    target, api = prometheus_server()
     run_id = uuid.uuid4().hex[:8]
-    env = clean_env(OTEL_METRICS_EXPORTER="prometheus", OTEL_LOGS_EXPORTER="none", OTEL_EXPORTER_PROMETHEUS_PORT=target,
+    env = clean_env(OTEL_METRICS_EXPORTER="prometheus", OTEL_LOGS_EXPORTER="none", OTEL_EXPORTER_PROMETHEUS_PORT=str(target),
                     OTELRS_METRICS_VIEWS="instrument_name=job.latency.exp,aggregation=base2_exponential_bucket_histogram")
     proc = subprocess.Popen([str(c_program("quantiles")), "serve", run_id], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

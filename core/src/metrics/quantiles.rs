@@ -156,24 +156,34 @@ fn clamp(v: f64, min: Option<f64>, max: Option<f64>) -> f64 {
     max.map_or(v, |m| if v > m { m } else { v })
 }
 
-fn explicit(p: &HistogramDataPoint, quantiles: &[f64]) -> HistogramSummary {
+/// The summary of a data point with these totals, each quantile by `estimate`, kept within
+/// min and max.
+fn summary(
+    (count, sum, min, max): (u64, Option<f64>, Option<f64>, Option<f64>),
+    quantiles: &[f64],
+    estimate: impl Fn(f64) -> f64,
+    relative_error: Option<f64>,
+) -> HistogramSummary {
     HistogramSummary {
-        count: p.count,
-        sum: p.sum.unwrap_or(0.0),
-        min: p.min,
-        max: p.max,
+        count,
+        sum: sum.unwrap_or(0.0),
+        min,
+        max,
         quantiles: quantiles
             .iter()
-            .map(|&q| {
-                clamp(
-                    bucket_quantile(q, &p.explicit_bounds, &p.bucket_counts),
-                    p.min,
-                    p.max,
-                )
-            })
+            .map(|&q| clamp(estimate(q), min, max))
             .collect(),
-        relative_error: None,
+        relative_error,
     }
+}
+
+fn explicit(p: &HistogramDataPoint, quantiles: &[f64]) -> HistogramSummary {
+    summary(
+        (p.count, p.sum, p.min, p.max),
+        quantiles,
+        |q| bucket_quantile(q, &p.explicit_bounds, &p.bucket_counts),
+        None,
+    )
 }
 
 /// Prometheus's `histogram_quantile` over the cumulative buckets `le=bounds[i]` and `+Inf`.
@@ -220,31 +230,23 @@ fn exponential(p: &ExponentialHistogramDataPoint, quantiles: &[f64]) -> Histogra
         }
     }
     let total: u64 = buckets.iter().map(|(c, _)| c).sum();
-    HistogramSummary {
-        count: p.count,
-        sum: p.sum.unwrap_or(0.0),
-        min: p.min,
-        max: p.max,
-        quantiles: quantiles
+    let nearest_rank = |q: f64| {
+        let rank = ((q * total as f64).ceil() as u64).max(1);
+        let mut cumulative = 0;
+        buckets
             .iter()
-            .map(|&q| {
-                if total == 0 {
-                    return f64::NAN;
-                }
-                let rank = ((q * total as f64).ceil() as u64).max(1);
-                let mut cumulative = 0;
-                let value = buckets
-                    .iter()
-                    .find(|(c, _)| {
-                        cumulative += c;
-                        cumulative >= rank
-                    })
-                    .map_or(f64::NAN, |(_, e)| *e);
-                clamp(value, p.min, p.max)
+            .find(|(c, _)| {
+                cumulative += c;
+                cumulative >= rank
             })
-            .collect(),
-        relative_error: Some((base - 1.0) / (base + 1.0)),
-    }
+            .map_or(f64::NAN, |(_, e)| *e)
+    };
+    summary(
+        (p.count, p.sum, p.min, p.max),
+        quantiles,
+        nearest_rank,
+        Some((base - 1.0) / (base + 1.0)),
+    )
 }
 
 #[cfg(test)]
