@@ -499,6 +499,14 @@ typedef void (*otelrs_diag_fn)(uint32_t level, const char *message, void *user_d
 typedef int (*otelrs_export_fn)(const uint8_t *batch, size_t len, void *user_data);
 
 /**
+ * Told of a change of the health status: `status` is "ok", "degraded" or "failing", `report`
+ * the health report as JSON (both NUL-terminated, valid during the call only), with the
+ * `user_data` given when it was set. Called on otelrs's `otelrs-health` thread; it may log,
+ * record and read the health report through otelrs, but not flush or shut it down.
+ */
+typedef void (*otelrs_health_fn)(const char *status, const char *report, void *user_data);
+
+/**
  * A span's identity, as a W3C traceparent carries it. All-zero ids mean "no context".
  */
 typedef struct {
@@ -847,6 +855,21 @@ otelrs_status otelrs_config_add_metric_exporter(otelrs_config *cfg,
                                                 const char *name,
                                                 int format,
                                                 otelrs_export_fn export_fn,
+                                                void *user_data);
+
+/**
+ * Sets the function told of each change of the health status (the SDK starts "ok"): the
+ * status of the whole health report, from its exporters and the rules of
+ * OTELRS_HEALTH_RULES, evaluated every OTELRS_HEALTH_INTERVAL on otelrs's `otelrs-health`
+ * thread. A later call replaces it. `user_data` must stay valid, and usable from that
+ * thread, until the SDK is shut down.
+ *
+ * # Safety
+ * `cfg` is a live configuration; `health_fn` is a function of that signature.
+ */
+OTELRS_MUST_USE
+otelrs_status otelrs_config_set_health_callback(otelrs_config *cfg,
+                                                otelrs_health_fn health_fn,
                                                 void *user_data);
 
 /**

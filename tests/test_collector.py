@@ -125,6 +125,8 @@ def test_fork_child_exports_its_own_measurements_and_the_parent_keeps_exporting(
         OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
         OTEL_EXPORTER_OTLP_ENDPOINT=collector.grpc if protocol == "grpc" else collector.http,
         OTELRS_SYSTEM_METRICS="process,sdk",
+        # The health thread evaluating often, so that it is likely at work when the parent forks.
+        OTELRS_HEALTH_RULES="error_logs_per_minute>1000,host_cpu_utilization>1", OTELRS_HEALTH_INTERVAL="5",
     )
     r = run(c_program("fork"), env=env, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -82,6 +82,7 @@ def init(
     views: Sequence[_View] | None = None,
     log_exporters: Mapping[str, Callable[[bytes], object]] | Sequence[Any] | None = None,
     metric_exporters: Mapping[str, Callable[[bytes], object]] | Sequence[Any] | None = None,
+    on_health_change: Callable[[str, dict[str, Any]], object] | None = None,
     **kwargs: _SettingValue,
 ) -> None: ...
 def force_flush(timeout: float = 30.0) -> None: ...

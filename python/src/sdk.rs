@@ -172,19 +172,24 @@ fn add_views(config: &mut Config, views: &Bound<'_, PyAny>) -> PyResult<()> {
 /// Builds the SDK: the environment first, then `settings` (a dict of exact keys such as
 /// "OTEL_SERVICE_NAME") and the keywords (service_name=...) override it key by key; `views`
 /// are added after those of OTELRS_METRICS_VIEWS; `log_exporters` and `metric_exporters`
-/// (exporters written in Python, see `exporter.rs`) beside those of the settings. An SDK
+/// (exporters written in Python, see `exporter.rs`) beside those of the settings;
+/// `on_health_change(status, report)` is told of each change of the health status. An SDK
 /// built before must be shut down first.
 #[pyfunction]
-#[pyo3(signature = (settings=None, *, views=None, log_exporters=None, metric_exporters=None, **kwargs))]
+#[pyo3(signature = (settings=None, *, views=None, log_exporters=None, metric_exporters=None, on_health_change=None, **kwargs))]
 pub(crate) fn init(
     py: Python<'_>,
     settings: Option<&Bound<'_, PyDict>>,
     views: Option<&Bound<'_, PyAny>>,
     log_exporters: Option<&Bound<'_, PyAny>>,
     metric_exporters: Option<&Bound<'_, PyAny>>,
+    on_health_change: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<()> {
     let mut config = base_config()?;
+    if let Some(told) = on_health_change {
+        set_health_callback(&mut config, told)?;
+    }
     if let Some(views) = views {
         add_views(&mut config, views)?;
     }
@@ -363,6 +368,35 @@ pub(crate) fn histogram_summary<'py>(
     out.set_item("quantiles", estimates)?;
     out.set_item("relative_error", s.relative_error)?;
     Ok(out)
+}
+
+/// `told(status, report)` is called on otelrs's `otelrs-health` thread, with the GIL taken
+/// there, at each change of the health status, with the report as a dict; what it raises is
+/// reported on the `otelrs` logger.
+fn set_health_callback(config: &mut Config, told: &Bound<'_, PyAny>) -> PyResult<()> {
+    if !told.is_callable() {
+        return Err(PyTypeError::new_err(format!(
+            "on_health_change must be callable (status, report), got {}",
+            crate::attributes::type_name(told)
+        )));
+    }
+    let told = told.clone().unbind();
+    config.set_health_callback(Box::new(move |status: &str, report: &str| {
+        // None once the interpreter is finalizing.
+        let _ = Python::try_attach(|py| {
+            let called = py
+                .import("json")
+                .and_then(|json| json.call_method1("loads", (report,)))
+                .and_then(|report| told.bind(py).call1((status, report)));
+            if let Err(e) = called {
+                otelrs_core::diag::report(
+                    otelrs_core::diag::Level::Error,
+                    format_args!("the health callback raised {e}"),
+                );
+            }
+        });
+    }));
+    Ok(())
 }
 
 /// The SDK, without making one.

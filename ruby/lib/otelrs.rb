@@ -59,6 +59,10 @@ module Otelrs
     #
     # `log_exporters:` and `metric_exporters:` add exporters of one's own (see Otelrs::Exporter):
     # an Array of Otelrs::Exporter, or a Hash of names to callables given OTLP JSON.
+    #
+    # `on_health_change:` is called (status, report) on an otelrs thread at each change of the
+    # health status ("ok", "degraded", "failing"; the report as Otelrs.health gives it), from the
+    # exporters and the rules of OTELRS_HEALTH_RULES (health_rules:).
     def configure(settings = nil, **kw)
       @lock.synchronize do
         raise ConfigError, "otelrs is already configured (configure was called, or a meter or logger was taken " \
@@ -300,10 +304,12 @@ module Otelrs
       exporters = { otelrs_config_add_log_exporter: settings.delete(:log_exporters) || settings.delete("log_exporters"),
                     otelrs_config_add_metric_exporter: settings.delete(:metric_exporters) ||
                                                        settings.delete("metric_exporters") }
+      told = settings.delete(:on_health_change) || settings.delete("on_health_change")
       settings.each { |key, value| set(cfg, key, value) unless value.nil? }
       add_views(cfg, views) if views
       # Kept as long as the SDK may call them (until the next configure).
       @exporters = exporters.flat_map { |add, given| add_exporters(cfg, add, given) }
+      @exporters << health_callback(cfg, told) if told
       out = FFI::MemoryPointer.new(:pointer)
       status = Native.otelrs_sdk_new(cfg, out)
       unless status.zero?
@@ -328,6 +334,20 @@ module Otelrs
       else
         check(Native.otelrs_config_set_named(cfg, name, setting_text(value)))
       end
+    end
+
+    # `told.call(status, report)` at each change of the health status (on otelrs's thread,
+    # the report a Hash); what it raises is reported. Returns the C function to keep.
+    def health_callback(cfg, told)
+      raise ArgumentError, "on_health_change: give a callable (status, report)" unless told.respond_to?(:call)
+
+      function = FFI::Function.new(:void, %i[string string pointer]) do |status, report, _|
+        told.call(status, JSON.parse(report))
+      rescue StandardError => e
+        diagnose(DIAG_ERROR, "the health callback raised #{e.class}: #{e.message}")
+      end
+      check(Native.otelrs_config_set_health_callback(cfg, function, nil))
+      function
     end
 
     def add_exporters(cfg, add, given)

@@ -121,6 +121,28 @@ class TestLogger < Minitest::Test
     assert_equal "ArgumentError", failed.dig("attributes", "exception.type")
   end
 
+  def test_health_rules_and_the_health_callback
+    out = ok(<<~RUBY, env(OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "discard"))
+      told = Queue.new
+      Otelrs.configure(health_rules: "error_logs_per_minute>1", health_interval: 50,
+                       on_health_change: ->(status, report) { told << [status, report["rules"][0]] })
+      logger = Otelrs::Logger.new("app")
+      logger.error("a")
+      logger.fatal("b")
+      puts JSON.generate([told.pop, Otelrs.health["status"]])
+      Otelrs.shutdown
+      begin
+        Otelrs.configure(on_health_change: 3)
+      rescue ArgumentError => e
+        puts e.message
+      end
+    RUBY
+    first, bad = out.lines
+    assert_equal [["degraded", { "rule" => "error_logs_per_minute>1", "value" => 2.0, "status" => "degraded" }], "degraded"],
+                 JSON.parse(first)
+    assert_equal "on_health_change: give a callable (status, report)", bad.strip
+  end
+
   def test_the_formatter_is_honoured
     records = logged(<<~RUBY)
       logger = Otelrs::Logger.new("fmt", progname: "app")

@@ -248,3 +248,37 @@ def test_logging_handler_leaves_out_none_and_keeps_stack_info(tmp_path: pathlib.
     assert "user" not in attrs and attrs["shard"] == 3
     assert attrs["code.stacktrace"].startswith("Stack (most recent call last):")
     assert "in where" in attrs["code.stacktrace"]
+
+
+def test_health_rules_and_the_health_callback() -> None:
+    out = ok(
+        """
+        import json, threading, otelrs
+        told = []
+        changed = threading.Event()
+        def on_change(status, report):
+            told.append((status, report["rules"][0], threading.current_thread() is threading.main_thread()))
+            changed.set()
+        otelrs.init(metrics_exporter="none", logs_exporter="discard", health_rules="error_logs_per_minute>1",
+                    health_interval=50, on_health_change=on_change)
+        log = otelrs.get_logger("app")
+        log.error("a")
+        log.critical("b")
+        assert changed.wait(10)
+        print(json.dumps([told, otelrs.health()["status"]]))
+        otelrs.shutdown()
+        for bad in ({"on_health_change": 3}, {"health_rules": "cpu>1"}):
+            try:
+                otelrs.init(metrics_exporter="none", logs_exporter="none", **bad)
+            except (TypeError, otelrs.ConfigError) as e:
+                print(type(e).__name__, e)
+        """,
+        env(),
+    )
+    first, bad_callback, bad_rule = out.splitlines()
+    told, status = json.loads(first)
+    # Told once, on otelrs's thread.
+    assert told == [["degraded", {"rule": "error_logs_per_minute>1", "value": 2.0, "status": "degraded"}, False]]
+    assert status == "degraded"
+    assert bad_callback == "TypeError on_health_change must be callable (status, report), got int"
+    assert bad_rule.startswith("ConfigError ") and 'unknown reading "cpu"' in bad_rule

@@ -8,6 +8,7 @@
 
 pub mod choices;
 mod custom;
+pub(crate) mod health;
 pub mod instrument;
 mod parse;
 pub(crate) mod resource;
@@ -19,6 +20,7 @@ pub(crate) mod view;
 pub(crate) use choices::ExemplarFilter;
 pub use choices::Groups;
 pub use custom::{CustomExporter, ExportFn, ExportFormat, ExportResult};
+pub use health::HealthFn;
 pub(crate) use parse::*;
 pub(crate) use settings::*;
 pub(crate) use table::find;
@@ -37,6 +39,7 @@ pub struct Config {
     views: Vec<View>,
     pub(crate) log_exporters: Vec<CustomExporter>,
     pub(crate) metric_exporters: Vec<CustomExporter>,
+    pub(crate) health_callback: Option<health::HealthCallback>,
 }
 
 impl Config {
@@ -121,6 +124,14 @@ impl Config {
     }
 
     /// Adds an exporter of log records written by the user, beside those of
+    /// Sets the function told of each change of the health status (`ok`, `degraded`,
+    /// `failing`; the SDK starts `ok`), with the health report as JSON. It is called on
+    /// otelrs's `otelrs-health` thread, which evaluates the rules of OTELRS_HEALTH_RULES and
+    /// the exporters' health every OTELRS_HEALTH_INTERVAL; a later call replaces it.
+    pub fn set_health_callback(&mut self, callback: HealthFn) {
+        self.health_callback = Some(health::HealthCallback(std::sync::Arc::new(callback)));
+    }
+
     /// OTEL_LOGS_EXPORTER: `export` is called on otelrs's log export thread with each batch as
     /// a `format`-encoded OTLP `ExportLogsServiceRequest`. An invalid or taken `name` is a
     /// [`crate::ErrorKind::Config`] error.

@@ -55,6 +55,7 @@ pub(crate) fn check_value(doc: &SettingDoc, value: &str, origin: &str) -> Result
         ValueKind::AttributeKeys => parse_attribute_keys(v).map(drop),
         ValueKind::LokiProtocol => parse_loki_json(v).map(drop),
         ValueKind::ConsoleFormat => parse_console_json(v).map(drop),
+        ValueKind::HealthRules => super::health::parse_health_rules(v).map(drop),
         ValueKind::DataStreamPart => parse_data_stream_part(v).map(drop),
         ValueKind::Identifier => parse_identifier(v).map(drop),
         ValueKind::Ttl => parse_ttl(v).map(drop),

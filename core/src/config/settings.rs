@@ -147,6 +147,12 @@ pub(crate) struct Settings {
     pub exemplar_filter: ExemplarFilter,
     pub system_metrics: Groups,
     pub logs: LogSettings,
+    /// OTELRS_HEALTH_RULES.
+    pub health_rules: Vec<super::health::HealthRule>,
+    /// OTELRS_HEALTH_INTERVAL.
+    pub health_interval: Duration,
+    /// The function told of each change of the health status, set from code.
+    pub health_callback: Option<super::health::HealthCallback>,
 }
 
 pub(crate) struct Resolver<'a> {
@@ -573,6 +579,17 @@ impl Settings {
                 parse_histogram_aggregation,
             )?,
             system_metrics: r.get("OTELRS_SYSTEM_METRICS", "none", Groups::parse)?,
+            health_rules: r.get("OTELRS_HEALTH_RULES", "", super::health::parse_health_rules)?,
+            health_interval: r.get("OTELRS_HEALTH_INTERVAL", "5000", |v| {
+                parse_millis(v).and_then(|d| {
+                    if d.is_zero() {
+                        Err("must be at least 1 ms".to_owned())
+                    } else {
+                        Ok(d)
+                    }
+                })
+            })?,
+            health_callback: config.health_callback.clone(),
             logs: r.logs()?,
         })
     }

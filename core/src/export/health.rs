@@ -55,9 +55,10 @@ impl Signal {
 }
 
 /// An exporter's status by the rules of the module documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
     /// Delivering.
+    #[default]
     Ok,
     /// Its last export failed, or records were dropped before it.
     Degraded,
@@ -66,7 +67,8 @@ pub enum Status {
 }
 
 impl Status {
-    fn name(self) -> &'static str {
+    /// `ok`, `degraded` or `failing`.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Degraded => "degraded",
@@ -435,18 +437,28 @@ impl QueueState {
     }
 }
 
-/// The health report: every exporter with its status, the overall status and why.
+/// What the health rules found at their last evaluation: an entry per rule, the worst
+/// status, and why it is not `ok`.
+#[derive(Debug, Default)]
+pub(crate) struct RuleFindings {
+    pub(crate) entries: Vec<Value>,
+    pub(crate) worst: Status,
+    pub(crate) reasons: Vec<String>,
+}
+
+/// The health report: every exporter with its status, the rules, the overall status and why.
 /// `stopped` names otelrs's threads that should run and have stopped (each makes the SDK
-/// `failing`).
+/// `failing`). Gives the overall status too.
 pub(crate) fn report<'a>(
     exporters: impl IntoIterator<Item = (&'a ExporterHealth, Option<QueueState>)>,
     logs: Value,
     refused_measurements: u64,
     stopped: &[&str],
     shut_down: bool,
-) -> String {
+    rules: RuleFindings,
+) -> (Status, String) {
     let mut overall = if stopped.is_empty() {
-        Status::Ok
+        rules.worst
     } else {
         Status::Failing
     };
@@ -454,6 +466,7 @@ pub(crate) fn report<'a>(
         .iter()
         .map(|t| format!("the {t} thread has stopped: nothing is exported through it"))
         .collect();
+    reasons.extend(rules.reasons);
     let mut entries = Vec::new();
     for (health, queue) in exporters {
         let (status, reason, entry) = health.report(queue.as_ref());
@@ -461,16 +474,17 @@ pub(crate) fn report<'a>(
         reasons.extend(reason);
         entries.push(entry);
     }
-    json!({
+    let report = json!({
         "status": overall.name(),
         "reasons": reasons,
         "time": rfc3339(SystemTime::now()),
         "shut_down": shut_down,
         "exporters": entries,
+        "rules": rules.entries,
         "logs": logs,
         "refused_measurements": refused_measurements,
-    })
-    .to_string()
+    });
+    (overall, report.to_string())
 }
 
 #[cfg(test)]
@@ -488,7 +502,18 @@ mod tests {
     }
 
     fn status_of(h: &ExporterHealth, q: Option<QueueState>) -> String {
-        let v: Value = serde_json::from_str(&report([(h, q)], Value::Null, 0, &[], false)).unwrap();
+        let v: Value = serde_json::from_str(
+            &report(
+                [(h, q)],
+                Value::Null,
+                0,
+                &[],
+                false,
+                RuleFindings::default(),
+            )
+            .1,
+        )
+        .unwrap();
         assert_eq!(v["exporters"][0]["status"], v["status"]);
         v["status"].as_str().unwrap().to_owned()
     }
@@ -513,8 +538,18 @@ mod tests {
         });
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(status_of(&h, None), "failing");
-        let v: Value =
-            serde_json::from_str(&report([(&*h, None)], Value::Null, 0, &[], false)).unwrap();
+        let v: Value = serde_json::from_str(
+            &report(
+                [(&*h, None)],
+                Value::Null,
+                0,
+                &[],
+                false,
+                RuleFindings::default(),
+            )
+            .1,
+        )
+        .unwrap();
         assert!(v["reasons"][0]
             .as_str()
             .unwrap()
@@ -522,13 +557,17 @@ mod tests {
         tx.send(()).unwrap();
         t.join().unwrap().unwrap();
         assert_eq!(status_of(&h, None), "ok");
-        let v: Value = serde_json::from_str(&report(
-            [(&*h, None)],
-            Value::Null,
-            0,
-            &["otelrs-logs"],
-            false,
-        ))
+        let v: Value = serde_json::from_str(
+            &report(
+                [(&*h, None)],
+                Value::Null,
+                0,
+                &["otelrs-logs"],
+                false,
+                RuleFindings::default(),
+            )
+            .1,
+        )
         .unwrap();
         assert_eq!(v["status"], "failing");
         assert!(v["reasons"][0]
@@ -546,8 +585,18 @@ mod tests {
                 "elasticsearch exporter: Elasticsearch rejected 3 of 10 documents",
             ))
         });
-        let v: Value =
-            serde_json::from_str(&report([(&h, None)], Value::Null, 0, &[], false)).unwrap();
+        let v: Value = serde_json::from_str(
+            &report(
+                [(&h, None)],
+                Value::Null,
+                0,
+                &[],
+                false,
+                RuleFindings::default(),
+            )
+            .1,
+        )
+        .unwrap();
         let e = &v["exporters"][0];
         assert_eq!(
             (e["exported"].as_u64(), e["failed"].as_u64()),
@@ -570,8 +619,18 @@ mod tests {
         );
         fail(&h, "otlp log exporter: no answer within 10 ms");
         assert_eq!(status_of(&h, None), "failing");
-        let v: Value =
-            serde_json::from_str(&report([(&h, None)], Value::Null, 0, &[], false)).unwrap();
+        let v: Value = serde_json::from_str(
+            &report(
+                [(&h, None)],
+                Value::Null,
+                0,
+                &[],
+                false,
+                RuleFindings::default(),
+            )
+            .1,
+        )
+        .unwrap();
         let e = &v["exporters"][0];
         assert_eq!(e["consecutive_failures"], 3);
         assert_eq!(e["exported"], 5);

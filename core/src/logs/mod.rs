@@ -11,7 +11,7 @@ mod pipeline;
 pub(crate) mod registry;
 mod sampling;
 mod sinks;
-mod stats;
+pub(crate) mod stats;
 #[cfg(test)]
 mod testing;
 

@@ -21,9 +21,11 @@ impl AcrossFork for SdkShared {
     fn lock_for_fork(&self) {
         self.metrics.lock_for_fork();
         self.logs.lock_for_fork();
+        self.watch.lock_for_fork();
     }
 
     fn unlock_in_parent(&self) {
+        self.watch.unlock_in_parent();
         self.logs.unlock_pipeline_after_fork();
         self.logs.unlock_state_after_fork();
         self.metrics.unlock_after_fork();
@@ -42,6 +44,7 @@ impl AcrossFork for SdkShared {
         if rebuilt {
             self.metrics.start_in_child();
         }
+        self.watch.restart_in_child(rebuilt);
     }
 }
 

@@ -4,14 +4,14 @@
 use super::SdkShared;
 use crate::config::resource;
 use crate::config::Settings;
-use crate::export::health;
+use crate::export::health::{self, Status};
 use crate::logs::LogPipeline;
 use crate::metrics::pipeline::Pipeline;
 use opentelemetry::InstrumentationScope;
 use std::sync::Arc;
 
-/// The health report as JSON (see [`crate::Sdk::health_json`]).
-pub(super) fn report(shared: &SdkShared) -> String {
+/// The health report as JSON (see [`crate::Sdk::health_json`]), and its overall status.
+pub(super) fn report(shared: &SdkShared) -> (Status, String) {
     let metrics = shared.metrics.exporter_health();
     let logs = shared.logs();
     let mut stopped = Vec::new();
@@ -45,6 +45,7 @@ pub(super) fn report(shared: &SdkShared) -> String {
         shared.life.refused(),
         &stopped,
         shut_down,
+        shared.watch.findings(),
     )
 }
 

@@ -8,6 +8,7 @@ mod health;
 mod log_metrics;
 mod pipeline_metrics;
 mod runtime_metrics;
+mod watch;
 
 use crate::base::attributes::{AttributeSet, KeyValue};
 use crate::base::diag;
@@ -67,6 +68,8 @@ const DIAG_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 /// handlers.
 pub(crate) struct SdkShared {
     settings: Settings,
+    /// The health rules and callback, and the thread evaluating them.
+    watch: watch::Watch,
     life: Arc<Lifecycle>,
     metrics: Arc<MeterRegistry>,
     logs: Arc<LoggerRegistry>,
@@ -148,6 +151,7 @@ impl Sdk {
         }
         let life = Arc::new(Lifecycle::new(settings.strict));
         let shared = Arc::new(SdkShared {
+            watch: watch::Watch::new(&settings),
             metrics: Arc::new(MeterRegistry::new(
                 Arc::clone(&life),
                 &settings,
@@ -164,6 +168,9 @@ impl Sdk {
             exemplars,
         });
         fork::track(&shared);
+        if !shared.settings.disabled {
+            shared.watch.start(Arc::downgrade(&shared));
+        }
         let mut sdk = Sdk {
             shared,
             _own_metrics: Vec::new(),
@@ -212,7 +219,7 @@ impl Sdk {
     /// row, `degraded` after 1 or 2, or while the log queue is at least 80 % full or dropped
     /// records in the last 60 s; the SDK's status is the worst of its exporters'.
     pub fn health_json(&self) -> String {
-        health::report(&self.shared)
+        health::report(&self.shared).1
     }
 
     /// Whether [`Sdk::shutdown`] was called.
@@ -306,6 +313,7 @@ impl Sdk {
     fn shut_down(&self, timeout: Duration) -> Result<()> {
         check_not_in_callback("shutting down")?;
         self.shared.life.shut_down()?;
+        self.shared.watch.stop();
         let deadline = Instant::now() + timeout;
         let metrics = self.shared.metrics.shutdown(timeout);
         let logs = self
@@ -1073,5 +1081,69 @@ mod tests {
         let none = Sdk::new(&Config::new()).unwrap();
         let e = none.histogram_summary("unit.h", &[], &[0.5]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config);
+    }
+
+    #[test]
+    fn health_rules_are_in_the_report_and_a_change_of_status_is_told() {
+        let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+        let tx = std::sync::Mutex::new(tx);
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "none").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "discard").unwrap();
+        c.set(
+            "OTELRS_HEALTH_RULES",
+            "error_logs_per_minute>2,host_memory_utilization>1,process_memory_usage>1e15:failing",
+        )
+        .unwrap();
+        c.set("OTELRS_HEALTH_INTERVAL", "50").unwrap();
+        c.set_health_callback(Box::new(move |status, report| {
+            let _ = tx
+                .lock()
+                .unwrap()
+                .send((status.to_owned(), report.to_owned()));
+        }));
+        let sdk = Sdk::new(&c).unwrap();
+        let report =
+            |sdk: &Sdk| -> serde_json::Value { serde_json::from_str(&sdk.health_json()).unwrap() };
+        // Readings of the first evaluation: nothing broken, nothing told.
+        std::thread::sleep(Duration::from_millis(200));
+        let first = report(&sdk);
+        assert_eq!(first["status"], "ok");
+        let rules = first["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 3);
+        assert_eq!(rules[0]["rule"], "error_logs_per_minute>2");
+        assert_eq!(rules[0]["value"], 0.0);
+        assert!(rules[1]["value"].as_f64().unwrap() > 0.0);
+        assert!(rules[2]["value"].as_f64().unwrap() > 1e6);
+        assert!(rx.try_recv().is_err());
+        // Three error records (one of them FATAL) and a warning: the first rule is broken.
+        let logger = sdk.logger("unit", None).unwrap();
+        for severity in [17, 17, 21, 13] {
+            logger
+                .emit(severity, None, || {
+                    Ok(crate::logs::LogRecordInput {
+                        record: crate::logs::RecordBuilder::new("boom", 0),
+                        event_name: None,
+                        timestamp: None,
+                        severity_text: None,
+                        structured_body: None,
+                    })
+                })
+                .unwrap();
+        }
+        let (status, told) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(status, "degraded");
+        let told: serde_json::Value = serde_json::from_str(&told).unwrap();
+        assert_eq!(told["status"], "degraded");
+        assert_eq!(told["rules"][0]["value"], 3.0);
+        assert_eq!(told["rules"][0]["status"], "degraded");
+        assert_eq!(
+            told["reasons"][0],
+            "rule error_logs_per_minute>2: the reading is 3"
+        );
+        assert_eq!(report(&sdk)["status"], "degraded");
+        // Told once per change.
+        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+        sdk.shutdown(Duration::from_secs(5)).unwrap();
     }
 }

@@ -31,15 +31,15 @@ const PSEUDO_FILESYSTEMS: &[&str] = &[
 ];
 
 /// One mounted filesystem's space in bytes.
-struct Filesystem {
+pub(super) struct Filesystem {
     attrs: [KeyValue; 4],
-    used: u64,
+    pub(super) used: u64,
     free: u64,
     reserved: u64,
 }
 
 impl Filesystem {
-    fn limit(&self) -> u64 {
+    pub(super) fn limit(&self) -> u64 {
         self.used + self.free + self.reserved
     }
 }
@@ -73,7 +73,7 @@ fn space(path: &str) -> Option<(u64, u64, u64)> {
     ))
 }
 
-fn filesystems(source: &Source) -> Vec<Filesystem> {
+pub(super) fn filesystems(source: &Source) -> Vec<Filesystem> {
     let mut seen = BTreeSet::new();
     let mounts = source
         .read("/proc/mounts", procfs::mounts())

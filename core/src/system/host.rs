@@ -25,7 +25,7 @@ const CPU_MODES: [&str; 7] = [
 const SECTOR: u64 = 512;
 
 /// Seconds each mode took on all CPUs together, and the number of CPUs.
-fn cpu_times(stats: &KernelStats) -> ([f64; 7], usize) {
+pub(super) fn cpu_times(stats: &KernelStats) -> ([f64; 7], usize) {
     let tps = procfs::ticks_per_second() as f64;
     let t = &stats.total;
     let ticks = [
@@ -137,11 +137,11 @@ fn register_cpu(r: &mut Registrar<'_>) -> Result<()> {
 }
 
 /// Bytes by state.
-type States<const N: usize> = [(&'static str, u64); N];
+pub(super) type States<const N: usize> = [(&'static str, u64); N];
 
 /// Memory by `system.memory.state` (used is MemTotal - MemAvailable, as the conventions
 /// say), the total, and swap used and free.
-fn memory(m: &Meminfo) -> (States<4>, u64, States<2>) {
+pub(super) fn memory(m: &Meminfo) -> (States<4>, u64, States<2>) {
     let available = m.mem_available.unwrap_or(m.mem_free + m.buffers + m.cached);
     (
         [

@@ -15,6 +15,8 @@ mod host;
 #[cfg(target_os = "linux")]
 mod network;
 #[cfg(target_os = "linux")]
+pub(crate) mod probes;
+#[cfg(target_os = "linux")]
 mod process;
 
 use crate::base::error::Result;

@@ -13,12 +13,12 @@ use std::sync::Arc;
 const CPU_MODES: [&str; 2] = ["user", "system"];
 
 /// /proc/self/stat, or `None` after saying (once per source) that it cannot be read.
-fn stat(source: &Source) -> Option<Stat> {
+pub(super) fn stat(source: &Source) -> Option<Stat> {
     source.read("/proc/self/stat", Process::myself().and_then(|p| p.stat()))
 }
 
 /// This process's user and system CPU seconds.
-fn cpu_times(source: &Source) -> Option<[f64; 2]> {
+pub(super) fn cpu_times(source: &Source) -> Option<[f64; 2]> {
     let stat = stat(source)?;
     let tps = procfs::ticks_per_second() as f64;
     Some([stat.utime as f64 / tps, stat.stime as f64 / tps])
@@ -34,7 +34,7 @@ fn rusage() -> Option<libc::rusage> {
 }
 
 /// The CPUs this process may run on.
-fn cpus() -> f64 {
+pub(super) fn cpus() -> f64 {
     std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
 }
 

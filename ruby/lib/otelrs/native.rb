@@ -96,6 +96,7 @@ module Otelrs
     attach_function :otelrs_config_set, %i[pointer string string], :uint32
     attach_function :otelrs_config_add_view, %i[pointer string], :uint32
     attach_function :otelrs_config_add_log_exporter, %i[pointer string int export_fn pointer], :uint32
+    attach_function :otelrs_config_set_health_callback, %i[pointer pointer pointer], :uint32
     attach_function :otelrs_config_add_metric_exporter, %i[pointer string int export_fn pointer], :uint32
     attach_function :otelrs_config_set_named, %i[pointer string string], :uint32
     attach_function :otelrs_config_add_pair, %i[pointer string string string], :uint32
