@@ -738,6 +738,20 @@ otelrs_status otelrs_config_set(otelrs_config *cfg,
                                 const char *value);
 
 /**
+ * Reads the configuration file at `path` (YAML of the OpenTelemetry configuration schema,
+ * as OTEL_CONFIG_FILE names one), checking it now: the SDK takes its settings from it instead
+ * of the environment (which only its `${VAR}` references read), with those set on `cfg`
+ * over them. A file that cannot be read, is not YAML, or has an unknown key, a value of the
+ * wrong type or a part otelrs does not have gives OTELRS_ERR_CONFIG and a message naming
+ * the path in the file (e.g. "meter_provider.readers[1].periodic.exporter.otlp_http.endpoint:
+ * expected a string"). `path` is copied.
+ *
+ * # Safety
+ * `cfg` is a live configuration; `path` is a NUL-terminated string.
+ */
+OTELRS_MUST_USE otelrs_status otelrs_config_from_file(otelrs_config *cfg, const char *path);
+
+/**
  * Adds a view: which instruments it selects and the stream it gives them, in the text form
  * of OTELRS_METRICS_VIEWS (one view): `key=value` pairs separated by commas, list items
  * separated by `|`, values percent-decoded. For example

@@ -143,6 +143,42 @@ class TestLogger < Minitest::Test
     assert_equal "on_health_change: give a callable (status, report)", bad.strip
   end
 
+  def test_a_configuration_file_from_configure
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "otel.yaml")
+      File.write(path, <<~YAML)
+        file_format: "1.0"
+        resource:
+          attributes:
+            - name: service.name
+              value: ${SERVICE}
+        logger_provider:
+          processors:
+            - batch:
+                exporter:
+                  console:
+        otelrs:
+          exporter_console_logs_format: json
+      YAML
+      bad = File.join(dir, "bad.yaml")
+      File.write(bad, "file_format: \"1.0\"\nmeter_provider:\n  views: {}\n")
+      out = ok(<<~RUBY, env(SERVICE: "rb-shop", OTEL_LOGS_EXPORTER: "otlp"))
+        Otelrs.configure(config_file: #{path.inspect})
+        Otelrs::Logger.new("app").warn("kept")
+        Otelrs.shutdown
+        begin
+          Otelrs.configure(config_file: #{bad.inspect})
+        rescue Otelrs::ConfigError => e
+          puts e.message
+        end
+      RUBY
+      record, error = out.lines
+      record = JSON.parse(record)
+      assert_equal %w[kept rb-shop], [record["body"], record.dig("resource", "service.name")]
+      assert error.strip.end_with?("bad.yaml: meter_provider.views: expected a list"), error
+    end
+  end
+
   def test_the_formatter_is_honoured
     records = logged(<<~RUBY)
       logger = Otelrs::Logger.new("fmt", progname: "app")

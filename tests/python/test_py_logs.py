@@ -282,3 +282,34 @@ def test_health_rules_and_the_health_callback() -> None:
     assert status == "degraded"
     assert bad_callback == "TypeError on_health_change must be callable (status, report), got int"
     assert bad_rule.startswith("ConfigError ") and 'unknown reading "cpu"' in bad_rule
+
+
+def test_a_configuration_file_from_init(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "otel.yaml"
+    path.write_text(
+        'file_format: "1.0"\n'
+        "resource:\n  attributes:\n    - name: service.name\n      value: ${SERVICE}\n"
+        "logger_provider:\n  processors:\n    - batch:\n        exporter:\n          console:\n"
+        "otelrs:\n  exporter_console_logs_format: json\n"
+    )
+    out = ok(
+        f"""
+        import json, otelrs
+        otelrs.init(config_file={str(path)!r}, logs_min_severity="warn")
+        log = otelrs.get_logger("app")
+        log.info("left out by the setting from code")
+        log.warning("kept")
+        otelrs.shutdown()
+        path = {str(tmp_path / "bad.yaml")!r}
+        open(path, "w").write('file_format: "1.0"\\nlogger_provider:\\n  processors: 3\\n')
+        try:
+            otelrs.init(config_file=path)
+        except otelrs.ConfigError as e:
+            print("ConfigError", e)
+        """,
+        env(SERVICE="py-shop", OTEL_LOGS_EXPORTER="otlp"),
+    )
+    record, error = out.splitlines()
+    got = json.loads(record)
+    assert (got["body"], got["resource"]["service.name"]) == ("kept", "py-shop")
+    assert error.endswith("bad.yaml: logger_provider.processors: expected a list")

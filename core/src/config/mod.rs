@@ -8,6 +8,7 @@
 
 pub mod choices;
 mod custom;
+mod file;
 pub(crate) mod health;
 pub mod instrument;
 mod parse;
@@ -40,6 +41,8 @@ pub struct Config {
     pub(crate) log_exporters: Vec<CustomExporter>,
     pub(crate) metric_exporters: Vec<CustomExporter>,
     pub(crate) health_callback: Option<health::HealthCallback>,
+    /// The values come from a configuration file: the environment is not read.
+    from_file: bool,
 }
 
 impl Config {
@@ -124,6 +127,52 @@ impl Config {
     }
 
     /// Adds an exporter of log records written by the user, beside those of
+    /// Reads the configuration file at `path` (OTEL_CONFIG_FILE), checking it now: the SDK
+    /// then takes its settings from it instead of the environment, with those set from code
+    /// over them. A file that cannot be read or mapped is a [`crate::ErrorKind::Config`] error
+    /// naming the path in the file.
+    pub fn set_file(&mut self, path: &str) -> Result<()> {
+        let mut probe = Config::new();
+        probe.set("OTEL_CONFIG_FILE", path)?;
+        probe.with_file()?;
+        self.values.insert("OTEL_CONFIG_FILE", path.to_owned());
+        Ok(())
+    }
+
+    /// The configuration the file OTEL_CONFIG_FILE names (set from code or, failing that, in
+    /// the environment) gives, with what was set from code over it; `None` without a file.
+    pub(crate) fn with_file(&self) -> Result<Option<Config>> {
+        if self.from_file {
+            return Ok(None);
+        }
+        let Some((path, _)) = self.lookup("OTEL_CONFIG_FILE")? else {
+            return Ok(None);
+        };
+        let mut merged = Config {
+            from_file: true,
+            ..Config::default()
+        };
+        for (key, value, at) in file::read(&path)? {
+            let doc = find(key).ok_or_else(|| {
+                Error::internal(format!("the configuration file gave {key}, not a setting"))
+            })?;
+            check_value(doc, &value, "").map_err(|e| {
+                Error::config(format!("configuration file {path}: {at}: {}", e.message()))
+            })?;
+            merged.values.insert(doc.key, value);
+        }
+        for (key, value) in &self.values {
+            if *key != "OTEL_CONFIG_FILE" {
+                merged.values.insert(key, value.clone());
+            }
+        }
+        merged.views.extend(self.views.iter().cloned());
+        merged.log_exporters = self.log_exporters.clone();
+        merged.metric_exporters = self.metric_exporters.clone();
+        merged.health_callback = self.health_callback.clone();
+        Ok(Some(merged))
+    }
+
     /// Sets the function told of each change of the health status (`ok`, `degraded`,
     /// `failing`; the SDK starts `ok`), with the health report as JSON. It is called on
     /// otelrs's `otelrs-health` thread, which evaluates the rules of OTELRS_HEALTH_RULES and
@@ -167,6 +216,9 @@ impl Config {
     fn lookup(&self, key: &str) -> Result<Option<(String, &'static str)>> {
         if let Some(v) = self.values.get(key) {
             return Ok(Some((v.clone(), "")));
+        }
+        if self.from_file {
+            return Ok(None);
         }
         match std::env::var(key) {
             Ok(v) if !v.trim().is_empty() => Ok(Some((v, " (from the environment)"))),
@@ -239,7 +291,6 @@ mod tests {
              (did you mean OTEL_EXPORTER_OTLP_ENDPOINT?)"
         );
         assert!(unknown_key_warning("OTELRS_WHATEVER_ELSE").ends_with("is ignored"));
-        assert!(unknown_key_warning("OTEL_CONFIG_FILE").contains("configuration files"));
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 

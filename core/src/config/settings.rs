@@ -492,6 +492,9 @@ impl Settings {
 
     /// Resolves every setting: code over environment over default.
     pub(crate) fn resolve(config: &Config) -> Result<Settings> {
+        if let Some(merged) = config.with_file()? {
+            return Settings::resolve(&merged);
+        }
         let r = Resolver { config };
         let log_level = r.get("OTEL_LOG_LEVEL", "info", crate::base::diag::parse_level)?;
         let export_interval = r.get("OTEL_METRIC_EXPORT_INTERVAL", "60000", parse_millis)?;

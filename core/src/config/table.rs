@@ -89,6 +89,7 @@ macro_rules! settings_table {
 }
 
 settings_table! {
+    "OTEL_CONFIG_FILE", "", ReadableFile, "A configuration file of the OpenTelemetry schema (YAML, file formats 0.3 to 1.0) to read instead of the environment: see Configuration file. Settings from code still override it.";
     "OTEL_SDK_DISABLED", "false", Bool, "`true` turns every otelrs call into a cheap no-op that succeeds.";
     "OTEL_SERVICE_NAME", "unknown_service:<executable>", Text, "`service.name` of the resource; beats a `service.name` in OTEL_RESOURCE_ATTRIBUTES.";
     "OTEL_RESOURCE_ATTRIBUTES", "", KeyValues, "More resource attributes, `key=value,key2=value2`, values percent-encoded.";

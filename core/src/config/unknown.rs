@@ -51,11 +51,6 @@ pub(crate) fn warn_of_unknown_keys(keys: impl Iterator<Item = String>) {
 
 /// The warning for an unknown key, naming the nearest known one when it looks like a typo.
 pub(crate) fn unknown_key_warning(key: &str) -> String {
-    if key == "OTEL_CONFIG_FILE" {
-        return "OTEL_CONFIG_FILE is set, but otelrs does not read configuration files: the \
-                environment variables and the settings from code apply"
-            .to_owned();
-    }
     let nearest = SETTINGS
         .iter()
         .map(|s| (edit_distance(key, s.key), s.key))
