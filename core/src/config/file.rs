@@ -728,15 +728,7 @@ impl Mapper<'_> {
             let at = format!("{path}.{k}");
             let part = entries(v, &at)?;
             if k == "selector" {
-                let known = [
-                    "instrument_name",
-                    "instrument_type",
-                    "unit",
-                    "meter_name",
-                    "meter_version",
-                    "meter_schema_url",
-                ];
-                only(&part, &known, &at)?;
+                only(&part, crate::config::view::SELECTORS, &at)?;
                 for (pk, pv) in part {
                     if let Some(t) = self.typed(pv, &format!("{at}.{pk}"), "string")? {
                         pairs.push(pair(pk, t));

@@ -18,7 +18,7 @@ use opentelemetry::{InstrumentationScope, Key};
 use opentelemetry_sdk::metrics::{Aggregation, Instrument, InstrumentKind, Stream};
 
 /// The keys that select instruments.
-const SELECTORS: &[&str] = &[
+pub(crate) const SELECTORS: &[&str] = &[
     "instrument_name",
     "instrument_type",
     "unit",

@@ -501,6 +501,22 @@ mod tests {
         )
     }
 
+    /// The report of `h` alone.
+    fn report_of(h: &ExporterHealth) -> Value {
+        serde_json::from_str(
+            &report(
+                [(h, None)],
+                Value::Null,
+                0,
+                &[],
+                false,
+                RuleFindings::default(),
+            )
+            .1,
+        )
+        .unwrap()
+    }
+
     fn status_of(h: &ExporterHealth, q: Option<QueueState>) -> String {
         let v: Value = serde_json::from_str(
             &report(
@@ -538,18 +554,7 @@ mod tests {
         });
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(status_of(&h, None), "failing");
-        let v: Value = serde_json::from_str(
-            &report(
-                [(&*h, None)],
-                Value::Null,
-                0,
-                &[],
-                false,
-                RuleFindings::default(),
-            )
-            .1,
-        )
-        .unwrap();
+        let v: Value = report_of(&h);
         assert!(v["reasons"][0]
             .as_str()
             .unwrap()
@@ -585,18 +590,7 @@ mod tests {
                 "elasticsearch exporter: Elasticsearch rejected 3 of 10 documents",
             ))
         });
-        let v: Value = serde_json::from_str(
-            &report(
-                [(&h, None)],
-                Value::Null,
-                0,
-                &[],
-                false,
-                RuleFindings::default(),
-            )
-            .1,
-        )
-        .unwrap();
+        let v: Value = report_of(&h);
         let e = &v["exporters"][0];
         assert_eq!(
             (e["exported"].as_u64(), e["failed"].as_u64()),
@@ -619,18 +613,7 @@ mod tests {
         );
         fail(&h, "otlp log exporter: no answer within 10 ms");
         assert_eq!(status_of(&h, None), "failing");
-        let v: Value = serde_json::from_str(
-            &report(
-                [(&h, None)],
-                Value::Null,
-                0,
-                &[],
-                false,
-                RuleFindings::default(),
-            )
-            .1,
-        )
-        .unwrap();
+        let v: Value = report_of(&h);
         let e = &v["exporters"][0];
         assert_eq!(e["consecutive_failures"], 3);
         assert_eq!(e["exported"], 5);

@@ -959,6 +959,16 @@ mod tests {
         Sdk::new(&c).unwrap()
     }
 
+    fn histogram(meter: &Meter, name: &str) -> Instrument {
+        meter
+            .instrument(InstrumentDesc::new(
+                InstrumentKind::Histogram,
+                NumberKind::F64,
+                name,
+            ))
+            .unwrap()
+    }
+
     /// The nearest-rank quantile of sorted `values`.
     fn exact(values: &[f64], q: f64) -> f64 {
         let rank = ((q * values.len() as f64).ceil() as usize).max(1);
@@ -969,13 +979,7 @@ mod tests {
     fn exponential_quantiles_are_within_the_stated_relative_error_of_the_exact_ones() {
         let sdk = summary_sdk("base2_exponential_bucket_histogram");
         let meter = sdk.meter("unit", None).unwrap();
-        let h = meter
-            .instrument(InstrumentDesc::new(
-                InstrumentKind::Histogram,
-                NumberKind::F64,
-                "unit.latency",
-            ))
-            .unwrap();
+        let h = histogram(&meter, "unit.latency");
         let route = [KeyValue::new("route", "/a")];
         // 10,000 values spread over four decades (a deterministic walk), and some zeros.
         let mut values: Vec<f64> = (0..10_000u64)
@@ -1042,13 +1046,7 @@ mod tests {
     fn a_summary_names_what_is_wrong() {
         let sdk = summary_sdk("explicit_bucket_histogram");
         let meter = sdk.meter("unit", None).unwrap();
-        let h = meter
-            .instrument(InstrumentDesc::new(
-                InstrumentKind::Histogram,
-                NumberKind::F64,
-                "unit.h",
-            ))
-            .unwrap();
+        let h = histogram(&meter, "unit.h");
         h.record(Number::F64(1.0), &[KeyValue::new("k", "a")])
             .unwrap();
         counter(&meter, "unit.c")
