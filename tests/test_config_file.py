@@ -43,6 +43,9 @@ def test_the_file_replaces_the_environment_but_for_its_references(c_program, tmp
     assert len(got) == 35
     assert {rec["resource"]["service.name"] for rec in got} == {"shop"}
     assert "tracer_provider is not used by otelrs" in r.stderr
+    # Said, not silent.
+    assert ("a configuration file is read (OTEL_CONFIG_FILE), so the environment's OTEL_LOGS_EXPORTER, "
+            "OTEL_METRICS_EXPORTER, OTEL_SERVICE_NAME are not read") in r.stderr, r.stderr
 
 
 def test_from_code_with_settings_over_it(c_program, tmp_path):

@@ -9,22 +9,28 @@
 
 use crate::base::error::{Error, Result};
 use crate::base::text::percent_encode;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// The settings a file gives, in the order found: key, value, and the path in the file of
 /// the value (or of the last part of it) that gave it.
 pub(crate) type FileSettings = Vec<(&'static str, String, String)>;
 
-/// Reads the file at `path` (see the module documentation).
-pub(crate) fn read(path: &str) -> Result<FileSettings> {
+/// Reads the file at `path` (see the module documentation); gives its settings and the
+/// names of the environment variables it refers to.
+pub(crate) fn read(path: &str) -> Result<(FileSettings, BTreeSet<String>)> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::config(format!(
             "invalid value {path:?} for OTEL_CONFIG_FILE: cannot read it: {e}"
         ))
     })?;
-    parse(&text, &|name| std::env::var(name).ok())
-        .map_err(|e| Error::config(format!("configuration file {path}: {}", e.message())))
+    let referred = std::cell::RefCell::new(BTreeSet::new());
+    let settings = parse(&text, &|name| {
+        referred.borrow_mut().insert(name.to_owned());
+        std::env::var(name).ok()
+    })
+    .map_err(|e| Error::config(format!("configuration file {path}: {}", e.message())))?;
+    Ok((settings, referred.into_inner()))
 }
 
 /// Maps the YAML `text`, with `env` for substitution.

@@ -140,8 +140,10 @@ impl Config {
     }
 
     /// The configuration the file OTEL_CONFIG_FILE names (set from code or, failing that, in
-    /// the environment) gives, with what was set from code over it; `None` without a file.
-    pub(crate) fn with_file(&self) -> Result<Option<Config>> {
+    /// the environment) gives, with what was set from code over it, and the settings set in
+    /// the environment that it leaves unread (the file refers to none of them); `None`
+    /// without a file.
+    pub(crate) fn with_file(&self) -> Result<Option<(Config, Vec<String>)>> {
         if self.from_file {
             return Ok(None);
         }
@@ -152,7 +154,8 @@ impl Config {
             from_file: true,
             ..Config::default()
         };
-        for (key, value, at) in file::read(&path)? {
+        let (settings, referred) = file::read(&path)?;
+        for (key, value, at) in settings {
             let doc = find(key).ok_or_else(|| {
                 Error::internal(format!("the configuration file gave {key}, not a setting"))
             })?;
@@ -170,7 +173,18 @@ impl Config {
         merged.log_exporters = self.log_exporters.clone();
         merged.metric_exporters = self.metric_exporters.clone();
         merged.health_callback = self.health_callback.clone();
-        Ok(Some(merged))
+        let unread = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            .filter(|(k, v)| {
+                k != "OTEL_CONFIG_FILE"
+                    && !v.is_empty()
+                    && find(k).is_some()
+                    && !referred.contains(k)
+                    && !self.values.contains_key(k.as_str())
+            })
+            .map(|(k, _)| k)
+            .collect();
+        Ok(Some((merged, unread)))
     }
 
     /// Sets the function told of each change of the health status (`ok`, `degraded`,

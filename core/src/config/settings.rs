@@ -492,7 +492,16 @@ impl Settings {
 
     /// Resolves every setting: code over environment over default.
     pub(crate) fn resolve(config: &Config) -> Result<Settings> {
-        if let Some(merged) = config.with_file()? {
+        if let Some((merged, mut unread)) = config.with_file()? {
+            if !unread.is_empty() {
+                unread.sort();
+                crate::base::diag::warn(format_args!(
+                    "a configuration file is read (OTEL_CONFIG_FILE), so the environment's {} {} not read \
+                     (a file takes the environment only where it refers to it, as ${{VAR}})",
+                    unread.join(", "),
+                    if unread.len() == 1 { "is" } else { "are" }
+                ));
+            }
             return Settings::resolve(&merged);
         }
         let r = Resolver { config };
