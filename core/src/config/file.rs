@@ -407,10 +407,8 @@ impl Mapper<'_> {
         // Every OTLP property below has a per-signal key.
         let key = |name: &str| -> Result<&'static str> {
             let wanted = format!("OTEL_EXPORTER_OTLP_{signal}_{name}");
-            crate::config::table::SETTINGS
-                .iter()
-                .map(|s| s.key)
-                .find(|k| *k == wanted)
+            crate::config::table::find(&wanted)
+                .map(|doc| doc.key)
                 .ok_or_else(|| Error::internal(format!("{wanted} is not a setting")))
         };
         let m = entries(v, path)?;
@@ -591,10 +589,8 @@ impl Mapper<'_> {
                 kind.to_ascii_uppercase(),
                 k.to_ascii_uppercase()
             );
-            let key = crate::config::table::SETTINGS
-                .iter()
-                .map(|s| s.key)
-                .find(|key| *key == wanted)
+            let key = crate::config::table::find(&wanted)
+                .map(|doc| doc.key)
                 .ok_or_else(|| {
                     err(
                         &at,

@@ -9,6 +9,7 @@ use crate::config::{CustomExporter, ExportFormat, LogSettings, OtlpSettings};
 use crate::export::delivery::export_error;
 use crate::export::health::ExporterHealth;
 use crate::export::otlp_client::{Logs, OtlpExporter};
+use crate::export::values::hex;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
@@ -132,13 +133,6 @@ fn any_text(v: Option<&AnyValue>) -> String {
         Some(other) => format!("{other:?}"),
         None => String::new(),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Takes every batch and writes nothing.

@@ -286,6 +286,11 @@ impl MeterRegistry {
         self.state.lock().runtimes.clone()
     }
 
+    /// What `get` takes from the pipeline, while there is one.
+    fn take_from_pipeline<T>(&self, get: impl FnOnce(&Pipeline) -> Option<T>) -> Option<T> {
+        self.state.lock().pipeline.as_ref().and_then(get)
+    }
+
     /// Whether the collection thread stopped on its own (it panicked).
     pub(crate) fn thread_stopped(&self) -> bool {
         self.state
@@ -297,12 +302,7 @@ impl MeterRegistry {
 
     /// Collects and exports now through every push exporter, waiting at most `timeout`.
     pub(crate) fn flush(&self, timeout: Duration) -> Result<()> {
-        let commands = self
-            .state
-            .lock()
-            .pipeline
-            .as_ref()
-            .and_then(Pipeline::commands);
+        let commands = self.take_from_pipeline(Pipeline::commands);
         match commands {
             Some(tx) => pipeline::flush(&tx, timeout),
             None => Ok(()),
@@ -317,12 +317,7 @@ impl MeterRegistry {
 
     /// The metrics held by the `memory` exporter now, as OTLP JSON.
     pub(crate) fn collect_json(&self) -> Result<String> {
-        let collect = self
-            .state
-            .lock()
-            .pipeline
-            .as_ref()
-            .and_then(Pipeline::memory_collector);
+        let collect = self.take_from_pipeline(Pipeline::memory_collector);
         match collect {
             Some(collect) => collect(),
             None => Err(Error::config(
@@ -340,12 +335,7 @@ impl MeterRegistry {
         quantiles: &[f64],
     ) -> Result<HistogramSummary> {
         super::quantiles::check_quantiles(quantiles)?;
-        let collected = self
-            .state
-            .lock()
-            .pipeline
-            .as_ref()
-            .and_then(Pipeline::collect_on_demand);
+        let collected = self.take_from_pipeline(Pipeline::collect_on_demand);
         match collected {
             Some(request) => super::quantiles::summarize(&request?, name, attrs, quantiles),
             None => Err(Error::config(
@@ -366,12 +356,7 @@ impl MeterRegistry {
 
     /// The Prometheus endpoint, for the app's own HTTP server; an error without one.
     pub(crate) fn exposer(&self) -> Result<Exposer> {
-        let exposer = self
-            .state
-            .lock()
-            .pipeline
-            .as_ref()
-            .and_then(Pipeline::exposer);
+        let exposer = self.take_from_pipeline(Pipeline::exposer);
         exposer.ok_or_else(|| {
             Error::config(
                 "the Prometheus exposition needs the Prometheus exporter: add prometheus to \

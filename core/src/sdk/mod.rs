@@ -453,14 +453,19 @@ mod tests {
         Sdk::new(&c).unwrap()
     }
 
-    fn counter(meter: &Meter, name: &str) -> Instrument {
+    fn instrument(
+        meter: &Meter,
+        kind: InstrumentKind,
+        number: NumberKind,
+        name: &str,
+    ) -> Instrument {
         meter
-            .instrument(InstrumentDesc::new(
-                InstrumentKind::Counter,
-                NumberKind::U64,
-                name,
-            ))
+            .instrument(InstrumentDesc::new(kind, number, name))
             .unwrap()
+    }
+
+    fn counter(meter: &Meter, name: &str) -> Instrument {
+        instrument(meter, InstrumentKind::Counter, NumberKind::U64, name)
     }
 
     #[test]
@@ -960,13 +965,7 @@ mod tests {
     }
 
     fn histogram(meter: &Meter, name: &str) -> Instrument {
-        meter
-            .instrument(InstrumentDesc::new(
-                InstrumentKind::Histogram,
-                NumberKind::F64,
-                name,
-            ))
-            .unwrap()
+        instrument(meter, InstrumentKind::Histogram, NumberKind::F64, name)
     }
 
     /// The nearest-rank quantile of sorted `values`.

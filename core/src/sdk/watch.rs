@@ -10,6 +10,7 @@ use crate::base::sync::ForkMutex;
 use crate::config::health::{HealthCallback, HealthRule, Reading};
 use crate::config::Settings;
 use crate::export::health::{RuleFindings, Status};
+use crate::logs::stats::range_of;
 use crate::system::probes::Probes;
 use serde_json::json;
 use std::collections::VecDeque;
@@ -17,6 +18,10 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The first and last severity numbers `error_logs_per_minute` counts (ERROR to FATAL4).
+const ERROR: u8 = 17;
+const FATAL4: u8 = 24;
 
 /// The span of the per-minute counts.
 const MINUTE: Duration = Duration::from_secs(60);
@@ -147,8 +152,9 @@ impl Watch {
             .logger_cores()
             .iter()
             .map(|c| {
-                let by_range = c.by_range();
-                by_range[4] + by_range[5]
+                c.by_range()[range_of(ERROR)..=range_of(FATAL4)]
+                    .iter()
+                    .sum::<u64>()
             })
             .sum();
         let drops = shared.log_stats().dropped;

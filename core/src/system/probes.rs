@@ -16,7 +16,7 @@ impl Probes {
     /// Starts the CPU readings from now.
     pub(crate) fn new() -> Self {
         let source = Source::default();
-        let host_cpu = Utilization::new([host_busy(&source).unwrap_or(0.0)]);
+        let host_cpu = Utilization::new([host_busy(&source).map_or(0.0, |(busy, _)| busy)]);
         let process_cpu = Utilization::new([process_busy(&source).unwrap_or(0.0)]);
         Probes {
             source,
@@ -27,9 +27,8 @@ impl Probes {
 
     /// The share of all CPUs' time spent busy (not idle or waiting for I/O), 0 to 1.
     pub(crate) fn host_cpu_utilization(&self) -> Option<f64> {
-        let stats = self.source.read("/proc/stat", KernelStats::current())?;
-        let (times, cpus) = host::cpu_times(&stats);
-        let [u] = self.host_cpu.update([busy(&times)], cpus as f64);
+        let (busy, cpus) = host_busy(&self.source)?;
+        let [u] = self.host_cpu.update([busy], cpus as f64);
         Some(u)
     }
 
@@ -72,9 +71,11 @@ fn busy(times: &[f64; 7]) -> f64 {
         .sum()
 }
 
-fn host_busy(source: &Source) -> Option<f64> {
+/// The host's busy CPU seconds, and its number of CPUs.
+fn host_busy(source: &Source) -> Option<(f64, usize)> {
     let stats = source.read("/proc/stat", KernelStats::current())?;
-    Some(busy(&host::cpu_times(&stats).0))
+    let (times, cpus) = host::cpu_times(&stats);
+    Some((busy(&times), cpus))
 }
 
 fn process_busy(source: &Source) -> Option<f64> {
