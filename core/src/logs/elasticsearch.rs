@@ -167,10 +167,11 @@ fn documents(
     (out, docs)
 }
 
-/// What the bulk answer says of the documents sent: those to send again (refused for load),
-/// and those refused for good with the first reason.
+/// What the bulk answer says of the documents sent: those to send again (refused for load)
+/// with the first reason given for that, and those refused for good with the first reason.
 struct Outcome {
     again: Vec<usize>,
+    again_reason: Option<String>,
     refused: usize,
     reason: Option<String>,
 }
@@ -196,6 +197,7 @@ fn no_errors(answer: &[u8]) -> bool {
 fn outcome(answer: &[u8], sent: &[usize]) -> std::result::Result<Outcome, String> {
     let mut out = Outcome {
         again: Vec::new(),
+        again_reason: None,
         refused: 0,
         reason: None,
     };
@@ -218,20 +220,20 @@ fn outcome(answer: &[u8], sent: &[usize]) -> std::result::Result<Outcome, String
             .and_then(|o| o.values().next())
             .unwrap_or(&J::Null);
         let status = result.get("status").and_then(J::as_u64).unwrap_or(0);
+        let why = || {
+            let e = result.get("error").unwrap_or(&J::Null);
+            let text = |k: &str| e.get(k).and_then(J::as_str).unwrap_or("");
+            format!("HTTP {status} {}: {}", text("type"), text("reason"))
+        };
         match status {
             200..=299 => {}
-            429 => out.again.push(doc),
+            429 => {
+                out.again.push(doc);
+                out.again_reason.get_or_insert_with(why);
+            }
             _ => {
                 out.refused += 1;
-                if out.reason.is_none() {
-                    let e = result.get("error").unwrap_or(&J::Null);
-                    let text = |k: &str| e.get(k).and_then(J::as_str).unwrap_or("").to_owned();
-                    out.reason = Some(format!(
-                        "HTTP {status} {}: {}",
-                        text("type"),
-                        text("reason")
-                    ));
-                }
+                out.reason.get_or_insert_with(why);
             }
         }
     }
@@ -313,16 +315,15 @@ impl LogSink for ElasticsearchSink {
                 refused += o.refused;
                 reason = reason.take().or(o.reason);
                 pending = o.again;
-                if pending.is_empty() {
-                    Ok(())
-                } else {
-                    Err(Failure::Retryable(
+                match o.again_reason {
+                    None => Ok(()),
+                    Some(why) => Err(Failure::Retryable(
                         Error::internal(format!(
-                            "Elasticsearch refused {} documents for load (HTTP 429)",
+                            "Elasticsearch refused {} documents for load ({why})",
                             pending.len()
                         )),
                         None,
-                    ))
+                    )),
                 }
             },
         );
@@ -426,6 +427,10 @@ mod tests {
             {"create":{"status":400,"error":{"type":"x","reason":"y"}}}]}"#;
         let o = outcome(answer, &[10, 11, 12, 13]).unwrap();
         assert_eq!((o.again, o.refused), (vec![11], 2));
+        assert_eq!(
+            o.again_reason.as_deref(),
+            Some("HTTP 429 es_rejected_execution_exception: queue full")
+        );
         assert_eq!(
             o.reason.as_deref(),
             Some("HTTP 400 document_parsing_exception: failed to parse field [attributes.n]")
