@@ -2,7 +2,8 @@
 //! directly from Rust: metrics with the same reader (one cumulative ManualReader), logs through
 //! the SDK's BatchLogProcessor into an exporter that counts and discards.
 //! Prints "<operation> <ns/op>"; with the arguments `paced RATE SECONDS`, emits log records at
-//! RATE per second (in chunks of 64, sleeping until each is due) and prints "emitted N dropped D".
+//! RATE per second (in chunks of 64, sleeping until each is due) and prints "emitted N dropped D";
+//! with `collect SERIES ENCODING` and `overflow`, the same as bench/bench_collect.c.
 
 use opentelemetry::logs::{AnyValue, LogRecord, Logger, LoggerProvider, Severity};
 use opentelemetry::metrics::MeterProvider;
@@ -14,6 +15,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+mod collect;
 
 /// Counts the records it is given, and writes nothing.
 #[derive(Debug, Clone, Default)]
@@ -103,6 +106,14 @@ fn bench(label: &str, mut body: impl FnMut(u64)) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 4 && args[1] == "collect" {
+        collect::collect(args[2].parse().unwrap_or(1000), &args[3]);
+        return;
+    }
+    if args.len() == 2 && args[1] == "overflow" {
+        collect::overflow();
+        return;
+    }
     if args.len() == 4 && args[1] == "paced" {
         paced(
             args[2].parse().unwrap_or(1e6),

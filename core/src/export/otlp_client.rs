@@ -83,6 +83,24 @@ impl Signal for Metrics {
     }
 }
 
+/// How a client writes requests: OTLP protobuf (gRPC, http/protobuf, the on-disk queue)
+/// or OTLP JSON (http/json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wire {
+    Protobuf,
+    Json,
+}
+
+impl Wire {
+    /// `request` in this format.
+    pub(crate) fn encode(self, request: &(impl Message + serde::Serialize)) -> Result<Vec<u8>> {
+        match self {
+            Wire::Protobuf => Ok(request.encode_to_vec()),
+            Wire::Json => serde_json::to_vec(request).map_err(|e| Error::internal(e.to_string())),
+        }
+    }
+}
+
 /// A client for one OTLP endpoint.
 pub(crate) struct OtlpClient<S: Signal> {
     transport: Transport,
@@ -168,9 +186,16 @@ impl<S: Signal> OtlpClient<S> {
     /// answer. A Collector that rejects some of the records (partial success) is an error
     /// naming how many.
     pub(crate) fn export(&mut self, request: &S::Request, timeout: Duration) -> Result<()> {
+        let body = self.wire().encode(request)?;
+        self.export_encoded(body, timeout)
+    }
+
+    /// [`Self::export`] of a request already encoded in the client's [`Wire`] format.
+    pub(crate) fn export_encoded(&mut self, body: Vec<u8>, timeout: Duration) -> Result<()> {
+        let body = Bytes::from(body);
         let mut retries = self.retries;
         let response = with_retries(timeout, self.request_timeout, &mut retries, |left| {
-            self.send(request, left)
+            self.send(&body, left)
         });
         self.retries = retries;
         match S::rejected(&response?) {
@@ -184,9 +209,17 @@ impl<S: Signal> OtlpClient<S> {
         self.retries
     }
 
+    /// How the client writes requests.
+    pub(crate) fn wire(&self) -> Wire {
+        match &self.transport {
+            Transport::Http { json: true, .. } => Wire::Json,
+            _ => Wire::Protobuf,
+        }
+    }
+
     fn send(
         &mut self,
-        request: &S::Request,
+        body: &Bytes,
         timeout: Duration,
     ) -> std::result::Result<S::Response, Failure> {
         match &mut self.transport {
@@ -195,8 +228,7 @@ impl<S: Signal> OtlpClient<S> {
                 metadata,
                 runtime,
             } => {
-                let body = Bytes::from(request.encode_to_vec());
-                let mut req = tonic::Request::new(body);
+                let mut req = tonic::Request::new(body.clone());
                 *req.metadata_mut() = metadata.clone();
                 let grpc = grpc.clone();
                 runtime.block_on(async move {
@@ -215,7 +247,7 @@ impl<S: Signal> OtlpClient<S> {
                 json,
                 gzip,
                 headers,
-            } => send_http::<S>(client, url, *json, *gzip, headers, request, timeout),
+            } => send_http::<S>(client, url, *json, *gzip, headers, body.clone(), timeout),
         }
     }
 }
@@ -258,9 +290,12 @@ impl<S: Signal> OtlpExporter<S> {
         let send: SendFn = Box::new(move |bytes| {
             let request = S::Request::decode(bytes)
                 .map_err(|e| export_error(name, format!("a queued export is unreadable: {e}")))?;
-            let outcome = client
-                .export(&request, timeout)
-                .map_err(|e| export_error(name, e));
+            // Queued as protobuf: sent as it is when the client writes protobuf.
+            let outcome = match client.wire() {
+                Wire::Protobuf => client.export_encoded(bytes.to_vec(), timeout),
+                Wire::Json => client.export(&request, timeout),
+            }
+            .map_err(|e| export_error(name, e));
             counted.store(client.retries(), Ordering::Relaxed);
             outcome
         });
@@ -281,11 +316,22 @@ impl<S: Signal> OtlpExporter<S> {
 
     /// Sends `request` of `items` items, or queues it on disk.
     pub(crate) fn export(&mut self, request: &S::Request, items: u64, name: &str) -> Result<()> {
+        self.export_encoded(|wire| wire.encode(request), items, name)
+    }
+
+    /// Sends the request `encode` writes in the [`Wire`] format it is asked for (once), of
+    /// `items` items, or queues it on disk.
+    pub(crate) fn export_encoded(
+        &mut self,
+        encode: impl FnOnce(Wire) -> Result<Vec<u8>>,
+        items: u64,
+        name: &str,
+    ) -> Result<()> {
         match self {
-            OtlpExporter::Direct { client, timeout } => client
-                .export(request, *timeout)
+            OtlpExporter::Direct { client, timeout } => encode(client.wire())
+                .and_then(|body| client.export_encoded(body, *timeout))
                 .map_err(|e| export_error(name, e)),
-            OtlpExporter::Queued { spool, .. } => spool.append(&request.encode_to_vec(), items),
+            OtlpExporter::Queued { spool, .. } => spool.append(&encode(Wire::Protobuf)?, items),
         }
     }
 
@@ -404,14 +450,9 @@ fn send_http<S: Signal>(
     json: bool,
     gzip: bool,
     headers: &http::HeaderMap,
-    request: &S::Request,
+    body: Bytes,
     timeout: Duration,
 ) -> std::result::Result<S::Response, Failure> {
-    let body = if json {
-        serde_json::to_vec(request).map_err(|e| Failure::Final(Error::internal(e.to_string())))?
-    } else {
-        request.encode_to_vec()
-    };
     let post = Post {
         url,
         headers,
@@ -421,7 +462,7 @@ fn send_http<S: Signal>(
             "application/x-protobuf"
         },
         content_encoding: gzip.then_some("gzip"),
-        body: Bytes::from(body),
+        body,
     };
     let bytes = http_post::post(client, post, timeout)?;
     if bytes.is_empty() {

@@ -8,6 +8,7 @@
 //! ones prost writes. A nested message is written in place: one byte is kept for its length,
 //! and a body too long for it is moved up to make room.
 
+use super::exemplars::{Lookup, MetricExemplars};
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, Exemplar, ExponentialBucket, ExponentialHistogram, Gauge, Histogram, Metric,
@@ -15,14 +16,16 @@ use opentelemetry_sdk::metrics::data::{
 };
 use opentelemetry_sdk::metrics::Temporality;
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
+use prost::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const VARINT: WireType = WireType::Varint;
 const FIXED64: WireType = WireType::SixtyFourBit;
 const LEN: WireType = WireType::LengthDelimited;
 
-/// `rm` as the protobuf bytes of an `ExportMetricsServiceRequest`.
-pub(crate) fn request(rm: &ResourceMetrics) -> Vec<u8> {
+/// `rm` as the protobuf bytes of an `ExportMetricsServiceRequest`, with otelrs's exemplars
+/// from `exemplars` in place of the SDK's on the metrics it has reservoirs for.
+pub(crate) fn request(rm: &ResourceMetrics, exemplars: Option<&Lookup>) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     nested(&mut out, 1, |b| {
         nested(b, 1, |b| {
@@ -31,14 +34,14 @@ pub(crate) fn request(rm: &ResourceMetrics) -> Vec<u8> {
             }
         });
         for sm in rm.scope_metrics() {
-            nested(b, 2, |b| scope_metrics(b, sm));
+            nested(b, 2, |b| scope_metrics(b, sm, exemplars));
         }
         string(b, 3, rm.resource().schema_url().unwrap_or_default());
     });
     out
 }
 
-fn scope_metrics(b: &mut Vec<u8>, sm: &ScopeMetrics) {
+fn scope_metrics(b: &mut Vec<u8>, sm: &ScopeMetrics, exemplars: Option<&Lookup>) {
     let scope = sm.scope();
     nested(b, 1, |b| {
         string(b, 1, scope.name());
@@ -46,27 +49,30 @@ fn scope_metrics(b: &mut Vec<u8>, sm: &ScopeMetrics) {
         attributes(b, 3, scope.attributes());
     });
     for m in sm.metrics() {
-        nested(b, 2, |b| metric(b, m));
+        let ex = exemplars.and_then(|l| l.metric_of(scope, m.name()));
+        nested(b, 2, |b| metric(b, m, ex.as_ref()));
     }
     string(b, 3, scope.schema_url().unwrap_or_default());
 }
 
-fn metric(b: &mut Vec<u8>, m: &Metric) {
+fn metric(b: &mut Vec<u8>, m: &Metric, ex: Option<&MetricExemplars<'_>>) {
     string(b, 1, m.name());
     string(b, 2, m.description());
     string(b, 3, m.unit());
     match m.data() {
-        AggregatedMetrics::F64(d) => data(b, d),
-        AggregatedMetrics::U64(d) => data(b, d),
-        AggregatedMetrics::I64(d) => data(b, d),
+        AggregatedMetrics::F64(d) => data(b, d, ex),
+        AggregatedMetrics::U64(d) => data(b, d, ex),
+        AggregatedMetrics::I64(d) => data(b, d, ex),
     }
 }
 
 /// A number as the OTLP data point and exemplar value: its field and wire bits.
-trait Number: Copy {
+pub(crate) trait Number: Copy {
     /// `as_double` (tag `double`) or `as_int` (tag `int`), as fixed 64 bits.
     fn field(self, double: u32, int: u32) -> (u32, u64);
     fn as_f64(self) -> f64;
+    /// The value as OTLP has it: an int (None for a double).
+    fn as_int(self) -> Option<i64>;
 }
 
 impl Number for f64 {
@@ -76,15 +82,21 @@ impl Number for f64 {
     fn as_f64(self) -> f64 {
         self
     }
+    fn as_int(self) -> Option<i64> {
+        None
+    }
 }
 
 impl Number for u64 {
     fn field(self, _: u32, int: u32) -> (u32, u64) {
-        // As the SDK's conversion: a value past i64::MAX is 0.
-        (int, i64::try_from(self).unwrap_or_default() as u64)
+        (int, self.as_int().unwrap_or_default() as u64)
     }
     fn as_f64(self) -> f64 {
         self as f64
+    }
+    fn as_int(self) -> Option<i64> {
+        // As the SDK's conversion: a value past i64::MAX is 0.
+        Some(i64::try_from(self).unwrap_or_default())
     }
 }
 
@@ -95,65 +107,85 @@ impl Number for i64 {
     fn as_f64(self) -> f64 {
         self as f64
     }
-}
-
-fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>) {
-    match d {
-        MetricData::Gauge(g) => nested(b, 5, |b| gauge(b, g)),
-        MetricData::Sum(s) => nested(b, 7, |b| sum(b, s)),
-        MetricData::Histogram(h) => nested(b, 9, |b| histogram(b, h)),
-        MetricData::ExponentialHistogram(h) => nested(b, 10, |b| exponential(b, h)),
+    fn as_int(self) -> Option<i64> {
+        Some(self)
     }
 }
 
-fn temporality(t: Temporality) -> u64 {
+fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExemplars<'_>>) {
+    match d {
+        MetricData::Gauge(g) => nested(b, 5, |b| gauge(b, g, ex)),
+        MetricData::Sum(s) => nested(b, 7, |b| sum(b, s, ex)),
+        MetricData::Histogram(h) => nested(b, 9, |b| histogram(b, h, ex)),
+        MetricData::ExponentialHistogram(h) => nested(b, 10, |b| exponential(b, h, ex)),
+    }
+}
+
+/// OTLP's aggregation temporality.
+pub(crate) fn temporality(t: Temporality) -> u64 {
     match t {
         Temporality::Delta => 1,
         _ => 2,
     }
 }
 
-fn gauge<T: Number>(b: &mut Vec<u8>, g: &Gauge<T>) {
+/// The exemplars of a point in `field`: otelrs's when its metric has reservoirs (`ex`), else
+/// the SDK's.
+fn exemplars<'a, T: Number + 'a>(
+    b: &mut Vec<u8>,
+    field: u32,
+    ex: Option<&MetricExemplars<'_>>,
+    attrs: impl Iterator<Item = &'a KeyValue>,
+    start: u64,
+    sdk: impl Iterator<Item = &'a Exemplar<T>>,
+) {
+    match ex {
+        Some(ex) => {
+            for e in ex.take_of(attrs, start) {
+                nested(b, field, |b| e.encode_raw(b));
+            }
+        }
+        None => sdk.for_each(|e| nested(b, field, |b| exemplar(b, e))),
+    }
+}
+
+fn gauge<T: Number>(b: &mut Vec<u8>, g: &Gauge<T>, ex: Option<&MetricExemplars<'_>>) {
     let start = g.start_time().map(nanos).unwrap_or_default();
     let time = nanos(g.time());
     for dp in g.data_points() {
         nested(b, 1, |b| {
-            number_point(b, dp.attributes(), start, time, dp.value(), dp.exemplars())
+            fixed(b, 2, start);
+            fixed(b, 3, time);
+            number_value(b, dp.value());
+            exemplars(b, 5, ex, dp.attributes(), start, dp.exemplars());
+            attributes(b, 7, dp.attributes());
         });
     }
 }
 
-fn sum<T: Number>(b: &mut Vec<u8>, s: &Sum<T>) {
+fn sum<T: Number>(b: &mut Vec<u8>, s: &Sum<T>, ex: Option<&MetricExemplars<'_>>) {
     let (start, time) = (nanos(s.start_time()), nanos(s.time()));
     for dp in s.data_points() {
         nested(b, 1, |b| {
-            number_point(b, dp.attributes(), start, time, dp.value(), dp.exemplars())
+            fixed(b, 2, start);
+            fixed(b, 3, time);
+            number_value(b, dp.value());
+            exemplars(b, 5, ex, dp.attributes(), start, dp.exemplars());
+            attributes(b, 7, dp.attributes());
         });
     }
     uint(b, 2, temporality(s.temporality()));
     uint(b, 3, u64::from(s.is_monotonic()));
 }
 
-fn number_point<'a, T: Number + 'a>(
-    b: &mut Vec<u8>,
-    attrs: impl Iterator<Item = &'a KeyValue>,
-    start: u64,
-    time: u64,
-    value: T,
-    exemplars: impl Iterator<Item = &'a Exemplar<T>>,
-) {
-    fixed(b, 2, start);
-    fixed(b, 3, time);
+/// A number data point's value: `as_double` (4) or `as_int` (6).
+fn number_value<T: Number>(b: &mut Vec<u8>, value: T) {
     let (field, bits) = value.field(4, 6);
     tag(b, field, FIXED64);
     b.extend_from_slice(&bits.to_le_bytes());
-    for e in exemplars {
-        nested(b, 5, |b| exemplar(b, e));
-    }
-    attributes(b, 7, attrs);
 }
 
-fn histogram<T: Number>(b: &mut Vec<u8>, h: &Histogram<T>) {
+fn histogram<T: Number>(b: &mut Vec<u8>, h: &Histogram<T>, ex: Option<&MetricExemplars<'_>>) {
     let (start, time) = (nanos(h.start_time()), nanos(h.time()));
     for dp in h.data_points() {
         nested(b, 1, |b| {
@@ -163,9 +195,7 @@ fn histogram<T: Number>(b: &mut Vec<u8>, h: &Histogram<T>) {
             double_always(b, 5, dp.sum().as_f64());
             packed_fixed(b, 6, dp.bucket_counts());
             packed_fixed(b, 7, dp.bounds().map(f64::to_bits));
-            for e in dp.exemplars() {
-                nested(b, 8, |b| exemplar(b, e));
-            }
+            exemplars(b, 8, ex, dp.attributes(), start, dp.exemplars());
             attributes(b, 9, dp.attributes());
             if let Some(min) = dp.min() {
                 double_always(b, 11, min.as_f64());
@@ -178,7 +208,11 @@ fn histogram<T: Number>(b: &mut Vec<u8>, h: &Histogram<T>) {
     uint(b, 2, temporality(h.temporality()));
 }
 
-fn exponential<T: Number>(b: &mut Vec<u8>, h: &ExponentialHistogram<T>) {
+fn exponential<T: Number>(
+    b: &mut Vec<u8>,
+    h: &ExponentialHistogram<T>,
+    ex: Option<&MetricExemplars<'_>>,
+) {
     let (start, time) = (nanos(h.start_time()), nanos(h.time()));
     for dp in h.data_points() {
         nested(b, 1, |b| {
@@ -191,9 +225,7 @@ fn exponential<T: Number>(b: &mut Vec<u8>, h: &ExponentialHistogram<T>) {
             fixed(b, 7, dp.zero_count());
             nested(b, 8, |b| buckets(b, dp.positive_bucket()));
             nested(b, 9, |b| buckets(b, dp.negative_bucket()));
-            for e in dp.exemplars() {
-                nested(b, 11, |b| exemplar(b, e));
-            }
+            exemplars(b, 11, ex, dp.attributes(), start, dp.exemplars());
             if let Some(min) = dp.min() {
                 double_always(b, 12, min.as_f64());
             }
@@ -306,7 +338,8 @@ fn item(b: &mut Vec<u8>, value: &Value) {
     nested(b, 1, |b| any_value(b, value));
 }
 
-fn nanos(t: SystemTime) -> u64 {
+/// `t` in nanoseconds since the epoch (0 before it).
+pub(crate) fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
@@ -401,7 +434,7 @@ fn packed_fixed(b: &mut Vec<u8>, field: u32, values: impl Iterator<Item = u64>) 
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::metrics::pipeline::SharedReader;
     use opentelemetry::metrics::MeterProvider;
@@ -412,7 +445,7 @@ mod tests {
     use prost::Message;
 
     /// What every instrument records, through a reader of `temporality`.
-    fn collect(temporality: Temporality) -> ResourceMetrics {
+    pub(crate) fn collect(temporality: Temporality) -> ResourceMetrics {
         let reader = SharedReader::new(temporality);
         let provider = SdkMeterProvider::builder()
             .with_resource(
@@ -498,7 +531,7 @@ mod tests {
         for temporality in [Temporality::Cumulative, Temporality::Delta] {
             let rm = collect(temporality);
             let expected = ExportMetricsServiceRequest::from(&rm);
-            let bytes = request(&rm);
+            let bytes = request(&rm, None);
             let decoded = ExportMetricsServiceRequest::decode(bytes.as_slice()).unwrap();
             assert_eq!(decoded, expected);
             // The very bytes prost writes: canonical lengths, fields in prost's order (the

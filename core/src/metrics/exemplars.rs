@@ -400,11 +400,23 @@ impl MetricExemplars<'_> {
         attrs: &[proto_common::KeyValue],
         start: u64,
     ) -> Vec<proto::Exemplar> {
-        let key = series_key(attrs.iter().cloned());
+        self.take_key(&series_key(attrs.iter().cloned()), start)
+    }
+
+    /// [`Self::take`] for a point with the SDK's attributes `attrs`.
+    pub(crate) fn take_of<'a>(
+        &self,
+        attrs: impl Iterator<Item = &'a KeyValue>,
+        start: u64,
+    ) -> Vec<proto::Exemplar> {
+        self.take_key(&series_key(attrs.map(proto_common::KeyValue::from)), start)
+    }
+
+    fn take_key(&self, key: &[u8], start: u64) -> Vec<proto::Exemplar> {
         match self {
-            MetricExemplars::Direct(inst) => inst.take(&key, start, &[]),
+            MetricExemplars::Direct(inst) => inst.take(key, start, &[]),
             MetricExemplars::Projected { inst, by_point } => by_point
-                .get(&key)
+                .get(key)
                 .into_iter()
                 .flatten()
                 .flat_map(|(series, filtered)| inst.take(series, start, filtered))
@@ -414,8 +426,18 @@ impl MetricExemplars<'_> {
 }
 
 impl Lookup {
+    /// [`Self::metric`] of an SDK scope.
+    pub(crate) fn metric_of(
+        &self,
+        scope: &opentelemetry::InstrumentationScope,
+        name: &str,
+    ) -> Option<MetricExemplars<'_>> {
+        let version = scope.version().filter(|v| !v.is_empty());
+        self.metric(scope.name(), version, name)
+    }
+
     /// The exemplars of the metric `name` of the scope, if an instrument's stream has that
-    /// name.
+    /// name and it kept some (so that the points of metrics without any cost nothing).
     pub(crate) fn metric(
         &self,
         scope_name: &str,
@@ -429,10 +451,17 @@ impl Lookup {
             let stream = i.streams.iter().find(|s| s.name == name)?;
             Some((&**i, stream))
         })?;
-        let Some(keys) = &stream.keys else {
-            return Some(MetricExemplars::Direct(inst));
+        let series: Vec<Vec<u8>> = {
+            let series = inst.series.try_lock()?;
+            if series.by_key.is_empty() {
+                return None;
+            }
+            match &stream.keys {
+                None => return Some(MetricExemplars::Direct(inst)),
+                Some(_) => series.by_key.keys().cloned().collect(),
+            }
         };
-        let series: Vec<Vec<u8>> = inst.series.try_lock()?.by_key.keys().cloned().collect();
+        let keys = stream.keys.as_ref()?;
         let mut by_point: HashMap<Vec<u8>, Folded> = HashMap::new();
         for key in series {
             let (kept, filtered): (Vec<_>, Vec<_>) = series_attrs(&key)

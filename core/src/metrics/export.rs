@@ -60,10 +60,8 @@ impl CustomSink {
 impl Sink for CustomSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
         let batch = match self.exporter.format {
-            ExportFormat::Protobuf => {
-                prost::Message::encode_to_vec(&json::request(rm, &self.exemplars))
-            }
-            ExportFormat::Json => json::encode(rm, &self.exemplars).into_bytes(),
+            ExportFormat::Protobuf => json::protobuf(rm, &self.exemplars),
+            ExportFormat::Json => json::encode(rm, &self.exemplars),
         };
         crate::export::custom::deliver(&self.exporter, &batch, self.timeout, &mut self.retries)
     }
@@ -116,8 +114,8 @@ impl FileSink {
 impl Sink for FileSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
         let mut line = json::encode(rm, &self.exemplars);
-        line.push('\n');
-        append_line(&mut self.file, line.as_bytes())
+        line.push(b'\n');
+        append_line(&mut self.file, &line)
             .map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))
     }
 

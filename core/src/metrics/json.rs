@@ -1,5 +1,6 @@
-//! The OTLP JSON encoding of collected metrics: an `ExportMetricsServiceRequest`, as the
-//! file exporter writes it (one per line) and `collect_json` returns it.
+//! A collection in OTLP's forms, with otelrs's exemplars: as an `ExportMetricsServiceRequest`
+//! (for what reads it as one), and as the JSON and protobuf bytes of one, written straight
+//! from the SDK's data ([`super::encode_json`], [`super::encode`]).
 
 use super::exemplars::Exemplars;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -12,17 +13,17 @@ pub(crate) fn request(rm: &ResourceMetrics, exemplars: &Exemplars) -> ExportMetr
     request
 }
 
-/// `rm` as one line of OTLP JSON, with its exemplars.
-pub(crate) fn encode(rm: &ResourceMetrics, exemplars: &Exemplars) -> String {
-    let request = request(rm, exemplars);
-    serde_json::to_string(&request).unwrap_or_else(|e| {
-        // Serialising plain data cannot fail; keep the line valid JSON all the same.
-        serde_json::json!({ "error": e.to_string() }).to_string()
-    })
+/// `rm` as OTLP JSON (one line), with its exemplars.
+pub(crate) fn encode(rm: &ResourceMetrics, exemplars: &Exemplars) -> Vec<u8> {
+    super::encode_json::request(rm, exemplars.lookup().as_ref())
+}
+
+/// `rm` as OTLP protobuf, with its exemplars.
+pub(crate) fn protobuf(rm: &ResourceMetrics, exemplars: &Exemplars) -> Vec<u8> {
+    super::encode::request(rm, exemplars.lookup().as_ref())
 }
 
 /// An empty request, for a disabled SDK.
 pub(crate) fn empty() -> String {
-    serde_json::to_string(&ExportMetricsServiceRequest::default())
-        .unwrap_or_else(|_| "{\"resourceMetrics\":[]}".to_owned())
+    super::encode_json::empty().to_owned()
 }

@@ -4,6 +4,7 @@
 mod clickhouse;
 pub(crate) mod console;
 pub(crate) mod encode;
+mod encode_json;
 pub(crate) mod exemplars;
 mod export;
 pub mod http_server;

@@ -1,5 +1,6 @@
 //! The OTLP metrics exporter (gRPC or HTTP): each collection as one
-//! `ExportMetricsServiceRequest`, sent by otelrs's OTLP client.
+//! `ExportMetricsServiceRequest`, written straight from the SDK's data and sent by otelrs's
+//! OTLP client.
 
 use super::exemplars::Exemplars;
 use super::export::Sink;
@@ -7,7 +8,7 @@ use super::json;
 use crate::base::error::Result;
 use crate::config::OtlpSettings;
 use crate::export::health::ExporterHealth;
-use crate::export::otlp_client::{Metrics, OtlpExporter};
+use crate::export::otlp_client::{Metrics, OtlpExporter, Wire};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -40,9 +41,15 @@ impl OtlpSink {
 
 impl Sink for OtlpSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
-        let request = json::request(rm, &self.exemplars);
+        let exemplars = &self.exemplars;
+        let encode = |wire| {
+            Ok(match wire {
+                Wire::Protobuf => json::protobuf(rm, exemplars),
+                Wire::Json => json::encode(rm, exemplars),
+            })
+        };
         self.exporter
-            .export(&request, super::data_points(rm), "otlp")
+            .export_encoded(encode, super::data_points(rm), "otlp")
     }
 
     fn shutdown(&mut self) -> Result<()> {

@@ -331,7 +331,7 @@ impl Pipeline {
             .or_else(|| prometheus.as_ref().map(|(reader, _)| reader.clone()));
         let prometheus = match prometheus {
             Some((reader, record)) => {
-                let exemplars = exemplars.clone();
+                let (exemplars, encoded_exemplars) = (exemplars.clone(), exemplars.clone());
                 let (encoded_reader, encoded_record) = (reader.clone(), Arc::clone(&record));
                 let collect = Arc::new(move |with_exemplars: bool| {
                     scrape(&reader, &record).map(|rm| {
@@ -343,14 +343,12 @@ impl Pipeline {
                     })
                 });
                 let collect_encoded: Arc<dyn Fn(bool) -> Result<Vec<u8>> + Send + Sync> = {
-                    let collect = Arc::clone(&collect);
                     Arc::new(move |with_exemplars: bool| {
-                        if with_exemplars {
-                            // otelrs's exemplars are attached to a request.
-                            return collect(true).map(|r| prost::Message::encode_to_vec(&r));
-                        }
-                        scrape(&encoded_reader, &encoded_record)
-                            .map(|rm| super::encode::request(&rm))
+                        scrape(&encoded_reader, &encoded_record).map(|rm| {
+                            let lookup = with_exemplars.then(|| encoded_exemplars.lookup());
+                            let lookup = lookup.flatten();
+                            super::encode::request(&rm, lookup.as_ref())
+                        })
                     })
                 };
                 let local = Local {
@@ -435,7 +433,12 @@ impl Pipeline {
     /// The memory reader, collected on demand by `collect_json`.
     pub(crate) fn memory_collector(&self) -> Option<impl Fn() -> Result<String>> {
         let (reader, exemplars) = self.memory.clone()?;
-        Some(move || collect(&reader).map(|rm| json::encode(&rm, &exemplars)))
+        Some(move || {
+            collect(&reader).and_then(|rm| {
+                String::from_utf8(json::encode(&rm, &exemplars))
+                    .map_err(|e| Error::internal(format!("collected metrics as JSON: {e}")))
+            })
+        })
     }
 
     /// Collects now a reader that is collected on demand (the memory exporter's, else the
