@@ -57,6 +57,7 @@ macro_rules! ffi_status {
 /// Runs `$body` (a block with no result) with panics caught; for `_free` functions.
 /// The boundary of a function that answers with a plain value rather than a status: a panic
 /// in `body` gives `default`, and its message becomes the thread's last error.
+#[inline]
 pub(crate) fn ffi_value<T>(function: &str, default: T, body: impl FnOnce() -> T) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
         Ok(value) => value,

@@ -95,6 +95,7 @@ impl Error {
         Error::new(ErrorKind::Config, message)
     }
 
+    #[cold]
     pub(crate) fn shutdown() -> Self {
         Error::new(ErrorKind::Shutdown, "the SDK has been shut down")
     }

@@ -64,10 +64,7 @@ impl Lifecycle {
     pub(crate) fn confirm_recorded(&self) -> Result<()> {
         barrier::light();
         if self.is_shut_down() {
-            Err(Error::new(
-                ErrorKind::Shutdown,
-                "the SDK was shut down while this was recorded: it may not be exported",
-            ))
+            Err(shut_down_meanwhile())
         } else {
             Ok(())
         }
@@ -86,4 +83,14 @@ impl Lifecycle {
         barrier::heavy();
         Ok(())
     }
+}
+
+/// The error of a measurement written while the SDK shut down (out of the recording path).
+#[cold]
+#[inline(never)]
+fn shut_down_meanwhile() -> Error {
+    Error::new(
+        ErrorKind::Shutdown,
+        "the SDK was shut down while this was recorded: it may not be exported",
+    )
 }

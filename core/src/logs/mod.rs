@@ -45,12 +45,21 @@ pub fn severity_text(n: u8) -> Option<&'static str> {
 }
 
 /// Checks a severity number: 1 to 24, or 0 ([`UNSPECIFIED`]).
+#[inline]
 pub fn check_severity(n: u32) -> Result<u8> {
-    u8::try_from(n).ok().filter(|n| *n <= 24).ok_or_else(|| {
-        Error::invalid(format!(
-            "severity {n} is out of range: the spec's numbers are 1 to 24, or 0 for unspecified"
-        ))
-    })
+    match u8::try_from(n) {
+        Ok(severity) if severity <= 24 => Ok(severity),
+        _ => Err(severity_error(n)),
+    }
+}
+
+/// Why severity `n` is refused (out of the recording path).
+#[cold]
+#[inline(never)]
+fn severity_error(n: u32) -> Error {
+    Error::invalid(format!(
+        "severity {n} is out of range: the spec's numbers are 1 to 24, or 0 for unspecified"
+    ))
 }
 
 /// One log record as a binding hands it over, before otelrs queues it.
@@ -126,6 +135,7 @@ pub struct Logger {
 impl Logger {
     /// Whether a record of `severity` passes the minimum severity: a cheap check before
     /// building one. (Sampling may still leave it out.)
+    #[inline]
     pub fn enabled(&self, severity: u8) -> bool {
         !self.life.is_shut_down()
             && self
@@ -138,6 +148,7 @@ impl Logger {
     /// with the calling thread's current trace context. `build` runs only when the rules keep
     /// the record, so a filtered or sampled-out record costs almost nothing. Never blocks:
     /// with the queue full the record is dropped and counted.
+    #[inline]
     pub fn emit(
         &self,
         severity: u8,
@@ -150,11 +161,24 @@ impl Logger {
         let Some(pipeline) = self.registry.pipeline() else {
             return Ok(()); // disabled, or no log exporter
         };
-        let core = &*self.core;
         if !pipeline.accepts(severity) {
-            core.count_filtered();
+            self.core.count_filtered();
             return Ok(());
         }
+        self.emit_accepted(pipeline, severity, trace, build)
+    }
+
+    /// [`Self::emit`] of a record the minimum severity accepts: the rest of the rules, then
+    /// the queue (out of line, so that a filtered record costs a few instructions).
+    #[inline(never)]
+    fn emit_accepted(
+        &self,
+        pipeline: &LogPipeline,
+        severity: u8,
+        trace: Option<TraceContext>,
+        build: impl FnOnce() -> Result<LogRecordInput>,
+    ) -> Result<()> {
+        let core = &*self.core;
         let trace = trace.or_else(context::current);
         match core.decide(pipeline.sampling(), severity, trace.as_ref()) {
             Verdict::Keep => {}

@@ -25,36 +25,56 @@ use std::sync::{Arc, OnceLock};
 /// The first byte of a prepared set's key in the series cache.
 const SET_KEY_TAG: u8 = 0xFF;
 
-/// Checks that `value` suits an instrument of `kind` and `number`.
+/// Checks that `value` suits an instrument of `kind` and `number`: a comparison or two on
+/// every measurement; the message is made out of line when it does not.
+#[inline]
 fn check_value(kind: InstrumentKind, number: NumberKind, name: &str, value: Number) -> Result<()> {
-    if value.kind() != number {
-        return Err(Error::new(
+    let fits = match value {
+        Number::F64(v) => {
+            number == NumberKind::F64 && v.is_finite() && (v >= 0.0 || !monotonic(kind))
+        }
+        Number::U64(_) => number == NumberKind::U64,
+        Number::I64(_) => number == NumberKind::I64,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(value_error(kind, number, name, value))
+    }
+}
+
+/// Whether an instrument of `kind` takes no negative value.
+#[inline]
+fn monotonic(kind: InstrumentKind) -> bool {
+    matches!(
+        kind,
+        InstrumentKind::Counter | InstrumentKind::Histogram | InstrumentKind::ObservableCounter
+    )
+}
+
+/// Why `value` does not suit an instrument of `kind` and `number` (see [`check_value`]).
+#[cold]
+#[inline(never)]
+fn value_error(kind: InstrumentKind, number: NumberKind, name: &str, value: Number) -> Error {
+    match value {
+        _ if value.kind() != number => Error::new(
             crate::base::error::ErrorKind::WrongHandle,
             format!(
                 "instrument {name:?} records {} values, not {}",
                 number.name(),
                 value.kind().name()
             ),
-        ));
-    }
-    if let Number::F64(v) = value {
-        if !v.is_finite() {
-            return Err(Error::invalid(format!(
-                "instrument {name:?}: {v} is not a finite number"
-            )));
+        ),
+        Number::F64(v) if !v.is_finite() => {
+            Error::invalid(format!("instrument {name:?}: {v} is not a finite number"))
         }
-        let monotonic = matches!(
-            kind,
-            InstrumentKind::Counter | InstrumentKind::Histogram | InstrumentKind::ObservableCounter
-        );
-        if monotonic && v < 0.0 {
-            return Err(Error::invalid(format!(
-                "instrument {name:?}: a {} takes no negative value, got {v}",
-                kind.name()
-            )));
-        }
+        Number::F64(v) => Error::invalid(format!(
+            "instrument {name:?}: a {} takes no negative value, got {v}",
+            kind.name()
+        )),
+        // Integers of the instrument's kind always fit.
+        _ => Error::invalid(format!("instrument {name:?}: the value does not fit it")),
     }
-    Ok(())
 }
 
 /// The SDK instrument behind an [`Instrument`].
@@ -216,7 +236,7 @@ impl BoundInst {
         record_bound!(bound, value, |_: &LazyBind| {});
     }
 
-    #[inline]
+    #[inline(always)]
     fn record(&self, value: Number) {
         record_bound!(self, value, |lazy: &LazyBind| Self::record_unbound(
             lazy, value
@@ -406,8 +426,9 @@ impl BoundInstrument {
         self.0.exemplar_filter != ExemplarFilter::AlwaysOff
     }
 
-    /// Records `value` with the bound attributes.
-    #[inline]
+    /// Records `value` with the bound attributes: inlined into each binding's call, so that
+    /// the checks around the SDK's bound call cost a few instructions.
+    #[inline(always)]
     pub fn record(&self, value: Number) -> Result<()> {
         let c = &*self.0;
         if c.life.is_shut_down() {
