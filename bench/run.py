@@ -6,13 +6,15 @@ pkg-config, the Rust program that calls opentelemetry_sdk directly, and the test
 then runs the C and Rust sides alternately, three times each, and reports per operation the
 median ns/op of each side; then the log rates: the highest paced rate with zero drops at the
 default queue, and the highest rate delivered to the Collector over OTLP gRPC with zero drops;
-then the Python benchmark (bench/python/bench.py) against opentelemetry-sdk and
+then collection with its encodings, memory per series and the overflow path beside the SDK
+(bench/bench_collect.c); then the Python benchmark (bench/python/bench.py) against opentelemetry-sdk and
 prometheus_client, the pre-fork scrape (bench/python/prefork.py) against prometheus_client's
 multiprocess mode, the cost of measuring a web request (bench/python/web.py) against the official
 instrumentation, logs to each backend (bench/backends.py: the Collector, Loki, Elasticsearch,
 ClickHouse), and the Ruby one (bench/ruby/bench.rb).
 
     python3 bench/run.py
+    python3 bench/run.py --only collection   # one section again, in place in RESULTS.md
 """
 
 from __future__ import annotations
@@ -207,6 +209,104 @@ def prometheus_section(flags: list[str]) -> str:
     return "\n".join(lines)
 
 
+SERIES = [1_000, 10_000, 100_000]
+
+
+def spread(values: list[float], fmt: str = ".1f") -> str:
+    """The median of the runs and their range: `12.3 (11.9-12.8)`."""
+    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
+
+
+def collection_section(flags: list[str], rust_bin: pathlib.Path) -> str:
+    """Collection with its encoding, memory per series and the overflow path, otelrs from C
+    (bench/bench_collect.c) beside opentelemetry_sdk from Rust (bench/sdk-direct), alternating."""
+    exe = ROOT / "build" / "bench_collect"
+    sh("cc", "-std=c99", "-O2", "bench/bench_collect.c", *flags, "-o", str(exe))
+    plain = {"PATH": os.environ["PATH"]}
+    ours_enc, sdk_enc = ["json", "protobuf", "prometheus"], ["json", "protobuf"]
+    ours: dict[tuple[int, str], list[dict[str, float]]] = {}
+    sdk: dict[tuple[int, str], list[dict[str, float]]] = {}
+    for _ in range(RUNS):
+        for n in SERIES:
+            for e in ours_enc:
+                ours.setdefault((n, e), []).append(parse(sh(str(exe), "collect", str(n), e, env=plain)))
+            for e in sdk_enc:
+                sdk.setdefault((n, e), []).append(parse(sh(str(rust_bin), "collect", str(n), e, env=plain)))
+    overflow_ours = [parse(sh(str(exe), "overflow", env=plain))["add_overflow"] for _ in range(RUNS)]
+    overflow_sdk = [parse(sh(str(rust_bin), "overflow", env=plain))["add_overflow"] for _ in range(RUNS)]
+
+    def ms(side: dict, n: int, e: str) -> list[float]:
+        return [r["collect_ms"] for r in side[(n, e)]]
+
+    def per_series(side: dict, n: int, e: str, key: str) -> list[float]:
+        return [r[key] / n for r in side[(n, e)]]
+
+    lines = [
+        "## Collection, memory per series and the overflow path",
+        "",
+        "One counter with N series (three string attributes, one distinct per series), recorded once each;",
+        "then one collection encoded, timed: median ms of 21 collections (7 at 100 000 series) in each of "
+        f"{RUNS} runs,",
+        "median of the runs and their range. otelrs from C (bench/bench_collect.c): OTLP JSON is",
+        "`otelrs_sdk_collect_json` of the memory exporter; OTLP protobuf is a flush through a metric exporter",
+        "written in C (`otelrs_config_add_metric_exporter`, the collection thread's hand-over included);",
+        "Prometheus is `otelrs_sdk_prometheus_exposition` (text format, no port). opentelemetry_sdk 0.33 from",
+        "Rust (bench/sdk-direct): a ManualReader's collect, `ExportMetricsServiceRequest::from`, then prost's",
+        "`encode_to_vec` or serde_json. The cardinality limit is raised above N on both sides. Command:",
+        "`python3 bench/run.py`.",
+        "",
+        "| Series | otelrs JSON ms | SDK JSON ms | ratio | otelrs protobuf ms | SDK protobuf ms | ratio | otelrs Prometheus text ms | ratio to SDK protobuf |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    worst = 0.0
+    for n in SERIES:
+        oj, sj = ms(ours, n, "json"), ms(sdk, n, "json")
+        op, sp = ms(ours, n, "protobuf"), ms(sdk, n, "protobuf")
+        pt = ms(ours, n, "prometheus")
+        rj = statistics.median(oj) / statistics.median(sj)
+        rp = statistics.median(op) / statistics.median(sp)
+        rt = statistics.median(pt) / statistics.median(sp)
+        worst = max(worst, rj, rp)
+        lines.append(f"| {n:,} | {spread(oj, '.2f')} | {spread(sj, '.2f')} | {rj:.2f}x | {spread(op, '.2f')} | "
+                     f"{spread(sp, '.2f')} | {rp:.2f}x | {spread(pt, '.2f')} | {rt:.2f}x |")
+    lines += [
+        "",
+        "Resident memory the series added (bytes per series: after recording them, and after the",
+        "collections above, which leave the allocator's freed buffers in the process), from the JSON runs:",
+        "",
+        "| Series | otelrs after recording | SDK after recording | ratio | otelrs after collections | SDK after collections |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    mem_ratios = []
+    for n in SERIES:
+        o = per_series(ours, n, "json", "series_rss_bytes")
+        s_ = per_series(sdk, n, "json", "series_rss_bytes")
+        oa = per_series(ours, n, "json", "after_rss_bytes")
+        sa = per_series(sdk, n, "json", "after_rss_bytes")
+        r = statistics.median(o) / statistics.median(s_)
+        mem_ratios.append((n, r))
+        lines.append(f"| {n:,} | {spread(o, '.0f')} | {spread(s_, '.0f')} | {r:.2f}x | {spread(oa, '.0f')} | "
+                     f"{spread(sa, '.0f')} |")
+    ro = statistics.median(overflow_ours) / statistics.median(overflow_sdk)
+    lines += [
+        "",
+        "Counter add past the cardinality limit (100 000 rotating attribute sets of two strings, 98 % of them",
+        "past the limit of 2 000), ns per add, median of 7 rounds per run: otelrs by array from C "
+        f"**{spread(overflow_ours)}**, opentelemetry_sdk with owned Strings (each made per call, as a binding",
+        f"must) **{spread(overflow_sdk)}**: {ro:.2f}x.",
+        "",
+        "Targets:",
+        f"- collection with OTLP encoding at or below the SDK's collect + encode at 1k, 10k and 100k series: "
+        f"worst ratio **{worst:.2f}x** ({'met' if worst <= 1.0 else 'missed'}).",
+        "- memory per series at most 1.1x the SDK's: " + ", ".join(
+            f"{n:,} series **{r:.2f}x**" for n, r in mem_ratios) +
+        f" ({'met' if all(r <= 1.1 for _, r in mem_ratios) else 'missed'}).",
+        f"- the overflow path at most the SDK's: **{ro:.2f}x** ({'met' if ro <= 1.0 else 'missed'}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def exemplars_section(c_bin: pathlib.Path) -> str:
     """bench_c under each exemplar filter: what exemplars cost on the hot paths."""
     ops = ["counter_add_3_attrs_by_array", "counter_add_bound", "histogram_record_bound"]
@@ -379,6 +479,18 @@ def ruby_section() -> str:
     return sh("ruby", "-I", str(ROOT / "ruby" / "lib"), str(ROOT / "bench" / "ruby" / "bench.rb"), env=env).rstrip() + "\n"
 
 
+def replace_section(text: str) -> None:
+    """Puts `text`, a section starting with its `## ` heading, in place of the section of that
+    heading in bench/RESULTS.md."""
+    path = ROOT / "bench" / "RESULTS.md"
+    lines = path.read_text().split("\n")
+    heading = text.split("\n", 1)[0]
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    path.write_text("\n".join(lines[:start] + text.rstrip("\n").split("\n") + [""] + lines[end:]))
+    print(text)
+
+
 def main() -> int:
     subprocess.run(["make", "install", f"PREFIX={PREFIX}"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "otelrs-bench-sdk-direct"], check=True, cwd=ROOT)
@@ -391,6 +503,17 @@ def main() -> int:
     sh("cc", "-std=c99", "-O2", "bench/bench_logs.c", *flags, "-o", str(logs_bin))
     rust_bin = TARGET / "release" / "otelrs-bench-sdk-direct"
     plain = {"PATH": os.environ["PATH"]}
+    if len(sys.argv) == 3 and sys.argv[1] == "--only":
+        sections = {
+            "collection": lambda: collection_section(flags, rust_bin),
+            "exemplars": lambda: exemplars_section(c_bin),
+            "python": python_section,
+            "prometheus": lambda: prometheus_section(flags),
+            "backends": backends_section,
+            "ruby": ruby_section,
+        }
+        replace_section(sections[sys.argv[2]]())
+        return 0
 
     c_runs, rust_runs = [], []
     for _ in range(RUNS):
@@ -491,6 +614,7 @@ def main() -> int:
         f"({'met' if to_collector >= 200_000 else 'missed'}).",
         "",
     ]
+    lines.append(collection_section(flags, rust_bin))
     lines.append(exemplars_section(c_bin))
     lines.append(python_section())
     lines.append(prometheus_section(flags))

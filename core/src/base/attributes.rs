@@ -76,10 +76,15 @@ impl AttributeSet {
     /// Prepares `attrs`; see [`normalize`].
     pub fn new(mut attrs: Vec<KeyValue>) -> Result<Self> {
         normalize(&mut attrs)?;
-        Ok(AttributeSet {
+        Ok(Self::from_normalized(attrs))
+    }
+
+    /// The set of `attrs`, which [`normalize`] has prepared.
+    pub(crate) fn from_normalized(attrs: Vec<KeyValue>) -> Self {
+        AttributeSet {
             attrs: attrs.into(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        })
+        }
     }
 
     /// The attributes, sorted by key.

@@ -4,9 +4,9 @@
 
 use super::exemplars::InstrumentExemplars;
 use super::registry::MeterRegistry;
-use super::series_cache::SeriesCache;
+use super::series_cache::{Room, SeriesCache};
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
-use crate::base::attributes::AttributeSet;
+use crate::base::attributes::{normalize, AttributeSet};
 use crate::base::error::{Error, Result};
 use crate::base::fork::ForkCell;
 use crate::base::lifecycle::Lifecycle;
@@ -356,21 +356,23 @@ impl Instrument {
             return c.life.confirm_recorded();
         }
         let series = c.series.get();
-        if series
-            .with(encoded, |bound| {
-                bound.0.inst.get().record(value);
-                bound.0.offer_exemplar(value);
-            })
-            .is_some()
-        {
+        let room = match series.with(encoded, |bound| {
+            bound.0.inst.get().record(value);
+            bound.0.offer_exemplar(value);
+        }) {
+            Ok(()) => return c.life.confirm_recorded(),
+            Err(room) => room,
+        };
+        let mut attrs = convert()?;
+        normalize(&mut attrs)?;
+        if room == Room::Full {
+            // Past the cache (a flood of distinct sets, most past the cardinality limit):
+            // straight to the SDK, with nothing made to keep.
+            c.inst.get().record(value, &attrs);
+            c.offer_exemplar(&attrs, value);
             return c.life.confirm_recorded();
         }
-        let attrs = AttributeSet::new(convert()?)?;
-        if !series.has_room() {
-            c.inst.get().record(value, attrs.as_slice());
-            c.offer_exemplar(attrs.as_slice(), value);
-            return c.life.confirm_recorded();
-        }
+        let attrs = AttributeSet::from_normalized(attrs);
         let bound = self.bind(&attrs)?;
         bound.0.inst.get().record(value);
         c.offer_exemplar(attrs.as_slice(), value);

@@ -14,6 +14,7 @@ mod otlp;
 pub(crate) mod pipeline;
 pub(crate) mod prometheus;
 pub mod quantiles;
+pub(crate) mod refill;
 pub(crate) mod registry;
 pub(crate) mod series_cache;
 pub mod units;

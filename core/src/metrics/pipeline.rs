@@ -23,6 +23,7 @@ use opentelemetry_sdk::metrics::{
     InstrumentKind, ManualReader, Pipeline as SdkPipeline, SdkMeterProvider, Temporality,
 };
 use opentelemetry_sdk::Resource;
+use parking_lot::Mutex;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -333,9 +334,13 @@ impl Pipeline {
             Some((reader, record)) => {
                 let (exemplars, encoded_exemplars) = (exemplars.clone(), exemplars.clone());
                 let (encoded_reader, encoded_record) = (reader.clone(), Arc::clone(&record));
+                // The request of a scrape that is done, whose buffers the next one reuses.
+                let spare: Arc<Mutex<Option<ExportMetricsServiceRequest>>> = Arc::default();
+                let reused = Arc::clone(&spare);
                 let collect = Arc::new(move |with_exemplars: bool| {
                     scrape(&reader, &record).map(|rm| {
-                        let mut request = ExportMetricsServiceRequest::from(&rm);
+                        let mut request = reused.lock().take().unwrap_or_default();
+                        super::refill::refill(&mut request, &rm);
                         if with_exemplars {
                             exemplars.attach(&mut request);
                         }
@@ -360,6 +365,7 @@ impl Pipeline {
                     replica: Default::default(),
                     role: Default::default(),
                     final_taken: Default::default(),
+                    spare,
                 };
                 Some(Endpoint::start(
                     &settings.prometheus_host,

@@ -12,6 +12,13 @@ use std::collections::HashMap;
 /// path, which is correct, only slower.
 pub const SERIES_CACHE_LIMIT: usize = 2000;
 
+/// Whether a cache that missed takes another series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Room {
+    Some,
+    Full,
+}
+
 pub(crate) struct SeriesCache {
     map: RwLock<HashMap<Box<[u8]>, BoundInstrument, RandomState>>,
 }
@@ -23,19 +30,20 @@ impl SeriesCache {
         }
     }
 
-    /// Runs `f` on the bound instrument cached for `encoded`; `None` when there is none.
+    /// Runs `f` on the bound instrument cached for `encoded`; when there is none, whether
+    /// another series may be cached.
     #[inline]
     pub(crate) fn with<R>(
         &self,
         encoded: &[u8],
         f: impl FnOnce(&BoundInstrument) -> R,
-    ) -> Option<R> {
-        self.map.read().get(encoded).map(f)
-    }
-
-    /// Whether another series may be cached.
-    pub(crate) fn has_room(&self) -> bool {
-        self.map.read().len() < SERIES_CACHE_LIMIT
+    ) -> Result<R, Room> {
+        let map = self.map.read();
+        match map.get(encoded) {
+            Some(bound) => Ok(f(bound)),
+            None if map.len() < SERIES_CACHE_LIMIT => Err(Room::Some),
+            None => Err(Room::Full),
+        }
     }
 
     /// Caches `bound` for `encoded` (a concurrent insert of the same series wins; both record

@@ -533,11 +533,9 @@ impl Exposer {
         let request = self
             .runtime
             .block_on(self.shared.collect(format == Format::OpenMetrics))?;
-        Ok(Exposition::render(
-            &request,
-            format,
-            accepts_gzip(accept_encoding),
-        ))
+        let exposition = Exposition::render(&request, format, accepts_gzip(accept_encoding));
+        self.shared.local.recycle(request);
+        Ok(exposition)
     }
 }
 
@@ -629,7 +627,11 @@ async fn answer(req: Request<Incoming>, hub: Arc<Hub>) -> Response<Full<Bytes>> 
     let gzip = accepts_gzip(header_text(&req, header::ACCEPT_ENCODING));
     // Exemplars go with OpenMetrics only: the text format has no place for them.
     let exposition = match hub.collect(format == Format::OpenMetrics).await {
-        Ok(request) => Exposition::render(&request, format, gzip),
+        Ok(request) => {
+            let exposition = Exposition::render(&request, format, gzip);
+            hub.recycle(request);
+            exposition
+        }
         Err(e) => return plain(StatusCode::SERVICE_UNAVAILABLE, &format!("{e}\n")),
     };
     let mut builder = Response::builder()

@@ -183,6 +183,8 @@ pub(crate) struct Local {
     pub(crate) final_taken: tokio::sync::Notify,
     /// Whether this process is leaving, or was chosen as the next hub (one excludes the other).
     pub(crate) role: Mutex<Role>,
+    /// A request a scrape is done with: the next collection is written into its buffers.
+    pub(crate) spare: Arc<Mutex<Option<ExportMetricsServiceRequest>>>,
 }
 
 /// What a member has agreed to.
@@ -198,6 +200,11 @@ pub(crate) enum Role {
 }
 
 impl Local {
+    /// Gives back the request of a scrape that is done with it, for the next collection.
+    pub(crate) fn recycle(&self, request: ExportMetricsServiceRequest) {
+        *self.spare.lock() = Some(request);
+    }
+
     /// Marks this process as leaving; false if it was already chosen as the next hub (it then
     /// leaves as a hub).
     pub(crate) fn begin_leaving(&self) -> bool {
@@ -557,6 +564,11 @@ impl Hub {
     /// Whether a scrape must merge: there are or were members.
     fn merging(&self) -> bool {
         !self.members.lock().is_empty() || self.kept.lock().retired.series() > 0
+    }
+
+    /// Gives back the request of a scrape that is done with it (see [`Local::recycle`]).
+    pub(crate) fn recycle(&self, request: ExportMetricsServiceRequest) {
+        self.local.recycle(request);
     }
 
     /// The collection a scrape shows: this process's alone while it has never had members,
