@@ -10,6 +10,7 @@ pub(crate) mod delivery;
 pub(crate) mod health;
 pub(crate) mod http;
 pub(crate) mod otlp_client;
+pub(crate) mod protobuf;
 pub(crate) mod runtime;
 pub(crate) mod spool;
 pub(crate) mod values;

@@ -314,11 +314,6 @@ impl<S: Signal> OtlpExporter<S> {
         })
     }
 
-    /// Sends `request` of `items` items, or queues it on disk.
-    pub(crate) fn export(&mut self, request: &S::Request, items: u64, name: &str) -> Result<()> {
-        self.export_encoded(|wire| wire.encode(request), items, name)
-    }
-
     /// Sends the request `encode` writes in the [`Wire`] format it is asked for (once), of
     /// `items` items, or queues it on disk.
     pub(crate) fn export_encoded(

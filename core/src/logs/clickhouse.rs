@@ -3,6 +3,7 @@
 //! record, its columns filled as that exporter fills them (attributes as text, ids in hex, the
 //! record's time or else when it was observed).
 
+use super::otlp_records::Batch;
 use super::sinks::LogSink;
 use crate::base::clock::rfc3339_nanos;
 use crate::base::error::Result;
@@ -88,7 +89,8 @@ impl ClickhouseLogSink {
 
 impl LogSink for ClickhouseLogSink {
     /// Inserts `request`'s records.
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let request = batch.request();
         self.0.insert(Table::Logs, rows(request))
     }
 

@@ -9,6 +9,7 @@
 //! "body":"…","attributes":{"k":1},"droppedAttributesCount":2,"flags":1,"traceId":"…",
 //! "spanId":"…","eventName":"…","scope":{"name":"…","version":"…"},"resource":{"service.name":"…"}}`
 
+use super::otlp_records::Batch;
 use super::sinks::LogSink;
 use crate::base::error::Result;
 use crate::export::delivery::export_error;
@@ -27,7 +28,8 @@ pub(crate) struct JsonConsoleLogSink {
 }
 
 impl LogSink for JsonConsoleLogSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let request = batch.request();
         self.buf.clear();
         write_lines(&mut self.buf, request);
         let mut out = std::io::stdout().lock();

@@ -9,6 +9,7 @@
 //! one refused for load (429) is sent again, as the whole request is when it fails in
 //! transit.
 
+use super::otlp_records::Batch;
 use super::sinks::LogSink;
 use crate::base::error::{Error, Result};
 use crate::config::ElasticsearchSettings;
@@ -283,7 +284,8 @@ impl ElasticsearchSink {
 
 impl LogSink for ElasticsearchSink {
     /// Sends `request`'s records, retrying what failed in transit or was refused for load.
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let request = batch.request();
         let (written, docs) = documents(request, &self.data_stream);
         let action = &self.action;
         let mut pending: Vec<usize> = (0..docs.len()).collect();

@@ -207,6 +207,7 @@ impl RecordBuilder {
 
 /// Reads a packed record back. The bytes were written by [`RecordBuilder`] from `&str`s, so
 /// every string is valid UTF-8.
+#[derive(Clone)]
 struct Reader<'a> {
     bytes: &'a [u8],
 }
@@ -237,22 +238,87 @@ impl<'a> Reader<'a> {
         // `&str`, and `take` cuts at the lengths it wrote: these bytes are one whole `&str`.
         unsafe { std::str::from_utf8_unchecked(bytes) }
     }
-    fn string(&mut self, max_chars: Option<usize>) -> String {
-        let s = self.str();
-        match max_chars.and_then(|m| s.char_indices().nth(m)) {
-            Some((cut, _)) => s[..cut].to_owned(),
-            None => s.to_owned(),
+    fn scalar(&mut self, tag: u8) -> Scalar<'a> {
+        match tag {
+            STRING => Scalar::Str(self.str()),
+            BOOL => Scalar::Bool(self.u8() != 0),
+            I64 => Scalar::I64(i64::from_le_bytes(self.u64())),
+            _ => Scalar::F64(f64::from_le_bytes(self.u64())),
         }
     }
-    fn scalar(&mut self, tag: u8, max_chars: Option<usize>) -> AnyValue {
-        let value = match tag {
-            STRING => Value::StringValue(self.string(max_chars)),
-            BOOL => Value::BoolValue(self.u8() != 0),
-            I64 => Value::IntValue(i64::from_le_bytes(self.u64())),
-            _ => Value::DoubleValue(f64::from_le_bytes(self.u64())),
+}
+
+/// A scalar value of a packed record, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    Str(&'a str),
+    Bool(bool),
+    I64(i64),
+    F64(f64),
+}
+
+impl Scalar<'_> {
+    /// As an OTLP value, with a string cut to `max_chars` characters.
+    fn any_value(self, max_chars: Option<usize>) -> AnyValue {
+        let value = match self {
+            Scalar::Str(s) => Value::StringValue(cut(s, max_chars).to_owned()),
+            Scalar::Bool(b) => Value::BoolValue(b),
+            Scalar::I64(i) => Value::IntValue(i),
+            Scalar::F64(f) => Value::DoubleValue(f),
         };
         AnyValue { value: Some(value) }
     }
+}
+
+/// `s` cut to its first `max_chars` characters (the attribute value length limit).
+pub(crate) fn cut(s: &str, max_chars: Option<usize>) -> &str {
+    match max_chars.and_then(|m| s.char_indices().nth(m)) {
+        Some((at, _)) => &s[..at],
+        None => s,
+    }
+}
+
+/// An attribute value of a packed record, borrowed from it: a scalar, or a list of them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Packed<'a> {
+    One(Scalar<'a>),
+    List(Vec<Scalar<'a>>),
+}
+
+/// The attributes of a packed record, in order, borrowed from it.
+#[derive(Clone)]
+pub(crate) struct Attributes<'a>(Reader<'a>);
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = (&'a str, Packed<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = &mut self.0;
+        if r.bytes.is_empty() {
+            return None;
+        }
+        let key = r.str();
+        let tag = r.u8();
+        let value = if tag >= ARRAY {
+            let n = r.u32();
+            Packed::List((0..n).map(|_| r.scalar(tag - ARRAY)).collect())
+        } else {
+            Packed::One(r.scalar(tag))
+        };
+        Some((key, value))
+    }
+}
+
+/// The body and the attributes of a packed record, borrowed from it.
+pub(crate) fn read(packed: &[u8]) -> (&str, Attributes<'_>) {
+    let mut r = Reader { bytes: packed };
+    let body = r.str();
+    (body, Attributes(r))
+}
+
+/// How many attributes a packed record has.
+pub(crate) fn attribute_count(packed: &[u8]) -> usize {
+    read(packed).1.count()
 }
 
 /// The body and attributes of a packed record, with at most `count_limit` attributes (the
@@ -263,35 +329,32 @@ pub(crate) fn unpack(
     count_limit: usize,
     length_limit: Option<usize>,
 ) -> (String, Vec<KeyValue>, u32) {
-    let mut r = Reader { bytes: packed };
-    let body = r.str().to_owned();
+    let (body, attrs) = read(packed);
     let mut attributes = Vec::new();
     let mut dropped = 0;
-    while !r.bytes.is_empty() {
-        let key = r.str();
-        let tag = r.u8();
-        let value = if tag >= ARRAY {
-            let n = r.u32();
-            let values = (0..n)
-                .map(|_| r.scalar(tag - ARRAY, length_limit))
-                .collect();
-            AnyValue {
-                value: Some(Value::ArrayValue(ArrayValue { values })),
-            }
-        } else {
-            r.scalar(tag, length_limit)
-        };
-        if attributes.len() < count_limit {
-            attributes.push(KeyValue {
-                key: key.to_owned(),
-                value: Some(value),
-                ..Default::default()
-            });
-        } else {
+    for (key, value) in attrs {
+        if attributes.len() >= count_limit {
             dropped += 1;
+            continue;
         }
+        let value = match value {
+            Packed::One(v) => v.any_value(length_limit),
+            Packed::List(items) => AnyValue {
+                value: Some(Value::ArrayValue(ArrayValue {
+                    values: items
+                        .into_iter()
+                        .map(|v| v.any_value(length_limit))
+                        .collect(),
+                })),
+            },
+        };
+        attributes.push(KeyValue {
+            key: key.to_owned(),
+            value: Some(value),
+            ..Default::default()
+        });
     }
-    (body, attributes, dropped)
+    (body.to_owned(), attributes, dropped)
 }
 
 #[cfg(test)]

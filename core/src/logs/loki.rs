@@ -5,6 +5,7 @@
 //! severity, scope, event name) its structured metadata, named as Loki's own OTLP ingestion
 //! names them (dots become underscores).
 
+use super::otlp_records::Batch;
 use super::sinks::LogSink;
 use crate::base::error::{Error, Result};
 use crate::config::LokiSettings;
@@ -488,7 +489,8 @@ impl LokiSink {
 
 impl LogSink for LokiSink {
     /// Pushes `request`'s records, retrying as for OTLP.
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let request = batch.request();
         let wire = if self.json {
             Wire::Json
         } else {

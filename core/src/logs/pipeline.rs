@@ -4,7 +4,7 @@
 //! exporter. otelrs owns both, so a forked child can build them anew.
 
 use super::encoding::recycle;
-use super::otlp_records::RequestBuilder;
+use super::otlp_records::{Batch, RequestBuilder};
 use super::sinks::{self, LogSink};
 use super::QueuedRecord;
 use crate::base::clock::now_unix_nanos;
@@ -162,7 +162,7 @@ impl LogPipeline {
                 })
                 .collect(),
             schedule_delay: settings.schedule_delay,
-            recycled: Vec::new(),
+            batch: Vec::new(),
             _runtime: runtime,
         };
         let for_worker = Arc::clone(&shared);
@@ -313,8 +313,9 @@ struct Worker {
     /// Each exporter, and how its deliveries went.
     exporters: Vec<(Box<dyn LogSink>, Delivery)>,
     schedule_delay: Duration,
-    /// Packed buffers of the batch being exported, to go back to the emitting threads.
-    recycled: Vec<Vec<u8>>,
+    /// The records of the batch being exported (their packed buffers then go back to the
+    /// emitting threads).
+    batch: Vec<QueuedRecord>,
     /// Kept here so that it is dropped on this thread, after the last export used it.
     _runtime: Option<tokio::runtime::Runtime>,
 }
@@ -327,21 +328,23 @@ impl Worker {
         records: impl ExactSizeIterator<Item = QueuedRecord>,
     ) -> Result<()> {
         let count = records.len() as u64;
-        let recycled = &mut self.recycled;
-        let request = self.requests.build(records, |packed| recycled.push(packed));
-        recycle(self.recycled.drain(..));
-        if request.resource_logs.is_empty() {
+        self.batch.extend(records);
+        if self.batch.is_empty() {
             return Ok(());
         }
+        self.requests.count_dropped(&self.batch);
         shared.processed.fetch_add(count, Ordering::Relaxed);
+        let batch = Batch::new(&self.batch, &self.requests);
         let mut first_error = None;
         for (sink, delivery) in &mut self.exporters {
-            let outcome = delivery.run(count, || sink.export(&request));
+            let outcome = delivery.run(count, || sink.export(&batch));
             delivery.set_retries(sink.retries());
             if let Err(e) = outcome {
                 first_error.get_or_insert(e);
             }
         }
+        drop(batch);
+        recycle(self.batch.drain(..).map(|q| q.packed));
         first_error.map_or(Ok(()), Err)
     }
 

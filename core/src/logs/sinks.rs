@@ -2,15 +2,15 @@
 //! ClickHouse (modules of their own), exporters written by the user, a readable console line
 //! per record, and a JSON-lines file of OTLP JSON rotated by size.
 
+use super::otlp_records::Batch;
 use crate::base::clock::rfc3339;
 use crate::base::error::{Error, Result};
 use crate::base::files::{append_line, sync};
 use crate::config::{CustomExporter, ExportFormat, LogSettings, OtlpSettings};
 use crate::export::delivery::export_error;
 use crate::export::health::ExporterHealth;
-use crate::export::otlp_client::{Logs, OtlpExporter};
+use crate::export::otlp_client::{Logs, OtlpExporter, Wire};
 use crate::export::values::hex;
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use std::fmt::Write as _;
@@ -25,7 +25,7 @@ use tokio::runtime::Runtime;
 /// A log exporter, driven by the log export thread.
 pub(crate) trait LogSink: Send {
     /// Delivers one batch.
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()>;
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()>;
     /// Releases what it holds; called once, after the last export.
     fn shutdown(&mut self) -> Result<()> {
         Ok(())
@@ -60,13 +60,17 @@ impl CustomLogSink {
 }
 
 impl LogSink for CustomLogSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        let batch = match self.exporter.format {
-            ExportFormat::Protobuf => prost::Message::encode_to_vec(request),
-            ExportFormat::Json => serde_json::to_vec(request)
-                .map_err(|e| export_error("custom log", format!("encoding JSON: {e}")))?,
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let json;
+        let bytes = match self.exporter.format {
+            ExportFormat::Protobuf => batch.protobuf(),
+            ExportFormat::Json => {
+                json = serde_json::to_vec(batch.request())
+                    .map_err(|e| export_error("custom log", format!("encoding JSON: {e}")))?;
+                &json
+            }
         };
-        crate::export::custom::deliver(&self.exporter, &batch, self.timeout, &mut self.retries)
+        crate::export::custom::deliver(&self.exporter, bytes, self.timeout, &mut self.retries)
     }
 
     fn retries(&self) -> u64 {
@@ -92,14 +96,13 @@ impl OtlpLogSink {
 }
 
 impl LogSink for OtlpLogSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
-        let records: usize = request
-            .resource_logs
-            .iter()
-            .flat_map(|rl| &rl.scope_logs)
-            .map(|sl| sl.log_records.len())
-            .sum();
-        self.0.export(request, records as u64, "otlp log")
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let encode = |wire| match wire {
+            Wire::Protobuf => Ok(batch.protobuf().to_vec()),
+            Wire::Json => wire.encode(batch.request()),
+        };
+        self.0
+            .export_encoded(encode, batch.len() as u64, "otlp log")
     }
 
     fn shutdown(&mut self) -> Result<()> {
@@ -139,7 +142,7 @@ fn any_text(v: Option<&AnyValue>) -> String {
 pub(crate) struct DiscardLogSink;
 
 impl LogSink for DiscardLogSink {
-    fn export(&mut self, _request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, _batch: &Batch<'_>) -> Result<()> {
         Ok(())
     }
 }
@@ -148,7 +151,8 @@ impl LogSink for DiscardLogSink {
 pub(crate) struct ConsoleLogSink;
 
 impl LogSink for ConsoleLogSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let request = batch.request();
         let mut text = String::new();
         let scoped = request
             .resource_logs
@@ -258,7 +262,8 @@ impl FileLogSink {
 }
 
 impl LogSink for FileLogSink {
-    fn export(&mut self, request: &ExportLogsServiceRequest) -> Result<()> {
+    fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
+        let request = batch.request();
         let mut line = serde_json::to_string(request).map_err(|e| export_error("file log", e))?;
         line.push('\n');
         let len = line.len() as u64;

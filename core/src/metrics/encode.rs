@@ -4,24 +4,22 @@
 //! cost more than the collection itself for many series). A worker of a pre-fork server
 //! sends its collections so at every scrape.
 //!
-//! Fields are written in the order of their numbers, as prost does, so the bytes are the very
-//! ones prost writes. A nested message is written in place: one byte is kept for its length,
-//! and a body too long for it is moved up to make room.
+//! The wire format is [`crate::export::protobuf`]'s: the bytes are the very ones prost writes.
 
 use super::exemplars::{Lookup, MetricExemplars};
+use crate::export::protobuf::{
+    bytes, double_always, fixed, nested, packed_fixed, sint, string, string_always, tag, uint,
+    varint, FIXED64, LEN, VARINT,
+};
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, Exemplar, ExponentialBucket, ExponentialHistogram, Gauge, Histogram, Metric,
     MetricData, ResourceMetrics, ScopeMetrics, Sum,
 };
 use opentelemetry_sdk::metrics::Temporality;
-use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
+use prost::encoding::encoded_len_varint;
 use prost::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-const VARINT: WireType = WireType::Varint;
-const FIXED64: WireType = WireType::SixtyFourBit;
-const LEN: WireType = WireType::LengthDelimited;
 
 /// `rm` as the protobuf bytes of an `ExportMetricsServiceRequest`, with otelrs's exemplars
 /// from `exemplars` in place of the SDK's on the metrics it has reservoirs for.
@@ -343,93 +341,6 @@ pub(crate) fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
-}
-
-fn tag(b: &mut Vec<u8>, field: u32, wire: WireType) {
-    encode_key(field, wire, b);
-}
-
-fn varint(b: &mut Vec<u8>, v: u64) {
-    encode_varint(v, b);
-}
-
-/// A message field: the tag, then the body `f` writes, behind its length.
-fn nested(b: &mut Vec<u8>, field: u32, f: impl FnOnce(&mut Vec<u8>)) {
-    tag(b, field, LEN);
-    // One byte is kept for the length: enough for a point, an attribute or a value (most
-    // nested messages); a longer body is moved up once to make room for its length.
-    let at = b.len();
-    b.push(0);
-    f(b);
-    let end = b.len();
-    let len = (end - at - 1) as u64;
-    let head = encoded_len_varint(len);
-    if head > 1 {
-        b.resize(end + head - 1, 0);
-        b.copy_within(at + 1..end, at + head);
-    }
-    let mut slot = &mut b[at..at + head];
-    encode_varint(len, &mut slot);
-}
-
-/// A string field, left out when empty (proto3).
-fn string(b: &mut Vec<u8>, field: u32, s: &str) {
-    if !s.is_empty() {
-        string_always(b, field, s);
-    }
-}
-
-/// A string field in a oneof: written even when empty.
-fn string_always(b: &mut Vec<u8>, field: u32, s: &str) {
-    bytes_always(b, field, s.as_bytes());
-}
-
-fn bytes(b: &mut Vec<u8>, field: u32, v: &[u8]) {
-    if !v.is_empty() {
-        bytes_always(b, field, v);
-    }
-}
-
-fn bytes_always(b: &mut Vec<u8>, field: u32, v: &[u8]) {
-    tag(b, field, LEN);
-    varint(b, v.len() as u64);
-    b.extend_from_slice(v);
-}
-
-fn uint(b: &mut Vec<u8>, field: u32, v: u64) {
-    if v != 0 {
-        tag(b, field, VARINT);
-        varint(b, v);
-    }
-}
-
-fn sint(b: &mut Vec<u8>, field: u32, v: i32) {
-    if v != 0 {
-        tag(b, field, VARINT);
-        varint(b, u64::from(((v << 1) ^ (v >> 31)) as u32));
-    }
-}
-
-fn fixed(b: &mut Vec<u8>, field: u32, v: u64) {
-    if v != 0 {
-        tag(b, field, FIXED64);
-        b.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-fn double_always(b: &mut Vec<u8>, field: u32, v: f64) {
-    tag(b, field, FIXED64);
-    b.extend_from_slice(&v.to_bits().to_le_bytes());
-}
-
-/// A packed repeated fixed64 (or double, as bits) field, left out when empty.
-fn packed_fixed(b: &mut Vec<u8>, field: u32, values: impl Iterator<Item = u64>) {
-    let mut values = values.peekable();
-    if values.peek().is_some() {
-        nested(b, field, |b| {
-            values.for_each(|v| b.extend_from_slice(&v.to_le_bytes()))
-        });
-    }
 }
 
 #[cfg(test)]
