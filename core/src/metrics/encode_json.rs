@@ -13,6 +13,7 @@ use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, Exemplar, ExponentialBucket, Metric, MetricData, ResourceMetrics,
     ScopeMetrics,
 };
+use opentelemetry_sdk::metrics::Temporality;
 
 /// `rm` as one OTLP JSON request, with otelrs's exemplars from `exemplars` in place of the
 /// SDK's on the metrics it has reservoirs for.
@@ -104,8 +105,7 @@ fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExempla
                 number(b, dp.value());
                 b.push(b'}');
             }
-            b.extend_from_slice(br#"],"aggregationTemporality":"#);
-            int(b, temporality(s.temporality()));
+            end_points(b, s.temporality());
             b.extend_from_slice(br#","isMonotonic":"#);
             b.extend_from_slice(if s.is_monotonic() { b"true" } else { b"false" });
             b.push(b'}');
@@ -116,10 +116,7 @@ fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExempla
             for (i, dp) in h.data_points().enumerate() {
                 comma(b, i);
                 point_head(b, dp.attributes(), start, time);
-                b.extend_from_slice(br#","count":"#);
-                int_string(b, dp.count());
-                b.extend_from_slice(br#","sum":"#);
-                double(b, dp.sum().as_f64());
+                count_and_sum(b, dp.count(), dp.sum().as_f64());
                 b.extend_from_slice(br#","bucketCounts":["#);
                 for (i, c) in dp.bucket_counts().enumerate() {
                     comma(b, i);
@@ -132,14 +129,15 @@ fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExempla
                 }
                 b.push(b']');
                 point_exemplars(b, ex, dp.attributes(), start, dp.exemplars());
-                b.extend_from_slice(br#","flags":0,"min":"#);
-                optional_double(b, dp.min().map(Number::as_f64));
-                b.extend_from_slice(br#","max":"#);
-                optional_double(b, dp.max().map(Number::as_f64));
+                b.extend_from_slice(br#","flags":0"#);
+                min_max(
+                    b,
+                    dp.min().map(Number::as_f64),
+                    dp.max().map(Number::as_f64),
+                );
                 b.push(b'}');
             }
-            b.extend_from_slice(br#"],"aggregationTemporality":"#);
-            int(b, temporality(h.temporality()));
+            end_points(b, h.temporality());
             b.push(b'}');
         }
         MetricData::ExponentialHistogram(h) => {
@@ -148,10 +146,7 @@ fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExempla
             for (i, dp) in h.data_points().enumerate() {
                 comma(b, i);
                 point_head(b, dp.attributes(), start, time);
-                b.extend_from_slice(br#","count":"#);
-                int_string(b, dp.count() as u64);
-                b.extend_from_slice(br#","sum":"#);
-                double(b, dp.sum().as_f64());
+                count_and_sum(b, dp.count() as u64, dp.sum().as_f64());
                 b.extend_from_slice(br#","scale":"#);
                 int(b, dp.scale());
                 b.extend_from_slice(br#","zeroCount":"#);
@@ -162,19 +157,41 @@ fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExempla
                 buckets(b, dp.negative_bucket());
                 b.extend_from_slice(br#","flags":0"#);
                 point_exemplars(b, ex, dp.attributes(), start, dp.exemplars());
-                b.extend_from_slice(br#","min":"#);
-                optional_double(b, dp.min().map(Number::as_f64));
-                b.extend_from_slice(br#","max":"#);
-                optional_double(b, dp.max().map(Number::as_f64));
+                min_max(
+                    b,
+                    dp.min().map(Number::as_f64),
+                    dp.max().map(Number::as_f64),
+                );
                 b.extend_from_slice(br#","zeroThreshold":"#);
                 double(b, dp.zero_threshold());
                 b.push(b'}');
             }
-            b.extend_from_slice(br#"],"aggregationTemporality":"#);
-            int(b, temporality(h.temporality()));
+            end_points(b, h.temporality());
             b.push(b'}');
         }
     }
+}
+
+/// `,"count":"...","sum":...` of a histogram point.
+fn count_and_sum(b: &mut Vec<u8>, count: u64, sum: f64) {
+    b.extend_from_slice(br#","count":"#);
+    int_string(b, count);
+    b.extend_from_slice(br#","sum":"#);
+    double(b, sum);
+}
+
+/// `,"min":...,"max":...` of a histogram point (`null` when not kept).
+fn min_max(b: &mut Vec<u8>, min: Option<f64>, max: Option<f64>) {
+    b.extend_from_slice(br#","min":"#);
+    optional_double(b, min);
+    b.extend_from_slice(br#","max":"#);
+    optional_double(b, max);
+}
+
+/// `],"aggregationTemporality":N`: the end of a list of points and the temporality after it.
+fn end_points(b: &mut Vec<u8>, t: Temporality) {
+    b.extend_from_slice(br#"],"aggregationTemporality":"#);
+    int(b, temporality(t));
 }
 
 /// `{"attributes":[...],"startTimeUnixNano":"...","timeUnixNano":"..."`: what every point
@@ -361,7 +378,6 @@ mod tests {
     use super::*;
     use crate::metrics::encode::tests::collect;
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-    use opentelemetry_sdk::metrics::Temporality;
 
     #[test]
     fn the_same_json_as_the_sdks_conversion() {
