@@ -86,11 +86,8 @@ fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExempla
             b.extend_from_slice(br#""gauge":{"dataPoints":["#);
             for (i, dp) in g.data_points().enumerate() {
                 comma(b, i);
-                point_head(b, dp.attributes(), start, time);
-                point_exemplars(b, ex, dp.attributes(), start, dp.exemplars());
-                b.extend_from_slice(br#","flags":0,"#);
-                number(b, dp.value());
-                b.push(b'}');
+                let attrs = || dp.attributes();
+                number_point(b, ex, attrs, (start, time), dp.value(), dp.exemplars());
             }
             b.extend_from_slice(b"]}");
         }
@@ -99,11 +96,8 @@ fn data<T: Number>(b: &mut Vec<u8>, d: &MetricData<T>, ex: Option<&MetricExempla
             b.extend_from_slice(br#""sum":{"dataPoints":["#);
             for (i, dp) in s.data_points().enumerate() {
                 comma(b, i);
-                point_head(b, dp.attributes(), start, time);
-                point_exemplars(b, ex, dp.attributes(), start, dp.exemplars());
-                b.extend_from_slice(br#","flags":0,"#);
-                number(b, dp.value());
-                b.push(b'}');
+                let attrs = || dp.attributes();
+                number_point(b, ex, attrs, (start, time), dp.value(), dp.exemplars());
             }
             end_points(b, s.temporality());
             b.extend_from_slice(br#","isMonotonic":"#);
@@ -234,6 +228,22 @@ fn point_exemplars<'a, T: Number + 'a>(
         }
     }
     b.push(b']');
+}
+
+/// A NumberDataPoint of attributes `attrs`, times `(start, time)` and `value`.
+fn number_point<'a, T: Number + 'a, I: Iterator<Item = &'a KeyValue>>(
+    b: &mut Vec<u8>,
+    ex: Option<&MetricExemplars<'_>>,
+    attrs: impl Fn() -> I,
+    (start, time): (u64, u64),
+    value: T,
+    exemplars: impl Iterator<Item = &'a Exemplar<T>>,
+) {
+    point_head(b, attrs(), start, time);
+    point_exemplars(b, ex, attrs(), start, exemplars);
+    b.extend_from_slice(br#","flags":0,"#);
+    number(b, value);
+    b.push(b'}');
 }
 
 /// `"asInt":"..."` or `"asDouble":...`.
