@@ -1,7 +1,8 @@
 /* The logs side of the benchmark, through libotelrs.so as a C program calls it.
  *   bench_logs emit          ns per record emitted with 3 attributes (exporter: discard)
  *   bench_logs emit_env      the same with the exporters of the environment
- *   bench_logs filtered      ns per record below OTELRS_LOGS_MIN_SEVERITY
+ *   bench_logs filtered      ns per record below OTELRS_LOGS_MIN_SEVERITY, and per
+ *                            otelrs_logger_enabled call for that severity
  *   bench_logs paced R S     emit R records/s (in chunks of 64, sleeping until each is due)
  *                            for S seconds with the exporters of the environment, then flush;
  *                            prints "emitted N dropped D"                                     */
@@ -22,6 +23,23 @@ static double median_ns(otelrs_logger *log, unsigned severity) {
             (void)otelrs_log(log, severity, "request served", attrs, 3);
         }
         rounds[k] = (now_ns() - t0) / OPS;
+    }
+    qsort(rounds, ROUNDS, sizeof(double), cmp);
+    return rounds[ROUNDS / 2];
+}
+
+/* ns per `otelrs_logger_enabled` call for a severity below the minimum. */
+static double enabled_ns(otelrs_logger *log, unsigned severity) {
+    double rounds[ROUNDS];
+    long enabled = 0;
+    for (int k = 0; k < ROUNDS; k++) {
+        double t0 = now_ns();
+        for (long i = 0; i < OPS * 10; i++) enabled += otelrs_logger_enabled(log, severity);
+        rounds[k] = (now_ns() - t0) / (OPS * 10);
+    }
+    if (enabled != 0) {
+        fprintf(stderr, "a record below the minimum severity was enabled\n");
+        exit(1);
     }
     qsort(rounds, ROUNDS, sizeof(double), cmp);
     return rounds[ROUNDS / 2];
@@ -50,6 +68,7 @@ int main(int argc, char **argv) {
         printf("log_emit_3_attrs_env %.1f\n", median_ns(log, OTELRS_SEVERITY_INFO));
     } else if (strcmp(argv[1], "filtered") == 0) {
         printf("log_filtered %.1f\n", median_ns(log, OTELRS_SEVERITY_DEBUG));
+        printf("logger_enabled %.1f\n", enabled_ns(log, OTELRS_SEVERITY_DEBUG));
     } else if (argc == 4) {
         double rate = atof(argv[2]), seconds = atof(argv[3]);
         long total = (long)(rate * seconds);

@@ -97,8 +97,11 @@ def delivered(log_path: pathlib.Path) -> int:
     return total
 
 
+COLLECTOR_TRIALS, COLLECTOR_SECONDS = 3, 3
+
+
 def collector_rate(logs_bin: pathlib.Path) -> tuple[int, list[str]]:
-    """The highest rate whose records all reached the Collector (2 s each), and the trials."""
+    """The highest rate whose records all reached the Collector in every trial, and the trials."""
     binary = ROOT / "build" / "otelcol-test"
     subprocess.run(["go", "build", "-o", str(binary), "."], check=True, cwd=ROOT / "tests" / "collector")
     port = free_port()
@@ -115,12 +118,15 @@ def collector_rate(logs_bin: pathlib.Path) -> tuple[int, list[str]]:
                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}", "OTEL_METRICS_EXPORTER": "none"}
         best, trials = 0, []
         for rate in COLLECTOR_RATES:
-            before = delivered(log_path)
-            emitted, dropped = paced([str(logs_bin)], rate, 2, env)
-            time.sleep(0.5)
-            got = delivered(log_path) - before
-            trials.append(f"{rate // 1000}k/s: {emitted} emitted, {dropped} dropped, {got} received")
-            if dropped or got != emitted:
+            lost = False
+            for _ in range(COLLECTOR_TRIALS):
+                before = delivered(log_path)
+                emitted, dropped = paced([str(logs_bin)], rate, COLLECTOR_SECONDS, env)
+                time.sleep(0.5)
+                got = delivered(log_path) - before
+                trials.append(f"{rate // 1000}k/s: {emitted} emitted, {dropped} dropped, {got} received")
+                lost = lost or bool(dropped) or got != emitted
+            if lost:
                 break
             best = rate
         return best, trials
@@ -523,6 +529,7 @@ def main() -> int:
         c_runs.append(run)
         rust_runs.append(parse(sh(str(rust_bin))))
     c = {k: statistics.median(r[k] for r in c_runs) for k in c_runs[0]}
+    fr = {k: [r[k] for r in c_runs] for k in ("log_filtered", "logger_enabled")}
     rust = {k: statistics.median(r[k] for r in rust_runs) for k in rust_runs[0]}
 
     discard = dict(plain, OTEL_LOGS_EXPORTER="discard", OTEL_METRICS_EXPORTER="none")
@@ -572,16 +579,23 @@ def main() -> int:
         f"Machine: {os.cpu_count()} cores, {cpu_model()}; {platform.system()} {platform.release()}.",
         f"Run: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.",
         "",
+        "Each figure: the median of the runs (their range).",
+        "",
         "| Operation | otelrs from C, through libotelrs.so (ns/op) | opentelemetry_sdk 0.33 from Rust (ns/op) | ratio |",
         "|---|---:|---:|---:|",
     ]
     for k, label in LABELS.items():
-        lines.append(f"| {label} | {c[k]:.1f} | {rust[k]:.1f} | {c[k] / rust[k]:.2f}x |")
+        ours = [r[k] for r in c_runs]
+        peer = [r[k] for r in rust_runs]
+        lines.append(f"| {label} | {spread(ours)} | {spread(peer)} | {c[k] / rust[k]:.2f}x |")
     lines += [
         "",
         "Targets:",
         f"- by-array path within 1.3x of the direct Rust SDK call with owned attributes: "
         f"**{by_array:.2f}x** ({'met' if by_array <= 1.3 else 'missed'}).",
+        f"- bound recording within 2x of the SDK's bound call: counter **{bound / rust['counter_add_bound']:.2f}x**, "
+        f"histogram **{c['histogram_record_bound'] / rust['histogram_record_bound']:.2f}x** "
+        f"({'met' if bound <= 2 * rust['counter_add_bound'] and c['histogram_record_bound'] <= 2 * rust['histogram_record_bound'] else 'missed'}).",
         f"- reusable-set path at most 10 ns/op: the bound path is **{bound:.1f} ns/op** "
         f"({'met' if bound <= 10 else 'missed'}); `_add_set` without binding is "
         f"{c['counter_add_3_attrs_set']:.1f} ns/op (the series is found by the set's identity in the "
@@ -594,10 +608,12 @@ def main() -> int:
         f"| Emit INFO, body + 3 string attributes, exporter discarding (ns/record) | "
         f"{c['log_emit_3_attrs']:.1f} | {rust['log_emit_3_attrs']:.1f} | "
         f"{c['log_emit_3_attrs'] / rust['log_emit_3_attrs']:.2f}x |",
-        f"| Emit a record below the minimum severity (ns/record) | {c['log_filtered']:.1f} | — | |",
+        f"| Emit a record below the minimum severity (ns/record) | {spread(fr['log_filtered'])} | — | |",
+        f"| `otelrs_logger_enabled` for a severity below the minimum (ns/call) | {spread(fr['logger_enabled'])} | — | |",
         f"| Highest paced rate with 0 drops, default queue 2048, 1 s x 2 (records/s) | {ours_rate:,} | {sdk_rate:,} | |",
         f"| The same with OTEL_BLRP_MAX_QUEUE_SIZE=16384 (records/s) | {big_queue_rate:,} | | |",
-        f"| Highest rate delivered to the Collector over OTLP gRPC, 0 drops, 2 s (records/s) | {to_collector:,} | | |",
+        f"| Highest rate delivered to the Collector over OTLP gRPC, 0 drops in {COLLECTOR_TRIALS} of {COLLECTOR_TRIALS} "
+        f"trials of {COLLECTOR_SECONDS} s (records/s) | {to_collector:,} | | |",
         f"| Emit as above, OTLP through the on-disk queue, endpoint down (ns/record) | {queued_emit:.1f} | | |",
         f"| Highest paced rate with 0 drops, on-disk queue, endpoint down (records/s) | {queued_rate:,} | | |",
         "",
@@ -607,11 +623,12 @@ def main() -> int:
         "Targets:",
         f"- emit within 1.3x of the direct Rust SDK emit: **{c['log_emit_3_attrs'] / rust['log_emit_3_attrs']:.2f}x** "
         f"({'met' if c['log_emit_3_attrs'] <= 1.3 * rust['log_emit_3_attrs'] else 'missed'}).",
-        f"- a filtered-out record under 10 ns: **{c['log_filtered']:.1f} ns** ({'met' if c['log_filtered'] < 10 else 'missed'}).",
+        f"- a filtered-out record and `otelrs_logger_enabled` under 5 ns: **{c['log_filtered']:.1f} ns** and "
+        f"**{c['logger_enabled']:.1f} ns** ({'met' if max(c['log_filtered'], c['logger_enabled']) < 5 else 'missed'}).",
         f"- at least 2 M records/s from one thread into the batch processor with 0 drops: **{ours_rate:,}/s** at the "
         f"default queue ({'met' if ours_rate >= 2_000_000 else 'missed'}), {big_queue_rate:,}/s with a 16384 queue.",
-        f"- at least 200 k records/s delivered to the Collector with 0 drops: **{to_collector:,}/s** "
-        f"({'met' if to_collector >= 200_000 else 'missed'}).",
+        f"- at least 300 k records/s delivered to the Collector with 0 drops in every trial: **{to_collector:,}/s** "
+        f"({'met' if to_collector >= 300_000 else 'missed'}).",
         "",
     ]
     lines.append(collection_section(flags, rust_bin))
