@@ -10,6 +10,7 @@ use crate::export::delivery::export_error;
 use crate::export::health::ExporterHealth;
 use crate::export::http::{self as http_post, with_retries, Failure, Post};
 use crate::export::spool::{SendFn, Spool};
+use crate::export::Wire;
 use bytes::{BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -80,24 +81,6 @@ impl Signal for Metrics {
         r.partial_success
             .as_ref()
             .map(|p| (p.rejected_data_points, p.error_message.clone()))
-    }
-}
-
-/// How a client writes requests: OTLP protobuf (gRPC, http/protobuf, the on-disk queue)
-/// or OTLP JSON (http/json).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Wire {
-    Protobuf,
-    Json,
-}
-
-impl Wire {
-    /// `request` in this format.
-    pub(crate) fn encode(self, request: &(impl Message + serde::Serialize)) -> Result<Vec<u8>> {
-        match self {
-            Wire::Protobuf => Ok(request.encode_to_vec()),
-            Wire::Json => serde_json::to_vec(request).map_err(|e| Error::internal(e.to_string())),
-        }
     }
 }
 
@@ -187,12 +170,11 @@ impl<S: Signal> OtlpClient<S> {
     /// naming how many.
     pub(crate) fn export(&mut self, request: &S::Request, timeout: Duration) -> Result<()> {
         let body = self.wire().encode(request)?;
-        self.export_encoded(body, timeout)
+        self.export_encoded(Bytes::from(body), timeout)
     }
 
     /// [`Self::export`] of a request already encoded in the client's [`Wire`] format.
-    pub(crate) fn export_encoded(&mut self, body: Vec<u8>, timeout: Duration) -> Result<()> {
-        let body = Bytes::from(body);
+    pub(crate) fn export_encoded(&mut self, body: Bytes, timeout: Duration) -> Result<()> {
         let mut retries = self.retries;
         let response = with_retries(timeout, self.request_timeout, &mut retries, |left| {
             self.send(&body, left)
@@ -292,7 +274,7 @@ impl<S: Signal> OtlpExporter<S> {
                 .map_err(|e| export_error(name, format!("a queued export is unreadable: {e}")))?;
             // Queued as protobuf: sent as it is when the client writes protobuf.
             let outcome = match client.wire() {
-                Wire::Protobuf => client.export_encoded(bytes.to_vec(), timeout),
+                Wire::Protobuf => client.export_encoded(Bytes::copy_from_slice(bytes), timeout),
                 Wire::Json => client.export(&request, timeout),
             }
             .map_err(|e| export_error(name, e));
@@ -318,7 +300,7 @@ impl<S: Signal> OtlpExporter<S> {
     /// `items` items, or queues it on disk.
     pub(crate) fn export_encoded(
         &mut self,
-        encode: impl FnOnce(Wire) -> Result<Vec<u8>>,
+        encode: impl FnOnce(Wire) -> Result<Bytes>,
         items: u64,
         name: &str,
     ) -> Result<()> {

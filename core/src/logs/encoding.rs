@@ -279,10 +279,30 @@ pub(crate) fn cut(s: &str, max_chars: Option<usize>) -> &str {
 }
 
 /// An attribute value of a packed record, borrowed from it: a scalar, or a list of them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub(crate) enum Packed<'a> {
     One(Scalar<'a>),
-    List(Vec<Scalar<'a>>),
+    List(Scalars<'a>),
+}
+
+/// The items of a packed list, read as they are iterated (nothing is collected).
+#[derive(Clone)]
+pub(crate) struct Scalars<'a> {
+    tag: u8,
+    left: usize,
+    r: Reader<'a>,
+}
+
+impl<'a> Iterator for Scalars<'a> {
+    type Item = Scalar<'a>;
+
+    fn next(&mut self) -> Option<Scalar<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        Some(self.r.scalar(self.tag))
+    }
 }
 
 /// The attributes of a packed record, in order, borrowed from it.
@@ -301,7 +321,16 @@ impl<'a> Iterator for Attributes<'a> {
         let tag = r.u8();
         let value = if tag >= ARRAY {
             let n = r.u32();
-            Packed::List((0..n).map(|_| r.scalar(tag - ARRAY)).collect())
+            let items = Scalars {
+                tag: tag - ARRAY,
+                left: n,
+                r: r.clone(),
+            };
+            // Past the list, without collecting it.
+            for _ in 0..n {
+                r.scalar(tag - ARRAY);
+            }
+            Packed::List(items)
         } else {
             Packed::One(r.scalar(tag))
         };

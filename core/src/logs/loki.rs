@@ -12,7 +12,9 @@ use crate::config::LokiSettings;
 use crate::export::connection;
 use crate::export::delivery::export_error;
 use crate::export::http::{self as http_post, with_retries, Post};
+use crate::export::protobuf::{bytes_always, nested};
 use crate::export::values::{find, hex, text, write_str};
+use crate::export::Wire;
 use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -153,21 +155,6 @@ fn name_of(key: &str) -> Cow<'_, str> {
     }
 }
 
-/// Writes field `tag` of `bytes` (a string or an embedded message) in protobuf.
-fn bytes_field(tag: u32, bytes: &[u8], out: &mut Vec<u8>) {
-    use prost::encoding::{encode_key, encode_varint, WireType};
-    encode_key(tag, WireType::LengthDelimited, out);
-    encode_varint(bytes.len() as u64, out);
-    out.extend_from_slice(bytes);
-}
-
-/// How a push is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wire {
-    Protobuf,
-    Json,
-}
-
 /// One stream of a push: its labels, and its entries already written (protobuf: each an
 /// `entries` field of a `StreamAdapter`; JSON: the items of its `values`, comma-separated).
 struct Stream {
@@ -192,7 +179,7 @@ impl EntryWriter<'_> {
                     nanos: (nanos % 1_000_000_000) as i32,
                 };
                 prost::encoding::message::encode(1, &ts, out);
-                bytes_field(2, line.as_bytes(), out);
+                bytes_always(out, 2, line.as_bytes());
             }
             Wire::Json => {
                 let _ = write!(out, "[\"{nanos}\",");
@@ -213,20 +200,11 @@ impl EntryWriter<'_> {
             return;
         }
         match self.wire {
-            Wire::Protobuf => {
-                use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
-                // A LabelPairAdapter: name (1) and value (2), each a one-byte key, a length
-                // and the bytes.
-                let len = 2
-                    + encoded_len_varint(name.len() as u64)
-                    + name.len()
-                    + encoded_len_varint(value.len() as u64)
-                    + value.len();
-                encode_key(3, WireType::LengthDelimited, self.out);
-                encode_varint(len as u64, self.out);
-                bytes_field(1, name.as_bytes(), self.out);
-                bytes_field(2, value.as_bytes(), self.out);
-            }
+            // A LabelPairAdapter: name (1) and value (2).
+            Wire::Protobuf => nested(self.out, 3, |b| {
+                bytes_always(b, 1, name.as_bytes());
+                bytes_always(b, 2, value.as_bytes());
+            }),
             Wire::Json => {
                 if self.pairs > 0 {
                     self.out.push(b',');
@@ -378,7 +356,7 @@ fn streams(request: &ExportLogsServiceRequest, labels: &[Label], wire: Wire) -> 
                 w.finish();
                 let entries = &mut out[i].entries;
                 match wire {
-                    Wire::Protobuf => bytes_field(2, &entry, entries),
+                    Wire::Protobuf => bytes_always(entries, 2, &entry),
                     Wire::Json => {
                         if !entries.is_empty() {
                             entries.push(b',');

@@ -9,6 +9,7 @@ use crate::base::clock::unix_nanos;
 use crate::export::protobuf::{
     bytes, double_always, fixed, fixed32, nested, string, string_always, tag, uint, varint, VARINT,
 };
+use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, InstrumentationScope};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
@@ -174,11 +175,11 @@ impl RequestBuilder {
             }
             nested(b, 6, |b| {
                 string(b, 1, key);
-                nested(b, 2, |b| match &value {
-                    Packed::One(v) => self.write_scalar(b, *v),
+                nested(b, 2, |b| match value {
+                    Packed::One(v) => self.write_scalar(b, v),
                     Packed::List(items) => nested(b, 5, |b| {
                         for v in items {
-                            nested(b, 1, |b| self.write_scalar(b, *v));
+                            nested(b, 1, |b| self.write_scalar(b, v));
                         }
                     }),
                 });
@@ -244,7 +245,7 @@ pub(crate) struct Batch<'a> {
     records: &'a [QueuedRecord],
     builder: &'a RequestBuilder,
     request: OnceCell<ExportLogsServiceRequest>,
-    protobuf: OnceCell<Vec<u8>>,
+    protobuf: OnceCell<Bytes>,
 }
 
 impl<'a> Batch<'a> {
@@ -268,11 +269,13 @@ impl<'a> Batch<'a> {
             .get_or_init(|| self.builder.build(self.records))
     }
 
-    /// The batch as the protobuf bytes of an OTLP request.
-    pub(crate) fn protobuf(&self) -> &[u8] {
-        self.protobuf.get_or_init(|| match self.request.get() {
-            Some(request) => request.encode_to_vec(),
-            None => self.builder.protobuf(self.records),
+    /// The batch as the protobuf bytes of an OTLP request (cloned as a reference count).
+    pub(crate) fn protobuf(&self) -> &Bytes {
+        self.protobuf.get_or_init(|| {
+            Bytes::from(match self.request.get() {
+                Some(request) => request.encode_to_vec(),
+                None => self.builder.protobuf(self.records),
+            })
         })
     }
 }
@@ -409,7 +412,7 @@ mod tests {
             );
             assert_eq!(builder.protobuf(&records), request.encode_to_vec());
             let batch = Batch::new(&records, &builder);
-            assert_eq!(batch.protobuf(), request.encode_to_vec().as_slice());
+            assert_eq!(&batch.protobuf()[..], request.encode_to_vec().as_slice());
             // (NaN attributes: the requests are compared by their bytes.)
             assert_eq!(batch.request().encode_to_vec(), request.encode_to_vec());
         }

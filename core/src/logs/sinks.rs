@@ -9,8 +9,10 @@ use crate::base::files::{append_line, sync};
 use crate::config::{CustomExporter, ExportFormat, LogSettings, OtlpSettings};
 use crate::export::delivery::export_error;
 use crate::export::health::ExporterHealth;
-use crate::export::otlp_client::{Logs, OtlpExporter, Wire};
+use crate::export::otlp_client::{Logs, OtlpExporter};
 use crate::export::values::hex;
+use crate::export::Wire;
+use bytes::Bytes;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use std::fmt::Write as _;
@@ -63,7 +65,7 @@ impl LogSink for CustomLogSink {
     fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
         let json;
         let bytes = match self.exporter.format {
-            ExportFormat::Protobuf => batch.protobuf(),
+            ExportFormat::Protobuf => &batch.protobuf()[..],
             ExportFormat::Json => {
                 json = serde_json::to_vec(batch.request())
                     .map_err(|e| export_error("custom log", format!("encoding JSON: {e}")))?;
@@ -98,8 +100,8 @@ impl OtlpLogSink {
 impl LogSink for OtlpLogSink {
     fn export(&mut self, batch: &Batch<'_>) -> Result<()> {
         let encode = |wire| match wire {
-            Wire::Protobuf => Ok(batch.protobuf().to_vec()),
-            Wire::Json => wire.encode(batch.request()),
+            Wire::Protobuf => Ok(batch.protobuf().clone()),
+            Wire::Json => wire.encode(batch.request()).map(Bytes::from),
         };
         self.0
             .export_encoded(encode, batch.len() as u64, "otlp log")

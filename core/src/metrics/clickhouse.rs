@@ -6,7 +6,7 @@
 
 use super::exemplars::Exemplars;
 use super::export::Sink;
-use super::json;
+use super::otlp_forms;
 use crate::base::clock::rfc3339_nanos;
 use crate::base::error::{Error, Result};
 use crate::config::ClickhouseSettings;
@@ -255,7 +255,7 @@ impl ClickhouseSink {
 
 impl Sink for ClickhouseSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
-        let tables = rows(&json::request(rm, &self.exemplars));
+        let tables = rows(&otlp_forms::request(rm, &self.exemplars));
         let total: u64 = tables.iter().map(|(_, _, n)| n).sum();
         let (mut failed, mut first) = (0u64, None);
         for (table, rows, n) in tables {

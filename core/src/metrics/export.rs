@@ -2,7 +2,7 @@
 //! by the user.
 
 use super::exemplars::Exemplars;
-use super::{console, json};
+use super::{console, otlp_forms};
 use crate::base::error::{Error, Result};
 use crate::base::files::{append_line, sync};
 use crate::config::{CustomExporter, ExportFormat};
@@ -60,8 +60,8 @@ impl CustomSink {
 impl Sink for CustomSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
         let batch = match self.exporter.format {
-            ExportFormat::Protobuf => json::protobuf(rm, &self.exemplars),
-            ExportFormat::Json => json::encode(rm, &self.exemplars),
+            ExportFormat::Protobuf => otlp_forms::protobuf(rm, &self.exemplars),
+            ExportFormat::Json => otlp_forms::json(rm, &self.exemplars),
         };
         crate::export::custom::deliver(&self.exporter, &batch, self.timeout, &mut self.retries)
     }
@@ -113,7 +113,7 @@ impl FileSink {
 
 impl Sink for FileSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
-        let mut line = json::encode(rm, &self.exemplars);
+        let mut line = otlp_forms::json(rm, &self.exemplars);
         line.push(b'\n');
         append_line(&mut self.file, &line)
             .map_err(|e| export_error("file", format!("{}: {e}", self.path.display())))

@@ -4,11 +4,13 @@
 
 use super::exemplars::Exemplars;
 use super::export::Sink;
-use super::json;
+use super::otlp_forms;
 use crate::base::error::Result;
 use crate::config::OtlpSettings;
 use crate::export::health::ExporterHealth;
-use crate::export::otlp_client::{Metrics, OtlpExporter, Wire};
+use crate::export::otlp_client::{Metrics, OtlpExporter};
+use crate::export::Wire;
+use bytes::Bytes;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -43,10 +45,10 @@ impl Sink for OtlpSink {
     fn export(&mut self, rm: &ResourceMetrics) -> Result<()> {
         let exemplars = &self.exemplars;
         let encode = |wire| {
-            Ok(match wire {
-                Wire::Protobuf => json::protobuf(rm, exemplars),
-                Wire::Json => json::encode(rm, exemplars),
-            })
+            Ok(Bytes::from(match wire {
+                Wire::Protobuf => otlp_forms::protobuf(rm, exemplars),
+                Wire::Json => otlp_forms::json(rm, exemplars),
+            }))
         };
         self.exporter
             .export_encoded(encode, super::data_points(rm), "otlp")

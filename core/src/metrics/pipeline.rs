@@ -5,8 +5,8 @@
 
 use super::exemplars::Exemplars;
 use super::export::{ConsoleSink, CustomSink, FileSink, Sink};
-use super::json;
 use super::otlp::OtlpSink;
+use super::otlp_forms;
 use super::prometheus::{Endpoint, Exposer, Local};
 use super::views::Views;
 use crate::base::error::{Error, ErrorKind, Result};
@@ -441,7 +441,7 @@ impl Pipeline {
         let (reader, exemplars) = self.memory.clone()?;
         Some(move || {
             collect(&reader).and_then(|rm| {
-                String::from_utf8(json::encode(&rm, &exemplars))
+                String::from_utf8(otlp_forms::json(&rm, &exemplars))
                     .map_err(|e| Error::internal(format!("collected metrics as JSON: {e}")))
             })
         })

@@ -10,9 +10,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue as ProtoKeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
     exponential_histogram_data_point::Buckets, metric::Data, number_data_point, Exemplar,
-    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
-    Metric, NumberDataPoint, ResourceMetrics as ProtoResourceMetrics, ScopeMetrics as ProtoScope,
-    Sum,
+    NumberDataPoint, ResourceMetrics as ProtoResourceMetrics,
 };
 use opentelemetry_sdk::metrics::data::{
     self as sdk, AggregatedMetrics, MetricData, ResourceMetrics,
@@ -31,18 +29,13 @@ pub(crate) fn refill(request: &mut ExportMetricsServiceRequest, rm: &ResourceMet
         &mut out.schema_url,
         rm.resource().schema_url().unwrap_or_default(),
     );
-    let scopes: Vec<&sdk::ScopeMetrics> = rm.scope_metrics().collect();
-    out.scope_metrics
-        .resize_with(scopes.len(), ProtoScope::default);
-    for (o, sm) in out.scope_metrics.iter_mut().zip(scopes) {
+    fill(&mut out.scope_metrics, rm.scope_metrics(), |o, sm| {
         o.scope = Some((sm.scope(), None).into());
         set(
             &mut o.schema_url,
             sm.scope().schema_url().unwrap_or_default(),
         );
-        let metrics: Vec<&sdk::Metric> = sm.metrics().collect();
-        o.metrics.resize_with(metrics.len(), Metric::default);
-        for (om, m) in o.metrics.iter_mut().zip(metrics) {
+        fill(&mut o.metrics, sm.metrics(), |om, m| {
             set(&mut om.name, m.name());
             set(&mut om.description, m.description());
             set(&mut om.unit, m.unit());
@@ -52,14 +45,45 @@ pub(crate) fn refill(request: &mut ExportMetricsServiceRequest, rm: &ResourceMet
                 AggregatedMetrics::U64(d) => data(&mut om.data, d),
                 AggregatedMetrics::I64(d) => data(&mut om.data, d),
             }
+        });
+    });
+}
+
+/// Makes `out` hold one element per item, each written by `write` over the element an
+/// earlier collection left in its place (or a new one).
+fn fill<T: Default, I>(
+    out: &mut Vec<T>,
+    items: impl Iterator<Item = I>,
+    mut write: impl FnMut(&mut T, I),
+) {
+    let mut n = 0;
+    for item in items {
+        if n == out.len() {
+            out.push(T::default());
         }
+        write(&mut out[n], item);
+        n += 1;
     }
+    out.truncate(n);
 }
 
 /// `s` made `value`, in its own buffer.
 fn set(s: &mut String, value: &str) {
     s.clear();
     s.push_str(value);
+}
+
+/// The data in `$out` as `$variant`, made anew (empty) when it held another kind.
+macro_rules! kept {
+    ($out:expr, $variant:path) => {{
+        if !matches!($out, Some($variant(_))) {
+            *$out = Some($variant(Default::default()));
+        }
+        match $out {
+            Some($variant(o)) => o,
+            _ => return,
+        }
+    }};
 }
 
 /// The data of a metric, kept when it is of the same kind.
@@ -69,46 +93,26 @@ where
 {
     match d {
         MetricData::Gauge(g) => {
-            if !matches!(out, Some(Data::Gauge(_))) {
-                *out = Some(Data::Gauge(Gauge::default()));
-            }
-            let Some(Data::Gauge(o)) = out else { return };
+            let o = kept!(out, Data::Gauge);
             let start = g.start_time().map(nanos).unwrap_or_default();
             let time = nanos(g.time());
-            let points: Vec<&sdk::GaugeDataPoint<T>> = g.data_points().collect();
-            o.data_points
-                .resize_with(points.len(), NumberDataPoint::default);
-            for (op, dp) in o.data_points.iter_mut().zip(points) {
+            fill(&mut o.data_points, g.data_points(), |op, dp| {
                 number_point(op, dp.attributes(), start, time, dp.value(), dp.exemplars());
-            }
+            });
         }
         MetricData::Sum(s) => {
-            if !matches!(out, Some(Data::Sum(_))) {
-                *out = Some(Data::Sum(Sum::default()));
-            }
-            let Some(Data::Sum(o)) = out else { return };
+            let o = kept!(out, Data::Sum);
             let (start, time) = (nanos(s.start_time()), nanos(s.time()));
-            let points: Vec<&sdk::SumDataPoint<T>> = s.data_points().collect();
-            o.data_points
-                .resize_with(points.len(), NumberDataPoint::default);
-            for (op, dp) in o.data_points.iter_mut().zip(points) {
+            fill(&mut o.data_points, s.data_points(), |op, dp| {
                 number_point(op, dp.attributes(), start, time, dp.value(), dp.exemplars());
-            }
+            });
             o.aggregation_temporality = temporality(s.temporality()) as i32;
             o.is_monotonic = s.is_monotonic();
         }
         MetricData::Histogram(h) => {
-            if !matches!(out, Some(Data::Histogram(_))) {
-                *out = Some(Data::Histogram(Histogram::default()));
-            }
-            let Some(Data::Histogram(o)) = out else {
-                return;
-            };
+            let o = kept!(out, Data::Histogram);
             let (start, time) = (nanos(h.start_time()), nanos(h.time()));
-            let points: Vec<&sdk::HistogramDataPoint<T>> = h.data_points().collect();
-            o.data_points
-                .resize_with(points.len(), HistogramDataPoint::default);
-            for (op, dp) in o.data_points.iter_mut().zip(points) {
+            fill(&mut o.data_points, h.data_points(), |op, dp| {
                 attributes(&mut op.attributes, dp.attributes());
                 op.start_time_unix_nano = start;
                 op.time_unix_nano = time;
@@ -122,21 +126,13 @@ where
                 op.flags = 0;
                 op.min = dp.min().map(Number::as_f64);
                 op.max = dp.max().map(Number::as_f64);
-            }
+            });
             o.aggregation_temporality = temporality(h.temporality()) as i32;
         }
         MetricData::ExponentialHistogram(h) => {
-            if !matches!(out, Some(Data::ExponentialHistogram(_))) {
-                *out = Some(Data::ExponentialHistogram(ExponentialHistogram::default()));
-            }
-            let Some(Data::ExponentialHistogram(o)) = out else {
-                return;
-            };
+            let o = kept!(out, Data::ExponentialHistogram);
             let (start, time) = (nanos(h.start_time()), nanos(h.time()));
-            let points: Vec<&sdk::ExponentialHistogramDataPoint<T>> = h.data_points().collect();
-            o.data_points
-                .resize_with(points.len(), ExponentialHistogramDataPoint::default);
-            for (op, dp) in o.data_points.iter_mut().zip(points) {
+            fill(&mut o.data_points, h.data_points(), |op, dp| {
                 attributes(&mut op.attributes, dp.attributes());
                 op.start_time_unix_nano = start;
                 op.time_unix_nano = time;
@@ -151,7 +147,7 @@ where
                 op.min = dp.min().map(Number::as_f64);
                 op.max = dp.max().map(Number::as_f64);
                 op.zero_threshold = dp.zero_threshold();
-            }
+            });
             o.aggregation_temporality = temporality(h.temporality()) as i32;
         }
     }
@@ -195,12 +191,7 @@ fn buckets(out: &mut Option<Buckets>, bucket: &sdk::ExponentialBucket) {
 
 /// A point's attributes, each key and string value written into the earlier one's buffer.
 fn attributes<'a>(out: &mut Vec<ProtoKeyValue>, attrs: impl Iterator<Item = &'a KeyValue>) {
-    let mut n = 0;
-    for kv in attrs {
-        if n == out.len() {
-            out.push(ProtoKeyValue::default());
-        }
-        let o = &mut out[n];
+    fill(out, attrs, |o, kv| {
         set(&mut o.key, kv.key.as_str());
         o.key_strindex = 0;
         match (&kv.value, &mut o.value) {
@@ -212,9 +203,7 @@ fn attributes<'a>(out: &mut Vec<ProtoKeyValue>, attrs: impl Iterator<Item = &'a 
             ) => set(s, v.as_str()),
             (v, o) => *o = Some(AnyValue::from(v.clone())),
         }
-        n += 1;
-    }
-    out.truncate(n);
+    });
 }
 
 #[cfg(test)]
@@ -246,7 +235,8 @@ mod tests {
         let mut other = ExportMetricsServiceRequest::from(&delta);
         for sm in &mut other.resource_metrics[0].scope_metrics {
             sm.metrics.reverse();
-            sm.metrics.push(Metric::default());
+            sm.metrics
+                .push(opentelemetry_proto::tonic::metrics::v1::Metric::default());
         }
         refill(&mut other, &cumulative);
         assert_eq!(other, ExportMetricsServiceRequest::from(&cumulative));

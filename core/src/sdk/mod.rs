@@ -26,7 +26,7 @@ use crate::metrics::quantiles::HistogramSummary;
 use crate::metrics::registry::{check_not_in_callback, MeterRegistry};
 use crate::metrics::Exposition;
 use crate::metrics::ObservableInstrument;
-use crate::metrics::{json, InstrumentDesc, InstrumentKind, Meter, Number, NumberKind};
+use crate::metrics::{otlp_forms, InstrumentDesc, InstrumentKind, Meter, Number, NumberKind};
 use crate::system::{self, Registrar};
 use opentelemetry::InstrumentationScope;
 use std::sync::Arc;
@@ -327,7 +327,7 @@ impl Sdk {
     /// `ExportMetricsServiceRequest`.
     pub fn collect_json(&self) -> Result<String> {
         if self.is_disabled() {
-            return Ok(json::empty());
+            return Ok(otlp_forms::empty_json());
         }
         self.shared.life.check_open()?;
         check_not_in_callback("collecting")?;
@@ -444,6 +444,21 @@ mod tests {
     use crate::base::error::ErrorKind;
     use crate::metrics::Instrument;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Emits a record of `severity` with the text `body` and no attributes.
+    fn emit_text(logger: &crate::logs::Logger, severity: u8, body: &str) {
+        logger
+            .emit(severity, None, || {
+                Ok(crate::logs::LogRecordInput {
+                    record: crate::logs::RecordBuilder::new(body, 0),
+                    event_name: None,
+                    timestamp: None,
+                    severity_text: None,
+                    structured_body: None,
+                })
+            })
+            .unwrap();
+    }
 
     fn memory_sdk() -> Sdk {
         let mut c = Config::new();
@@ -751,17 +766,7 @@ mod tests {
         let sdk = Sdk::new(&c).unwrap();
         sdk.count_refused();
         let logger = sdk.logger("unit", None).unwrap();
-        logger
-            .emit(17, None, || {
-                Ok(crate::logs::LogRecordInput {
-                    record: crate::logs::RecordBuilder::new("boom", 0),
-                    event_name: None,
-                    timestamp: None,
-                    severity_text: None,
-                    structured_body: None,
-                })
-            })
-            .unwrap();
+        emit_text(&logger, 17, "boom");
         let json = sdk.collect_json().unwrap();
         assert!(json.contains("otelrs.measurements.refused"), "{json}");
         assert!(json.contains("otelrs.logs.records"), "{json}");
@@ -769,19 +774,6 @@ mod tests {
 
     #[test]
     fn a_record_without_severity_passes_the_minimum_and_is_sampled_below_the_threshold() {
-        let emit = |logger: &crate::logs::Logger, severity: u8| {
-            logger
-                .emit(severity, None, || {
-                    Ok(crate::logs::LogRecordInput {
-                        record: crate::logs::RecordBuilder::new("x", 0),
-                        event_name: None,
-                        timestamp: None,
-                        severity_text: None,
-                        structured_body: None,
-                    })
-                })
-                .unwrap();
-        };
         let sdk_with = |settings: &[(&str, &str)]| {
             let mut c = Config::new();
             c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
@@ -795,7 +787,7 @@ mod tests {
         let logger = sdk.logger("unit", None).unwrap();
         assert!(logger.enabled(crate::logs::UNSPECIFIED) && !logger.enabled(9));
         for severity in [0, 0, 9, 13] {
-            emit(&logger, severity);
+            emit_text(&logger, severity, "x");
         }
         let stats = logger.stats();
         assert_eq!((stats.emitted, stats.filtered, stats.kept), (4, 1, 3));
@@ -823,7 +815,7 @@ mod tests {
         let sdk = sdk_with(&[("OTELRS_LOGS_SAMPLING_RATIO", "0")]);
         let logger = sdk.logger("unit", None).unwrap();
         for severity in [0, 13] {
-            emit(&logger, severity);
+            emit_text(&logger, severity, "x");
         }
         let stats = logger.stats();
         assert_eq!((stats.sampled_out, stats.kept), (1, 1));
@@ -889,17 +881,7 @@ mod tests {
             .record(Number::U64(3), &[])
             .unwrap();
         let logger = sdk.logger("unit", None).unwrap();
-        logger
-            .emit(9, None, || {
-                Ok(crate::logs::LogRecordInput {
-                    record: crate::logs::RecordBuilder::new("hello", 0),
-                    event_name: None,
-                    timestamp: None,
-                    severity_text: None,
-                    structured_body: None,
-                })
-            })
-            .unwrap();
+        emit_text(&logger, 9, "hello");
         let e = sdk.force_flush(Duration::from_secs(10)).unwrap_err();
         assert!(
             e.message()
@@ -948,7 +930,7 @@ mod tests {
         counter(&meter, "unit.c")
             .record(Number::U64(1), &[])
             .unwrap();
-        assert_eq!(sdk.collect_json().unwrap(), json::empty());
+        assert_eq!(sdk.collect_json().unwrap(), otlp_forms::empty_json());
         sdk.force_flush(Duration::from_millis(10)).unwrap();
     }
 
@@ -1116,17 +1098,7 @@ mod tests {
         // Three error records (one of them FATAL) and a warning: the first rule is broken.
         let logger = sdk.logger("unit", None).unwrap();
         for severity in [17, 17, 21, 13] {
-            logger
-                .emit(severity, None, || {
-                    Ok(crate::logs::LogRecordInput {
-                        record: crate::logs::RecordBuilder::new("boom", 0),
-                        event_name: None,
-                        timestamp: None,
-                        severity_text: None,
-                        structured_body: None,
-                    })
-                })
-                .unwrap();
+            emit_text(&logger, severity, "boom");
         }
         let (status, told) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(status, "degraded");

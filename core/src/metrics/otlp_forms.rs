@@ -14,7 +14,7 @@ pub(crate) fn request(rm: &ResourceMetrics, exemplars: &Exemplars) -> ExportMetr
 }
 
 /// `rm` as OTLP JSON (one line), with its exemplars.
-pub(crate) fn encode(rm: &ResourceMetrics, exemplars: &Exemplars) -> Vec<u8> {
+pub(crate) fn json(rm: &ResourceMetrics, exemplars: &Exemplars) -> Vec<u8> {
     super::encode_json::request(rm, exemplars.lookup().as_ref())
 }
 
@@ -24,6 +24,6 @@ pub(crate) fn protobuf(rm: &ResourceMetrics, exemplars: &Exemplars) -> Vec<u8> {
 }
 
 /// An empty request, for a disabled SDK.
-pub(crate) fn empty() -> String {
+pub(crate) fn empty_json() -> String {
     super::encode_json::empty().to_owned()
 }
