@@ -178,7 +178,7 @@ pub unsafe extern "C" fn otelrs_logger_enabled(
 ///
 /// # Safety
 /// `r` follows the contract of `otelrs_log_record`.
-#[inline]
+#[inline(always)]
 unsafe fn emit(
     logger: *const otelrs_logger,
     r: &otelrs_log_record,

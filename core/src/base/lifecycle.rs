@@ -91,6 +91,6 @@ impl Lifecycle {
 fn shut_down_meanwhile() -> Error {
     Error::new(
         ErrorKind::Shutdown,
-        "the SDK was shut down while this was recorded: it may not be exported",
+        "the SDK was shut down before this was recorded, or meanwhile: it may not be exported",
     )
 }

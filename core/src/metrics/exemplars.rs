@@ -139,15 +139,28 @@ impl InstrumentExemplars {
         }
     }
 
-    /// Offers a measurement of the series `attrs`, whose key `key` keeps once computed (a
-    /// bound instrument's).
+    /// Offers a measurement of a series whose key `key` keeps once computed (a bound
+    /// instrument's, a cached series'): from the attributes `attrs` gives, sorted and unique
+    /// (None: the measurement is not kept).
     #[inline]
-    pub(crate) fn offer_keyed(&self, key: &OnceLock<Vec<u8>>, attrs: &[KeyValue], value: Number) {
-        if self.takes() {
-            let key =
-                key.get_or_init(|| series_key(attrs.iter().map(proto_common::KeyValue::from)));
-            self.keep(key, value);
+    pub(crate) fn offer_keyed(
+        &self,
+        key: &OnceLock<Box<[u8]>>,
+        attrs: impl FnOnce() -> Option<Vec<KeyValue>>,
+        value: Number,
+    ) {
+        if !self.takes() {
+            return;
         }
+        let key = match key.get() {
+            Some(key) => key,
+            None => {
+                let Some(attrs) = attrs() else { return };
+                let made = series_key(attrs.iter().map(proto_common::KeyValue::from));
+                key.get_or_init(|| made.into_boxed_slice())
+            }
+        };
+        self.keep(key, value);
     }
 
     /// Keeps a measurement of the series `key`, recorded now in the current trace, as its

@@ -4,7 +4,7 @@
 
 use super::exemplars::InstrumentExemplars;
 use super::registry::MeterRegistry;
-use super::series_cache::{Room, SeriesCache};
+use super::series_cache::{CachedSeries, Room, SeriesCache};
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
 use crate::base::attributes::{normalize, AttributeSet};
 use crate::base::error::{Error, Result};
@@ -285,7 +285,31 @@ impl InstrumentCell {
     #[inline(never)]
     fn offer_bound_exemplar(&self, bound: &BoundCell, value: Number) {
         if let Some(e) = &self.exemplars {
-            e.offer_keyed(&bound.exemplar_key, bound.attrs.as_slice(), value);
+            e.offer_keyed(
+                &bound.exemplar_key,
+                || Some(bound.attrs.as_slice().to_vec()),
+                value,
+            );
+        }
+    }
+
+    /// [`Self::offer_exemplar`] for a cached series, whose key it keeps; `convert` gives its
+    /// attributes the first time.
+    #[cold]
+    #[inline(never)]
+    fn offer_cached_exemplar(
+        &self,
+        cached: &CachedSeries,
+        convert: impl FnOnce() -> Result<Vec<KeyValue>>,
+        value: Number,
+    ) {
+        if let Some(e) = &self.exemplars {
+            let attrs = || {
+                let mut attrs = convert().ok()?;
+                normalize(&mut attrs).ok()?;
+                Some(attrs)
+            };
+            e.offer_keyed(&cached.exemplar_key, attrs, value);
         }
     }
 }
@@ -336,13 +360,14 @@ impl Instrument {
     /// directly. A list seen
     /// before (up to [`super::SERIES_CACHE_LIMIT`] per instrument) records through a cached
     /// bound instrument; otherwise `convert` builds the attributes, which are checked,
-    /// sorted, bound and cached.
+    /// sorted, bound and cached. A cached series calls `convert` again only the first time
+    /// it keeps an exemplar (for the exemplar's series key).
     #[inline]
     pub fn record_encoded(
         &self,
         value: Number,
         encoded: &[u8],
-        convert: impl FnOnce() -> Result<Vec<KeyValue>>,
+        mut convert: impl FnMut() -> Result<Vec<KeyValue>>,
     ) -> Result<()> {
         let c = &*self.0;
         if c.life.is_shut_down() {
@@ -356,9 +381,11 @@ impl Instrument {
             return c.life.confirm_recorded();
         }
         let series = c.series.get();
-        let room = match series.with(encoded, |bound| {
-            bound.0.inst.get().record(value);
-            bound.0.offer_exemplar(value);
+        let room = match series.with(encoded, |cached| {
+            cached.inst.record(value);
+            if c.exemplar_filter.may_take() {
+                c.offer_cached_exemplar(cached, &mut convert, value);
+            }
         }) {
             Ok(()) => return c.life.confirm_recorded(),
             Err(room) => room,
@@ -372,11 +399,10 @@ impl Instrument {
             c.offer_exemplar(&attrs, value);
             return c.life.confirm_recorded();
         }
-        let attrs = AttributeSet::from_normalized(attrs);
-        let bound = self.bind(&attrs)?;
-        bound.0.inst.get().record(value);
-        c.offer_exemplar(attrs.as_slice(), value);
-        series.insert(encoded, bound);
+        let inst = c.inst.get().bind(&attrs);
+        inst.record(value);
+        c.offer_exemplar(&attrs, value);
+        series.insert(encoded, inst);
         c.life.confirm_recorded()
     }
 
@@ -412,7 +438,7 @@ pub(crate) struct BoundCell {
     pub(crate) attrs: AttributeSet,
     pub(crate) inst: ForkCell<BoundInst>,
     /// The exemplar series key of `attrs`, made the first time an exemplar is kept.
-    pub(crate) exemplar_key: OnceLock<Vec<u8>>,
+    pub(crate) exemplar_key: OnceLock<Box<[u8]>>,
     /// The SDK's exemplar filter, for the check every measurement makes.
     pub(crate) exemplar_filter: ExemplarFilter,
 }
@@ -433,9 +459,8 @@ impl BoundInstrument {
     #[inline(always)]
     pub fn record(&self, value: Number) -> Result<()> {
         let c = &*self.0;
-        if c.life.is_shut_down() {
-            return Err(Error::shutdown());
-        }
+        // No shutdown check before: a measurement after shutdown reaches an SDK series that
+        // is never collected again, and the check after says so.
         check_value(c.kind, c.number, &c.parent.desc.name, value)?;
         c.inst.get().record(value);
         c.offer_exemplar(value);

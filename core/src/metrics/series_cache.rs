@@ -2,11 +2,16 @@
 //! binding: C encodes its `otelrs_attribute` array) to an instrument bound to those
 //! attributes. A series recorded before is then found without converting, validating,
 //! sorting or allocating anything: one hash of the bytes, one comparison, one bound update.
+//!
+//! An entry holds only what recording through it needs (the SDK's bound instrument, and the
+//! exemplar key once an exemplar was kept), not the attributes: the SDK holds those for the
+//! series, and a forked child starts with an empty cache.
 
-use super::BoundInstrument;
+use super::instrument::BoundInst;
 use foldhash::fast::RandomState;
 use parking_lot::RwLock;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// How many series one instrument caches; recordings of further series take the converting
 /// path, which is correct, only slower.
@@ -19,8 +24,16 @@ pub(crate) enum Room {
     Full,
 }
 
+/// A series the cache records to.
+pub(crate) struct CachedSeries {
+    /// The SDK instrument bound to the series' attributes.
+    pub(crate) inst: BoundInst,
+    /// The series' exemplar key, made from its attributes when an exemplar is first offered.
+    pub(crate) exemplar_key: OnceLock<Box<[u8]>>,
+}
+
 pub(crate) struct SeriesCache {
-    map: RwLock<HashMap<Box<[u8]>, BoundInstrument, RandomState>>,
+    map: RwLock<HashMap<Box<[u8]>, CachedSeries, RandomState>>,
 }
 
 impl SeriesCache {
@@ -30,13 +43,13 @@ impl SeriesCache {
         }
     }
 
-    /// Runs `f` on the bound instrument cached for `encoded`; when there is none, whether
-    /// another series may be cached.
+    /// Runs `f` on the series cached for `encoded`; when there is none, whether another
+    /// series may be cached.
     #[inline]
     pub(crate) fn with<R>(
         &self,
         encoded: &[u8],
-        f: impl FnOnce(&BoundInstrument) -> R,
+        f: impl FnOnce(&CachedSeries) -> R,
     ) -> Result<R, Room> {
         let map = self.map.read();
         match map.get(encoded) {
@@ -46,12 +59,15 @@ impl SeriesCache {
         }
     }
 
-    /// Caches `bound` for `encoded` (a concurrent insert of the same series wins; both record
-    /// to the same SDK series anyway).
-    pub(crate) fn insert(&self, encoded: &[u8], bound: BoundInstrument) {
+    /// Caches the series `encoded`, recorded through `inst` (a concurrent insert of the same
+    /// series wins; both record to the same SDK series anyway).
+    pub(crate) fn insert(&self, encoded: &[u8], inst: BoundInst) {
         let mut map = self.map.write();
         if map.len() < SERIES_CACHE_LIMIT {
-            map.entry(encoded.into()).or_insert(bound);
+            map.entry(encoded.into()).or_insert(CachedSeries {
+                inst,
+                exemplar_key: OnceLock::new(),
+            });
         }
     }
 }

@@ -759,6 +759,50 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_series_keeps_exemplars_converting_its_attributes_once_for_them() {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        c.set("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based")
+            .unwrap();
+        let sdk = Sdk::new(&c).unwrap();
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.cached");
+        let trace = crate::base::context::TraceContext::from_traceparent(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        )
+        .unwrap();
+        let converted = std::cell::Cell::new(0);
+        for value in 1..=4 {
+            // The first outside a sampled trace: the exemplar comes from the cached series.
+            let before = crate::base::context::set_current((value > 1).then_some(trace));
+            // Unsorted, with a repeated key: the exemplar's series is the normalized list.
+            c.record_encoded(Number::U64(value), b"enc", || {
+                converted.set(converted.get() + 1);
+                Ok(vec![
+                    KeyValue::new("z", "last"),
+                    KeyValue::new("a", "x"),
+                    KeyValue::new("z", "kept"),
+                ])
+            })
+            .unwrap();
+            crate::base::context::set_current(before);
+        }
+        // Once to bind and cache the series, once for its exemplar key; never after.
+        assert_eq!(converted.get(), 2);
+        let json: serde_json::Value = serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+        let points =
+            &json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]["dataPoints"];
+        assert_eq!(points.as_array().unwrap().len(), 1, "{points}");
+        let point = &points[0];
+        assert_eq!(point["asInt"], "10");
+        assert_eq!(point["attributes"][1]["value"]["stringValue"], "kept");
+        let exemplars = point["exemplars"].as_array().unwrap();
+        assert_eq!(exemplars.len(), 1, "{point}");
+        assert_eq!(exemplars[0]["traceId"], "0af7651916cd43dd8448eb211c80319c");
+    }
+
+    #[test]
     fn refused_measurements_are_reported_beside_the_log_derived_metrics() {
         let mut c = Config::new();
         c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
