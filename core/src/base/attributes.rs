@@ -3,43 +3,88 @@
 
 use crate::base::error::{Error, Result};
 pub use opentelemetry::{Array, KeyValue, StringValue, Value};
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// `text` as an attribute string value the SDK clones by reference count: it clones the
-/// attributes of every series at every collection, and an owned string would be copied each
-/// time.
-pub fn attribute_text(text: &str) -> Arc<str> {
-    Arc::from(text)
+/// Strings a thread made lately, shared by every series that has them.
+type Recent = std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>;
+
+/// How many keys, and how many short values, a thread keeps sharing.
+const KEPT: usize = 512;
+
+/// Values up to this long are shared (longer ones are seldom repeated).
+const SHARED_VALUE_LEN: usize = 64;
+
+/// The values a thread shares, and whether it does now (see [`sharing_values`]).
+struct Values {
+    share: Cell<bool>,
+    recent: RefCell<Recent>,
 }
 
-/// The keys a thread has made lately, shared by every series that has them.
-const KEYS_KEPT: usize = 512;
-
-type Keys = std::collections::HashMap<Box<str>, Arc<str>, foldhash::fast::RandomState>;
-
 thread_local! {
-    static KEYS: std::cell::RefCell<Keys> = std::cell::RefCell::new(Keys::default());
+    static KEYS: RefCell<Recent> = RefCell::new(Recent::default());
+    static VALUES: Values = Values {
+        share: Cell::new(false),
+        recent: RefCell::new(Recent::default()),
+    };
+}
+
+/// `text` from `recent` when it is there; otherwise made, and kept there.
+fn shared(recent: &RefCell<Recent>, text: &str) -> Arc<str> {
+    let Ok(mut recent) = recent.try_borrow_mut() else {
+        return Arc::from(text);
+    };
+    if let Some(kept) = recent.get(text) {
+        return Arc::clone(kept);
+    }
+    if recent.len() >= KEPT {
+        recent.clear();
+    }
+    let made: Arc<str> = Arc::from(text);
+    recent.insert(Arc::clone(&made));
+    made
+}
+
+/// `text` as an attribute string value the SDK clones by reference count (it clones the
+/// attributes of every series at every collection, and an owned string would be copied each
+/// time). Within [`sharing_values`], a short value is one string for every series made on
+/// this thread with it lately (a method or status code is then not one string per series).
+pub fn attribute_text(text: &str) -> Arc<str> {
+    if text.len() > SHARED_VALUE_LEN {
+        return Arc::from(text);
+    }
+    VALUES
+        .try_with(|v| {
+            if v.share.get() {
+                shared(&v.recent, text)
+            } else {
+                Arc::from(text)
+            }
+        })
+        .unwrap_or_else(|_| Arc::from(text))
+}
+
+/// Runs `make`, whose values [`attribute_text`] makes, sharing short values: for the
+/// attributes of a series that keeps them. Elsewhere (a measurement past the series cache,
+/// whose attributes live for one call) a value is not looked up, which costs more than it
+/// saves when values are seldom repeated.
+pub(crate) fn sharing_values<R>(make: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = VALUES.try_with(|v| v.share.set(self.0));
+        }
+    }
+    let _restore = Restore(VALUES.try_with(|v| v.share.replace(true)).unwrap_or(false));
+    make()
 }
 
 /// `key` as an attribute key: as [`attribute_text`], and one string for every series made
 /// on this thread with the same key (a collection then reads one string, not one per series).
 pub fn attribute_key(key: &str) -> Arc<str> {
-    KEYS.try_with(|keys| {
-        let Ok(mut keys) = keys.try_borrow_mut() else {
-            return Arc::from(key);
-        };
-        if let Some(shared) = keys.get(key) {
-            return Arc::clone(shared);
-        }
-        if keys.len() >= KEYS_KEPT {
-            keys.clear();
-        }
-        let shared: Arc<str> = Arc::from(key);
-        keys.insert(key.into(), Arc::clone(&shared));
-        shared
-    })
-    .unwrap_or_else(|_| Arc::from(key))
+    KEYS.try_with(|recent| shared(recent, key))
+        .unwrap_or_else(|_| Arc::from(key))
 }
 
 /// Sorts `attrs` by key and keeps the last value of a repeated key. An empty key is an error.
@@ -103,12 +148,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn series_made_on_one_thread_share_their_keys() {
+    fn series_made_on_one_thread_share_their_keys_and_short_values_when_kept() {
         let (a, b) = (attribute_key("http.route"), attribute_key("http.route"));
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(&*attribute_key("other"), "other");
-        let (c, d) = (attribute_text("v"), attribute_text("v"));
-        assert!(!Arc::ptr_eq(&c, &d), "values are not kept");
+        let (c, d) = sharing_values(|| (attribute_text("GET"), attribute_text("GET")));
+        assert!(Arc::ptr_eq(&c, &d));
+        let long = "x".repeat(SHARED_VALUE_LEN + 1);
+        let (e, f) = sharing_values(|| (attribute_text(&long), attribute_text(&long)));
+        assert!(!Arc::ptr_eq(&e, &f), "long values are not kept");
+        assert_eq!(*e, *long);
+        // Made on another thread: a string of its own.
+        let g = std::thread::spawn(|| sharing_values(|| attribute_text("GET")))
+            .join()
+            .unwrap();
+        assert!(!Arc::ptr_eq(&c, &g));
+        assert_eq!(*g, *"GET");
+        // Outside sharing_values: made, not looked up.
+        let h = attribute_text("GET");
+        assert!(!Arc::ptr_eq(&c, &h));
     }
 
     #[test]

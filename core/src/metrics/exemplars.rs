@@ -83,6 +83,11 @@ fn series_key(attrs: impl Iterator<Item = proto_common::KeyValue>) -> Vec<u8> {
     out
 }
 
+/// The series key of the attributes `attrs` (sorted and unique) of a measurement.
+pub(crate) fn key_of(attrs: &[KeyValue]) -> Vec<u8> {
+    series_key(attrs.iter().map(proto_common::KeyValue::from))
+}
+
 /// A stream an instrument's measurements reach: its name, and the attribute keys a view keeps
 /// of them (None: all).
 #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +125,7 @@ impl InstrumentExemplars {
     /// Whether the filter takes a measurement made now (the cheap check comes first: one
     /// global when trace-based and no thread is in a sampled trace).
     #[inline]
-    fn takes(&self) -> bool {
+    pub(crate) fn takes(&self) -> bool {
         match self.filter {
             ExemplarFilter::AlwaysOff => false,
             ExemplarFilter::TraceBased => context::current_is_sampled(),
@@ -132,40 +137,13 @@ impl InstrumentExemplars {
     #[inline]
     pub(crate) fn offer(&self, attrs: &[KeyValue], value: Number) {
         if self.takes() {
-            self.keep(
-                &series_key(attrs.iter().map(proto_common::KeyValue::from)),
-                value,
-            );
+            self.keep(&key_of(attrs), value);
         }
-    }
-
-    /// Offers a measurement of a series whose key `key` keeps once computed (a bound
-    /// instrument's, a cached series'): from the attributes `attrs` gives, sorted and unique
-    /// (None: the measurement is not kept).
-    #[inline]
-    pub(crate) fn offer_keyed(
-        &self,
-        key: &OnceLock<Box<[u8]>>,
-        attrs: impl FnOnce() -> Option<Vec<KeyValue>>,
-        value: Number,
-    ) {
-        if !self.takes() {
-            return;
-        }
-        let key = match key.get() {
-            Some(key) => key,
-            None => {
-                let Some(attrs) = attrs() else { return };
-                let made = series_key(attrs.iter().map(proto_common::KeyValue::from));
-                key.get_or_init(|| made.into_boxed_slice())
-            }
-        };
-        self.keep(key, value);
     }
 
     /// Keeps a measurement of the series `key`, recorded now in the current trace, as its
     /// reservoir says.
-    fn keep(&self, key: &[u8], value: Number) {
+    pub(crate) fn keep(&self, key: &[u8], value: Number) {
         let Some(mut series) = self.series.try_lock() else {
             return;
         };

@@ -2,11 +2,11 @@
 //! that a forked child can swap in instruments of its rebuilt pipeline without the hot path
 //! paying for a lock.
 
-use super::exemplars::InstrumentExemplars;
+use super::exemplars::{key_of, InstrumentExemplars};
 use super::registry::MeterRegistry;
-use super::series_cache::{CachedSeries, Room, SeriesCache};
+use super::series_cache::{Room, SeriesCache};
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
-use crate::base::attributes::{normalize, AttributeSet};
+use crate::base::attributes::{normalize, sharing_values, AttributeSet};
 use crate::base::error::{Error, Result};
 use crate::base::fork::ForkCell;
 use crate::base::lifecycle::Lifecycle;
@@ -284,32 +284,34 @@ impl InstrumentCell {
     #[cold]
     #[inline(never)]
     fn offer_bound_exemplar(&self, bound: &BoundCell, value: Number) {
-        if let Some(e) = &self.exemplars {
-            e.offer_keyed(
-                &bound.exemplar_key,
-                || Some(bound.attrs.as_slice().to_vec()),
-                value,
-            );
+        if let Some(e) = self.exemplars.as_ref().filter(|e| e.takes()) {
+            let key = bound
+                .exemplar_key
+                .get_or_init(|| key_of(bound.attrs.as_slice()).into());
+            e.keep(key, value);
         }
     }
 
-    /// [`Self::offer_exemplar`] for a cached series, whose key it keeps; `convert` gives its
-    /// attributes the first time.
+    /// [`Self::offer_exemplar`] for the series cached at `position`, whose key the cache
+    /// keeps; `convert` gives its attributes the first time. Called with no lock held.
     #[cold]
     #[inline(never)]
     fn offer_cached_exemplar(
         &self,
-        cached: &CachedSeries,
+        series: &SeriesCache,
+        position: u32,
         convert: impl FnOnce() -> Result<Vec<KeyValue>>,
         value: Number,
     ) {
-        if let Some(e) = &self.exemplars {
-            let attrs = || {
+        if let Some(e) = self.exemplars.as_ref().filter(|e| e.takes()) {
+            let key = series.exemplar_key(position, || {
                 let mut attrs = convert().ok()?;
                 normalize(&mut attrs).ok()?;
-                Some(attrs)
-            };
-            e.offer_keyed(&cached.exemplar_key, attrs, value);
+                Some(key_of(&attrs))
+            });
+            if let Some(key) = key {
+                e.keep(&key, value);
+            }
         }
     }
 }
@@ -381,16 +383,20 @@ impl Instrument {
             return c.life.confirm_recorded();
         }
         let series = c.series.get();
-        let room = match series.with(encoded, |cached| {
-            cached.inst.record(value);
-            if c.exemplar_filter.may_take() {
-                c.offer_cached_exemplar(cached, &mut convert, value);
+        let room = match series.with(encoded, |inst| inst.record(value)) {
+            Ok((position, ())) => {
+                if c.exemplar_filter.may_take() {
+                    c.offer_cached_exemplar(series, position, &mut convert, value);
+                }
+                return c.life.confirm_recorded();
             }
-        }) {
-            Ok(()) => return c.life.confirm_recorded(),
             Err(room) => room,
         };
-        let mut attrs = convert()?;
+        let mut attrs = match room {
+            // A series cached from now on: its short values shared with the series before.
+            Room::Some => sharing_values(convert)?,
+            Room::Full => convert()?,
+        };
         normalize(&mut attrs)?;
         if room == Room::Full {
             // Past the cache (a flood of distinct sets, most past the cardinality limit):
