@@ -17,7 +17,8 @@ mod sdk;
 mod system;
 
 pub use base::attributes::{
-    attribute_key, attribute_text, normalize, Array, AttributeSet, KeyValue, StringValue, Value,
+    attribute_hash, attribute_key, attribute_text, normalize, set_hash, Array, AttributeSet,
+    HashedValue, KeyValue, StringValue, Value, MAX_HASHED,
 };
 pub use base::context::{self, TraceContext};
 pub use base::diag;

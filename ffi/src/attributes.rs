@@ -5,10 +5,10 @@ use crate::boundary::{self, ffi_status, ffi_void, opaque};
 use crate::status::otelrs_status;
 use otelrs_core::logs::RecordBuilder;
 use otelrs_core::{
-    attribute_key, attribute_text, Array, AttributeSet, Error, ErrorKind, KeyValue, StringValue,
-    Value,
+    attribute_hash, attribute_key, attribute_text, Array, AttributeSet, Error, ErrorKind,
+    HashedValue, KeyValue, StringValue, Value, MAX_HASHED,
 };
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_void, CStr};
 
 /// The type of an attribute value: which member of `otelrs_value` is set.
 #[repr(C)]
@@ -190,6 +190,48 @@ pub(crate) unsafe fn pack(
             }?;
         }
         Ok(())
+    }
+}
+
+/// The [`otelrs_core::set_hash`] of the `n` attributes at `attrs`, read from the C array
+/// without converting it: None where it cannot tell (an array value, a key that is empty or
+/// repeated, text that is not UTF-8, a NULL), which the converting path then reports.
+///
+/// # Safety
+/// As for [`convert`].
+pub(crate) unsafe fn set_hash(attrs: *const otelrs_attribute, n: usize) -> Option<u64> {
+    if n > MAX_HASHED {
+        return None;
+    }
+    // SAFETY: (the whole body) the caller's contract; each union member is read only for the
+    // type that names it, and a pointer only once checked for NULL.
+    unsafe {
+        let items = boundary::slice(attrs, n, "attrs").ok()?;
+        let text = |p: *const c_char| -> Option<&str> {
+            if p.is_null() {
+                None
+            } else {
+                std::str::from_utf8(CStr::from_ptr(p).to_bytes()).ok()
+            }
+        };
+        let mut keys: [&str; MAX_HASHED] = [""; MAX_HASHED];
+        let mut sum = 0u64;
+        for (i, a) in items.iter().enumerate() {
+            let key = text(a.key)?;
+            if key.is_empty() || keys[..i].contains(&key) {
+                return None;
+            }
+            keys[i] = key;
+            let value = match a.type_ {
+                0 => HashedValue::Str(text(a.value.string)?),
+                1 => HashedValue::Bool(a.value.boolean),
+                2 => HashedValue::I64(a.value.integer),
+                3 => HashedValue::F64(a.value.dbl),
+                _ => return None,
+            };
+            sum = sum.wrapping_add(attribute_hash(key, value)?);
+        }
+        Some(sum)
     }
 }
 

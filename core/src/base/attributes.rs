@@ -87,6 +87,64 @@ pub fn attribute_key(key: &str) -> Arc<str> {
         .unwrap_or_else(|_| Arc::from(key))
 }
 
+/// One attribute's value as [`attribute_hash`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub enum HashedValue<'a> {
+    /// A string.
+    Str(&'a str),
+    /// A boolean.
+    Bool(bool),
+    /// A 64-bit integer.
+    I64(i64),
+    /// A double.
+    F64(f64),
+}
+
+/// The hash of one attribute, for [`set_hash`]; None for a value it does not take (a float
+/// zero or NaN, whose equality and hash the SDK does not agree on).
+pub fn attribute_hash(key: &str, value: HashedValue<'_>) -> Option<u64> {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static SEED: std::sync::OnceLock<foldhash::fast::RandomState> = std::sync::OnceLock::new();
+    let mut h = SEED.get_or_init(Default::default).build_hasher();
+    key.hash(&mut h);
+    match value {
+        HashedValue::Str(s) => (0u8, s).hash(&mut h),
+        HashedValue::Bool(b) => (1u8, b).hash(&mut h),
+        HashedValue::I64(i) => (2u8, i).hash(&mut h),
+        HashedValue::F64(f) if f == 0.0 || f.is_nan() => return None,
+        HashedValue::F64(f) => (3u8, f.to_bits()).hash(&mut h),
+    }
+    Some(h.finish())
+}
+
+/// The hash of an attribute set, the same for its attributes in any order (a wrapping sum of
+/// [`attribute_hash`]es): two sets the SDK keeps as one series have the same hash. None when
+/// a key is empty or repeated, or a value is one `attribute_hash` does not take (arrays too).
+pub fn set_hash(attrs: &[KeyValue]) -> Option<u64> {
+    if attrs.len() > MAX_HASHED {
+        return None;
+    }
+    let mut sum = 0u64;
+    for (i, kv) in attrs.iter().enumerate() {
+        let key = kv.key.as_str();
+        if key.is_empty() || attrs[..i].iter().any(|o| o.key.as_str() == key) {
+            return None;
+        }
+        let value = match &kv.value {
+            Value::String(s) => HashedValue::Str(s.as_str()),
+            Value::Bool(b) => HashedValue::Bool(*b),
+            Value::I64(v) => HashedValue::I64(*v),
+            Value::F64(v) => HashedValue::F64(*v),
+            _ => return None,
+        };
+        sum = sum.wrapping_add(attribute_hash(key, value)?);
+    }
+    Some(sum)
+}
+
+/// The most attributes [`set_hash`] takes (it compares every key with those before it).
+pub const MAX_HASHED: usize = 16;
+
 /// Sorts `attrs` by key and keeps the last value of a repeated key. An empty key is an error.
 pub fn normalize(attrs: &mut Vec<KeyValue>) -> Result<()> {
     if let Some(i) = attrs.iter().position(|kv| kv.key.as_str().is_empty()) {
@@ -167,6 +225,45 @@ mod tests {
         // Outside sharing_values: made, not looked up.
         let h = attribute_text("GET");
         assert!(!Arc::ptr_eq(&c, &h));
+    }
+
+    #[test]
+    fn a_set_hash_is_the_same_in_any_order_and_refuses_what_the_sdk_may_merge() {
+        let a = [
+            KeyValue::new("a", "x"),
+            KeyValue::new("b", 2),
+            KeyValue::new("c", true),
+            KeyValue::new("d", 1.5),
+        ];
+        let mut b = a.to_vec();
+        b.reverse();
+        assert_eq!(set_hash(&a), set_hash(&b));
+        assert!(set_hash(&a).is_some());
+        // Each attribute counts: another value, type or key is another hash.
+        for other in [
+            KeyValue::new("a", "y"),
+            KeyValue::new("a", 1),
+            KeyValue::new("e", "x"),
+        ] {
+            let mut c = a.to_vec();
+            c[0] = other;
+            assert_ne!(set_hash(&a), set_hash(&c));
+        }
+        assert_ne!(set_hash(&a), set_hash(&a[..3]));
+        for refused in [
+            vec![KeyValue::new("a", 1), KeyValue::new("a", 2)],
+            vec![KeyValue::new("", 1)],
+            vec![KeyValue::new("z", 0.0)],
+            vec![KeyValue::new("z", f64::NAN)],
+            vec![KeyValue::new("z", Value::Array(vec![1i64].into()))],
+        ] {
+            assert_eq!(set_hash(&refused), None, "{refused:?}");
+        }
+        let many: Vec<KeyValue> = (0..=MAX_HASHED as i64)
+            .map(|i| KeyValue::new(format!("k{i}"), i))
+            .collect();
+        assert_eq!(set_hash(&many), None);
+        assert!(set_hash(&many[..MAX_HASHED]).is_some());
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! paying for a lock.
 
 use super::exemplars::{key_of, InstrumentExemplars};
+use super::overflow_gate::OverflowGate;
 use super::registry::MeterRegistry;
 use super::series_cache::{Room, SeriesCache};
 use super::{InstrumentDesc, InstrumentKind, Number, NumberKind};
-use crate::base::attributes::{normalize, sharing_values, AttributeSet};
+use crate::base::attributes::{normalize, set_hash, sharing_values, AttributeSet};
 use crate::base::error::{Error, Result};
 use crate::base::fork::ForkCell;
 use crate::base::lifecycle::Lifecycle;
@@ -229,9 +230,15 @@ impl BoundInst {
     #[cold]
     #[inline(never)]
     fn record_unbound(lazy: &LazyBind, value: Number) {
-        let bound = lazy
-            .bound
-            .get_or_init(|| lazy.parent.inst.get().bind(lazy.attrs.as_slice()));
+        let bound = lazy.bound.get_or_init(|| {
+            let parent = &*lazy.parent;
+            let _running = parent
+                .gate
+                .get()
+                .as_ref()
+                .and_then(|g| g.enter(lazy.attrs.as_slice()));
+            parent.inst.get().bind(lazy.attrs.as_slice())
+        });
         // A fresh binding is never `Unbound`.
         record_bound!(bound, value, |_: &LazyBind| {});
     }
@@ -258,6 +265,10 @@ pub(crate) struct InstrumentCell {
     pub(crate) exemplars: Option<Arc<InstrumentExemplars>>,
     /// The SDK's exemplar filter, for the check every measurement makes.
     pub(crate) exemplar_filter: ExemplarFilter,
+    /// What tells a measurement past the cardinality limit without the SDK's lookup; None
+    /// where the SDK's series may change once it is full (a delta reader, a view). Replaced
+    /// by a new gate in a forked child, whose SDK instrument is new.
+    pub(crate) gate: ForkCell<Option<OverflowGate>>,
 }
 
 impl InstrumentCell {
@@ -342,6 +353,9 @@ impl Instrument {
             return Err(Error::shutdown());
         }
         check_value(c.desc.kind, c.desc.number, &c.desc.name, value)?;
+        if let (Some(gate), false) = (c.gate.get(), attrs.is_empty()) {
+            gate.pass_uncounted();
+        }
         c.inst.get().record(value, attrs);
         c.offer_exemplar(attrs, value);
         c.life.confirm_recorded()
@@ -353,23 +367,42 @@ impl Instrument {
     pub fn record_set(&self, value: Number, set: &AttributeSet) -> Result<()> {
         let mut key = [SET_KEY_TAG; 9];
         key[1..].copy_from_slice(&set.id().to_le_bytes());
-        self.record_encoded(value, &key, || Ok(set.as_slice().to_vec()))
+        self.record_encoded_hashed(
+            value,
+            &key,
+            || Ok(set.as_slice().to_vec()),
+            || set_hash(set.as_slice()),
+        )
     }
 
     /// Records `value` for the attribute list that `encoded` identifies: an exact encoding of
     /// it, chosen by the binding, such that equal bytes mean equal attributes (encodings that
     /// start with the byte 0xFF are reserved for prepared sets). An empty list records
-    /// directly. A list seen
-    /// before (up to [`super::SERIES_CACHE_LIMIT`] per instrument) records through a cached
-    /// bound instrument; otherwise `convert` builds the attributes, which are checked,
-    /// sorted, bound and cached. A cached series calls `convert` again only the first time
-    /// it keeps an exemplar (for the exemplar's series key).
+    /// directly. A list seen before (up to [`super::SERIES_CACHE_LIMIT`] per instrument)
+    /// records through a cached bound instrument; otherwise `convert` builds the attributes,
+    /// which are checked, sorted, bound and cached. A cached series calls `convert` again only
+    /// the first time it keeps an exemplar (for the exemplar's series key).
     #[inline]
     pub fn record_encoded(
         &self,
         value: Number,
         encoded: &[u8],
+        convert: impl FnMut() -> Result<Vec<KeyValue>>,
+    ) -> Result<()> {
+        self.record_encoded_hashed(value, encoded, convert, || None)
+    }
+
+    /// [`Self::record_encoded`], with `set_hash` giving the list's [`crate::set_hash`] (None
+    /// when the binding cannot tell it without converting): past the series cache and the
+    /// cardinality limit, a list that certainly has no series then goes to the overflow
+    /// series without being converted or looked up by the SDK.
+    #[inline]
+    pub fn record_encoded_hashed(
+        &self,
+        value: Number,
+        encoded: &[u8],
         mut convert: impl FnMut() -> Result<Vec<KeyValue>>,
+        set_hash: impl FnOnce() -> Option<u64>,
     ) -> Result<()> {
         let c = &*self.0;
         if c.life.is_shut_down() {
@@ -392,12 +425,23 @@ impl Instrument {
             }
             Err(room) => room,
         };
+        let gate = c.gate.get().as_ref();
+        if room == Room::Full {
+            if let Some(gate) = gate {
+                if let Some(overflow) = set_hash().and_then(|h| gate.overflow_of(c.inst.get(), h)) {
+                    overflow.record(value);
+                    c.offer_exemplar(gate.overflow_attrs(), value);
+                    return c.life.confirm_recorded();
+                }
+            }
+        }
         let mut attrs = match room {
             // A series cached from now on: its short values shared with the series before.
             Room::Some => sharing_values(convert)?,
             Room::Full => convert()?,
         };
         normalize(&mut attrs)?;
+        let _running = gate.and_then(|g| g.enter(&attrs));
         if room == Room::Full {
             // Past the cache (a flood of distinct sets, most past the cardinality limit):
             // straight to the SDK, with nothing made to keep.

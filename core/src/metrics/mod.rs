@@ -11,6 +11,7 @@ pub mod http_server;
 pub(crate) mod instrument;
 mod otlp;
 pub(crate) mod otlp_forms;
+pub(crate) mod overflow_gate;
 pub(crate) mod pipeline;
 pub(crate) mod prometheus;
 pub mod quantiles;

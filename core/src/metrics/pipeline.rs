@@ -209,6 +209,8 @@ pub(crate) struct Pipeline {
     runtime: Option<tokio::runtime::Handle>,
     commands: Option<Sender<Command>>,
     thread: Option<JoinHandle<()>>,
+    /// Every reader, for the temporality each gives a kind of instrument.
+    readers: Vec<SharedReader>,
 }
 
 impl Pipeline {
@@ -327,6 +329,12 @@ impl Pipeline {
             });
         }
         let provider = builder.build();
+        let readers: Vec<SharedReader> = exports
+            .iter()
+            .map(|e| e.reader.clone())
+            .chain(memory.clone())
+            .chain(prometheus.as_ref().map(|(reader, _)| reader.clone()))
+            .collect();
         let on_demand = memory
             .clone()
             .or_else(|| prometheus.as_ref().map(|(reader, _)| reader.clone()));
@@ -402,7 +410,18 @@ impl Pipeline {
             runtime: runtime_handle,
             commands,
             thread,
+            readers,
         })
+    }
+
+    /// Whether every reader keeps each series of a synchronous instrument of `kind` from
+    /// one collection to the next (cumulative temporality): a delta reader lets go of the
+    /// series not recorded since its last collection.
+    pub(crate) fn keeps_every_series(&self, kind: crate::metrics::InstrumentKind) -> bool {
+        let kind = super::views::sdk_kind(kind);
+        self.readers
+            .iter()
+            .all(|r| r.temporality(kind) != Temporality::Delta)
     }
 
     /// The SDK meter for `scope`.

@@ -7,13 +7,16 @@ use super::exemplars::Exemplars;
 use super::instrument::{
     self, BoundCell, BoundInst, Callback, InstrumentCell, ObservableCell, ObservedType, SyncInst,
 };
+use super::overflow_gate::OverflowGate;
 use super::pipeline::{self, Pipeline};
 use super::prometheus::Exposer;
 use super::quantiles::HistogramSummary;
 use super::series_cache::SeriesCache;
 use super::views;
 use super::Exposition;
-use super::{BoundInstrument, Instrument, InstrumentDesc, NumberKind, ObservableInstrument};
+use super::{
+    BoundInstrument, Instrument, InstrumentDesc, InstrumentKind, NumberKind, ObservableInstrument,
+};
 use crate::base::attributes::{AttributeSet, KeyValue};
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::fork::{self, ForkCell};
@@ -183,6 +186,26 @@ impl MeterRegistry {
         Ok((selection, meter))
     }
 
+    /// The overflow gate of an instrument of `kind` that `selection` selects (see
+    /// [`OverflowGate`]): where its stream is its own (no view) and every reader keeps every
+    /// series.
+    fn gate_for(
+        &self,
+        meter: &Option<opentelemetry::metrics::Meter>,
+        selection: &views::Selection<'_>,
+        kind: InstrumentKind,
+    ) -> Option<OverflowGate> {
+        meter.as_ref()?;
+        let keeps = selection.selects_none()
+            && self
+                .state
+                .lock()
+                .pipeline
+                .as_ref()
+                .is_some_and(|p| p.keeps_every_series(kind));
+        keeps.then(|| OverflowGate::new(self.cardinality_limit))
+    }
+
     fn instrument(
         self: &Arc<Self>,
         scope: &InstrumentationScope,
@@ -210,6 +233,7 @@ impl MeterRegistry {
             reservoir,
             selection.cardinality_limit(self.cardinality_limit),
         );
+        let gate = self.gate_for(&meter, &selection, desc.kind);
         let cell = Arc::new(InstrumentCell {
             life: Arc::clone(&self.life),
             registry: Arc::clone(self),
@@ -219,6 +243,7 @@ impl MeterRegistry {
             series: ForkCell::new(SeriesCache::new()),
             exemplars,
             exemplar_filter: self.exemplar_filter,
+            gate: ForkCell::new(gate),
         });
         remember(&mut self.state.lock().instruments, &cell);
         Ok(Instrument(cell))
@@ -268,7 +293,14 @@ impl MeterRegistry {
             number: parent.desc.number,
             parent: Arc::clone(parent),
             attrs: attrs.clone(),
-            inst: ForkCell::new(parent.inst.get().bind(attrs.as_slice())),
+            inst: ForkCell::new({
+                let _running = parent
+                    .gate
+                    .get()
+                    .as_ref()
+                    .and_then(|g| g.enter(attrs.as_slice()));
+                parent.inst.get().bind(attrs.as_slice())
+            }),
             exemplar_key: OnceLock::new(),
             exemplar_filter: parent.exemplar_filter,
         });
@@ -397,6 +429,13 @@ impl MeterRegistry {
             fork::bury(unsafe { cell.inst.replace_in_child(inst) });
             // SAFETY: as above.
             fork::bury(unsafe { cell.series.replace_in_child(SeriesCache::new()) });
+            let gate = cell
+                .gate
+                .get()
+                .as_ref()
+                .map(|g| OverflowGate::new(g.limit()));
+            // SAFETY: as above.
+            fork::bury(unsafe { cell.gate.replace_in_child(gate) });
         }
         for cell in state.bounds.iter().filter_map(Weak::upgrade) {
             // Bound again when the child first records through it: binding makes the SDK

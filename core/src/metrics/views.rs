@@ -164,8 +164,12 @@ impl Selection<'_> {
         }
     }
 
-    /// The streams the views give the instrument: one per view that does not drop it, or its
-    /// own when none selects it.
+    /// Whether no view selects the instrument (it has its own stream, with every attribute
+    /// and the default cardinality limit).
+    pub(crate) fn selects_none(&self) -> bool {
+        self.views.is_empty()
+    }
+
     /// The most series any of its streams keeps (`default` for a stream that sets no
     /// cardinality limit): what bounds the instrument's exemplar reservoirs.
     pub(crate) fn cardinality_limit(&self, default: usize) -> usize {
@@ -177,6 +181,8 @@ impl Selection<'_> {
             .unwrap_or(default)
     }
 
+    /// The streams the views give the instrument: one per view that does not drop it, or its
+    /// own when none selects it.
     pub(crate) fn streams(&self) -> Vec<StreamShape> {
         if self.views.is_empty() {
             return vec![StreamShape {
@@ -195,7 +201,8 @@ impl Selection<'_> {
     }
 }
 
-fn sdk_kind(kind: crate::metrics::InstrumentKind) -> InstrumentKind {
+/// The SDK's kind of an instrument of `kind`.
+pub(crate) fn sdk_kind(kind: crate::metrics::InstrumentKind) -> InstrumentKind {
     use crate::metrics::InstrumentKind as K;
     match kind {
         K::Counter => InstrumentKind::Counter,

@@ -802,6 +802,173 @@ mod tests {
         assert_eq!(exemplars[0]["traceId"], "0af7651916cd43dd8448eb211c80319c");
     }
 
+    /// An SDK of the memory exporter with `settings`.
+    fn memory_sdk_with(settings: &[(&str, &str)]) -> Sdk {
+        let mut c = Config::new();
+        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
+        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
+        for (k, v) in settings {
+            c.set(k, v).unwrap();
+        }
+        Sdk::new(&c).unwrap()
+    }
+
+    /// The `asInt` value of each point of the first metric, by the value of attribute `i`
+    /// (-1 for the overflow point).
+    fn points_by_i(sdk: &Sdk) -> std::collections::BTreeMap<i64, u64> {
+        let json: serde_json::Value = serde_json::from_str(&sdk.collect_json().unwrap()).unwrap();
+        let points = json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]
+            ["dataPoints"]
+            .as_array()
+            .unwrap()
+            .clone();
+        points
+            .iter()
+            .map(|p| {
+                let attr = &p["attributes"][0];
+                let i = match attr["key"].as_str().unwrap() {
+                    "otel.metric.overflow" => -1,
+                    _ => attr["value"]["intValue"].as_str().unwrap().parse().unwrap(),
+                };
+                (i, p["asInt"].as_str().unwrap().parse().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn past_the_cache_and_the_limit_a_set_without_a_series_overflows_unconverted() {
+        let sdk = memory_sdk_with(&[("OTELRS_METRICS_CARDINALITY_LIMIT", "10")]);
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.gated");
+        let converted = std::cell::Cell::new(0);
+        // Set {i}, encoded as `tag` then i: the same set under another tag is another
+        // encoding of it.
+        let record = |i: i64, tag: u8, hashed: bool| {
+            let mut encoded = vec![tag];
+            encoded.extend_from_slice(&i.to_le_bytes());
+            let attrs = move || vec![KeyValue::new("i", i)];
+            c.record_encoded_hashed(
+                Number::U64(1),
+                &encoded,
+                || {
+                    converted.set(converted.get() + 1);
+                    Ok(attrs())
+                },
+                || {
+                    if hashed {
+                        crate::set_hash(&attrs())
+                    } else {
+                        None
+                    }
+                },
+            )
+            .unwrap();
+        };
+        // Ten series fill the SDK; the sets after them, until the series cache is full,
+        // are converted and bound to the overflow series.
+        let cached = crate::metrics::SERIES_CACHE_LIMIT as i64;
+        for i in 0..cached {
+            record(i, 0, true);
+        }
+        assert_eq!(converted.get(), cached);
+        // Past the cache: sets with no series go to the overflow series unconverted...
+        for i in cached..cached + 500 {
+            record(i, 0, true);
+        }
+        assert_eq!(
+            converted.get(),
+            cached,
+            "no conversion for a set with no series"
+        );
+        // ...while a series under an encoding not cached, or a set the binding does not hash,
+        // takes the SDK's path, and lands where the SDK says.
+        record(3, 1, true);
+        record(4, 2, false);
+        record(cached + 1, 3, false);
+        assert_eq!(converted.get(), cached + 3);
+        let points = points_by_i(&sdk);
+        assert_eq!(points.len(), 11, "{points:?}");
+        assert_eq!((points[&3], points[&4], points[&5]), (2, 2, 1));
+        assert_eq!(points[&-1], (cached - 10) as u64 + 500 + 1);
+    }
+
+    #[test]
+    fn threads_racing_past_the_limit_never_send_a_series_to_the_overflow_series() {
+        let sdk = memory_sdk_with(&[("OTELRS_METRICS_CARDINALITY_LIMIT", "50")]);
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.raced");
+        let (threads, sets) = (4u8, 3000i64);
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let c = &c;
+                scope.spawn(move || {
+                    // Every thread records every set once, in its own order and encoding.
+                    let mut x = u64::from(t) + 1;
+                    let mut order: Vec<i64> = (0..sets).collect();
+                    for k in (1..order.len()).rev() {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        order.swap(k, (x >> 33) as usize % (k + 1));
+                    }
+                    for i in order {
+                        let mut encoded = vec![t];
+                        encoded.extend_from_slice(&i.to_le_bytes());
+                        let attrs = move || vec![KeyValue::new("i", i)];
+                        c.record_encoded_hashed(
+                            Number::U64(1),
+                            &encoded,
+                            || Ok(attrs()),
+                            || crate::set_hash(&attrs()),
+                        )
+                        .unwrap();
+                    }
+                });
+            }
+        });
+        let points = points_by_i(&sdk);
+        assert_eq!(points.len(), 51, "{points:?}");
+        for (i, n) in &points {
+            if *i >= 0 {
+                assert_eq!(*n, u64::from(threads), "series {i} lost a measurement");
+            }
+        }
+        assert_eq!(points[&-1], u64::from(threads) * (sets as u64 - 50));
+    }
+
+    #[test]
+    fn the_sdk_decides_where_its_series_may_change_or_come_uncounted() {
+        // A delta reader lets go of series: no gate.
+        let sdk = memory_sdk_with(&[(
+            "OTELRS_EXPORTER_MEMORY_METRICS_TEMPORALITY_PREFERENCE",
+            "delta",
+        )]);
+        let meter = sdk.meter("unit", None).unwrap();
+        assert!(counter(&meter, "unit.delta").0.gate.get().is_none());
+        // A view selects the instrument: no gate.
+        let sdk = memory_sdk_with(&[(
+            "OTELRS_METRICS_VIEWS",
+            "instrument_name=unit.viewed,attribute_keys=a",
+        )]);
+        let meter = sdk.meter("unit", None).unwrap();
+        assert!(counter(&meter, "unit.viewed").0.gate.get().is_none());
+        // Recorded with attributes it is not told of before the SDK was full: closed.
+        let sdk = memory_sdk_with(&[("OTELRS_METRICS_CARDINALITY_LIMIT", "2")]);
+        let meter = sdk.meter("unit", None).unwrap();
+        let c = counter(&meter, "unit.direct");
+        c.record(Number::U64(1), &[KeyValue::new("i", 0i64)])
+            .unwrap();
+        let gate = c.0.gate.get().as_ref().unwrap();
+        for i in 1..5i64 {
+            c.record_encoded(Number::U64(1), &i.to_le_bytes(), || {
+                Ok(vec![KeyValue::new("i", i)])
+            })
+            .unwrap();
+        }
+        let other = crate::set_hash(&[KeyValue::new("i", 99i64)]).unwrap();
+        assert!(gate.overflow_of(c.0.inst.get(), other).is_none());
+    }
+
     #[test]
     fn refused_measurements_are_reported_beside_the_log_derived_metrics() {
         let mut c = Config::new();

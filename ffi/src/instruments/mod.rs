@@ -97,7 +97,9 @@ unsafe fn record<O: Opaque<Inner = Instrument>>(
             encoded.clear();
             // SAFETY: the caller's contract.
             unsafe { attributes::encode(attrs, n, &mut encoded)? };
-            inst.record_encoded(value, &encoded, convert)
+            // SAFETY: the caller's contract.
+            let hash = || unsafe { attributes::set_hash(attrs, n) };
+            inst.record_encoded_hashed(value, &encoded, convert, hash)
         }
         // Only if recording re-entered itself on this thread: take the converting path.
         Err(_) => inst.record(value, &convert()?),
