@@ -209,7 +209,8 @@ def prometheus_section(flags: list[str]) -> str:
         "",
         f"Counter add by array (2 string attributes), median of {RUNS} runs: {series_ns:.1f} ns for attribute sets",
         f"that have a series (1 000 rotating), {overflow_ns:.1f} ns for sets past the limit of 2 000 (100 000 rotating:",
-        "98 % of the adds go to the overflow series, each one converting and looking up its attributes).",
+        "98 % of the adds go to the overflow series: past the series cache, a set the SDK has no series of",
+        "goes there without being converted or looked up by the SDK, docs/decisions/0007-overflow-gate.md).",
         "",
     ]
     return "\n".join(lines)
@@ -277,7 +278,8 @@ def collection_section(flags: list[str], rust_bin: pathlib.Path) -> str:
                      f"{spread(sp, '.2f')} | {rp:.2f}x | {spread(pt, '.2f')} | {rt:.2f}x |")
     lines += [
         "",
-        "Resident memory the series added (bytes per series: after recording them, and after the",
+        "Resident anonymous memory the series added (`RssAnon`: the heap and mappings of no file, not the",
+        "library code the first recordings fault in; bytes per series: after recording them, and after the",
         "collections above, which leave the allocator's freed buffers in the process), from the JSON runs:",
         "",
         "| Series | otelrs after recording | SDK after recording | ratio | otelrs after collections | SDK after collections |",

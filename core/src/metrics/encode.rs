@@ -21,10 +21,13 @@ use prost::encoding::encoded_len_varint;
 use prost::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The size of the last request written here, the first guess of the next one's.
+static LAST_LEN: crate::export::protobuf::SizeHint = crate::export::protobuf::SizeHint::new();
+
 /// `rm` as the protobuf bytes of an `ExportMetricsServiceRequest`, with otelrs's exemplars
 /// from `exemplars` in place of the SDK's on the metrics it has reservoirs for.
 pub(crate) fn request(rm: &ResourceMetrics, exemplars: Option<&Lookup>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
+    let mut out = Vec::with_capacity(LAST_LEN.first_guess());
     nested(&mut out, 1, |b| {
         nested(b, 1, |b| {
             for (k, v) in rm.resource().iter() {
@@ -36,6 +39,7 @@ pub(crate) fn request(rm: &ResourceMetrics, exemplars: Option<&Lookup>) -> Vec<u
         }
         string(b, 3, rm.resource().schema_url().unwrap_or_default());
     });
+    LAST_LEN.keep(out.len());
     out
 }
 

@@ -15,10 +15,13 @@ use opentelemetry_sdk::metrics::data::{
 };
 use opentelemetry_sdk::metrics::Temporality;
 
+/// The size of the last request written here, the first guess of the next one's.
+static LAST_LEN: crate::export::protobuf::SizeHint = crate::export::protobuf::SizeHint::new();
+
 /// `rm` as one OTLP JSON request, with otelrs's exemplars from `exemplars` in place of the
 /// SDK's on the metrics it has reservoirs for.
 pub(crate) fn request(rm: &ResourceMetrics, exemplars: Option<&Lookup>) -> Vec<u8> {
-    let mut b = Vec::with_capacity(4096);
+    let mut b = Vec::with_capacity(LAST_LEN.first_guess());
     b.extend_from_slice(br#"{"resourceMetrics":[{"resource":{"attributes":"#);
     attributes(&mut b, rm.resource().iter().map(|(k, v)| (k.as_str(), v)));
     b.extend_from_slice(br#","droppedAttributesCount":0,"entityRefs":[]},"scopeMetrics":["#);
@@ -29,6 +32,7 @@ pub(crate) fn request(rm: &ResourceMetrics, exemplars: Option<&Lookup>) -> Vec<u
     b.extend_from_slice(br#"],"schemaUrl":"#);
     write_str(&mut b, rm.resource().schema_url().unwrap_or_default());
     b.extend_from_slice(b"}]}");
+    LAST_LEN.keep(b.len());
     b
 }
 
