@@ -22,6 +22,10 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
+/// Hashes counted before room is taken for all the limit allows (most instruments have few
+/// series).
+const FIRST: usize = 64;
+
 /// The most hashes room is taken for at once (a higher limit grows the table as it fills).
 const RESERVED_AT_MOST: usize = 1 << 16;
 
@@ -82,7 +86,7 @@ impl OverflowGate {
     /// a binding); the call is running until the result is dropped. Nothing once the SDK is
     /// full.
     pub(crate) fn enter(&self, attrs: &[KeyValue]) -> Option<Running<'_>> {
-        if self.full.get().is_some() || attrs.is_empty() {
+        if self.full.get().is_some() || attrs.is_empty() || self.closed.load(Ordering::Relaxed) {
             return None;
         }
         let hash = set_hash(attrs);
@@ -91,11 +95,11 @@ impl OverflowGate {
             return None;
         }
         if let Some(h) = hash {
-            if open.hashes.capacity() == 0 {
-                // Room for every set once, rather than growing by doubling (whose abandoned
-                // tables would cost as much again).
-                open.hashes
-                    .reserve(self.limit.min(RESERVED_AT_MOST), |&x| x);
+            if open.hashes.len() == FIRST {
+                // Room for every set at once past the first few, rather than growing by
+                // doubling (whose abandoned tables would cost as much again).
+                let rest = self.limit.min(RESERVED_AT_MOST).saturating_sub(FIRST);
+                open.hashes.reserve(rest, |&x| x);
             }
             if open.hashes.find(h, |&x| x == h).is_none() {
                 open.hashes.insert_unique(h, h, |&x| x);

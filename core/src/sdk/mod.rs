@@ -461,10 +461,18 @@ mod tests {
     }
 
     fn memory_sdk() -> Sdk {
+        memory_sdk_with(&[])
+    }
+
+    /// An SDK of the memory exporter (and no log exporter) with `settings` besides.
+    fn memory_sdk_with(settings: &[(&str, &str)]) -> Sdk {
         let mut c = Config::new();
         c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
         c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
         c.set("OTEL_SERVICE_NAME", "unit").unwrap();
+        for (k, v) in settings {
+            c.set(k, v).unwrap();
+        }
         Sdk::new(&c).unwrap()
     }
 
@@ -760,12 +768,7 @@ mod tests {
 
     #[test]
     fn a_cached_series_keeps_exemplars_converting_its_attributes_once_for_them() {
-        let mut c = Config::new();
-        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
-        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
-        c.set("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based")
-            .unwrap();
-        let sdk = Sdk::new(&c).unwrap();
+        let sdk = memory_sdk_with(&[("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based")]);
         let meter = sdk.meter("unit", None).unwrap();
         let c = counter(&meter, "unit.cached");
         let trace = crate::base::context::TraceContext::from_traceparent(
@@ -802,17 +805,6 @@ mod tests {
         assert_eq!(exemplars[0]["traceId"], "0af7651916cd43dd8448eb211c80319c");
     }
 
-    /// An SDK of the memory exporter with `settings`.
-    fn memory_sdk_with(settings: &[(&str, &str)]) -> Sdk {
-        let mut c = Config::new();
-        c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
-        c.set("OTEL_LOGS_EXPORTER", "none").unwrap();
-        for (k, v) in settings {
-            c.set(k, v).unwrap();
-        }
-        Sdk::new(&c).unwrap()
-    }
-
     /// The `asInt` value of each point of the first metric, by the value of attribute `i`
     /// (-1 for the overflow point).
     fn points_by_i(sdk: &Sdk) -> std::collections::BTreeMap<i64, u64> {
@@ -835,35 +827,38 @@ mod tests {
             .collect()
     }
 
+    /// Records 1 for the set {i} through `c`'s encoded path, encoded as `tag` then i (the same
+    /// set under another tag is another encoding of it), its hash given when `hashed`; counts
+    /// each conversion in `converted`.
+    fn record_i(c: &Instrument, i: i64, tag: u8, hashed: bool, converted: &std::cell::Cell<i64>) {
+        let mut encoded = vec![tag];
+        encoded.extend_from_slice(&i.to_le_bytes());
+        let attrs = move || vec![KeyValue::new("i", i)];
+        c.record_encoded_hashed(
+            Number::U64(1),
+            &encoded,
+            || {
+                converted.set(converted.get() + 1);
+                Ok(attrs())
+            },
+            || {
+                if hashed {
+                    crate::set_hash(&attrs())
+                } else {
+                    None
+                }
+            },
+        )
+        .unwrap();
+    }
+
     #[test]
     fn past_the_cache_and_the_limit_a_set_without_a_series_overflows_unconverted() {
         let sdk = memory_sdk_with(&[("OTELRS_METRICS_CARDINALITY_LIMIT", "10")]);
         let meter = sdk.meter("unit", None).unwrap();
         let c = counter(&meter, "unit.gated");
         let converted = std::cell::Cell::new(0);
-        // Set {i}, encoded as `tag` then i: the same set under another tag is another
-        // encoding of it.
-        let record = |i: i64, tag: u8, hashed: bool| {
-            let mut encoded = vec![tag];
-            encoded.extend_from_slice(&i.to_le_bytes());
-            let attrs = move || vec![KeyValue::new("i", i)];
-            c.record_encoded_hashed(
-                Number::U64(1),
-                &encoded,
-                || {
-                    converted.set(converted.get() + 1);
-                    Ok(attrs())
-                },
-                || {
-                    if hashed {
-                        crate::set_hash(&attrs())
-                    } else {
-                        None
-                    }
-                },
-            )
-            .unwrap();
-        };
+        let record = |i: i64, tag: u8, hashed: bool| record_i(&c, i, tag, hashed, &converted);
         // Ten series fill the SDK; the sets after them, until the series cache is full,
         // are converted and bound to the overflow series.
         let cached = crate::metrics::SERIES_CACHE_LIMIT as i64;
@@ -911,17 +906,9 @@ mod tests {
                             .wrapping_add(1442695040888963407);
                         order.swap(k, (x >> 33) as usize % (k + 1));
                     }
+                    let converted = std::cell::Cell::new(0);
                     for i in order {
-                        let mut encoded = vec![t];
-                        encoded.extend_from_slice(&i.to_le_bytes());
-                        let attrs = move || vec![KeyValue::new("i", i)];
-                        c.record_encoded_hashed(
-                            Number::U64(1),
-                            &encoded,
-                            || Ok(attrs()),
-                            || crate::set_hash(&attrs()),
-                        )
-                        .unwrap();
+                        record_i(c, i, t, true, &converted);
                     }
                 });
             }
@@ -986,13 +973,7 @@ mod tests {
     #[test]
     fn a_record_without_severity_passes_the_minimum_and_is_sampled_below_the_threshold() {
         let sdk_with = |settings: &[(&str, &str)]| {
-            let mut c = Config::new();
-            c.set("OTEL_METRICS_EXPORTER", "memory").unwrap();
-            c.set("OTEL_LOGS_EXPORTER", "discard").unwrap();
-            for (k, v) in settings {
-                c.set(k, v).unwrap();
-            }
-            Sdk::new(&c).unwrap()
+            memory_sdk_with(&[&[("OTEL_LOGS_EXPORTER", "discard")], settings].concat())
         };
         let sdk = sdk_with(&[("OTELRS_LOGS_MIN_SEVERITY", "warn")]);
         let logger = sdk.logger("unit", None).unwrap();
