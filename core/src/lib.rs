@@ -17,8 +17,8 @@ mod sdk;
 mod system;
 
 pub use base::attributes::{
-    attribute_hash, attribute_key, attribute_text, normalize, set_hash, Array, AttributeSet,
-    HashedValue, KeyValue, StringValue, Value, MAX_HASHED,
+    attribute_key, attribute_text, hash_attributes, normalize, Array, AttributeSet, HashedValue,
+    KeyValue, StringValue, Value,
 };
 pub use base::context::{self, TraceContext};
 pub use base::diag;

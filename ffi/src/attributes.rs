@@ -5,8 +5,8 @@ use crate::boundary::{self, ffi_status, ffi_void, opaque};
 use crate::status::otelrs_status;
 use otelrs_core::logs::RecordBuilder;
 use otelrs_core::{
-    attribute_hash, attribute_key, attribute_text, Array, AttributeSet, Error, ErrorKind,
-    HashedValue, KeyValue, StringValue, Value, MAX_HASHED,
+    attribute_key, attribute_text, hash_attributes, Array, AttributeSet, Error, ErrorKind,
+    HashedValue, KeyValue, StringValue, Value,
 };
 use std::ffi::{c_char, c_void, CStr};
 
@@ -193,20 +193,16 @@ pub(crate) unsafe fn pack(
     }
 }
 
-/// The [`otelrs_core::set_hash`] of the `n` attributes at `attrs`, read from the C array
-/// without converting it: None where it cannot tell (an array value, a key that is empty or
-/// repeated, text that is not UTF-8, a NULL), which the converting path then reports.
+/// The [`otelrs_core::hash_attributes`] of the `n` attributes at `attrs`, read from the C
+/// array without converting it: None where it cannot tell (an array value, text that is not
+/// UTF-8, a NULL), which the converting path then reports.
 ///
 /// # Safety
 /// As for [`convert`].
 pub(crate) unsafe fn set_hash(attrs: *const otelrs_attribute, n: usize) -> Option<u64> {
-    if n > MAX_HASHED {
-        return None;
-    }
     // SAFETY: (the whole body) the caller's contract; each union member is read only for the
     // type that names it, and a pointer only once checked for NULL.
     unsafe {
-        let items = boundary::slice(attrs, n, "attrs").ok()?;
         let text = |p: *const c_char| -> Option<&str> {
             if p.is_null() {
                 None
@@ -214,14 +210,8 @@ pub(crate) unsafe fn set_hash(attrs: *const otelrs_attribute, n: usize) -> Optio
                 std::str::from_utf8(CStr::from_ptr(p).to_bytes()).ok()
             }
         };
-        let mut keys: [&str; MAX_HASHED] = [""; MAX_HASHED];
-        let mut sum = 0u64;
-        for (i, a) in items.iter().enumerate() {
-            let key = text(a.key)?;
-            if key.is_empty() || keys[..i].contains(&key) {
-                return None;
-            }
-            keys[i] = key;
+        let items = boundary::slice(attrs, n, "attrs").ok()?;
+        hash_attributes(items.iter().map(|a| {
             let value = match a.type_ {
                 0 => HashedValue::Str(text(a.value.string)?),
                 1 => HashedValue::Bool(a.value.boolean),
@@ -229,9 +219,8 @@ pub(crate) unsafe fn set_hash(attrs: *const otelrs_attribute, n: usize) -> Optio
                 3 => HashedValue::F64(a.value.dbl),
                 _ => return None,
             };
-            sum = sum.wrapping_add(attribute_hash(key, value)?);
-        }
-        Some(sum)
+            Some((text(a.key)?, value))
+        }))
     }
 }
 

@@ -87,7 +87,7 @@ pub fn attribute_key(key: &str) -> Arc<str> {
         .unwrap_or_else(|_| Arc::from(key))
 }
 
-/// One attribute's value as [`attribute_hash`] reads it.
+/// One attribute's value as [`hash_attributes`] reads it.
 #[derive(Debug, Clone, Copy)]
 pub enum HashedValue<'a> {
     /// A string.
@@ -100,9 +100,9 @@ pub enum HashedValue<'a> {
     F64(f64),
 }
 
-/// The hash of one attribute, for [`set_hash`]; None for a value it does not take (a float
-/// zero or NaN, whose equality and hash the SDK does not agree on).
-pub fn attribute_hash(key: &str, value: HashedValue<'_>) -> Option<u64> {
+/// The hash of one attribute, for [`hash_attributes`]; None for a value it does not take (a
+/// float zero or NaN, whose equality and hash the SDK does not agree on).
+fn attribute_hash(key: &str, value: HashedValue<'_>) -> Option<u64> {
     use std::hash::{BuildHasher, Hash, Hasher};
     static SEED: std::sync::OnceLock<foldhash::fast::RandomState> = std::sync::OnceLock::new();
     let mut h = SEED.get_or_init(Default::default).build_hasher();
@@ -117,19 +117,33 @@ pub fn attribute_hash(key: &str, value: HashedValue<'_>) -> Option<u64> {
     Some(h.finish())
 }
 
-/// The hash of an attribute set, the same for its attributes in any order (a wrapping sum of
-/// [`attribute_hash`]es): two sets the SDK keeps as one series have the same hash. None when
-/// a key is empty or repeated, or a value is one `attribute_hash` does not take (arrays too).
-pub fn set_hash(attrs: &[KeyValue]) -> Option<u64> {
-    if attrs.len() > MAX_HASHED {
-        return None;
-    }
+/// The most attributes [`hash_attributes`] takes (it compares every key with those before it).
+const MAX_HASHED: usize = 16;
+
+/// The hash of an attribute set given as its attributes (None for one a binding cannot read
+/// without converting it), the same for them in any order (a wrapping sum of one hash per
+/// attribute): two sets the SDK keeps as one series have the same hash. None when an item is
+/// None, a key is empty or repeated, a value is a float zero or NaN, or there are more than
+/// 16 attributes.
+pub fn hash_attributes<'a>(
+    attrs: impl IntoIterator<Item = Option<(&'a str, HashedValue<'a>)>>,
+) -> Option<u64> {
+    let mut keys: [&str; MAX_HASHED] = [""; MAX_HASHED];
     let mut sum = 0u64;
-    for (i, kv) in attrs.iter().enumerate() {
-        let key = kv.key.as_str();
-        if key.is_empty() || attrs[..i].iter().any(|o| o.key.as_str() == key) {
+    for (i, item) in attrs.into_iter().enumerate() {
+        let (key, value) = item?;
+        if i == MAX_HASHED || key.is_empty() || keys[..i].contains(&key) {
             return None;
         }
+        keys[i] = key;
+        sum = sum.wrapping_add(attribute_hash(key, value)?);
+    }
+    Some(sum)
+}
+
+/// [`hash_attributes`] of `attrs` (None for an array value).
+pub(crate) fn set_hash(attrs: &[KeyValue]) -> Option<u64> {
+    hash_attributes(attrs.iter().map(|kv| {
         let value = match &kv.value {
             Value::String(s) => HashedValue::Str(s.as_str()),
             Value::Bool(b) => HashedValue::Bool(*b),
@@ -137,13 +151,9 @@ pub fn set_hash(attrs: &[KeyValue]) -> Option<u64> {
             Value::F64(v) => HashedValue::F64(*v),
             _ => return None,
         };
-        sum = sum.wrapping_add(attribute_hash(key, value)?);
-    }
-    Some(sum)
+        Some((kv.key.as_str(), value))
+    }))
 }
-
-/// The most attributes [`set_hash`] takes (it compares every key with those before it).
-pub const MAX_HASHED: usize = 16;
 
 /// Sorts `attrs` by key and keeps the last value of a repeated key. An empty key is an error.
 pub fn normalize(attrs: &mut Vec<KeyValue>) -> Result<()> {

@@ -105,25 +105,3 @@ pub(crate) fn fixed32(b: &mut Vec<u8>, field: u32, v: u32) {
         b.extend_from_slice(&v.to_le_bytes());
     }
 }
-
-/// The size of the last request of a kind, as the first guess of the next one's buffer: a
-/// collection is about the size of the one before, and growing a buffer of megabytes by
-/// doubling copies it and faults its pages in again at each step.
-pub(crate) struct SizeHint(std::sync::atomic::AtomicUsize);
-
-impl SizeHint {
-    pub(crate) const fn new() -> Self {
-        SizeHint(std::sync::atomic::AtomicUsize::new(0))
-    }
-
-    /// The capacity to start a buffer with: the last size and an eighth more, at least 4 KiB.
-    pub(crate) fn first_guess(&self) -> usize {
-        let last = self.0.load(std::sync::atomic::Ordering::Relaxed);
-        (last + last / 8).max(4096)
-    }
-
-    /// Keeps `len` as the last size.
-    pub(crate) fn keep(&self, len: usize) {
-        self.0.store(len, std::sync::atomic::Ordering::Relaxed);
-    }
-}

@@ -22,7 +22,7 @@ use prost::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The size of the last request written here, the first guess of the next one's.
-static LAST_LEN: crate::export::protobuf::SizeHint = crate::export::protobuf::SizeHint::new();
+static LAST_LEN: crate::export::SizeHint = crate::export::SizeHint::new();
 
 /// `rm` as the protobuf bytes of an `ExportMetricsServiceRequest`, with otelrs's exemplars
 /// from `exemplars` in place of the SDK's on the metrics it has reservoirs for.

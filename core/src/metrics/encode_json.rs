@@ -16,7 +16,7 @@ use opentelemetry_sdk::metrics::data::{
 use opentelemetry_sdk::metrics::Temporality;
 
 /// The size of the last request written here, the first guess of the next one's.
-static LAST_LEN: crate::export::protobuf::SizeHint = crate::export::protobuf::SizeHint::new();
+static LAST_LEN: crate::export::SizeHint = crate::export::SizeHint::new();
 
 /// `rm` as one OTLP JSON request, with otelrs's exemplars from `exemplars` in place of the
 /// SDK's on the metrics it has reservoirs for.

@@ -230,15 +230,9 @@ impl BoundInst {
     #[cold]
     #[inline(never)]
     fn record_unbound(lazy: &LazyBind, value: Number) {
-        let bound = lazy.bound.get_or_init(|| {
-            let parent = &*lazy.parent;
-            let _running = parent
-                .gate
-                .get()
-                .as_ref()
-                .and_then(|g| g.enter(lazy.attrs.as_slice()));
-            parent.inst.get().bind(lazy.attrs.as_slice())
-        });
+        let bound = lazy
+            .bound
+            .get_or_init(|| lazy.parent.bind_counted(lazy.attrs.as_slice()));
         // A fresh binding is never `Unbound`.
         record_bound!(bound, value, |_: &LazyBind| {});
     }
@@ -272,6 +266,13 @@ pub(crate) struct InstrumentCell {
 }
 
 impl InstrumentCell {
+    /// The SDK instrument bound to `attrs`, counted in by the overflow gate (a binding may
+    /// make an SDK series).
+    pub(crate) fn bind_counted(&self, attrs: &[KeyValue]) -> BoundInst {
+        let _running = self.gate.get().as_ref().and_then(|g| g.enter(attrs));
+        self.inst.get().bind(attrs)
+    }
+
     /// Offers a measurement of the series `attrs` as an exemplar (a branch when exemplars
     /// are off; one global load when they are trace-based and no thread is in a sampled
     /// trace).
@@ -392,7 +393,7 @@ impl Instrument {
         self.record_encoded_hashed(value, encoded, convert, || None)
     }
 
-    /// [`Self::record_encoded`], with `set_hash` giving the list's [`crate::set_hash`] (None
+    /// [`Self::record_encoded`], with `set_hash` giving the list's [`crate::hash_attributes`] (None
     /// when the binding cannot tell it without converting): past the series cache and the
     /// cardinality limit, a list that certainly has no series then goes to the overflow
     /// series without being converted or looked up by the SDK.
@@ -441,15 +442,15 @@ impl Instrument {
             Room::Full => convert()?,
         };
         normalize(&mut attrs)?;
-        let _running = gate.and_then(|g| g.enter(&attrs));
         if room == Room::Full {
             // Past the cache (a flood of distinct sets, most past the cardinality limit):
             // straight to the SDK, with nothing made to keep.
+            let _running = gate.and_then(|g| g.enter(&attrs));
             c.inst.get().record(value, &attrs);
             c.offer_exemplar(&attrs, value);
             return c.life.confirm_recorded();
         }
-        let inst = c.inst.get().bind(&attrs);
+        let inst = c.bind_counted(&attrs);
         inst.record(value);
         c.offer_exemplar(&attrs, value);
         series.insert(encoded, inst);

@@ -293,14 +293,7 @@ impl MeterRegistry {
             number: parent.desc.number,
             parent: Arc::clone(parent),
             attrs: attrs.clone(),
-            inst: ForkCell::new({
-                let _running = parent
-                    .gate
-                    .get()
-                    .as_ref()
-                    .and_then(|g| g.enter(attrs.as_slice()));
-                parent.inst.get().bind(attrs.as_slice())
-            }),
+            inst: ForkCell::new(parent.bind_counted(attrs.as_slice())),
             exemplar_key: OnceLock::new(),
             exemplar_filter: parent.exemplar_filter,
         });

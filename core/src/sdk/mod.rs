@@ -843,7 +843,7 @@ mod tests {
             },
             || {
                 if hashed {
-                    crate::set_hash(&attrs())
+                    crate::base::attributes::set_hash(&attrs())
                 } else {
                     None
                 }
@@ -952,7 +952,7 @@ mod tests {
             })
             .unwrap();
         }
-        let other = crate::set_hash(&[KeyValue::new("i", 99i64)]).unwrap();
+        let other = crate::base::attributes::set_hash(&[KeyValue::new("i", 99i64)]).unwrap();
         assert!(gate.overflow_of(c.0.inst.get(), other).is_none());
     }
 
